@@ -1,0 +1,84 @@
+"""The four staff roles as groups, and the permission patterns each one holds.
+
+Patterns are ``app_label.codename`` globs, so a role picks up the permissions of models that later
+migrations add (Finance gets every ``billing.*`` permission the moment billing grows a model).
+Groups are re-synced after every migrate; edit the patterns here, never the groups by hand.
+"""
+from fnmatch import fnmatchcase
+
+from django.contrib.auth.models import Group, Permission
+
+ADMIN = "Admin"
+FINANCE = "Finance"
+SUPPORT = "Support"
+TECHNICIAN = "Technician"
+
+ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
+    ADMIN: ("*",),
+    FINANCE: (
+        "billing.*",
+        "monitoring.*report*",
+        "hotspot.view_customer",
+        "hotspot.view_package",
+        "hotspot.view_subscription",
+    ),
+    SUPPORT: (
+        "hotspot.*customer",
+        "hotspot.*subscription",
+        "hotspot.*voucher*",
+        "hotspot.view_package*",
+        "radius.view_*",
+        "radius.disconnect_*",
+        "monitoring.*ticket*",
+        "billing.view_payment",
+    ),
+    TECHNICIAN: (
+        "routers.*",
+        "radius.*nas*",
+        "radius.view_*",
+        "monitoring.view_taskfailure",
+    ),
+}
+ROLES = tuple(ROLE_PATTERNS)
+ROLE_DESCRIPTIONS = {
+    ADMIN: "Everything, including staff accounts and settings",
+    FINANCE: "Payments, invoices and reports",
+    SUPPORT: "Customers, sessions, vouchers and tickets",
+    TECHNICIAN: "Routers, access points and provisioning",
+}
+
+
+def role_grants(role: str, perm_name: str) -> bool:
+    return any(fnmatchcase(perm_name, pattern) for pattern in ROLE_PATTERNS[role])
+
+
+def sync_roles(app_label: str | None = None) -> None:
+    """Make each role group hold exactly the permissions its patterns match (for one app or all)."""
+    perms = Permission.objects.select_related("content_type")
+    if app_label:
+        perms = perms.filter(content_type__app_label=app_label)
+    perms = list(perms)
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = {p.pk for p in perms if role_grants(role, f"{p.content_type.app_label}.{p.codename}")}
+        held = set(group.permissions.filter(pk__in=[p.pk for p in perms]).values_list("pk", flat=True))
+        if wanted - held:
+            group.permissions.add(*(wanted - held))
+        if held - wanted:
+            group.permissions.remove(*(held - wanted))
+
+
+def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
+    if Permission._meta.db_table not in _tables(using):
+        return
+    sync_roles(app_config.label if app_config else None)
+
+
+def _tables(using: str) -> list[str]:
+    from django.db import connections
+
+    return connections[using].introspection.table_names()
+
+
+def role_groups():
+    return Group.objects.filter(name__in=ROLES).order_by("name")

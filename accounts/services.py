@@ -1,0 +1,182 @@
+"""Staff workflows: signing in (with lockout), API tokens, and managing staff accounts and roles."""
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from config.network import client_ip
+from config.throttle import Throttle
+
+from .models import ApiToken, User
+from .roles import ADMIN, ROLES
+
+TOKEN_PREFIX = "hsp_"
+# Writing last_used_at on every API call would turn each read into a write; once a minute will do.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class StaffError(Exception):
+    """A staff change that is refused, with a message for the person who asked."""
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+
+def _throttles() -> tuple[Throttle, Throttle]:
+    lockout = settings.LOGIN_LOCKOUT_MINUTES * 60
+    return (
+        Throttle("login-username", settings.LOGIN_FAILURES_PER_USERNAME, lockout, lockout),
+        Throttle("login-ip", settings.LOGIN_FAILURES_PER_IP, lockout, lockout),
+    )
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    error: str = ""
+    retry_after: int = 0  # seconds; set when locked out
+
+
+def _lockout_message(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+
+
+def sign_in(request: HttpRequest, username: str, password: str) -> LoginResult:
+    """Check credentials, counting failures per username and per client IP."""
+    by_username, by_ip = _throttles()
+    ip = client_ip(request)
+    username = username.strip()
+    wait = max(by_username.locked_for(username), by_ip.locked_for(ip))
+    if wait:
+        return LoginResult(None, _lockout_message(wait), wait)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        wait = max(by_username.fail(username), by_ip.fail(ip))
+        if wait:
+            return LoginResult(None, _lockout_message(wait), wait)
+        return LoginResult(None, "Wrong username or password.")
+    by_username.reset(username)
+    return LoginResult(user)
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+
+def _digest(raw: str) -> str:
+    # Tokens are 256 random bits: a fast hash is enough, salting and stretching add nothing.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        digest=_digest(raw),
+        prefix=raw[:12],
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
+    )
+    return raw, token
+
+
+def find_token(raw: str) -> ApiToken | None:
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=_digest(raw)).first()
+    if token is None or not token.is_usable():
+        return None
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    token = find_token(raw)
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.user.api_token = token
+    return token.user
+
+
+def revoke_token(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def refresh_token(token: ApiToken) -> tuple[str, ApiToken]:
+    """Replace a usable token with a new one; the old one stops working at once."""
+    with transaction.atomic():
+        claimed = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if not claimed:  # refreshed concurrently: only one caller gets the new token
+            raise StaffError("This token was already refreshed or revoked")
+        return issue_token(token.user)
+
+
+def purge_expired_credentials(now: datetime | None = None) -> dict[str, int]:
+    """Delete API tokens that ended over a day ago and expired sessions. Safe to run any time."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=1)
+    tokens, _ = ApiToken.objects.filter(expires_at__lt=cutoff).delete()
+    revoked, _ = ApiToken.objects.filter(revoked_at__lt=cutoff).delete()
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    return {"tokens": tokens + revoked, "sessions": sessions}
+
+
+# --- staff accounts -------------------------------------------------------------------------------
+
+
+def _is_admin(user: User, roles: list[Group] | None = None) -> bool:
+    names = [g.name for g in roles] if roles is not None else [g.name for g in user.groups.all()]
+    return user.is_superuser or ADMIN in names
+
+
+@transaction.atomic
+def create_staff(*, username: str, password: str, roles: list[Group], first_name: str = "",
+                 last_name: str = "", email: str = "") -> User:
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    user.set_password(password)
+    user.save()
+    user.groups.set(_only_roles(roles))
+    return user
+
+
+@transaction.atomic
+def update_staff(actor: User, user: User, *, roles: list[Group], first_name: str, last_name: str,
+                 email: str, password: str = "") -> User:
+    roles = _only_roles(roles)
+    if actor.pk == user.pk and _is_admin(actor) and not _is_admin(user, roles):
+        raise StaffError("You cannot remove your own Admin role; ask another Admin.")
+    user.first_name, user.last_name, user.email = first_name, last_name, email
+    if password:
+        user.set_password(password)
+    user.save()
+    user.groups.set(roles)
+    return user
+
+
+@transaction.atomic
+def set_staff_active(actor: User, user: User, active: bool) -> User:
+    if actor.pk == user.pk and not active:
+        raise StaffError("You cannot deactivate your own account.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        # Sessions die with is_active (the auth backend refuses inactive users); tokens too.
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return user
+
+
+def _only_roles(roles: list[Group]) -> list[Group]:
+    return [g for g in roles if g.name in ROLES]

@@ -1,0 +1,48 @@
+"""The JSON API under /api/: one django-ninja instance, each app contributing a router."""
+from django.http import JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from accounts.access import PUBLIC, STAFF, MissingRule, access
+from accounts.api import router as auth_router
+from monitoring.api import router as health_router
+
+api = NinjaAPI(
+    title="Hotspot ISP API",
+    version="1",
+    description="Staff endpoints take `Authorization: Bearer <token>` from `POST /api/login`.",
+    urls_namespace="api",
+    auth=[MissingRule()],
+    docs_decorator=access(STAFF, html=True),
+)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return JsonResponse(
+        {"detail": "Authentication required: send 'Authorization: Bearer <token>' (POST /api/login)"},
+        status=401, headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc):
+    return JsonResponse({"detail": "Invalid request", "errors": exc.errors}, status=422)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    return JsonResponse({"detail": str(exc)}, status=exc.status_code)
+
+
+api.add_router("/", auth_router)
+api.add_router("/health", health_router)
+
+
+def urls():
+    """api.urls with ninja's own root view (it only answers 404, naming the docs) marked public."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if pattern.name == "api-root":
+            access(PUBLIC)(pattern.callback)
+    return patterns, app_name, namespace

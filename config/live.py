@@ -1,0 +1,72 @@
+"""Live events: the one helper apps call to push an event to websocket groups after commit.
+
+Groups: ``admin`` (staff dashboards), ``customer.<id>`` (a customer's portal page) and
+``provisioning.<job>`` (a router provisioning run). An event is a name plus a small JSON payload;
+pages decide what to re-render when they see it, so events never carry permission-sensitive HTML.
+"""
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+ADMIN = "admin"
+MESSAGE_TYPE = "live.event"
+
+
+def customer_group(customer_id: int) -> str:
+    return f"customer.{customer_id}"
+
+
+def provisioning_group(job_id: Any) -> str:
+    return f"provisioning.{job_id}"
+
+
+def publish(group: str, event: str, data: dict[str, Any] | None = None) -> None:
+    """Send ``event`` to ``group`` once the current transaction commits (at once outside one).
+
+    Rolled-back work never announces itself. A channel layer outage is logged, never raised:
+    a lost live update must not undo the business operation that caused it.
+    """
+    message = {"type": MESSAGE_TYPE, "event": event, "data": data or {}}
+    transaction.on_commit(lambda: _send(group, message))
+
+
+def _send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        log.exception("live event %s to %s was not delivered", message["event"], group)
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Relays a group's live events to one websocket; subclasses choose groups and who may join."""
+
+    async def groups_for(self) -> list[str] | None:
+        """Groups to join, or None to refuse the connection."""
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        self.joined = await self.groups_for() or []
+        if not self.joined:
+            # 4403: the websocket equivalent of 403, so the client stops retrying.
+            await self.close(code=4403)
+            return
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.send_json({"event": "live.connected", "data": {"groups": self.joined}})
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def live_event(self, message: dict[str, Any]) -> None:
+        await self.send_json({"event": message["event"], "data": message["data"]})

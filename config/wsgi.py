@@ -1,0 +1,12 @@
+"""WSGI entry point (plain HTTP only; production serves config.asgi with daphne)."""
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from config.entrypoint import setup_django  # noqa: E402
+
+setup_django()
+
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+
+application = WSGIHandler()

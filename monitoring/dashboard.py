@@ -1,0 +1,81 @@
+"""The dashboard's figures, computed from the other apps' models and trimmed to the viewer's role."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from billing.models import Payment
+from hotspot.models import Customer, Subscription
+from routers.models import Router
+
+# Events that change a figure on the dashboard; the page re-renders its cards when one arrives.
+LIVE_EVENTS = (
+    "customer.created", "customer.updated", "subscription.changed",
+    "payment.completed", "router.status",
+)
+
+
+@dataclass
+class Stats:
+    customers: int | None = None
+    active_subscriptions: int | None = None
+    revenue_today: Decimal | None = None
+    revenue_month: Decimal | None = None
+    routers_online: int | None = None
+    routers_total: int | None = None
+
+
+def _local_midnight(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def stats_for(user, now: datetime | None = None) -> Stats:
+    """One query per card group, and only for cards the user's role may see."""
+    now = now or timezone.now()
+    stats = Stats()
+    if user.has_perm("hotspot.view_customer"):
+        stats.customers = Customer.objects.count()
+    if user.has_perm("hotspot.view_subscription"):
+        stats.active_subscriptions = Subscription.objects.filter(
+            status=Subscription.Status.ACTIVE, expires_at__gt=now).count()
+    if user.has_perm("billing.view_payment"):
+        today = _local_midnight(now)
+        month = today.replace(day=1)
+        sums = Payment.objects.filter(status=Payment.Status.COMPLETED, completed_at__gte=month).aggregate(
+            today=Sum("amount", filter=Q(completed_at__gte=today)), month=Sum("amount"))
+        stats.revenue_today = sums["today"] or Decimal("0")
+        stats.revenue_month = sums["month"] or Decimal("0")
+    if user.has_perm("routers.view_router"):
+        counts = Router.objects.aggregate(total=Count("id"), online=Count("id", filter=Q(status=Router.Status.ONLINE)))
+        stats.routers_online, stats.routers_total = counts["online"], counts["total"]
+    return stats
+
+
+def monthly_revenue(months: int = 6, now: datetime | None = None) -> list[dict]:
+    """Completed revenue per calendar month (local time), oldest first, empty months included."""
+    now = timezone.localtime(now or timezone.now())
+    first = _local_midnight(now).replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    rows = (Payment.objects.filter(status=Payment.Status.COMPLETED, completed_at__gte=first)
+            .annotate(month=TruncMonth("completed_at")).values("month")
+            .annotate(total=Sum("amount"), count=Count("id")))
+    by_month = {timezone.localtime(r["month"]).date().replace(day=1): r for r in rows}
+    series, cursor = [], first
+    for _ in range(months):
+        row = by_month.get(cursor.date())
+        series.append({"month": cursor, "total": row["total"] if row else Decimal("0"),
+                       "count": row["count"] if row else 0})
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    peak = max((s["total"] for s in series), default=0) or 1
+    for s in series:
+        s["percent"] = int(s["total"] * 100 / peak)
+    return series
+
+
+def recent_payments(limit: int = 8) -> list[Payment]:
+    return list(Payment.objects.select_related("customer", "package").order_by("-created_at")[:limit])

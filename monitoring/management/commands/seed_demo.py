@@ -1,0 +1,56 @@
+"""Load demo data: staff for each role, packages, customers, routers and six months of payments."""
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import User
+from accounts.roles import ADMIN, FINANCE, ROLES, SUPPORT, TECHNICIAN, sync_roles
+from billing.demo import seed_payments
+from hotspot.demo import seed_catalogue, seed_customers_and_history
+from routers.demo import seed_routers
+
+DEMO_STAFF = [("admin", ADMIN, "Amani", "Odhiambo"), ("finance", FINANCE, "Faith", "Wanjiku"),
+              ("support", SUPPORT, "Samuel", "Kiprono"), ("tech", TECHNICIAN, "Tabitha", "Mwende")]
+
+
+class Command(BaseCommand):
+    help = "Load demo data for the quick start (safe to run again: existing data is kept)."
+
+    def handle(self, *args, **options):
+        sync_roles()
+        password = self._demo_password()
+        with transaction.atomic():
+            for username, role, first, last in DEMO_STAFF:
+                user, created = User.objects.get_or_create(
+                    username=username, defaults={"first_name": first, "last_name": last,
+                                                 "email": f"{username}@demo.example"})
+                if created:
+                    user.set_password(password)
+                    user.save()
+                    user.groups.set([Group.objects.get(name=role)])
+            packages = seed_catalogue()
+            routers = seed_routers()
+            subscriptions = seed_customers_and_history()
+            payments = seed_payments(subscriptions) if subscriptions else 0
+        self.stdout.write(
+            f"Demo data: {len(packages)} packages, {routers} new routers, "
+            f"{len(subscriptions)} new subscriptions, {payments} new payments."
+        )
+        self.stdout.write(self.style.SUCCESS(
+            "Sign in at http://127.0.0.1:8000/login/ as admin (Admin), finance, support or tech "
+            f"with password: {password}"
+        ))
+
+    def _demo_password(self) -> str:
+        # One random password per install, kept beside the database so every run prints it.
+        path = settings.VAR_DIR / "demo-password.txt"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        password = "demo-" + secrets.token_urlsafe(9)
+        path.write_text(password + "\n")
+        path.chmod(0o600)
+        return password

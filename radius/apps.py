@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RadiusConfig(AppConfig):
+    name = "radius"
+    verbose_name = "RADIUS"

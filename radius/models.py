@@ -1,0 +1,1 @@
+"""The FreeRADIUS tables (radcheck, radreply, radacct, nas, ...) arrive with the RADIUS issue."""
