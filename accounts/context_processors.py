@@ -1,7 +1,5 @@
 """The admin shell's sidebar: the sections that exist, shown to those whose role reaches them."""
-from functools import lru_cache
-
-from django.urls import resolve, reverse
+from django.urls import NoReverseMatch, resolve, reverse
 
 from .access import rule_of_view
 
@@ -14,9 +12,13 @@ SECTIONS = [
 ]
 
 
-@lru_cache(maxsize=None)
-def _section_rule(url_name: str):
-    return rule_of_view(resolve(reverse(url_name)).func)
+def _section(url_name: str):
+    """(url, rule) of a section, or None where the URL isn't mounted."""
+    try:
+        url = reverse(url_name)
+    except NoReverseMatch:
+        return None
+    return url, rule_of_view(resolve(url).func)
 
 
 def navigation(request):
@@ -26,8 +28,8 @@ def navigation(request):
     current = getattr(getattr(request, "resolver_match", None), "url_name", None)
     sections = []
     for label, url_name, icon in SECTIONS:
-        rule = _section_rule(url_name)
-        if rule is not None and rule.allows(user):
-            sections.append({"label": label, "url": reverse(url_name), "icon": icon,
-                             "active": current == url_name})
+        found = _section(url_name)
+        if found and found[1] is not None and found[1].allows(user):
+            sections.append({"label": label, "url": found[0], "icon": icon,
+                             "active": current == url_name.rsplit(":", 1)[-1]})
     return {"nav_sections": sections}

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class StaffManager(UserManager):
@@ -48,7 +49,7 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 
-    @property
+    @cached_property
     def role_names(self) -> list[str]:
         names = [g.name for g in self.groups.all()]
         if self.is_superuser:

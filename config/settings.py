@@ -168,6 +168,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    # WhiteNoise warns about a missing STATIC_ROOT; outside production the finders serve instead.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- cache, channel layer, Celery -------------------------------------------------------------
 REDIS_URL = env.string("REDIS_URL")

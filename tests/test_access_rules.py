@@ -1,0 +1,130 @@
+"""Every URL, every role: who gets in is what this table says, and a new URL must join the table."""
+import re
+import pytest
+from django.core import checks
+from django.http import HttpResponse
+from django.test import override_settings
+from django.urls import path
+
+from accounts.access import is_api_operation_view
+from accounts.checks import iter_api_operations, iter_patterns
+from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN
+
+from .conftest import bearer
+
+EVERYONE = "public"
+ALL_STAFF = {ADMIN, FINANCE, SUPPORT, TECHNICIAN}
+
+# Pages and documents, by URL name: the roles allowed in, or EVERYONE.
+PAGES = {
+    "login": EVERYONE,
+    "logout": EVERYONE,
+    "dashboard": ALL_STAFF,
+    "health": ALL_STAFF,
+    "staff-list": {ADMIN},
+    "staff-add": {ADMIN},
+    "staff-edit": {ADMIN},
+    "staff-set-active": {ADMIN},
+    "api:openapi-json": ALL_STAFF,
+    "api:openapi-view": ALL_STAFF,
+    "api:api-root": EVERYONE,
+}
+# API operations, by "METHOD /path".
+OPERATIONS = {
+    "POST /api/login": EVERYONE,
+    "POST /api/logout": ALL_STAFF,
+    "POST /api/refresh": ALL_STAFF,
+    "GET /api/user": ALL_STAFF,
+    "GET /api/health/ping": EVERYONE,
+    "GET /api/health": EVERYONE,
+    "GET /api/health/database": EVERYONE,
+    "GET /api/health/security": {ADMIN},
+}
+
+
+def concrete(route: str) -> str:
+    """A real path for a route pattern: every converter gets a value that matches it."""
+    return "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: "999999" if m.group(1) in (None, "int") else "x", route)
+
+
+def page_cases():
+    for route, pattern in iter_patterns():
+        if is_api_operation_view(pattern.callback):
+            continue
+        name = pattern.name
+        namespace = "api:" if route.startswith("api/") else ""
+        yield f"{namespace}{name}", concrete(route)
+
+
+def test_every_page_is_in_the_table():
+    names = {name for name, _ in page_cases()}
+    assert names - PAGES.keys() == set(), "new URLs need a row in PAGES (and an access rule)"
+    assert PAGES.keys() - names == set(), "PAGES lists URLs that no longer exist"
+
+
+def test_every_api_operation_is_in_the_table():
+    keys = {f"{method} {route}" for route, method, _ in iter_api_operations()}
+    assert keys - OPERATIONS.keys() == set(), "new API operations need a row in OPERATIONS"
+    assert OPERATIONS.keys() - keys == set(), "OPERATIONS lists operations that no longer exist"
+
+
+@pytest.mark.django_db
+def test_pages_admit_exactly_the_roles_in_the_table(client, personas):
+    for name, url in page_cases():
+        allowed = PAGES[name]
+        response = client.get(url)
+        if allowed == EVERYONE:
+            assert response.status_code not in (401, 403), (name, response.status_code)
+            continue
+        if url.startswith("/api/") and name != "api:openapi-view":
+            assert response.status_code == 401, (name, "anonymous")
+        else:
+            assert response.status_code == 302 and response.url.startswith("/login/?next="), (name, "anonymous")
+        for role, user in personas.items():
+            client.force_login(user)
+            status = client.get(url).status_code
+            client.logout()
+            if role in allowed:
+                assert status not in (302, 401, 403), (name, role, status)
+            else:
+                assert status == 403, (name, role, status)
+
+
+@pytest.mark.django_db
+def test_api_operations_admit_exactly_the_roles_in_the_table(client, personas):
+    for route, method, _ in iter_api_operations():
+        key = f"{method} {route}"
+        allowed = OPERATIONS[key]
+        call = getattr(client, method.lower())
+        response = call(route, content_type="application/json")
+        if allowed == EVERYONE:
+            assert response.status_code not in (401, 403), (key, response.status_code)
+            continue
+        assert response.status_code == 401, (key, "anonymous", response.status_code)
+        assert response.json()["detail"].startswith("Authentication required")
+        for role, user in personas.items():
+            status = call(route, content_type="application/json", **bearer(user)).status_code
+            if role in allowed:
+                assert status not in (401, 403), (key, role, status)
+            else:
+                assert status == 403, (key, role, status)
+
+
+def test_the_system_check_passes_for_the_project():
+    assert [e for e in checks.run_checks() if e.id == "accounts.E001"] == []
+
+
+def unguarded(request):
+    return HttpResponse("should never be served")
+
+
+class RULELESS_URLCONF:  # a urlconf needs only a hashable object with urlpatterns
+    urlpatterns = [path("ruleless/", unguarded, name="ruleless")]
+
+
+@pytest.mark.django_db
+def test_a_view_without_a_rule_is_refused_and_reported(admin_client):
+    with override_settings(ROOT_URLCONF=RULELESS_URLCONF):
+        assert admin_client.get("/ruleless/").status_code == 403
+        errors = [e for e in checks.run_checks() if e.id == "accounts.E001"]
+        assert [e.msg for e in errors] == ["URL 'ruleless/' (ruleless) has no access rule"]
