@@ -41,7 +41,7 @@ def _bearer(request):
     return token
 
 
-@router.post("/login", auth=api_access(PUBLIC), response={200: TokenOut, 401: Message, 429: Message})
+@router.post("/login", auth=api_access(PUBLIC), summary="Sign in for a bearer token", response={200: TokenOut, 401: Message, 429: Message})
 def api_login(request, credentials: Credentials):
     result = services.sign_in(request, credentials.username, credentials.password)
     if result.user is None:
@@ -52,13 +52,13 @@ def api_login(request, credentials: Credentials):
     return TokenOut(token=raw, expires_at=token.expires_at)
 
 
-@router.post("/logout", auth=api_access(STAFF), response={200: Message})
+@router.post("/logout", auth=api_access(STAFF), summary="Revoke this bearer token", response={200: Message})
 def api_logout(request):
     services.revoke_token(_bearer(request))
     return Message(detail="Token revoked")
 
 
-@router.post("/refresh", auth=api_access(STAFF), response={200: TokenOut, 409: Message})
+@router.post("/refresh", auth=api_access(STAFF), summary="Swap this token for a new one", response={200: TokenOut, 409: Message})
 def api_refresh(request):
     try:
         raw, token = services.refresh_token(_bearer(request))
@@ -67,7 +67,7 @@ def api_refresh(request):
     return TokenOut(token=raw, expires_at=token.expires_at)
 
 
-@router.get("/user", auth=api_access(STAFF), response=UserOut)
+@router.get("/user", auth=api_access(STAFF), summary="The signed-in staff member", response=UserOut)
 def api_user(request):
     user = request.user
     return UserOut(

@@ -34,6 +34,7 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "completed_at"])]
+        permissions = [("view_revenue", "Can see revenue totals and reports")]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.get_method_display()} ({self.status})"

@@ -42,7 +42,7 @@ def stats_for(user, now: datetime | None = None) -> Stats:
     if user.has_perm("hotspot.view_subscription"):
         stats.active_subscriptions = Subscription.objects.filter(
             status=Subscription.Status.ACTIVE, expires_at__gt=now).count()
-    if user.has_perm("billing.view_payment"):
+    if user.has_perm("billing.view_revenue"):
         today = _local_midnight(now)
         month = today.replace(day=1)
         sums = Payment.objects.filter(status=Payment.Status.COMPLETED, completed_at__gte=month).aggregate(

@@ -1,0 +1,45 @@
+"""seed_demo: enough data for the dashboard to show something, and safe to run again."""
+import io
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from billing.models import Payment
+from hotspot.models import Customer, Package, Subscription
+from monitoring.dashboard import monthly_revenue
+from routers.models import Router
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(tmp_path, settings) -> str:
+    settings.VAR_DIR = tmp_path
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, client):
+    output = seed(tmp_path, settings)
+    password = (tmp_path / "demo-password.txt").read_text().strip()
+    assert f"with password: {password}" in output
+    assert Package.objects.count() == 7 and Router.objects.count() == 4
+    assert Customer.objects.count() == 240
+    assert Subscription.objects.filter(status="active").exists()
+    assert Payment.objects.filter(status="completed").count() >= Subscription.objects.count()
+    assert all(month["total"] > 0 for month in monthly_revenue())
+    for username, role in [("admin", "Admin"), ("finance", "Finance"), ("support", "Support"), ("tech", "Technician")]:
+        user = User.objects.get(username=username)
+        assert user.role_names == [role] and user.check_password(password) and not user.password_is_weak
+    response = client.post("/login/", {"username": "admin", "password": password})
+    assert response.status_code == 302
+
+
+def test_running_it_again_adds_nothing(tmp_path, settings):
+    seed(tmp_path, settings)
+    counts = (Customer.objects.count(), Subscription.objects.count(), Payment.objects.count(), User.objects.count())
+    output = seed(tmp_path, settings)
+    assert "0 new routers, 0 new subscriptions, 0 new payments" in output
+    assert counts == (Customer.objects.count(), Subscription.objects.count(), Payment.objects.count(),
+                      User.objects.count())
