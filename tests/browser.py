@@ -49,11 +49,12 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def served(transactional_db):
+def served(chromium, transactional_db):
     """A daphne server (HTTP + websockets) on the test database; yields its base URL."""
     db = connection.settings_dict
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=(
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(DATABASE_URL=(
         f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"),
         REDIS_URL=settings.REDIS_URL, DATABASE_CONN_MAX_AGE="0")
     log = open(ROOT / "var" / "daphne-test.log", "w")
@@ -77,7 +78,7 @@ def served(transactional_db):
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's loop must be gone before non-browser tests run
 def chromium():
     from playwright.sync_api import sync_playwright
 
@@ -85,10 +86,18 @@ def chromium():
     if not os.path.exists(executable):
         pytest.fail(f"Chromium not found at {executable}: run the suite with ./scripts/test")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls the tests make
-    # between browser steps are still plain synchronous calls.
+    # Playwright's sync API keeps an event loop on the test thread while it runs; the ORM calls
+    # a test (and its database teardown) makes between browser steps are still synchronous.
+    # Module scope: the loop and this switch are gone before the next module's tests.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

@@ -11,7 +11,7 @@ STRONG_KEY = "k8#Qz!w2$Lr9@Vx4^Tn7&Pm1*Hs6(Jd3)Fb5_Gc0+Yu8=Ei2-Oa7~Wq4"
 def run(args, env_overrides, tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "DEBUG",
-                        "DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS"}}
+                        "DJANGO_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env["VAR_DIR"] = str(tmp_path)
     env.update(env_overrides)
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
