@@ -41,7 +41,8 @@ def _bearer(request):
     return token
 
 
-@router.post("/login", auth=api_access(PUBLIC), summary="Sign in for a bearer token", response={200: TokenOut, 401: Message, 429: Message})
+@router.post("/login", auth=api_access(PUBLIC), summary="Sign in for a bearer token",
+             response={200: TokenOut, 401: Message, 429: Message})
 def api_login(request, credentials: Credentials):
     result = services.sign_in(request, credentials.username, credentials.password)
     if result.user is None:
@@ -58,7 +59,8 @@ def api_logout(request):
     return Message(detail="Token revoked")
 
 
-@router.post("/refresh", auth=api_access(STAFF), summary="Swap this token for a new one", response={200: TokenOut, 409: Message})
+@router.post("/refresh", auth=api_access(STAFF), summary="Swap this token for a new one",
+             response={200: TokenOut, 409: Message})
 def api_refresh(request):
     try:
         raw, token = services.refresh_token(_bearer(request))

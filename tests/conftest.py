@@ -75,3 +75,7 @@ def admin_client(client, admin):
 def bearer(user: User) -> dict:
     raw, _ = services.issue_token(user)
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+# Browser-test fixtures, registered for every module (they cost nothing until a test asks).
+from .browser import chromium, served  # noqa: E402, F401

@@ -1,5 +1,6 @@
 """Every URL, every role: who gets in is what this table says, and a new URL must join the table."""
 import re
+
 import pytest
 from django.core import checks
 from django.http import HttpResponse

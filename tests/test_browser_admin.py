@@ -4,7 +4,7 @@ import pytest
 from hotspot import services as hotspot
 from hotspot.models import Customer
 
-from .browser import SCREENSHOTS, chromium, elsewhere, served  # noqa: F401  (fixtures)
+from .browser import SCREENSHOTS, elsewhere
 from .conftest import PASSWORD, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import User
-from accounts.roles import ADMIN, FINANCE, ROLES, SUPPORT, TECHNICIAN, sync_roles
+from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN, sync_roles
 from billing.demo import seed_payments
 from hotspot.demo import seed_catalogue, seed_customers_and_history
 from routers.demo import seed_routers
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             f"{len(subscriptions)} new subscriptions, {payments} new payments."
         )
         self.stdout.write(self.style.SUCCESS(
-            "Sign in at http://127.0.0.1:8000/login/ as admin (Admin), finance, support or tech "
+            "Sign in at /login/ as admin (Admin), finance, support or tech "
             f"with password: {password}"
         ))
 
