@@ -1,0 +1,81 @@
+"""Our migrated radius tables against the schema.sql FreeRADIUS ships: columns, types, defaults, indexes."""
+import re
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+SHIPPED_SCHEMA = Path("/etc/freeradius/3.0/mods-config/sql/main/postgresql/schema.sql")
+TABLES = ("radacct", "radcheck", "radgroupcheck", "radgroupreply", "radreply", "radusergroup",
+          "radpostauth", "nas", "nasreload")
+# Indexes we add on purpose (see radius/models.py); everything else must match exactly.
+OUR_EXTRA_INDEXES = {
+    "CREATE INDEX radacct_open_user_idx ON radacct USING btree (username) WHERE (acctstoptime IS NULL)",
+    "CREATE INDEX radacct_user_start_idx ON radacct USING btree (username, acctstarttime)",
+    "CREATE INDEX radacct_open_update_idx ON radacct USING btree (acctupdatetime) WHERE (acctstoptime IS NULL)",
+}
+
+COLUMNS = """
+    SELECT table_name, column_name, data_type, character_maximum_length, is_nullable,
+           column_default, is_identity
+    FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ANY(%s)
+"""
+INDEXES = "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s)"
+
+
+def default(value, identity):
+    if identity == "YES" or (value or "").startswith("nextval("):
+        return "auto-increment"
+    if value in ("now()", "statement_timestamp()", "STATEMENT_TIMESTAMP()"):
+        return "now"
+    return value
+
+
+def describe(cursor):
+    cursor.execute(COLUMNS, [list(TABLES)])
+    columns = {(t, c): (dtype, length, nullable, default(dflt, ident))
+               for t, c, dtype, length, nullable, dflt, ident in cursor.fetchall()}
+    cursor.execute(INDEXES, [list(TABLES)])
+    indexes = {re.sub(r"\bpublic\.", "", row[0]) for row in cursor.fetchall()}
+    return columns, indexes
+
+
+@pytest.fixture
+def stock():
+    """The shipped schema.sql, loaded into a scratch database of its own."""
+    assert SHIPPED_SCHEMA.exists(), "install freeradius-postgresql (./scripts/test does)"
+    settings = connection.settings_dict
+    params = dict(host=settings["HOST"], port=settings["PORT"], user=settings["USER"],
+                  password=settings["PASSWORD"], autocommit=True)
+    name = f"radius_stock_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dbname="postgres", **params) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(dbname=name, **params) as scratch:
+            scratch.execute(SHIPPED_SCHEMA.read_text())
+            with scratch.cursor() as cursor:
+                yield describe(cursor)
+    finally:
+        with psycopg.connect(dbname="postgres", **params) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.mark.django_db
+def test_our_columns_are_freeradius_columns(stock):
+    stock_columns, _ = stock
+    with connection.cursor() as cursor:
+        ours, _ = describe(cursor)
+    assert len(stock_columns) == 72  # the comparison is not vacuous
+    assert ours == stock_columns
+
+
+@pytest.mark.django_db
+def test_our_indexes_are_freeradius_indexes_plus_the_listed_ones(stock):
+    _, stock_indexes = stock
+    with connection.cursor() as cursor:
+        _, ours = describe(cursor)
+    assert len(stock_indexes) == 22
+    assert stock_indexes - ours == set(), "FreeRADIUS indexes missing from our migrations"
+    assert ours - stock_indexes == OUR_EXTRA_INDEXES
