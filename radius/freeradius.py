@@ -1,0 +1,139 @@
+"""Renders our FreeRADIUS 3.2 configuration into a private directory and runs Debian's freeradius.
+
+Debian's installation provides the modules, dictionaries and SQL queries; radius/raddb/ holds what
+we own (main config, sql module, the hotspot virtual server, the quota policy, our dictionary),
+rendered for the current database. Nothing under /etc is modified.
+"""
+import grp
+import os
+import pwd
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+from django.template import Context, Engine
+
+STOCK = Path(os.environ.get("FREERADIUS_STOCK_DIR", "/etc/freeradius/3.0"))
+OURS = Path(__file__).resolve().parent / "raddb"
+BINARY = os.environ.get("FREERADIUS_BINARY", "freeradius")
+# Stock parts we reuse as they are; everything else in /etc/freeradius is left out.
+STOCK_PARTS = ["mods-available", "mods-config", "policy.d"]
+STOCK_MODULES = ["always", "attr_filter", "chap", "expiration", "expr", "mschap", "pap", "preprocess"]
+QUERIES = "mods-config/sql/main/postgresql/queries.conf"
+
+
+class FreeradiusError(RuntimeError):
+    pass
+
+
+@dataclass
+class Options:
+    confdir: Path
+    auth_port: int = 1812
+    acct_port: int = 1813
+    address: str = "127.0.0.1"
+    reject_delay: int = 1
+    threads: int = 8
+    max_threads: int = 64
+    db_pool: int = 4
+    db_pool_max: int = 32
+
+
+def _quote(value) -> str:
+    return str(value if value is not None else "").replace("\\", "\\\\").replace('"', '\\"')
+
+
+def database_parameters(alias: str = "default") -> dict:
+    config = connections[alias].settings_dict
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise FreeradiusError("FreeRADIUS reads the product's tables from PostgreSQL: set DATABASE_URL")
+    return {"host": _quote(config["HOST"] or "localhost"), "port": int(config["PORT"] or 5432),
+            "user": _quote(config["USER"]), "password": _quote(config["PASSWORD"]),
+            "name": _quote(config["NAME"])}
+
+
+def _patch_queries(path: Path) -> None:
+    """Accounting-On/Off: record the NAS's reload time instead of closing its sessions inline.
+
+    The shipped queries.conf offers this "lightweight" strategy (its -query) and tells you to swap
+    it in; its ON CONFLICT clause has a stray ON that PostgreSQL rejects. Our close_reloaded_sessions
+    job then closes the sessions off the auth path, and Simultaneous-Use already ignores them.
+    """
+    text = path.read_text()
+    bulk = "\t\t\tquery = \"\\\n\t\t\t\tUPDATE ${....acct_table1} \\\n\t\t\t\tSET \\\n\t\t\t\t\tAcctStopTime = ${....event_timestamp}, \\\n\t\t\t\t\tAcctUpdateTime = ${....event_timestamp}, \\\n\t\t\t\t\tAcctSessionTime = (${....event_timestamp_epoch} - EXTRACT(EPOCH FROM(AcctStartTime))), \\\n\t\t\t\t\tAcctTerminateCause = '%{%{Acct-Terminate-Cause}:-NAS-Reboot}' \\\n\t\t\t\tWHERE AcctStopTime IS NULL"  # noqa: E501
+    light = "\t\t\t-query = \"\\\n\t\t\t\tINSERT INTO nasreload"
+    if bulk not in text or light not in text or "ON CONFLICT ON (NASIPAddress)" not in text:
+        raise FreeradiusError(f"{path} is not the FreeRADIUS 3.2 queries.conf this project was written for")
+    text = text.replace(bulk, "\t\t\t-" + bulk.lstrip("\t"), 1)
+    text = text.replace(light, "\t\t\tquery = \"\\\n\t\t\t\tINSERT INTO nasreload", 1)
+    text = text.replace("ON CONFLICT ON (NASIPAddress)", "ON CONFLICT (NASIPAddress)", 1)
+    path.write_text(text)
+
+
+def _service_user() -> str | None:
+    """Debian's freerad account, which the daemon drops to when started as root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("freerad")
+        grp.getgrnam("freerad")
+    except KeyError:
+        return None
+    return "freerad"
+
+
+def render(options: Options) -> Path:
+    if not (STOCK / "mods-available").is_dir():
+        raise FreeradiusError(f"FreeRADIUS 3.2 is not installed at {STOCK} "
+                              "(apt-get install freeradius freeradius-postgresql freeradius-utils)")
+    target = options.confdir
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for part in STOCK_PARTS:
+        shutil.copytree(STOCK / part, target / part, symlinks=True)
+    _patch_queries(target / QUERIES)
+    (target / "mods-enabled").mkdir()
+    for module in STOCK_MODULES:
+        (target / "mods-enabled" / module).symlink_to(f"../mods-available/{module}")
+    run_as = _service_user()
+    engine = Engine(dirs=[str(OURS)], autoescape=False)
+    context = Context({**options.__dict__, "confdir": str(target), "run_as": run_as,
+                       "db": database_parameters()}, autoescape=False)
+    for source in sorted(p for p in OURS.rglob("*") if p.is_file()):
+        relative = source.relative_to(OURS)
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_text(engine.get_template(str(relative)).render(context))
+    for directory in ("log", "log/radacct", "run"):
+        (target / directory).mkdir(parents=True, exist_ok=True)
+    # It holds the database password: readable by the daemon's account only.
+    for path in [target, *target.rglob("*")]:
+        if run_as and not path.is_symlink():
+            shutil.chown(path, run_as, run_as)
+        if not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)
+    return target
+
+
+def command(confdir: Path, *, foreground: bool = True, debug: bool = False) -> list[str]:
+    args = [BINARY, "-d", str(confdir)]
+    if debug:
+        args.append("-X")
+    elif foreground:
+        args += ["-f", "-l", "stdout"]
+    return args
+
+
+def check(confdir: Path) -> None:
+    """Parse the configuration and connect to the database, as a start would, then stop."""
+    result = subprocess.run([BINARY, "-C", "-d", str(confdir)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise FreeradiusError((result.stdout + result.stderr).strip()[-3000:])
+
+
+def default_confdir() -> Path:
+    return Path(settings.VAR_DIR) / "freeradius"
