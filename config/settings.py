@@ -222,7 +222,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_expired_credentials",
         "schedule": crontab(minute=17),
     },
+    "close-radius-sessions": {
+        "task": "radius.tasks.close_sessions",
+        "schedule": 60.0,
+    },
 }
+
+# --- RADIUS ---------------------------------------------------------------------------------------
+# RFC 5176 Disconnect/CoA: seconds to wait for each try, and how many tries.
+RADIUS_COA_TIMEOUT = env.integer("RADIUS_COA_TIMEOUT", 2, minimum=1)
+RADIUS_COA_RETRIES = env.integer("RADIUS_COA_RETRIES", 3, minimum=1)
+# Routers send Interim-Update this often (seconds); a session silent for twice that is closed.
+RADIUS_INTERIM_INTERVAL = env.integer("RADIUS_INTERIM_INTERVAL", 300, minimum=30)
 
 # --- security ---------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -73,9 +73,12 @@ def _patch_queries(path: Path) -> None:
     path.write_text(text)
 
 
-def _service_user() -> str | None:
-    """Debian's freerad account, which the daemon drops to when started as root."""
+def _service_user(target: Path) -> str | None:
+    """Debian's freerad account, which the daemon drops to when started as root, provided it can
+    reach ``target`` (every parent directory searchable by others); otherwise it stays root."""
     if os.geteuid() != 0:
+        return None
+    if any(not (parent.stat().st_mode & 0o001) for parent in target.parents):
         return None
     try:
         pwd.getpwnam("freerad")
@@ -99,7 +102,7 @@ def render(options: Options) -> Path:
     (target / "mods-enabled").mkdir()
     for module in STOCK_MODULES:
         (target / "mods-enabled" / module).symlink_to(f"../mods-available/{module}")
-    run_as = _service_user()
+    run_as = _service_user(target)
     engine = Engine(dirs=[str(OURS)], autoescape=False)
     context = Context({**options.__dict__, "confdir": str(target), "run_as": run_as,
                        "db": database_parameters()}, autoescape=False)

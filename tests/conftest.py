@@ -79,3 +79,4 @@ def bearer(user: User) -> dict:
 
 # Browser-test fixtures, registered for every module (they cost nothing until a test asks).
 from .browser import chromium, served  # noqa: E402, F401
+from .radius_server import radius_server  # noqa: E402, F401

@@ -1,0 +1,98 @@
+"""RFC 5176 Disconnect and CoA requests to a session's NAS, with every outcome recorded.
+
+The session is named the way RFC 5176 and MikroTik expect: User-Name, Acct-Session-Id and
+Framed-IP-Address. The NAS's secret comes from the nas table, its port from NasCoaPort (3799).
+"""
+import logging
+
+from django.conf import settings
+from pyrad import packet
+from pyrad.client import Client, Timeout
+
+from .dictionaries import radius_dictionary
+from .models import CoaAttempt, Nas, RadAcct
+
+log = logging.getLogger(__name__)
+ERROR_CAUSES = {
+    401: "Unsupported-Attribute", 402: "Missing-Attribute", 403: "NAS-Identification-Mismatch",
+    404: "Invalid-Request", 405: "Unsupported-Service", 406: "Unsupported-Extension",
+    407: "Invalid-Attribute-Value", 501: "Administratively-Prohibited", 502: "Request-Not-Routable",
+    503: "Session-Context-Not-Found", 504: "Session-Context-Not-Removable",
+    505: "Other-Proxy-Processing-Error", 506: "Resources-Unavailable", 507: "Request-Initiated",
+}
+
+
+def disconnect(session: RadAcct, *, requested_by: str = "") -> CoaAttempt:
+    """Ask the NAS to end ``session`` (Disconnect-Request, code 40)."""
+    return _send(CoaAttempt.Kind.DISCONNECT, session, {}, requested_by)
+
+
+def change_authorization(session: RadAcct, attributes: dict, *, requested_by: str = "") -> CoaAttempt:
+    """Ask the NAS to apply new ``attributes`` (e.g. Mikrotik-Rate-Limit) to ``session`` (code 43)."""
+    return _send(CoaAttempt.Kind.COA, session, attributes, requested_by)
+
+
+def _identify(session: RadAcct) -> dict:
+    ids = {"User-Name": session.username or "", "Acct-Session-Id": session.acct_session_id}
+    if session.framed_ip_address:
+        ids["Framed-IP-Address"] = session.framed_ip_address
+    return ids
+
+
+def _send(kind: str, session: RadAcct, attributes: dict, requested_by: str) -> CoaAttempt:
+    attempt = CoaAttempt(kind=kind, session=session, username=session.username or "",
+                         acct_session_id=session.acct_session_id, nas_ip_address=session.nas_ip_address,
+                         attributes={**_identify(session), **attributes}, requested_by=requested_by[:150],
+                         tries=0)
+    nas = Nas.objects.select_related("coa").filter(nasname=session.nas_ip_address).first()
+    if nas is None:
+        attempt.outcome, attempt.detail = CoaAttempt.Outcome.ERROR, "no NAS with this address"
+    else:
+        _exchange(attempt, nas)
+    attempt.save()
+    log.info("%s for %s on %s: %s", kind, attempt.username, attempt.nas_ip_address, attempt.outcome)
+    return attempt
+
+
+def _exchange(attempt: CoaAttempt, nas: Nas) -> None:
+    port = nas.coa.port if hasattr(nas, "coa") else 3799
+    client = Client(server=nas.nasname, secret=nas.secret.encode(), dict=radius_dictionary(), coaport=port)
+    client.timeout = settings.RADIUS_COA_TIMEOUT
+    client.retries = 1  # we retry ourselves, to record how many tries it took
+    code = packet.DisconnectRequest if attempt.kind == CoaAttempt.Kind.DISCONNECT else packet.CoARequest
+    reply = None
+    try:
+        request = client.CreateCoAPacket(code=code)
+        for name, value in attempt.attributes.items():
+            request[name] = value
+        while reply is None and attempt.tries < settings.RADIUS_COA_RETRIES:
+            attempt.tries += 1
+            try:
+                # The same packet each time (same identifier and authenticator): a NAS whose
+                # answer was lost recognises the duplicate instead of acting twice.
+                reply = client.SendPacket(request)
+            except Timeout:
+                continue
+    except (OSError, KeyError, ValueError, TypeError) as error:
+        attempt.outcome, attempt.detail = CoaAttempt.Outcome.ERROR, f"{type(error).__name__}: {error}"
+        return
+    finally:
+        client._CloseSocket()
+    if reply is None:
+        attempt.outcome = CoaAttempt.Outcome.TIMEOUT
+        attempt.detail = f"no answer from {nas.nasname}:{port} after {attempt.tries} tries"
+    elif reply.code in (packet.DisconnectACK, packet.CoAACK):
+        attempt.outcome = CoaAttempt.Outcome.ACK
+    else:
+        attempt.outcome = CoaAttempt.Outcome.NAK
+        causes = reply.get("Error-Cause") or []
+        if causes:
+            attempt.error_cause = _cause_number(causes[0])
+            attempt.detail = ERROR_CAUSES.get(attempt.error_cause, "")
+
+
+def _cause_number(value) -> int | None:
+    if isinstance(value, int):
+        return value
+    reverse = {name: number for number, name in ERROR_CAUSES.items()}
+    return reverse.get(str(value))

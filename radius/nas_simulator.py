@@ -1,0 +1,97 @@
+"""A NAS that answers RFC 5176 Disconnect and CoA requests, for the tests and the demo.
+
+It speaks real RADIUS over UDP (packets decoded and signed by pyrad), checks the shared secret's
+authenticator, and answers as told: ACK by default, NAK with an Error-Cause, or nothing at all
+(so the sender times out), per username. Every request it verified is recorded.
+"""
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from pyrad import packet
+
+from .dictionaries import radius_dictionary
+
+ACK, NAK, SILENT = "ack", "nak", "silent"
+
+
+@dataclass
+class Received:
+    code: int
+    attributes: dict
+    source: tuple
+
+    @property
+    def kind(self) -> str:
+        return "disconnect" if self.code == packet.DisconnectRequest else "coa"
+
+
+@dataclass
+class NasSimulator:
+    secret: bytes
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: any free port; read .port after start()
+    default: str = ACK
+    error_cause: int = 503  # Session-Context-Not-Found
+    by_username: dict = field(default_factory=dict)
+    received: list = field(default_factory=list)
+
+    def start(self) -> "NasSimulator":
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind((self.host, self.port))
+        self._socket.settimeout(0.2)
+        self.port = self._socket.getsockname()[1]
+        self._running = True
+        self._thread = threading.Thread(target=self._serve, name=f"nas-simulator:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._running = False
+        self._thread.join(2)
+        self._socket.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def answer(self, username: str, how: str) -> None:
+        self.by_username[username] = how
+
+    def _serve(self) -> None:
+        dictionary = radius_dictionary()
+        while self._running:
+            try:
+                data, source = self._socket.recvfrom(4096)
+            except (TimeoutError, socket.timeout):
+                continue
+            except OSError:
+                return
+            try:
+                request = packet.CoAPacket(packet=data, secret=self.secret, dict=dictionary)
+                if request.code not in (packet.DisconnectRequest, packet.CoARequest):
+                    continue
+                if not request.VerifyCoARequest():
+                    continue  # wrong secret: a real NAS stays silent
+            except packet.PacketError:
+                continue
+            attributes = {name: _plain(request[name]) for name in request.keys()}
+            self.received.append(Received(request.code, attributes, source))
+            how = self.by_username.get(attributes.get("User-Name"), self.default)
+            if how == SILENT:
+                continue
+            reply = request.CreateReply()
+            if request.code == packet.DisconnectRequest:
+                reply.code = packet.DisconnectACK if how == ACK else packet.DisconnectNAK
+            else:
+                reply.code = packet.CoAACK if how == ACK else packet.CoANAK
+            if how == NAK:
+                reply["Error-Cause"] = self.error_cause
+            self._socket.sendto(reply.ReplyPacket(), source)
+
+
+def _plain(values: list):
+    value = values[0] if len(values) == 1 else values
+    return value.decode(errors="replace") if isinstance(value, bytes) else value

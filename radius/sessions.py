@@ -1,0 +1,83 @@
+"""Sessions as other apps see them: open sessions, history and usage, read from radacct.
+
+Also the jobs that close sessions FreeRADIUS cannot close itself: those of a NAS that rebooted
+(Accounting-On recorded in nasreload) and those whose NAS went silent.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import NasReload, RadAcct
+
+
+def open_sessions(username: str | None = None, nas_ip: str | None = None):
+    sessions = RadAcct.objects.filter(acct_stop_time__isnull=True)
+    if username is not None:
+        sessions = sessions.filter(username=username)
+    if nas_ip is not None:
+        sessions = sessions.filter(nas_ip_address=nas_ip)
+    return sessions.order_by("-acct_start_time")
+
+
+def history(username: str, since: datetime | None = None, until: datetime | None = None):
+    sessions = RadAcct.objects.filter(username=username)
+    if since is not None:
+        sessions = sessions.filter(acct_start_time__gte=since)
+    if until is not None:
+        sessions = sessions.filter(acct_start_time__lt=until)
+    return sessions.order_by("-acct_start_time")
+
+
+@dataclass
+class Usage:
+    input_octets: int
+    output_octets: int
+    seconds: int
+
+    @property
+    def total_octets(self) -> int:
+        return self.input_octets + self.output_octets
+
+
+def usage(username: str, since: datetime | None = None, until: datetime | None = None) -> Usage:
+    """Bytes and time used by sessions that started in the period (what the quota policy counts)."""
+    sums = history(username, since, until).order_by().aggregate(
+        input=Coalesce(Sum("acct_input_octets"), 0), output=Coalesce(Sum("acct_output_octets"), 0),
+        seconds=Coalesce(Sum("acct_session_time"), 0))
+    return Usage(int(sums["input"]), int(sums["output"]), int(sums["seconds"]))
+
+
+def close_reloaded_sessions() -> int:
+    """Close what was open on a NAS when it sent Accounting-On/Off (radacct_bulk_close index)."""
+    closed = 0
+    for reload in NasReload.objects.all():
+        closed += RadAcct.objects.filter(
+            nas_ip_address=reload.nas_ip_address, acct_stop_time__isnull=True,
+            acct_start_time__lte=reload.reload_time,
+        ).update(acct_stop_time=reload.reload_time, acct_terminate_cause="NAS-Reboot")
+    return closed
+
+
+def close_stale_sessions(now: datetime | None = None, interim_interval: int | None = None) -> int:
+    """Close sessions not updated for two interim intervals (radacct_open_update_idx index).
+
+    The stop time is the last moment the NAS spoke for the session; its counters stay as the last
+    Interim-Update reported them.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=2 * (interim_interval or settings.RADIUS_INTERIM_INTERVAL))
+    silent = RadAcct.objects.filter(acct_stop_time__isnull=True)
+    closed = silent.filter(acct_update_time__lt=cutoff).update(
+        acct_stop_time=Coalesce("acct_update_time", "acct_start_time"), acct_terminate_cause="Stale-Session")
+    closed += silent.filter(Q(acct_update_time__isnull=True), acct_start_time__lt=cutoff).update(
+        acct_stop_time=Coalesce("acct_update_time", "acct_start_time"), acct_terminate_cause="Stale-Session")
+    return closed
+
+
+def close_sessions(now: datetime | None = None) -> dict:
+    """The job: both kinds, each an UPDATE over open rows only. Safe to run twice or at once."""
+    return {"reloaded": close_reloaded_sessions(), "stale": close_stale_sessions(now)}

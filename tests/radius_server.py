@@ -1,0 +1,129 @@
+"""A real FreeRADIUS 3.2, started by `manage.py run_freeradius` on the test database, and a real
+RADIUS client (pyrad) to talk to it."""
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from pyrad import packet
+from pyrad.client import Client
+
+from radius.dictionaries import radius_dictionary
+from radius.models import Nas
+
+ROOT = Path(__file__).resolve().parent.parent
+NAS_SECRET = "testing-nas-secret-42"
+NAS_ADDRESS = "127.0.0.1"
+
+
+def free_udp_ports(count: int) -> list[int]:
+    import socket
+
+    sockets, ports = [], []
+    for _ in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        sockets.append(s)
+        ports.append(s.getsockname()[1])
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@dataclass
+class Radius:
+    auth_port: int
+    acct_port: int
+    log: Path
+
+    def client(self) -> Client:
+        client = Client(server=NAS_ADDRESS, authport=self.auth_port, acctport=self.acct_port,
+                        secret=NAS_SECRET.encode(), dict=radius_dictionary())
+        client.timeout, client.retries = 3, 1
+        return client
+
+    def authenticate(self, username: str, password: str, chap: bool = False, **attributes):
+        client = self.client()
+        request = client.CreateAuthPacket(code=packet.AccessRequest, User_Name=username)
+        request["NAS-IP-Address"] = NAS_ADDRESS
+        if chap:
+            import hashlib
+
+            challenge, ident = os.urandom(16), b"\x01"
+            request["CHAP-Challenge"] = challenge
+            request["CHAP-Password"] = ident + hashlib.md5(ident + password.encode() + challenge).digest()
+        else:
+            request["User-Password"] = request.PwCrypt(password)
+        for name, value in attributes.items():
+            request[name.replace("_", "-")] = value
+        return client.SendPacket(request)
+
+    def account(self, status: str, username: str = "", session_id: str = "", **attributes):
+        client = self.client()
+        request = client.CreateAcctPacket()
+        request["Acct-Status-Type"] = status
+        request["NAS-IP-Address"] = NAS_ADDRESS
+        if username:
+            request["User-Name"] = username
+        if session_id:
+            request["Acct-Session-Id"] = session_id
+        for name, value in attributes.items():
+            request[name.replace("_", "-")] = value
+        return client.SendPacket(request)
+
+
+def accepted(reply) -> bool:
+    return reply.code == packet.AccessAccept
+
+
+def reply_value(reply, name):
+    values = reply.get(name)
+    if not values:
+        return None
+    value = values[0]
+    return value.decode() if isinstance(value, bytes) else value
+
+
+@pytest.fixture(scope="session")
+def radius_server(django_db_setup, django_db_blocker):
+    """FreeRADIUS for the whole session. Its clients are read at start, so the test NAS row is
+    written first and removed once FreeRADIUS has loaded it (tests add their own rows)."""
+    auth_port, acct_port = free_udp_ports(2)
+    # Under var/ rather than pytest's private tmp: the daemon drops to the freerad account.
+    confdir = ROOT / "var" / f"freeradius-test-{os.getpid()}"
+    confdir.mkdir(parents=True, exist_ok=True)
+    log = ROOT / "var" / "freeradius-test.log"
+    with django_db_blocker.unblock():
+        nas = Nas.objects.create(nasname=NAS_ADDRESS, shortname="test-nas", secret=NAS_SECRET)
+        env = dict(os.environ, DATABASE_URL=database_url())
+        with open(log, "w") as out:
+            server = subprocess.Popen(
+                [sys.executable, "manage.py", "run_freeradius", "--dir", str(confdir / "raddb"),
+                 "--auth-port", str(auth_port), "--acct-port", str(acct_port), "--reject-delay", "0"],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(150):
+                if "Ready to process requests" in log.read_text() or server.poll() is not None:
+                    break
+                time.sleep(0.1)
+            if server.poll() is not None or "Ready to process requests" not in log.read_text():
+                raise RuntimeError(f"FreeRADIUS did not start:\n{log.read_text()[-3000:]}")
+        finally:
+            nas.delete()
+    try:
+        yield Radius(auth_port, acct_port, log)
+    finally:
+        server.terminate()
+        server.wait(10)
+        import shutil
+
+        shutil.rmtree(confdir, ignore_errors=True)
