@@ -6,6 +6,11 @@ from .access import rule_of_view
 # (label, URL name, icon). A section appears when the user passes that view's own access rule.
 SECTIONS = [
     ("Dashboard", "dashboard", "grid"),
+    ("Active sessions", "radius-sessions", "wifi"),
+    ("Session history", "radius-session-history", "clock"),
+    ("RADIUS users", "radius-users", "key"),
+    ("NAS devices", "radius-nas", "server"),
+    ("Auth log", "radius-auth-log", "list"),
     ("System health", "health", "pulse"),
     ("Staff", "staff-list", "users"),
     ("API", "api:openapi-view", "code"),

@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from accounts.access import PUBLIC, STAFF, MissingRule, access
 from accounts.api import router as auth_router
 from monitoring.api import router as health_router
+from radius.api import logs_router, sessions_router
 
 api = NinjaAPI(
     title="Hotspot ISP API",
@@ -37,6 +38,8 @@ def http_error(request, exc):
 
 api.add_router("/", auth_router)
 api.add_router("/health", health_router)
+api.add_router("/hotspot", sessions_router)
+api.add_router("/logs", logs_router)
 
 
 def urls():

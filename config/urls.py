@@ -8,6 +8,7 @@ from config import api
 urlpatterns = [
     path("", include("monitoring.urls")),
     path("", include("accounts.urls")),
+    path("", include("radius.urls")),
     path("api/", api.urls()),
 ]
 

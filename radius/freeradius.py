@@ -56,8 +56,9 @@ def database_parameters(alias: str = "default") -> dict:
 
 
 def _patch_queries(path: Path) -> None:
-    """Accounting-On/Off: record the NAS's reload time instead of closing its sessions inline.
+    """Two changes to the shipped queries, each checked to apply (a different file stops us).
 
+    Accounting-On/Off: record the NAS's reload time instead of closing its sessions inline.
     The shipped queries.conf offers this "lightweight" strategy (its -query) and tells you to swap
     it in; its ON CONFLICT clause has a stray ON that PostgreSQL rejects. Our close_reloaded_sessions
     job then closes the sessions off the auth path, and Simultaneous-Use already ignores them.
@@ -70,6 +71,17 @@ def _patch_queries(path: Path) -> None:
     text = text.replace(bulk, "\t\t\t-" + bulk.lstrip("\t"), 1)
     text = text.replace(light, "\t\t\tquery = \"\\\n\t\t\t\tINSERT INTO nasreload", 1)
     text = text.replace("ON CONFLICT ON (NASIPAddress)", "ON CONFLICT (NASIPAddress)", 1)
+    # The auth log keeps who, when, the answer and the device (MAC), never the password tried.
+    post_auth = ("\t\t\t(username, pass, reply, authdate ${..class.column_name}) \\\n"
+                 "\t\tVALUES(\\\n\t\t\t'%{User-Name}', \\\n\t\t\t'%{%{User-Password}:-%{Chap-Password}}', \\\n"
+                 "\t\t\t'%{reply:Packet-Type}', \\\n\t\t\t'%S.%M' \\\n")
+    if post_auth not in text:
+        raise FreeradiusError(f"{path}: its post-auth query is not the one this project was written for")
+    text = text.replace(post_auth, (
+        "\t\t\t(username, pass, reply, calledstationid, callingstationid, authdate ${..class.column_name}) \\\n"
+        "\t\tVALUES(\\\n\t\t\t'%{User-Name}', \\\n\t\t\tNULL, \\\n"
+        "\t\t\t'%{reply:Packet-Type}', \\\n\t\t\t'%{Called-Station-Id}', \\\n"
+        "\t\t\t'%{Calling-Station-Id}', \\\n\t\t\t'%S.%M' \\\n"), 1)
     path.write_text(text)
 
 

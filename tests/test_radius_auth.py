@@ -50,10 +50,12 @@ def test_rejections_and_acceptances_land_in_the_auth_log(radius_server, daily):
     from radius.models import RadPostAuth
 
     services.grant_access("njeri", "maziwa-lala", daily)
-    radius_server.authenticate("njeri", "maziwa-lala")
-    radius_server.authenticate("njeri", "bad")
-    assert list(RadPostAuth.objects.filter(username="njeri").order_by("id").values_list("reply", flat=True)) == [
-        "Access-Accept", "Access-Reject"]
+    radius_server.authenticate("njeri", "maziwa-lala", Calling_Station_Id="AA-BB-CC-DD-EE-01")
+    radius_server.authenticate("njeri", "bad-guess", Calling_Station_Id="AA-BB-CC-DD-EE-01")
+    log = list(RadPostAuth.objects.filter(username="njeri").order_by("id"))
+    assert [entry.reply for entry in log] == ["Access-Accept", "Access-Reject"]
+    assert {entry.calling_station_id for entry in log} == {"AA-BB-CC-DD-EE-01"}
+    assert {entry.password for entry in log} == {None}  # passwords tried are never stored
 
 
 def test_the_reply_carries_the_data_left_and_rejects_when_used_up(radius_server, daily):

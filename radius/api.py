@@ -1,0 +1,87 @@
+"""API: open sessions, disconnecting one, and the session log."""
+from datetime import datetime
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+from ninja.responses import Status
+from ninja.errors import HttpError
+
+from accounts.access import api_access, perm
+
+from . import coa
+from .models import RadAcct
+
+sessions_router = Router(tags=["sessions"])
+logs_router = Router(tags=["logs"])
+MAX_PAGE = 200
+
+
+class SessionOut(Schema):
+    id: int
+    username: str | None
+    nas_ip_address: str
+    framed_ip_address: str | None
+    mac: str | None = Field(None, alias="calling_station_id")
+    acct_session_id: str
+    started_at: datetime | None = Field(None, alias="acct_start_time")
+    updated_at: datetime | None = Field(None, alias="acct_update_time")
+    stopped_at: datetime | None = Field(None, alias="acct_stop_time")
+    session_seconds: int | None = Field(None, alias="acct_session_time")
+    download_bytes: int | None = Field(None, alias="acct_output_octets")
+    upload_bytes: int | None = Field(None, alias="acct_input_octets")
+    terminate_cause: str | None = Field(None, alias="acct_terminate_cause")
+
+
+class SessionPage(Schema):
+    count: int
+    results: list[SessionOut]
+
+
+class DisconnectOut(Schema):
+    outcome: str
+    error_cause: int | None
+    detail: str
+    tries: int
+
+
+def _page(sessions, limit: int, offset: int) -> dict:
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise HttpError(422, f"limit must be 1..{MAX_PAGE} and offset at least 0")
+    return {"count": sessions.count(), "results": list(sessions[offset:offset + limit])}
+
+
+@sessions_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
+                     summary="Open sessions", by_alias=False)
+def open_sessions(request, username: str | None = None, nas: str | None = None, limit: int = 50, offset: int = 0):
+    sessions = RadAcct.objects.filter(acct_stop_time__isnull=True).order_by("-acct_start_time")
+    if username:
+        sessions = sessions.filter(username=username)
+    if nas:
+        sessions = sessions.filter(nas_ip_address=nas)
+    return _page(sessions, limit, offset)
+
+
+@sessions_router.post("/sessions/{session_id}/disconnect", auth=api_access(perm("radius.disconnect_session")),
+                      response={200: DisconnectOut, 409: DisconnectOut}, summary="Disconnect a session (RFC 5176)")
+def disconnect(request, session_id: int):
+    session = get_object_or_404(RadAcct, pk=session_id)
+    if not session.is_open:
+        raise HttpError(409, "This session has already ended")
+    attempt = coa.disconnect(session, requested_by=request.user.username)
+    body = {"outcome": attempt.outcome, "error_cause": attempt.error_cause, "detail": attempt.detail,
+            "tries": attempt.tries}
+    return Status(200 if attempt.outcome == "ack" else 409, body)
+
+
+@logs_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
+                 summary="Session history", by_alias=False)
+def session_log(request, username: str | None = None, since: datetime | None = None,
+                until: datetime | None = None, limit: int = 50, offset: int = 0):
+    sessions = RadAcct.objects.order_by("-acct_start_time")
+    if username:
+        sessions = sessions.filter(username=username)
+    if since:
+        sessions = sessions.filter(acct_start_time__gte=since)
+    if until:
+        sessions = sessions.filter(acct_start_time__lt=until)
+    return _page(sessions, limit, offset)

@@ -1,0 +1,134 @@
+"""RADIUS pages and API: sessions (live from FreeRADIUS accounting), users, NAS devices, auth log."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from radius import services
+from radius.models import CoaAttempt, RadAcct, RadPostAuth
+from radius.nas_simulator import NAK, NasSimulator
+
+from .conftest import bearer
+
+SECRET = "router-coa-secret-2"
+
+
+def make_session(n, username=None, nas="10.8.0.2", open=True, **extra):
+    start = timezone.now() - timedelta(minutes=n + 5)
+    return RadAcct.objects.create(
+        acct_session_id=f"s{n}", acct_unique_id=f"u{n}", username=username or f"user{n}", nas_ip_address=nas,
+        framed_ip_address=f"10.5.{n // 250}.{n % 250 + 1}", calling_station_id=f"AA-BB-CC-00-00-{n % 100:02d}",
+        acct_start_time=start, acct_update_time=start, acct_input_octets=1000 * n, acct_output_octets=5000 * n,
+        acct_stop_time=None if open else start + timedelta(minutes=3), acct_session_time=None if open else 180,
+        **extra)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accounting_through_freeradius_shows_on_the_sessions_page(radius_server, client, support_agent):
+    services.grant_access("hassan", "pwani-2026", "pkg")
+    radius_server.account("Start", "hassan", "h-77", Framed_IP_Address="10.5.3.3",
+                          Calling_Station_Id="AA-BB-CC-DD-EE-77")
+    client.force_login(support_agent)
+    html = client.get("/radius/sessions/").content.decode()
+    assert "hassan" in html and "10.5.3.3" in html and "AA-BB-CC-DD-EE-77" in html
+    radius_server.account("Stop", "hassan", "h-77", Acct_Session_Time=125, Acct_Output_Octets=3 * 2**20)
+    assert "hassan" not in client.get("/radius/sessions/").content.decode()
+    history = client.get("/radius/sessions/history/?q=hassan").content.decode()
+    assert "hassan" in history and "2m 5s" in history and "3.0\xa0MB" in history
+
+
+@pytest.mark.django_db
+def test_the_sessions_page_searches_and_paginates_in_fixed_queries(client, technician,
+                                                                 django_assert_num_queries):
+    for n in range(60):
+        make_session(n)
+    make_session(99, username="kibet", open=False)
+    client.force_login(technician)
+    with django_assert_num_queries(10):  # session, user, 2x perms, roles, count, page, session save (3)
+        first = client.get("/radius/sessions/").content.decode()
+    assert "Page 1 of 2 · 60 in all" in first and "kibet" not in first
+    assert "Disconnect" not in first  # technicians may look, not disconnect
+    page2 = client.get("/radius/sessions/?page=2").content.decode()
+    assert "Page 2 of 2" in page2
+    found = client.get("/radius/sessions/?q=AA:BB:CC:00:00:07", HTTP_HX_REQUEST="true").content.decode()
+    assert found.lstrip().startswith('<div id="results">') and "user7" in found and "user8" not in found
+    assert "kibet" in client.get("/radius/sessions/history/?q=kibet").content.decode()
+    assert "user3" in client.get("/radius/sessions/?q=10.5.0.4").content.decode()
+
+
+@pytest.mark.django_db
+def test_support_disconnects_a_session_from_the_page(client, support_agent):
+    with NasSimulator(secret=SECRET.encode()) as nas:
+        services.register_nas("127.0.0.1", SECRET, "Rongai", coa_port=nas.port)
+        session = make_session(1, username="wairimu", nas="127.0.0.1")
+        client.force_login(support_agent)
+        assert "Disconnect" in client.get("/radius/sessions/").content.decode()
+        response = client.post(f"/radius/sessions/{session.pk}/disconnect/", {"next": "/radius/sessions/?q=x"},
+                               follow=True)
+        assert response.redirect_chain[-1][0] == "/radius/sessions/?q=x"
+        assert "The router disconnected wairimu." in response.content.decode()
+        nas.answer("wairimu", NAK)
+        response = client.post(f"/radius/sessions/{session.pk}/disconnect/", follow=True)
+        assert "refused to disconnect wairimu: Session-Context-Not-Found" in response.content.decode()
+    assert list(CoaAttempt.objects.order_by("id").values_list("outcome", "requested_by")) == [
+        ("ack", "samuel"), ("nak", "samuel")]
+
+
+@pytest.mark.django_db
+def test_users_page_shows_groups_and_hides_passwords(client, support_agent):
+    services.grant_access("mutua", "siri-kubwa-1", "pkg-weekly", expires_at=timezone.now() + timedelta(days=7))
+    client.force_login(support_agent)
+    html = client.get("/radius/users/?q=mut").content.decode()
+    assert "mutua" in html and "pkg-weekly" in html and "Expiration" in html
+    assert "siri-kubwa-1" not in html and "••••••" in html
+
+
+@pytest.mark.django_db
+def test_nas_page_counts_who_is_online(client, technician):
+    services.register_nas("10.8.0.2", "secret-secret", "Kitengela")
+    services.register_nas("10.8.0.3", "secret-secret", "Ruaka")
+    make_session(1)
+    make_session(2)
+    make_session(3, open=False)
+    client.force_login(technician)
+    response = client.get("/radius/nas/")
+    devices = {n.shortname: n.open_sessions for n in response.context["page"]}
+    assert devices == {"Kitengela": 2, "Ruaka": 0}
+
+
+@pytest.mark.django_db
+def test_auth_log_lists_answers_and_devices(client, support_agent):
+    RadPostAuth.objects.create(username="onyango", reply="Access-Reject", calling_station_id="AA-BB-CC-DD-EE-10")
+    RadPostAuth.objects.create(username="onyango", reply="Access-Accept", calling_station_id="AA-BB-CC-DD-EE-10")
+    client.force_login(support_agent)
+    html = client.get("/radius/auth-log/?q=aa:bb:cc:dd:ee:10").content.decode()
+    assert html.count("onyango") == 2 and "Rejected" in html and "Accepted" in html
+
+
+@pytest.mark.django_db
+def test_the_api_lists_open_sessions_and_the_log(client, technician):
+    for n in range(3):
+        make_session(n)
+    make_session(7, username="juma", open=False)
+    body = client.get("/api/hotspot/sessions?limit=2", **bearer(technician)).json()
+    assert body["count"] == 3 and len(body["results"]) == 2
+    first = body["results"][0]
+    assert {"id", "username", "nas_ip_address", "framed_ip_address", "mac", "started_at", "download_bytes"} <= set(first)
+    log = client.get("/api/logs/sessions?username=juma", **bearer(technician)).json()
+    assert log["count"] == 1 and log["results"][0]["stopped_at"] and log["results"][0]["session_seconds"] == 180
+    assert client.get("/api/hotspot/sessions?limit=5000", **bearer(technician)).status_code == 422
+
+
+@pytest.mark.django_db
+def test_the_api_disconnects_through_the_nas(client, support_agent):
+    with NasSimulator(secret=SECRET.encode()) as nas:
+        services.register_nas("127.0.0.1", SECRET, "Rongai", coa_port=nas.port)
+        session = make_session(1, username="achieng", nas="127.0.0.1")
+        response = client.post(f"/api/hotspot/sessions/{session.pk}/disconnect", **bearer(support_agent))
+        assert response.status_code == 200 and response.json()["outcome"] == "ack"
+        nas.answer("achieng", NAK)
+        refused = client.post(f"/api/hotspot/sessions/{session.pk}/disconnect", **bearer(support_agent))
+        assert refused.status_code == 409 and refused.json()["error_cause"] == 503
+    ended = make_session(2, open=False)
+    assert client.post(f"/api/hotspot/sessions/{ended.pk}/disconnect", **bearer(support_agent)).status_code == 409
+    assert client.post("/api/hotspot/sessions/424242/disconnect", **bearer(support_agent)).status_code == 404
