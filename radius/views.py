@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import access, perm
 
 from . import coa
-from .models import CoaAttempt, Nas, RadAcct, RadCheck, RadPostAuth, RadUserGroup
+from .models import CoaAttempt, Nas, RadAcct, RadCheck, RadPostAuth, RadReply, RadUserGroup
 
 PAGE_SIZE = 50
 
@@ -17,6 +17,7 @@ PAGE_SIZE = 50
 def _page(request, queryset, template, context):
     """Render one page of ``queryset``; an HTMX request gets the results partial only."""
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context.setdefault("nas_names", {})
     context.update(page=page, q=request.GET.get("q", "").strip())
     if request.htmx:
         template += "#results"
@@ -47,12 +48,15 @@ def user_list(request):
         names = names.filter(username__istartswith=q)
     page = Paginator(names.values_list("username", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
     usernames = list(page)
-    checks, groups = {}, {}
+    checks, replies, groups = {}, {}, {}
     for row in RadCheck.objects.filter(username__in=usernames).order_by("id"):
         checks.setdefault(row.username, []).append(row)
+    for row in RadReply.objects.filter(username__in=usernames).order_by("id"):
+        replies.setdefault(row.username, []).append(row)
     for row in RadUserGroup.objects.filter(username__in=usernames).order_by("priority"):
         groups.setdefault(row.username, []).append(row.groupname)
-    users = [{"username": name, "checks": checks.get(name, []), "groups": groups.get(name, [])} for name in usernames]
+    users = [{"username": name, "checks": checks.get(name, []), "replies": replies.get(name, []),
+              "groups": groups.get(name, [])} for name in usernames]
     template = "radius/user_list.html" + ("#results" if request.htmx else "")
     return render(request, template, {"page": page, "users": users, "q": q})
 
@@ -77,14 +81,21 @@ def active_sessions(request):
     q = request.GET.get("q", "").strip()
     sessions = _session_filter(RadAcct.objects.filter(acct_stop_time__isnull=True), q).order_by("-acct_start_time")
     return _page(request, sessions, "radius/sessions.html", {
-        "active": True, "can_disconnect": request.user.has_perm("radius.disconnect_session")})
+        "active": True, "can_disconnect": request.user.has_perm("radius.disconnect_session"),
+        "nas_names": _nas_names()})
 
 
 @access(perm("radius.view_radacct"))
 def session_history(request):
     q = request.GET.get("q", "").strip()
     sessions = _session_filter(RadAcct.objects.all(), q).order_by("-acct_start_time")
-    return _page(request, sessions, "radius/sessions.html", {"active": False, "can_disconnect": False})
+    return _page(request, sessions, "radius/sessions.html", {"active": False, "can_disconnect": False,
+                                                             "nas_names": _nas_names()})
+
+
+def _nas_names() -> dict:
+    # A few hundred rows at most: cheaper than joining radacct on text against inet.
+    return dict(Nas.objects.values_list("nasname", "shortname"))
 
 
 @access(perm("radius.view_radpostauth"))

@@ -44,7 +44,7 @@ def test_the_sessions_page_searches_and_paginates_in_fixed_queries(client, techn
         make_session(n)
     make_session(99, username="kibet", open=False)
     client.force_login(technician)
-    with django_assert_num_queries(10):  # session, user, 2x perms, roles, count, page, session save (3)
+    with django_assert_num_queries(11):  # session, user, 2x perms, roles, count, page, NAS names, save (3)
         first = client.get("/radius/sessions/").content.decode()
     assert "Page 1 of 2 · 60 in all" in first and "kibet" not in first
     assert "Disconnect" not in first  # technicians may look, not disconnect

@@ -29,6 +29,10 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
     assert Subscription.objects.filter(status="active").exists()
     assert Payment.objects.filter(status="completed").count() >= Subscription.objects.count()
     assert all(month["total"] > 0 for month in monthly_revenue())
+    from radius.models import Nas, RadAcct, RadCheck
+
+    assert Nas.objects.count() == 4 and RadAcct.objects.filter(acct_stop_time__isnull=True).count() == 25
+    assert RadCheck.objects.filter(attribute="Cleartext-Password").count() == 55
     for username, role in [("admin", "Admin"), ("finance", "Finance"), ("support", "Support"), ("tech", "Technician")]:
         user = User.objects.get(username=username)
         assert user.role_names == [role] and user.check_password(password) and not user.password_is_weak
@@ -40,6 +44,6 @@ def test_running_it_again_adds_nothing(tmp_path, settings):
     seed(tmp_path, settings)
     counts = (Customer.objects.count(), Subscription.objects.count(), Payment.objects.count(), User.objects.count())
     output = seed(tmp_path, settings)
-    assert "0 new routers, 0 new subscriptions, 0 new payments" in output
+    assert "0 new routers, 0 new subscriptions, 0 new payments, 0 new RADIUS sessions" in output
     assert counts == (Customer.objects.count(), Subscription.objects.count(), Payment.objects.count(),
                       User.objects.count())

@@ -42,3 +42,8 @@ def epoch_date(value) -> str:
     except (TypeError, ValueError, OverflowError):
         return value
     return timezone.localtime(moment).strftime("%-d %b %Y, %H:%M")
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -10,6 +10,8 @@ from accounts.models import User
 from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN, sync_roles
 from billing.demo import seed_payments
 from hotspot.demo import seed_catalogue, seed_customers_and_history
+from hotspot.models import Customer, Subscription
+from radius.demo import seed_radius
 from routers.demo import seed_routers
 
 DEMO_STAFF = [("admin", ADMIN, "Amani", "Odhiambo"), ("finance", FINANCE, "Faith", "Wanjiku"),
@@ -35,14 +37,25 @@ class Command(BaseCommand):
             routers = seed_routers()
             subscriptions = seed_customers_and_history()
             payments = seed_payments(subscriptions) if subscriptions else 0
+            sessions = self._radius()
         self.stdout.write(
             f"Demo data: {len(packages)} packages, {routers} new routers, "
-            f"{len(subscriptions)} new subscriptions, {payments} new payments."
+            f"{len(subscriptions)} new subscriptions, {payments} new payments, {sessions} new RADIUS sessions."
         )
         self.stdout.write(self.style.SUCCESS(
             "Sign in at /login/ as admin (Admin), finance, support or tech "
             f"with password: {password}"
         ))
+
+    def _radius(self) -> int:
+        # Customers get RADIUS usernames with the hotspot issue; until then the demo uses phones.
+        active = list(Subscription.objects.filter(status="active").values_list("customer__phone", flat=True)
+                      .distinct()[:40])
+        others = list(Customer.objects.exclude(phone__in=active).values_list("phone", flat=True)[:30])
+        from routers.models import Router
+
+        nas = [(f"10.8.0.{index + 2}", router.name) for index, router in enumerate(Router.objects.order_by("id"))]
+        return seed_radius(nas, online=active[:25], offline=others)
 
     def _demo_password(self) -> str:
         # One random password per install, kept beside the database so every run prints it.
