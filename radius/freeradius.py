@@ -40,6 +40,7 @@ class Options:
     max_threads: int = 64
     db_pool: int = 4
     db_pool_max: int = 32
+    database: dict | None = None  # connection parameters; default: Django's default database
 
 
 def _quote(value) -> str:
@@ -117,7 +118,7 @@ def render(options: Options) -> Path:
     run_as = _service_user(target)
     engine = Engine(dirs=[str(OURS)], autoescape=False)
     context = Context({**options.__dict__, "confdir": str(target), "run_as": run_as,
-                       "db": database_parameters()}, autoescape=False)
+                       "db": options.database or database_parameters()}, autoescape=False)
     for source in sorted(p for p in OURS.rglob("*") if p.is_file()):
         relative = source.relative_to(OURS)
         destination = target / relative

@@ -1,0 +1,259 @@
+#!/usr/bin/env python
+"""Access-Request latency and throughput through real FreeRADIUS 3.2, on our schema and on stock.
+
+Two scratch databases get the same data: 100,000 users (password, expiry, Simultaneous-Use 1, a
+package group with a rate limit; every fifth user with a data allowance) and 1,000,000 radacct
+rows (5,000 of them open sessions). One holds our migrated schema, the other FreeRADIUS's shipped
+schema.sql. The same FreeRADIUS configuration (run_freeradius's) runs against each in turn:
+
+1. a fixed rate of PAP Access-Requests (default 1,000/s) for some seconds: p50 / p99 latency;
+2. a closed loop with 32 requests in flight: the most requests per second it sustains.
+
+Usage (PostgreSQL from DATABASE_URL, FreeRADIUS from Debian; ./scripts/test installs both):
+    DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/python bench/radius_auth.py
+Options: --users N --sessions N --rate R --seconds S --keep (keep the databases).
+"""
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from pyrad import packet  # noqa: E402
+
+from radius import freeradius  # noqa: E402
+from radius.dictionaries import radius_dictionary  # noqa: E402
+
+SECRET = b"bench-nas-secret-1"
+SCHEMA_SQL = Path("/etc/freeradius/3.0/mods-config/sql/main/postgresql/schema.sql")
+
+POPULATE = """
+INSERT INTO nas (nasname, shortname, type, secret) VALUES ('127.0.0.1', 'bench', 'other', %(secret)s);
+INSERT INTO radgroupreply (groupname, attribute, op, value)
+  SELECT 'pkg-' || g, 'Mikrotik-Rate-Limit', ':=', g || 'M/' || (g * 2) || 'M' FROM generate_series(1, 5) g
+  UNION ALL SELECT 'pkg-' || g, 'Acct-Interim-Interval', ':=', '300' FROM generate_series(1, 5) g;
+INSERT INTO radcheck (username, attribute, op, value)
+  SELECT 'user' || u, a.attribute, ':=', CASE a.attribute
+      WHEN 'Cleartext-Password' THEN 'pw' || u
+      WHEN 'Expiration' THEN (extract(epoch FROM now())::bigint + 86400 * 30)::text
+      WHEN 'Simultaneous-Use' THEN '1'
+      WHEN 'Hotspot-Data-Limit' THEN '53687091200'
+      ELSE '0' END
+  FROM generate_series(1, %(users)s) u
+  CROSS JOIN (VALUES ('Cleartext-Password'), ('Expiration'), ('Simultaneous-Use'),
+                     ('Hotspot-Data-Limit'), ('Hotspot-Quota-Since')) AS a(attribute)
+  WHERE a.attribute NOT LIKE 'Hotspot-%%' OR u %% 5 = 0;
+INSERT INTO radusergroup (username, groupname, priority)
+  SELECT 'user' || u, 'pkg-' || (u %% 5 + 1), 1 FROM generate_series(1, %(users)s) u;
+INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime,
+                     acctstoptime, acctsessiontime, acctinputoctets, acctoutputoctets, callingstationid,
+                     framedipaddress)
+  SELECT to_hex(s), md5(s::text), 'user' || (s %% %(users)s + 1), ('10.8.' || (s %% 50) || '.1')::inet,
+         now() - (s %% 8640) * interval '5 minutes', now() - (s %% 8640) * interval '5 minutes',
+         CASE WHEN s > %(sessions)s - %(open)s THEN NULL ELSE now() - (s %% 8640) * interval '5 minutes'
+              + interval '30 minutes' END,
+         1800, (s %% 1000) * 10000, (s %% 1000) * 100000, 'AA-BB-CC-00-00-01', '10.5.0.1'
+  FROM generate_series(1, %(sessions)s) s;
+ANALYZE;
+"""
+
+
+def connect(dbname: str, **overrides):
+    db = settings.DATABASES["default"]
+    return psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                           dbname=dbname, autocommit=True, **overrides)
+
+
+def create_database(name: str, schema: str, args) -> None:
+    with connect("postgres") as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    if schema == "ours":
+        db = settings.DATABASES["default"]
+        env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}")
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0", "radius"], cwd=ROOT, env=env, check=True)
+    # Client-side binding: the load is several statements in one call.
+    with connect(name, cursor_factory=psycopg.ClientCursor) as conn:
+        if schema == "stock":
+            conn.execute(SCHEMA_SQL.read_text())
+        started = time.perf_counter()
+        conn.execute(POPULATE, {"users": args.users, "sessions": args.sessions, "open": args.open,
+                                "secret": SECRET.decode()})
+        print(f"  {name}: {args.users:,} users, {args.sessions:,} radacct rows in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+
+
+def start_freeradius(name: str, port: int) -> subprocess.Popen:
+    db = settings.DATABASES["default"]
+    confdir = ROOT / "var" / f"bench-freeradius-{name}"
+    freeradius.render(freeradius.Options(
+        confdir=confdir, auth_port=port, acct_port=port + 1, reject_delay=0, threads=16, max_threads=64,
+        db_pool=16, db_pool_max=64,
+        database={"host": db["HOST"] or "localhost", "port": db["PORT"] or 5432, "user": db["USER"],
+                  "password": db["PASSWORD"], "name": name}))
+    log = open(confdir.parent / f"bench-freeradius-{name}.log", "w")
+    server = subprocess.Popen(freeradius.command(confdir), stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(100):
+        if "Ready to process requests" in Path(log.name).read_text():
+            return server
+        time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError(f"FreeRADIUS did not start; see {log.name}")
+
+
+class Load(asyncio.DatagramProtocol):
+    """Access-Requests over a pool of UDP sockets, each carrying at most 256 in flight (one per id)."""
+
+    def __init__(self, users: int):
+        self.users = users
+        self.pending: dict[tuple[int, int], tuple[float, asyncio.Future]] = {}
+        self.dictionary = radius_dictionary()
+
+    def build(self, ident: int) -> bytes:
+        user = random.randint(1, self.users)
+        request = packet.AuthPacket(code=packet.AccessRequest, id=ident, secret=SECRET, dict=self.dictionary)
+        request["User-Name"] = f"user{user}"
+        request["User-Password"] = request.PwCrypt(f"pw{user}")
+        request["NAS-IP-Address"] = "127.0.0.1"
+        request["Calling-Station-Id"] = "AA-BB-CC-00-00-02"
+        return request.RequestPacket()
+
+
+async def run(port: int, users: int, rate: float | None, seconds: float, in_flight: int = 32) -> dict:
+    loop = asyncio.get_running_loop()
+    sockets = []
+    for index in range(16):
+        load = Load(users)
+        transport, _ = await loop.create_datagram_endpoint(lambda load=load: _Receiver(load),
+                                                           remote_addr=("127.0.0.1", port))
+        sockets.append((transport, load, [i for i in range(256)]))
+    latencies, answers, lost = [], {"accept": 0, "reject": 0}, 0
+
+    async def one(slot: int) -> None:
+        nonlocal lost
+        transport, load, free = sockets[slot % len(sockets)]
+        while not free:
+            await asyncio.sleep(0.0005)
+        ident = free.pop()
+        data = load.build(ident)
+        future = loop.create_future()
+        load.pending[ident] = (time.perf_counter(), future)
+        transport.sendto(data)
+        try:
+            code = await asyncio.wait_for(future, timeout=5)
+            latencies.append(time.perf_counter() - load.pending.pop(ident)[0])
+            answers["accept" if code == packet.AccessAccept else "reject"] += 1
+        except asyncio.TimeoutError:
+            load.pending.pop(ident, None)
+            lost += 1
+        free.append(ident)
+
+    started = time.perf_counter()
+    tasks = []
+    if rate:  # open loop: requests leave on schedule whatever the server does
+        count = int(rate * seconds)
+        for n in range(count):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(loop.create_task(one(n)))
+        await asyncio.gather(*tasks)
+    else:  # closed loop: in_flight workers, each sending its next request on the answer
+        deadline = started + seconds
+
+        async def worker(w: int) -> None:
+            n = w
+            while time.perf_counter() < deadline:
+                await one(n)
+                n += in_flight
+
+        await asyncio.gather(*(worker(w) for w in range(in_flight)))
+    elapsed = time.perf_counter() - started
+    for transport, _, _ in sockets:
+        transport.close()
+    latencies.sort()
+    ms = [value * 1000 for value in latencies]
+    return {
+        "requests": len(latencies) + lost, "lost": lost, **answers,
+        "per_second": len(latencies) / elapsed,
+        "p50": statistics.median(ms) if ms else float("nan"),
+        "p99": ms[int(len(ms) * 0.99) - 1] if ms else float("nan"),
+    }
+
+
+class _Receiver(asyncio.DatagramProtocol):
+    def __init__(self, load: Load):
+        self.load = load
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        if len(data) < 20:
+            return
+        pending = self.load.pending.get(data[1])
+        if pending and not pending[1].done():
+            pending[1].set_result(data[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--open", type=int, default=5_000, help="open sessions among them")
+    parser.add_argument("--rate", type=float, default=1000)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        sys.exit("DATABASE_URL must point at PostgreSQL")
+    print(f"Loading {args.users:,} users and {args.sessions:,} sessions into two databases...", flush=True)
+    results = {}
+    for index, schema in enumerate(("ours", "stock")):
+        name = f"bench_radius_{schema}"
+        create_database(name, schema, args)
+        port = 28812 + index * 10
+        server = start_freeradius(name, port)
+        try:
+            asyncio.run(run(port, args.users, 200, 2))  # warm the pools and caches
+            fixed = asyncio.run(run(port, args.users, args.rate, args.seconds))
+            flat_out = asyncio.run(run(port, args.users, None, args.seconds))
+        finally:
+            server.terminate()
+            server.wait(10)
+        results[schema] = (fixed, flat_out)
+        if not args.keep:
+            with connect("postgres") as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    print()
+    print(f"Access-Request through FreeRADIUS 3.2 (PAP, Simultaneous-Use, group policy, 1 in 5 users with a "
+          f"data allowance); {args.users:,} users, {args.sessions:,} radacct rows ({args.open:,} open)")
+    print(f"{'':<34}{'our schema':>14}{'stock schema':>14}")
+    rows = [
+        (f"at {args.rate:.0f}/s: p50 latency (ms)", lambda r: f"{r[0]['p50']:.2f}"),
+        (f"at {args.rate:.0f}/s: p99 latency (ms)", lambda r: f"{r[0]['p99']:.2f}"),
+        (f"at {args.rate:.0f}/s: achieved (req/s)", lambda r: f"{r[0]['per_second']:.0f}"),
+        (f"at {args.rate:.0f}/s: lost (no answer in 5 s)", lambda r: f"{r[0]['lost']}"),
+        ("32 in flight: throughput (req/s)", lambda r: f"{r[1]['per_second']:.0f}"),
+        ("32 in flight: p99 latency (ms)", lambda r: f"{r[1]['p99']:.2f}"),
+        ("accepted / rejected", lambda r: f"{r[1]['accept']}/{r[1]['reject']}"),
+    ]
+    for label, cell in rows:
+        print(f"{label:<34}{cell(results['ours']):>14}{cell(results['stock']):>14}")
+    ratio = results["ours"][1]["per_second"] / max(results["stock"][1]["per_second"], 1e-9)
+    print(f"throughput ours / stock: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
