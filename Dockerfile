@@ -6,6 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
     DJANGO_ENV=production VAR_DIR=/app/var STATIC_ROOT=/app/staticfiles
 WORKDIR /app
 
+# FreeRADIUS 3.2 (Debian 12's) for the freeradius service, which runs `manage.py run_freeradius`.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends freeradius freeradius-postgresql \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first (cached while only code changes): pyproject's pins, within constraints.txt.
 COPY pyproject.toml constraints.txt ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > /tmp/requirements.txt \

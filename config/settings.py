@@ -234,6 +234,8 @@ RADIUS_COA_TIMEOUT = env.integer("RADIUS_COA_TIMEOUT", 2, minimum=1)
 RADIUS_COA_RETRIES = env.integer("RADIUS_COA_RETRIES", 3, minimum=1)
 # Routers send Interim-Update this often (seconds); a session silent for twice that is closed.
 RADIUS_INTERIM_INTERVAL = env.integer("RADIUS_INTERIM_INTERVAL", 300, minimum=30)
+# FreeRADIUS's writes (accounting, auth log) commit without waiting for the WAL flush.
+RADIUS_DB_ASYNC_COMMIT = env.boolean("RADIUS_DB_ASYNC_COMMIT", default=True)
 
 # --- security ---------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -41,6 +41,7 @@ class Options:
     db_pool: int = 4
     db_pool_max: int = 32
     database: dict | None = None  # connection parameters; default: Django's default database
+    async_commit: bool = True
 
 
 def _quote(value) -> str:
@@ -153,3 +154,52 @@ def check(confdir: Path) -> None:
 
 def default_confdir() -> Path:
     return Path(settings.VAR_DIR) / "freeradius"
+
+
+def nas_fingerprint() -> str:
+    """Changes whenever a RADIUS client is added, removed or changed (FreeRADIUS reads them at start)."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT md5(COALESCE(string_agg(concat_ws('|', id, nasname, shortname, type, secret, "
+                           "server), ',' ORDER BY id), '')) FROM nas")
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()  # hold no connection between polls
+
+
+def supervise(argv: list[str], poll_seconds: float, say=print) -> int:
+    """Run FreeRADIUS as a child and restart it when the nas table changes; returns its exit code.
+
+    SIGTERM/SIGINT stop it cleanly. A child that dies on its own ends supervision with its code,
+    so a process manager (docker, systemd) sees the failure and restarts us.
+    """
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    known = nas_fingerprint()
+    child = subprocess.Popen(argv)
+    try:
+        while not stop.wait(poll_seconds):
+            if child.poll() is not None:
+                return child.returncode
+            try:
+                current = nas_fingerprint()
+            except Exception as error:  # noqa: BLE001 - a database hiccup must not stop RADIUS
+                say(f"nas table not readable ({error}); keeping the running FreeRADIUS")
+                continue
+            if current != known:
+                say("RADIUS clients changed in the nas table: restarting FreeRADIUS")
+                child.terminate()
+                child.wait(30)
+                child = subprocess.Popen(argv)
+                known = current
+        return 0
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            child.wait(30)

@@ -93,37 +93,50 @@ def reply_value(reply, name):
     return value.decode() if isinstance(value, bytes) else value
 
 
+def start_freeradius(name: str, nas_poll: float = 0):
+    """Start `manage.py run_freeradius` on the test database; returns (process, Radius)."""
+    auth_port, acct_port = free_udp_ports(2)
+    # Under var/ rather than pytest's private tmp: the daemon drops to the freerad account.
+    confdir = ROOT / "var" / f"freeradius-{name}-{os.getpid()}"
+    log = ROOT / "var" / f"freeradius-{name}.log"
+    env = dict(os.environ, DATABASE_URL=database_url())
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "run_freeradius", "--dir", str(confdir), "--auth-port", str(auth_port),
+             "--acct-port", str(acct_port), "--reject-delay", "0", "--nas-poll", str(nas_poll)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wait_for(log, "Ready to process requests", server)
+    return server, Radius(auth_port, acct_port, log), confdir
+
+
+def wait_for(log: Path, text: str, server, count: int = 1, seconds: float = 15) -> None:
+    for _ in range(int(seconds * 10)):
+        if log.read_text().count(text) >= count or server.poll() is not None:
+            break
+        time.sleep(0.1)
+    if server.poll() is not None or log.read_text().count(text) < count:
+        raise RuntimeError(f"FreeRADIUS: no {text!r} in its log:\n{log.read_text()[-3000:]}")
+
+
+def stop_freeradius(server, confdir) -> None:
+    import shutil
+
+    server.terminate()
+    server.wait(10)
+    shutil.rmtree(confdir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def radius_server(django_db_setup, django_db_blocker):
     """FreeRADIUS for the whole session. Its clients are read at start, so the test NAS row is
     written first and removed once FreeRADIUS has loaded it (tests add their own rows)."""
-    auth_port, acct_port = free_udp_ports(2)
-    # Under var/ rather than pytest's private tmp: the daemon drops to the freerad account.
-    confdir = ROOT / "var" / f"freeradius-test-{os.getpid()}"
-    confdir.mkdir(parents=True, exist_ok=True)
-    log = ROOT / "var" / "freeradius-test.log"
     with django_db_blocker.unblock():
         nas = Nas.objects.create(nasname=NAS_ADDRESS, shortname="test-nas", secret=NAS_SECRET)
-        env = dict(os.environ, DATABASE_URL=database_url())
-        with open(log, "w") as out:
-            server = subprocess.Popen(
-                [sys.executable, "manage.py", "run_freeradius", "--dir", str(confdir / "raddb"),
-                 "--auth-port", str(auth_port), "--acct-port", str(acct_port), "--reject-delay", "0"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            for _ in range(150):
-                if "Ready to process requests" in log.read_text() or server.poll() is not None:
-                    break
-                time.sleep(0.1)
-            if server.poll() is not None or "Ready to process requests" not in log.read_text():
-                raise RuntimeError(f"FreeRADIUS did not start:\n{log.read_text()[-3000:]}")
+            server, radius, confdir = start_freeradius("test")
         finally:
             nas.delete()
     try:
-        yield Radius(auth_port, acct_port, log)
+        yield radius
     finally:
-        server.terminate()
-        server.wait(10)
-        import shutil
-
-        shutil.rmtree(confdir, ignore_errors=True)
+        stop_freeradius(server, confdir)

@@ -115,3 +115,20 @@ def test_updating_access_changes_only_what_is_passed(radius_server, daily):
     services.update_access("juma", password="new-pass-2")
     assert not accepted(radius_server.authenticate("juma", "old-pass-1"))
     assert accepted(radius_server.authenticate("juma", "new-pass-2"))
+
+
+def test_run_freeradius_restarts_when_a_router_is_added(daily):
+    from .radius_server import start_freeradius, stop_freeradius, wait_for
+
+    services.register_nas("127.0.0.1", "first-router-secret", "first")
+    services.grant_access("faith", "mpya-kabisa", daily)
+    server, radius, confdir = start_freeradius("watch", nas_poll=0.3)
+    try:
+        from .radius_server import NAS_SECRET
+
+        services.register_nas("127.0.0.1", NAS_SECRET, "first, new secret")  # what the test client uses
+        wait_for(radius.log, "Ready to process requests", server, count=2)
+        assert "RADIUS clients changed in the nas table: restarting FreeRADIUS" in radius.log.read_text()
+        assert accepted(radius.authenticate("faith", "mpya-kabisa"))
+    finally:
+        stop_freeradius(server, confdir)

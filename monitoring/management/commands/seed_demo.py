@@ -54,7 +54,9 @@ class Command(BaseCommand):
         others = list(Customer.objects.exclude(phone__in=active).values_list("phone", flat=True)[:30])
         from routers.models import Router
 
-        nas = [(f"10.8.0.{index + 2}", router.name) for index, router in enumerate(Router.objects.order_by("id"))]
+        # Loopback addresses: a Disconnect from the demo goes to `manage.py run_nas_simulator`, never
+        # to a real network.
+        nas = [(f"127.0.1.{index + 1}", router.name) for index, router in enumerate(Router.objects.order_by("id"))]
         return seed_radius(nas, online=active[:25], offline=others)
 
     def _demo_password(self) -> str:

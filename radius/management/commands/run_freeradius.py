@@ -2,6 +2,7 @@
 import os
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from radius import freeradius
@@ -20,13 +21,17 @@ class Command(BaseCommand):
         parser.add_argument("--debug", action="store_true", help="freeradius -X: log every packet")
         parser.add_argument("--reject-delay", type=int, default=1, help="seconds before an Access-Reject")
         parser.add_argument("--check", action="store_true", help="render and check the configuration only")
+        parser.add_argument("--nas-poll", type=float, default=30, metavar="SECONDS",
+                            help="restart FreeRADIUS when the nas table changes, checking this often "
+                                 "(foreground only; 0: never)")
 
     def handle(self, *args, **options):
         confdir = (options["dir"] or freeradius.default_confdir()).resolve()
         try:
             freeradius.render(freeradius.Options(
                 confdir=confdir, auth_port=options["auth_port"], acct_port=options["acct_port"],
-                address=options["listen"], reject_delay=options["reject_delay"]))
+                address=options["listen"], reject_delay=options["reject_delay"],
+                async_commit=settings.RADIUS_DB_ASYNC_COMMIT))
             if options["check"]:
                 freeradius.check(confdir)
                 self.stdout.write(f"Configuration in {confdir} is valid.")
@@ -36,4 +41,8 @@ class Command(BaseCommand):
         argv = freeradius.command(confdir, foreground=not options["daemon"], debug=options["debug"])
         self.stdout.write(f"Starting {' '.join(argv)}")
         self.stdout.flush()
-        os.execvp(argv[0], argv)
+        if options["daemon"] or not options["nas_poll"]:
+            os.execvp(argv[0], argv)
+        code = freeradius.supervise(argv, options["nas_poll"], say=lambda text: (self.stdout.write(text),
+                                                                                    self.stdout.flush()))
+        raise SystemExit(code)
