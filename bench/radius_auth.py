@@ -230,7 +230,7 @@ async def run(port: int, users: int, rate: float | None, seconds: float, in_flig
         return await open_loop(port, users, rate, seconds)
     loop = asyncio.get_running_loop()
     sockets = []
-    for index in range(16):
+    for _ in range(16):
         load = Load(users)
         transport, _ = await loop.create_datagram_endpoint(lambda load=load: _Receiver(load),
                                                            remote_addr=("127.0.0.1", port))

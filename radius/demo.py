@@ -29,15 +29,17 @@ def seed_radius(nas_addresses: list[tuple[str, str]], online: list[str], offline
     for index, username in enumerate(online + offline * 3):
         address = rng.choice(nas_addresses)[0]
         is_open = index < len(online)
+        last_update = now - timedelta(minutes=rng.randint(0, 4))
         start = now - timedelta(minutes=rng.randint(5, 300)) if is_open else now - timedelta(
             days=rng.randint(0, 6), minutes=rng.randint(0, 1439))
         seconds = int((now - start).total_seconds()) if is_open else rng.randint(300, 7200)
         mac = "-".join(f"{rng.randint(0, 255):02X}" for _ in range(6))
         sessions.append(RadAcct(
             acct_session_id=f"{0x81000000 + index:08x}", acct_unique_id=f"demo-{index}", username=username,
-            nas_ip_address=address, nas_port_type="Wireless-802.11", framed_ip_address=f"10.5.{index // 250}.{index % 250 + 2}",
+            nas_ip_address=address, nas_port_type="Wireless-802.11",
+            framed_ip_address=f"10.5.{index // 250}.{index % 250 + 2}",
             calling_station_id=mac, called_station_id="hotspot1", acct_start_time=start,
-            acct_update_time=now - timedelta(minutes=rng.randint(0, 4)) if is_open else start + timedelta(seconds=seconds),
+            acct_update_time=last_update if is_open else start + timedelta(seconds=seconds),
             acct_stop_time=None if is_open else start + timedelta(seconds=seconds),
             acct_session_time=seconds, acct_input_octets=rng.randint(2, 90) * 2**20,
             acct_output_octets=rng.randint(20, 900) * 2**20,

@@ -5,7 +5,7 @@ function rewrites the rows it owns for a username or group in one transaction, s
 twice leaves the same rows (idempotent), and concurrent calls for one username serialize.
 """
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
@@ -96,22 +96,23 @@ def update_access(username: str, *, password=UNSET, group=UNSET, expires_at=UNSE
     if "Cleartext-Password" not in current:
         raise RadiusError(f"{username} has no access to update")
     membership = RadUserGroup.objects.filter(username=username).first()
-    new_group = group if group is not UNSET else (membership.groupname if membership else "")
+
+    def keep(new, old):
+        return old if new is UNSET else new
+
     grant_access(
         username,
-        current["Cleartext-Password"] if password is UNSET else password,
-        new_group,
-        expires_at=(_from_epoch(current.get("Expiration")) if expires_at is UNSET else expires_at),
-        simultaneous_use=(int(current["Simultaneous-Use"]) if "Simultaneous-Use" in current else None)
-        if simultaneous_use is UNSET else simultaneous_use,
-        limits=_limits_from(current) if limits is UNSET else limits,
+        keep(password, current["Cleartext-Password"]),
+        keep(group, membership.groupname if membership else ""),
+        expires_at=keep(expires_at, _from_epoch(current.get("Expiration"))),
+        simultaneous_use=keep(simultaneous_use, int(current["Simultaneous-Use"]) if "Simultaneous-Use" in current
+                              else None),
+        limits=keep(limits, _limits_from(current)),
     )
 
 
 def _from_epoch(value: str | None) -> datetime | None:
-    from datetime import timezone as tz
-
-    return datetime.fromtimestamp(int(value), tz=tz.utc) if value else None
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
 
 
 def _limits_from(current: dict) -> Limits | None:

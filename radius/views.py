@@ -119,7 +119,8 @@ def disconnect_session(request, pk):
         level = messages.SUCCESS if attempt.outcome == CoaAttempt.Outcome.ACK else messages.ERROR
         text = {
             CoaAttempt.Outcome.ACK: f"The router disconnected {session.username}.",
-            CoaAttempt.Outcome.NAK: f"The router refused to disconnect {session.username}: {attempt.detail or 'no reason given'}.",
+            CoaAttempt.Outcome.NAK: f"The router refused to disconnect {session.username}: "
+                                    f"{attempt.detail or 'no reason given'}.",
             CoaAttempt.Outcome.TIMEOUT: f"The router did not answer ({attempt.detail}).",
             CoaAttempt.Outcome.ERROR: f"Could not ask the router: {attempt.detail}.",
         }[attempt.outcome]

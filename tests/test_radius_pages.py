@@ -113,7 +113,8 @@ def test_the_api_lists_open_sessions_and_the_log(client, technician):
     body = client.get("/api/hotspot/sessions?limit=2", **bearer(technician)).json()
     assert body["count"] == 3 and len(body["results"]) == 2
     first = body["results"][0]
-    assert {"id", "username", "nas_ip_address", "framed_ip_address", "mac", "started_at", "download_bytes"} <= set(first)
+    assert {"id", "username", "nas_ip_address", "framed_ip_address", "mac", "started_at",
+            "download_bytes"} <= set(first)
     log = client.get("/api/logs/sessions?username=juma", **bearer(technician)).json()
     assert log["count"] == 1 and log["results"][0]["stopped_at"] and log["results"][0]["session_seconds"] == 180
     assert client.get("/api/hotspot/sessions?limit=5000", **bearer(technician)).status_code == 422
