@@ -114,12 +114,12 @@ def install_functions(name: str) -> None:
         conn.execute(functions)
 
 
-def start_freeradius(name: str, port: int, threads: int) -> subprocess.Popen:
+def start_freeradius(name: str, port: int, threads: int, max_threads: int) -> subprocess.Popen:
     db = settings.DATABASES["default"]
     confdir = ROOT / "var" / f"bench-freeradius-{name}"
     freeradius.render(freeradius.Options(
         confdir=confdir, auth_port=port, acct_port=port + 1, reject_delay=0, threads=threads,
-        db_pool=threads,
+        max_threads=max_threads, db_pool=threads, db_pool_max=max_threads,
         database={"host": db["HOST"] or "localhost", "port": db["PORT"] or 5432, "user": db["USER"],
                   "password": db["PASSWORD"], "name": name}))
     log = open(confdir.parent / f"bench-freeradius-{name}.log", "w")
@@ -305,6 +305,8 @@ def main() -> None:
     parser.add_argument("--schemas", default="ours,stock", help="which to run: ours,stock")
     parser.add_argument("--threads", type=int, default=freeradius.default_threads(),
                         help="FreeRADIUS worker threads (run_freeradius's default)")
+    parser.add_argument("--max-threads", type=int, default=None,
+                        help="FreeRADIUS's ceiling under load (default: --threads, a fixed pool)")
     args = parser.parse_args()
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         sys.exit("DATABASE_URL must point at PostgreSQL")
@@ -322,7 +324,7 @@ def main() -> None:
             create_database(name, schema, args)
         install_functions(name)
         port = 28812 + index * 10
-        server = start_freeradius(name, port, args.threads)
+        server = start_freeradius(name, port, args.threads, args.max_threads or args.threads)
         try:
             asyncio.run(run(port, args.users, 500, 4))  # warm every connection's plan cache
             fixed = asyncio.run(run(port, args.users, args.rate, args.seconds))

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--debug", action="store_true", help="freeradius -X: log every packet")
         parser.add_argument("--reject-delay", type=int, default=1, help="seconds before an Access-Reject")
         parser.add_argument("--threads", type=int, default=freeradius.default_threads(),
-                            help="worker threads kept ready (more start under load)")
+                            help="worker threads and database connections (a fixed pool; default: 2 per core)")
         parser.add_argument("--check", action="store_true", help="render and check the configuration only")
         parser.add_argument("--nas-poll", type=float, default=30, metavar="SECONDS",
                             help="restart FreeRADIUS when the nas table changes, checking this often "
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             freeradius.render(freeradius.Options(
                 confdir=confdir, auth_port=options["auth_port"], acct_port=options["acct_port"],
                 address=options["listen"], reject_delay=options["reject_delay"], threads=options["threads"],
-                db_pool=options["threads"],
+                max_threads=options["threads"], db_pool=options["threads"], db_pool_max=options["threads"],
                 async_commit=settings.RADIUS_DB_ASYNC_COMMIT))
             if options["check"]:
                 freeradius.check(confdir)
