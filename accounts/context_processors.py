@@ -6,6 +6,8 @@ from .access import rule_of_view
 # (label, URL name, icon). A section appears when the user passes that view's own access rule.
 SECTIONS = [
     ("Dashboard", "dashboard", "grid"),
+    ("Packages", "package-list", "box"),
+    ("Package groups", "package-groups", "layers"),
     ("Active sessions", "radius-sessions", "wifi"),
     ("Session history", "radius-session-history", "clock"),
     ("RADIUS users", "radius-users", "key"),

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("monitoring.urls")),
     path("", include("accounts.urls")),
     path("", include("radius.urls")),
+    path("", include("hotspot.urls")),
     path("api/", api.urls()),
 ]
 

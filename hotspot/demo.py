@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from .models import Customer, Package, ServiceType, Subscription
+from .models import Customer, Package, PackageGroup, ServiceType, Subscription
+from .services import save_package
 
 DEMO_PACKAGES = [
     # name, type, price, minutes, rate limit, devices, weight of demand
@@ -25,14 +26,20 @@ LAST_NAMES = ["Kariuki", "Ouma", "Njoroge", "Wekesa", "Mutiso", "Kiptoo", "Odera
 HISTORY_DAYS = 180
 
 
+DEMO_GROUPS = ["Hourly & daily", "Weekly & monthly", "Home internet (PPPoE)"]
+
+
 def seed_catalogue() -> list[Package]:
+    groups = [PackageGroup.objects.get_or_create(name=name, defaults={"display_order": index})[0]
+              for index, name in enumerate(DEMO_GROUPS)]
     packages = []
     for order, (name, kind, price, minutes, rate, devices, _) in enumerate(DEMO_PACKAGES):
-        package, _ = Package.objects.get_or_create(
-            name=name,
-            defaults={"service_type": kind, "price": Decimal(price), "validity_minutes": minutes,
-                      "rate_limit": rate, "devices": devices, "display_order": order},
-        )
+        package = Package.objects.filter(name=name).first()
+        if package is None:
+            group = groups[2] if kind == ServiceType.PPPOE else groups[0] if minutes <= 1440 else groups[1]
+            package = save_package(Package(
+                name=name, group=group, service_type=kind, price=Decimal(price), validity_minutes=minutes,
+                rate_limit=rate, devices=devices, display_order=order, grace_minutes=30 if minutes >= 1440 else 0))
         packages.append(package)
     return packages
 

@@ -8,22 +8,58 @@ class ServiceType(models.TextChoices):
     PPPOE = "pppoe", "PPPoE"
 
 
-class Package(models.Model):
+class PackageGroup(models.Model):
+    """A shelf of packages (e.g. "Hourly", "Home fibre") for the portal and the admin lists."""
+
     name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    display_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Package(models.Model):
+    """What a customer buys: a price, how long it lasts, and the policy RADIUS applies."""
+
+    name = models.CharField(max_length=100, unique=True)
+    group = models.ForeignKey(PackageGroup, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="packages")
     service_type = models.CharField(max_length=8, choices=ServiceType.choices, default=ServiceType.HOTSPOT)
     price = models.DecimalField(max_digits=10, decimal_places=2)
+    # One plain unit; a "month" is 30 days (43,200 minutes), as customers are told at purchase.
     validity_minutes = models.PositiveIntegerField()
-    data_limit_mb = models.PositiveIntegerField(null=True, blank=True)
-    rate_limit = models.CharField(max_length=32, blank=True, help_text='MikroTik "rx/tx", e.g. 2M/5M')
-    devices = models.PositiveSmallIntegerField(default=1)
+    data_limit_mb = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited")
+    rate_limit = models.CharField(max_length=64, blank=True,
+                                  help_text='MikroTik "upload/download" from the router\'s view, e.g. 2M/5M')
+    devices = models.PositiveSmallIntegerField(default=1, help_text="Devices online at once")
+    grace_minutes = models.PositiveIntegerField(default=0, help_text="Walled-garden time after expiry")
     is_active = models.BooleanField(default=True)
     display_order = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["display_order", "price"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def radius_group(self) -> str:
+        """The RADIUS group whose policy every subscriber of this package gets."""
+        return f"pkg-{self.pk}"
+
+    @property
+    def upload(self) -> str:
+        return self.rate_limit.split(" ")[0].split("/")[0] if self.rate_limit else ""
+
+    @property
+    def download(self) -> str:
+        first = self.rate_limit.split(" ")[0] if self.rate_limit else ""
+        return first.split("/")[1] if "/" in first else first
 
 
 class Customer(models.Model):

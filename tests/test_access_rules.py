@@ -35,6 +35,12 @@ PAGES = {
     "radius-session-history": {ADMIN, SUPPORT, TECHNICIAN},
     "radius-session-disconnect": {ADMIN, SUPPORT},
     "radius-auth-log": {ADMIN, SUPPORT, TECHNICIAN},
+    "package-list": {ADMIN, FINANCE, SUPPORT},
+    "package-add": {ADMIN},
+    "package-edit": {ADMIN},
+    "package-set-active": {ADMIN},
+    "package-delete": {ADMIN},
+    "package-groups": {ADMIN, SUPPORT},
 }
 # API operations, by "METHOD /path".
 OPERATIONS = {
@@ -49,6 +55,15 @@ OPERATIONS = {
     "GET /api/hotspot/sessions": {ADMIN, SUPPORT, TECHNICIAN},
     "POST /api/hotspot/sessions/{session_id}/disconnect": {ADMIN, SUPPORT},
     "GET /api/logs/sessions": {ADMIN, SUPPORT, TECHNICIAN},
+    "GET /api/packages": {ADMIN, FINANCE, SUPPORT},
+    "POST /api/packages": {ADMIN},
+    "GET /api/packages/groups": {ADMIN, SUPPORT},
+    "POST /api/packages/groups": {ADMIN},
+    "GET /api/packages/{package_id}": {ADMIN, FINANCE, SUPPORT},
+    "PUT /api/packages/{package_id}": {ADMIN},
+    "DELETE /api/packages/{package_id}": {ADMIN},
+    "POST /api/packages/{package_id}/activate": {ADMIN},
+    "POST /api/packages/{package_id}/deactivate": {ADMIN},
 }
 
 

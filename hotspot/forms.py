@@ -1,0 +1,49 @@
+"""Forms for packages and package groups."""
+from django import forms
+from django.core.validators import MinValueValidator
+
+from .models import Package, PackageGroup
+from .services import MINUTES, PackageError, check_rate_limit
+
+UNITS = [("minutes", "minutes"), ("hours", "hours"), ("days", "days"), ("months", "months (30 days)")]
+
+
+class PackageForm(forms.ModelForm):
+    validity_value = forms.IntegerField(label="Valid for", min_value=1, max_value=100_000)
+    validity_unit = forms.ChoiceField(label="Unit", choices=UNITS)
+
+    class Meta:
+        model = Package
+        fields = ["name", "group", "service_type", "price", "rate_limit", "data_limit_mb", "devices",
+                  "grace_minutes", "display_order", "is_active"]
+        labels = {"rate_limit": "Speed (upload/download)", "data_limit_mb": "Data allowance (MB)",
+                  "grace_minutes": "Grace period (minutes)", "is_active": "On sale"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        minutes = self.instance.validity_minutes if self.instance.pk else 60
+        for unit in ("months", "days", "hours", "minutes"):
+            if minutes % MINUTES[unit] == 0:
+                self.initial.setdefault("validity_value", minutes // MINUTES[unit])
+                self.initial.setdefault("validity_unit", unit)
+                break
+        self.fields["group"].queryset = PackageGroup.objects.all()
+        self.fields["price"].validators.append(MinValueValidator(0))
+
+    def clean_rate_limit(self):
+        try:
+            return check_rate_limit(self.cleaned_data.get("rate_limit", ""))
+        except PackageError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("validity_value") and data.get("validity_unit"):
+            self.instance.validity_minutes = data["validity_value"] * MINUTES[data["validity_unit"]]
+        return data
+
+
+class PackageGroupForm(forms.ModelForm):
+    class Meta:
+        model = PackageGroup
+        fields = ["name", "description", "display_order"]

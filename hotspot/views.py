@@ -1,0 +1,91 @@
+"""Package pages: all packages, add/edit, on sale or not, and package groups."""
+from django.contrib import messages
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import access, perm
+
+from . import services
+from .forms import PackageForm, PackageGroupForm
+from .models import Package, PackageGroup
+
+
+@access(perm("hotspot.view_package"))
+def package_list(request):
+    packages = Package.objects.select_related("group").annotate(sold=Count("subscriptions"))
+    group = request.GET.get("group", "")
+    if group.isdigit():
+        packages = packages.filter(group_id=int(group))
+    return render(request, "hotspot/package_list.html", {
+        "packages": packages, "groups": PackageGroup.objects.all(), "group": group,
+        "can_change": request.user.has_perm("hotspot.change_package")})
+
+
+def _save(request, form):
+    try:
+        services.save_package(form.save(commit=False))
+    except services.PackageError as refused:
+        form.add_error(None, str(refused))
+        return None
+    messages.success(request, f"Saved {form.instance.name}.")
+    return redirect("package-list")
+
+
+@access(perm("hotspot.add_package"))
+def package_add(request):
+    form = PackageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = _save(request, form)
+        if done:
+            return done
+    return render(request, "hotspot/package_form.html", {"form": form, "adding": True})
+
+
+@access(perm("hotspot.change_package"))
+def package_edit(request, pk):
+    package = get_object_or_404(Package, pk=pk)
+    form = PackageForm(request.POST or None, instance=package)
+    if request.method == "POST" and form.is_valid():
+        done = _save(request, form)
+        if done:
+            return done
+    return render(request, "hotspot/package_form.html", {"form": form, "package": package, "adding": False})
+
+
+@access(perm("hotspot.change_package"))
+@require_POST
+def package_set_active(request, pk):
+    package = get_object_or_404(Package, pk=pk)
+    active = request.POST.get("active") == "1"
+    services.set_package_active(package, active)
+    messages.success(request, f"{package.name} is {'on sale' if active else 'off sale'}.")
+    return redirect("package-list")
+
+
+@access(perm("hotspot.delete_package"))
+@require_POST
+def package_delete(request, pk):
+    package = get_object_or_404(Package, pk=pk)
+    try:
+        services.delete_package(package)
+    except services.PackageError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Deleted {package.name}.")
+    return redirect("package-list")
+
+
+@access(perm("hotspot.view_packagegroup"))
+def group_list(request):
+    form = PackageGroupForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("hotspot.add_packagegroup"):
+            return render(request, "403.html", {"message": "Your role cannot add package groups."}, status=403)
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"Added the group {form.instance.name}.")
+            return redirect("package-groups")
+    groups = PackageGroup.objects.annotate(count=Count("packages"))
+    return render(request, "hotspot/package_groups.html", {
+        "groups": groups, "form": form, "can_add": request.user.has_perm("hotspot.add_packagegroup")})
