@@ -13,7 +13,8 @@ from .models import Package, PackageGroup
 
 @access(perm("hotspot.view_package"))
 def package_list(request):
-    packages = Package.objects.select_related("group").annotate(sold=Count("subscriptions"))
+    packages = (Package.objects.select_related("group").annotate(sold=Count("subscriptions"))
+                .order_by("display_order", "price"))
     group = request.GET.get("group", "")
     if group.isdigit():
         packages = packages.filter(group_id=int(group))
@@ -86,6 +87,6 @@ def group_list(request):
             form.save()
             messages.success(request, f"Added the group {form.instance.name}.")
             return redirect("package-groups")
-    groups = PackageGroup.objects.annotate(count=Count("packages"))
+    groups = PackageGroup.objects.annotate(count=Count("packages")).order_by("display_order", "name")
     return render(request, "hotspot/package_groups.html", {
         "groups": groups, "form": form, "can_add": request.user.has_perm("hotspot.add_packagegroup")})

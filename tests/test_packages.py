@@ -100,7 +100,9 @@ def test_groups_page_lists_and_adds(client, admin, support_agent):
     assert client.post("/packages/groups/", {"name": "Nope"}).status_code == 403
     client.force_login(admin)
     client.post("/packages/groups/", {"name": "Home fibre", "description": "PPPoE", "display_order": "2"})
-    assert "Home fibre" in client.get("/packages/groups/").content.decode()
+    client.post("/packages/groups/", {"name": "Zippy hourly", "display_order": "0"})
+    response = client.get("/packages/groups/")
+    assert [g.name for g in response.context["groups"]] == ["Zippy hourly", "Home fibre"]
 
 
 def test_the_api_creates_reads_updates_and_deletes(client, admin, finance_clerk):
