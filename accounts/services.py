@@ -161,6 +161,8 @@ def update_staff(actor: User, user: User, *, roles: list[Group], first_name: str
     user.first_name, user.last_name, user.email = first_name, last_name, email
     if password:
         user.set_password(password)
+        # A reset password is often a leaked one: its bearer tokens go with it.
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     user.save()
     user.groups.set(roles)
     return user

@@ -1,6 +1,6 @@
 """Sign in / sign out, and the staff pages where an Admin manages accounts and roles."""
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -79,6 +79,8 @@ def staff_edit(request, pk):
         except services.StaffError as refused:
             form.add_error(None, str(refused))
         else:
+            if data["password1"] and member.pk == request.user.pk:
+                update_session_auth_hash(request, member)  # stay signed in after changing your own
             messages.success(request, f"Saved {member.username}.")
             return redirect("staff-list")
     return render(request, "accounts/staff_form.html", {"form": form, "member": member, "adding": False})

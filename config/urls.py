@@ -1,5 +1,6 @@
 """URL wiring: each app's pages, the JSON API and the error handlers."""
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.shortcuts import render
 from django.urls import include, path
 
@@ -27,7 +28,8 @@ def not_found(request, exception=None):
 def server_error(request):
     if _wants_json(request):
         return JsonResponse({"detail": "Internal error; it has been logged"}, status=500)
-    return render(request, "500.html", status=500)
+    # No request context: the error may be the database, which context processors would need.
+    return HttpResponseServerError(loader.get_template("500.html").render({}))
 
 
 def forbidden(request, exception=None):

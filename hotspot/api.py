@@ -1,7 +1,7 @@
 """API: packages and package groups."""
 from decimal import Decimal
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
@@ -21,11 +21,11 @@ class PackageIn(Schema):
     validity_minutes: int = Field(ge=1, le=10_000_000, description="1 day = 1440, 1 month = 43200 (30 days)")
     service_type: ServiceType = ServiceType.HOTSPOT
     rate_limit: str = Field("", max_length=64, description='MikroTik upload/download, e.g. "2M/5M"')
-    data_limit_mb: int | None = Field(None, ge=1, description="empty: unlimited")
+    data_limit_mb: int | None = Field(None, ge=1, le=2_147_483_647, description="empty: unlimited")
     devices: int = Field(1, ge=1, le=100, description="devices online at once")
     grace_minutes: int = Field(0, ge=0, le=100_000)
     is_active: bool = True
-    display_order: int = Field(0, ge=0)
+    display_order: int = Field(0, ge=0, le=2_147_483_647)
     group_id: int | None = None
 
 
@@ -48,7 +48,7 @@ class PackageOut(Schema):
 class GroupIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field("", max_length=255)
-    display_order: int = Field(0, ge=0)
+    display_order: int = Field(0, ge=0, le=2_147_483_647)
 
 
 class GroupOut(Schema):
@@ -101,7 +101,11 @@ def list_groups(request):
 def create_group(request, data: GroupIn):
     if PackageGroup.objects.filter(name__iexact=data.name).exists():
         raise HttpError(409, f'A group named "{data.name}" already exists')
-    return Status(201, PackageGroup.objects.create(**data.dict()))
+    try:
+        with transaction.atomic():
+            return Status(201, PackageGroup.objects.create(**data.dict()))
+    except IntegrityError:  # created by a concurrent request since the check above
+        raise HttpError(409, f'A group named "{data.name}" already exists') from None
 
 
 @packages_router.get("/{package_id}", auth=api_access(perm("hotspot.view_package")), response=PackageOut,

@@ -1,9 +1,9 @@
 """Forms for packages and package groups."""
 from django import forms
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .models import Package, PackageGroup
-from .services import MINUTES, PackageError, check_rate_limit
+from .services import MAX_VALIDITY_MINUTES, MINUTES, PackageError, check_rate_limit
 
 UNITS = [("minutes", "minutes"), ("hours", "hours"), ("days", "days"), ("months", "months (30 days)")]
 
@@ -29,6 +29,12 @@ class PackageForm(forms.ModelForm):
                 break
         self.fields["group"].queryset = PackageGroup.objects.all()
         self.fields["price"].validators.append(MinValueValidator(0))
+        # 0 would read as "no limit" in the RADIUS policy: unlimited is an empty field.
+        self.fields["devices"].validators.append(MinValueValidator(1))
+        self.fields["data_limit_mb"].validators.append(MinValueValidator(1))
+        self.fields["data_limit_mb"].validators.append(MaxValueValidator(2_147_483_647))
+        self.fields["display_order"].validators.append(MaxValueValidator(2_147_483_647))
+        self.fields["grace_minutes"].validators.append(MaxValueValidator(100_000))
 
     def clean_rate_limit(self):
         try:
@@ -39,7 +45,11 @@ class PackageForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("validity_value") and data.get("validity_unit"):
-            self.instance.validity_minutes = data["validity_value"] * MINUTES[data["validity_unit"]]
+            minutes = data["validity_value"] * MINUTES[data["validity_unit"]]
+            if minutes > MAX_VALIDITY_MINUTES:
+                self.add_error("validity_value", "A package can last at most about 19 years.")
+            else:
+                self.instance.validity_minutes = minutes
         return data
 
 

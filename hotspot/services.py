@@ -3,6 +3,7 @@ import re
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from config import live
 from radius import services as radius
@@ -22,6 +23,7 @@ def create_customer(phone: str, name: str = "", service_type: str = ServiceType.
 
 RATE_LIMIT = re.compile(r"^\d+(\.\d+)?[kKmMgG]?/\d+(\.\d+)?[kKmMgG]?( [\w./ -]+)?$")
 MINUTES = {"minutes": 1, "hours": 60, "days": 1440, "months": 43200}
+MAX_VALIDITY_MINUTES = 10_000_000
 # Routers report every five minutes; quotas and stale-session sweeps count on it.
 INTERIM_INTERVAL = 300
 
@@ -54,8 +56,10 @@ def save_package(package: Package) -> Package:
     if package.price is None or package.price < 0:
         raise PackageError("The price cannot be negative.")
     package.price = Decimal(package.price).quantize(Decimal("0.01"))
-    if not package.validity_minutes:
-        raise PackageError("A package must last at least a minute.")
+    if not package.validity_minutes or package.validity_minutes > MAX_VALIDITY_MINUTES:
+        raise PackageError("A package lasts from a minute to about 19 years.")
+    if package.devices < 1:
+        raise PackageError("A package allows at least one device.")
     package.save()
     _sync_policy(package)
     live.publish(live.ADMIN, "package.changed", {"id": package.pk})
@@ -73,9 +77,13 @@ def set_package_active(package: Package, active: bool) -> Package:
 
 @transaction.atomic
 def delete_package(package: Package) -> None:
+    sold = PackageError(f"{package.name} has been sold: deactivate it instead, so its history stays.")
     if package.subscriptions.exists():
-        raise PackageError(f"{package.name} has been sold: deactivate it instead, so its history stays.")
+        raise sold
     group = package.radius_group
-    package.delete()
+    try:
+        package.delete()
+    except ProtectedError:  # sold while we were deleting
+        raise sold from None
     radius.delete_group_policy(group)
     live.publish(live.ADMIN, "package.changed", {"id": None})

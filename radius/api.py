@@ -1,4 +1,5 @@
 """API: open sessions, disconnecting one, and the session log."""
+import ipaddress
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
@@ -57,6 +58,10 @@ def open_sessions(request, username: str | None = None, nas: str | None = None, 
     if username:
         sessions = sessions.filter(username=username)
     if nas:
+        try:
+            ipaddress.ip_address(nas)
+        except ValueError:
+            raise HttpError(422, f"nas must be the router's IP address, not {nas!r}") from None
         sessions = sessions.filter(nas_ip_address=nas)
     return _page(sessions, limit, offset)
 

@@ -18,7 +18,8 @@ from django.template import Context, Engine
 
 STOCK = Path(os.environ.get("FREERADIUS_STOCK_DIR", "/etc/freeradius/3.0"))
 OURS = Path(__file__).resolve().parent / "raddb"
-BINARY = os.environ.get("FREERADIUS_BINARY", "freeradius")
+# Debian installs it in /usr/sbin, which a non-root PATH leaves out.
+BINARY = os.environ.get("FREERADIUS_BINARY") or shutil.which("freeradius") or "/usr/sbin/freeradius"
 # Stock parts we reuse as they are; everything else in /etc/freeradius is left out.
 STOCK_PARTS = ["mods-available", "mods-config", "policy.d"]
 STOCK_MODULES = ["always", "attr_filter", "chap", "expiration", "expr", "mschap", "pap", "preprocess"]
@@ -45,7 +46,13 @@ class Options:
 
 
 def _quote(value) -> str:
-    return str(value if value is not None else "").replace("\\", "\\\\").replace('"', '\\"')
+    # The value passes through FreeRADIUS's config parser and then into a libpq connection
+    # string in single quotes: refuse what either would misread rather than escape for both.
+    text = str(value if value is not None else "")
+    if any(c in text for c in "'\\\"") or any(ord(c) < 32 for c in text):
+        raise FreeradiusError("database names, users and passwords for FreeRADIUS cannot contain "
+                              "quotes, backslashes or control characters")
+    return text
 
 
 def database_parameters(alias: str = "default") -> dict:

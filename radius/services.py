@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from .models import Nas, NasCoaPort, RadCheck, RadGroupCheck, RadGroupReply, RadReply, RadUserGroup
 
@@ -55,6 +56,10 @@ def _epoch(moment: datetime) -> str:
 
 def _user_checks(password, expires_at, simultaneous_use, limits) -> list[tuple[str, str]]:
     rows = [("Cleartext-Password", password)]
+    # Usage always counts from a known moment: without it a group allowance would count every
+    # session since the epoch, and a returning customer would start out of allowance.
+    since = limits.since if limits is not None and limits.since is not None else timezone.now()
+    rows.append(("Hotspot-Quota-Since", _epoch(since)))
     if expires_at is not None:
         rows.append(("Expiration", _epoch(expires_at)))
     if simultaneous_use:
@@ -64,8 +69,6 @@ def _user_checks(password, expires_at, simultaneous_use, limits) -> list[tuple[s
             rows.append(("Hotspot-Data-Limit", str(int(limits.total_bytes))))
         if limits.total_seconds is not None:
             rows.append(("Hotspot-Time-Limit", str(int(limits.total_seconds))))
-        if limits.since is not None:
-            rows.append(("Hotspot-Quota-Since", _epoch(limits.since)))
     return rows
 
 

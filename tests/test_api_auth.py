@@ -117,3 +117,12 @@ def test_the_openapi_document_lists_the_endpoints(admin_client):
         assert path in spec["paths"]
     docs = admin_client.get("/api/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+
+
+def test_the_500_page_needs_no_database(rf):
+    from config.urls import server_error
+
+    response = server_error(rf.get("/some/page/"))
+    assert response.status_code == 500 and b"Something went wrong" in response.content
+    api = server_error(rf.get("/api/thing"))
+    assert api.status_code == 500 and b"Internal error" in api.content

@@ -19,7 +19,14 @@ def test_ping_touches_nothing(client):
     assert len(queries) == 0
 
 
-def test_health_reports_every_part_up_on_the_real_services(client):
+def test_anonymous_callers_get_status_and_latency_only(client):
+    body = client.get("/api/health").json()
+    assert all(set(part) == {"name", "status", "latency_ms", "critical"} for part in body["components"])
+    assert set(client.get("/api/health/database").json()) == {"name", "status", "latency_ms", "critical"}
+
+
+def test_health_reports_every_part_up_on_the_real_services(client, technician):
+    client.force_login(technician)
     response = client.get("/api/health")
     assert response.status_code == 200
     body = response.json()
@@ -37,8 +44,8 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 @override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                        "LOCATION": DEAD_REDIS}})
-def test_health_is_503_when_a_critical_part_is_down(client):
-    response = client.get("/api/health")
+def test_health_is_503_when_a_critical_part_is_down(client, technician):
+    response = client.get("/api/health", **bearer(technician))
     assert response.status_code == 503
     parts = {p["name"]: p for p in response.json()["components"]}
     assert parts["cache"]["status"] == "down" and "Error" in parts["cache"]["detail"]
@@ -60,8 +67,8 @@ def test_a_dead_channel_layer_is_reported_but_not_critical(client, settings):
     assert parts["channel_layer"]["status"] == "down"
 
 
-def test_database_health_names_the_server_and_pending_migrations(client):
-    body = client.get("/api/health/database").json()
+def test_database_health_names_the_server_and_pending_migrations(client, technician):
+    body = client.get("/api/health/database", **bearer(technician)).json()
     assert body["status"] == "ok" and body["vendor"] == "postgresql"
     assert body["server_version"].split(".")[0].isdigit() and body["pending_migrations"] == 0
 

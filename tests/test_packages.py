@@ -140,3 +140,20 @@ def test_the_api_manages_groups(client, admin):
     missing = client.post("/api/packages", {**body, "name": "Y", "group_id": 999}, content_type="application/json",
                           **bearer(admin))
     assert missing.status_code == 422
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"devices": "0"}, "devices"),
+    ({"data_limit_mb": "0"}, "data_limit_mb"),
+    ({"validity_value": "99999", "validity_unit": "months"}, "validity_value"),
+])
+def test_values_radius_would_misread_are_refused(admin_client, overrides, field):
+    response = admin_client.post("/packages/add/", form(**overrides))
+    assert response.status_code == 200 and field in response.context["form"].errors
+    assert not Package.objects.exists()
+
+
+def test_the_api_refuses_out_of_range_numbers_with_422(client, admin):
+    body = {"name": "Huge", "price": "1", "validity_minutes": 60, "data_limit_mb": 3_000_000_000}
+    response = client.post("/api/packages", body, content_type="application/json", **bearer(admin))
+    assert response.status_code == 422

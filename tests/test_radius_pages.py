@@ -133,3 +133,19 @@ def test_the_api_disconnects_through_the_nas(client, support_agent):
     ended = make_session(2, open=False)
     assert client.post(f"/api/hotspot/sessions/{ended.pk}/disconnect", **bearer(support_agent)).status_code == 409
     assert client.post("/api/hotspot/sessions/424242/disconnect", **bearer(support_agent)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_a_nas_that_is_not_an_address(client, technician):
+    response = client.get("/api/hotspot/sessions?nas=router-1", **bearer(technician))
+    assert response.status_code == 422 and "IP address" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_usage_always_counts_from_the_grant():
+    from radius.models import RadCheck
+
+    before = timezone.now()
+    services.grant_access("neema", "siri-2026", "pkg-any")
+    since = int(RadCheck.objects.get(username="neema", attribute="Hotspot-Quota-Since").value)
+    assert int(before.timestamp()) <= since <= int(timezone.now().timestamp())

@@ -103,3 +103,20 @@ def test_a_weak_password_is_flagged_on_the_list(admin_client):
     user.set_password("12345678")
     user.save()
     assert "Weak password" in admin_client.get("/staff/").content.decode()
+
+
+def test_a_password_reset_ends_that_persons_api_tokens(admin_client, finance_clerk):
+    raw, _ = services.issue_token(finance_clerk)
+    admin_client.post(f"/staff/{finance_clerk.pk}/", {
+        "first_name": "Faith", "last_name": "", "email": "", "roles": role_ids(FINANCE),
+        "password1": "Mpya-Kabisa-2026", "password2": "Mpya-Kabisa-2026"})
+    assert ApiToken.objects.get(user=finance_clerk).revoked_at is not None
+    assert admin_client.get("/api/user", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_changing_your_own_password_keeps_you_signed_in(admin_client, admin):
+    response = admin_client.post(f"/staff/{admin.pk}/", {
+        "first_name": "Amani", "last_name": "", "email": "", "roles": role_ids("Admin"),
+        "password1": "Mpya-Kabisa-2026", "password2": "Mpya-Kabisa-2026"})
+    assert response.status_code == 302
+    assert admin_client.get("/staff/").status_code == 200
