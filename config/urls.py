@@ -1,7 +1,7 @@
 """URL wiring: each app's pages, the JSON API and the error handlers."""
 from django.http import HttpResponseServerError, JsonResponse
-from django.template import loader
 from django.shortcuts import render
+from django.template import loader
 from django.urls import include, path
 
 from config import api
