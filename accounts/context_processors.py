@@ -6,6 +6,9 @@ from .access import rule_of_view
 # (label, URL name, icon). A section appears when the user passes that view's own access rule.
 SECTIONS = [
     ("Dashboard", "dashboard", "grid"),
+    ("Customers", "customer-list", "users"),
+    ("Hotspot users", "customer-hotspot", "wifi"),
+    ("PPPoE users", "customer-pppoe", "home"),
     ("Packages", "package-list", "box"),
     ("Package groups", "package-groups", "layers"),
     ("Active sessions", "radius-sessions", "wifi"),

@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from accounts.access import PUBLIC, STAFF, MissingRule, access
 from accounts.api import router as auth_router
 from hotspot.api import packages_router
+from hotspot.customer_api import hotspot_router, users_router
 from monitoring.api import router as health_router
 from radius.api import logs_router, sessions_router
 
@@ -42,6 +43,8 @@ api.add_router("/health", health_router)
 api.add_router("/hotspot", sessions_router)
 api.add_router("/logs", logs_router)
 api.add_router("/packages", packages_router)
+api.add_router("/users", users_router)
+api.add_router("/hotspot", hotspot_router)
 
 
 def urls():

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from .credentials import new_password
 from .models import Customer, Package, PackageGroup, ServiceType, Subscription
 from .services import save_package
 
@@ -55,7 +56,7 @@ def seed_customers_and_history(customers: int = 240, seed: int = 7) -> list[Subs
     phones = rng.sample(range(10_000_000, 99_999_999), customers)
     people = Customer.objects.bulk_create([
         Customer(
-            phone=f"2547{number:08d}"[:12],
+            phone=f"2547{number:08d}", username=f"c{number:08d}", password=new_password(),
             name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
             service_type=ServiceType.HOTSPOT,
             created_at=now - timedelta(days=rng.randint(1, HISTORY_DAYS)),

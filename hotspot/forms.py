@@ -2,7 +2,8 @@
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from .models import Package, PackageGroup
+from .models import Package, PackageGroup, ServiceType
+from .phone import InvalidPhone, normalise_phone
 from .services import MAX_VALIDITY_MINUTES, MINUTES, PackageError, check_rate_limit
 
 UNITS = [("minutes", "minutes"), ("hours", "hours"), ("days", "days"), ("months", "months (30 days)")]
@@ -57,3 +58,17 @@ class PackageGroupForm(forms.ModelForm):
     class Meta:
         model = PackageGroup
         fields = ["name", "description", "display_order"]
+
+
+class CustomerForm(forms.Form):
+    phone = forms.CharField(max_length=20, help_text="07XX XXX XXX, 01XX XXX XXX or +254…")
+    name = forms.CharField(max_length=150, required=False)
+    service_type = forms.ChoiceField(label="Service", choices=ServiceType.choices)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_phone(self):
+        try:
+            return normalise_phone(self.cleaned_data["phone"])
+        except InvalidPhone:
+            raise forms.ValidationError(
+                "Enter a Kenyan mobile number such as 0712 345 678 or +254 712 345 678.") from None

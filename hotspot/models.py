@@ -71,6 +71,13 @@ class Customer(models.Model):
     name = models.CharField(max_length=150, blank=True)
     service_type = models.CharField(max_length=8, choices=ServiceType.choices, default=ServiceType.HOTSPOT)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    # RADIUS credentials. The password is kept as the router must see it (CHAP needs the clear
+    # text, as FreeRADIUS's radcheck does); it is shown to staff only on the customer's page.
+    username = models.CharField(max_length=32, unique=True, null=True)
+    password = models.CharField(max_length=32, blank=True)
+    notes = models.TextField(blank=True)
+    last_mac = models.CharField(max_length=17, blank=True)
+    last_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

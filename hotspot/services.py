@@ -4,19 +4,88 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from config import live
+from radius import coa, sessions
 from radius import services as radius
 
-from .models import Customer, Package, ServiceType
+from . import credentials
+from .models import Customer, Package, ServiceType, Subscription
 from .phone import normalise_phone
 
 
+class CustomerError(ValueError):
+    """A customer change that is refused, with the reason for the person who asked."""
+
+
 @transaction.atomic
-def create_customer(phone: str, name: str = "", service_type: str = ServiceType.HOTSPOT) -> Customer:
-    customer = Customer.objects.create(phone=normalise_phone(phone), name=name, service_type=service_type)
+def create_customer(phone: str, name: str = "", service_type: str = ServiceType.HOTSPOT, notes: str = "") -> Customer:
+    """A new customer with fresh RADIUS credentials; access comes with a subscription."""
+    phone = normalise_phone(phone)
+    if Customer.objects.filter(phone=phone).exists():
+        raise CustomerError(f"A customer with the phone number {phone} exists already.")
+    customer = Customer(phone=phone, name=name.strip(), service_type=service_type, notes=notes,
+                        password=credentials.new_password())
+    for _ in range(5):  # a clash in 27 billion usernames: draw again
+        customer.username = credentials.new_username()
+        if not Customer.objects.filter(username=customer.username).exists():
+            break
+    customer.save()
     live.publish(live.ADMIN, "customer.created", {"id": customer.pk})
     return customer
+
+
+@transaction.atomic
+def update_customer(customer: Customer, *, name: str, notes: str, service_type: str, phone: str) -> Customer:
+    phone = normalise_phone(phone)
+    if Customer.objects.filter(phone=phone).exclude(pk=customer.pk).exists():
+        raise CustomerError(f"Another customer has the phone number {phone}.")
+    customer.phone, customer.name, customer.notes, customer.service_type = phone, name.strip(), notes, service_type
+    customer.save(update_fields=["phone", "name", "notes", "service_type"])
+    live.publish(live.ADMIN, "customer.updated", {"id": customer.pk})
+    return customer
+
+
+def current_subscription(customer: Customer, now=None):
+    """The subscription that gives access now (active and not yet expired), if any."""
+    now = now or timezone.now()
+    return (customer.subscriptions.select_related("package")
+            .filter(status=Subscription.Status.ACTIVE, expires_at__gt=now).order_by("-expires_at").first())
+
+
+def disconnect_customer(customer: Customer, requested_by: str = "") -> list:
+    """Ask the router to end every open session of the customer; returns the CoA attempts."""
+    return [coa.disconnect(session, requested_by=requested_by)
+            for session in sessions.open_sessions(customer.username)]
+
+
+def set_customer_active(customer: Customer, active: bool, requested_by: str = "") -> Customer:
+    """Deactivating removes RADIUS access and disconnects; activating restores what is paid for."""
+    with transaction.atomic():
+        customer.status = Customer.Status.ACTIVE if active else Customer.Status.INACTIVE
+        customer.save(update_fields=["status"])
+        subscription = current_subscription(customer) if active else None
+        if subscription is not None:
+            package = subscription.package
+            radius.grant_access(customer.username, customer.password, package.radius_group,
+                                expires_at=subscription.expires_at,
+                                limits=radius.Limits(since=subscription.starts_at))
+        elif not active:
+            radius.revoke_access(customer.username)
+        live.publish(live.ADMIN, "customer.updated", {"id": customer.pk})
+    if not active:
+        # After commit: the NAS is asked only once FreeRADIUS would refuse a reconnection.
+        disconnect_customer(customer, requested_by)
+    return customer
+
+
+@transaction.atomic
+def delete_customer(customer: Customer) -> None:
+    if customer.subscriptions.exists():
+        raise CustomerError("This customer has subscriptions: deactivate instead, so the history stays.")
+    radius.revoke_access(customer.username)
+    customer.delete()
 
 
 # --- packages ---------------------------------------------------------------------------------------

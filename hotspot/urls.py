@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from . import customer_views, views
+from .models import ServiceType
 
 urlpatterns = [
     path("packages/", views.package_list, name="package-list"),
@@ -9,4 +10,12 @@ urlpatterns = [
     path("packages/<int:pk>/active/", views.package_set_active, name="package-set-active"),
     path("packages/<int:pk>/delete/", views.package_delete, name="package-delete"),
     path("packages/groups/", views.group_list, name="package-groups"),
+    path("customers/", customer_views.customer_list, name="customer-list"),
+    path("customers/hotspot/", customer_views.customer_list, {"kind": ServiceType.HOTSPOT}, name="customer-hotspot"),
+    path("customers/pppoe/", customer_views.customer_list, {"kind": ServiceType.PPPOE}, name="customer-pppoe"),
+    path("customers/add/", customer_views.customer_add, name="customer-add"),
+    path("customers/<int:pk>/", customer_views.customer_detail, name="customer-detail"),
+    path("customers/<int:pk>/edit/", customer_views.customer_edit, name="customer-edit"),
+    *[path(f"customers/<int:pk>/{action}/", customer_views.customer_action, {"action": action},
+           name=f"customer-{action}") for action in ("activate", "deactivate", "disconnect")],
 ]

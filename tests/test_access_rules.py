@@ -41,6 +41,15 @@ PAGES = {
     "package-set-active": {ADMIN},
     "package-delete": {ADMIN},
     "package-groups": {ADMIN, SUPPORT},
+    "customer-list": {ADMIN, FINANCE, SUPPORT},
+    "customer-hotspot": {ADMIN, FINANCE, SUPPORT},
+    "customer-pppoe": {ADMIN, FINANCE, SUPPORT},
+    "customer-add": {ADMIN, SUPPORT},
+    "customer-detail": {ADMIN, FINANCE, SUPPORT},
+    "customer-edit": {ADMIN, SUPPORT},
+    "customer-activate": {ADMIN, SUPPORT},
+    "customer-deactivate": {ADMIN, SUPPORT},
+    "customer-disconnect": {ADMIN, SUPPORT},
 }
 # API operations, by "METHOD /path".
 OPERATIONS = {
@@ -64,6 +73,17 @@ OPERATIONS = {
     "DELETE /api/packages/{package_id}": {ADMIN},
     "POST /api/packages/{package_id}/activate": {ADMIN},
     "POST /api/packages/{package_id}/deactivate": {ADMIN},
+    "GET /api/users": {ADMIN, FINANCE, SUPPORT},
+    "POST /api/users": {ADMIN, SUPPORT},
+    "GET /api/users/{customer_id}": {ADMIN, FINANCE, SUPPORT},
+    "PUT /api/users/{customer_id}": {ADMIN, SUPPORT},
+    "DELETE /api/users/{customer_id}": {ADMIN, SUPPORT},
+    "POST /api/users/{customer_id}/activate": {ADMIN, SUPPORT},
+    "POST /api/users/{customer_id}/deactivate": {ADMIN, SUPPORT},
+    "POST /api/users/{customer_id}/disconnect": {ADMIN, SUPPORT},
+    "GET /api/hotspot/users": {ADMIN, FINANCE, SUPPORT},
+    "POST /api/hotspot/users": {ADMIN, SUPPORT},
+    "GET /api/hotspot/stats": {ADMIN, FINANCE, SUPPORT},
 }
 
 

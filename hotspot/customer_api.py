@@ -1,0 +1,171 @@
+"""API: customers (hotspot and PPPoE users), their actions, and hotspot figures."""
+from datetime import datetime
+
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from accounts.access import api_access, perm
+from radius.models import RadAcct
+
+from . import services
+from .customer_views import search
+from .models import Customer, ServiceType, Subscription
+from .phone import InvalidPhone
+
+users_router = Router(tags=["customers"])
+hotspot_router = Router(tags=["customers"])
+MAX_PAGE = 200
+
+
+class CustomerIn(Schema):
+    phone: str = Field(description="07XX…, 01XX…, +2547…, 2547…")
+    name: str = Field("", max_length=150)
+    service_type: ServiceType = ServiceType.HOTSPOT
+    notes: str = Field("", max_length=5000)
+
+
+class CustomerOut(Schema):
+    id: int
+    phone: str
+    name: str
+    service_type: str
+    status: str
+    username: str | None
+    last_mac: str
+    last_ip: str | None
+    created_at: datetime
+
+
+class CustomerPage(Schema):
+    count: int
+    results: list[CustomerOut]
+
+
+class ActionOut(Schema):
+    id: int
+    status: str
+    disconnected: int = 0
+    detail: str = ""
+
+
+def _create(data: CustomerIn) -> Customer:
+    try:
+        return services.create_customer(data.phone, data.name, data.service_type, data.notes)
+    except InvalidPhone as error:
+        raise HttpError(422, str(error)) from None
+    except services.CustomerError as refused:
+        raise HttpError(409, str(refused)) from None
+
+
+def _page(customers, q, status, limit, offset) -> dict:
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise HttpError(422, f"limit must be 1..{MAX_PAGE} and offset at least 0")
+    customers = search(customers, q or "")
+    if status:
+        customers = customers.filter(status=status)
+    customers = customers.order_by("-created_at")
+    return {"count": customers.count(), "results": list(customers[offset:offset + limit])}
+
+
+VIEW, ADD, CHANGE = (perm(f"hotspot.{p}_customer") for p in ("view", "add", "change"))
+
+
+@users_router.get("", auth=api_access(VIEW), response=CustomerPage, summary="Customers")
+def list_users(request, q: str | None = None, status: Customer.Status | None = None,
+               service_type: ServiceType | None = None, limit: int = 50, offset: int = 0):
+    customers = Customer.objects.all()
+    if service_type:
+        customers = customers.filter(service_type=service_type)
+    return _page(customers, q, status, limit, offset)
+
+
+@users_router.post("", auth=api_access(ADD), response={201: CustomerOut, 409: ActionOut, 422: ActionOut},
+                   summary="Add a customer")
+def create_user(request, data: CustomerIn):
+    return Status(201, _create(data))
+
+
+@users_router.get("/{customer_id}", auth=api_access(VIEW), response=CustomerOut, summary="One customer")
+def get_user(request, customer_id: int):
+    return get_object_or_404(Customer, pk=customer_id)
+
+
+@users_router.put("/{customer_id}", auth=api_access(CHANGE), response=CustomerOut, summary="Change a customer")
+def update_user(request, customer_id: int, data: CustomerIn):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    try:
+        return services.update_customer(customer, name=data.name, notes=data.notes,
+                                        service_type=data.service_type, phone=data.phone)
+    except InvalidPhone as error:
+        raise HttpError(422, str(error)) from None
+    except services.CustomerError as refused:
+        raise HttpError(409, str(refused)) from None
+
+
+@users_router.delete("/{customer_id}", auth=api_access(perm("hotspot.delete_customer")),
+                     response={204: None}, summary="Delete a customer who never subscribed")
+def delete_user(request, customer_id: int):
+    try:
+        services.delete_customer(get_object_or_404(Customer, pk=customer_id))
+    except services.CustomerError as refused:
+        raise HttpError(409, str(refused)) from None
+    return Status(204, None)
+
+
+def _action(request, customer_id: int, action: str) -> dict:
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if action == "disconnect":
+        attempts = services.disconnect_customer(customer, requested_by=request.user.username)
+        acked = sum(1 for a in attempts if a.outcome == "ack")
+        return {"id": customer.pk, "status": customer.status, "disconnected": acked,
+                "detail": f"{acked} of {len(attempts)} sessions confirmed ended"}
+    services.set_customer_active(customer, action == "activate", requested_by=request.user.username)
+    return {"id": customer.pk, "status": customer.status}
+
+
+@users_router.post("/{customer_id}/activate", auth=api_access(CHANGE), response=ActionOut, summary="Activate")
+def activate_user(request, customer_id: int):
+    return _action(request, customer_id, "activate")
+
+
+@users_router.post("/{customer_id}/deactivate", auth=api_access(CHANGE), response=ActionOut,
+                   summary="Deactivate: revoke RADIUS access and disconnect")
+def deactivate_user(request, customer_id: int):
+    return _action(request, customer_id, "deactivate")
+
+
+@users_router.post("/{customer_id}/disconnect", auth=api_access(CHANGE), response=ActionOut,
+                   summary="Disconnect open sessions (RFC 5176)")
+def disconnect_user(request, customer_id: int):
+    return _action(request, customer_id, "disconnect")
+
+
+@hotspot_router.get("/users", auth=api_access(VIEW), response=CustomerPage, summary="Hotspot users")
+def list_hotspot_users(request, q: str | None = None, status: Customer.Status | None = None,
+                       limit: int = 50, offset: int = 0):
+    return _page(Customer.objects.filter(service_type=ServiceType.HOTSPOT), q, status, limit, offset)
+
+
+@hotspot_router.post("/users", auth=api_access(ADD), response={201: CustomerOut}, summary="Add a hotspot user")
+def create_hotspot_user(request, data: CustomerIn):
+    data.service_type = ServiceType.HOTSPOT
+    return Status(201, _create(data))
+
+
+@hotspot_router.get("/stats", auth=api_access(VIEW), summary="Hotspot figures now")
+def hotspot_stats(request):
+    now = timezone.now()
+    customers = Customer.objects.aggregate(
+        total=Count("id"), hotspot=Count("id", filter=Q(service_type=ServiceType.HOTSPOT)),
+        pppoe=Count("id", filter=Q(service_type=ServiceType.PPPOE)),
+        active=Count("id", filter=Q(status=Customer.Status.ACTIVE)))
+    return {
+        "customers": customers,
+        "active_subscriptions": Subscription.objects.filter(status=Subscription.Status.ACTIVE,
+                                                            expires_at__gt=now).count(),
+        "online_sessions": RadAcct.objects.filter(acct_stop_time__isnull=True).count(),
+    }

@@ -1,0 +1,107 @@
+"""Customer pages: the list (all, hotspot, PPPoE), a customer's page, add/edit and actions."""
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import access, perm
+from radius import sessions as radius_sessions
+
+from . import services
+from .forms import CustomerForm
+from .models import Customer, ServiceType
+from .phone import InvalidPhone, normalise_phone
+
+PAGE_SIZE = 50
+
+
+def search(customers, q: str):
+    """By name, username or phone, the phone in any form a person types it (0712…, +254712…, 712…)."""
+    q = q.strip()
+    if not q:
+        return customers
+    match = Q(name__icontains=q) | Q(username=q.lower())
+    try:
+        match |= Q(phone=normalise_phone(q))
+    except InvalidPhone:
+        digits = "".join(c for c in q if c.isdigit()).lstrip("0")
+        if len(digits) >= 3:
+            match |= Q(phone__contains=digits)
+    return customers.filter(match)
+
+
+@access(perm("hotspot.view_customer"))
+def customer_list(request, kind=None):
+    q = request.GET.get("q", "")
+    status = request.GET.get("status", "")
+    customers = search(Customer.objects.all(), q)
+    if kind:
+        customers = customers.filter(service_type=kind)
+    if status in Customer.Status.values:
+        customers = customers.filter(status=status)
+    page = Paginator(customers.order_by("-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "hotspot/customer_list.html" + ("#results" if request.htmx else "")
+    return render(request, template, {"page": page, "q": q, "status": status, "kind": kind,
+                                      "title": {None: "Customers", ServiceType.HOTSPOT: "Hotspot users",
+                                                ServiceType.PPPOE: "PPPoE users"}[kind]})
+
+
+@access(perm("hotspot.view_customer"))
+def customer_detail(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    return render(request, "hotspot/customer_detail.html", {
+        "customer": customer,
+        "subscriptions": customer.subscriptions.select_related("package").order_by("-starts_at")[:20],
+        "online": list(radius_sessions.open_sessions(customer.username)),
+        "history": list(radius_sessions.history(customer.username)[:10]),
+        "current": services.current_subscription(customer),
+        "can_change": request.user.has_perm("hotspot.change_customer"),
+    })
+
+
+def _form_page(request, form, customer=None):
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if customer is None:
+                customer = services.create_customer(data["phone"], data["name"], data["service_type"], data["notes"])
+            else:
+                services.update_customer(customer, name=data["name"], notes=data["notes"],
+                                         service_type=data["service_type"], phone=data["phone"])
+        except services.CustomerError as refused:
+            form.add_error("phone", str(refused))
+        else:
+            messages.success(request, f"Saved {customer}.")
+            return redirect("customer-detail", customer.pk)
+    return render(request, "hotspot/customer_form.html", {"form": form, "customer": customer})
+
+
+@access(perm("hotspot.add_customer"))
+def customer_add(request):
+    return _form_page(request, CustomerForm(request.POST or None))
+
+
+@access(perm("hotspot.change_customer"))
+def customer_edit(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    initial = {"phone": customer.phone, "name": customer.name, "service_type": customer.service_type,
+               "notes": customer.notes}
+    return _form_page(request, CustomerForm(request.POST or None, initial=initial), customer)
+
+
+@access(perm("hotspot.change_customer"))
+@require_POST
+def customer_action(request, pk, action):
+    customer = get_object_or_404(Customer, pk=pk)
+    if action in ("activate", "deactivate"):
+        services.set_customer_active(customer, action == "activate", requested_by=request.user.username)
+        messages.success(request, f"{customer} is {'active' if action == 'activate' else 'deactivated'}.")
+    else:
+        attempts = services.disconnect_customer(customer, requested_by=request.user.username)
+        acked = sum(1 for a in attempts if a.outcome == "ack")
+        if attempts:
+            messages.info(request, f"Routers confirmed {acked} of {len(attempts)} disconnections.")
+        else:
+            messages.info(request, f"{customer} is not online.")
+    return redirect("customer-detail", customer.pk)
