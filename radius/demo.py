@@ -10,7 +10,8 @@ from .models import RadAcct, RadPostAuth
 DEMO_SECRET = "demo-radius-secret"
 
 
-def seed_radius(nas_addresses: list[tuple[str, str]], online: list[str], offline: list[str], seed: int = 5) -> int:
+def seed_radius(nas_addresses: list[tuple[str, str]], online: list[str], offline: list[str],
+                passwords: dict[str, str], seed: int = 5) -> int:
     """NAS devices, RADIUS users for ``online`` + ``offline``, sessions and auth-log rows.
 
     Skipped when sessions exist already. Returns the number of sessions created.
@@ -23,7 +24,7 @@ def seed_radius(nas_addresses: list[tuple[str, str]], online: list[str], offline
         services.register_nas(address, DEMO_SECRET, name)
     services.set_group_policy("demo-hotspot", rate_limit="3M/5M", idle_timeout=900, shared_users=1)
     for username in online + offline:
-        services.grant_access(username, f"pw-{rng.randint(100000, 999999)}", "demo-hotspot",
+        services.grant_access(username, passwords[username], "demo-hotspot",
                               expires_at=now + timedelta(hours=rng.randint(1, 72)))
     sessions, log = [], []
     for index, username in enumerate(online + offline * 3):

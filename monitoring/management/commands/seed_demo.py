@@ -48,16 +48,16 @@ class Command(BaseCommand):
         ))
 
     def _radius(self) -> int:
-        # Customers get RADIUS usernames with the hotspot issue; until then the demo uses phones.
-        active = list(Subscription.objects.filter(status="active").values_list("customer__phone", flat=True)
+        active = list(Subscription.objects.filter(status="active").values_list("customer__username", flat=True)
                       .distinct()[:40])
-        others = list(Customer.objects.exclude(phone__in=active).values_list("phone", flat=True)[:30])
+        others = list(Customer.objects.exclude(username__in=active).values_list("username", flat=True)[:30])
+        passwords = dict(Customer.objects.filter(username__in=active + others).values_list("username", "password"))
         from routers.models import Router
 
         # Loopback addresses: a Disconnect from the demo goes to `manage.py run_nas_simulator`, never
         # to a real network.
         nas = [(f"127.0.1.{index + 1}", router.name) for index, router in enumerate(Router.objects.order_by("id"))]
-        return seed_radius(nas, online=active[:25], offline=others)
+        return seed_radius(nas, online=active[:25], offline=others, passwords=passwords)
 
     def _demo_password(self) -> str:
         # One random password per install, kept beside the database so every run prints it.
