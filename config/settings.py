@@ -213,6 +213,7 @@ CELERY_QUEUE_NAMES = ["default", "radius", "routers", "billing", "notifications"
 CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
 CELERY_TASK_ROUTES = {f"{app}.tasks.*": {"queue": queue} for app, queue in [
     ("radius", "radius"),
+    ("hotspot", "radius"),
     ("routers", "routers"),
     ("billing", "billing"),
 ]}
@@ -226,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "radius.tasks.close_sessions",
         "schedule": 60.0,
     },
+    "check-expired-subscriptions": {"task": "hotspot.tasks.check_expired_subscriptions", "schedule": 30.0},
+    "process-grace-period": {"task": "hotspot.tasks.process_grace_period", "schedule": 60.0},
+    "disconnect-expired-sessions": {"task": "hotspot.tasks.disconnect_expired_sessions", "schedule": 300.0},
+    "cleanup-old-sessions": {"task": "hotspot.tasks.cleanup_old_sessions", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- RADIUS ---------------------------------------------------------------------------------------
@@ -234,6 +239,11 @@ RADIUS_COA_TIMEOUT = env.integer("RADIUS_COA_TIMEOUT", 2, minimum=1)
 RADIUS_COA_RETRIES = env.integer("RADIUS_COA_RETRIES", 3, minimum=1)
 # Routers send Interim-Update this often (seconds); a session silent for twice that is closed.
 RADIUS_INTERIM_INTERVAL = env.integer("RADIUS_INTERIM_INTERVAL", 300, minimum=30)
+# Grace: the RADIUS reply names this router address list, which provisioning confines to the portal.
+HOTSPOT_GRACE_ADDRESS_LIST = env.string("HOTSPOT_GRACE_ADDRESS_LIST", "hotspot-grace")
+HOTSPOT_GRACE_RATE_LIMIT = env.string("HOTSPOT_GRACE_RATE_LIMIT", "256k/256k")
+RADIUS_SESSION_RETENTION_DAYS = env.integer("RADIUS_SESSION_RETENTION_DAYS", 400, minimum=1)
+RADIUS_AUTH_LOG_RETENTION_DAYS = env.integer("RADIUS_AUTH_LOG_RETENTION_DAYS", 90, minimum=1)
 # FreeRADIUS's writes (accounting, auth log) commit without waiting for the WAL flush.
 RADIUS_DB_ASYNC_COMMIT = env.boolean("RADIUS_DB_ASYNC_COMMIT", default=True)
 

@@ -101,11 +101,15 @@ class Subscription(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     starts_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    grace_until = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=20, blank=True, help_text="payment, voucher, staff ...")
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-starts_at"]
-        indexes = [models.Index(fields=["status", "expires_at"])]
+        indexes = [models.Index(fields=["status", "expires_at"]), models.Index(fields=["status", "grace_until"]),
+                   models.Index(fields=["customer", "status"])]
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.package} ({self.status})"

@@ -81,3 +81,16 @@ def close_stale_sessions(now: datetime | None = None, interim_interval: int | No
 def close_sessions(now: datetime | None = None) -> dict:
     """The job: both kinds, each an UPDATE over open rows only. Safe to run twice or at once."""
     return {"reloaded": close_reloaded_sessions(), "stale": close_stale_sessions(now)}
+
+
+def cleanup_old_records(now: datetime | None = None, batch: int = 10_000) -> dict:
+    """Delete closed sessions and auth-log rows past their retention, a batch at a time."""
+    from .models import RadPostAuth
+
+    now = now or timezone.now()
+    session_cutoff = now - timedelta(days=settings.RADIUS_SESSION_RETENTION_DAYS)
+    log_cutoff = now - timedelta(days=settings.RADIUS_AUTH_LOG_RETENTION_DAYS)
+    old_sessions = RadAcct.objects.filter(acct_stop_time__lt=session_cutoff).values("pk")[:batch]
+    old_log = RadPostAuth.objects.filter(auth_date__lt=log_cutoff).values("pk")[:batch]
+    return {"sessions": RadAcct.objects.filter(pk__in=old_sessions).delete()[0],
+            "auth_log": RadPostAuth.objects.filter(pk__in=old_log).delete()[0]}
