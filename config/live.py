@@ -36,6 +36,30 @@ def publish(group: str, event: str, data: dict[str, Any] | None = None) -> None:
     transaction.on_commit(lambda: _send(group, message))
 
 
+def publish_many(events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Several (group, event, data) at once after commit, through one event loop: a sweep that
+    changes thousands of rows would otherwise pay a loop per message."""
+    if not events:
+        return
+    messages = [(group, {"type": MESSAGE_TYPE, "event": event, "data": data}) for group, event, data in events]
+    transaction.on_commit(lambda: _send_all(messages))
+
+
+def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def send():
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    try:
+        async_to_sync(send)()
+    except Exception:
+        log.exception("%d live events were not delivered", len(messages))
+
+
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

@@ -41,9 +41,8 @@ def _announce(subscription: Subscription) -> None:
 
 def _disconnect_after_commit(usernames: list[str], why: str) -> None:
     def send():
-        for username in usernames:
-            for session in sessions.open_sessions(username):
-                coa.disconnect(session, requested_by=why)
+        if usernames:
+            coa.disconnect_many(sessions.open_sessions().filter(username__in=usernames), requested_by=why)
     transaction.on_commit(send)
 
 
@@ -96,35 +95,41 @@ class Sweep:
     started: list[int] = field(default_factory=list)
 
 
-def _claim(**due):
-    return list(Subscription.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("customer", "package").filter(**due).order_by("pk")[:BATCH])
+def _claim(**due) -> list[Subscription]:
+    """Lock a batch of due subscriptions (others' locked rows are skipped, not waited for), then
+    their customers, in id order: activate() locks the customer first, so a payment and an
+    expiry for one customer never interleave."""
+    due = list(Subscription.objects.select_for_update(skip_locked=True, of=("self",))
+               .select_related("customer", "package").filter(**due).order_by("pk")[:BATCH])
+    if due:
+        list(Customer.objects.select_for_update().filter(pk__in={s.customer_id for s in due}).order_by("pk")
+             .values_list("pk", flat=True))
+    return due
 
 
-def _end_access(subscription: Subscription, sweep: Sweep, disconnect: list[str]) -> None:
-    """What happens when a subscription's paid time is over: successor, grace, or the end."""
-    successor = (Subscription.objects.select_for_update().select_related("package", "customer")
-                 .filter(customer=subscription.customer_id, status=Status.PENDING).order_by("starts_at").first())
-    if successor is not None:
-        _set(subscription, Status.EXPIRED)
-        _set(successor, Status.ACTIVE)
-        _grant(successor, successor.expires_at)
-        sweep.expired.append(subscription.pk)
-        sweep.started.append(successor.pk)
+def _still_entitled(due: list[Subscription], now: datetime) -> set[int]:
+    """Customers of the batch who have another subscription giving access now (bought meanwhile)."""
+    return set(Subscription.objects.filter(customer__in={s.customer_id for s in due}, status=Status.ACTIVE,
+                                           expires_at__gt=now).exclude(pk__in=[s.pk for s in due])
+               .values_list("customer_id", flat=True))
+
+
+def _finish(due: list[Subscription], status: str, now: datetime, why: str, sweep_list: list[int]) -> None:
+    """Batch end of access: one UPDATE, one revoke, events and Disconnects after commit."""
+    if not due:
         return
-    grace = subscription.package.grace_minutes
-    if grace:
-        until = subscription.expires_at + timedelta(minutes=grace)
-        _set(subscription, Status.GRACE, grace_until=until)
-        # Soft block: still authenticates, into the walled garden only (the router's address list).
-        _grant(subscription, until, group=GRACE_GROUP)
-        sweep.to_grace.append(subscription.pk)
-    else:
-        _set(subscription, Status.EXPIRED)
-        radius.revoke_access(subscription.customer.username)
-        sweep.expired.append(subscription.pk)
-    # Sessions opened under the paid policy end either way: in grace they come back walled in.
-    disconnect.append(subscription.customer.username)
+    Subscription.objects.filter(pk__in=[s.pk for s in due]).update(status=status, updated_at=now)
+    keep = _still_entitled(due, now)
+    ended = [s for s in due if s.customer_id not in keep]
+    radius.revoke_access_many([s.customer.username for s in ended])
+    events = []
+    for s in due:
+        data = {"id": s.pk, "status": status, "customer": s.customer_id}
+        events += [(live.ADMIN, "subscription.changed", data),
+                   (live.customer_group(s.customer_id), "subscription.changed", data)]
+        sweep_list.append(s.pk)
+    live.publish_many(events)
+    _disconnect_after_commit([s.customer.username for s in ended], why)
 
 
 def ensure_grace_policy() -> None:
@@ -133,30 +138,54 @@ def ensure_grace_policy() -> None:
 
 
 def expire_due(now: datetime | None = None) -> Sweep:
-    """Subscriptions whose time is up: to their successor, to grace, or expired (one batch)."""
+    """Subscriptions whose time is up go to their queued successor, to grace, or expire (one batch)."""
     now = now or timezone.now()
-    sweep, disconnect = Sweep(), []
+    sweep = Sweep()
     with transaction.atomic():
         due = _claim(status=Status.ACTIVE, expires_at__lte=now)
-        if any(s.package.grace_minutes for s in due):
-            ensure_grace_policy()
+        if not due:
+            return sweep
+        successors = {}
+        for pending in (Subscription.objects.select_for_update().select_related("package", "customer")
+                        .filter(customer__in={s.customer_id for s in due}, status=Status.PENDING)
+                        .order_by("-starts_at")):
+            successors[pending.customer_id] = pending  # the earliest wins: ordered last
+        plain, graced, walled = [], [], []
         for subscription in due:
-            _end_access(subscription, sweep, disconnect)
-        _disconnect_after_commit(disconnect, "expiry")
+            successor = successors.get(subscription.customer_id)
+            if successor is not None:
+                _set(subscription, Status.EXPIRED)
+                _set(successor, Status.ACTIVE)
+                _grant(successor, successor.expires_at)
+                sweep.expired.append(subscription.pk)
+                sweep.started.append(successor.pk)
+            elif subscription.package.grace_minutes:
+                graced.append(subscription)
+            else:
+                plain.append(subscription)
+        if graced:
+            ensure_grace_policy()
+        keep = _still_entitled(graced, now) if graced else set()
+        for subscription in graced:
+            until = subscription.expires_at + timedelta(minutes=subscription.package.grace_minutes)
+            _set(subscription, Status.GRACE, grace_until=until)
+            sweep.to_grace.append(subscription.pk)
+            if subscription.customer_id not in keep:
+                # Soft block: still authenticates, into the walled garden only (router address list).
+                _grant(subscription, until, group=GRACE_GROUP)
+                walled.append(subscription.customer.username)
+        # Sessions opened under the paid policy end; in grace they come back walled in.
+        _disconnect_after_commit(walled, "expiry")
+        _finish(plain, Status.EXPIRED, now, "expiry", sweep.expired)
     return sweep
 
 
 def process_grace(now: datetime | None = None) -> Sweep:
     """Grace periods that are over: expired, access revoked, sessions disconnected (one batch)."""
     now = now or timezone.now()
-    sweep, disconnect = Sweep(), []
+    sweep = Sweep()
     with transaction.atomic():
-        for subscription in _claim(status=Status.GRACE, grace_until__lte=now):
-            _set(subscription, Status.EXPIRED)
-            radius.revoke_access(subscription.customer.username)
-            sweep.expired.append(subscription.pk)
-            disconnect.append(subscription.customer.username)
-        _disconnect_after_commit(disconnect, "grace over")
+        _finish(_claim(status=Status.GRACE, grace_until__lte=now), Status.EXPIRED, now, "grace over", sweep.expired)
     return sweep
 
 
@@ -203,6 +232,5 @@ def disconnect_unentitled_sessions(limit: int = BATCH) -> int:
     entitled = RadCheck.objects.filter(attribute="Cleartext-Password").values("username")
     stray = list(RadAcct.objects.filter(acct_stop_time__isnull=True).exclude(username__in=entitled)
                  .order_by("acct_start_time")[:limit])
-    for session in stray:
-        coa.disconnect(session, requested_by="sweep")
+    coa.disconnect_many(stray, requested_by="sweep")
     return len(stray)

@@ -229,3 +229,17 @@ def test_old_sessions_and_auth_log_are_cleaned_up():
     RadPostAuth.objects.filter(username="u").update(auth_date=NOW - timedelta(days=200))
     assert cleanup_old_records(now=NOW) == {"sessions": 1, "auth_log": 1}
     assert RadAcct.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_expiry_never_revokes_a_customer_who_has_paid_again():
+    daily, weekly, person = package(), package("Weekly", 10080), customer()
+    old = subscriptions.activate(person, daily, "payment", now=NOW - timedelta(days=1, minutes=5))
+    # A payment for another package landed after the old one ran out, before the sweep saw it.
+    Subscription.objects.filter(pk=old.pk).update(expires_at=NOW - timedelta(minutes=1))
+    new = subscriptions.activate(person, weekly, "payment", now=NOW)
+    with transaction_callbacks():
+        assert subscriptions.expire_due(now=NOW).expired == [old.pk]
+    assert radius.has_access(person.username) and group_of(person) == [weekly.radius_group]
+    new.refresh_from_db()
+    assert new.status == Status.ACTIVE
