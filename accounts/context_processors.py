@@ -9,6 +9,7 @@ SECTIONS = [
     ("Customers", "customer-list", "users"),
     ("Hotspot users", "customer-hotspot", "wifi"),
     ("PPPoE users", "customer-pppoe", "home"),
+    ("Vouchers", "voucher-batches", "ticket"),
     ("Packages", "package-list", "box"),
     ("Package groups", "package-groups", "layers"),
     ("Active sessions", "radius-sessions", "wifi"),

@@ -7,6 +7,7 @@ from accounts.access import PUBLIC, STAFF, MissingRule, access
 from accounts.api import router as auth_router
 from hotspot.api import packages_router
 from hotspot.customer_api import hotspot_router, users_router
+from hotspot.voucher_api import portal_router, vouchers_router
 from monitoring.api import router as health_router
 from radius.api import logs_router, sessions_router
 
@@ -45,6 +46,8 @@ api.add_router("/logs", logs_router)
 api.add_router("/packages", packages_router)
 api.add_router("/users", users_router)
 api.add_router("/hotspot", hotspot_router)
+api.add_router("/hotspot", vouchers_router)
+api.add_router("/portal", portal_router)
 
 
 def urls():

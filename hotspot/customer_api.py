@@ -30,7 +30,7 @@ class CustomerIn(Schema):
 
 class CustomerOut(Schema):
     id: int
-    phone: str
+    phone: str | None
     name: str
     service_type: str
     status: str

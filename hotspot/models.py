@@ -67,7 +67,9 @@ class Customer(models.Model):
         ACTIVE = "active", "Active"
         INACTIVE = "inactive", "Inactive"
 
-    phone = models.CharField(max_length=12, unique=True, help_text="E.164 without +, e.g. 254712345678")
+    # Empty for a voucher user until they give a number (phones are unique; NULLs are not compared).
+    phone = models.CharField(max_length=12, unique=True, null=True, blank=True,
+                             help_text="E.164 without +, e.g. 254712345678")
     name = models.CharField(max_length=150, blank=True)
     service_type = models.CharField(max_length=8, choices=ServiceType.choices, default=ServiceType.HOTSPOT)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
@@ -84,7 +86,7 @@ class Customer(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return self.name or self.phone
+        return self.name or self.phone or self.username or f"customer {self.pk}"
 
 
 class Subscription(models.Model):
@@ -113,3 +115,44 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.package} ({self.status})"
+
+
+class VoucherBatch(models.Model):
+    """Codes printed or exported together, all for one package."""
+
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="voucher_batches")
+    prefix = models.CharField(max_length=6, blank=True)
+    count = models.PositiveIntegerField()
+    valid_until = models.DateTimeField(help_text="Unused codes stop working after this")
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.count} x {self.package} ({self.created_at:%d %b %Y})"
+
+
+class Voucher(models.Model):
+    class Status(models.TextChoices):
+        UNUSED = "unused", "Unused"
+        REDEEMED = "redeemed", "Redeemed"
+        REVOKED = "revoked", "Revoked"
+
+    batch = models.ForeignKey(VoucherBatch, on_delete=models.CASCADE, related_name="vouchers")
+    code = models.CharField(max_length=24, unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.UNUSED)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="vouchers")
+    subscription = models.ForeignKey(Subscription, on_delete=models.SET_NULL, null=True, blank=True)
+    mac = models.CharField(max_length=17, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["batch", "status"])]
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import customer_views, views
+from . import customer_views, views, voucher_views
 from .models import ServiceType
 
 urlpatterns = [
@@ -18,4 +18,9 @@ urlpatterns = [
     path("customers/<int:pk>/edit/", customer_views.customer_edit, name="customer-edit"),
     *[path(f"customers/<int:pk>/{action}/", customer_views.customer_action, {"action": action},
            name=f"customer-{action}") for action in ("activate", "deactivate", "disconnect")],
+    path("vouchers/", voucher_views.voucher_batches, name="voucher-batches"),
+    path("vouchers/batches/<int:pk>/", voucher_views.voucher_batch, name="voucher-batch"),
+    path("vouchers/batches/<int:pk>/sheet/", voucher_views.voucher_sheet, name="voucher-sheet"),
+    path("vouchers/batches/<int:pk>/csv/", voucher_views.voucher_csv, name="voucher-csv"),
+    path("vouchers/<int:pk>/revoke/", voucher_views.voucher_revoke, name="voucher-revoke"),
 ]

@@ -50,6 +50,11 @@ PAGES = {
     "customer-activate": {ADMIN, SUPPORT},
     "customer-deactivate": {ADMIN, SUPPORT},
     "customer-disconnect": {ADMIN, SUPPORT},
+    "voucher-batches": {ADMIN, SUPPORT},
+    "voucher-batch": {ADMIN, SUPPORT},
+    "voucher-sheet": {ADMIN, SUPPORT},
+    "voucher-csv": {ADMIN, SUPPORT},
+    "voucher-revoke": {ADMIN, SUPPORT},
 }
 # API operations, by "METHOD /path".
 OPERATIONS = {
@@ -84,6 +89,9 @@ OPERATIONS = {
     "GET /api/hotspot/users": {ADMIN, FINANCE, SUPPORT},
     "POST /api/hotspot/users": {ADMIN, SUPPORT},
     "GET /api/hotspot/stats": {ADMIN, FINANCE, SUPPORT},
+    "GET /api/hotspot/vouchers": {ADMIN, SUPPORT},
+    "POST /api/hotspot/vouchers/generate": {ADMIN, SUPPORT},
+    "POST /api/portal/voucher": EVERYONE,
 }
 
 

@@ -1,0 +1,118 @@
+"""Voucher batches: codes made to be hard to guess and easy to type, each redeemed exactly once."""
+import csv
+import io
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import subscriptions
+from .models import Customer, Package, Subscription, Voucher, VoucherBatch
+
+# No 0/O, 1/I/L: read off paper in a dim shop. 31 symbols x 10 = 49 bits: guessing one of a
+# million live codes takes ~600 billion tries, and portal attempts are rate-limited.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+LENGTH = 10
+MAX_BATCH = 5000
+
+
+class VoucherError(ValueError):
+    """Why a code can't be redeemed, in words for the customer: unknown, used, expired, revoked."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _code(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def normalise_code(raw: str) -> str:
+    """What people type (lower case, spaces, dashes) -> the stored form."""
+    return "".join((raw or "").upper().split()).replace("-", "")[:24]
+
+
+def display(code: str) -> str:
+    """ABCDE23456 -> ABCDE-23456 for printing."""
+    return "-".join(code[i:i + 5] for i in range(0, len(code), 5))
+
+
+@transaction.atomic
+def generate_batch(package: Package, count: int, *, prefix: str = "", valid_days: int = 90, note: str = "",
+                   created_by: str = "") -> VoucherBatch:
+    if not 1 <= count <= MAX_BATCH:
+        raise ValueError(f"A batch has 1 to {MAX_BATCH:,} vouchers.")
+    prefix = "".join(c for c in prefix.upper() if c in ALPHABET)[:6]
+    batch = VoucherBatch.objects.create(package=package, prefix=prefix, count=count, note=note,
+                                        created_by=created_by,
+                                        valid_until=timezone.now() + timedelta(days=valid_days))
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.add(_code(prefix))
+    taken = set(Voucher.objects.filter(code__in=codes).values_list("code", flat=True))
+    while taken:  # astronomically rare; the unique constraint stays the last word
+        codes -= taken
+        fresh = {_code(prefix) for _ in taken}
+        taken = set(Voucher.objects.filter(code__in=fresh).values_list("code", flat=True)) | (fresh & codes)
+        codes |= fresh - taken
+    Voucher.objects.bulk_create([Voucher(batch=batch, code=code) for code in sorted(codes)], batch_size=1000)
+    return batch
+
+
+def redeem(raw_code: str, *, mac: str = "", ip: str | None = None, now: datetime | None = None) -> Subscription:
+    """Exactly once: the one conditional UPDATE that flips the code from unused wins; the rest
+    (concurrent or later) learn why they lost. The code becomes the customer's credentials."""
+    now = now or timezone.now()
+    code = normalise_code(raw_code)
+    voucher = Voucher.objects.select_related("batch__package").filter(code=code).first()
+    if voucher is None or voucher.status != Voucher.Status.UNUSED or voucher.batch.valid_until <= now:
+        raise _why_not(code, now)
+    with transaction.atomic():
+        # The WHERE names only this table's columns, so PostgreSQL re-checks "unused" on the row it
+        # locks: of concurrent attempts exactly one updates a row. (A filter through a join would
+        # become a subquery read from each transaction's snapshot, and every attempt would win.)
+        won = Voucher.objects.filter(pk=voucher.pk, status=Voucher.Status.UNUSED).update(
+            status=Voucher.Status.REDEEMED, redeemed_at=now, mac=mac[:17], ip=ip or None)
+        if not won:
+            raise _why_not(code, now)
+        customer = _voucher_customer(code)
+        subscription = subscriptions.activate(customer, voucher.batch.package, "voucher", now=now)
+        Voucher.objects.filter(pk=voucher.pk).update(customer=customer, subscription=subscription)
+    return subscription
+
+
+def _voucher_customer(code: str) -> Customer:
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(username=code.lower(), password=code.lower(), name=f"Voucher {display(code)}")
+    except IntegrityError:  # the same code as a username already: reuse that account
+        return Customer.objects.get(username=code.lower())
+
+
+def _why_not(code: str, now: datetime) -> VoucherError:
+    voucher = Voucher.objects.select_related("batch").filter(code=code).first()
+    if voucher is None:
+        return VoucherError("unknown", "This voucher code does not exist. Check it and try again.")
+    if voucher.status == Voucher.Status.REDEEMED:
+        return VoucherError("used", "This voucher has already been used.")
+    if voucher.status == Voucher.Status.REVOKED:
+        return VoucherError("revoked", "This voucher has been cancelled.")
+    return VoucherError("expired", "This voucher has expired.")
+
+
+def revoke(voucher: Voucher) -> bool:
+    return bool(Voucher.objects.filter(pk=voucher.pk, status=Voucher.Status.UNUSED)
+                .update(status=Voucher.Status.REVOKED))
+
+
+def batch_csv(batch: VoucherBatch) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["code", "package", "price_kes", "valid_until", "status", "redeemed_at"])
+    for voucher in batch.vouchers.all():
+        writer.writerow([display(voucher.code), batch.package.name, f"{batch.package.price:.2f}",
+                         batch.valid_until.isoformat(), voucher.status,
+                         voucher.redeemed_at.isoformat() if voucher.redeemed_at else ""])
+    return out.getvalue()

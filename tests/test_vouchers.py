@@ -1,0 +1,148 @@
+"""Vouchers: generated hard to guess, printed and exported, redeemed exactly once."""
+import csv
+import io
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.test import override_settings
+from django.utils import timezone
+
+from hotspot import services, vouchers
+from hotspot.models import Package, Subscription, Voucher
+from radius import services as radius
+
+from .conftest import bearer
+from .radius_server import accepted, reply_value
+
+
+def daily():
+    return services.save_package(Package(name="Daily", price=50, validity_minutes=1440, rate_limit="2M/5M"))
+
+
+@pytest.mark.django_db
+def test_a_batch_has_unique_unambiguous_codes():
+    batch = vouchers.generate_batch(daily(), 500, prefix="kt")
+    codes = list(batch.vouchers.values_list("code", flat=True))
+    assert len(codes) == len(set(codes)) == 500
+    assert all(c.startswith("KT") and len(c) == 12 and set(c[2:]) <= set(vouchers.ALPHABET) for c in codes)
+    assert not set("01OIL") & set("".join(codes)[2::12])
+
+
+@pytest.mark.django_db
+def test_batches_are_limited_to_5000():
+    with pytest.raises(ValueError):
+        vouchers.generate_batch(daily(), 5001)
+    assert vouchers.generate_batch(Package.objects.get(), 5000).vouchers.count() == 5000
+
+
+@pytest.mark.django_db
+def test_redeeming_gives_access_once_and_says_why_not_afterwards():
+    batch = vouchers.generate_batch(daily(), 3)
+    first, second, third = batch.vouchers.all()
+    sub = vouchers.redeem(vouchers.display(first.code).lower(), mac="AA:BB:CC:DD:EE:01")
+    assert sub.status == Subscription.Status.ACTIVE and radius.has_access(first.code.lower())
+    with pytest.raises(vouchers.VoucherError) as used:
+        vouchers.redeem(first.code)
+    assert used.value.reason == "used"
+    vouchers.revoke(second)
+    with pytest.raises(vouchers.VoucherError) as revoked:
+        vouchers.redeem(second.code)
+    assert revoked.value.reason == "revoked"
+    batch.valid_until = timezone.now() - timedelta(seconds=1)
+    batch.save()
+    with pytest.raises(vouchers.VoucherError) as expired:
+        vouchers.redeem(third.code)
+    assert expired.value.reason == "expired"
+    with pytest.raises(vouchers.VoucherError) as unknown:
+        vouchers.redeem("NOSUCHCODE")
+    assert unknown.value.reason == "unknown"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_redemptions_at_once_make_one_subscription():
+    code = vouchers.generate_batch(daily(), 1).vouchers.get().code
+    outcomes, barrier = [], threading.Barrier(20)
+
+    def attempt():
+        barrier.wait()
+        try:
+            vouchers.redeem(code)
+            outcomes.append("won")
+        except vouchers.VoucherError as refused:
+            outcomes.append(refused.reason)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes.count("won") == 1 and outcomes.count("used") == 19
+    assert Subscription.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_support_generates_prints_and_exports(client, support_agent):
+    package = daily()
+    client.force_login(support_agent)
+    response = client.post("/vouchers/", {"package": package.pk, "count": "30", "prefix": "", "valid_days": "30"})
+    batch = Voucher.objects.first().batch
+    assert response.status_code == 302 and response.url == f"/vouchers/batches/{batch.pk}/"
+    sheet = client.get(f"/vouchers/batches/{batch.pk}/sheet/").content.decode()
+    assert sheet.count("<svg") == 30 and "KES 50" in sheet and "@page { size: A4" in sheet
+    assert "http://testserver/portal/?voucher=" not in sheet  # the URL is inside the QR image, not text
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/vouchers/batches/{batch.pk}/csv/").content.decode())))
+    assert len(rows) == 30 and rows[0]["package"] == "Daily" and rows[0]["status"] == "unused"
+    listing = client.get(f"/vouchers/batches/{batch.pk}/").content.decode()
+    assert vouchers.display(batch.vouchers.first().code) in listing
+
+
+@pytest.mark.django_db
+def test_generating_needs_a_valid_form(client, support_agent):
+    client.force_login(support_agent)
+    response = client.post("/vouchers/", {"package": daily().pk, "count": "6000", "valid_days": "30"})
+    assert response.status_code == 200 and "count" in response.context["form"].errors
+
+
+@pytest.mark.django_db
+def test_the_api_generates_lists_and_redeems(client, support_agent):
+    package = daily()
+    made = client.post("/api/hotspot/vouchers/generate", {"package_id": package.pk, "count": 5},
+                       content_type="application/json", **bearer(support_agent))
+    assert made.status_code == 201 and len(made.json()["codes"]) == 5
+    listed = client.get("/api/hotspot/vouchers?status=unused", **bearer(support_agent)).json()
+    assert listed["count"] == 5 and listed["results"][0]["package"] == "Daily"
+    code = made.json()["codes"][0]
+    redeemed = client.post("/api/portal/voucher", {"code": code, "mac": "aa:bb:cc:dd:ee:02", "ip": "10.5.0.9"},
+                           content_type="application/json")
+    assert redeemed.status_code == 200
+    assert redeemed.json()["username"] == code.lower() and redeemed.json()["package"] == "Daily"
+    again = client.post("/api/portal/voucher", {"code": code}, content_type="application/json")
+    assert again.status_code == 409 and again.json()["reason"] == "used"
+    unknown = client.post("/api/portal/voucher", {"code": "WRONG"}, content_type="application/json")
+    assert unknown.status_code == 404 and unknown.json()["reason"] == "unknown"
+
+
+@pytest.mark.django_db
+@override_settings(PORTAL_VOUCHER_FAILURES=3)
+def test_guessing_codes_is_rate_limited_per_device_and_address(client):
+    for n in range(3):
+        client.post("/api/portal/voucher", {"code": f"GUESS{n}", "mac": "AA-BB-CC-DD-EE-03"},
+                    content_type="application/json", REMOTE_ADDR="10.5.0.50")
+    locked = client.post("/api/portal/voucher", {"code": "GUESS9", "mac": "AA-BB-CC-DD-EE-04"},
+                         content_type="application/json", REMOTE_ADDR="10.5.0.50")
+    assert locked.status_code == 429
+    by_mac = client.post("/api/portal/voucher", {"code": "GUESS9", "mac": "AA-BB-CC-DD-EE-03"},
+                         content_type="application/json", REMOTE_ADDR="10.5.0.51")
+    assert by_mac.status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redeemed_voucher_logs_in_through_freeradius(radius_server):
+    code = vouchers.generate_batch(daily(), 1).vouchers.get().code
+    vouchers.redeem(code)
+    reply = radius_server.authenticate(code.lower(), code.lower(), chap=True)
+    assert accepted(reply) and reply_value(reply, "Mikrotik-Rate-Limit") == "2M/5M"
