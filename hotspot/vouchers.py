@@ -86,7 +86,8 @@ def redeem(raw_code: str, *, mac: str = "", ip: str | None = None, now: datetime
 def _voucher_customer(code: str) -> Customer:
     try:
         with transaction.atomic():
-            return Customer.objects.create(username=code.lower(), password=code.lower(), name=f"Voucher {display(code)}")
+            return Customer.objects.create(username=code.lower(), password=code.lower(),
+                                           name=f"Voucher {display(code)}")
     except IntegrityError:  # the same code as a username already: reuse that account
         return Customer.objects.get(username=code.lower())
 
