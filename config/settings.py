@@ -239,6 +239,9 @@ RADIUS_COA_TIMEOUT = env.integer("RADIUS_COA_TIMEOUT", 2, minimum=1)
 RADIUS_COA_RETRIES = env.integer("RADIUS_COA_RETRIES", 3, minimum=1)
 # Routers send Interim-Update this often (seconds); a session silent for twice that is closed.
 RADIUS_INTERIM_INTERVAL = env.integer("RADIUS_INTERIM_INTERVAL", 300, minimum=30)
+# Host names (besides private IP addresses) the portal may post credentials to: the routers'
+# hotspot DNS names, e.g. "login.wifi".
+PORTAL_ROUTER_HOSTNAMES = [h.lower() for h in env.strings("PORTAL_ROUTER_HOSTNAMES", ["login.wifi"])]
 # Portal voucher attempts: wrong codes counted per client IP and per device MAC.
 PORTAL_VOUCHER_FAILURES = env.integer("PORTAL_VOUCHER_FAILURES", 10, minimum=1)
 PORTAL_VOUCHER_LOCKOUT_MINUTES = env.integer("PORTAL_VOUCHER_LOCKOUT_MINUTES", 15, minimum=1)

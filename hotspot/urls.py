@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import customer_views, views, voucher_views
+from . import customer_views, portal_views, views, voucher_views
 from .models import ServiceType
 
 urlpatterns = [
@@ -23,4 +23,12 @@ urlpatterns = [
     path("vouchers/batches/<int:pk>/sheet/", voucher_views.voucher_sheet, name="voucher-sheet"),
     path("vouchers/batches/<int:pk>/csv/", voucher_views.voucher_csv, name="voucher-csv"),
     path("vouchers/<int:pk>/revoke/", voucher_views.voucher_revoke, name="voucher-revoke"),
+]
+
+urlpatterns += [
+    path("portal/", portal_views.portal, name="portal"),
+    path("portal/voucher/", portal_views.portal_voucher, name="portal-voucher"),
+    path("portal/login/", portal_views.portal_login, name="portal-login"),
+    path("portal/status/", portal_views.portal_status, name="portal-status"),
+    path("portal/api", portal_views.captive_api, name="portal-captive-api"),
 ]

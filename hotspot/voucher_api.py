@@ -92,7 +92,8 @@ class RedeemOut(Schema):
     package: str
 
 
-def _throttles() -> list[Throttle]:
+def voucher_throttles() -> list[Throttle]:
+    """Wrong voucher codes (and portal sign-ins) counted per client IP and per device MAC."""
     window = settings.PORTAL_VOUCHER_LOCKOUT_MINUTES * 60
     return [Throttle("voucher-ip", settings.PORTAL_VOUCHER_FAILURES, window, window),
             Throttle("voucher-mac", settings.PORTAL_VOUCHER_FAILURES, window, window)]
@@ -101,7 +102,7 @@ def _throttles() -> list[Throttle]:
 @portal_router.post("/voucher", auth=api_access(PUBLIC), response={200: RedeemOut, 404: Refusal, 409: Refusal},
                     summary="Redeem a voucher (portal pages, including ones hosted on the router)")
 def redeem(request, data: RedeemIn):
-    by_ip, by_mac = _throttles()
+    by_ip, by_mac = voucher_throttles()
     ip, mac = client_ip(request), data.mac.upper().replace(":", "-")
     wait = max(by_ip.locked_for(ip), by_mac.locked_for(mac) if mac else 0)
     if wait:

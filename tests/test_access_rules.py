@@ -55,6 +55,11 @@ PAGES = {
     "voucher-sheet": {ADMIN, SUPPORT},
     "voucher-csv": {ADMIN, SUPPORT},
     "voucher-revoke": {ADMIN, SUPPORT},
+    "portal": EVERYONE,
+    "portal-voucher": EVERYONE,
+    "portal-login": EVERYONE,
+    "portal-status": EVERYONE,
+    "portal-captive-api": EVERYONE,
 }
 # API operations, by "METHOD /path".
 OPERATIONS = {

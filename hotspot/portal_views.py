@@ -1,0 +1,188 @@
+"""The captive portal, login side: where a router's hotspot sends a new device.
+
+The router redirects to /portal/ with its variables (mac, ip, link-login-only, link-orig). The
+customer redeems a voucher or signs in with phone + password; the page then hands the RADIUS
+credentials to the router by a form posted to link-login-only (a button, submitted for them when
+JavaScript runs). Pages are small, self-contained and work without JavaScript: the router's
+variables travel in hidden fields because captive mini-browsers often drop cookies.
+"""
+import hmac
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_POST
+
+from accounts.access import PUBLIC, access
+from config.network import client_ip
+from radius import sessions as radius_sessions
+
+from . import services, vouchers
+from .models import Customer, Package, ServiceType
+from .phone import InvalidPhone, normalise_phone
+from .portal_text import language, words
+from .voucher_api import voucher_throttles
+
+STATUS_SALT = "portal-status"
+ROUTER_FIELDS = ("mac", "ip", "link_login_only", "link_orig")
+
+
+def _router(request) -> dict:
+    source = request.POST if request.method == "POST" else request.GET
+    data = {name: source.get(name, source.get(name.replace("_", "-"), ""))[:500] for name in ROUTER_FIELDS}
+    if not _login_url_allowed(data["link_login_only"]):
+        data["link_login_only"] = ""
+    return data
+
+
+def _login_url_allowed(url: str) -> bool:
+    """Credentials are only ever posted to a router: a private address or a configured hotspot name."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    try:
+        return ipaddress.ip_address(parts.hostname).is_private
+    except ValueError:
+        return parts.hostname.lower() in settings.PORTAL_ROUTER_HOSTNAMES
+
+
+def _page(request, template, lang, status=200, **context):
+    context.update(t=words(lang), lang=lang, router=_router(request))
+    response = render(request, f"portal/{template}", context, status=status)
+    if request.GET.get("lang") == lang:
+        response.set_cookie("portal_lang", lang, max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+@access(PUBLIC)
+@gzip_page
+def portal(request):
+    lang = language(request)
+    packages = (Package.objects.filter(is_active=True, service_type=ServiceType.HOTSPOT)
+                .order_by("display_order", "price"))
+    return _page(request, "index.html", lang, packages=packages, voucher=request.GET.get("voucher", "")[:30])
+
+
+def _connect(request, lang, customer, subscription):
+    token = signing.dumps(customer.username, salt=STATUS_SALT)
+    return _page(request, "connect.html", lang, customer=customer, subscription=subscription, token=token)
+
+
+def _locked(request, mac: str) -> bool:
+    by_ip, by_mac = voucher_throttles()
+    return bool(by_ip.locked_for(client_ip(request)) or (mac and by_mac.locked_for(mac)))
+
+
+def _failed(request, mac: str) -> None:
+    by_ip, by_mac = voucher_throttles()
+    by_ip.fail(client_ip(request))
+    if mac:
+        by_mac.fail(mac)
+
+
+# No CSRF token on the portal's forms: captive mini-browsers often drop cookies between pages,
+# which would refuse every customer, and these anonymous forms grant nothing an attacker could
+# borrow (a code or a password must be typed; attempts are rate-limited).
+@access(PUBLIC)
+@csrf_exempt
+@require_POST
+@gzip_page
+def portal_voucher(request):
+    lang, router = language(request), _router(request)
+    mac = router["mac"].upper().replace(":", "-")
+    if _locked(request, mac):
+        return _page(request, "index.html", lang, status=429, error=words(lang)["too_many"], packages=[])
+    try:
+        subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=_ip_or_none(router["ip"]))
+    except vouchers.VoucherError as refused:
+        _failed(request, mac)
+        return _page(request, "index.html", lang, status=400, error=words(lang)[refused.reason],
+                     voucher=request.POST.get("code", "")[:30], packages=[])
+    return _connect(request, lang, subscription.customer, subscription)
+
+
+@access(PUBLIC)
+@csrf_exempt
+@require_POST
+@gzip_page
+def portal_login(request):
+    lang, router = language(request), _router(request)
+    mac = router["mac"].upper().replace(":", "-")
+    if _locked(request, mac):
+        return _page(request, "index.html", lang, status=429, error=words(lang)["too_many"], packages=[])
+    try:
+        phone = normalise_phone(request.POST.get("phone", ""))
+    except InvalidPhone:
+        return _page(request, "index.html", lang, status=400, error=words(lang)["bad_phone"], packages=[])
+    customer = Customer.objects.filter(phone=phone, status=Customer.Status.ACTIVE).first()
+    password = request.POST.get("password", "")
+    if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
+        _failed(request, mac)
+        return _page(request, "index.html", lang, status=400, error=words(lang)["wrong_login"], packages=[])
+    subscription = services.current_subscription(customer)
+    if subscription is None:
+        return _page(request, "index.html", lang, status=400, error=words(lang)["no_access"], packages=[])
+    return _connect(request, lang, customer, subscription)
+
+
+def _ip_or_none(value: str):
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def _left(customer):
+    """(seconds, bytes or None, subscription) left for ``customer`` now."""
+    subscription = services.current_subscription(customer)
+    if subscription is None:
+        return 0, 0, None
+    seconds = max(0, int((subscription.expires_at - timezone.now()).total_seconds()))
+    limit = subscription.package.data_limit_mb
+    if not limit:
+        return seconds, None, subscription
+    used = radius_sessions.usage(customer.username, since=subscription.starts_at).total_octets
+    return seconds, max(0, limit * 2**20 - used), subscription
+
+
+@access(PUBLIC)
+@gzip_page
+def portal_status(request):
+    lang = language(request)
+    try:
+        username = signing.loads(request.GET.get("t", ""), salt=STATUS_SALT, max_age=60 * 86400)
+    except signing.BadSignature:
+        username = None
+    customer = Customer.objects.filter(username=username).first() if username else None
+    if customer is None:
+        return _page(request, "index.html", lang, status=400, error=words(lang)["no_access"], packages=[])
+    seconds, data, subscription = _left(customer)
+    return _page(request, "status.html", lang, customer=customer, subscription=subscription,
+                 days=seconds // 86400, hours=seconds % 86400 // 3600, minutes=seconds % 3600 // 60,
+                 data_left=data)
+
+
+@access(PUBLIC)
+def captive_api(request):
+    """RFC 8908: what the asking device's OS may show: captive or not, time and data left."""
+    ip = client_ip(request)
+    session = radius_sessions.open_sessions().filter(framed_ip_address=ip).first() if _ip_or_none(ip) else None
+    customer = Customer.objects.filter(username=session.username).first() if session else None
+    body = {"captive": True, "user-portal-url": request.build_absolute_uri("/portal/")}
+    if customer is not None:
+        seconds, data, subscription = _left(customer)
+        if subscription is not None:
+            body.update({"captive": False, "seconds-remaining": seconds, "can-extend-session": True})
+            if data is not None:
+                body["bytes-remaining"] = data
+    response = JsonResponse(body, content_type="application/captive+json")
+    response["Cache-Control"] = "private, no-store"
+    return response
