@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.http import JsonResponse
+from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -54,8 +54,21 @@ def _login_url_allowed(url: str) -> bool:
         return parts.hostname.lower() in settings.PORTAL_ROUTER_HOSTNAMES
 
 
+def _switch_url(request, lang: str, router: dict) -> str:
+    """The same page in the other language; after a form post, the portal's first page."""
+    query = QueryDict(mutable=True)
+    query.update({key.replace("_", "-"): value for key, value in router.items() if value})
+    for kept in ("t", "voucher"):
+        if request.method == "GET" and request.GET.get(kept):
+            query[kept] = request.GET[kept]
+    query["lang"] = "sw" if lang == "en" else "en"
+    path = request.path if request.method == "GET" else "/portal/"
+    return f"{path}?{query.urlencode()}"
+
+
 def _page(request, template, lang, status=200, **context):
-    context.update(t=words(lang), lang=lang, router=_router(request))
+    router = _router(request)
+    context.update(t=words(lang), lang=lang, router=router, switch_url=_switch_url(request, lang, router))
     response = render(request, f"portal/{template}", context, status=status)
     if request.GET.get("lang") == lang:
         response.set_cookie("portal_lang", lang, max_age=365 * 86400, samesite="Lax")

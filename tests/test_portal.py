@@ -102,3 +102,14 @@ def test_portal_forms_work_without_cookies():
     strict = Client(enforce_csrf_checks=True)
     code = vouchers.generate_batch(daily(), 1).vouchers.get().code
     assert strict.post("/portal/voucher/", {"code": code}).status_code == 200
+
+
+def test_the_language_switch_keeps_the_page(client):
+    code = vouchers.generate_batch(daily(), 1).vouchers.get().code
+    html = client.post("/portal/voucher/", {"code": code, "mac": ROUTER["mac"]}).content.decode()
+    switch = re.search(r'<a href="([^"]+)">Kiswahili</a>', html).group(1).replace("&amp;", "&")
+    assert switch.startswith("/portal/?") and "lang=sw" in switch and "mac=AA" in switch
+    status_url = re.search(r'href="(/portal/status/\?t=[^"]+)"', html).group(1).replace("&amp;", "&")
+    status = client.get(status_url).content.decode()
+    other = re.search(r'<a href="([^"]+)">Kiswahili</a>', status).group(1).replace("&amp;", "&")
+    assert "Intaneti yako" in client.get(other).content.decode()
