@@ -175,14 +175,20 @@ class transaction_callbacks:
 
 @pytest.mark.django_db(transaction=True)
 def test_through_freeradius_grace_carries_the_address_list_and_expiry_rejects(radius_server):
+    secret = "grace-nas-secret"
     daily, person = package(grace=60), customer()
     subscriptions.activate(person, daily, "payment", now=timezone.now() - timedelta(days=1, minutes=1))
     assert not accepted(radius_server.authenticate(person.username, person.password))  # Expiration passed
-    subscriptions.expire_due()
-    walled = radius_server.authenticate(person.username, person.password)
-    assert accepted(walled) and reply_value(walled, "Mikrotik-Address-List") == "hotspot-grace"
-    subscriptions.process_grace(now=timezone.now() + timedelta(minutes=61))
-    assert not accepted(radius_server.authenticate(person.username, person.password))
+    with NasSimulator(secret=secret.encode()) as nas:
+        radius.register_nas("127.0.0.1", secret, "test", coa_port=nas.port)
+        subscriptions.expire_due()
+        walled = radius_server.authenticate(person.username, person.password)
+        assert accepted(walled) and reply_value(walled, "Mikrotik-Address-List") == "hotspot-grace"
+        radius_server.account("Start", person.username, "g-1", Framed_IP_Address="10.5.0.88")
+        subscriptions.process_grace(now=timezone.now() + timedelta(minutes=61))
+        assert not accepted(radius_server.authenticate(person.username, person.password))
+        got = [r.attributes for r in nas.received]
+        assert got == [{"User-Name": person.username, "Acct-Session-Id": "g-1", "Framed-IP-Address": "10.5.0.88"}]
 
 
 @pytest.mark.django_db

@@ -141,8 +141,9 @@ def test_guessing_codes_is_rate_limited_per_device_and_address(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_redeemed_voucher_logs_in_through_freeradius(radius_server):
+def test_a_voucher_redeemed_in_the_portal_logs_in_through_freeradius(radius_server, client):
     code = vouchers.generate_batch(daily(), 1).vouchers.get().code
-    vouchers.redeem(code)
+    page = client.post("/portal/voucher/", {"code": code, "link_login_only": "http://10.5.50.1/login"})
+    assert page.status_code == 200 and f'name="username" value="{code.lower()}"' in page.content.decode()
     reply = radius_server.authenticate(code.lower(), code.lower(), chap=True)
     assert accepted(reply) and reply_value(reply, "Mikrotik-Rate-Limit") == "2M/5M"
