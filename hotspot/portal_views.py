@@ -85,6 +85,8 @@ def portal(request):
 
 
 def _connect(request, lang, customer, subscription):
+    router = _router(request)
+    services.seen(customer, router["mac"].upper().replace(":", "-"), _ip_or_none(router["ip"]))
     token = signing.dumps(customer.username, salt=STATUS_SALT)
     return _page(request, "connect.html", lang, customer=customer, subscription=subscription, token=token)
 

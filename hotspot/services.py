@@ -47,6 +47,15 @@ def update_customer(customer: Customer, *, name: str, notes: str, service_type: 
     return customer
 
 
+def seen(customer: Customer, mac: str = "", ip: str | None = None) -> None:
+    """Remember the device a customer last came from (phones randomise MACs: a hint, not an identity)."""
+    changes = {"last_mac": mac[:17]} if mac else {}
+    if ip:
+        changes["last_ip"] = ip
+    if changes:
+        Customer.objects.filter(pk=customer.pk).update(**changes)
+
+
 def current_subscription(customer: Customer, now=None):
     """The subscription that gives access now (active and not yet expired), if any."""
     now = now or timezone.now()

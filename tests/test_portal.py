@@ -80,6 +80,10 @@ def test_an_existing_customer_signs_in_with_phone_and_password(client):
     right = client.post("/portal/login/", {"phone": "+254 712 555 000", "password": person.password.upper(),
                                            "link_login_only": ROUTER["link-login-only"]})
     assert right.status_code == 200 and f'value="{person.username}"' in right.content.decode()
+    client.post("/portal/login/", {"phone": "0712555000", "password": person.password, "mac": "aa:bb:cc:dd:ee:99",
+                                   "ip": "10.5.50.99"})
+    person.refresh_from_db()
+    assert (person.last_mac, person.last_ip) == ("AA-BB-CC-DD-EE-99", "10.5.50.99")
 
 
 def test_the_rfc8908_document_describes_the_asking_device(client):
