@@ -253,6 +253,16 @@ RADIUS_AUTH_LOG_RETENTION_DAYS = env.integer("RADIUS_AUTH_LOG_RETENTION_DAYS", 9
 # FreeRADIUS's writes (accounting, auth log) commit without waiting for the WAL flush.
 RADIUS_DB_ASYNC_COMMIT = env.boolean("RADIUS_DB_ASYNC_COMMIT", default=True)
 
+# --- M-Pesa (Daraja) ----------------------------------------------------------------------------
+# Unset MPESA_BASE_URL: the in-project Daraja simulator (manage.py run_daraja_simulator).
+MPESA_BASE_URL = env.string("MPESA_BASE_URL", "http://127.0.0.1:8900").rstrip("/")
+MPESA_CONSUMER_KEY = env.string("MPESA_CONSUMER_KEY", "simulator-key")
+MPESA_CONSUMER_SECRET = env.string("MPESA_CONSUMER_SECRET", "simulator-secret")
+MPESA_SHORTCODE = env.string("MPESA_SHORTCODE", "174379")
+MPESA_PASSKEY = env.string("MPESA_PASSKEY", "simulator-passkey")
+MPESA_TRANSACTION_TYPE = env.string("MPESA_TRANSACTION_TYPE", "CustomerPayBillOnline")
+MPESA_TIMEOUT_SECONDS = env.integer("MPESA_TIMEOUT_SECONDS", 10, minimum=1)
+
 # --- security ---------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
