@@ -57,21 +57,26 @@ class Daraja:
 
     # --- token ------------------------------------------------------------------------------------
 
-    def token(self, *, fresh: bool = False) -> str:
-        """One token for every worker (a new token invalidates the old one at Daraja)."""
-        if not fresh:
-            cached = cache.get(TOKEN_KEY)
-            if cached:
-                return cached
+    def token(self, *, replacing: str | None = None) -> str:
+        """One token for every worker (a new token invalidates the old one at Daraja).
+
+        ``replacing``: the token Daraja just refused. Any other cached token is newer and taken as
+        it is, so workers refused at once don't each fetch one and void each other's."""
+        cached = cache.get(TOKEN_KEY)
+        if cached and cached != replacing:
+            return cached
         for _ in range(50):
             if cache.add(LOCK_KEY, 1, timeout=15):  # one refresher; the others wait for its token
                 try:
+                    cached = cache.get(TOKEN_KEY)
+                    if cached and cached != replacing:
+                        return cached
                     return self._fetch_token()
                 finally:
                     cache.delete(LOCK_KEY)
             time.sleep(0.1)
             cached = cache.get(TOKEN_KEY)
-            if cached and not fresh:
+            if cached and cached != replacing:
                 return cached
         raise DarajaError("Timed out waiting for another worker's token refresh", retryable=True)
 
@@ -120,8 +125,11 @@ class Daraja:
             if error.code == PROCESSING:
                 return StkResult(pending=True)
             raise
-        return StkResult(pending=False, result_code=int(answer.get("ResultCode")),
-                         result_desc=str(answer.get("ResultDesc", "")))
+        try:
+            code = int(answer["ResultCode"])
+        except (KeyError, TypeError, ValueError):
+            raise DarajaError(f"STK query answer without a ResultCode: {answer}"[:300], retryable=True) from None
+        return StkResult(pending=False, result_code=code, result_desc=str(answer.get("ResultDesc", "")))
 
     def c2b_register(self, *, confirmation_url: str, validation_url: str, response_type: str = "Completed") -> dict:
         return self._authorised("POST", "/mpesa/c2b/v2/registerurl", json={
@@ -129,12 +137,14 @@ class Daraja:
             "ConfirmationURL": confirmation_url, "ValidationURL": validation_url})
 
     def _authorised(self, method: str, path: str, **kwargs) -> dict:
+        token = self.token()
         try:
-            return self._call(method, path, headers={"Authorization": f"Bearer {self.token()}"}, **kwargs)
+            return self._call(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
         except DarajaError as error:
-            if error.code != "404.001.03":  # invalid token: another worker refreshed; once more
+            if error.code != "404.001.03":  # invalid token: someone got a newer one; once more
                 raise
-            return self._call(method, path, headers={"Authorization": f"Bearer {self.token(fresh=True)}"}, **kwargs)
+            fresh = self.token(replacing=token)
+            return self._call(method, path, headers={"Authorization": f"Bearer {fresh}"}, **kwargs)
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
         try:

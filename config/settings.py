@@ -242,8 +242,12 @@ RADIUS_INTERIM_INTERVAL = env.integer("RADIUS_INTERIM_INTERVAL", 300, minimum=30
 # Host names (besides private IP addresses) the portal may post credentials to: the routers'
 # hotspot DNS names, e.g. "login.wifi".
 PORTAL_ROUTER_HOSTNAMES = [h.lower() for h in env.strings("PORTAL_ROUTER_HOSTNAMES", ["login.wifi"])]
+# Router hotspot addresses (IPs or networks) it may post to, besides NAS addresses; MikroTik's
+# hotspot setup offers 10.5.50.1.
+PORTAL_ROUTER_NETWORKS = env.strings("PORTAL_ROUTER_NETWORKS", ["10.5.50.1/32"])
 # Portal voucher attempts: wrong codes counted per client IP and per device MAC.
 PORTAL_VOUCHER_FAILURES = env.integer("PORTAL_VOUCHER_FAILURES", 10, minimum=1)
+PORTAL_VOUCHER_FAILURES_PER_IP = env.integer("PORTAL_VOUCHER_FAILURES_PER_IP", 100, minimum=1)
 PORTAL_VOUCHER_LOCKOUT_MINUTES = env.integer("PORTAL_VOUCHER_LOCKOUT_MINUTES", 15, minimum=1)
 # Grace: the RADIUS reply names this router address list, which provisioning confines to the portal.
 HOTSPOT_GRACE_ADDRESS_LIST = env.string("HOTSPOT_GRACE_ADDRESS_LIST", "hotspot-grace")

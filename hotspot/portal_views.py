@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import PUBLIC, access
 from config.network import client_ip
 from radius import sessions as radius_sessions
+from radius.models import Nas
 
 from . import services, vouchers
 from .models import Customer, Package, ServiceType
@@ -42,16 +43,20 @@ def _router(request) -> dict:
 
 
 def _login_url_allowed(url: str) -> bool:
-    """Credentials are only ever posted to a router: a private address or a configured hotspot name."""
+    """Credentials are only ever posted to a router: a NAS, a configured hotspot address or name."""
     if not url:
         return False
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
     try:
-        return ipaddress.ip_address(parts.hostname).is_private
+        address = ipaddress.ip_address(parts.hostname)
     except ValueError:
         return parts.hostname.lower() in settings.PORTAL_ROUTER_HOSTNAMES
+    # Not any private address: another device on the hotspot LAN is private too.
+    if any(address in ipaddress.ip_network(net, strict=False) for net in settings.PORTAL_ROUTER_NETWORKS):
+        return True
+    return Nas.objects.filter(nasname=str(address)).exists()
 
 
 def _switch_url(request, lang: str, router: dict) -> str:

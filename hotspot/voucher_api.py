@@ -1,4 +1,5 @@
 """API: voucher batches for staff, and redeeming a code from a portal page (public, rate-limited)."""
+import ipaddress
 from datetime import datetime
 
 from django.conf import settings
@@ -92,10 +93,18 @@ class RedeemOut(Schema):
     package: str
 
 
+def _address(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def voucher_throttles() -> list[Throttle]:
     """Wrong voucher codes (and portal sign-ins) counted per client IP and per device MAC."""
     window = settings.PORTAL_VOUCHER_LOCKOUT_MINUTES * 60
-    return [Throttle("voucher-ip", settings.PORTAL_VOUCHER_FAILURES, window, window),
+    # Many customers can share one address behind a router's NAT: the address gets a higher limit.
+    return [Throttle("voucher-ip", settings.PORTAL_VOUCHER_FAILURES_PER_IP, window, window),
             Throttle("voucher-mac", settings.PORTAL_VOUCHER_FAILURES, window, window)]
 
 
@@ -108,7 +117,7 @@ def redeem(request, data: RedeemIn):
     if wait:
         raise HttpError(429, f"Too many wrong codes. Try again in {max(1, round(wait / 60))} minutes.")
     try:
-        subscription = vouchers.redeem(data.code, mac=mac, ip=data.ip or None)
+        subscription = vouchers.redeem(data.code, mac=mac, ip=_address(data.ip))
     except vouchers.VoucherError as refused:
         by_ip.fail(ip)
         if mac:

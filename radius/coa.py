@@ -49,8 +49,11 @@ def disconnect_many(sessions, *, requested_by: str = "", workers: int = 16) -> l
         nas = devices.get(attempt.nas_ip_address)
         if nas is None:
             attempt.outcome, attempt.detail = CoaAttempt.Outcome.ERROR, "no NAS with this address"
-        else:
+            return attempt
+        try:
             _exchange(attempt, nas)
+        except Exception as error:  # noqa: BLE001 - one bad router must not lose the batch's records
+            attempt.outcome, attempt.detail = CoaAttempt.Outcome.ERROR, f"{type(error).__name__}: {error}"[:500]
         return attempt
 
     with ThreadPoolExecutor(max_workers=min(workers, len(attempts))) as pool:

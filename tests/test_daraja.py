@@ -157,7 +157,7 @@ def test_bad_fields_are_permanent_errors(simulator, inbox):
 
 def test_an_unreachable_daraja_is_retryable():
     with pytest.raises(DarajaError) as down:
-        Daraja(base_url="http://127.0.0.1:9", timeout=1).token(fresh=True)
+        Daraja(base_url="http://127.0.0.1:9", timeout=1).token(replacing="x")
     assert down.value.retryable
 
 

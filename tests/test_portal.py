@@ -64,7 +64,7 @@ def test_a_wrong_voucher_says_why_in_the_customers_language(client):
     assert response.status_code == 400 and "Nambari hii ya vocha haipo" in response.content.decode()
 
 
-@override_settings(PORTAL_VOUCHER_FAILURES=2)
+@override_settings(PORTAL_VOUCHER_FAILURES=2, PORTAL_VOUCHER_FAILURES_PER_IP=2)
 def test_guessing_is_rate_limited(client):
     for code in ("A", "B"):
         client.post("/portal/voucher/", {"code": code, "mac": ROUTER["mac"]}, REMOTE_ADDR="10.5.50.30")
@@ -117,3 +117,13 @@ def test_the_language_switch_keeps_the_page(client):
     status = client.get(status_url).content.decode()
     other = re.search(r'<a href="([^"]+)">Kiswahili</a>', status).group(1).replace("&amp;", "&")
     assert "Intaneti yako" in client.get(other).content.decode()
+
+
+def test_credentials_go_to_routers_only_not_to_any_private_address(client):
+    html = client.get("/portal/", {**ROUTER, "link-login-only": "http://10.5.50.23/steal"}).content.decode()
+    assert 'value="http://10.5.50.23/steal"' not in html
+    from radius import services as radius
+
+    radius.register_nas("10.8.0.7", "router-secret-7", "Ruaka")
+    ok = client.get("/portal/", {**ROUTER, "link-login-only": "http://10.8.0.7/login"}).content.decode()
+    assert 'name="link_login_only" value="http://10.8.0.7/login"' in ok

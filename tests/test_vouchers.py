@@ -127,7 +127,7 @@ def test_the_api_generates_lists_and_redeems(client, support_agent):
 
 
 @pytest.mark.django_db
-@override_settings(PORTAL_VOUCHER_FAILURES=3)
+@override_settings(PORTAL_VOUCHER_FAILURES=3, PORTAL_VOUCHER_FAILURES_PER_IP=3)
 def test_guessing_codes_is_rate_limited_per_device_and_address(client):
     for n in range(3):
         client.post("/api/portal/voucher", {"code": f"GUESS{n}", "mac": "AA-BB-CC-DD-EE-03"},
