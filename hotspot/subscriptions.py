@@ -29,6 +29,10 @@ class SubscriptionError(ValueError):
 
 def _grant(subscription: Subscription, expires_at: datetime, group: str | None = None) -> None:
     customer = subscription.customer
+    if customer.status != Customer.Status.ACTIVE:
+        # A deactivated customer's subscriptions run on, but give no access until reactivated.
+        radius.revoke_access(customer.username)
+        return
     radius.grant_access(customer.username, customer.password, group or subscription.package.radius_group,
                         expires_at=expires_at, limits=radius.Limits(since=subscription.starts_at))
 
@@ -55,36 +59,48 @@ def _set(subscription: Subscription, status: str, **fields) -> Subscription:
     return subscription
 
 
+def _chain_tail(customer: Customer, now: datetime, exclude: int | None = None):
+    """The subscription a new purchase follows: the running one, or the last queued behind it."""
+    rows = customer.subscriptions.select_for_update().select_related("package", "customer").exclude(pk=exclude)
+    active = rows.filter(status=Status.ACTIVE, expires_at__gt=now).order_by("-expires_at").first()
+    if active is None:
+        return None
+    return rows.filter(status=Status.PENDING).order_by("-expires_at").first() or active
+
+
 @transaction.atomic
 def activate(customer: Customer, package: Package, source: str, now: datetime | None = None) -> Subscription:
     """Give ``customer`` ``package`` from now, or extend what they have.
 
-    Same package, still running: the new period is added to its end. Another package while one
-    runs: the new one waits (pending) and starts when the current one ends. In grace or nothing
-    running: a new subscription starts now.
+    Same package at the end of what runs (and no data allowance): the period is added to its end.
+    Otherwise, while something runs, the new one is queued (pending) after it, so a data allowance
+    counts afresh. In grace or with nothing running: a new subscription starts now.
     """
     now = now or timezone.now()
     # One activation per customer at a time: concurrent payments for one customer queue here.
     Customer.objects.select_for_update().filter(pk=customer.pk).first()
     validity = timedelta(minutes=package.validity_minutes)
-    running = (customer.subscriptions.select_for_update().select_related("package", "customer")
-               .filter(status__in=[Status.ACTIVE, Status.PENDING], expires_at__gt=now).order_by("-expires_at").first())
-    if running is not None and running.package_id == package.pk:
-        running.expires_at += validity
-        running.save(update_fields=["expires_at", "updated_at"])
-        if running.status == Status.ACTIVE:
-            _grant(running, running.expires_at)
-        _announce(running)
-        return running
-    if running is not None:
-        return _set(Subscription(customer=customer, package=package, source=source, starts_at=running.expires_at,
-                                 expires_at=running.expires_at + validity), Status.PENDING)
+    tail = _chain_tail(customer, now)
+    if tail is not None and tail.package_id == package.pk and not package.data_limit_mb:
+        tail.expires_at += validity
+        tail.save(update_fields=["expires_at", "updated_at"])
+        if tail.status == Status.ACTIVE:
+            _grant(tail, tail.expires_at)
+        _announce(tail)
+        return tail
+    if tail is not None:
+        return _set(Subscription(customer=customer, package=package, source=source, starts_at=tail.expires_at,
+                                 expires_at=tail.expires_at + validity), Status.PENDING)
+    walled = False
     for in_grace in customer.subscriptions.select_for_update().filter(status=Status.GRACE):
         _set(in_grace, Status.EXPIRED)
+        walled = True
     subscription = _set(Subscription(customer=customer, package=package, source=source, starts_at=now,
                                      expires_at=now + validity), Status.ACTIVE)
     subscription.customer = customer
     _grant(subscription, subscription.expires_at)
+    if walled:  # the open session still has the walled-garden policy: reconnect into the paid one
+        _disconnect_after_commit([customer.username], "paid during grace")
     return subscription
 
 
@@ -159,6 +175,7 @@ def expire_due(now: datetime | None = None) -> Sweep:
                 _grant(successor, successor.expires_at)
                 sweep.expired.append(subscription.pk)
                 sweep.started.append(successor.pk)
+                walled.append(subscription.customer.username)  # reconnect under the new policy
             elif subscription.package.grace_minutes:
                 graced.append(subscription)
             else:
@@ -189,16 +206,33 @@ def process_grace(now: datetime | None = None) -> Sweep:
     return sweep
 
 
-def _stop(subscription: Subscription, status: str, why: str) -> Subscription:
+def _follow_on(customer: Customer, now: datetime, why: str) -> None:
+    """After a subscription stops early: what else the customer has takes over, or access ends."""
+    rest = customer.subscriptions.select_for_update().select_related("package", "customer")
+    running = rest.filter(status=Status.ACTIVE, expires_at__gt=now).order_by("-expires_at").first()
+    if running is None:
+        queued = rest.filter(status=Status.PENDING).order_by("starts_at").first()
+        if queued is not None:  # it starts now, for its full length
+            length = queued.expires_at - queued.starts_at
+            running = _set(queued, Status.ACTIVE, starts_at=now, expires_at=now + length)
+    if running is not None:
+        _grant(running, running.expires_at)
+    else:
+        radius.revoke_access(customer.username)
+    _disconnect_after_commit([customer.username], why)
+
+
+def _stop(subscription: Subscription, status: str, why: str, now: datetime | None = None) -> Subscription:
+    now = now or timezone.now()
     with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=subscription.customer_id).first()
         locked = Subscription.objects.select_for_update().select_related("customer", "package").get(pk=subscription.pk)
         if locked.status not in (Status.ACTIVE, Status.GRACE, Status.PENDING):
             raise SubscriptionError(f"A {locked.get_status_display().lower()} subscription cannot be {status}.")
         was_running = locked.status in (Status.ACTIVE, Status.GRACE)
         _set(locked, status)
         if was_running:
-            radius.revoke_access(locked.customer.username)
-            _disconnect_after_commit([locked.customer.username], why)
+            _follow_on(locked.customer, now, why)
     return locked
 
 
@@ -212,13 +246,19 @@ def cancel(subscription: Subscription, by: str = "") -> Subscription:
 
 @transaction.atomic
 def resume(subscription: Subscription, now: datetime | None = None) -> Subscription:
-    """A suspended subscription runs again until its end date (or expires, if that has passed)."""
+    """A suspended subscription runs again until its end date (or expires if that has passed);
+    if the customer bought something meanwhile, its remaining time is queued after that."""
     now = now or timezone.now()
+    Customer.objects.select_for_update().filter(pk=subscription.customer_id).first()
     locked = Subscription.objects.select_for_update().select_related("customer", "package").get(pk=subscription.pk)
     if locked.status != Status.SUSPENDED:
         raise SubscriptionError("Only a suspended subscription can be resumed.")
     if locked.expires_at <= now:
         return _set(locked, Status.EXPIRED)
+    tail = _chain_tail(locked.customer, now, exclude=locked.pk)
+    if tail is not None:
+        left = locked.expires_at - now
+        return _set(locked, Status.PENDING, starts_at=tail.expires_at, expires_at=tail.expires_at + left)
     _set(locked, Status.ACTIVE)
     _grant(locked, locked.expires_at)
     return locked

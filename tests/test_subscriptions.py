@@ -249,3 +249,48 @@ def test_expiry_never_revokes_a_customer_who_has_paid_again():
     assert radius.has_access(person.username) and group_of(person) == [weekly.radius_group]
     new.refresh_from_db()
     assert new.status == Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_suspending_hands_over_to_what_is_queued():
+    daily, weekly, person = package(), package("Weekly", 10080), customer()
+    first = subscriptions.activate(person, daily, "payment", now=NOW)
+    queued = subscriptions.activate(person, weekly, "payment", now=NOW)
+    with transaction_callbacks():
+        subscriptions.suspend(first)
+    queued.refresh_from_db()
+    assert queued.status == Status.ACTIVE and group_of(person) == [weekly.radius_group]
+    assert queued.expires_at - queued.starts_at == timedelta(days=7)
+
+
+@pytest.mark.django_db
+def test_a_deactivated_customer_gets_no_access_from_a_successor():
+    daily, weekly, person = package(), package("Weekly", 10080), customer()
+    subscriptions.activate(person, daily, "payment", now=NOW - timedelta(days=1))
+    subscriptions.activate(person, weekly, "payment", now=NOW - timedelta(hours=1))
+    services.set_customer_active(person, False)
+    with transaction_callbacks():
+        assert subscriptions.expire_due(now=NOW).started
+    person.refresh_from_db()
+    assert not radius.has_access(person.username)
+
+
+@pytest.mark.django_db
+def test_buying_a_data_package_again_queues_a_fresh_allowance():
+    capped, person = services.save_package(Package(name="1 GB", price=100, validity_minutes=1440,
+                                                   data_limit_mb=1024)), customer()
+    first = subscriptions.activate(person, capped, "payment", now=NOW)
+    second = subscriptions.activate(person, capped, "payment", now=NOW + timedelta(hours=1))
+    assert second.pk != first.pk and second.status == Status.PENDING and second.starts_at == first.expires_at
+
+
+@pytest.mark.django_db
+def test_resuming_after_a_new_purchase_queues_the_rest():
+    daily, weekly, person = package(), package("Weekly", 10080), customer()
+    old = subscriptions.activate(person, daily, "payment", now=NOW - timedelta(hours=2))
+    with transaction_callbacks():
+        subscriptions.suspend(old)
+    new = subscriptions.activate(person, weekly, "payment", now=NOW)
+    resumed = subscriptions.resume(old, now=NOW)
+    assert resumed.status == Status.PENDING and resumed.starts_at == new.expires_at
+    assert group_of(person) == [weekly.radius_group]
