@@ -96,6 +96,16 @@ def _connect(request, lang, customer, subscription):
     return _page(request, "connect.html", lang, customer=customer, subscription=subscription, token=token)
 
 
+def _refuse(request, lang: str, reason: str, status: int = 400, **context):
+    """The first page again, saying why (in the customer's language)."""
+    return _page(request, "index.html", lang, status=status, error=words(lang)[reason], packages=[], **context)
+
+
+def _device(request) -> tuple[str, dict, str]:
+    router = _router(request)
+    return language(request), router, router["mac"].upper().replace(":", "-")
+
+
 def _locked(request, mac: str) -> bool:
     by_ip, by_mac = voucher_throttles()
     return bool(by_ip.locked_for(client_ip(request)) or (mac and by_mac.locked_for(mac)))
@@ -116,16 +126,14 @@ def _failed(request, mac: str) -> None:
 @require_POST
 @gzip_page
 def portal_voucher(request):
-    lang, router = language(request), _router(request)
-    mac = router["mac"].upper().replace(":", "-")
+    lang, router, mac = _device(request)
     if _locked(request, mac):
-        return _page(request, "index.html", lang, status=429, error=words(lang)["too_many"], packages=[])
+        return _refuse(request, lang, "too_many", status=429)
     try:
         subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=_ip_or_none(router["ip"]))
     except vouchers.VoucherError as refused:
         _failed(request, mac)
-        return _page(request, "index.html", lang, status=400, error=words(lang)[refused.reason],
-                     voucher=request.POST.get("code", "")[:30], packages=[])
+        return _refuse(request, lang, refused.reason, voucher=request.POST.get("code", "")[:30])
     return _connect(request, lang, subscription.customer, subscription)
 
 
@@ -134,22 +142,21 @@ def portal_voucher(request):
 @require_POST
 @gzip_page
 def portal_login(request):
-    lang, router = language(request), _router(request)
-    mac = router["mac"].upper().replace(":", "-")
+    lang, router, mac = _device(request)
     if _locked(request, mac):
-        return _page(request, "index.html", lang, status=429, error=words(lang)["too_many"], packages=[])
+        return _refuse(request, lang, "too_many", status=429)
     try:
         phone = normalise_phone(request.POST.get("phone", ""))
     except InvalidPhone:
-        return _page(request, "index.html", lang, status=400, error=words(lang)["bad_phone"], packages=[])
+        return _refuse(request, lang, "bad_phone")
     customer = Customer.objects.filter(phone=phone, status=Customer.Status.ACTIVE).first()
     password = request.POST.get("password", "")
     if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
         _failed(request, mac)
-        return _page(request, "index.html", lang, status=400, error=words(lang)["wrong_login"], packages=[])
+        return _refuse(request, lang, "wrong_login")
     subscription = services.current_subscription(customer)
     if subscription is None:
-        return _page(request, "index.html", lang, status=400, error=words(lang)["no_access"], packages=[])
+        return _refuse(request, lang, "no_access")
     return _connect(request, lang, customer, subscription)
 
 
@@ -183,7 +190,7 @@ def portal_status(request):
         username = None
     customer = Customer.objects.filter(username=username).first() if username else None
     if customer is None:
-        return _page(request, "index.html", lang, status=400, error=words(lang)["no_access"], packages=[])
+        return _refuse(request, lang, "no_access")
     seconds, data, subscription = _left(customer)
     return _page(request, "status.html", lang, customer=customer, subscription=subscription,
                  days=seconds // 86400, hours=seconds % 86400 // 3600, minutes=seconds % 3600 // 60,
