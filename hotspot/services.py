@@ -13,6 +13,7 @@ from radius import services as radius
 from . import credentials
 from .models import Customer, Package, ServiceType, Subscription
 from .phone import normalise_phone
+from .subscriptions import restore_access
 
 
 class CustomerError(ValueError):
@@ -76,10 +77,7 @@ def set_customer_active(customer: Customer, active: bool, requested_by: str = ""
         customer.save(update_fields=["status"])
         subscription = current_subscription(customer) if active else None
         if subscription is not None:
-            package = subscription.package
-            radius.grant_access(customer.username, customer.password, package.radius_group,
-                                expires_at=subscription.expires_at,
-                                limits=radius.Limits(since=subscription.starts_at))
+            restore_access(subscription)
         elif not active:
             radius.revoke_access(customer.username)
         live.publish(live.ADMIN, "customer.updated", {"id": customer.pk})

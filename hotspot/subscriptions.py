@@ -37,6 +37,11 @@ def _grant(subscription: Subscription, expires_at: datetime, group: str | None =
                         expires_at=expires_at, limits=radius.Limits(since=subscription.starts_at))
 
 
+def restore_access(subscription: Subscription) -> None:
+    """Write RADIUS access for a running subscription again (e.g. a customer reactivated)."""
+    _grant(subscription, subscription.expires_at)
+
+
 def _announce(subscription: Subscription) -> None:
     data = {"id": subscription.pk, "status": subscription.status, "customer": subscription.customer_id}
     live.publish(live.ADMIN, "subscription.changed", data)

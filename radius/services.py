@@ -133,10 +133,7 @@ def revoke_access(username: str) -> bool:
     """Remove every row that lets ``username`` authenticate; the next Access-Request is rejected."""
     username = _clean(username, "username")
     _lock(username)
-    removed = RadCheck.objects.filter(username=username).delete()[0]
-    removed += RadReply.objects.filter(username=username).delete()[0]
-    removed += RadUserGroup.objects.filter(username=username).delete()[0]
-    return bool(removed)
+    return bool(revoke_access_many([username]))
 
 
 @transaction.atomic
