@@ -1,5 +1,7 @@
-"""Payments received from customers."""
+"""Money: payments, every M-Pesa body received, the wallet ledger, invoices and reminders."""
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from hotspot.models import Customer, Package, Subscription
@@ -11,6 +13,7 @@ class Payment(models.Model):
         MPESA_C2B = "mpesa_c2b", "M-Pesa (paybill/till)"
         CASH = "cash", "Cash"
         VOUCHER = "voucher", "Voucher"
+        WALLET = "wallet", "Wallet balance"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -22,19 +25,200 @@ class Payment(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
     phone = models.CharField(max_length=12, blank=True)
     package = models.ForeignKey(Package, on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
+    invoice = models.ForeignKey("Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
     subscription = models.ForeignKey(Subscription, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="payments")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     method = models.CharField(max_length=10, choices=Method.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     mpesa_receipt = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    checkout_request_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    merchant_request_id = models.CharField(max_length=64, blank=True)
+    result_code = models.IntegerField(null=True, blank=True)
+    result_desc = models.CharField(max_length=255, blank=True)
+    # The device that asked (captive portal), to log it in when the money arrives.
+    mac = models.CharField(max_length=17, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # Until when the customer may still answer the prompt; past it, an unanswered payment times out.
+    window_ends_at = models.DateTimeField(null=True, blank=True)
+    last_queried_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    note = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "completed_at"])]
-        permissions = [("view_revenue", "Can see revenue totals and reports")]
+        indexes = [
+            models.Index(fields=["status", "completed_at"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["phone", "created_at"]),
+            models.Index(fields=["last_queried_at"], condition=Q(status="pending"), name="billing_payment_pending"),
+        ]
+        permissions = [("view_revenue", "Can see revenue totals and reports"),
+                       ("reverse_payment", "Can refund or reverse a payment")]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.get_method_display()} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status != self.Status.PENDING
+
+
+class MpesaCallback(models.Model):
+    """Every body M-Pesa posted to us, kept as received before it is processed."""
+
+    class Kind(models.TextChoices):
+        STK = "stk", "STK callback"
+        C2B_CONFIRMATION = "c2b_confirmation", "C2B confirmation"
+        C2B_VALIDATION = "c2b_validation", "C2B validation"
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Received (not yet processed)"
+        CREDITED = "credited", "Credited"
+        FAILED = "failed", "Payment failed"
+        DUPLICATE = "duplicate", "Duplicate (already settled)"
+        UNKNOWN = "unknown", "Unknown CheckoutRequestID"
+        AMOUNT_MISMATCH = "amount_mismatch", "Amount differs from what was asked"
+        MALFORMED = "malformed", "Malformed body"
+        FORBIDDEN = "forbidden", "Source address not allowed"
+        BAD_TOKEN = "bad_token", "Wrong callback token"
+        UNMATCHED = "unmatched", "No customer for the account number"
+        ACCEPTED = "accepted", "Validation accepted"
+        REJECTED = "rejected", "Validation rejected"
+        ERROR = "error", "Processing error (left for verification)"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    body = models.TextField()
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    checkout_request_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED)
+    detail = models.CharField(max_length=255, blank=True)
+    payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="callbacks")
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["received_at"]), models.Index(fields=["checkout_request_id"]),
+                   models.Index(fields=["outcome", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.received_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
+
+
+class LedgerEntry(models.Model):
+    """One movement of a customer's wallet: the balance is the sum, never an edited number."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment received"
+        PURCHASE = "purchase", "Package bought"
+        INVOICE = "invoice", "Invoice settled"
+        REVERSAL = "reversal", "Refund / reversal"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="ledger")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Credit positive, debit negative")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger")
+    description = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "created_at"])]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"{self.amount:+} {self.kind}"
+
+
+class Invoice(models.Model):
+    """A monthly bill for a PPPoE customer: issued before the period, due when it starts."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        PAID = "paid", "Paid"
+        OVERDUE = "overdue", "Overdue"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=20, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="invoices")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    issued_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ISSUED)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [models.UniqueConstraint(fields=["customer", "period_start"], name="one_invoice_per_period")]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.ISSUED, self.Status.OVERDUE)
+
+
+class PaymentReminder(models.Model):
+    """A reminder sent once: the unique constraints are what make "once" hold under concurrency."""
+
+    class Kind(models.TextChoices):
+        EXPIRY = "expiry", "Subscription about to expire"
+        INVOICE_DUE = "invoice_due", "Invoice due soon"
+        INVOICE_OVERDUE = "invoice_overdue", "Invoice overdue"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reminders")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, null=True, blank=True,
+                                     related_name="reminders")
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    lead_minutes = models.IntegerField(help_text="How long before the due time it was meant for")
+    message = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "kind", "lead_minutes"], name="one_reminder_per_sub_lead",
+                                    condition=Q(subscription__isnull=False)),
+            models.UniqueConstraint(fields=["invoice", "kind", "lead_minutes"], name="one_reminder_per_invoice_lead",
+                                    condition=Q(invoice__isnull=False)),
+        ]
+
+
+class Notification(models.Model):
+    """A message sent to a customer (receipt, reminder) and what the provider said."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "E-mail"
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    to = models.CharField(max_length=254)
+    text = models.TextField()
+    backend = models.CharField(max_length=32)
+    status = models.CharField(max_length=6, choices=Status.choices)
+    error = models.CharField(max_length=255, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="notifications")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -4,6 +4,8 @@ With nothing configured the product runs on a SQLite file, eager Celery tasks an
 channel layer. DATABASE_URL / REDIS_URL / CELERY_BROKER_URL switch to the real services, and
 DJANGO_ENV=production refuses to start without what production needs.
 """
+import hashlib
+import hmac
 from pathlib import Path
 
 import dj_database_url
@@ -231,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
     "process-grace-period": {"task": "hotspot.tasks.process_grace_period", "schedule": 60.0},
     "disconnect-expired-sessions": {"task": "hotspot.tasks.disconnect_expired_sessions", "schedule": 300.0},
     "cleanup-old-sessions": {"task": "hotspot.tasks.cleanup_old_sessions", "schedule": crontab(hour=3, minute=30)},
+    "verify-mpesa-payments": {"task": "billing.tasks.verify_mpesa_transactions", "schedule": 15.0},
+    "send-payment-reminders": {"task": "billing.tasks.send_payment_reminders", "schedule": 300.0},
+    "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": crontab(minute=5)},
+    "reconcile-payments": {"task": "billing.tasks.reconcile_payments", "schedule": crontab(hour=0, minute=20)},
 }
 
 # --- RADIUS ---------------------------------------------------------------------------------------
@@ -266,6 +272,37 @@ MPESA_SHORTCODE = env.string("MPESA_SHORTCODE", "174379")
 MPESA_PASSKEY = env.string("MPESA_PASSKEY", "simulator-passkey")
 MPESA_TRANSACTION_TYPE = env.string("MPESA_TRANSACTION_TYPE", "CustomerPayBillOnline")
 MPESA_TIMEOUT_SECONDS = env.integer("MPESA_TIMEOUT_SECONDS", 10, minimum=1)
+# Daraja posts callbacks to {MPESA_CALLBACK_BASE_URL}/api/payments/mpesa/callback/{token}: the
+# token is the only thing proving a callback came through Safaricom (bodies are not signed).
+MPESA_CALLBACK_BASE_URL = env.string("MPESA_CALLBACK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+MPESA_CALLBACK_TOKEN = env.string(
+    "MPESA_CALLBACK_TOKEN", hmac.new(SECRET_KEY.encode(), b"mpesa-callback", hashlib.sha256).hexdigest()[:32])
+# Source addresses (IPs or networks) callbacks may come from; empty: any (the token still guards).
+MPESA_CALLBACK_ALLOWED_IPS = env.strings("MPESA_CALLBACK_ALLOWED_IPS", [])
+# How long a customer has to answer the prompt; a payment still unknown after it times out.
+MPESA_PAYMENT_WINDOW_SECONDS = env.integer("MPESA_PAYMENT_WINDOW_SECONDS", 180, minimum=30)
+# A pending payment is first asked about (STK query) this long after the push, then at most once
+# per MPESA_QUERY_INTERVAL_SECONDS.
+MPESA_QUERY_AFTER_SECONDS = env.integer("MPESA_QUERY_AFTER_SECONDS", 30, minimum=1)
+MPESA_QUERY_INTERVAL_SECONDS = env.integer("MPESA_QUERY_INTERVAL_SECONDS", 15, minimum=15)
+# Portal purchases: STK pushes per phone number and per client IP within PURCHASE_WINDOW_MINUTES.
+PURCHASE_LIMIT_PER_PHONE = env.integer("PURCHASE_LIMIT_PER_PHONE", 5, minimum=1)
+PURCHASE_LIMIT_PER_IP = env.integer("PURCHASE_LIMIT_PER_IP", 30, minimum=1)
+PURCHASE_WINDOW_MINUTES = env.integer("PURCHASE_WINDOW_MINUTES", 10, minimum=1)
+
+# --- customer notifications ---------------------------------------------------------------------
+# "console": messages are logged and recorded; "africastalking": sent through its HTTP SMS API.
+SMS_BACKEND = env.string("SMS_BACKEND", "console")
+SMS_API_URL = env.string("SMS_API_URL", "https://api.africastalking.com/version1/messaging")
+SMS_USERNAME = env.string("SMS_USERNAME", "")
+SMS_API_KEY = env.string("SMS_API_KEY", "")
+SMS_SENDER_ID = env.string("SMS_SENDER_ID", "")
+SMS_TIMEOUT_SECONDS = env.integer("SMS_TIMEOUT_SECONDS", 10, minimum=1)
+# Reminders: minutes before a subscription expires; days before an invoice is due (and once overdue).
+REMINDER_EXPIRY_LEAD_MINUTES = [int(v) for v in env.strings("REMINDER_EXPIRY_LEAD_MINUTES", ["1440", "60"])]
+REMINDER_INVOICE_LEAD_DAYS = [int(v) for v in env.strings("REMINDER_INVOICE_LEAD_DAYS", ["3", "1"])]
+# PPPoE monthly customers are invoiced this many days before their period ends.
+INVOICE_ISSUE_DAYS_BEFORE = env.integer("INVOICE_ISSUE_DAYS_BEFORE", 7, minimum=1)
 
 # --- security ---------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("radius.urls")),
     path("", include("hotspot.urls")),
+    path("", include("billing.urls")),
     path("api/", api.urls()),
 ]
 

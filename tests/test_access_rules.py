@@ -60,6 +60,10 @@ PAGES = {
     "portal-login": EVERYONE,
     "portal-status": EVERYONE,
     "portal-captive-api": EVERYONE,
+    "api:mpesa-callback": EVERYONE,
+    "api:mpesa-stk-callback": EVERYONE,
+    "api:mpesa-c2b-confirmation": EVERYONE,
+    "api:mpesa-c2b-validation": EVERYONE,
 }
 # API operations, by "METHOD /path".
 OPERATIONS = {

@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from billing import tasks
+
+
+class Command(BaseCommand):
+    help = "Run the issue_invoices job once, now (beat runs it on a schedule)."
+
+    def handle(self, *args, **options):
+        result = tasks.issue_invoices.run()
+        self.stdout.write(", ".join(f"{key}: {value}" for key, value in result.items()))

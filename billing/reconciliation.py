@@ -1,0 +1,112 @@
+"""The daily reconciliation: payments against subscriptions, the ledger and the callbacks, with
+every mismatch an operator must look at."""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+
+from hotspot.models import Subscription
+
+from .models import LedgerEntry, MpesaCallback, Payment
+
+Status = Payment.Status
+PAID_SOURCES = [Payment.Method.MPESA_STK, Payment.Method.MPESA_C2B, Payment.Method.CASH, "invoice", "wallet"]
+
+
+@dataclass
+class Mismatch:
+    kind: str
+    text: str
+    payment_id: int | None = None
+    callback_id: int | None = None
+
+
+@dataclass
+class Report:
+    day: date
+    start: datetime
+    end: datetime
+    by_method: list = field(default_factory=list)   # (method label, count, total) of completed payments
+    by_status: dict = field(default_factory=dict)   # status -> count of payments started that day
+    callbacks: dict = field(default_factory=dict)   # outcome label -> count
+    settled_by_query: int = 0
+    total: Decimal = Decimal("0.00")
+    mismatches: list = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"Reconciliation for {self.day:%Y-%m-%d} (Africa/Nairobi)",
+               f"Received: KES {self.total:,.2f}"]
+        out += [f"  {label}: {count} payments, KES {total:,.2f}" for label, count, total in self.by_method]
+        out.append("Payments started: " + ", ".join(f"{k} {v}" for k, v in self.by_status.items()) or "none")
+        out.append("Callbacks: " + (", ".join(f"{k} {v}" for k, v in self.callbacks.items()) or "none"))
+        out.append(f"Settled by STK query (callback lost or late): {self.settled_by_query}")
+        out.append(f"Mismatches: {len(self.mismatches)}")
+        out += [f"  [{m.kind}] {m.text}" for m in self.mismatches]
+        return out
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, start + timedelta(days=1)
+
+
+def build(day: date, now: datetime | None = None) -> Report:
+    start, end = day_bounds(day)
+    report = Report(day=day, start=start, end=end)
+    completed = Payment.objects.filter(status=Status.COMPLETED, completed_at__gte=start, completed_at__lt=end)
+    money = completed.exclude(method=Payment.Method.WALLET)
+    labels = dict(Payment.Method.choices)
+    for row in money.values("method").annotate(n=Count("pk"), total=Sum("amount")).order_by("method"):
+        report.by_method.append((labels.get(row["method"], row["method"]), row["n"], row["total"]))
+    report.total = money.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    started = Payment.objects.filter(created_at__gte=start, created_at__lt=end)
+    report.by_status = {labels_status: n for labels_status, n in
+                        started.values_list("status").annotate(n=Count("pk")).order_by("status")}
+    outcomes = dict(MpesaCallback.Outcome.choices)
+    report.callbacks = {outcomes.get(o, o): n for o, n in MpesaCallback.objects.filter(
+        received_at__gte=start, received_at__lt=end).values_list("outcome").annotate(n=Count("pk")).order_by("outcome")}
+    report.settled_by_query = completed.filter(method=Payment.Method.MPESA_STK, result_desc="Paid (query)").count()
+    _mismatches(report, completed, start, end, now)
+    return report
+
+
+def _mismatches(report: Report, completed, start, end, now) -> None:
+    add = report.mismatches.append
+    for p in completed.filter(Q(package__isnull=False) | Q(invoice__isnull=False), subscription__isnull=True):
+        add(Mismatch("paid, no subscription", f"Payment {p.pk} (KES {p.amount}) bought {p.package} but no "
+                     "subscription records it", payment_id=p.pk))
+    for p in completed.filter(customer__isnull=True):
+        add(Mismatch("unassigned money", f"Payment {p.pk} (KES {p.amount}, {p.note}) has no customer", payment_id=p.pk))
+    credited = {row["payment"]: row["total"] for row in LedgerEntry.objects.filter(
+        payment__in=completed.exclude(method=Payment.Method.WALLET), kind=LedgerEntry.Kind.PAYMENT)
+        .values("payment").annotate(total=Sum("amount"))}
+    for p in completed.exclude(method=Payment.Method.WALLET).filter(customer__isnull=False).only("pk", "amount"):
+        if credited.get(p.pk) != p.amount:
+            add(Mismatch("ledger", f"Payment {p.pk}: ledger credit {credited.get(p.pk)} != amount {p.amount}",
+                         payment_id=p.pk))
+    from django.utils import timezone
+    now = now or timezone.now()
+    for p in Payment.objects.filter(status=Status.PENDING, created_at__gte=start, created_at__lt=end,
+                                    window_ends_at__lt=now - timedelta(minutes=10)):
+        add(Mismatch("stuck pending", f"Payment {p.pk} is still pending past its window", payment_id=p.pk))
+    flagged = MpesaCallback.objects.filter(received_at__gte=start, received_at__lt=end, outcome__in=[
+        MpesaCallback.Outcome.AMOUNT_MISMATCH, MpesaCallback.Outcome.UNKNOWN, MpesaCallback.Outcome.ERROR,
+        MpesaCallback.Outcome.UNMATCHED])
+    for c in flagged:
+        add(Mismatch(c.get_outcome_display().lower(), f"Callback {c.pk} {c.checkout_request_id}: {c.detail}",
+                     payment_id=c.payment_id, callback_id=c.pk))
+    contradicted = MpesaCallback.objects.filter(received_at__gte=start, received_at__lt=end,
+                                                outcome=MpesaCallback.Outcome.DUPLICATE,
+                                                detail__contains="not credited")
+    for c in contradicted:
+        add(Mismatch("success after failure", f"Callback {c.pk}: {c.detail}", payment_id=c.payment_id,
+                     callback_id=c.pk))
+    paid_subs = Subscription.objects.filter(created_at__gte=start, created_at__lt=end, source__in=PAID_SOURCES,
+                                            payments__isnull=True)
+    for s in paid_subs.select_related("customer", "package"):
+        add(Mismatch("subscription, no payment", f"Subscription {s.pk} ({s.customer} {s.package}, source "
+                     f"{s.source}) has no payment", None))
