@@ -149,8 +149,9 @@ def _c2b_fields(body: dict) -> dict:
         raise Malformed("BillRefNumber is not text")
     # "<account>#<package number>" names a package to buy; a bare account credits the wallet.
     account, _, package = str(account).strip()[:20].partition("#")
+    named = package.isdigit() and len(package) < 9
     return {"receipt": trans_id, "amount": _amount(body.get("TransAmount")), "account": account.strip(),
-            "package": Package.objects.filter(pk=int(package), is_active=True).first() if package.isdigit() and len(package) < 9 else None}
+            "package": Package.objects.filter(pk=int(package), is_active=True).first() if named else None}
 
 
 def match_account(account: str) -> tuple[Customer | None, Invoice | None]:

@@ -1,7 +1,8 @@
 """A Daraja stand-in speaking its HTTP API: OAuth, STK push, STK query, C2B register, and the
 callbacks Safaricom posts, with the documented bodies. Told per phone number what happens:
 success after N seconds, cancelled (1032), insufficient funds (1), unreachable (1037), callback
-sent N times, callback lost (only the query knows), callback later than the query's answer.
+sent N times, callback lost (only the query knows), callback later than the query's answer; or
+the same for the next request, whatever its phone (script_next).
 Used by the tests and the quick start (manage.py run_daraja_simulator)."""
 import base64
 import json
@@ -59,13 +60,19 @@ class DarajaSimulator:
     token_requests: int = 0
     tokens: set = field(default_factory=set)
     registered: dict = field(default_factory=dict)
+    queued: list = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def script(self, phone: str, **behaviour) -> None:
+        """What happens to every push to ``phone`` from now on."""
         self.scripts[phone] = Script(**behaviour)
+
+    def script_next(self, **behaviour) -> None:
+        """What happens to the next push, whatever its phone (queued in order; wins over ``script``)."""
+        self.queued.append(Script(**behaviour))
 
     def start(self) -> "DarajaSimulator":
         simulator = self
@@ -148,8 +155,8 @@ class DarajaSimulator:
         except (KeyError, ValueError, AssertionError):
             return 400, {"requestId": _id("req"), "errorCode": "400.002.02",
                          "errorMessage": "Bad Request - Invalid field"}
-        transaction = Transaction(_id("ws_CO_"), _id("mr"), phone, amount, callback,
-                                  self.scripts.get(phone, self.default), time.monotonic())
+        script = self.queued.pop(0) if self.queued else self.scripts.get(phone, self.default)
+        transaction = Transaction(_id("ws_CO_"), _id("mr"), phone, amount, callback, script, time.monotonic())
         self.transactions[transaction.checkout_request_id] = transaction
         delay = transaction.script.callback_after
         delay = transaction.script.answer_after if delay is None else delay

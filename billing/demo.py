@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from hotspot.models import Subscription
 
-from .models import Payment
+from .models import LedgerEntry, Payment
 
 FAILURE_STATUSES = [Payment.Status.CANCELLED, Payment.Status.FAILED, Payment.Status.TIMED_OUT]
 
@@ -40,4 +40,16 @@ def seed_payments(subscriptions: list[Subscription], seed: int = 11) -> int:
                 status=rng.choice(FAILURE_STATUSES), created_at=paid_at - timedelta(minutes=2),
             ))
     Payment.objects.bulk_create(payments, batch_size=1000)
+    # The wallet ledger as live payments write it: the money in, then the package bought with it.
+    ledger = []
+    for payment in payments:
+        if payment.status == Payment.Status.COMPLETED:
+            ledger += [
+                LedgerEntry(customer=payment.customer, amount=payment.amount, kind=LedgerEntry.Kind.PAYMENT,
+                            payment=payment, created_at=payment.completed_at,
+                            description=f"{payment.get_method_display()} {payment.mpesa_receipt or ''}".strip()),
+                LedgerEntry(customer=payment.customer, amount=-payment.amount, kind=LedgerEntry.Kind.PURCHASE,
+                            payment=payment, created_at=payment.completed_at, description=payment.package.name),
+            ]
+    LedgerEntry.objects.bulk_create(ledger, batch_size=1000)
     return len(payments)

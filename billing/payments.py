@@ -93,7 +93,7 @@ def start_stk(*, phone: str, package: Package | None = None, invoice: Invoice | 
     # Committed before the push: whatever happens next, the payment exists and will be settled.
     payment = Payment.objects.create(
         customer=customer, phone=phone, package=package, invoice=invoice, amount=amount,
-        method=Payment.Method.MPESA_STK, mac=mac[:17], ip=ip, created_at=now,
+        method=Payment.Method.MPESA_STK, mac=mac.upper().replace(":", "-")[:17], ip=ip, created_at=now,
         window_ends_at=now + timedelta(seconds=settings.MPESA_PAYMENT_WINDOW_SECONDS))
     try:
         push = Daraja().stk_push(phone=phone, amount=int(amount), account_reference=customer.username or phone,
@@ -131,7 +131,7 @@ def complete(payment_id: int, *, receipt: str | None = None, amount: Decimal | N
         # A timed-out payment is our guess, not Daraja's word: evidence of payment overturns it.
         payment.status, payment.completed_at = Status.COMPLETED, timezone.now()
         payment.result_code, payment.mpesa_receipt = 0, receipt or payment.mpesa_receipt
-        payment.result_desc = payment.result_desc if via == "callback" and payment.result_desc else f"Paid ({via})"
+        payment.result_desc = f"Paid ({via})"
         payment.recorded_by = payment.recorded_by or by
         _spend(payment)
         payment.save()
@@ -170,9 +170,9 @@ def _spend(payment: Payment) -> None:
     customer = payment.customer
     if customer is None:
         return  # money with no account yet (unmatched C2B): reconciliation lists it for staff
+    what = f"{payment.get_method_display()} {payment.mpesa_receipt or ''}".strip()
     LedgerEntry.objects.create(customer=customer, amount=payment.amount, kind=LedgerEntry.Kind.PAYMENT,
-                               payment=payment, description=f"{payment.get_method_display()} {payment.mpesa_receipt or ''}".strip(),
-                               created_by=payment.recorded_by)
+                               payment=payment, description=what, created_by=payment.recorded_by)
     source = "invoice" if payment.invoice_id else payment.method
     if payment.invoice_id:
         invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
@@ -188,7 +188,7 @@ def _spend(payment: Payment) -> None:
         LedgerEntry.objects.create(customer=customer, amount=-payment.amount, kind=kind, payment=payment,
                                    description=str(payment.invoice or payment.package), created_by=payment.recorded_by)
     if payment.mac or payment.ip:
-        hotspot.seen(customer, payment.mac.upper().replace(":", "-"), payment.ip)
+        hotspot.seen(customer, payment.mac, payment.ip)
 
 
 def _announce(payment: Payment, event: str) -> None:
@@ -237,7 +237,8 @@ def buy_from_wallet(customer: Customer, package: Package, by=None) -> Payment:
                                "insufficient_balance")
         payment = Payment.objects.create(customer=customer, phone=customer.phone or "", amount=package.price,
                                          package=package, method=Payment.Method.WALLET, recorded_by=by,
-                                         status=Status.COMPLETED, completed_at=timezone.now(), result_desc="From wallet")
+                                         status=Status.COMPLETED, completed_at=timezone.now(),
+                                         result_desc="From wallet")
         payment.subscription = subscriptions.activate(customer, package, source="wallet")
         payment.save(update_fields=["subscription"])
         LedgerEntry.objects.create(customer=customer, amount=-package.price, kind=LedgerEntry.Kind.PURCHASE,

@@ -5,6 +5,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.access import PUBLIC, STAFF, MissingRule, access
 from accounts.api import router as auth_router
+from billing.purchase_api import purchase_router
+from billing.staff_api import callback_log_router, payments_router
 from hotspot.api import packages_router
 from hotspot.customer_api import hotspot_router, users_router
 from hotspot.voucher_api import portal_router, vouchers_router
@@ -48,6 +50,9 @@ api.add_router("/users", users_router)
 api.add_router("/hotspot", hotspot_router)
 api.add_router("/hotspot", vouchers_router)
 api.add_router("/portal", portal_router)
+api.add_router("/payments", payments_router)
+api.add_router("/logs", callback_log_router)
+api.add_router("/purchase", purchase_router)
 
 
 def urls():

@@ -13,12 +13,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.core.asgi import get_asgi_application  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from billing.consumers import PortalPaymentConsumer  # noqa: E402
 from monitoring.consumers import AdminConsumer  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
 websocket_urlpatterns = [
     path("ws/admin/", AdminConsumer.as_asgi()),
+    path("ws/portal/payments/<str:token>/", PortalPaymentConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(

@@ -107,6 +107,8 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    if env.string("TEST_DATABASE_NAME", ""):  # two suites on one machine at once
+        DATABASES["default"]["TEST"] = {"NAME": env.string("TEST_DATABASE_NAME", "")}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -34,7 +34,7 @@ STATUS_SALT = "portal-status"
 ROUTER_FIELDS = ("mac", "ip", "link_login_only", "link_orig")
 
 
-def _router(request) -> dict:
+def router_fields(request) -> dict:
     source = request.POST if request.method == "POST" else request.GET
     data = {name: source.get(name, source.get(name.replace("_", "-"), ""))[:500] for name in ROUTER_FIELDS}
     if not _login_url_allowed(data["link_login_only"]):
@@ -71,8 +71,8 @@ def _switch_url(request, lang: str, router: dict) -> str:
     return f"{path}?{query.urlencode()}"
 
 
-def _page(request, template, lang, status=200, **context):
-    router = _router(request)
+def page(request, template, lang, status=200, **context):
+    router = router_fields(request)
     context.update(t=words(lang), lang=lang, router=router, switch_url=_switch_url(request, lang, router))
     response = render(request, f"portal/{template}", context, status=status)
     if request.GET.get("lang") == lang:
@@ -80,38 +80,42 @@ def _page(request, template, lang, status=200, **context):
     return response
 
 
+def on_sale():
+    return (Package.objects.filter(is_active=True, service_type=ServiceType.HOTSPOT)
+            .order_by("display_order", "price"))
+
+
 @access(PUBLIC)
 @gzip_page
 def portal(request):
     lang = language(request)
-    packages = (Package.objects.filter(is_active=True, service_type=ServiceType.HOTSPOT)
-                .order_by("display_order", "price"))
-    return _page(request, "index.html", lang, packages=packages, voucher=request.GET.get("voucher", "")[:30])
+    return page(request, "index.html", lang, packages=on_sale(), voucher=request.GET.get("voucher", "")[:30])
 
 
-def _connect(request, lang, customer, subscription):
-    router = _router(request)
-    services.seen(customer, router["mac"].upper().replace(":", "-"), _ip_or_none(router["ip"]))
+def connect(request, lang, customer, subscription):
+    router = router_fields(request)
+    services.seen(customer, router["mac"].upper().replace(":", "-"), ip_or_none(router["ip"]))
     token = signing.dumps(customer.username, salt=STATUS_SALT)
-    return _page(request, "connect.html", lang, customer=customer, subscription=subscription, token=token)
+    return page(request, "connect.html", lang, customer=customer, subscription=subscription, token=token)
 
 
-def _refuse(request, lang: str, reason: str, status: int = 400, **context):
+def refuse(request, lang: str, reason: str, status: int = 400, **context):
     """The first page again, saying why (in the customer's language)."""
-    return _page(request, "index.html", lang, status=status, error=words(lang)[reason], packages=[], **context)
+    context.setdefault("packages", on_sale())
+    return page(request, "index.html", lang, status=status, error=words(lang)[reason], **context)
 
 
-def _device(request) -> tuple[str, dict, str]:
-    router = _router(request)
+def device(request) -> tuple[str, dict, str]:
+    router = router_fields(request)
     return language(request), router, router["mac"].upper().replace(":", "-")
 
 
-def _locked(request, mac: str) -> bool:
+def locked(request, mac: str) -> bool:
     by_ip, by_mac = voucher_throttles()
     return bool(by_ip.locked_for(client_ip(request)) or (mac and by_mac.locked_for(mac)))
 
 
-def _failed(request, mac: str) -> None:
+def count_failure(request, mac: str) -> None:
     by_ip, by_mac = voucher_throttles()
     by_ip.fail(client_ip(request))
     if mac:
@@ -126,15 +130,15 @@ def _failed(request, mac: str) -> None:
 @require_POST
 @gzip_page
 def portal_voucher(request):
-    lang, router, mac = _device(request)
-    if _locked(request, mac):
-        return _refuse(request, lang, "too_many", status=429)
+    lang, router, mac = device(request)
+    if locked(request, mac):
+        return refuse(request, lang, "too_many", status=429)
     try:
-        subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=_ip_or_none(router["ip"]))
+        subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=ip_or_none(router["ip"]))
     except vouchers.VoucherError as refused:
-        _failed(request, mac)
-        return _refuse(request, lang, refused.reason, voucher=request.POST.get("code", "")[:30])
-    return _connect(request, lang, subscription.customer, subscription)
+        count_failure(request, mac)
+        return refuse(request, lang, refused.reason, voucher=request.POST.get("code", "")[:30])
+    return connect(request, lang, subscription.customer, subscription)
 
 
 @access(PUBLIC)
@@ -142,25 +146,25 @@ def portal_voucher(request):
 @require_POST
 @gzip_page
 def portal_login(request):
-    lang, router, mac = _device(request)
-    if _locked(request, mac):
-        return _refuse(request, lang, "too_many", status=429)
+    lang, router, mac = device(request)
+    if locked(request, mac):
+        return refuse(request, lang, "too_many", status=429)
     try:
         phone = normalise_phone(request.POST.get("phone", ""))
     except InvalidPhone:
-        return _refuse(request, lang, "bad_phone")
+        return refuse(request, lang, "bad_phone")
     customer = Customer.objects.filter(phone=phone, status=Customer.Status.ACTIVE).first()
     password = request.POST.get("password", "")
     if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
-        _failed(request, mac)
-        return _refuse(request, lang, "wrong_login")
+        count_failure(request, mac)
+        return refuse(request, lang, "wrong_login")
     subscription = services.current_subscription(customer)
     if subscription is None:
-        return _refuse(request, lang, "no_access")
-    return _connect(request, lang, customer, subscription)
+        return refuse(request, lang, "no_access")
+    return connect(request, lang, customer, subscription)
 
 
-def _ip_or_none(value: str):
+def ip_or_none(value: str):
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
@@ -190,9 +194,9 @@ def portal_status(request):
         username = None
     customer = Customer.objects.filter(username=username).first() if username else None
     if customer is None:
-        return _refuse(request, lang, "no_access")
+        return refuse(request, lang, "no_access")
     seconds, data, subscription = _left(customer)
-    return _page(request, "status.html", lang, customer=customer, subscription=subscription,
+    return page(request, "status.html", lang, customer=customer, subscription=subscription,
                  days=seconds // 86400, hours=seconds % 86400 // 3600, minutes=seconds % 3600 // 60,
                  data_left=data)
 
@@ -201,7 +205,7 @@ def portal_status(request):
 def captive_api(request):
     """RFC 8908: what the asking device's OS may show: captive or not, time and data left."""
     ip = client_ip(request)
-    session = radius_sessions.open_sessions().filter(framed_ip_address=ip).first() if _ip_or_none(ip) else None
+    session = radius_sessions.open_sessions().filter(framed_ip_address=ip).first() if ip_or_none(ip) else None
     customer = Customer.objects.filter(username=session.username).first() if session else None
     body = {"captive": True, "user-portal-url": request.build_absolute_uri("/portal/")}
     if customer is not None:

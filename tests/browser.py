@@ -49,14 +49,22 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def served(chromium, transactional_db):
-    """A daphne server (HTTP + websockets) on the test database; yields its base URL."""
+def served_env():
+    """Extra environment for the served app; a test module overrides this fixture to add some."""
+    return {}
+
+
+@pytest.fixture
+def served(chromium, transactional_db, served_env):
+    """A daphne server (HTTP + websockets) on the test database; yields its base URL. M-Pesa
+    callbacks are addressed to it."""
     db = connection.settings_dict
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update(DATABASE_URL=(
         f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"),
-        REDIS_URL=settings.REDIS_URL, DATABASE_CONN_MAX_AGE="0")
+        REDIS_URL=settings.REDIS_URL, DATABASE_CONN_MAX_AGE="0",
+        MPESA_CALLBACK_BASE_URL=f"http://127.0.0.1:{port}", **served_env)
     log = open(ROOT / "var" / "daphne-test.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],

@@ -55,6 +55,22 @@ PAGES = {
     "voucher-sheet": {ADMIN, SUPPORT},
     "voucher-csv": {ADMIN, SUPPORT},
     "voucher-revoke": {ADMIN, SUPPORT},
+    "payment-list": {ADMIN, FINANCE, SUPPORT},
+    "payment-export": {ADMIN, FINANCE, SUPPORT},
+    "payment-detail": {ADMIN, FINANCE, SUPPORT},
+    "payment-methods": {ADMIN, FINANCE, SUPPORT},
+    "payment-verify": {ADMIN, FINANCE},
+    "payment-reverse": {ADMIN, FINANCE},
+    "payment-cash": {ADMIN, FINANCE},
+    "mpesa-transactions": {ADMIN, FINANCE},
+    "payment-reports": {ADMIN, FINANCE},
+    "invoice-list": {ADMIN, FINANCE},
+    "invoice-issue": {ADMIN, FINANCE},
+    "invoice-cancel": {ADMIN, FINANCE},
+    "invoice-request-payment": {ADMIN, FINANCE},
+    "wallet-list": {ADMIN, FINANCE},
+    "wallet-detail": {ADMIN, FINANCE},
+    "wallet-buy": {ADMIN, FINANCE},
     "portal": EVERYONE,
     "portal-voucher": EVERYONE,
     "portal-login": EVERYONE,
@@ -64,6 +80,9 @@ PAGES = {
     "api:mpesa-stk-callback": EVERYONE,
     "api:mpesa-c2b-confirmation": EVERYONE,
     "api:mpesa-c2b-validation": EVERYONE,
+    "portal-buy": EVERYONE,
+    "portal-payment": EVERYONE,
+    "portal-recover": EVERYONE,
 }
 # API operations, by "METHOD /path".
 OPERATIONS = {
@@ -101,6 +120,15 @@ OPERATIONS = {
     "GET /api/hotspot/vouchers": {ADMIN, SUPPORT},
     "POST /api/hotspot/vouchers/generate": {ADMIN, SUPPORT},
     "POST /api/portal/voucher": EVERYONE,
+    "POST /api/purchase/mpesa/initiate": EVERYONE,
+    "GET /api/purchase/mpesa/status": EVERYONE,
+    "POST /api/purchase/package": EVERYONE,
+    "POST /api/purchase/renew": EVERYONE,
+    "GET /api/payments": {ADMIN, FINANCE, SUPPORT},
+    "POST /api/payments": {ADMIN, FINANCE},
+    "GET /api/payments/{payment_id}": {ADMIN, FINANCE, SUPPORT},
+    "POST /api/payments/{payment_id}/verify": {ADMIN, FINANCE},
+    "GET /api/logs/payments": {ADMIN, FINANCE},
 }
 
 

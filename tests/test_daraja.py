@@ -131,6 +131,16 @@ def test_insufficient_funds_and_an_unreachable_phone(simulator, inbox):
     assert codes == [1, 1037]
 
 
+def test_the_next_request_can_be_scripted_whatever_its_phone(simulator, inbox):
+    simulator.script(PHONE, result_code=1)
+    simulator.script_next(result_code=1032)
+    client = daraja(simulator)
+    push(client, inbox)
+    push(client, inbox)
+    codes = [b["Body"]["stkCallback"]["ResultCode"] for b in inbox.wait(2)]
+    assert sorted(codes) == [1, 1032]
+
+
 def test_wrong_credentials_are_a_permanent_error(simulator):
     with pytest.raises(DarajaError) as refused:
         Daraja(base_url=simulator.base_url, consumer_key="x", consumer_secret="y", timeout=3).token()

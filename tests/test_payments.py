@@ -15,7 +15,7 @@ from billing.models import LedgerEntry, MpesaCallback, Notification, Payment
 from hotspot.models import Subscription
 from radius.models import RadCheck
 
-from .payments_kit import PHONE, TOKEN, daily, mpesa, settled, wait_for  # noqa: F401
+from .payments_kit import PHONE, TOKEN, settled, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Payment.Status

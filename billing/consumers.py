@@ -1,0 +1,18 @@
+"""Websocket for the portal's waiting page: the events of the account a payment belongs to."""
+from channels.db import database_sync_to_async
+
+from config import live
+
+from . import purchase
+
+
+class PortalPaymentConsumer(live.LiveConsumer):
+    """/ws/portal/payments/<signed token>/: the token is the waiting page's own, so only a device
+    holding it hears about that account (payment completed or failed)."""
+
+    async def groups_for(self):
+        token = self.scope["url_route"]["kwargs"]["token"]
+        payment = await database_sync_to_async(purchase.by_token)(token)
+        if payment is None or payment.customer_id is None:
+            return None
+        return [live.customer_group(payment.customer_id)]

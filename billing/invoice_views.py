@@ -1,0 +1,88 @@
+"""Invoice pages: the list with what is still owed, and the actions on it (cancel, send the customer
+an M-Pesa prompt, issue the invoices that are due now)."""
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.access import access, perm
+from hotspot.phone import InvalidPhone
+
+from . import invoices, payments
+from .forms import InvoiceFilterForm
+from .models import Invoice
+
+PAGE_SIZE = 50
+OPEN = Q(status__in=[Invoice.Status.ISSUED, Invoice.Status.OVERDUE])
+
+
+def _back(request):
+    """To the list as the user left it (its filters and page ride in ``next``)."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect("invoice-list")
+    return redirect(back)
+
+
+@access(perm("billing.view_invoice"))
+def invoice_list(request):
+    form = InvoiceFilterForm(request.GET)
+    rows = form.apply(Invoice.objects.all())
+    page = Paginator(rows.select_related("customer", "package").order_by("-issued_at", "-pk"),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    owed = rows.order_by().aggregate(count=Count("pk", filter=OPEN), total=Sum("amount", filter=OPEN),
+                                     overdue=Sum("amount", filter=Q(status=Invoice.Status.OVERDUE)))
+    template = "billing/invoice_list.html" + ("#results" if request.htmx else "")
+    return render(request, template, {
+        "form": form, "page": page, "open_count": owed["count"], "open_total": owed["total"] or Decimal("0.00"),
+        "overdue_total": owed["overdue"] or Decimal("0.00"), "issue_days": settings.INVOICE_ISSUE_DAYS_BEFORE,
+        "can_change": request.user.has_perm("billing.change_invoice"),
+        "can_issue": request.user.has_perm("billing.add_invoice")})
+
+
+@access(perm("billing.change_invoice"))
+@require_POST
+def invoice_cancel(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        invoices.cancel(invoice)
+    except invoices.InvoiceError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Invoice {invoice.number} is cancelled.")
+    return _back(request)
+
+
+@access(perm("billing.change_invoice"))
+@require_POST
+def invoice_request_payment(request, pk):
+    invoice = get_object_or_404(Invoice.objects.select_related("customer", "package"), pk=pk)
+    if not invoice.customer.phone:
+        messages.error(request, f"{invoice.customer} has no phone number to send a prompt to.")
+        return _back(request)
+    try:
+        payment = payments.start_stk(phone=invoice.customer.phone, invoice=invoice)
+    except (payments.PaymentError, InvalidPhone) as refused:
+        messages.error(request, f"No prompt sent for {invoice.number}: {refused}")
+    else:
+        messages.success(request, f"Sent an M-Pesa prompt for {invoice.number} (KES {invoice.amount:,.2f}) to "
+                                  f"{payment.phone}; payment {payment.pk} waits for the customer.")
+    return _back(request)
+
+
+@access(perm("billing.add_invoice"))
+@require_POST
+def invoice_issue(request):
+    issued = invoices.issue_due()
+    if issued:
+        messages.success(request, f"Issued {len(issued)} invoice{'s' if len(issued) != 1 else ''}: "
+                                  + ", ".join(i.number for i in issued[:10]) + ("…" if len(issued) > 10 else "."))
+    else:
+        messages.info(request, f"No invoices to issue: every monthly customer renewing in the next "
+                               f"{settings.INVOICE_ISSUE_DAYS_BEFORE} days has one already.")
+    return _back(request)

@@ -1,0 +1,124 @@
+"""Payment pages: the list and its CSV, one payment with its callbacks and ledger, asking M-Pesa,
+reversing, and cash taken at the counter."""
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import access, perm
+
+from . import payments, revenue, verification
+from .exports import payments_csv
+from .forms import CashPaymentForm, PaymentFilterForm, ReverseForm
+from .models import MpesaCallback, Notification, Payment
+
+PAGE_SIZE = 50
+MPESA = (Payment.Method.MPESA_STK, Payment.Method.MPESA_C2B)
+# Messages to the customer shown beside a payment: its receipt and the reminders that led to it.
+NOTIFICATIONS_AROUND = timedelta(days=1)
+
+
+@access(perm("billing.view_payment"))
+def payment_list(request):
+    form = PaymentFilterForm(request.GET)
+    rows = form.apply(Payment.objects.all())
+    page = Paginator(rows.select_related("customer", "package", "invoice").order_by("-created_at", "-pk"),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "customer": form.chosen_customer()}
+    if request.user.has_perm("billing.view_revenue"):
+        context["totals"] = revenue.totals(rows)
+    template = "billing/payment_list.html" + ("#results" if request.htmx else "")
+    return render(request, template, context)
+
+
+@access(perm("billing.view_payment"))
+def payment_export(request):
+    rows = PaymentFilterForm(request.GET).apply(Payment.objects.all()).order_by("-created_at", "-pk")
+    response = StreamingHttpResponse(payments_csv(rows), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="payments-{stamp}.csv"'
+    return response
+
+
+def _askable(payment: Payment) -> bool:
+    """What verification may still settle: a pending prompt, or one we timed out ourselves (money that
+    did arrive must still be credited) when M-Pesa gave it an ID to ask about."""
+    if payment.method != Payment.Method.MPESA_STK:
+        return False
+    if payment.status == Payment.Status.PENDING:
+        return True
+    return payment.status == Payment.Status.TIMED_OUT and payment.result_code is None and bool(
+        payment.checkout_request_id)
+
+
+@access(perm("billing.view_payment"))
+def payment_detail(request, pk):
+    payment = get_object_or_404(Payment.objects.select_related(
+        "customer", "package", "invoice", "subscription__package", "recorded_by"), pk=pk)
+    user = request.user
+    context = {"payment": payment, "reverse_form": ReverseForm(),
+               "can_verify": user.has_perm("billing.change_payment") and _askable(payment),
+               "can_reverse": (user.has_perm("billing.reverse_payment") and payment.reversed_at is None
+                               and payment.status == Payment.Status.COMPLETED)}
+    if user.has_perm("billing.view_mpesacallback") and payment.method in MPESA:
+        # An unknown-ID callback names the payment only by its CheckoutRequestID.
+        mine = Q(payment=payment)
+        if payment.checkout_request_id:
+            mine |= Q(checkout_request_id=payment.checkout_request_id)
+        context["callbacks"] = list(MpesaCallback.objects.filter(mine).order_by("received_at", "pk"))
+    if user.has_perm("billing.view_ledgerentry"):
+        context["ledger"] = list(payment.ledger.select_related("created_by").order_by("created_at", "pk"))
+    if user.has_perm("billing.view_notification") and payment.customer_id:
+        context["notifications"] = list(Notification.objects.filter(
+            customer_id=payment.customer_id, created_at__gte=payment.created_at - NOTIFICATIONS_AROUND,
+            created_at__lte=payment.created_at + NOTIFICATIONS_AROUND).order_by("created_at")[:20])
+    return render(request, "billing/payment_detail.html", context)
+
+
+@access(perm("billing.change_payment"))
+@require_POST
+def payment_verify(request, pk):
+    payment = get_object_or_404(Payment, pk=pk)
+    if payment.method != Payment.Method.MPESA_STK:
+        messages.info(request, "Only an STK push can be looked up with M-Pesa.")
+    else:
+        messages.info(request, f"M-Pesa on payment {payment.pk}: {verification.verify(payment.pk, force=True)}.")
+    return redirect("payment-detail", payment.pk)
+
+
+@access(perm("billing.reverse_payment"))
+@require_POST
+def payment_reverse(request, pk):
+    payment = get_object_or_404(Payment, pk=pk)
+    form = ReverseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the payment is reversed (at most 200 characters).")
+        return redirect("payment-detail", payment.pk)
+    try:
+        payments.reverse(payment, by=request.user, reason=form.cleaned_data["reason"])
+    except payments.PaymentError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Payment {payment.pk} is reversed: its wallet entries are undone.")
+    return redirect("payment-detail", payment.pk)
+
+
+@access(perm("billing.add_payment"))
+def payment_cash(request):
+    form = CashPaymentForm(request.POST or None, initial={"customer": request.GET.get("customer", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            payment = payments.record_cash(customer=data["customer"], amount=data["amount"], by=request.user,
+                                           package=data["package"], invoice=data["invoice"], note=data["note"])
+        except payments.PaymentError as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"Recorded KES {payment.amount:,.2f} cash from {payment.customer}.")
+            return redirect("payment-detail", payment.pk)
+    return render(request, "billing/payment_cash.html", {"form": form})

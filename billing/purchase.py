@@ -1,0 +1,175 @@
+"""Buying from the captive portal: one workflow behind the portal's forms and the purchase API.
+
+Initiation is rate-limited per phone number (no one gets flooded with prompts) and per client IP
+(allowing for a whole hotspot behind one NAT). A payment is found again by a signed token (the
+waiting page), by its CheckoutRequestID (the API), or after the page was closed by the phone
+number plus either the same device or the M-Pesa confirmation code from the customer's SMS:
+a phone number alone must not log a stranger's device into someone's paid account.
+"""
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone
+
+from config.throttle import Throttle
+from hotspot.models import Customer, Package
+from hotspot.phone import InvalidPhone, normalise_phone
+
+from . import payments, verification
+from .models import Payment
+
+TOKEN_SALT = "portal-payment"
+RECOVER_WITHIN = timedelta(hours=24)
+Status = Payment.Status
+
+
+class PurchaseRefused(Exception):
+    """``reason`` keys the portal's words; ``status`` is the HTTP status the API answers."""
+
+    def __init__(self, reason: str, status: int = 400, detail: str = ""):
+        super().__init__(detail or reason)
+        self.reason, self.status, self.detail = reason, status, detail or reason
+
+
+def throttles() -> tuple[Throttle, Throttle]:
+    window = settings.PURCHASE_WINDOW_MINUTES * 60
+    return (Throttle("purchase-phone", settings.PURCHASE_LIMIT_PER_PHONE, window, window),
+            Throttle("purchase-ip", settings.PURCHASE_LIMIT_PER_IP, window, window))
+
+
+def lookups() -> Throttle:
+    """Wrong CheckoutRequestIDs, phone numbers and codes asked about, per client IP."""
+    return Throttle("purchase-lookup", 30, 900, 900)
+
+
+def phone_or_refuse(raw: str) -> str:
+    try:
+        return normalise_phone(raw)
+    except InvalidPhone:
+        raise PurchaseRefused("bad_phone", 422, "Enter a Kenyan mobile number like 0712 345 678") from None
+
+
+def _push(client_ip: str, phone: str, **what) -> Payment:
+    by_phone, by_ip = throttles()
+    if by_phone.locked_for(phone) or by_ip.locked_for(client_ip):
+        raise PurchaseRefused("too_many", 429, "Too many payment requests; try again in a few minutes")
+    by_phone.fail(phone)  # every prompt counts, answered or not
+    by_ip.fail(client_ip)
+    try:
+        return payments.start_stk(phone=phone, **what)
+    except payments.PaymentError as error:
+        status = 503 if error.reason == "mpesa_unavailable" else 409
+        raise PurchaseRefused(error.reason, status, str(error)) from error
+
+
+def initiate(*, package_id, phone: str, mac: str = "", ip: str | None = None, client_ip: str) -> Payment:
+    phone = phone_or_refuse(phone)
+    package = Package.objects.filter(pk=package_id, is_active=True).first() if str(package_id).isdigit() else None
+    if package is None:
+        raise PurchaseRefused("no_package", 404, "No such package on sale")
+    return _push(client_ip, phone, package=package, mac=mac, ip=ip)
+
+
+def renew(*, phone: str, package_id=None, mac: str = "", ip: str | None = None, client_ip: str) -> Payment:
+    """The customer's last package again (or the one named), paid by a prompt to their phone."""
+    phone = phone_or_refuse(phone)
+    customer = Customer.objects.filter(phone=phone).first()
+    last = customer.subscriptions.select_related("package").order_by("-created_at").first() if customer else None
+    if package_id is not None:
+        return initiate(package_id=package_id, phone=phone, mac=mac, ip=ip, client_ip=client_ip)
+    if last is None:
+        raise PurchaseRefused("nothing_to_renew", 404, "This phone number has not bought a package before")
+    if not last.package.is_active:
+        raise PurchaseRefused("no_package", 409, f"{last.package} is no longer on sale; choose another package")
+    return _push(client_ip, phone, package=last.package, customer=customer, mac=mac, ip=ip)
+
+
+def from_wallet(*, package_id, phone: str, password: str, client_ip: str) -> Payment:
+    """Spend the wallet on a package; the account's password proves it is the customer's."""
+    guard = lookups()
+    if guard.locked_for(client_ip):
+        raise PurchaseRefused("too_many", 429, "Too many attempts; try again in a few minutes")
+    phone = phone_or_refuse(phone)
+    customer = Customer.objects.filter(phone=phone, status=Customer.Status.ACTIVE).first()
+    if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
+        guard.fail(client_ip)
+        raise PurchaseRefused("wrong_login", 401, "Wrong phone number or password")
+    package = Package.objects.filter(pk=package_id, is_active=True).first() if str(package_id).isdigit() else None
+    if package is None:
+        raise PurchaseRefused("no_package", 404, "No such package on sale")
+    try:
+        return payments.buy_from_wallet(customer, package)
+    except payments.PaymentError as error:
+        raise PurchaseRefused(error.reason, 409, str(error)) from error
+
+
+# --- finding a payment again ----------------------------------------------------------------------
+
+def token_for(payment: Payment) -> str:
+    return signing.dumps(payment.pk, salt=TOKEN_SALT)
+
+
+def by_token(token: str) -> Payment | None:
+    try:
+        payment_id = signing.loads(token, salt=TOKEN_SALT, max_age=7 * 86400)
+    except signing.BadSignature:
+        return None
+    return Payment.objects.select_related("customer", "subscription__package", "package").filter(pk=payment_id).first()
+
+
+def by_checkout_id(checkout_request_id: str, client_ip: str) -> Payment:
+    guard = lookups()
+    if guard.locked_for(client_ip):
+        raise PurchaseRefused("too_many", 429, "Too many lookups; try again in a few minutes")
+    payment = Payment.objects.select_related("customer", "subscription__package").filter(
+        checkout_request_id=checkout_request_id[:64]).first() if checkout_request_id else None
+    if payment is None:
+        guard.fail(client_ip)
+        raise PurchaseRefused("no_payment", 404, "No payment with this checkout_request_id")
+    return payment
+
+
+def recover(*, phone: str, mac: str = "", code: str = "", client_ip: str) -> Payment:
+    """"Already paid?": the payment made from this device, or the one whose M-Pesa code is given."""
+    guard = lookups()
+    if guard.locked_for(client_ip):
+        raise PurchaseRefused("too_many", 429)
+    phone = phone_or_refuse(phone)
+    code = code.strip().upper()[:20]
+    recent = Payment.objects.filter(phone=phone, created_at__gte=timezone.now() - RECOVER_WITHIN).exclude(
+        status__in=[Status.FAILED, Status.CANCELLED])
+    if code:
+        found = Payment.objects.filter(mpesa_receipt=code, status=Status.COMPLETED).first()
+        if found is not None and (found.phone == phone or (found.customer and found.customer.phone == phone)):
+            return found
+    elif mac:
+        found = recent.filter(mac=mac.upper().replace(":", "-")[:17]).order_by("-created_at").first()
+        if found is not None:
+            return found
+    guard.fail(client_ip)
+    if code:
+        raise PurchaseRefused("code_mismatch", 404, "This M-Pesa code does not match a payment from this number")
+    if recent.exists():
+        raise PurchaseRefused("need_code", 404, "Enter the M-Pesa confirmation code from your SMS")
+    raise PurchaseRefused("no_payment", 404, "No recent payment from this number")
+
+
+def state(payment: Payment) -> dict:
+    """Where a payment stands, for the waiting page and the status API. A pending payment whose
+    callback is late is asked about (at most once per 15 s), so a lost callback never leaves the
+    customer waiting for the next beat."""
+    if payment.status in (Status.PENDING, Status.TIMED_OUT) and payment.created_at <= timezone.now() - timedelta(
+            seconds=settings.MPESA_QUERY_AFTER_SECONDS):
+        verification.verify(payment.pk)
+        payment.refresh_from_db()
+    body = {"payment_id": payment.pk, "checkout_request_id": payment.checkout_request_id, "status": payment.status,
+            "amount": str(payment.amount)}
+    if payment.status == Status.COMPLETED and payment.customer is not None:
+        body.update(username=payment.customer.username, password=payment.customer.password)
+        if payment.subscription is not None:
+            body["expires_at"] = payment.subscription.expires_at.isoformat()
+    elif payment.status != Status.PENDING:
+        body["reason"] = payment.result_desc
+    return body

@@ -1,0 +1,117 @@
+"""API for portal pages (ours, or ones hosted on the router): buy a package with M-Pesa, follow
+the payment, renew, or spend the wallet. Public and rate-limited."""
+import ipaddress
+from datetime import datetime
+
+from ninja import Field, Router, Schema
+from ninja.responses import Status
+
+from accounts.access import PUBLIC, api_access
+from config.network import client_ip
+
+from . import purchase
+
+purchase_router = Router(tags=["purchase"])
+
+
+class InitiateIn(Schema):
+    package_id: int
+    phone: str = Field(max_length=20)
+    mac: str = Field("", max_length=17)
+    ip: str = Field("", max_length=45)
+
+
+class RenewIn(Schema):
+    phone: str = Field(max_length=20)
+    package_id: int | None = None
+    mac: str = Field("", max_length=17)
+    ip: str = Field("", max_length=45)
+
+
+class WalletIn(Schema):
+    package_id: int
+    phone: str = Field(max_length=20)
+    password: str = Field(max_length=64)
+
+
+class Started(Schema):
+    payment_id: int
+    checkout_request_id: str
+    status: str
+
+
+class PaymentState(Schema):
+    payment_id: int
+    checkout_request_id: str | None
+    status: str
+    amount: str
+    username: str | None = None
+    password: str | None = None
+    expires_at: datetime | None = None
+    reason: str | None = None
+
+
+class Refusal(Schema):
+    detail: str
+    reason: str
+
+
+REFUSALS = {code: Refusal for code in (401, 404, 409, 422, 429, 503)}
+
+
+def _address(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def _refusal(refused: purchase.PurchaseRefused):
+    return Status(refused.status, {"detail": refused.detail, "reason": refused.reason})
+
+
+def _started(payment):
+    return {"payment_id": payment.pk, "checkout_request_id": payment.checkout_request_id, "status": payment.status}
+
+
+@purchase_router.post("/mpesa/initiate", auth=api_access(PUBLIC), response={200: Started, **REFUSALS},
+                      summary="Buy a package: an M-Pesa prompt goes to the phone")
+def initiate(request, data: InitiateIn):
+    try:
+        payment = purchase.initiate(package_id=data.package_id, phone=data.phone, mac=data.mac,
+                                    ip=_address(data.ip), client_ip=client_ip(request))
+    except purchase.PurchaseRefused as refused:
+        return _refusal(refused)
+    return _started(payment)
+
+
+@purchase_router.post("/package", auth=api_access(PUBLIC), response={200: PaymentState, **REFUSALS},
+                      exclude_none=True, summary="Buy a package from the wallet balance (phone + account password)")
+def buy_with_wallet(request, data: WalletIn):
+    try:
+        payment = purchase.from_wallet(package_id=data.package_id, phone=data.phone, password=data.password,
+                                       client_ip=client_ip(request))
+    except purchase.PurchaseRefused as refused:
+        return _refusal(refused)
+    return purchase.state(payment)
+
+
+@purchase_router.post("/renew", auth=api_access(PUBLIC), response={200: Started, **REFUSALS},
+                      summary="Renew the phone's last package (or the one named) with an M-Pesa prompt")
+def renew(request, data: RenewIn):
+    try:
+        payment = purchase.renew(phone=data.phone, package_id=data.package_id, mac=data.mac,
+                                 ip=_address(data.ip), client_ip=client_ip(request))
+    except purchase.PurchaseRefused as refused:
+        return _refusal(refused)
+    return _started(payment)
+
+
+@purchase_router.get("/mpesa/status", auth=api_access(PUBLIC), response={200: PaymentState, **REFUSALS},
+                     exclude_none=True, summary="Where a payment stands; once completed, the credentials to use")
+def status(request, checkout_request_id: str = ""):
+    try:
+        payment = purchase.by_checkout_id(checkout_request_id, client_ip(request))
+    except purchase.PurchaseRefused as refused:
+        return _refusal(refused)
+    return purchase.state(payment)

@@ -1,0 +1,86 @@
+"""Revenue figures for the billing pages: money received per day of a month and per method.
+
+Revenue is what reconciliation counts as received: completed payments by every method except the
+wallet, whose purchases spend money already counted when it came in.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+
+from .models import Payment
+from .reconciliation import day_bounds
+
+Method = Payment.Method
+
+
+@dataclass
+class Day:
+    day: date
+    count: int
+    total: Decimal
+    percent: int = 0
+
+
+@dataclass
+class MethodFigures:
+    method: str
+    label: str
+    count: int
+    total: Decimal
+
+    @property
+    def is_revenue(self) -> bool:
+        return self.method != Method.WALLET
+
+
+def _completed(start: datetime, end: datetime):
+    return Payment.objects.filter(status=Payment.Status.COMPLETED, completed_at__gte=start, completed_at__lt=end)
+
+
+def month_bounds(first: date) -> tuple[datetime, datetime, int]:
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day_bounds(first)[0], day_bounds(following)[0], (following - first).days
+
+
+def by_day(first: date) -> list[Day]:
+    """Every day of the month starting ``first``, empty days included, with its bar height in %."""
+    start, end, days = month_bounds(first)
+    rows = (_completed(start, end).exclude(method=Method.WALLET)
+            .annotate(day=TruncDate("completed_at", tzinfo=ZoneInfo(settings.TIME_ZONE))).values("day")
+            .annotate(count=Count("pk"), total=Sum("amount")).order_by("day"))
+    found = {row["day"]: row for row in rows}
+    series = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = found.get(day, {"count": 0, "total": Decimal("0.00")})
+        series.append(Day(day, row["count"], row["total"]))
+    peak = max(d.total for d in series) or 1
+    for d in series:
+        d.percent = int(d.total * 100 / peak)
+    return series
+
+
+def by_method(start: datetime, end: datetime) -> list[MethodFigures]:
+    """Completed payments per method, every method listed; wallet purchases flagged as not revenue."""
+    rows = {row["method"]: row for row in _completed(start, end).values("method")
+            .annotate(count=Count("pk"), total=Sum("amount")).order_by()}
+    return [MethodFigures(value, label, rows.get(value, {}).get("count", 0),
+                          rows.get(value, {}).get("total") or Decimal("0.00"))
+            for value, label in Method.choices]
+
+
+def totals(payments) -> dict:
+    """Count and sum of the completed payments among ``payments``, and of those later reversed."""
+    completed = Q(status=Payment.Status.COMPLETED)
+    reversed_ = completed & Q(reversed_at__isnull=False)
+    sums = payments.order_by().aggregate(count=Count("pk", filter=completed), total=Sum("amount", filter=completed),
+                                         reversed_count=Count("pk", filter=reversed_),
+                                         reversed_total=Sum("amount", filter=reversed_))
+    sums["total"] = sums["total"] or Decimal("0.00")
+    sums["reversed_total"] = sums["reversed_total"] or Decimal("0.00")
+    return sums

@@ -1,0 +1,226 @@
+"""API for staff: payments (list, record cash, one with its callbacks and ledger, verify now) and
+the raw M-Pesa callback log."""
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Q
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from accounts.access import api_access, perm
+from hotspot.models import Customer, Package
+from hotspot.phone import InvalidPhone, normalise_phone
+
+from . import payments, verification
+from .models import Invoice, MpesaCallback, Payment
+
+payments_router = Router(tags=["payments"])
+callback_log_router = Router(tags=["logs"])
+MAX_PAGE = 200
+
+
+class PaymentOut(Schema):
+    id: int
+    customer_id: int | None
+    customer_username: str | None
+    phone: str
+    package_id: int | None
+    package_name: str | None
+    amount: Decimal
+    method: str
+    status: str
+    mpesa_receipt: str | None
+    checkout_request_id: str | None
+    result_code: int | None
+    result_desc: str
+    created_at: datetime
+    completed_at: datetime | None
+    reversed_at: datetime | None
+    subscription_id: int | None
+
+    @staticmethod
+    def resolve_customer_username(payment: Payment) -> str | None:
+        return payment.customer.username if payment.customer_id else None
+
+    @staticmethod
+    def resolve_package_name(payment: Payment) -> str | None:
+        return payment.package.name if payment.package_id else None
+
+
+class PaymentPage(Schema):
+    count: int
+    results: list[PaymentOut]
+
+
+class CallbackOut(Schema):
+    id: int
+    kind: str
+    outcome: str
+    detail: str
+    received_at: datetime
+    source_ip: str | None
+
+
+class LedgerOut(Schema):
+    id: int
+    kind: str
+    amount: Decimal
+    description: str
+    created_at: datetime
+
+
+class PaymentDetail(PaymentOut):
+    note: str
+    callbacks: list[CallbackOut]
+    ledger: list[LedgerOut]
+
+    @staticmethod
+    def resolve_callbacks(payment: Payment):
+        return payment.callbacks.order_by("received_at", "pk")
+
+    @staticmethod
+    def resolve_ledger(payment: Payment):
+        return payment.ledger.order_by("created_at", "pk")
+
+
+class CashIn(Schema):
+    customer_id: int
+    amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2, description="KES")
+    package_id: int | None = Field(None, description="buy this package with it (the rest stays in the wallet)")
+    invoice_id: int | None = Field(None, description="settle this invoice of the customer's with it")
+    note: str = Field("", max_length=255)
+
+
+class VerifyOut(Schema):
+    result: str
+    payment: PaymentOut
+
+
+class LoggedCallbackOut(CallbackOut):
+    checkout_request_id: str
+    payment_id: int | None
+    body: str
+
+
+class CallbackPage(Schema):
+    count: int
+    results: list[LoggedCallbackOut]
+
+
+class Message(Schema):
+    detail: str
+
+
+def _page(rows, limit: int, offset: int) -> dict:
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise HttpError(422, f"limit must be 1..{MAX_PAGE} and offset at least 0")
+    return {"count": rows.count(), "results": list(rows[offset:offset + limit])}
+
+
+def _search(found, q: str):
+    """By receipt, CheckoutRequestID or phone, the phone in any form a person types it."""
+    q = q.strip()
+    if not q:
+        return found
+    match = Q(mpesa_receipt__iexact=q) | Q(checkout_request_id=q)
+    try:
+        match |= Q(phone=normalise_phone(q))
+    except InvalidPhone:
+        digits = "".join(c for c in q if c.isdigit()).lstrip("0")
+        if len(digits) >= 3:
+            match |= Q(phone__contains=digits)
+    return found.filter(match)
+
+
+def _payments():
+    return Payment.objects.select_related("customer", "package")
+
+
+def _payment(payment_id: int) -> Payment:
+    payment = _payments().filter(pk=payment_id).first()
+    if payment is None:
+        raise HttpError(404, f"No payment with id {payment_id}")
+    return payment
+
+
+VIEW = perm("billing.view_payment")
+
+
+@payments_router.get("", auth=api_access(VIEW), response=PaymentPage, summary="Payments, newest first")
+def list_payments(request, status: Payment.Status | None = None, method: Payment.Method | None = None,
+                  phone: str | None = None, customer_id: int | None = None, since: datetime | None = None,
+                  until: datetime | None = None, q: str | None = None, limit: int = 50, offset: int = 0):
+    found = _payments().order_by("-created_at", "-pk")
+    if status:
+        found = found.filter(status=status)
+    if method:
+        found = found.filter(method=method)
+    if phone:
+        try:
+            found = found.filter(phone=normalise_phone(phone))
+        except InvalidPhone as error:
+            raise HttpError(422, str(error)) from None
+    if customer_id is not None:
+        found = found.filter(customer_id=customer_id)
+    if since:
+        found = found.filter(created_at__gte=since)
+    if until:
+        found = found.filter(created_at__lt=until)
+    return _page(_search(found, q or ""), limit, offset)
+
+
+@payments_router.post("", auth=api_access(perm("billing.add_payment")),
+                      response={201: PaymentOut, 404: Message, 409: Message}, summary="Record a cash payment")
+def record_cash(request, data: CashIn):
+    customer = Customer.objects.filter(pk=data.customer_id).first()
+    if customer is None:
+        raise HttpError(404, f"No customer with id {data.customer_id}")
+    package = invoice = None
+    if data.package_id is not None:
+        package = Package.objects.filter(pk=data.package_id).first()
+        if package is None:
+            raise HttpError(404, f"No package with id {data.package_id}")
+    if data.invoice_id is not None:
+        invoice = Invoice.objects.filter(pk=data.invoice_id, customer=customer).first()
+        if invoice is None:
+            raise HttpError(404, f"No invoice with id {data.invoice_id} for this customer")
+    try:
+        payment = payments.record_cash(customer=customer, amount=data.amount, by=request.user, package=package,
+                                       invoice=invoice, note=data.note)
+    except payments.PaymentError as refused:
+        raise HttpError(409, str(refused)) from None
+    return Status(201, _payment(payment.pk))
+
+
+@payments_router.get("/{payment_id}", auth=api_access(VIEW), response={200: PaymentDetail, 404: Message},
+                     summary="One payment, with every callback about it and its ledger entries")
+def get_payment(request, payment_id: int):
+    return _payment(payment_id)
+
+
+@payments_router.post("/{payment_id}/verify", auth=api_access(perm("billing.change_payment")),
+                      response={200: VerifyOut, 404: Message}, summary="Ask M-Pesa about this payment now")
+def verify_payment(request, payment_id: int):
+    _payment(payment_id)
+    result = verification.verify(payment_id, force=True)
+    return {"result": result, "payment": _payment(payment_id)}
+
+
+@callback_log_router.get("/payments", auth=api_access(perm("billing.view_mpesacallback")),
+                         response=CallbackPage, summary="Every body M-Pesa posted, newest first")
+def callback_log(request, kind: MpesaCallback.Kind | None = None, outcome: MpesaCallback.Outcome | None = None,
+                 checkout_request_id: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, limit: int = 50, offset: int = 0):
+    found = MpesaCallback.objects.order_by("-received_at", "-pk")
+    if kind:
+        found = found.filter(kind=kind)
+    if outcome:
+        found = found.filter(outcome=outcome)
+    if checkout_request_id:
+        found = found.filter(checkout_request_id=checkout_request_id)
+    if since:
+        found = found.filter(received_at__gte=since)
+    if until:
+        found = found.filter(received_at__lt=until)
+    return _page(found, limit, offset)

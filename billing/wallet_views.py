@@ -1,0 +1,66 @@
+"""Wallet pages: every customer's balance, one customer's ledger with its running balance, and
+spending the balance on a package."""
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import DecimalField, F, Sum, Value, Window
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import access, perm
+from hotspot.customer_views import search as search_customers
+from hotspot.models import Customer
+
+from . import payments
+from .forms import WalletFilterForm, WalletPurchaseForm
+from .models import LedgerEntry
+
+PAGE_SIZE = 50
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+@access(perm("billing.view_ledgerentry"))
+def wallet_list(request):
+    form = WalletFilterForm(request.GET)
+    customers = search_customers(Customer.objects.all(), form.value("q", "")).annotate(
+        balance=Coalesce(Sum("ledger__amount"), Value(Decimal("0.00")), output_field=MONEY))
+    if form.value("show") != "all":
+        customers = customers.exclude(balance=0)
+    page = Paginator(customers.order_by("-balance", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    held = LedgerEntry.objects.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    template = "billing/wallet_list.html" + ("#results" if request.htmx else "")
+    return render(request, template, {"form": form, "page": page, "held": held})
+
+
+def _wallet_page(request, customer, form):
+    running = Window(Sum("amount"), order_by=[F("created_at").asc(), F("pk").asc()])
+    entries = (customer.ledger.select_related("created_by").annotate(running=running)
+               .order_by("-created_at", "-pk"))
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/wallet_detail.html", {
+        "customer": customer, "page": page, "balance": payments.balance(customer), "form": form,
+        "can_buy": request.user.has_perm("billing.add_payment")})
+
+
+@access(perm("billing.view_ledgerentry"))
+def wallet_detail(request, customer_id):
+    return _wallet_page(request, get_object_or_404(Customer, pk=customer_id), WalletPurchaseForm())
+
+
+@access(perm("billing.add_payment"))
+@require_POST
+def wallet_buy(request, customer_id):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    form = WalletPurchaseForm(request.POST)
+    if form.is_valid():
+        package = form.cleaned_data["package"]
+        try:
+            payments.buy_from_wallet(customer, package, by=request.user)
+        except payments.PaymentError as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{customer} bought {package.name} from the wallet.")
+            return redirect("wallet-detail", customer.pk)
+    return _wallet_page(request, customer, form)
