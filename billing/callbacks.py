@@ -58,7 +58,7 @@ def store(kind: str, raw: bytes, source_ip: str | None) -> MpesaCallback:
 def _finish(record: MpesaCallback, outcome: str, detail: str = "", payment: Payment | None = None) -> MpesaCallback:
     record.outcome, record.detail, record.payment = outcome, detail[:255], payment
     record.save(update_fields=["outcome", "detail", "payment", "checkout_request_id"])
-    if outcome not in (Outcome.CREDITED, Outcome.FAILED, Outcome.ACCEPTED):
+    if outcome not in (Outcome.CREDITED, Outcome.FAILED, Outcome.ACCEPTED, Outcome.DUPLICATE):
         log.warning("M-Pesa %s %s: %s %s", record.kind, record.pk, outcome, detail)
     return record
 
@@ -129,13 +129,13 @@ def handle_stk(raw: bytes, source_ip: str | None) -> MpesaCallback:
 def _process_stk(record: MpesaCallback, raw: bytes) -> MpesaCallback:
     fields = _stk_fields(_json(raw))
     record.checkout_request_id = fields["checkout"]
-    payment = Payment.objects.filter(checkout_request_id=fields["checkout"]).first()
-    if payment is None:
-        return _finish(record, Outcome.UNKNOWN, "no payment with this CheckoutRequestID")
     if fields["code"] == 0:
-        settled = payments.complete(payment.pk, receipt=fields["receipt"], amount=fields["amount"], via="callback")
+        settled = payments.complete(checkout_request_id=fields["checkout"], receipt=fields["receipt"],
+                                    amount=fields["amount"], via="callback")
     else:
-        settled = payments.fail(payment.pk, fields["code"], fields["desc"])
+        settled = payments.fail(None, fields["code"], fields["desc"], checkout_request_id=fields["checkout"])
+    if settled is None:
+        return _finish(record, Outcome.UNKNOWN, "no payment with this CheckoutRequestID")
     return _finish(record, settled.outcome, settled.detail, settled.payment)
 
 

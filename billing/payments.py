@@ -111,11 +111,21 @@ def start_stk(*, phone: str, package: Package | None = None, invoice: Invoice | 
 
 # --- settling -------------------------------------------------------------------------------------
 
-def complete(payment_id: int, *, receipt: str | None = None, amount: Decimal | None = None,
-             via: str = "callback", by=None) -> Settled:
-    """Mark a payment completed and spend it, once. ``amount``: what M-Pesa says was paid."""
+def _locked(payment_id: int | None, checkout_request_id: str | None) -> Payment | None:
+    """The payment row, locked (only it: customer and package come along unlocked)."""
+    key = {"pk": payment_id} if payment_id is not None else {"checkout_request_id": checkout_request_id}
+    return (Payment.objects.select_for_update(of=("self",)).select_related("customer", "package")
+            .filter(**key).first())
+
+
+def complete(payment_id: int | None = None, *, checkout_request_id: str | None = None, receipt: str | None = None,
+             amount: Decimal | None = None, via: str = "callback", by=None) -> Settled | None:
+    """Mark a payment completed and spend it, once. ``amount``: what M-Pesa says was paid.
+    None when no payment has this id / CheckoutRequestID."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = _locked(payment_id, checkout_request_id)
+        if payment is None:
+            return None
         if payment.status == Status.COMPLETED:
             if receipt and not payment.mpesa_receipt and not _receipt_taken(receipt, payment):
                 # Settled by the query (which carries no receipt); the late callback brings it.
@@ -139,10 +149,13 @@ def complete(payment_id: int, *, receipt: str | None = None, amount: Decimal | N
     return Settled("credited", payment)
 
 
-def fail(payment_id: int, result_code: int | None, desc: str, *, status: str | None = None) -> Settled:
+def fail(payment_id: int | None, result_code: int | None, desc: str, *, status: str | None = None,
+         checkout_request_id: str | None = None) -> Settled | None:
     """Settle a pending (or our own timed-out guess) payment as not paid."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = _locked(payment_id, checkout_request_id)
+        if payment is None:
+            return None
         if payment.status not in (Status.PENDING, Status.TIMED_OUT) or (
                 payment.status == Status.TIMED_OUT and status == Status.TIMED_OUT):
             return Settled("duplicate", payment, f"already {payment.status}")

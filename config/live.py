@@ -4,12 +4,15 @@ Groups: ``admin`` (staff dashboards), ``customer.<id>`` (a customer's portal pag
 ``provisioning.<job>`` (a router provisioning run). An event is a name plus a small JSON payload;
 pages decide what to re-render when they see it, so events never carry permission-sensitive HTML.
 """
+import asyncio
 import logging
+import os
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,23 @@ def publish_many(events: list[tuple[str, str, dict[str, Any]]]) -> None:
     transaction.on_commit(lambda: _send_all(messages))
 
 
+_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
+_sender_lock = threading.Lock()
+
+
+def _sender_loop() -> asyncio.AbstractEventLoop:
+    """One event loop thread per process that sends every event, keeping its Redis connections:
+    a fresh loop (and connection) per event cost ~1.7 ms of CPU each, a fifth of a payment
+    callback. Started lazily, so a forked worker starts its own."""
+    global _sender
+    with _sender_lock:
+        if _sender is None or _sender[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="live-events", daemon=True).start()
+            _sender = (os.getpid(), loop)
+        return _sender[1]
+
+
 def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -55,19 +75,17 @@ def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
             await layer.group_send(group, message)
 
     try:
-        async_to_sync(send)()
+        if isinstance(layer, InMemoryChannelLayer):
+            # The in-memory layer lives in the server's own loop, which async_to_sync reaches.
+            async_to_sync(send)()
+        else:
+            asyncio.run_coroutine_threadsafe(send(), _sender_loop()).result(timeout=5)
     except Exception:
         log.exception("%d live events were not delivered", len(messages))
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
-        log.exception("live event %s to %s was not delivered", message["event"], group)
+    _send_all([(group, message)])
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):

@@ -99,14 +99,26 @@ TEMPLATES = [
     },
 ]
 
+# PostgreSQL connections come from a pool in each process (psycopg_pool through Django). Under
+# ASGI every request runs on a thread of its own, so persistent per-thread connections pile up
+# until PostgreSQL refuses new ones and a callback gets a 500 before its body is stored; with the
+# pool a burst waits up to DATABASE_POOL_TIMEOUT for a connection instead. Set it for the web
+# (daphne) processes, as docker-compose.yml does; Celery's forked workers and the test suite (whose
+# threads must reach the test database) run without. 0: no pool, connections kept
+# DATABASE_CONN_MAX_AGE seconds per thread.
+DATABASE_POOL_MAX = env.integer("DATABASE_POOL_MAX", 0, minimum=0)
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-            conn_health_checks=True,
+            conn_max_age=0 if DATABASE_POOL_MAX else env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=not DATABASE_POOL_MAX,
         )
     }
+    if DATABASE_POOL_MAX and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1, "max_size": DATABASE_POOL_MAX,
+            "timeout": env.integer("DATABASE_POOL_TIMEOUT", 20, minimum=1)}
     if env.string("TEST_DATABASE_NAME", ""):  # two suites on one machine at once
         DATABASES["default"]["TEST"] = {"NAME": env.string("TEST_DATABASE_NAME", "")}
 else:
