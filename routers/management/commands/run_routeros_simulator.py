@@ -1,0 +1,46 @@
+"""Run simulated MikroTik routers (the quick start's routers) until Ctrl-C."""
+import time
+
+from django.core.management.base import BaseCommand
+
+from routers.demo import DEMO_ROUTERS
+from routers.routeros_simulator import RouterOSSimulator
+
+
+class Command(BaseCommand):
+    help = ("Serve simulated MikroTik routers speaking the RouterOS API, one port each: the demo's routers "
+            "(offline ones refuse connections), or --count numbered ones.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=18728, help="the first router's port; the next ones follow")
+        parser.add_argument("--count", type=int, default=0, help="this many routers instead of the demo's")
+        parser.add_argument("--username", default="admin")
+        parser.add_argument("--password", default="")
+        parser.add_argument("--latency-ms", type=float, default=0.0)
+        parser.add_argument("--active-users", type=int, default=3, help="hotspot customers online on each router")
+
+    def handle(self, *args, **options):
+        if options["count"]:
+            routers = [(f"sim-{n}", "online") for n in range(1, options["count"] + 1)]
+        else:
+            routers = [(name, status) for name, _, status in DEMO_ROUTERS]
+        simulators = []
+        for index, (identity, status) in enumerate(routers):
+            simulator = RouterOSSimulator(
+                identity=identity, host=options["host"], port=options["port"] + index, username=options["username"],
+                password=options["password"], latency_ms=options["latency_ms"],
+                dead="refused" if status == "offline" else None).start()
+            for n in range(options["active_users"]):
+                simulator.login_hotspot(f"2547{index:02d}{n:06d}", uptime=600 * (n + 1))
+            simulators.append(simulator)
+            if options["count"] <= 20:
+                self.stdout.write(f"{identity}: {simulator.host}:{simulator.port}"
+                                  + (" (offline: refuses connections)" if simulator.dead else ""))
+        self.stdout.write(f"{len(simulators)} RouterOS simulators from port {options['port']} (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            for simulator in simulators:
+                simulator.stop()
