@@ -12,6 +12,7 @@ from hotspot.customer_api import hotspot_router, users_router
 from hotspot.voucher_api import portal_router, vouchers_router
 from monitoring.api import router as health_router
 from radius.api import logs_router, sessions_router
+from routers.api import router_health_router, routers_router
 
 api = NinjaAPI(
     title="Hotspot ISP API",
@@ -43,6 +44,7 @@ def http_error(request, exc):
 
 api.add_router("/", auth_router)
 api.add_router("/health", health_router)
+api.add_router("/health", router_health_router)
 api.add_router("/hotspot", sessions_router)
 api.add_router("/logs", logs_router)
 api.add_router("/packages", packages_router)
@@ -53,6 +55,7 @@ api.add_router("/portal", portal_router)
 api.add_router("/payments", payments_router)
 api.add_router("/logs", callback_log_router)
 api.add_router("/purchase", purchase_router)
+api.add_router("/routers", routers_router)
 
 
 def urls():

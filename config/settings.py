@@ -4,6 +4,7 @@ With nothing configured the product runs on a SQLite file, eager Celery tasks an
 channel layer. DATABASE_URL / REDIS_URL / CELERY_BROKER_URL switch to the real services, and
 DJANGO_ENV=production refuses to start without what production needs.
 """
+import base64
 import hashlib
 import hmac
 from pathlib import Path
@@ -131,6 +132,19 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Secrets stored in the database (router API passwords, RADIUS secrets) are Fernet-encrypted
+# (config/secrets.py). Comma-separated keys: the first encrypts, all decrypt, so a new key can be
+# put first and the old kept until rows are re-saved. Unset: derived from SECRET_KEY, so changing
+# SECRET_KEY then makes the stored secrets unreadable.
+FIELD_ENCRYPTION_KEYS = env.strings("FIELD_ENCRYPTION_KEY")
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        _valid = len(base64.urlsafe_b64decode(_key.encode())) == 32
+    except ValueError:
+        _valid = False
+    if not _valid:
+        raise env.StartupRefused("FIELD_ENCRYPTION_KEY must be Fernet keys: 32 bytes in URL-safe base64 each")
 
 # --- staff accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

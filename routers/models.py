@@ -1,6 +1,11 @@
-"""MikroTik routers the ISP runs."""
+"""MikroTik routers the ISP runs, and the log of every action taken on them."""
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from config.secrets import EncryptedTextField
+
+PLAIN_API_PORT, TLS_API_PORT = 8728, 8729
 
 
 class Router(models.Model):
@@ -13,8 +18,17 @@ class Router(models.Model):
     name = models.CharField(max_length=100, unique=True)
     site = models.CharField(max_length=100, blank=True)
     host = models.CharField(max_length=255, help_text="API address (the tunnel address once WireGuard is up)")
-    api_port = models.PositiveIntegerField(default=8728)
+    api_port = models.PositiveIntegerField(default=PLAIN_API_PORT)
+    use_tls = models.BooleanField(default=False, help_text="api-ssl (usually port 8729) instead of the plain API")
+    api_username = models.CharField(max_length=100, default="admin")
+    api_password = EncryptedTextField(blank=True, default="")
+    radius_secret = EncryptedTextField(blank=True, default="", help_text="shared with the router's /radius entry")
+    # Learned from the router by the last successful connection test.
+    identity = models.CharField(max_length=255, blank=True)
+    version = models.CharField(max_length=64, blank=True)
+    model = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFFLINE, db_index=True)
+    last_error = models.TextField(blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -23,3 +37,27 @@ class Router(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ServiceControlLog(models.Model):
+    """One action on a router (added, changed, removed, tested…): who, what, and how it went. The
+    router's name is kept so the history outlives the router."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+
+    router = models.ForeignKey(Router, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
+    router_name = models.CharField(max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    action = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.router_name}: {self.action} {self.outcome}"

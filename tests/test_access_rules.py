@@ -129,6 +129,13 @@ OPERATIONS = {
     "GET /api/payments/{payment_id}": {ADMIN, FINANCE, SUPPORT},
     "POST /api/payments/{payment_id}/verify": {ADMIN, FINANCE},
     "GET /api/logs/payments": {ADMIN, FINANCE},
+    "GET /api/routers": {ADMIN, TECHNICIAN},
+    "POST /api/routers": {ADMIN, TECHNICIAN},
+    "GET /api/routers/{router_id}": {ADMIN, TECHNICIAN},
+    "PUT /api/routers/{router_id}": {ADMIN, TECHNICIAN},
+    "DELETE /api/routers/{router_id}": {ADMIN, TECHNICIAN},
+    "POST /api/routers/{router_id}/test": {ADMIN, TECHNICIAN},
+    "GET /api/health/routers": {ADMIN, TECHNICIAN},
 }
 
 

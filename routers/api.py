@@ -1,0 +1,175 @@
+"""API for technicians: routers (list, add, one, change, remove, test the API login) and their health.
+Passwords and secrets are write-only: answers say only whether one is set."""
+from datetime import datetime
+
+from django.db.models import Count
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from accounts.access import api_access, perm
+
+from . import services
+from .models import Router as MikroTik
+from .routeros import RouterError
+
+routers_router = Router(tags=["routers"])
+router_health_router = Router(tags=["health"])
+MAX_PAGE = 200
+
+
+class RouterOut(Schema):
+    id: int
+    name: str
+    site: str
+    host: str
+    api_port: int
+    use_tls: bool
+    api_username: str
+    has_api_password: bool
+    has_radius_secret: bool
+    identity: str
+    version: str
+    model: str
+    status: str
+    last_error: str
+    last_seen_at: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_has_api_password(router: MikroTik) -> bool:
+        return _is_set(router.api_password)
+
+    @staticmethod
+    def resolve_has_radius_secret(router: MikroTik) -> bool:
+        return _is_set(router.radius_secret)
+
+
+def _is_set(secret: str) -> bool:
+    return bool(secret) or isinstance(secret, services.UnreadableSecret)
+
+
+class RouterPage(Schema):
+    count: int
+    results: list[RouterOut]
+
+
+class RouterIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+    site: str = Field("", max_length=100)
+    host: str = Field(min_length=1, max_length=255, description="IP address or host name of the API")
+    api_port: int | None = Field(None, ge=1, le=65535, description="default 8728, or 8729 with TLS")
+    use_tls: bool = False
+    api_username: str = Field("admin", min_length=1, max_length=100)
+    api_password: str = Field("", max_length=255)
+    radius_secret: str = Field("", max_length=255, description="registers the router as a RADIUS client (NAS)")
+
+
+class RouterChange(Schema):
+    """Only the fields sent change; omit a password or secret to keep it, send "" to clear it."""
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    site: str | None = Field(None, max_length=100)
+    host: str | None = Field(None, min_length=1, max_length=255)
+    api_port: int | None = Field(None, ge=1, le=65535)
+    use_tls: bool | None = None
+    api_username: str | None = Field(None, min_length=1, max_length=100)
+    api_password: str | None = Field(None, max_length=255)
+    radius_secret: str | None = Field(None, max_length=255)
+
+
+class TestOut(Schema):
+    ok: bool
+    identity: str
+    version: str
+    model: str
+
+
+class TestFailure(Schema):
+    detail: str
+    reason: str
+
+
+class Message(Schema):
+    detail: str
+
+
+def _router(router_id: int) -> MikroTik:
+    router = MikroTik.objects.filter(pk=router_id).first()
+    if router is None:
+        raise HttpError(404, f"No router with id {router_id}")
+    return router
+
+
+def _refused(error: services.InvalidRouter) -> HttpError:
+    return HttpError(409 if isinstance(error, services.RouterNameTaken) else 422, str(error))
+
+
+VIEW = perm("routers.view_router")
+CHANGE = perm("routers.change_router")
+
+
+@routers_router.get("", auth=api_access(VIEW), response=RouterPage, summary="Routers, by name")
+def list_routers(request, status: MikroTik.Status | None = None, limit: int = 50, offset: int = 0):
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise HttpError(422, f"limit must be 1..{MAX_PAGE} and offset at least 0")
+    found = MikroTik.objects.order_by("name", "pk")
+    if status:
+        found = found.filter(status=status)
+    return {"count": found.count(), "results": list(found[offset:offset + limit])}
+
+
+@routers_router.post("", auth=api_access(perm("routers.add_router")),
+                     response={201: RouterOut, 409: Message, 422: Message}, summary="Add a router")
+def add_router(request, data: RouterIn):
+    fields = data.dict(exclude_none=True)
+    try:
+        router = services.create_router(by=request.user, **fields)
+    except services.InvalidRouter as error:
+        raise _refused(error) from None
+    return Status(201, router)
+
+
+@routers_router.get("/{router_id}", auth=api_access(VIEW), response={200: RouterOut, 404: Message},
+                    summary="One router")
+def get_router(request, router_id: int):
+    return _router(router_id)
+
+
+@routers_router.put("/{router_id}", auth=api_access(CHANGE),
+                    response={200: RouterOut, 404: Message, 409: Message, 422: Message}, summary="Change a router")
+def change_router(request, router_id: int, data: RouterChange):
+    router = _router(router_id)
+    try:
+        return services.update_router(router, by=request.user, **data.dict(exclude_unset=True))
+    except services.InvalidRouter as error:
+        raise _refused(error) from None
+
+
+@routers_router.delete("/{router_id}", auth=api_access(perm("routers.delete_router")),
+                       response={204: None, 404: Message}, summary="Remove a router (and its RADIUS client row)")
+def delete_router(request, router_id: int):
+    services.delete_router(_router(router_id), by=request.user)
+    return Status(204, None)
+
+
+@routers_router.post("/{router_id}/test", auth=api_access(CHANGE),
+                     response={200: TestOut, 404: Message, 502: TestFailure},
+                     summary="Log in to the router's API; learn its identity, version and model")
+def test_router(request, router_id: int):
+    """502 names the cause in ``reason``: ``unreachable`` (no answer, refused, TLS failed),
+    ``auth_failed`` (wrong API username or password), ``refused`` (the router refused a command),
+    ``secret_unreadable`` (the stored password no longer decrypts: enter it again)."""
+    router = _router(router_id)
+    try:
+        return services.test_connection(router, by=request.user)
+    except RouterError as error:
+        return Status(502, {"detail": str(error), "reason": error.reason})
+
+
+@router_health_router.get("/routers", auth=api_access(VIEW), summary="Routers by status, and each one's status")
+def routers_health(request):
+    counts = dict.fromkeys(MikroTik.Status.values, 0)
+    counts.update(MikroTik.objects.order_by().values("status").annotate(n=Count("id")).values_list("status", "n"))
+    routers = MikroTik.objects.order_by("name", "pk").values("id", "name", "status", "last_seen_at", "last_error")
+    return {"total": sum(counts.values()), "counts": counts, "routers": list(routers)}

@@ -1,0 +1,170 @@
+"""Router workflows: add, change and remove a router (with its RADIUS client row), and test its API.
+
+Every action is written to ServiceControlLog, the failed ones too. The RouterOS API itself is
+reached only through routers.routeros.RouterClient.
+"""
+import ipaddress
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.secrets import UnreadableSecret
+from radius import services as radius
+
+from .models import PLAIN_API_PORT, TLS_API_PORT, Router, ServiceControlLog
+from .routeros import RouterClient, RouterCommandRefused, RouterError
+
+API_TIMEOUT_SECONDS = 5.0
+EDITABLE = ("name", "site", "host", "api_port", "use_tls", "api_username", "api_password", "radius_secret")
+# RFC 1123 labels; the last one not all digits, so a mistyped address ("10.0.0.300") is no host name.
+_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}\.?$){_LABEL}(?:\.{_LABEL})*\.?$")
+
+
+class InvalidRouter(ValueError):
+    """Input a router cannot have (bad host, port, RADIUS secret)."""
+
+
+class RouterNameTaken(InvalidRouter):
+    pass
+
+
+class SecretUnreadable(RouterError):
+    """The stored API password was encrypted with a key no longer configured."""
+
+    reason = "secret_unreadable"
+
+
+def normalise_host(host: str) -> str:
+    host = (host or "").strip()
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not _HOSTNAME.match(host) or host.rstrip(".").rsplit(".", 1)[-1].isdigit():
+        raise InvalidRouter(f"host {host!r} is neither an IP address nor a host name")
+    return host.rstrip(".").lower()
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _clean(fields: dict) -> dict:
+    fields = {key: value for key, value in fields.items() if key in EDITABLE}
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if not fields["name"]:
+            raise InvalidRouter("a router needs a name")
+    if "host" in fields:
+        fields["host"] = normalise_host(fields["host"])
+    if "api_port" in fields and not 1 <= int(fields["api_port"]) <= 65535:
+        raise InvalidRouter("api_port must be 1..65535")
+    return fields
+
+
+def _log(router: Router, by, action: str, outcome: str, detail: str = "") -> ServiceControlLog:
+    return ServiceControlLog.objects.create(
+        router=router if router.pk else None, router_name=router.name, user=by if by and by.pk else None,
+        action=action, outcome=outcome, detail=detail)
+
+
+def _sync_nas(router: Router, old_host: str | None, old_secret: str | None) -> None:
+    """The router's RADIUS client row follows its host and secret. Routers sharing an address (a
+    lab) share the row, so it goes only with the last of them."""
+    if old_host and old_secret and (old_host != router.host or not router.radius_secret):
+        others = Router.objects.filter(host=old_host).exclude(pk=router.pk).exclude(radius_secret="")
+        if not others.exists():
+            radius.unregister_nas(old_host)
+    if router.radius_secret:
+        if not _is_ip(router.host):
+            raise InvalidRouter("a RADIUS secret needs the router's host to be its IP address (the NAS address)")
+        try:
+            radius.register_nas(router.host, router.radius_secret, router.name, description=f"router {router.pk}")
+        except radius.RadiusError as refused:
+            raise InvalidRouter(str(refused)) from None
+
+
+def create_router(*, by=None, **fields) -> Router:
+    fields = _clean(fields)
+    fields.setdefault("api_port", TLS_API_PORT if fields.get("use_tls") else PLAIN_API_PORT)
+    router = Router(**fields)
+    try:
+        with transaction.atomic():
+            router.save()
+            _sync_nas(router, None, None)
+            _log(router, by, "create", ServiceControlLog.Outcome.OK, f"{router.host}:{router.api_port}")
+    except IntegrityError:
+        raise RouterNameTaken(f"a router named {router.name!r} already exists") from None
+    return router
+
+
+def update_router(router: Router, *, by=None, **changes) -> Router:
+    """Changes only the fields given; an ``api_password`` or ``radius_secret`` of None keeps it."""
+    changes = _clean({key: value for key, value in changes.items() if value is not None})
+    with transaction.atomic():
+        router = Router.objects.select_for_update().get(pk=router.pk)
+        old_host, old_secret = router.host, router.radius_secret
+        for key, value in changes.items():
+            setattr(router, key, value)
+        try:
+            with transaction.atomic():
+                router.save()
+        except IntegrityError:
+            raise RouterNameTaken(f"a router named {router.name!r} already exists") from None
+        _sync_nas(router, old_host, old_secret)
+        # Names only: the log must not hold a password.
+        _log(router, by, "update", ServiceControlLog.Outcome.OK, "changed: " + ", ".join(sorted(changes)))
+    return router
+
+
+def delete_router(router: Router, *, by=None) -> None:
+    with transaction.atomic():
+        router = Router.objects.select_for_update().get(pk=router.pk)
+        _log(router, by, "delete", ServiceControlLog.Outcome.OK, router.host)
+        host, secret = router.host, router.radius_secret
+        router.delete()
+        router.pk = None
+        if secret and not Router.objects.filter(host=host).exclude(radius_secret="").exists():
+            radius.unregister_nas(host)
+
+
+def test_connection(router: Router, by=None) -> dict:
+    """Log in to the router's API and learn its identity, RouterOS version and model. Success marks
+    it online; failure marks it offline (unreachable) or error (anything else) and raises the
+    RouterError. The router row and the log are written either way."""
+    try:
+        learned = _ask(router)
+    except RouterError as error:
+        status = Router.Status.OFFLINE if error.reason == "unreachable" else Router.Status.ERROR
+        Router.objects.filter(pk=router.pk).update(status=status, last_error=f"{error.reason}: {error.message}")
+        _log(router, by, "test", ServiceControlLog.Outcome.FAILED, f"{error.reason}: {error.message}")
+        router.refresh_from_db()
+        raise
+    now = timezone.now()
+    Router.objects.filter(pk=router.pk).update(status=Router.Status.ONLINE, last_seen_at=now, last_error="",
+                                               **learned)
+    _log(router, by, "test", ServiceControlLog.Outcome.OK,
+         f"{learned['identity']}, RouterOS {learned['version']}, {learned['model']}")
+    router.refresh_from_db()
+    return {"ok": True, **learned}
+
+
+def _ask(router: Router) -> dict:
+    if isinstance(router.api_password, UnreadableSecret):
+        raise SecretUnreadable("the stored API password cannot be decrypted (FIELD_ENCRYPTION_KEY or SECRET_KEY "
+                               "changed): enter it again", host=router.host)
+    with RouterClient(router.host, router.api_port, router.api_username, router.api_password,
+                      use_tls=router.use_tls, timeout=API_TIMEOUT_SECONDS) as client:
+        identity = client.identity()
+        resource = client.resource()
+        try:
+            model = client.routerboard()["model"]
+        except RouterCommandRefused:  # CHR and x86 have no /system/routerboard
+            model = ""
+    return {"identity": identity, "version": resource["version"], "model": model or resource["board_name"]}
