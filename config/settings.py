@@ -273,6 +273,10 @@ RADIUS_COA_TIMEOUT = env.integer("RADIUS_COA_TIMEOUT", 2, minimum=1)
 RADIUS_COA_RETRIES = env.integer("RADIUS_COA_RETRIES", 3, minimum=1)
 # Routers send Interim-Update this often (seconds); a session silent for twice that is closed.
 RADIUS_INTERIM_INTERVAL = env.integer("RADIUS_INTERIM_INTERVAL", 300, minimum=30)
+# The address routers reach FreeRADIUS at (their /radius entry), and the public URL of our portal
+# (the hotspot login page redirects there; the walled garden lets unpaid devices reach it).
+RADIUS_SERVER_ADDRESS = env.string("RADIUS_SERVER_ADDRESS", "127.0.0.1")
+PORTAL_BASE_URL = env.string("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Host names (besides private IP addresses) the portal may post credentials to: the routers'
 # hotspot DNS names, e.g. "login.wifi".
 PORTAL_ROUTER_HOSTNAMES = [h.lower() for h in env.strings("PORTAL_ROUTER_HOSTNAMES", ["login.wifi"])]

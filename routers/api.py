@@ -9,7 +9,8 @@ from ninja.responses import Status
 
 from accounts.access import api_access, perm
 
-from . import services
+from . import provisioning, services
+from .models import ProvisioningJob
 from .models import Router as MikroTik
 from .routeros import RouterError
 
@@ -165,6 +166,65 @@ def test_router(request, router_id: int):
         return services.test_connection(router, by=request.user)
     except RouterError as error:
         return Status(502, {"detail": str(error), "reason": error.reason})
+
+
+class JobStarted(Schema):
+    job_id: int
+    status: str
+
+
+class StepOut(Schema):
+    name: str
+    status: str
+    message: str
+
+
+class JobOut(Schema):
+    id: int
+    status: str
+    current_step: str
+    percent: int
+    steps: list[StepOut]
+    error: str
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class StatusOut(Schema):
+    id: int
+    status: str
+    last_seen_at: datetime | None
+    last_error: str
+    identity: str
+    version: str
+    provisioning: JobOut | None
+
+
+def _job(job: ProvisioningJob | None) -> dict | None:
+    if job is None:
+        return None
+    done = sum(1 for step in job.steps if step["status"] in ("ok", "skipped"))
+    return {"id": job.pk, "status": job.status, "current_step": job.current_step,
+            "percent": round(100 * done / len(job.steps)) if job.steps else 0, "steps": job.steps,
+            "error": job.error, "started_at": job.started_at, "finished_at": job.finished_at}
+
+
+@routers_router.post("/{router_id}/provision", auth=api_access(CHANGE),
+                     response={202: JobStarted, 404: Message},
+                     summary="Configure the router for us (RADIUS, hotspot profile, walled garden, grace rules, "
+                             "login page); progress on GET …/status and the provisioning.<job> live group")
+def provision_router(request, router_id: int):
+    job = provisioning.enqueue(_router(router_id))
+    return Status(202, {"job_id": job.pk, "status": job.status})
+
+
+@routers_router.get("/{router_id}/status", auth=api_access(VIEW), response={200: StatusOut, 404: Message},
+                    summary="The router's status and its latest provisioning run")
+def router_status(request, router_id: int):
+    router = _router(router_id)
+    return {"id": router.pk, "status": router.status, "last_seen_at": router.last_seen_at,
+            "last_error": router.last_error, "identity": router.identity, "version": router.version,
+            "provisioning": _job(router.provisioning_jobs.order_by("-created_at", "-pk").first())}
 
 
 @router_health_router.get("/routers", auth=api_access(VIEW), summary="Routers by status, and each one's status")

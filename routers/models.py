@@ -61,3 +61,33 @@ class ServiceControlLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.router_name}: {self.action} {self.outcome}"
+
+
+class ProvisioningJob(models.Model):
+    """One run configuring a router for us; ``steps`` holds each step's name, status and message."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="provisioning_jobs")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    current_step = models.CharField(max_length=32, blank=True)
+    steps = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One run at a time per router: two would race on the same items.
+            models.UniqueConstraint(fields=["router"], condition=models.Q(status__in=["queued", "running"]),
+                                    name="one_active_provisioning_job_per_router"),
+        ]
+
+    def __str__(self) -> str:
+        return f"provisioning {self.router_id} #{self.pk}: {self.status}"

@@ -4,7 +4,8 @@ Each ``RouterOSSimulator`` listens on its own port; all of them in a process sha
 loop in one thread, so hundreds cost a socket each, not a thread each. The protocol is the real one:
 length-prefixed words, sentences ended by an empty word, ``/login`` (plain text as RouterOS >= 6.43,
 and the old MD5 challenge), ``!re`` / ``!done`` / ``!trap`` / ``!fatal`` (and ``!empty`` from 7.18),
-``.tag`` echoed on every reply, ``?`` queries with ``?#`` operations, ``=.proplist=``, ``/cancel``.
+``.tag`` echoed on every reply, ``?`` queries with ``?#`` operations, ``=.proplist=``, ``/cancel``,
+``/file/add`` with ``contents`` (RouterOS 7).
 Behind it an in-memory router seeded like a fresh hAP with a hotspot on ``bridge``.
 
 Told what goes wrong: ``latency_ms`` before every reply, ``dead="silent"`` (accepts, never answers)
@@ -317,8 +318,10 @@ MENUS = [
         "current-firmware= upgrade-firmware="), singleton=True, commands=("print",)),
     Menu("/system/resource", {}, singleton=True, commands=("print",)),
     Menu("/log", _fields("time= topics= message="), commands=("print",), dynamic=True),
-    Menu("/file", _fields("name= type= size= creation-time= last-modified= contents="), commands=("print", "remove"),
-         noun="file"),
+    # RouterOS 7 writes small files over the API: /file/add name=… contents=…, /file/set … contents=….
+    Menu("/file", _fields("name= type= size= creation-time= last-modified= contents="),
+         required=("name",), read_only=("type", "size", "creation-time", "last-modified"), unique=("name",),
+         duplicate="failure: file already exists", commands=("print", "add", "set", "remove"), noun="file"),
 ]
 MENU_BY_PATH = {menu.path: menu for menu in MENUS}
 SPECIAL = {"/interface/monitor-traffic", "/system/backup/save", "/system/backup/load", "/system/reboot",
@@ -1037,6 +1040,11 @@ class RouterOSSimulator:
                     raise ValueError
             except ValueError:
                 raise Trap("invalid public key") from None
+        if path == "/file" and props.get("type") != "backup":
+            now = _clock(time.time())
+            return {"type": props.get("type") or f"{props['name'].rpartition('.')[2] or 'file'} file",
+                    "size": str(len(props.get("contents", "").encode())),
+                    "creation-time": props.get("creation-time") or now, "last-modified": now}
         if path == "/ip/firewall/address-list" and "creation-time" not in props:
             return {"creation-time": _clock(time.time())}
         return {}

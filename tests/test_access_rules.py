@@ -132,9 +132,11 @@ OPERATIONS = {
     "GET /api/routers": {ADMIN, TECHNICIAN},
     "POST /api/routers": {ADMIN, TECHNICIAN},
     "GET /api/routers/{router_id}": {ADMIN, TECHNICIAN},
+    "GET /api/routers/{router_id}/status": {ADMIN, TECHNICIAN},
     "PUT /api/routers/{router_id}": {ADMIN, TECHNICIAN},
     "DELETE /api/routers/{router_id}": {ADMIN, TECHNICIAN},
     "POST /api/routers/{router_id}/test": {ADMIN, TECHNICIAN},
+    "POST /api/routers/{router_id}/provision": {ADMIN, TECHNICIAN},
     "GET /api/health/routers": {ADMIN, TECHNICIAN},
 }
 

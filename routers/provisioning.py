@@ -1,0 +1,401 @@
+"""Provisioning: configure a MikroTik router for this server, one idempotent, read-back step at a time.
+
+Each step wants a few items on the router (dicts of RouterOS properties). Items we create carry a
+comment starting with ``TAG``, so they are found again (and only they are ever changed or removed);
+items the router already has (the hotspot profile, ``/radius incoming``) are set property by
+property. A step adds what is missing, sets what differs, then reads everything back and compares:
+a router can accept a write and not apply it. Re-running changes nothing (the step says
+"unchanged"). A refusal stops the job at that step with the router's own message; a new job for
+the router runs every step again, so it passes quickly over what is done and resumes where the
+last one stopped. Progress goes to the ``provisioning.<job>`` live group after every step.
+"""
+import html
+import ipaddress
+import logging
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config import live
+from config.secrets import UnreadableSecret
+from radius import services as radius
+from radius.models import Nas
+
+from .models import ProvisioningJob, Router
+from .routeros import RouterClient, RouterCommandRefused, RouterError, parse_duration
+
+log = logging.getLogger(__name__)
+
+TAG = "hotspot-billing"
+API_TIMEOUT_SECONDS = 10.0
+PROGRESS = "provisioning.progress"
+FINISHED = "provisioning.finished"
+UNCHANGED = "unchanged"
+# Values RouterOS prints differently from how they are written.
+_BOOLEAN = {"yes": "true", "no": "false"}
+_DURATIONS = {"radius-interim-update", "timeout"}
+
+
+class StepFailed(Exception):
+    """A step could not make the router match: ``message`` is the router's words or ours."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class StepSkipped(Exception):
+    """The step cannot be done over the API on this router; ``message`` says what to do by hand."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Context:
+    router: Router
+    client: RouterClient
+    changes: list[str]  # what the step wrote, for its message
+
+
+def tagged(purpose: str) -> str:
+    return f"{TAG}: {purpose}"
+
+
+def portal_url() -> str:
+    return f"{settings.PORTAL_BASE_URL}/portal/"
+
+
+def portal_host() -> str:
+    return urlsplit(settings.PORTAL_BASE_URL).hostname or ""
+
+
+def daraja_host() -> str:
+    return urlsplit(settings.MPESA_BASE_URL).hostname or ""
+
+
+def login_html(router: Router | None = None) -> str:
+    """The hotspot's login.html: send the device to our portal with what the router knows of it.
+    ``$(…)`` are MikroTik's page variables, filled in by the router when it serves the page."""
+    target = (f"{portal_url()}?mac=$(mac-esc)&ip=$(ip)&link-login-only=$(link-login-only)"
+              f"&link-orig=$(link-orig-esc)")
+    href = html.escape(target)
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"refresh\" content=\"0; url={href}\"><title>Wi-Fi login</title></head>\n"
+            f"<body><p><a href=\"{href}\">Continue to the Wi-Fi login</a></p></body></html>\n")
+
+
+# --- comparing and writing ----------------------------------------------------------------------
+
+def _normal(key: str, value) -> str:
+    value = str(value)
+    if key in _DURATIONS and value and value[0].isdigit():
+        return str(parse_duration(value))
+    return _BOOLEAN.get(value.lower(), value)
+
+
+def _differences(want: dict, have: dict) -> dict:
+    return {key: value for key, value in want.items() if _normal(key, value) != _normal(key, have.get(key, ""))}
+
+
+@contextmanager
+def _asking(command: str):
+    """A router's refusal (or loss) inside becomes the step's failure, in the router's words."""
+    try:
+        yield
+    except RouterError as error:
+        raise StepFailed(f"{command}: {error.message}") from None
+
+
+def _ensure_items(ctx: Context, menu: str, desired: dict[str, dict], *, before_others: bool = False) -> None:
+    """Make our items of ``menu`` (comment = a key of ``desired``) exactly ``desired``: add, set,
+    remove ours that are no longer wanted, and read back. ``before_others`` places new items ahead
+    of the router's own (firewall rules are matched in order)."""
+    client = ctx.client
+
+    def ours(rows: list[dict]) -> dict[str, dict]:
+        return {row["comment"]: row for row in rows if row.get("comment", "").startswith(TAG)}
+
+    with _asking(f"{menu}/print"):
+        rows = client.print(menu)
+    have = ours(rows)
+    for comment in [comment for comment in have if comment not in desired]:
+        with _asking(f"{menu}/remove"):
+            client.remove(menu, have[comment]["id"])
+        ctx.changes.append(f"removed {menu} {comment!r}")
+    for comment, props in desired.items():
+        if comment in have:
+            changed = _differences(props, have[comment])
+            if changed:
+                with _asking(f"{menu}/set"):
+                    client.set(menu, have[comment]["id"], **changed)
+                ctx.changes.append(f"set {menu} {comment!r}: {', '.join(sorted(changed))}")
+            continue
+        extra = {}
+        if before_others:
+            others = [row["id"] for row in rows if not row.get("comment", "").startswith(TAG)
+                      and row.get("dynamic") != "true"]
+            if others:
+                extra["place-before"] = others[0]
+        with _asking(f"{menu}/add"):
+            client.add(menu, **props, comment=comment, **extra)
+        ctx.changes.append(f"added {menu} {comment!r}")
+    with _asking(f"{menu}/print"):
+        have = ours(client.print(menu))
+    for comment, props in desired.items():
+        if comment not in have:
+            raise StepFailed(f"{menu}: {comment!r} was added but the router does not show it")
+        changed = _differences(props, have[comment])
+        if changed:
+            raise StepFailed(f"{menu}: {comment!r} still differs after writing ({', '.join(sorted(changed))})")
+    if before_others:
+        order = [comment for comment in have if comment in desired]
+        if order != list(desired):
+            raise StepFailed(f"{menu}: our rules are out of order ({', '.join(order)})")
+
+
+def _ensure_properties(ctx: Context, menu: str, item_id: str | None, want: dict, label: str) -> None:
+    """Set properties of an item the router already has (``item_id`` None: a one-item menu)."""
+    client = ctx.client
+
+    def current() -> dict:
+        with _asking(f"{menu}/print"):
+            rows = client.print(menu)
+        found = rows if item_id is None else [row for row in rows if row.get("id") == item_id]
+        if not found:
+            raise StepFailed(f"{menu}: {label} is gone")
+        return found[0]
+
+    changed = _differences(want, current())
+    if changed:
+        with _asking(f"{menu}/set"):
+            client.set(menu, item_id, **changed)
+        ctx.changes.append(f"set {menu} {label}: {', '.join(sorted(changed))}")
+        still = _differences(want, current())
+        if still:
+            raise StepFailed(f"{menu}: {label} did not take {', '.join(sorted(still))}")
+
+
+def _hotspot_profiles(ctx: Context) -> list[dict]:
+    """The profiles the hotspot servers use: the ones to configure."""
+    with _asking("/ip/hotspot/print"):
+        servers = ctx.client.print("/ip/hotspot")
+    if not servers:
+        raise StepFailed("the router has no hotspot server: run IP > Hotspot > Hotspot Setup first")
+    names = {server.get("profile", "default") for server in servers}
+    with _asking("/ip/hotspot/profile/print"):
+        profiles = ctx.client.print("/ip/hotspot/profile")
+    return [profile for profile in profiles if profile.get("name") in names]
+
+
+# --- the steps ----------------------------------------------------------------------------------
+
+def radius_client(ctx: Context) -> None:
+    secret = ctx.router.radius_secret
+    if isinstance(secret, UnreadableSecret) or not secret:
+        raise StepFailed("the router has no readable RADIUS secret: set one on the router's page first")
+    _ensure_items(ctx, "/radius", {tagged("radius"): {
+        "service": "hotspot,ppp", "address": settings.RADIUS_SERVER_ADDRESS, "secret": secret}})
+
+
+def radius_incoming(ctx: Context) -> None:
+    # Disconnect and CoA from our server (RFC 5176) end sessions when time or data runs out.
+    _ensure_properties(ctx, "/radius/incoming", None, {"accept": "yes"}, "incoming")
+
+
+def hotspot_profile(ctx: Context) -> None:
+    seconds = settings.RADIUS_INTERIM_INTERVAL
+    interim = f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+    for profile in _hotspot_profiles(ctx):
+        login_by = [method for method in profile.get("login-by", "").split(",") if method]
+        if "http-pap" not in login_by:  # the portal posts the password in the clear to the router
+            login_by.append("http-pap")
+        _ensure_properties(ctx, "/ip/hotspot/profile", profile["id"], {
+            "use-radius": "yes", "radius-accounting": "yes", "radius-interim-update": interim,
+            "login-by": ",".join(login_by)}, profile["name"])
+
+
+def walled_garden(ctx: Context) -> None:
+    hosts = {"portal": portal_host(), "daraja": daraja_host()}
+    _ensure_items(ctx, "/ip/hotspot/walled-garden", {
+        tagged(purpose): {"dst-host": host} for purpose, host in hosts.items() if host})
+    # The walled garden proper sees only plain HTTP; HTTPS to these hosts passes at the IP level.
+    _ensure_items(ctx, "/ip/hotspot/walled-garden/ip", {
+        tagged(purpose): {"action": "accept", **_destination(host)} for purpose, host in hosts.items() if host})
+
+
+def _destination(host: str) -> dict:
+    try:
+        return {"dst-address": str(ipaddress.ip_address(host))}
+    except ValueError:
+        return {"dst-host": host}
+
+
+def grace_firewall(ctx: Context) -> None:
+    """Devices in grace (the RADIUS reply adds them to HOTSPOT_GRACE_ADDRESS_LIST) reach the portal
+    and nothing else. The portal's address goes in a list of its own: RouterOS resolves a host name
+    there, which a filter rule's dst-address cannot take."""
+    grace = settings.HOTSPOT_GRACE_ADDRESS_LIST
+    allowed = f"{grace}-allowed"
+    _ensure_items(ctx, "/ip/firewall/address-list", {
+        tagged("portal"): {"list": allowed, "address": portal_host()}})
+    _ensure_items(ctx, "/ip/firewall/filter", {
+        tagged("grace may reach the portal"): {
+            "chain": "forward", "action": "accept", "src-address-list": grace, "dst-address-list": allowed},
+        tagged("grace reaches nothing else"): {
+            "chain": "forward", "action": "drop", "src-address-list": grace},
+    }, before_others=True)
+
+
+def login_page(ctx: Context) -> None:
+    contents = login_html(ctx.router)
+    for directory in sorted({profile.get("html-directory") or "hotspot" for profile in _hotspot_profiles(ctx)}):
+        name = f"{directory}/login.html"
+        with _asking("/file/print"):
+            files = ctx.client.print("/file", name=name)
+        try:
+            if not files:
+                ctx.client.add("/file", name=name, contents=contents)
+                ctx.changes.append(f"wrote {name}")
+            elif files[0].get("contents") != contents:
+                ctx.client.set("/file", files[0]["id"], contents=contents)
+                ctx.changes.append(f"rewrote {name}")
+        except RouterCommandRefused as refused:
+            if not files:  # RouterOS 6 writes no files over the API
+                raise StepSkipped(f"manual: upload login.html to {directory}/ (the router said: {refused.message})"
+                                  ) from None
+            raise StepFailed(f"/file/set: {refused.message}") from None
+        except RouterError as error:
+            raise StepFailed(f"/file: {error.message}") from None
+        with _asking("/file/print"):
+            files = ctx.client.print("/file", name=name)
+        if not files or files[0].get("contents") != contents:
+            raise StepFailed(f"{name} was written but reads back different")
+
+
+def nas_row(ctx: Context) -> None:
+    router = ctx.router
+    try:
+        ipaddress.ip_address(router.host)
+    except ValueError:
+        raise StepFailed("FreeRADIUS knows routers by IP address: the router's host must be one") from None
+    wanted = {"secret": router.radius_secret, "shortname": router.name, "description": f"router {router.pk}"}
+    before = Nas.objects.filter(nasname=router.host).values(*wanted).first()
+    try:
+        radius.register_nas(router.host, router.radius_secret, router.name, description=f"router {router.pk}")
+    except radius.RadiusError as refused:
+        raise StepFailed(str(refused)) from None
+    after = Nas.objects.filter(nasname=router.host).values(*wanted).first()
+    if after != wanted:
+        raise StepFailed("the NAS row does not hold the router's secret and name")
+    if before != after:
+        ctx.changes.append(f"{'updated' if before else 'added'} the NAS row for {router.host}")
+
+
+STEPS: list[tuple[str, Callable[[Context], None]]] = [
+    ("radius_client", radius_client),
+    ("radius_incoming", radius_incoming),
+    ("hotspot_profile", hotspot_profile),
+    ("walled_garden", walled_garden),
+    ("grace_firewall", grace_firewall),
+    ("login_page", login_page),
+    ("nas_row", nas_row),
+]
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+def start_job(router: Router) -> ProvisioningJob:
+    """A queued job for ``router``, or the one already queued or running."""
+    steps = [{"name": name, "status": "pending", "message": ""} for name, _ in STEPS]
+    try:
+        with transaction.atomic():
+            return ProvisioningJob.objects.create(router=router, steps=steps)
+    except IntegrityError:
+        return ProvisioningJob.objects.filter(
+            router=router, status__in=[ProvisioningJob.Status.QUEUED, ProvisioningJob.Status.RUNNING]).get()
+
+
+def enqueue(router: Router) -> ProvisioningJob:
+    from .tasks import provision_router
+
+    job = start_job(router)
+    if job.status == ProvisioningJob.Status.QUEUED:
+        transaction.on_commit(lambda: provision_router.delay(job.pk))
+    return job
+
+
+def run_job(job_id: int, report: Callable[[dict], None] | None = None) -> ProvisioningJob:
+    """Run a queued job's steps in order. Each step's outcome is committed and published on its
+    own, so a watcher sees progress while the job runs; a failure stops the job there."""
+    claimed = ProvisioningJob.objects.filter(pk=job_id, status=ProvisioningJob.Status.QUEUED).update(
+        status=ProvisioningJob.Status.RUNNING, started_at=timezone.now())
+    job = ProvisioningJob.objects.select_related("router").get(pk=job_id)
+    if not claimed:  # another worker has it, or it is finished
+        return job
+    router = job.router
+    Router.objects.filter(pk=router.pk).update(status=Router.Status.PROVISIONING)
+    if isinstance(router.api_password, UnreadableSecret):
+        return _fail(job, 0, "the stored API password cannot be decrypted: enter it again", report)
+    try:
+        client = RouterClient(router.host, router.api_port, router.api_username, router.api_password,
+                              use_tls=router.use_tls, timeout=API_TIMEOUT_SECONDS)
+        client.connect()
+    except RouterError as error:
+        return _fail(job, 0, f"{error.reason}: {error.message}", report)
+    try:
+        for index, (_name, step) in enumerate(STEPS):
+            _record(job, index, "running", "")
+            ctx = Context(router=router, client=client, changes=[])
+            try:
+                step(ctx)
+            except StepFailed as failed:
+                return _fail(job, index, failed.message, report)
+            except StepSkipped as skipped:
+                _finish_step(job, index, "skipped", skipped.message, report)
+                continue
+            except Exception as error:  # a bug of ours: the job must not stay "running"
+                _fail(job, index, f"internal error: {error!r}", report)
+                raise
+            else:
+                _finish_step(job, index, "ok", "; ".join(ctx.changes) or UNCHANGED, report)
+    finally:
+        client.close()
+    job.status, job.finished_at, job.current_step = ProvisioningJob.Status.DONE, timezone.now(), ""
+    job.save(update_fields=["status", "finished_at", "current_step"])
+    Router.objects.filter(pk=router.pk).update(status=Router.Status.ONLINE, last_error="", last_seen_at=timezone.now())
+    live.publish(live.provisioning_group(job.pk), FINISHED, {"job": job.pk, "status": job.status, "error": ""})
+    return job
+
+
+def _record(job: ProvisioningJob, index: int, status: str, message: str) -> None:
+    job.steps[index].update(status=status, message=message)
+    job.current_step = job.steps[index]["name"]
+    job.save(update_fields=["steps", "current_step"])
+
+
+def _finish_step(job: ProvisioningJob, index: int, status: str, message: str, report) -> None:
+    _record(job, index, status, message)
+    done = sum(step["status"] in ("ok", "skipped") for step in job.steps)
+    event = {"job": job.pk, "step": job.steps[index]["name"], "status": status,
+             "percent": round(100 * done / len(job.steps)), "message": message}
+    live.publish(live.provisioning_group(job.pk), PROGRESS, event)
+    if report:
+        report(event)
+
+
+def _fail(job: ProvisioningJob, index: int, message: str, report) -> ProvisioningJob:
+    _finish_step(job, index, "failed", message, report)
+    job.status, job.error, job.finished_at = ProvisioningJob.Status.FAILED, message, timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    Router.objects.filter(pk=job.router_id).update(
+        status=Router.Status.ERROR, last_error=f"provisioning {job.steps[index]['name']}: {message}")
+    live.publish(live.provisioning_group(job.pk), FINISHED, {"job": job.pk, "status": job.status, "error": message})
+    log.warning("provisioning router %s stopped at %s: %s", job.router_id, job.steps[index]["name"], message)
+    return job
