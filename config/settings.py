@@ -261,11 +261,22 @@ CELERY_BEAT_SCHEDULE = {
     "process-grace-period": {"task": "hotspot.tasks.process_grace_period", "schedule": 60.0},
     "disconnect-expired-sessions": {"task": "hotspot.tasks.disconnect_expired_sessions", "schedule": 300.0},
     "cleanup-old-sessions": {"task": "hotspot.tasks.cleanup_old_sessions", "schedule": crontab(hour=3, minute=30)},
+    "cleanup-router-samples": {"task": "routers.tasks.cleanup_router_samples",
+                               "schedule": crontab(hour=3, minute=45)},
     "verify-mpesa-payments": {"task": "billing.tasks.verify_mpesa_transactions", "schedule": 15.0},
     "send-payment-reminders": {"task": "billing.tasks.send_payment_reminders", "schedule": 300.0},
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": crontab(minute=5)},
     "reconcile-payments": {"task": "billing.tasks.reconcile_payments", "schedule": crontab(hour=0, minute=20)},
+    "check-routers": {"task": "routers.tasks.check_routers", "schedule": 60.0},
 }
+
+# --- Router polling (routers/polling.py) -----------------------------------------------------------
+# Each router's whole poll (connect, login, three reads) must finish within this many seconds; all
+# routers are polled at once by up to ROUTER_POLL_WORKERS threads, so a dead one costs only its own.
+ROUTER_POLL_TIMEOUT_SECONDS = env.integer("ROUTER_POLL_TIMEOUT_SECONDS", 5, minimum=1)
+ROUTER_POLL_WORKERS = env.integer("ROUTER_POLL_WORKERS", 64, minimum=1)
+# One sample per router per poll: 500 routers a minute is ~720,000 rows a day.
+ROUTER_SAMPLE_RETENTION_DAYS = env.integer("ROUTER_SAMPLE_RETENTION_DAYS", 14, minimum=1)
 
 # --- RADIUS ---------------------------------------------------------------------------------------
 # RFC 5176 Disconnect/CoA: seconds to wait for each try, and how many tries.

@@ -91,3 +91,24 @@ class ProvisioningJob(models.Model):
 
     def __str__(self) -> str:
         return f"provisioning {self.router_id} #{self.pk}: {self.status}"
+
+
+class RouterSample(models.Model):
+    """What one poll saw on a reachable router: load, memory, uptime, logged-in hotspot users and the
+    byte counters of its physical ports (counters since boot; rates are the difference of two samples)."""
+
+    router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="samples")
+    taken_at = models.DateTimeField(default=timezone.now)
+    cpu_load = models.PositiveSmallIntegerField(default=0)
+    memory_used_pct = models.FloatField(default=0)
+    uptime_seconds = models.PositiveBigIntegerField(default=0)
+    active_users = models.PositiveIntegerField(default=0)
+    rx_bytes = models.PositiveBigIntegerField(default=0)
+    tx_bytes = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        indexes = [models.Index(fields=["router", "taken_at"], name="router_sample_router_taken")]
+
+    def __str__(self) -> str:
+        return f"{self.router_id} at {self.taken_at:%Y-%m-%d %H:%M:%S}"

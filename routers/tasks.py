@@ -1,10 +1,27 @@
 """Router jobs (thin wrappers; each also a management command)."""
-from celery import shared_task
+from datetime import timedelta
 
-from . import provisioning
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from . import polling, provisioning
+from .models import RouterSample
 
 
 @shared_task(name="routers.tasks.provision_router")
 def provision_router(job_id: int) -> dict:
     job = provisioning.run_job(job_id)
     return {"job": job.pk, "status": job.status, "error": job.error}
+
+
+@shared_task(name="routers.tasks.check_routers")
+def check_routers() -> dict:
+    return polling.poll_all()
+
+
+@shared_task(name="routers.tasks.cleanup_router_samples")
+def cleanup_router_samples() -> dict:
+    cutoff = timezone.now() - timedelta(days=settings.ROUTER_SAMPLE_RETENTION_DAYS)
+    deleted, _ = RouterSample.objects.filter(taken_at__lt=cutoff).delete()
+    return {"deleted": deleted}

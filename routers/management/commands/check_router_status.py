@@ -1,0 +1,21 @@
+"""Poll every router once (as the check_routers beat job does) and print the cycle's summary."""
+from django.core.management.base import BaseCommand
+
+from routers import polling
+
+
+class Command(BaseCommand):
+    help = "Poll every router now: status, load, memory, uptime, hotspot users; print online/offline counts."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--timeout", type=float, help="seconds per router (default ROUTER_POLL_TIMEOUT_SECONDS)")
+
+    def handle(self, *args, timeout=None, **options):
+        summary = polling.poll_all(timeout=timeout)
+        slowest = summary["slowest"]
+        self.stdout.write(
+            f"{summary['polled']} routers: {summary['online']} online, {summary['offline']} offline, "
+            f"{summary['error']} error; {len(summary['changed'])} changed; "
+            f"{summary['active_users']} hotspot users; cycle {summary['seconds']:.2f} s")
+        if slowest:
+            self.stdout.write(f"slowest: {slowest['name']} ({slowest['seconds']:.2f} s)")

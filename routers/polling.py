@@ -1,0 +1,179 @@
+"""Router polling: every router at once, then one pass over the database.
+
+``poll_all()`` asks every router (but those being provisioned) for its load, memory, uptime, number
+of logged-in hotspot users and the byte counters of its physical ports, each over its own API
+connection from a bounded thread pool. A router gets ``ROUTER_POLL_TIMEOUT_SECONDS`` for its socket
+operations and its whole poll, so a dead or slow one costs the cycle only its own timeout: the cycle
+takes about the slowest router's time, not the sum.
+
+Then one transaction writes what was learned: status (online / offline when unreachable / error for
+anything else, as ``services.test_connection`` does), ``last_seen_at``, ``last_error``, a
+``RouterSample`` per reachable router, a ``ServiceControlLog`` row ("status") per change, and after
+commit a ``router.status`` event per changed router plus one ``router.live`` summary to the admins.
+The worker threads never touch the database.
+"""
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config import live
+from config.secrets import UnreadableSecret
+
+from .models import Router, RouterSample, ServiceControlLog
+from .routeros import RouterClient, RouterError
+from .services import SecretUnreadable
+
+LIVE_EVENT = "router.live"
+STATUS_EVENT = "router.status"
+# Ports whose counters make a router's rx/tx: bridges, VLANs and tunnels would count the same bytes again.
+PHYSICAL_TYPES = ("ether", "wlan", "wifi", "wifiwave2", "sfp", "sfp-sfpplus", "lte", "60g")
+
+
+class PollTimeout(RouterError):
+    reason = "unreachable"
+
+
+@dataclass
+class Target:
+    """What a worker thread needs to reach one router (read in the main thread)."""
+
+    id: int
+    name: str
+    host: str
+    port: int
+    username: str
+    password: str | UnreadableSecret
+    use_tls: bool
+
+
+@dataclass
+class PollResult:
+    router_id: int
+    name: str
+    seconds: float
+    ok: bool
+    reason: str = ""
+    error: str = ""
+    sample: dict = field(default_factory=dict)
+
+
+def poll_router(target: Target, timeout: float) -> PollResult:
+    """One router, one connection: resource, hotspot active count, interface counters."""
+    started = time.perf_counter()
+
+    def elapsed() -> float:
+        return time.perf_counter() - started
+
+    def in_time() -> None:
+        if elapsed() > timeout:
+            raise PollTimeout(f"poll took longer than {timeout:g} s", host=target.host)
+
+    try:
+        if isinstance(target.password, UnreadableSecret):
+            raise SecretUnreadable("the stored API password cannot be decrypted: enter it again", host=target.host)
+        with RouterClient(target.host, target.port, target.username, target.password, use_tls=target.use_tls,
+                          timeout=timeout) as client:
+            in_time()
+            resource = client.resource()
+            in_time()
+            active = len(client.print("/ip/hotspot/active", proplist=(".id",)))
+            in_time()
+            ports = [row for row in client.interfaces() if row["type"] in PHYSICAL_TYPES]
+            in_time()
+    except RouterError as error:
+        return PollResult(target.id, target.name, elapsed(), False, error.reason, error.message)
+    except Exception as error:  # noqa: BLE001 - one odd router must not end the cycle for the others
+        return PollResult(target.id, target.name, elapsed(), False, "error", f"{type(error).__name__}: {error}")
+    total, free = resource["total_memory"], resource["free_memory"]
+    sample = {
+        "cpu_load": resource["cpu_load"],
+        "memory_used_pct": round(100.0 * (total - free) / total, 1) if total else 0.0,
+        "uptime_seconds": resource["uptime_seconds"],
+        "active_users": active,
+        "rx_bytes": sum(row["rx_bytes"] for row in ports),
+        "tx_bytes": sum(row["tx_bytes"] for row in ports),
+    }
+    return PollResult(target.id, target.name, elapsed(), True, sample=sample)
+
+
+def _targets() -> list[Target]:
+    routers = Router.objects.exclude(status=Router.Status.PROVISIONING).only(
+        "id", "name", "host", "api_port", "api_username", "api_password", "use_tls")
+    return [Target(r.pk, r.name, r.host, r.api_port, r.api_username, r.api_password, r.use_tls) for r in routers]
+
+
+def poll_all(timeout: float | None = None, workers: int | None = None) -> dict:
+    """Poll every router concurrently and record the outcome; returns the cycle's summary."""
+    timeout = float(timeout or settings.ROUTER_POLL_TIMEOUT_SECONDS)
+    workers = workers or settings.ROUTER_POLL_WORKERS
+    started = time.perf_counter()
+    targets = _targets()
+    if targets:
+        with ThreadPoolExecutor(max_workers=min(workers, len(targets)), thread_name_prefix="router-poll") as pool:
+            results = list(pool.map(lambda target: poll_router(target, timeout), targets))
+    else:
+        results = []
+    return record(results, started)
+
+
+def _status(result: PollResult) -> str:
+    if result.ok:
+        return Router.Status.ONLINE
+    return Router.Status.OFFLINE if result.reason == "unreachable" else Router.Status.ERROR
+
+
+def record(results: list[PollResult], started: float | None = None) -> dict:
+    """Write one cycle's results in one transaction; events go out after commit. ``started``: the
+    cycle's perf_counter() start, for its duration in the summary."""
+    now = timezone.now()
+    polled = time.perf_counter() - started if started is not None else 0.0
+    changed, rows, samples, logs, events = [], [], [], [], []
+    with transaction.atomic():
+        # Re-read under lock: a router deleted or put into provisioning meanwhile is left alone.
+        current = Router.objects.select_for_update().exclude(status=Router.Status.PROVISIONING).in_bulk(
+            [result.router_id for result in results])
+        for result in results:
+            router = current.get(result.router_id)
+            if router is None:
+                continue
+            previous, router.status = router.status, _status(result)
+            if result.ok:
+                router.last_seen_at, router.last_error = now, ""
+                samples.append(RouterSample(router=router, taken_at=now, **result.sample))
+            else:
+                router.last_error = f"{result.reason}: {result.error}"
+            rows.append(router)
+            if router.status != previous:
+                changed.append(router)
+                logs.append(ServiceControlLog(
+                    router=router, router_name=router.name, action="status",
+                    outcome=ServiceControlLog.Outcome.OK if result.ok else ServiceControlLog.Outcome.FAILED,
+                    detail=f"{previous} -> {router.status}" + ("" if result.ok else f": {router.last_error}"),
+                    created_at=now))
+                events.append((live.ADMIN, STATUS_EVENT, {
+                    "id": router.pk, "name": router.name, "status": router.status, "previous": previous,
+                    "last_seen_at": router.last_seen_at.isoformat() if router.last_seen_at else None,
+                    "last_error": router.last_error}))
+        Router.objects.bulk_update(rows, ["status", "last_seen_at", "last_error"], batch_size=500)
+        RouterSample.objects.bulk_create(samples, batch_size=1000)
+        ServiceControlLog.objects.bulk_create(logs, batch_size=1000)
+        counts = {status: 0 for status in (Router.Status.ONLINE, Router.Status.OFFLINE, Router.Status.ERROR)}
+        for router in rows:
+            counts[router.status] += 1
+        slowest = max(results, key=lambda result: result.seconds, default=None)
+        summary = {
+            "taken_at": now.isoformat(), "polled": len(rows),
+            "online": counts[Router.Status.ONLINE], "offline": counts[Router.Status.OFFLINE],
+            "error": counts[Router.Status.ERROR], "changed": [router.pk for router in changed],
+            "active_users": sum(sample.active_users for sample in samples),
+            "slowest": {"id": slowest.router_id, "name": slowest.name, "seconds": round(slowest.seconds, 3)}
+            if slowest else None,
+            "poll_seconds": round(polled, 3),
+            "seconds": round(time.perf_counter() - started, 3) if started is not None else 0.0,
+        }
+        live.publish_many([*events, (live.ADMIN, LIVE_EVENT, summary)])
+    return summary
