@@ -11,7 +11,6 @@ Usage: DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/
 Options: --total N --due N --keep
 """
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.scratch import scratch_database  # noqa: E402
+
 NAME = "bench_expiry"
 
 
@@ -29,39 +30,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    import dj_database_url
-
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        sys.exit("DATABASE_URL must point at PostgreSQL")
-    db = dj_database_url.parse(base)
-    scratch = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{NAME}"
-    import psycopg
-
-    admin = dict(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], autocommit=True)
-    with psycopg.connect(dbname="postgres", **admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{NAME}"')
-        conn.execute(f'CREATE DATABASE "{NAME}"')
-    env = dict(os.environ, DATABASE_URL=scratch)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    os.environ["DATABASE_URL"] = scratch
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     import logging
 
-    import django
-
-    django.setup()
-    logging.getLogger("radius.coa").setLevel(logging.WARNING)
-    try:
+    with scratch_database(NAME, keep=args.keep, CELERY_TASK_ALWAYS_EAGER="true"):
+        logging.getLogger("radius.coa").setLevel(logging.WARNING)
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            with psycopg.connect(dbname="postgres", **admin) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{NAME}"')
 
 
 def run(args) -> None:
