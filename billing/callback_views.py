@@ -33,44 +33,29 @@ def _not_found() -> HttpResponse:
     return _json({"detail": "Not found"}, status=404)
 
 
-@access(PUBLIC)
-@csrf_exempt
-@require_POST
-def mpesa_callback(request, token: str):
-    """The documented endpoint: STK callbacks and C2B confirmations alike."""
-    kind = MpesaCallback.Kind.C2B_CONFIRMATION if b'"TransID"' in request.body else MpesaCallback.Kind.STK
-    if not _token_ok(request, token, kind):
-        return _not_found()
-    _, answer = callbacks.handle_any(request.body, client_ip(request))
-    return _json(answer)
+def _endpoint(handle, kind: str | None = None):
+    """A callback URL: a wrong token is kept and answered 404; otherwise ``handle(body, ip)``
+    stores and processes the body and gives the answer M-Pesa gets."""
+
+    @access(PUBLIC)
+    @csrf_exempt
+    @require_POST
+    def view(request, token: str):
+        if not _token_ok(request, token, kind or callbacks.kind_of(request.body)):
+            return _not_found()
+        _, answer = handle(request.body, client_ip(request))
+        return _json(answer)
+
+    return view
 
 
-@access(PUBLIC)
-@csrf_exempt
-@require_POST
-def stk_callback(request, token: str):
-    """The CallBackURL we give Daraja (Safaricom refuses URLs containing "mpesa")."""
-    if not _token_ok(request, token, MpesaCallback.Kind.STK):
-        return _not_found()
-    callbacks.handle_stk(request.body, client_ip(request))
-    return _json(callbacks.ACK)
+def _acknowledged(handle):
+    return lambda raw, ip: (handle(raw, ip), callbacks.ACK)
 
 
-@access(PUBLIC)
-@csrf_exempt
-@require_POST
-def c2b_confirmation(request, token: str):
-    if not _token_ok(request, token, MpesaCallback.Kind.C2B_CONFIRMATION):
-        return _not_found()
-    callbacks.handle_c2b_confirmation(request.body, client_ip(request))
-    return _json(callbacks.ACK)
-
-
-@access(PUBLIC)
-@csrf_exempt
-@require_POST
-def c2b_validation(request, token: str):
-    if not _token_ok(request, token, MpesaCallback.Kind.C2B_VALIDATION):
-        return _not_found()
-    _, answer = callbacks.handle_c2b_validation(request.body, client_ip(request))
-    return _json(answer)
+# The documented endpoint: STK callbacks and C2B confirmations alike.
+mpesa_callback = _endpoint(callbacks.handle_any)
+# The CallBackURL we give Daraja (Safaricom refuses URLs containing "mpesa").
+stk_callback = _endpoint(_acknowledged(callbacks.handle_stk), MpesaCallback.Kind.STK)
+c2b_confirmation = _endpoint(_acknowledged(callbacks.handle_c2b_confirmation), MpesaCallback.Kind.C2B_CONFIRMATION)
+c2b_validation = _endpoint(callbacks.handle_c2b_validation, MpesaCallback.Kind.C2B_VALIDATION)

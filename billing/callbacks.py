@@ -63,6 +63,14 @@ def _finish(record: MpesaCallback, outcome: str, detail: str = "", payment: Paym
     return record
 
 
+def _receive(kind: str, raw: bytes, source_ip: str | None, work) -> MpesaCallback:
+    """Store the body, then (from an allowed address) let ``work`` process it, never raising."""
+    record = store(kind, raw, source_ip)
+    if not source_allowed(source_ip or ""):
+        return _finish(record, Outcome.FORBIDDEN, f"from {source_ip}")
+    return _guarded(record, work)
+
+
 def _guarded(record: MpesaCallback, work) -> MpesaCallback:
     try:
         return work(record)
@@ -120,10 +128,7 @@ def _stk_fields(body: dict) -> dict:
 
 
 def handle_stk(raw: bytes, source_ip: str | None) -> MpesaCallback:
-    record = store(MpesaCallback.Kind.STK, raw, source_ip)
-    if not source_allowed(source_ip or ""):
-        return _finish(record, Outcome.FORBIDDEN, f"from {source_ip}")
-    return _guarded(record, lambda r: _process_stk(r, raw))
+    return _receive(MpesaCallback.Kind.STK, raw, source_ip, lambda r: _process_stk(r, raw))
 
 
 def _process_stk(record: MpesaCallback, raw: bytes) -> MpesaCallback:
@@ -174,9 +179,6 @@ def match_account(account: str) -> tuple[Customer | None, Invoice | None]:
 
 
 def handle_c2b_validation(raw: bytes, source_ip: str | None) -> tuple[MpesaCallback, dict]:
-    record = store(MpesaCallback.Kind.C2B_VALIDATION, raw, source_ip)
-    if not source_allowed(source_ip or ""):
-        return _finish(record, Outcome.FORBIDDEN, f"from {source_ip}"), REJECT_ACCOUNT
     answer = {}
 
     def work(r):
@@ -191,7 +193,7 @@ def handle_c2b_validation(raw: bytes, source_ip: str | None) -> tuple[MpesaCallb
         answer.update(ACCEPT)
         return _finish(r, Outcome.ACCEPTED)
 
-    record = _guarded(record, work)
+    record = _receive(MpesaCallback.Kind.C2B_VALIDATION, raw, source_ip, work)
     return record, answer or REJECT_ACCOUNT
 
 
@@ -204,10 +206,7 @@ def _match_without_creating(account: str) -> tuple[Customer | None, Invoice | No
 
 
 def handle_c2b_confirmation(raw: bytes, source_ip: str | None) -> MpesaCallback:
-    record = store(MpesaCallback.Kind.C2B_CONFIRMATION, raw, source_ip)
-    if not source_allowed(source_ip or ""):
-        return _finish(record, Outcome.FORBIDDEN, f"from {source_ip}")
-    return _guarded(record, lambda r: _process_c2b(r, raw))
+    return _receive(MpesaCallback.Kind.C2B_CONFIRMATION, raw, source_ip, lambda r: _process_c2b(r, raw))
 
 
 def _process_c2b(record: MpesaCallback, raw: bytes) -> MpesaCallback:
@@ -239,8 +238,14 @@ def _process_c2b(record: MpesaCallback, raw: bytes) -> MpesaCallback:
     return _finish(record, settled.outcome, settled.detail, settled.payment)
 
 
-def handle_any(raw: bytes, source_ip: str | None) -> tuple[MpesaCallback, dict]:
+def kind_of(raw: bytes) -> str:
     """The documented endpoint takes STK callbacks and C2B confirmations: told apart by shape."""
     if b'"TransID"' in raw and b'"stkCallback"' not in raw:
+        return MpesaCallback.Kind.C2B_CONFIRMATION
+    return MpesaCallback.Kind.STK
+
+
+def handle_any(raw: bytes, source_ip: str | None) -> tuple[MpesaCallback, dict]:
+    if kind_of(raw) == MpesaCallback.Kind.C2B_CONFIRMATION:
         return handle_c2b_confirmation(raw, source_ip), ACK
     return handle_stk(raw, source_ip), ACK

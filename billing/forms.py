@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import Q
 
 from hotspot.models import Customer, Package
-from hotspot.phone import InvalidPhone, normalise_phone
+from hotspot.phone import InvalidPhone, normalise_phone, phone_match
 
 from .models import Invoice, MpesaCallback, Payment
 from .reconciliation import day_bounds
@@ -26,15 +26,6 @@ def _search_box(placeholder: str) -> forms.CharField:
 
 def _choice(label: str, choices, anything: str) -> forms.ChoiceField:
     return forms.ChoiceField(label=label, required=False, choices=[("", anything), *choices])
-
-
-def _phone_match(field: str, q: str) -> Q | None:
-    """The phone in any form a person types it (0712…, +254712…) or, failing that, a run of its digits."""
-    try:
-        return Q(**{field: normalise_phone(q)})
-    except InvalidPhone:
-        digits = "".join(c for c in q if c.isdigit()).lstrip("0")
-        return Q(**{f"{field}__contains": digits}) if len(digits) >= 3 else None
 
 
 def find_customer(text: str) -> Customer | None:
@@ -112,7 +103,7 @@ class PaymentFilterForm(FilterForm):
                  | Q(customer__name__icontains=q))
         if q.lstrip("#").isdigit() and len(q) < 10:
             match |= Q(pk=int(q.lstrip("#")))
-        phone = _phone_match("phone", q)
+        phone = phone_match(q, "phone")
         return payments.filter(match | phone if phone else match)
 
 
@@ -144,7 +135,7 @@ class InvoiceFilterForm(FilterForm):
         q = self.value("q", "").strip()
         if q:
             match = Q(number__iexact=q) | Q(customer__username=q.lower()) | Q(customer__name__icontains=q)
-            phone = _phone_match("customer__phone", q)
+            phone = phone_match(q, "customer__phone")
             invoices = invoices.filter(match | phone if phone else match)
         return invoices
 

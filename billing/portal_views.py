@@ -52,7 +52,7 @@ def portal_payment(request, token: str):
     payment = purchase.by_token(token)
     if payment is None:
         return portal.refuse(request, lang, "no_payment", status=404)
-    state = purchase.state(payment)
+    purchase.state(payment)  # asks M-Pesa when the callback is late; settles the payment in place
     if payment.status == Payment.Status.COMPLETED and payment.subscription is not None:
         return portal.connect(request, lang, payment.customer, payment.subscription)
     if payment.status == Payment.Status.COMPLETED:  # money in the wallet, no package bought with it
@@ -61,7 +61,7 @@ def portal_payment(request, token: str):
         reason = {"cancelled": "cancelled", "timed_out": "timed_out"}.get(payment.status, "payment_failed")
         return portal.refuse(request, lang, reason, status=200, phone=_local(payment.phone),
                              chosen=str(payment.package_id or ""))
-    return portal.page(request, "waiting.html", lang, payment=payment, token=token, state=state,
+    return portal.page(request, "waiting.html", lang, payment=payment, token=token,
                        phone=_local(payment.phone))
 
 

@@ -66,8 +66,13 @@ def _address(value: str) -> str | None:
         return None
 
 
-def _refusal(refused: purchase.PurchaseRefused):
-    return Status(refused.status, {"detail": refused.detail, "reason": refused.reason})
+def _answered(step, present):
+    """Run a purchase step and present its payment; a refusal becomes its JSON answer."""
+    try:
+        payment = step()
+    except purchase.PurchaseRefused as refused:
+        return Status(refused.status, {"detail": refused.detail, "reason": refused.reason})
+    return present(payment)
 
 
 def _started(payment):
@@ -77,41 +82,26 @@ def _started(payment):
 @purchase_router.post("/mpesa/initiate", auth=api_access(PUBLIC), response={200: Started, **REFUSALS},
                       summary="Buy a package: an M-Pesa prompt goes to the phone")
 def initiate(request, data: InitiateIn):
-    try:
-        payment = purchase.initiate(package_id=data.package_id, phone=data.phone, mac=data.mac,
-                                    ip=_address(data.ip), client_ip=client_ip(request))
-    except purchase.PurchaseRefused as refused:
-        return _refusal(refused)
-    return _started(payment)
+    return _answered(lambda: purchase.initiate(package_id=data.package_id, phone=data.phone, mac=data.mac,
+                                               ip=_address(data.ip), client_ip=client_ip(request)), _started)
 
 
 @purchase_router.post("/package", auth=api_access(PUBLIC), response={200: PaymentState, **REFUSALS},
                       exclude_none=True, summary="Buy a package from the wallet balance (phone + account password)")
 def buy_with_wallet(request, data: WalletIn):
-    try:
-        payment = purchase.from_wallet(package_id=data.package_id, phone=data.phone, password=data.password,
-                                       client_ip=client_ip(request))
-    except purchase.PurchaseRefused as refused:
-        return _refusal(refused)
-    return purchase.state(payment)
+    return _answered(lambda: purchase.from_wallet(package_id=data.package_id, phone=data.phone,
+                                                  password=data.password, client_ip=client_ip(request)),
+                     purchase.state)
 
 
 @purchase_router.post("/renew", auth=api_access(PUBLIC), response={200: Started, **REFUSALS},
                       summary="Renew the phone's last package (or the one named) with an M-Pesa prompt")
 def renew(request, data: RenewIn):
-    try:
-        payment = purchase.renew(phone=data.phone, package_id=data.package_id, mac=data.mac,
-                                 ip=_address(data.ip), client_ip=client_ip(request))
-    except purchase.PurchaseRefused as refused:
-        return _refusal(refused)
-    return _started(payment)
+    return _answered(lambda: purchase.renew(phone=data.phone, package_id=data.package_id, mac=data.mac,
+                                            ip=_address(data.ip), client_ip=client_ip(request)), _started)
 
 
 @purchase_router.get("/mpesa/status", auth=api_access(PUBLIC), response={200: PaymentState, **REFUSALS},
                      exclude_none=True, summary="Where a payment stands; once completed, the credentials to use")
 def status(request, checkout_request_id: str = ""):
-    try:
-        payment = purchase.by_checkout_id(checkout_request_id, client_ip(request))
-    except purchase.PurchaseRefused as refused:
-        return _refusal(refused)
-    return purchase.state(payment)
+    return _answered(lambda: purchase.by_checkout_id(checkout_request_id, client_ip(request)), purchase.state)

@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from accounts.access import api_access, perm
 from hotspot.models import Customer, Package
-from hotspot.phone import InvalidPhone, normalise_phone
+from hotspot.phone import InvalidPhone, normalise_phone, phone_match
 
 from . import payments, verification
 from .models import Invoice, MpesaCallback, Payment
@@ -124,13 +124,8 @@ def _search(found, q: str):
     if not q:
         return found
     match = Q(mpesa_receipt__iexact=q) | Q(checkout_request_id=q)
-    try:
-        match |= Q(phone=normalise_phone(q))
-    except InvalidPhone:
-        digits = "".join(c for c in q if c.isdigit()).lstrip("0")
-        if len(digits) >= 3:
-            match |= Q(phone__contains=digits)
-    return found.filter(match)
+    by_phone = phone_match(q)
+    return found.filter(match | by_phone if by_phone is not None else match)
 
 
 def _payments():

@@ -11,7 +11,7 @@ from radius import sessions as radius_sessions
 from . import services
 from .forms import CustomerForm
 from .models import Customer, ServiceType
-from .phone import InvalidPhone, normalise_phone
+from .phone import phone_match
 
 PAGE_SIZE = 50
 
@@ -22,13 +22,8 @@ def search(customers, q: str):
     if not q:
         return customers
     match = Q(name__icontains=q) | Q(username=q.lower())
-    try:
-        match |= Q(phone=normalise_phone(q))
-    except InvalidPhone:
-        digits = "".join(c for c in q if c.isdigit()).lstrip("0")
-        if len(digits) >= 3:
-            match |= Q(phone__contains=digits)
-    return customers.filter(match)
+    by_phone = phone_match(q)
+    return customers.filter(match | by_phone if by_phone is not None else match)
 
 
 @access(perm("hotspot.view_customer"))

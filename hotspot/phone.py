@@ -21,3 +21,15 @@ def normalise_phone(raw: str) -> str:
         if match:
             return "254" + match.group(1)
     raise InvalidPhone(f"{raw!r} is not a Kenyan mobile number (07XX XXX XXX or 01XX XXX XXX)")
+
+
+def phone_match(q: str, field: str = "phone"):
+    """A filter for a phone number as people type it in a search box (0712…, +254712…, 712…), or,
+    when it is not a whole number, any run of 3+ of its digits; None when it has too few digits."""
+    from django.db.models import Q
+
+    try:
+        return Q(**{field: normalise_phone(q)})
+    except InvalidPhone:
+        digits = "".join(c for c in q if c.isdigit()).lstrip("0")
+        return Q(**{f"{field}__contains": digits}) if len(digits) >= 3 else None
