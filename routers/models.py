@@ -30,6 +30,8 @@ class Router(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFFLINE, db_index=True)
     last_error = models.TextField(blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Set by a reboot we asked for; cleared by the first poll that finds the router back up.
+    reboot_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -112,3 +114,75 @@ class RouterSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.router_id} at {self.taken_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AccessPoint(models.Model):
+    """A wireless access point cabled to one of a router's ports. The router is asked about it:
+    its ARP table says whether the AP answers (online), and its bridge host table counts the
+    devices learned on the AP's port (clients)."""
+
+    class Status(models.TextChoices):
+        ONLINE = "online", "Online"
+        OFFLINE = "offline", "Offline"
+        UNKNOWN = "unknown", "Not checked yet"
+
+    router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="access_points")
+    name = models.CharField(max_length=100)
+    mac_address = models.CharField(max_length=17, unique=True, help_text="AA:BB:CC:DD:EE:FF")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    interface = models.CharField(max_length=64, blank=True, help_text="the router port the AP is cabled to")
+    location = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.UNKNOWN)
+    clients = models.PositiveIntegerField(default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["router__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RouterService(models.Model):
+    """A hotspot server or PPPoE server the router runs on one of its interfaces, as the router
+    last showed it (learned by the live-data job, never edited here)."""
+
+    class Kind(models.TextChoices):
+        HOTSPOT = "hotspot", "Hotspot"
+        PPPOE = "pppoe", "PPPoE"
+
+    router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="router_services")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    interface = models.CharField(max_length=64, blank=True)
+    profile = models.CharField(max_length=100, blank=True)
+    address_pool = models.CharField(max_length=100, blank=True)
+    disabled = models.BooleanField(default=False)
+    active_users = models.PositiveIntegerField(default=0)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["router__name", "kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["router", "kind", "name"], name="one_service_per_router_kind_name")]
+
+    def __str__(self) -> str:
+        return f"{self.router_id} {self.kind} {self.name}"
+
+
+class RouterBackup(models.Model):
+    """A backup file saved on the router at our request (it stays on the router; restore loads it)."""
+
+    router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="backups")
+    name = models.CharField(max_length=200, help_text="file name on the router, without .backup")
+    size = models.PositiveBigIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.router_id}: {self.name}"
