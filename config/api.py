@@ -13,6 +13,7 @@ from hotspot.voucher_api import portal_router, vouchers_router
 from monitoring.api import router as health_router
 from radius.api import logs_router, sessions_router
 from routers.api import router_health_router, routers_router
+from routers.vpn_api import vpn_router
 
 api = NinjaAPI(
     title="Hotspot ISP API",
@@ -56,6 +57,7 @@ api.add_router("/payments", payments_router)
 api.add_router("/logs", callback_log_router)
 api.add_router("/purchase", purchase_router)
 api.add_router("/routers", routers_router)
+api.add_router("/", vpn_router)
 
 
 def urls():

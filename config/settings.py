@@ -7,7 +7,9 @@ DJANGO_ENV=production refuses to start without what production needs.
 import base64
 import hashlib
 import hmac
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -268,6 +270,8 @@ CELERY_BEAT_SCHEDULE = {
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": crontab(minute=5)},
     "reconcile-payments": {"task": "billing.tasks.reconcile_payments", "schedule": crontab(hour=0, minute=20)},
     "check-routers": {"task": "routers.tasks.check_routers", "schedule": 60.0},
+    "sync-router-data": {"task": "routers.tasks.sync_router_data", "schedule": crontab(minute=40)},  # drift report
+    "fetch-router-live-data": {"task": "routers.tasks.fetch_router_live_data", "schedule": 300.0},
 }
 
 # --- Router polling (routers/polling.py) -----------------------------------------------------------
@@ -305,6 +309,21 @@ RADIUS_SESSION_RETENTION_DAYS = env.integer("RADIUS_SESSION_RETENTION_DAYS", 400
 RADIUS_AUTH_LOG_RETENTION_DAYS = env.integer("RADIUS_AUTH_LOG_RETENTION_DAYS", 90, minimum=1)
 # FreeRADIUS's writes (accounting, auth log) commit without waiting for the WAL flush.
 RADIUS_DB_ASYNC_COMMIT = env.boolean("RADIUS_DB_ASYNC_COMMIT", default=True)
+
+# --- WireGuard tunnels to routers (routers/wireguard.py) -------------------------------------------
+# Routers behind NAT dial WIREGUARD_ENDPOINT:WIREGUARD_PORT (UDP) and get an address from
+# WIREGUARD_NETWORK, whose first host is our server's tunnel address. The network is fixed once the
+# first tunnel exists; the endpoint defaults to the portal's host name (routers already reach it).
+try:
+    WIREGUARD_NETWORK = str(ipaddress.IPv4Network(env.string("WIREGUARD_NETWORK", "10.99.0.0/16")))
+except ValueError as bad:
+    raise env.StartupRefused(f"WIREGUARD_NETWORK: {bad} (an IPv4 network such as 10.99.0.0/16)") from None
+if ipaddress.IPv4Network(WIREGUARD_NETWORK).num_addresses < 4:
+    raise env.StartupRefused("WIREGUARD_NETWORK must hold the server and at least one router (/30 or larger)")
+WIREGUARD_PORT = env.integer("WIREGUARD_PORT", 51820, minimum=1)
+if WIREGUARD_PORT > 65535:
+    raise env.StartupRefused(f"WIREGUARD_PORT={WIREGUARD_PORT} must be 1..65535")
+WIREGUARD_ENDPOINT = env.string("WIREGUARD_ENDPOINT") or urlsplit(PORTAL_BASE_URL).hostname or "127.0.0.1"
 
 # --- M-Pesa (Daraja) ----------------------------------------------------------------------------
 # Unset MPESA_BASE_URL: the in-project Daraja simulator (manage.py run_daraja_simulator).

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("radius.urls")),
     path("", include("hotspot.urls")),
     path("", include("billing.urls")),
+    path("", include("routers.urls")),
     path("api/", api.urls()),
 ]
 

@@ -43,6 +43,8 @@ class DisconnectOut(Schema):
     error_cause: int | None
     detail: str
     tries: int
+    api_kicked: int | None = Field(None, description="sessions ended over the router's API when the NAS "
+                                                     "did not acknowledge (null: not tried)")
 
 
 def _page(sessions, limit: int, offset: int) -> dict:
@@ -74,8 +76,8 @@ def disconnect(request, session_id: int):
         raise HttpError(409, "This session has already ended")
     attempt = coa.disconnect(session, requested_by=request.user.username)
     body = {"outcome": attempt.outcome, "error_cause": attempt.error_cause, "detail": attempt.detail,
-            "tries": attempt.tries}
-    return Status(200 if attempt.outcome == "ack" else 409, body)
+            "tries": attempt.tries, "api_kicked": attempt.api_kicked}
+    return Status(200 if attempt.ended else 409, body)
 
 
 @logs_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,

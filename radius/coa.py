@@ -2,8 +2,13 @@
 
 The session is named the way RFC 5176 and MikroTik expect: User-Name, Acct-Session-Id and
 Framed-IP-Address. The NAS's secret comes from the nas table, its port from NasCoaPort (3799).
+
+A Disconnect the NAS did not acknowledge (NAK, silence, not sent) goes to the fallback registered
+with ``register_disconnect_fallback``: the routers app ends the session over the RouterOS API. The
+radius app stays unaware of routers (apps depend one way: routers on radius), so it offers the hook.
 """
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from pyrad import packet
@@ -20,6 +25,25 @@ ERROR_CAUSES = {
     503: "Session-Context-Not-Found", 504: "Session-Context-Not-Removable",
     505: "Other-Proxy-Processing-Error", 506: "Resources-Unavailable", 507: "Request-Initiated",
 }
+_fallback: Callable[[list[CoaAttempt]], None] | None = None
+
+
+def register_disconnect_fallback(fallback: Callable[[list[CoaAttempt]], None] | None) -> None:
+    """``fallback(attempts)`` gets the Disconnects no NAS acknowledged, before they are saved; it
+    sets ``api_kicked`` and adds to ``detail`` on each one it tried. It runs in the caller's thread,
+    may take the router's timeout, and must not raise. One fallback: registering again replaces it."""
+    global _fallback
+    _fallback = fallback
+
+
+def _fall_back(attempts: list[CoaAttempt]) -> None:
+    failed = [a for a in attempts if a.kind == CoaAttempt.Kind.DISCONNECT and a.outcome != CoaAttempt.Outcome.ACK]
+    if not failed or _fallback is None:
+        return
+    try:
+        _fallback(failed)
+    except Exception:  # a fallback bug must not lose the record of what the NAS answered
+        log.exception("the disconnect fallback failed for %d sessions", len(failed))
 
 
 def disconnect(session: RadAcct, *, requested_by: str = "") -> CoaAttempt:
@@ -58,6 +82,7 @@ def disconnect_many(sessions, *, requested_by: str = "", workers: int = 16) -> l
 
     with ThreadPoolExecutor(max_workers=min(workers, len(attempts))) as pool:
         done = list(pool.map(one, attempts))  # the workers touch no database
+    _fall_back(done)
     CoaAttempt.objects.bulk_create(done, batch_size=1000)
     return done
 
@@ -82,6 +107,7 @@ def _send(kind: str, session: RadAcct, attributes: dict, requested_by: str) -> C
         attempt.outcome, attempt.detail = CoaAttempt.Outcome.ERROR, "no NAS with this address"
     else:
         _exchange(attempt, nas)
+    _fall_back([attempt])
     attempt.save()
     log.info("%s for %s on %s: %s", kind, attempt.username, attempt.nas_ip_address, attempt.outcome)
     return attempt

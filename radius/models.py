@@ -238,6 +238,10 @@ class CoaAttempt(models.Model):
     detail = models.TextField(blank=True)
     tries = models.PositiveSmallIntegerField(default=1)
     requested_by = models.CharField(max_length=150, blank=True, help_text="staff username or job name")
+    # When the NAS did not acknowledge a Disconnect, the routers app may end the session over the
+    # router's own API instead (coa.register_disconnect_fallback): None = not tried, else how many
+    # sessions it ended there (0: the router had none left, or could not be reached; see detail).
+    api_kicked = models.PositiveSmallIntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -246,3 +250,8 @@ class CoaAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.username}@{self.nas_ip_address}: {self.outcome}"
+
+    @property
+    def ended(self) -> bool:
+        """The session is gone: the NAS acknowledged, or the API fallback removed it."""
+        return self.outcome == self.Outcome.ACK or bool(self.api_kicked)

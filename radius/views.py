@@ -116,7 +116,7 @@ def disconnect_session(request, pk):
         messages.info(request, f"{session.username}'s session had already ended.")
     else:
         attempt = coa.disconnect(session, requested_by=request.user.username)
-        level = messages.SUCCESS if attempt.outcome == CoaAttempt.Outcome.ACK else messages.ERROR
+        level = messages.SUCCESS if attempt.ended else messages.ERROR
         text = {
             CoaAttempt.Outcome.ACK: f"The router disconnected {session.username}.",
             CoaAttempt.Outcome.NAK: f"The router refused to disconnect {session.username}: "
@@ -124,6 +124,8 @@ def disconnect_session(request, pk):
             CoaAttempt.Outcome.TIMEOUT: f"The router did not answer ({attempt.detail}).",
             CoaAttempt.Outcome.ERROR: f"Could not ask the router: {attempt.detail}.",
         }[attempt.outcome]
+        if attempt.ended and attempt.outcome != CoaAttempt.Outcome.ACK:
+            text = f"{session.username}'s session was ended over the router's API ({attempt.detail})."
         messages.add_message(request, level, text)
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class RoutersConfig(AppConfig):
     name = "routers"
     verbose_name = "Routers"
+
+    def ready(self):
+        # radius may not import routers (apps depend one way), so routers plugs its API kick into
+        # radius's Disconnect as the fallback for a NAS that refuses or does not answer.
+        from radius import coa
+
+        from . import actions
+
+        coa.register_disconnect_fallback(actions.kick_failed_disconnects)

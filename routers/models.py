@@ -124,7 +124,7 @@ class AccessPoint(models.Model):
     class Status(models.TextChoices):
         ONLINE = "online", "Online"
         OFFLINE = "offline", "Offline"
-        UNKNOWN = "unknown", "Not checked yet"
+        UNKNOWN = "unknown", "Unknown"
 
     router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="access_points")
     name = models.CharField(max_length=100)
@@ -164,7 +164,9 @@ class RouterService(models.Model):
 
     class Meta:
         ordering = ["router__name", "kind", "name"]
-        constraints = [models.UniqueConstraint(fields=["router", "kind", "name"], name="one_service_per_router_kind_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["router", "kind", "name"], name="one_service_per_router_kind_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.router_id} {self.kind} {self.name}"
@@ -186,3 +188,49 @@ class RouterBackup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.router_id}: {self.name}"
+
+
+class WireGuardServer(models.Model):
+    """Our end of the routers' WireGuard tunnels (one row). The pool is fixed when the row is made:
+    routers hold addresses from it, so changing WIREGUARD_NETWORK later would strand them."""
+
+    private_key = EncryptedTextField()
+    public_key = models.CharField(max_length=44)
+    network = models.CharField(max_length=43, help_text="the tunnel pool; its first host is our address")
+    listen_port = models.PositiveIntegerField()
+    endpoint = models.CharField(max_length=255, help_text="host name or address the routers dial")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="one_wireguard_server")]
+
+    def __str__(self) -> str:
+        return f"wireguard server {self.network}"
+
+
+class RouterVpnConfig(models.Model):
+    """A router's WireGuard tunnel to us: its keys, its address in the pool, the API user the
+    onboarding script creates on it, and where the router was reached before the tunnel."""
+
+    router = models.OneToOneField(Router, on_delete=models.CASCADE, related_name="vpn")
+    private_key = EncryptedTextField()
+    public_key = models.CharField(max_length=44, unique=True)
+    tunnel_address = models.GenericIPAddressField(protocol="IPv4", unique=True)
+    api_username = models.CharField(max_length=100)
+    api_password = EncryptedTextField()
+    previous_host = models.CharField(max_length=255, blank=True, help_text="the API host before the tunnel")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when the router's API host became the tunnel address.
+    activated_at = models.DateTimeField(null=True, blank=True)
+    # From `wg show <interface> latest-handshakes` on our server (manage.py wireguard_handshakes).
+    last_handshake_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["tunnel_address"]
+
+    def __str__(self) -> str:
+        return f"{self.router_id} via {self.tunnel_address}"
+
+    @property
+    def active(self) -> bool:
+        return self.activated_at is not None

@@ -13,6 +13,7 @@ commit a ``router.status`` event per changed router plus one ``router.live`` sum
 The worker threads never touch the database.
 """
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -29,6 +30,9 @@ from .services import SecretUnreadable
 
 LIVE_EVENT = "router.live"
 STATUS_EVENT = "router.status"
+# A router seen up this long after a reboot we asked for, with an uptime older than the request,
+# never restarted (the command was lost): stop calling it "rebooting".
+REBOOT_GRACE_SECONDS = 600
 # Ports whose counters make a router's rx/tx: bridges, VLANs and tunnels would count the same bytes again.
 PHYSICAL_TYPES = ("ether", "wlan", "wifi", "wifiwave2", "sfp", "sfp-sfpplus", "lte", "60g")
 
@@ -61,8 +65,10 @@ class PollResult:
     sample: dict = field(default_factory=dict)
 
 
-def poll_router(target: Target, timeout: float) -> PollResult:
-    """One router, one connection: resource, hotspot active count, interface counters."""
+def ask(target: Target, timeout: float, read: Callable[[RouterClient, Callable[[], None]], dict]) -> PollResult:
+    """One router, one connection: ``read(client, in_time)`` returns what was learned (the result's
+    ``sample``) and calls ``in_time()`` between commands, which stops a router that answers too slowly
+    once the whole exchange has had ``timeout`` seconds. Never raises: failures are results."""
     started = time.perf_counter()
 
     def elapsed() -> float:
@@ -78,52 +84,86 @@ def poll_router(target: Target, timeout: float) -> PollResult:
         with RouterClient(target.host, target.port, target.username, target.password, use_tls=target.use_tls,
                           timeout=timeout) as client:
             in_time()
-            resource = client.resource()
-            in_time()
-            active = len(client.print("/ip/hotspot/active", proplist=(".id",)))
-            in_time()
-            ports = [row for row in client.interfaces() if row["type"] in PHYSICAL_TYPES]
-            in_time()
+            learned = read(client, in_time)
     except RouterError as error:
         return PollResult(target.id, target.name, elapsed(), False, error.reason, error.message)
     except Exception as error:  # noqa: BLE001 - one odd router must not end the cycle for the others
         return PollResult(target.id, target.name, elapsed(), False, "error", f"{type(error).__name__}: {error}")
+    return PollResult(target.id, target.name, elapsed(), True, sample=learned)
+
+
+def _load(client: RouterClient, in_time: Callable[[], None]) -> dict:
+    resource = client.resource()
+    in_time()
+    active = len(client.print("/ip/hotspot/active", proplist=(".id",)))
+    in_time()
+    ports = [row for row in client.interfaces() if row["type"] in PHYSICAL_TYPES]
+    in_time()
     total, free = resource["total_memory"], resource["free_memory"]
-    sample = {
+    return {
         "cpu_load": resource["cpu_load"],
         "memory_used_pct": round(100.0 * (total - free) / total, 1) if total else 0.0,
         "uptime_seconds": resource["uptime_seconds"],
+        "version": resource["version"],
         "active_users": active,
         "rx_bytes": sum(row["rx_bytes"] for row in ports),
         "tx_bytes": sum(row["tx_bytes"] for row in ports),
     }
-    return PollResult(target.id, target.name, elapsed(), True, sample=sample)
 
 
-def _targets() -> list[Target]:
-    routers = Router.objects.exclude(status=Router.Status.PROVISIONING).only(
-        "id", "name", "host", "api_port", "api_username", "api_password", "use_tls")
+def poll_router(target: Target, timeout: float) -> PollResult:
+    """Resource, hotspot active count, interface counters."""
+    return ask(target, timeout, _load)
+
+
+def targets(routers=None) -> list[Target]:
+    """What the worker threads need of ``routers`` (default: every router not being provisioned)."""
+    if routers is None:
+        routers = Router.objects.exclude(status=Router.Status.PROVISIONING)
+    routers = routers.only("id", "name", "host", "api_port", "api_username", "api_password", "use_tls")
     return [Target(r.pk, r.name, r.host, r.api_port, r.api_username, r.api_password, r.use_tls) for r in routers]
+
+
+def fan_out(work: Callable[[Target, float], PollResult], found: list[Target], timeout: float | None = None,
+            workers: int | None = None) -> list[PollResult]:
+    """``work(target, timeout)`` for every target at once on a bounded thread pool, results in order."""
+    timeout = float(timeout or settings.ROUTER_POLL_TIMEOUT_SECONDS)
+    workers = workers or settings.ROUTER_POLL_WORKERS
+    if not found:
+        return []
+    with ThreadPoolExecutor(max_workers=min(workers, len(found)), thread_name_prefix="router-poll") as pool:
+        return list(pool.map(lambda target: work(target, timeout), found))
 
 
 def poll_all(timeout: float | None = None, workers: int | None = None) -> dict:
     """Poll every router concurrently and record the outcome; returns the cycle's summary."""
-    timeout = float(timeout or settings.ROUTER_POLL_TIMEOUT_SECONDS)
-    workers = workers or settings.ROUTER_POLL_WORKERS
     started = time.perf_counter()
-    targets = _targets()
-    if targets:
-        with ThreadPoolExecutor(max_workers=min(workers, len(targets)), thread_name_prefix="router-poll") as pool:
-            results = list(pool.map(lambda target: poll_router(target, timeout), targets))
-    else:
-        results = []
-    return record(results, started)
+    return record(fan_out(poll_router, targets(), timeout, workers), started)
 
 
 def _status(result: PollResult) -> str:
     if result.ok:
         return Router.Status.ONLINE
     return Router.Status.OFFLINE if result.reason == "unreachable" else Router.Status.ERROR
+
+
+def _reboot_seen(router: Router, result: PollResult, now) -> ServiceControlLog | None:
+    """A router we asked to reboot (routers.actions) is back when it answers with an uptime shorter
+    than the time since the request: clears ``reboot_requested_at`` and returns the log row. One
+    still answering with an older uptime long after the request never restarted."""
+    if router.reboot_requested_at is None or not result.ok:
+        return None
+    since = (now - router.reboot_requested_at).total_seconds()
+    uptime = result.sample["uptime_seconds"]
+    if uptime < since:
+        outcome, detail = ServiceControlLog.Outcome.OK, f"back after {max(0, round(since - uptime))} s"
+    elif since > REBOOT_GRACE_SECONDS:
+        outcome, detail = ServiceControlLog.Outcome.FAILED, f"did not restart (up {uptime} s)"
+    else:
+        return None  # not gone down yet
+    router.reboot_requested_at = None
+    return ServiceControlLog(router=router, router_name=router.name, action="reboot", outcome=outcome,
+                             detail=detail, created_at=now)
 
 
 def record(results: list[PollResult], started: float | None = None) -> dict:
@@ -143,10 +183,16 @@ def record(results: list[PollResult], started: float | None = None) -> dict:
             previous, router.status = router.status, _status(result)
             if result.ok:
                 router.last_seen_at, router.last_error = now, ""
-                samples.append(RouterSample(router=router, taken_at=now, **result.sample))
+                measured = dict(result.sample)
+                # An upgrade shows on the next poll, not only at the next connection test.
+                router.version = measured.pop("version", router.version) or router.version
+                samples.append(RouterSample(router=router, taken_at=now, **measured))
             else:
                 router.last_error = f"{result.reason}: {result.error}"
             rows.append(router)
+            back = _reboot_seen(router, result, now)
+            if back is not None:
+                logs.append(back)
             if router.status != previous:
                 changed.append(router)
                 logs.append(ServiceControlLog(
@@ -154,11 +200,13 @@ def record(results: list[PollResult], started: float | None = None) -> dict:
                     outcome=ServiceControlLog.Outcome.OK if result.ok else ServiceControlLog.Outcome.FAILED,
                     detail=f"{previous} -> {router.status}" + ("" if result.ok else f": {router.last_error}"),
                     created_at=now))
+            if router.status != previous or back is not None:
                 events.append((live.ADMIN, STATUS_EVENT, {
                     "id": router.pk, "name": router.name, "status": router.status, "previous": previous,
                     "last_seen_at": router.last_seen_at.isoformat() if router.last_seen_at else None,
-                    "last_error": router.last_error}))
-        Router.objects.bulk_update(rows, ["status", "last_seen_at", "last_error"], batch_size=500)
+                    "last_error": router.last_error, "rebooting": router.reboot_requested_at is not None}))
+        Router.objects.bulk_update(rows, ["status", "last_seen_at", "last_error", "reboot_requested_at"],
+                                   batch_size=500)
         RouterSample.objects.bulk_create(samples, batch_size=1000)
         ServiceControlLog.objects.bulk_create(logs, batch_size=1000)
         counts = {status: 0 for status in (Router.Status.ONLINE, Router.Status.OFFLINE, Router.Status.ERROR)}

@@ -8,6 +8,8 @@ a router can accept a write and not apply it. Re-running changes nothing (the st
 "unchanged"). A refusal stops the job at that step with the router's own message; a new job for
 the router runs every step again, so it passes quickly over what is done and resumes where the
 last one stopped. Progress goes to the ``provisioning.<job>`` live group after every step.
+With ``Context.dry_run`` a step only reads and notes what it would change ("would add …"): the
+same steps are the desired state that routers.drift and ``test_provisioning`` check against.
 """
 import html
 import ipaddress
@@ -26,12 +28,15 @@ from config.secrets import UnreadableSecret
 from radius import services as radius
 from radius.models import Nas
 
-from .models import ProvisioningJob, Router
+from .models import ProvisioningJob, Router, RouterVpnConfig
 from .routeros import RouterClient, RouterCommandRefused, RouterError, parse_duration
 
 log = logging.getLogger(__name__)
 
 TAG = "hotspot-billing"
+# Items the WireGuard onboarding script owns (routers/wireguard.py): provisioning leaves them be,
+# e.g. the firewall rule that lets our server in over the tunnel.
+ONBOARDING = f"{TAG}: wireguard"
 API_TIMEOUT_SECONDS = 10.0
 PROGRESS = "provisioning.progress"
 FINISHED = "provisioning.finished"
@@ -57,11 +62,21 @@ class StepSkipped(Exception):
         self.message = message
 
 
+_WOULD = {"added": "add", "set": "set", "removed": "remove", "wrote": "write", "rewrote": "rewrite",
+          "updated": "update"}
+
+
 @dataclass
 class Context:
     router: Router
     client: RouterClient
-    changes: list[str]  # what the step wrote, for its message
+    changes: list[str]  # what the step wrote (or, in a dry run, would write), for its message
+    # Check only (drift, test_provisioning): read the router and record what would change, write nothing.
+    dry_run: bool = False
+
+    def change(self, done: str, what: str) -> None:
+        """Note a change: ``done`` is the past-tense verb ("added"), said "would add" in a dry run."""
+        self.changes.append(f"would {_WOULD[done]} {what}" if self.dry_run else f"{done} {what}")
 
 
 def tagged(purpose: str) -> str:
@@ -120,22 +135,30 @@ def _ensure_items(ctx: Context, menu: str, desired: dict[str, dict], *, before_o
     client = ctx.client
 
     def ours(rows: list[dict]) -> dict[str, dict]:
-        return {row["comment"]: row for row in rows if row.get("comment", "").startswith(TAG)}
+        return {row["comment"]: row for row in rows if row.get("comment", "").startswith(TAG)
+                and not row["comment"].startswith(ONBOARDING)}
 
     with _asking(f"{menu}/print"):
         rows = client.print(menu)
     have = ours(rows)
     for comment in [comment for comment in have if comment not in desired]:
-        with _asking(f"{menu}/remove"):
-            client.remove(menu, have[comment]["id"])
-        ctx.changes.append(f"removed {menu} {comment!r}")
+        if not ctx.dry_run:
+            with _asking(f"{menu}/remove"):
+                client.remove(menu, have[comment]["id"])
+        ctx.change("removed", f"{menu} {comment!r}")
+    missing = False
     for comment, props in desired.items():
         if comment in have:
             changed = _differences(props, have[comment])
             if changed:
-                with _asking(f"{menu}/set"):
-                    client.set(menu, have[comment]["id"], **changed)
-                ctx.changes.append(f"set {menu} {comment!r}: {', '.join(sorted(changed))}")
+                if not ctx.dry_run:
+                    with _asking(f"{menu}/set"):
+                        client.set(menu, have[comment]["id"], **changed)
+                ctx.change("set", f"{menu} {comment!r}: {', '.join(sorted(changed))}")
+            continue
+        missing = True
+        if ctx.dry_run:
+            ctx.change("added", f"{menu} {comment!r}")
             continue
         extra = {}
         if before_others:
@@ -145,7 +168,12 @@ def _ensure_items(ctx: Context, menu: str, desired: dict[str, dict], *, before_o
                 extra["place-before"] = others[0]
         with _asking(f"{menu}/add"):
             client.add(menu, **props, comment=comment, **extra)
-        ctx.changes.append(f"added {menu} {comment!r}")
+        ctx.change("added", f"{menu} {comment!r}")
+    if ctx.dry_run:
+        # Nothing was written to read back; only an order a run could not fix is worth reporting.
+        if before_others and not missing:
+            _check_order(menu, have, desired)
+        return
     with _asking(f"{menu}/print"):
         have = ours(client.print(menu))
     for comment, props in desired.items():
@@ -155,9 +183,13 @@ def _ensure_items(ctx: Context, menu: str, desired: dict[str, dict], *, before_o
         if changed:
             raise StepFailed(f"{menu}: {comment!r} still differs after writing ({', '.join(sorted(changed))})")
     if before_others:
-        order = [comment for comment in have if comment in desired]
-        if order != list(desired):
-            raise StepFailed(f"{menu}: our rules are out of order ({', '.join(order)})")
+        _check_order(menu, have, desired)
+
+
+def _check_order(menu: str, have: dict[str, dict], desired: dict[str, dict]) -> None:
+    order = [comment for comment in have if comment in desired]
+    if order != list(desired):
+        raise StepFailed(f"{menu}: our rules are out of order ({', '.join(order)})")
 
 
 def _ensure_properties(ctx: Context, menu: str, item_id: str | None, want: dict, label: str) -> None:
@@ -174,9 +206,11 @@ def _ensure_properties(ctx: Context, menu: str, item_id: str | None, want: dict,
 
     changed = _differences(want, current())
     if changed:
+        ctx.change("set", f"{menu} {label}: {', '.join(sorted(changed))}")
+        if ctx.dry_run:
+            return
         with _asking(f"{menu}/set"):
             client.set(menu, item_id, **changed)
-        ctx.changes.append(f"set {menu} {label}: {', '.join(sorted(changed))}")
         still = _differences(want, current())
         if still:
             raise StepFailed(f"{menu}: {label} did not take {', '.join(sorted(still))}")
@@ -196,12 +230,23 @@ def _hotspot_profiles(ctx: Context) -> list[dict]:
 
 # --- the steps ----------------------------------------------------------------------------------
 
+def radius_address(router: Router) -> str:
+    """Where the router sends RADIUS: our end of its WireGuard tunnel once that is active (the
+    onboarding script points it there), else RADIUS_SERVER_ADDRESS."""
+    vpn = RouterVpnConfig.objects.filter(router=router).first()
+    if vpn is not None and vpn.active:
+        from . import wireguard  # wireguard builds on this module's tags: imported late, no cycle
+
+        return wireguard.server_address(wireguard.server())
+    return settings.RADIUS_SERVER_ADDRESS
+
+
 def radius_client(ctx: Context) -> None:
     secret = ctx.router.radius_secret
     if isinstance(secret, UnreadableSecret) or not secret:
         raise StepFailed("the router has no readable RADIUS secret: set one on the router's page first")
     _ensure_items(ctx, "/radius", {tagged("radius"): {
-        "service": "hotspot,ppp", "address": settings.RADIUS_SERVER_ADDRESS, "secret": secret}})
+        "service": "hotspot,ppp", "address": radius_address(ctx.router), "secret": secret}})
 
 
 def radius_incoming(ctx: Context) -> None:
@@ -259,13 +304,19 @@ def login_page(ctx: Context) -> None:
         name = f"{directory}/login.html"
         with _asking("/file/print"):
             files = ctx.client.print("/file", name=name)
+        if ctx.dry_run:
+            if not files:
+                ctx.change("wrote", name)
+            elif files[0].get("contents") != contents:
+                ctx.change("rewrote", name)
+            continue
         try:
             if not files:
                 ctx.client.add("/file", name=name, contents=contents)
-                ctx.changes.append(f"wrote {name}")
+                ctx.change("wrote", name)
             elif files[0].get("contents") != contents:
                 ctx.client.set("/file", files[0]["id"], contents=contents)
-                ctx.changes.append(f"rewrote {name}")
+                ctx.change("rewrote", name)
         except RouterCommandRefused as refused:
             if not files:  # RouterOS 6 writes no files over the API
                 raise StepSkipped(f"manual: upload login.html to {directory}/ (the router said: {refused.message})"
@@ -287,6 +338,10 @@ def nas_row(ctx: Context) -> None:
         raise StepFailed("FreeRADIUS knows routers by IP address: the router's host must be one") from None
     wanted = {"secret": router.radius_secret, "shortname": router.name, "description": f"router {router.pk}"}
     before = Nas.objects.filter(nasname=router.host).values(*wanted).first()
+    if ctx.dry_run:
+        if before != wanted:
+            ctx.change("updated" if before else "added", f"the NAS row for {router.host}")
+        return
     try:
         radius.register_nas(router.host, router.radius_secret, router.name, description=f"router {router.pk}")
     except radius.RadiusError as refused:
@@ -295,8 +350,18 @@ def nas_row(ctx: Context) -> None:
     if after != wanted:
         raise StepFailed("the NAS row does not hold the router's secret and name")
     if before != after:
-        ctx.changes.append(f"{'updated' if before else 'added'} the NAS row for {router.host}")
+        ctx.change("updated" if before else "added", f"the NAS row for {router.host}")
 
+
+LABELS = {
+    "radius_client": "RADIUS client pointed at our server",
+    "radius_incoming": "Accept disconnect requests (CoA)",
+    "hotspot_profile": "Hotspot profile uses RADIUS",
+    "walled_garden": "Walled garden: portal and M-Pesa",
+    "grace_firewall": "Grace period reaches only the portal",
+    "login_page": "Login page sends devices to the portal",
+    "nas_row": "FreeRADIUS knows the router",
+}
 
 STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("radius_client", radius_client),
@@ -374,6 +439,14 @@ def run_job(job_id: int, report: Callable[[dict], None] | None = None) -> Provis
     return job
 
 
+def progress(job: ProvisioningJob) -> dict:
+    """How far a run has got: steps done (ok or skipped) of all, as a percentage too."""
+    done = sum(step["status"] in ("ok", "skipped") for step in job.steps)
+    total = len(job.steps)
+    return {"done": done, "total": total, "percent": round(100 * done / total) if total else 0,
+            "finished": job.status in (ProvisioningJob.Status.DONE, ProvisioningJob.Status.FAILED)}
+
+
 def _record(job: ProvisioningJob, index: int, status: str, message: str) -> None:
     job.steps[index].update(status=status, message=message)
     job.current_step = job.steps[index]["name"]
@@ -382,9 +455,8 @@ def _record(job: ProvisioningJob, index: int, status: str, message: str) -> None
 
 def _finish_step(job: ProvisioningJob, index: int, status: str, message: str, report) -> None:
     _record(job, index, status, message)
-    done = sum(step["status"] in ("ok", "skipped") for step in job.steps)
     event = {"job": job.pk, "step": job.steps[index]["name"], "status": status,
-             "percent": round(100 * done / len(job.steps)), "message": message}
+             "percent": progress(job)["percent"], "message": message}
     live.publish(live.provisioning_group(job.pk), PROGRESS, event)
     if report:
         report(event)

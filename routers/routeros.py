@@ -99,6 +99,11 @@ class RouterClient:
         except (AttributeError, OSError):
             pass
 
+    @property
+    def connected(self) -> bool:
+        """False once the connection is closed or was lost mid-command (a client lasts one task)."""
+        return self._api is not None
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.disconnect()

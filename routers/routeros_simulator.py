@@ -35,6 +35,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from routers import routeros_script
+
 MAX_WORD = 16 * 1024 * 1024  # larger words end the session with !fatal, like a router protecting its memory
 LOG_LINES = 1000             # RouterOS keeps 1000 lines of memory logging by default
 NO_SUCH_ITEM = "no such item"
@@ -242,6 +244,14 @@ MENUS = [
         duplicate="failure: already have user with this name for this server",
         read_only=("uptime", "bytes-in", "bytes-out", "packets-in", "packets-out", "dynamic", "default"),
         refs={"server": ("/ip/hotspot", ("all",)), "profile": ("/ip/hotspot/user/profile", ())}),
+    # Neighbours the router has heard from: the ARP cache and the bridge's learned MAC addresses
+    # (what tells which port a device sits behind). Runtime state, filled by attach_device().
+    Menu("/ip/arp", _fields("address= mac-address= interface= published=false invalid=false DHCP=false "
+                            "complete=true dynamic=true " + COMMON),
+         commands=("print",), dynamic=True, noun="arp entry"),
+    Menu("/interface/bridge/host", _fields("mac-address= on-interface= bridge=bridge vid= local=false external=false "
+                                           "age=1s dynamic=true invalid=false"),
+         commands=("print",), dynamic=True, noun="bridge host"),
     Menu("/ip/hotspot/active", _fields(
         "server= user= domain= address= mac-address= login-by= uptime=0s idle-time=0s session-time-left= "
         "idle-timeout= keepalive-timeout= limit-bytes-in= limit-bytes-out= limit-bytes-total= bytes-in=0 "
@@ -325,7 +335,7 @@ MENUS = [
 ]
 MENU_BY_PATH = {menu.path: menu for menu in MENUS}
 SPECIAL = {"/interface/monitor-traffic", "/system/backup/save", "/system/backup/load", "/system/reboot",
-           "/system/resource/print", "/cancel", "/quit", "/login"}
+           "/system/resource/print", "/cancel", "/quit", "/login", "/import"}
 PREFIXES = {"/".join(path.split("/")[:depth]) for path in [*MENU_BY_PATH, *SPECIAL]
             for depth in range(2, path.count("/") + 1)}
 DEFAULT_GROUP_POLICIES = {
@@ -616,6 +626,22 @@ class RouterOSSimulator:
             self._log("hotspot,account,info,debug", f"{user} ({address}): logged in")
             return item_id
 
+    def attach_device(self, mac_address: str, *, port: str = "wlan1", address: str | None = None) -> None:
+        """A device (an access point, a phone) appears behind ``port``: the bridge learns its MAC
+        there and, when it has an address, the ARP cache holds it."""
+        with self.lock:
+            self.tables["/interface/bridge/host"].insert(mac_address=mac_address.upper(), on_interface=port)
+            if address:
+                self.tables["/ip/arp"].insert(address=address, mac_address=mac_address.upper(), interface="bridge")
+
+    def detach_device(self, mac_address: str) -> None:
+        """The device is gone (unplugged, powered off): the router forgets it."""
+        with self.lock:
+            for path in ("/interface/bridge/host", "/ip/arp"):
+                table = self.tables[path]
+                for row in table.rows(**{"mac-address": mac_address.upper()}):
+                    table.delete(row[".id"])
+
     def login_ppp(self, name: str, *, address: str | None = None, caller_id: str | None = None,
                   service: str = "pppoe", uptime: float = 0, radius: bool = True) -> str:
         with self.lock:
@@ -836,6 +862,8 @@ class RouterOSSimulator:
             return self._backup_save(conn, attrs)
         if command == "/system/backup/load":
             return self._backup_load(conn, attrs)
+        if command == "/import":
+            return self._import(conn, attrs)
         path, _, verb = command.rpartition("/")
         menu = MENU_BY_PATH.get(path)
         if menu is None:
@@ -989,6 +1017,66 @@ class RouterOSSimulator:
             self.tables[path].next_id = next_id
         self._log("system,info", f"configuration restored by {conn.user}, rebooting")
         raise _Disconnect([], reboot=True)
+
+    # -- /import: a .rsc file from /file, in the subset routers.routeros_script reads ----------------
+
+    def _import(self, conn, attrs: dict):
+        unknown = sorted(set(attrs) - {"file-name"})
+        if unknown:
+            raise Trap(f"unknown parameter {unknown[0]}")
+        name = attrs.get("file-name", "")
+        if not name:
+            raise Trap("missing value(s) of argument(s) file-name")
+        item = next((item for item in self.tables["/file"].items.values() if item["name"] == name), None)
+        if item is None:
+            raise Trap("failure: no such file")
+        try:
+            lines = routeros_script.parse(item.get("contents", ""))
+        except routeros_script.ScriptError as error:
+            raise Trap(error.message) from None
+        for line in lines:  # a router parses the whole file before running any of it
+            if line.menu not in MENU_BY_PATH:
+                raise Trap(f"bad command name {line.menu} (line {line.number})")
+        for line in lines:
+            try:
+                self._run_statement(conn, line.menu, line.statement)
+            except Trap as trap:
+                self._log("system,error", f"script {name} failed at line {line.number}: {trap.message}")
+                raise Trap(f"{trap.message} (line {line.number})", trap.category) from None
+        self._log("system,info", f"script {name} imported by {conn.user}")
+        return [], {}
+
+    def _run_statement(self, conn, menu: str, statement) -> None:
+        if isinstance(statement, routeros_script.If):
+            count = len(self._script_find(menu, statement.find))
+            holds = count == statement.number if statement.op == "=" else count > statement.number
+            branch = statement.then if holds else statement.otherwise
+            if branch is not None:
+                self._run_statement(conn, menu, branch)
+            return
+        args = {}
+        for key, value in statement.args.items():
+            if isinstance(value, routeros_script.Pick):
+                found = self._script_find(menu, value.find)
+                if not found:
+                    raise Trap(f"invalid value for argument {key}")
+                value = found[0]
+            args[key] = value
+        if isinstance(statement.target, routeros_script.Find):
+            ids = self._script_find(menu, statement.target)
+            if not ids:  # set/remove on an empty list does nothing, as on a router
+                return
+            args[".id"] = ",".join(ids)
+        elif statement.target is not None:
+            args["numbers"] = statement.target
+        result = self._dispatch(conn, f"{menu}/{statement.verb}", args, [])
+        if isinstance(result, Stream):
+            raise Trap("failure: a streaming command cannot run from a script")
+
+    def _script_find(self, menu: str, find) -> list[str]:
+        table = self.tables[menu]
+        queries = [f"?{key}={value}" for key, value in find.where.items()]
+        return [item_id for item_id in table.items if _matches(table.render(item_id), queries)]
 
     # -- the router's own values ---------------------------------------------------------------
 

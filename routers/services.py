@@ -155,12 +155,18 @@ def test_connection(router: Router, by=None) -> dict:
     return {"ok": True, **learned}
 
 
-def _ask(router: Router) -> dict:
+def client_for(router: Router, timeout: float = API_TIMEOUT_SECONDS) -> RouterClient:
+    """A client for ``router``'s API, not yet connected (``with client_for(router) as client:``).
+    Raises SecretUnreadable when the stored API password no longer decrypts."""
     if isinstance(router.api_password, UnreadableSecret):
         raise SecretUnreadable("the stored API password cannot be decrypted (FIELD_ENCRYPTION_KEY or SECRET_KEY "
                                "changed): enter it again", host=router.host)
-    with RouterClient(router.host, router.api_port, router.api_username, router.api_password,
-                      use_tls=router.use_tls, timeout=API_TIMEOUT_SECONDS) as client:
+    return RouterClient(router.host, router.api_port, router.api_username, router.api_password,
+                        use_tls=router.use_tls, timeout=timeout)
+
+
+def _ask(router: Router) -> dict:
+    with client_for(router) as client:
         identity = client.identity()
         resource = client.resource()
         try:
@@ -168,3 +174,10 @@ def _ask(router: Router) -> dict:
         except RouterCommandRefused:  # CHR and x86 have no /system/routerboard
             model = ""
     return {"identity": identity, "version": resource["version"], "model": model or resource["board_name"]}
+
+
+def find_router(ref: str) -> Router | None:
+    """The router an operator names on the command line: its id, else its name."""
+    ref = (ref or "").strip()
+    found = Router.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+    return found or Router.objects.filter(name=ref).first()

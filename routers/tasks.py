@@ -5,7 +5,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from . import polling, provisioning
+from . import drift, live_data, polling, provisioning
 from .models import RouterSample
 
 
@@ -20,8 +20,21 @@ def check_routers() -> dict:
     return polling.poll_all()
 
 
+@shared_task(name="routers.tasks.fetch_router_live_data")
+def fetch_router_live_data() -> dict:
+    return live_data.fetch_all()
+
+
 @shared_task(name="routers.tasks.cleanup_router_samples")
 def cleanup_router_samples() -> dict:
     cutoff = timezone.now() - timedelta(days=settings.ROUTER_SAMPLE_RETENTION_DAYS)
     deleted, _ = RouterSample.objects.filter(taken_at__lt=cutoff).delete()
     return {"deleted": deleted}
+
+
+@shared_task(name="routers.tasks.sync_router_data")
+def sync_router_data() -> dict:
+    """Report drift only (repairing writes to routers: a person decides, with --repair or the page)."""
+    summary = drift.sync_all()
+    return {**{key: value for key, value in summary.items() if key != "routers"},
+            "drifted_routers": [entry["name"] for entry in summary["routers"] if entry["items"]]}

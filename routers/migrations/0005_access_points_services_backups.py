@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
                 ('interface', models.CharField(blank=True, help_text='the router port the AP is cabled to', max_length=64)),
                 ('location', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('online', 'Online'), ('offline', 'Offline'), ('unknown', 'Not checked yet')], default='unknown', max_length=8)),
+                ('status', models.CharField(choices=[('online', 'Online'), ('offline', 'Offline'), ('unknown', 'Unknown')], default='unknown', max_length=8)),
                 ('clients', models.PositiveIntegerField(default=0)),
                 ('last_seen_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),

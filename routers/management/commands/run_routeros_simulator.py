@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from routers.demo import DEMO_ROUTERS
+from routers.demo import DEMO_ACCESS_POINTS, DEMO_ROUTERS
 from routers.routeros_simulator import RouterOSSimulator
 
 
@@ -31,8 +31,17 @@ class Command(BaseCommand):
                 identity=identity, host=options["host"], port=options["port"] + index, username=options["username"],
                 password=options["password"], latency_ms=options["latency_ms"],
                 dead="refused" if status == "offline" else None).start()
+            # The demo's access points hang off their ports, with the customers' phones behind them.
+            ports = []
+            if not options["count"]:
+                for _, _, mac, address, port, _ in (ap for ap in DEMO_ACCESS_POINTS if ap[0] == index):
+                    simulator.attach_device(mac, port=port, address=address)
+                    ports.append(port)
             for n in range(options["active_users"]):
-                simulator.login_hotspot(f"2547{index:02d}{n:06d}", uptime=600 * (n + 1))
+                mac = f"02:00:5E:{index:02X}:{n // 256:02X}:{n % 256:02X}"
+                simulator.login_hotspot(f"2547{index:02d}{n:06d}", mac_address=mac, uptime=600 * (n + 1))
+                if ports:
+                    simulator.attach_device(mac, port=ports[n % len(ports)])
             simulators.append(simulator)
             if options["count"] <= 20:
                 self.stdout.write(f"{identity}: {simulator.host}:{simulator.port}"

@@ -1,0 +1,58 @@
+"""Forms for routers and access points. Saving goes through routers.services, which owns the rules
+(host, port, the RADIUS client row); these forms only collect and show errors."""
+from django import forms
+
+from .models import AccessPoint, Router
+
+
+class RouterForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    site = forms.CharField(max_length=100, required=False, help_text="where it stands, for people")
+    host = forms.CharField(max_length=255, label="API address",
+                           help_text="IP address or host name; a RADIUS secret needs an IP address")
+    api_port = forms.IntegerField(label="API port", min_value=1, max_value=65535, required=False,
+                                  help_text="empty: 8728, or 8729 with TLS")
+    use_tls = forms.BooleanField(label="Use TLS (api-ssl)", required=False)
+    api_username = forms.CharField(label="API user", max_length=100, initial="admin")
+    # Write-only: never rendered back. Empty on an edit keeps the stored value.
+    api_password = forms.CharField(label="API password", max_length=255, required=False, widget=forms.PasswordInput(
+        render_value=False, attrs={"autocomplete": "new-password"}))
+    radius_secret = forms.CharField(label="RADIUS secret", max_length=255, required=False, widget=forms.PasswordInput(
+        render_value=False, attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, router: Router | None = None, **kwargs):
+        self.router = router
+        if router is not None:
+            kwargs.setdefault("initial", {field: getattr(router, field) for field in
+                                          ("name", "site", "host", "api_port", "use_tls", "api_username")})
+        super().__init__(*args, **kwargs)
+        if router is not None:
+            for field, stored in (("api_password", router.api_password), ("radius_secret", router.radius_secret)):
+                self.fields[field].help_text = ("set; leave empty to keep it" if stored else "not set")
+
+    def changes(self) -> dict:
+        """What to hand to services.create_router / update_router; blank secrets keep the stored ones."""
+        data = dict(self.cleaned_data)
+        if data.get("api_port") is None:
+            data.pop("api_port")
+        if self.router is not None:
+            for secret in ("api_password", "radius_secret"):
+                if not data.get(secret):
+                    data.pop(secret)
+        return data
+
+
+class AccessPointForm(forms.ModelForm):
+    class Meta:
+        model = AccessPoint
+        fields = ["name", "router", "mac_address", "ip_address", "interface", "location"]
+        labels = {"mac_address": "MAC address", "ip_address": "IP address", "interface": "Router port"}
+
+    def clean_mac_address(self) -> str:
+        raw = self.cleaned_data["mac_address"].strip().upper().replace("-", ":")
+        if len(raw) == 12 and ":" not in raw:
+            raw = ":".join(raw[i:i + 2] for i in range(0, 12, 2))
+        parts = raw.split(":")
+        if len(parts) != 6 or not all(len(part) == 2 and all(c in "0123456789ABCDEF" for c in part) for part in parts):
+            raise forms.ValidationError("Enter a MAC address like AA:BB:CC:DD:EE:FF.")
+        return raw

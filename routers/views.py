@@ -1,0 +1,149 @@
+"""Router pages for technicians: the list (live status), add / edit / remove, a router's page (status,
+load, traffic, what it runs, actions and their history) and its provisioning run."""
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import access, perm
+
+from . import provisioning, services, traffic
+from .forms import RouterForm
+from .models import ProvisioningJob, Router, RouterSample, ServiceControlLog
+from .routeros import RouterError
+
+PAGE_SIZE = 50
+LIVE_EVENTS = "router.status router.live provisioning.finished"
+VIEW = perm("routers.view_router")
+CHANGE = perm("routers.change_router")
+
+
+def _latest(field: str) -> Subquery:
+    return Subquery(RouterSample.objects.filter(router=OuterRef("pk")).order_by("-taken_at", "-pk").values(field)[:1])
+
+
+@access(VIEW)
+def router_list(request):
+    q = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    routers = Router.objects.annotate(cpu_load=_latest("cpu_load"), memory_used_pct=_latest("memory_used_pct"),
+                                      active_users=_latest("active_users")).order_by("name", "pk")
+    if q:
+        routers = routers.filter(Q(name__icontains=q) | Q(site__icontains=q) | Q(host__icontains=q)
+                                 | Q(identity__icontains=q))
+    if status in Router.Status.values:
+        routers = routers.filter(status=status)
+    counts = dict.fromkeys(Router.Status.values, 0)
+    counts.update(Router.objects.order_by().values("status").annotate(n=Count("id")).values_list("status", "n"))
+    page = Paginator(routers, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "routers/router_list.html" + ("#results" if request.htmx else "")
+    statuses = [(value, label, counts[value]) for value, label in Router.Status.choices]
+    return render(request, template, {"page": page, "q": q, "status": status, "statuses": statuses,
+                                      "live_events": LIVE_EVENTS})
+
+
+@access(perm("routers.add_router"))
+def router_add(request):
+    form = RouterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            router = services.create_router(by=request.user, **form.changes())
+        except services.InvalidRouter as error:
+            form.add_error("name" if isinstance(error, services.RouterNameTaken) else None, str(error))
+        else:
+            messages.success(request, f"{router.name} added. Test the connection, then provision it.")
+            return redirect("router-detail", router.pk)
+    return render(request, "routers/router_form.html", {"form": form, "adding": True})
+
+
+@access(CHANGE)
+def router_edit(request, pk):
+    router = get_object_or_404(Router, pk=pk)
+    form = RouterForm(request.POST or None, router=router)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_router(router, by=request.user, **form.changes())
+        except services.InvalidRouter as error:
+            form.add_error("name" if isinstance(error, services.RouterNameTaken) else None, str(error))
+        else:
+            messages.success(request, f"{router.name} saved.")
+            return redirect("router-detail", router.pk)
+    return render(request, "routers/router_form.html", {"form": form, "router": router, "adding": False})
+
+
+@access(perm("routers.delete_router"))
+@require_POST
+def router_delete(request, pk):
+    router = get_object_or_404(Router, pk=pk)
+    services.delete_router(router, by=request.user)
+    messages.success(request, f"{router.name} removed, with its RADIUS client entry.")
+    return redirect("router-list")
+
+
+@access(VIEW)
+def router_detail(request, pk):
+    router = get_object_or_404(Router.objects.select_related("vpn"), pk=pk)
+    if request.htmx and request.GET.get("part") == "status":
+        return render(request, "routers/router_detail.html#status", _status_context(router))
+    context = _status_context(router)
+    context.update(
+        job=router.provisioning_jobs.order_by("-created_at", "-pk").first(),
+        actions=ServiceControlLog.objects.filter(router=router).select_related("user")[:15],
+        backups=router.backups.select_related("created_by")[:10],
+        access_points=router.access_points.all(),
+        router_services=router.router_services.all(),
+        can_change=request.user.has_perm("routers.change_router"),
+        can_delete=request.user.has_perm("routers.delete_router"),
+        live_events=LIVE_EVENTS,
+    )
+    return render(request, "routers/router_detail.html", context)
+
+
+def _status_context(router: Router) -> dict:
+    return {"router": router, "sample": router.samples.order_by("-taken_at", "-pk").first(),
+            "chart": traffic.chart(traffic.history(router))}
+
+
+@access(VIEW)
+def router_traffic(request, pk):
+    """The router's rates now, as JSON for the page's live graph; 502 with the cause when the router
+    cannot be asked (the page says so and keeps trying)."""
+    router = get_object_or_404(Router, pk=pk)
+    try:
+        return JsonResponse(traffic.now(router))
+    except RouterError as error:
+        return JsonResponse({"detail": error.message, "reason": error.reason}, status=502)
+
+
+@access(CHANGE)
+@require_POST
+def router_test(request, pk):
+    router = get_object_or_404(Router, pk=pk)
+    try:
+        learned = services.test_connection(router, by=request.user)
+    except RouterError as error:
+        messages.error(request, f"{router.name} did not answer as expected ({error.reason}): {error.message}")
+    else:
+        messages.success(request, f"Connected: {learned['identity']}, RouterOS {learned['version']}"
+                                  f"{', ' + learned['model'] if learned['model'] else ''}.")
+    return redirect("router-detail", router.pk)
+
+
+@access(CHANGE)
+@require_POST
+def router_provision(request, pk):
+    router = get_object_or_404(Router, pk=pk)
+    job = provisioning.enqueue(router)
+    return redirect("router-provisioning", router.pk, job.pk)
+
+
+@access(VIEW)
+def provisioning_job(request, pk, job_id):
+    job = get_object_or_404(ProvisioningJob.objects.select_related("router"), pk=job_id, router_id=pk)
+    steps = [{**step, "label": provisioning.LABELS.get(step["name"], step["name"])} for step in job.steps]
+    context = {"router": job.router, "job": job, "steps": steps, "progress": provisioning.progress(job),
+               "can_change": request.user.has_perm("routers.change_router")}
+    template = "routers/provisioning.html" + ("#progress" if request.htmx else "")
+    return render(request, template, context)

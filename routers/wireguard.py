@@ -1,0 +1,376 @@
+"""WireGuard tunnels from routers behind NAT to our server: keys, tunnel addresses, our wg-quick
+config, and each router's zero-touch onboarding script (a RouterOS 7 ``.rsc``).
+
+The flow has two steps, on purpose:
+
+1. ``enrol(router)`` makes the router's key pair, gives it the lowest free address of the pool and a
+   generated password for the API user the script creates, and returns its ``RouterVpnConfig``. The
+   router record does not change yet. Enrolling again returns the same tunnel (same keys, same
+   password), so the script reads the same on every download and running it twice changes nothing.
+2. The admin runs ``onboarding_script(vpn)`` on the router (pasted into a terminal, or uploaded and
+   ``/import``-ed): WireGuard interface and peer, tunnel address, a firewall rule letting our server
+   in over the tunnel, a least-privilege API user reachable only from our tunnel address, and the
+   RADIUS client over the tunnel.
+3. ``activate(router)`` logs in over the tunnel as that user; only when that works does the router's
+   API host become its tunnel address and its API login the new user (through
+   ``services.update_router``, so the NAS row follows: RADIUS now arrives from the tunnel address).
+
+Why not switch at enrolment: the host change cuts our API access to the router until its script has
+run, and the script may be run tomorrow by someone on site. Switching only once the tunnel answers
+means a router is never marked as reached at an address nothing listens on, and a mistyped endpoint
+shows up as a refused activation with the reason, not as a router gone offline. ``check=False``
+switches without the login, for a web host that is not the WireGuard server itself.
+
+Keys: ``wg genkey`` / ``wg pubkey`` when the WireGuard tools are installed, otherwise X25519 from the
+``cryptography`` package (OpenSSL). The PyPI ``wireguard-tools`` package writes our wg-quick file but
+does not make our keys: its curve is pure Python and documented as not constant-time.
+
+Our server's private key stays encrypted in the database. The wg-quick file served over HTTP leaves
+it out and reads it from ``/etc/wireguard/<interface>.key`` (PostUp), so a technician may download
+the file; ``manage.py wireguard_server_config`` on the server itself prints it whole (or the key alone).
+"""
+import datetime
+import ipaddress
+import logging
+import re
+import secrets
+import shutil
+import string
+import subprocess
+from base64 import b64decode, b64encode
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from wireguard_tools import WireguardConfig, WireguardPeer
+
+from config.secrets import UnreadableSecret
+
+from . import services
+from .models import Router, RouterVpnConfig, ServiceControlLog, WireGuardServer
+from .provisioning import TAG, tagged
+from .routeros import RouterClient, RouterError
+from .services import _log
+
+log = logging.getLogger(__name__)
+
+SERVER_ROW = 1
+INTERFACE = f"wg-{TAG}"
+# RouterOS offers 13231 to the first WireGuard interface, often already taken by the ISP's own; the
+# router dials out to us, so any free port does.
+ROUTER_LISTEN_PORT = 13232
+KEEPALIVE = "25s"  # keeps the NAT mapping open so our server can reach a router behind NAT
+API_GROUP = "hotspot_billing"
+API_USER = "hotspot_billing"  # RouterOS user names: letters, digits and "*_.@"
+# What the product asks of a router over the API, and no more:
+#   api        the only way in (no winbox, ssh, web, telnet, local console, rest-api, romon);
+#   read       status, live data, active sessions, logs;
+#   write      provisioning, kicking sessions, backups;
+#   reboot     the reboot action;
+#   test       monitor-traffic and ping-style diagnostics;
+#   sensitive  reading back the RADIUS secret provisioning wrote (it is hidden otherwise);
+#   ftp        writing the hotspot's login.html and handling backup files under /file.
+# Left out: policy (user management: the API user cannot create users or widen its own rights),
+# password, sniff and every login policy above.
+API_POLICY = "api,read,write,reboot,test,sensitive,ftp"
+_PASSWORD_ALPHABET = string.ascii_letters + string.digits  # nothing RouterOS scripts would interpret
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class VpnRefused(ValueError):
+    """The tunnel cannot be made or used as asked (no RADIUS secret, pool full, not enrolled…)."""
+
+
+class NotEnrolled(VpnRefused):
+    pass
+
+
+class TunnelNotAnswering(VpnRefused):
+    """Activation could not log in over the tunnel; ``reason`` as RouterError's."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+def generate_keypair() -> tuple[str, str]:
+    """(private, public), base64 as ``wg`` writes them."""
+    wg = shutil.which("wg")
+    if wg:
+        private = _wg(wg, "genkey", "")
+        return private, _wg(wg, "pubkey", private)
+    key = X25519PrivateKey.generate()
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                            serialization.NoEncryption())
+    return b64encode(raw).decode(), public_key(b64encode(raw).decode())
+
+
+def public_key(private: str) -> str:
+    wg = shutil.which("wg")
+    if wg:
+        return _wg(wg, "pubkey", private)
+    key = X25519PrivateKey.from_private_bytes(b64decode(private, validate=True))
+    return b64encode(key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                   serialization.PublicFormat.Raw)).decode()
+
+
+def _wg(wg: str, command: str, stdin: str) -> str:
+    done = subprocess.run([wg, command], input=stdin + "\n" if stdin else "", capture_output=True, text=True,
+                          timeout=10, check=True)
+    return done.stdout.strip()
+
+
+# --- our server ---------------------------------------------------------------------------------
+
+def server() -> WireGuardServer:
+    """Our end, made with its keys on first use. Endpoint and port follow the settings; so does the
+    pool until a router holds an address in it."""
+    found = WireGuardServer.objects.filter(pk=SERVER_ROW).first()
+    if found is None:
+        private, public = generate_keypair()
+        try:
+            with transaction.atomic():
+                found = WireGuardServer.objects.create(
+                    pk=SERVER_ROW, private_key=private, public_key=public, network=settings.WIREGUARD_NETWORK,
+                    listen_port=settings.WIREGUARD_PORT, endpoint=settings.WIREGUARD_ENDPOINT)
+                log.info("wireguard: server keys made, pool %s", found.network)
+        except IntegrityError:  # made at the same moment by another request
+            found = WireGuardServer.objects.get(pk=SERVER_ROW)
+    wanted = {"endpoint": settings.WIREGUARD_ENDPOINT, "listen_port": settings.WIREGUARD_PORT}
+    if found.network != settings.WIREGUARD_NETWORK and not RouterVpnConfig.objects.exists():
+        wanted["network"] = settings.WIREGUARD_NETWORK
+    changed = {key: value for key, value in wanted.items() if getattr(found, key) != value}
+    if changed:
+        WireGuardServer.objects.filter(pk=SERVER_ROW).update(**changed)
+        for key, value in changed.items():
+            setattr(found, key, value)
+    return found
+
+
+def server_address(wg: WireGuardServer) -> str:
+    return str(next(ipaddress.IPv4Network(wg.network).hosts()))
+
+
+def prefix_length(wg: WireGuardServer) -> int:
+    return ipaddress.IPv4Network(wg.network).prefixlen
+
+
+def server_config(*, with_private_key: bool) -> str:
+    """Our wg-quick file: [Interface] with our address and port, a [Peer] per enrolled router
+    (AllowedIPs its /32). Without the private key it is read from /etc/wireguard/<interface>.key."""
+    wg = server()
+    config = WireguardConfig(private_key=wg.private_key if with_private_key else None, listen_port=wg.listen_port,
+                             addresses=[f"{server_address(wg)}/{prefix_length(wg)}"])
+    if not with_private_key:
+        config.postup.append("wg set %i private-key /etc/wireguard/%i.key")
+    for vpn in RouterVpnConfig.objects.select_related("router").order_by("tunnel_address"):
+        config.add_peer(WireguardPeer(public_key=vpn.public_key, allowed_ips=[f"{vpn.tunnel_address}/32"],
+                                      friendly_name=_one_line(vpn.router.name)))
+    head = [f"# {TAG}: our end of the routers' tunnels; routers dial {wg.endpoint}:{wg.listen_port} (UDP).",
+            "# Install: save as /etc/wireguard/wg0.conf (mode 600), then wg-quick up wg0; after enrolling",
+            "# more routers: wg syncconf wg0 <(wg-quick strip wg0)."]
+    if not with_private_key:
+        head.append("# The private key is not in this file: on the server, "
+                    "manage.py wireguard_server_config --private-key > /etc/wireguard/wg0.key")
+    return "\n".join(head) + "\n" + config.to_wgconfig(wgquick_format=True)
+
+
+def server_private_key() -> str:
+    return server().private_key
+
+
+def strip_config() -> str:
+    """The same peers in plain ``wg`` format (no wg-quick lines), for ``wg syncconf``."""
+    wg = server()
+    config = WireguardConfig(private_key=wg.private_key, listen_port=wg.listen_port)
+    for vpn in RouterVpnConfig.objects.order_by("tunnel_address"):
+        config.add_peer(WireguardPeer(public_key=vpn.public_key, allowed_ips=[f"{vpn.tunnel_address}/32"]))
+    return config.to_wgconfig()
+
+
+# --- enrolment ----------------------------------------------------------------------------------
+
+def enrol(router: Router, *, by=None) -> tuple[RouterVpnConfig, bool]:
+    """The router's tunnel, made if it has none: (config, created)."""
+    existing = RouterVpnConfig.objects.filter(router=router).first()
+    if existing:
+        return existing, False
+    secret = router.radius_secret
+    if isinstance(secret, UnreadableSecret) or not secret:
+        raise VpnRefused("the router needs a readable RADIUS secret first: the script sets its RADIUS client")
+    _q(secret, "the RADIUS secret")
+    wg = server()
+    private, public = generate_keypair()
+    password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(24))
+    with transaction.atomic():
+        # Our server row is the lock every enrolment takes: two cannot pick the same free address.
+        wg = WireGuardServer.objects.select_for_update().get(pk=wg.pk)
+        existing = RouterVpnConfig.objects.filter(router=router).first()
+        if existing:
+            return existing, False
+        vpn = RouterVpnConfig.objects.create(
+            router=router, private_key=private, public_key=public, tunnel_address=_free_address(wg),
+            api_username=API_USER, api_password=password, previous_host=router.host)
+        _log(router, by, "vpn-enrol", ServiceControlLog.Outcome.OK, f"tunnel address {vpn.tunnel_address}")
+    return vpn, True
+
+
+def _free_address(wg: WireGuardServer) -> str:
+    taken = set(RouterVpnConfig.objects.values_list("tunnel_address", flat=True))
+    hosts = ipaddress.IPv4Network(wg.network).hosts()
+    next(hosts)  # ours
+    for host in hosts:
+        if str(host) not in taken:
+            return str(host)
+    raise VpnRefused(f"the tunnel pool {wg.network} is full: widen WIREGUARD_NETWORK")
+
+
+def config_for(router: Router) -> RouterVpnConfig:
+    vpn = RouterVpnConfig.objects.filter(router=router).first()
+    if vpn is None:
+        raise NotEnrolled(f"{router.name} has no tunnel yet: create it first")
+    return vpn
+
+
+def activate(router: Router, *, by=None, check: bool = True) -> RouterVpnConfig:
+    """Make the tunnel address the router's API host (and the NAS address). ``check``: only after
+    logging in there as the script's API user."""
+    vpn = config_for(router)
+    router = Router.objects.get(pk=router.pk)  # the caller's copy may predate a switch
+    if vpn.active and router.host == vpn.tunnel_address:
+        return vpn
+    if check:
+        try:
+            with RouterClient(vpn.tunnel_address, router.api_port, vpn.api_username, vpn.api_password,
+                              use_tls=router.use_tls, timeout=services.API_TIMEOUT_SECONDS) as client:
+                client.identity()
+        except RouterError as error:
+            _log(router, by, "vpn-activate", ServiceControlLog.Outcome.FAILED,
+                 f"{vpn.tunnel_address}: {error.reason}: {error.message}")
+            raise TunnelNotAnswering(
+                f"the router does not answer at {vpn.tunnel_address} ({error.reason}: {error.message}); has the "
+                "onboarding script run, and does UDP reach our WireGuard port?", error.reason) from None
+    with transaction.atomic():
+        # Two activations at once: the second finds the switch made and does nothing.
+        vpn = RouterVpnConfig.objects.select_for_update().get(pk=vpn.pk)
+        router = Router.objects.get(pk=router.pk)
+        if vpn.active and router.host == vpn.tunnel_address:
+            return vpn
+        previous = router.host
+        router = services.update_router(router, by=by, host=vpn.tunnel_address, api_username=vpn.api_username,
+                                        api_password=vpn.api_password)
+        now = timezone.now()
+        RouterVpnConfig.objects.filter(pk=vpn.pk).update(previous_host=previous, activated_at=now)
+        if check:  # the login above crossed the tunnel, so the peers have just shaken hands
+            RouterVpnConfig.objects.filter(pk=vpn.pk).update(last_handshake_at=now)
+        _log(router, by, "vpn-activate", ServiceControlLog.Outcome.OK,
+             f"API host {previous} -> {vpn.tunnel_address}" + ("" if check else " (not checked)"))
+    if check:
+        try:
+            services.test_connection(router, by)  # learns identity and version, marks it online
+        except RouterError:
+            pass  # recorded by test_connection; the switch itself stands
+    vpn.refresh_from_db()
+    return vpn
+
+
+def record_handshakes(lines) -> int:
+    """Take ``wg show <interface> latest-handshakes`` output (public key, epoch seconds; 0 = never);
+    how many routers' last handshake changed."""
+    updated = 0
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit() or parts[1] == "0":
+            continue
+        when = datetime.datetime.fromtimestamp(int(parts[1]), tz=datetime.UTC)
+        updated += RouterVpnConfig.objects.filter(public_key=parts[0]).exclude(last_handshake_at=when).update(
+            last_handshake_at=when)
+    return updated
+
+
+# --- the onboarding script ----------------------------------------------------------------------
+
+def script_for(router: Router, *, by=None, purpose: str = "shown") -> str:
+    """The onboarding script, its reading logged (it holds the tunnel key and the API password)."""
+    vpn = config_for(router)
+    text = onboarding_script(vpn)
+    _log(router, by, "vpn-script", ServiceControlLog.Outcome.OK, purpose)
+    return text
+
+
+def onboarding_script(vpn: RouterVpnConfig) -> str:
+    """RouterOS 7 commands that add what is missing and set what exists: the same text run twice
+    leaves one of everything. Strictly the syntax routers.routeros_script reads."""
+    router, wg = vpn.router, server()
+    if isinstance(router.radius_secret, UnreadableSecret) or not router.radius_secret:
+        raise VpnRefused("the router's RADIUS secret is missing or unreadable: set it again first")
+    ours = server_address(wg)
+    tunnel = f"{vpn.tunnel_address}/{prefix_length(wg)}"
+    secret = _q(router.radius_secret, "the RADIUS secret")
+    service = "api-ssl" if router.use_tls else "api"
+    lines = [
+        f"# {TAG}: WireGuard tunnel and API access for router {_one_line(router.name)!r} (id {router.pk}).",
+        f"# RouterOS 7. Routers dial {wg.endpoint}:{wg.listen_port} (UDP); this router becomes {vpn.tunnel_address}.",
+        f"# Paste into a terminal, or upload and run: /import file-name=onboarding-{router.pk}.rsc",
+        "# Running it again changes nothing. It holds the tunnel's private key and the API password:",
+        "# delete the file from the router afterwards.",
+        "/interface wireguard",
+        _upsert(f"name={_q(INTERFACE)}", {
+            "name": _q(INTERFACE), "listen-port": str(ROUTER_LISTEN_PORT), "private-key": _q(vpn.private_key),
+            "comment": _q(tagged("wireguard"))}),
+        "/interface wireguard peers",
+        _upsert(f"comment={_q(tagged('wireguard server'))}", {
+            "interface": _q(INTERFACE), "public-key": _q(wg.public_key), "endpoint-address": _q(wg.endpoint),
+            "endpoint-port": str(wg.listen_port), "allowed-address": f"{ours}/32",
+            "persistent-keepalive": KEEPALIVE, "comment": _q(tagged("wireguard server"))}),
+        "/ip address",
+        _upsert(f"comment={_q(tagged('wireguard address'))}", {
+            "address": tunnel, "interface": _q(INTERFACE), "comment": _q(tagged("wireguard address"))}),
+        "/ip firewall filter",
+        _upsert(f"comment={_q(tagged('wireguard server may reach the router'))}", {
+            "chain": "input", "action": "accept", "in-interface": _q(INTERFACE), "src-address": ours,
+            "comment": _q(tagged("wireguard server may reach the router"))}, first=True),
+        "/user group",
+        _upsert(f"name={_q(API_GROUP)}", {"name": _q(API_GROUP), "policy": API_POLICY,
+                                          "comment": _q(tagged("api"))}),
+        "/user",
+        _upsert(f"name={_q(vpn.api_username)}", {
+            "name": _q(vpn.api_username), "group": _q(API_GROUP), "password": _q(vpn.api_password),
+            "address": f"{ours}/32", "comment": _q(tagged("api"))}),
+        "/ip service",
+        f"set {service} address={ours}/32 disabled=no",
+        "/radius",
+        # The same item provisioning keeps (its "radius" comment), pointed at our tunnel address.
+        _upsert(f"comment={_q(tagged('radius'))}", {
+            "service": "hotspot,ppp", "address": ours, "secret": secret, "src-address": vpn.tunnel_address,
+            "comment": _q(tagged("radius"))}),
+        "/radius incoming",
+        "set accept=yes",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _upsert(key: str, props: dict, *, first: bool = False) -> str:
+    """Add the item when ``[find key]`` finds none, else set it. ``first``: add it ahead of the
+    others (a firewall rule after the default "drop all not coming from LAN" would never match)."""
+    words = " ".join(f"{name}={value}" for name, value in props.items())
+    add = f"add {words}"
+    if first:
+        add = f":if ([:len [find]] = 0) do={{ {add} }} else={{ {add} place-before=[:pick [find] 0] }}"
+    return f":if ([:len [find {key}]] = 0) do={{ {add} }} else={{ set [find {key}] {words} }}"
+
+
+def _q(value: str, what: str = "a value") -> str:
+    """A RouterOS string literal: backslash, quote, "$" (variables) and "?" (help) escaped."""
+    if _UNSAFE.search(value or ""):
+        raise VpnRefused(f"{what} holds a control character a RouterOS script cannot carry: change it")
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("?", "\\?")
+    return f'"{escaped}"'
+
+
+def _one_line(text: str) -> str:
+    return _UNSAFE.sub(" ", text or "")
