@@ -28,6 +28,7 @@ class RouterOut(Schema):
     host: str
     api_port: int
     use_tls: bool
+    tls_certificate: str
     api_username: str
     has_api_password: bool
     has_radius_secret: bool
@@ -63,6 +64,8 @@ class RouterIn(Schema):
     host: str = Field(min_length=1, max_length=255, description="IP address or host name of the API")
     api_port: int | None = Field(None, ge=1, le=65535, description="default 8728, or 8729 with TLS")
     use_tls: bool = False
+    tls_certificate: str = Field("", max_length=20000, description="the router's own api-ssl certificate (PEM), "
+                                                                     "pinned; empty: a public CA's")
     api_username: str = Field("admin", min_length=1, max_length=100)
     api_password: str = Field("", max_length=255)
     radius_secret: str = Field("", max_length=255, description="registers the router as a RADIUS client (NAS)")
@@ -76,6 +79,7 @@ class RouterChange(Schema):
     host: str | None = Field(None, min_length=1, max_length=255)
     api_port: int | None = Field(None, ge=1, le=65535)
     use_tls: bool | None = None
+    tls_certificate: str | None = Field(None, max_length=20000)
     api_username: str | None = Field(None, min_length=1, max_length=100)
     api_password: str | None = Field(None, max_length=255)
     radius_secret: str | None = Field(None, max_length=255)

@@ -13,6 +13,10 @@ class RouterForm(forms.Form):
     api_port = forms.IntegerField(label="API port", min_value=1, max_value=65535, required=False,
                                   help_text="empty: 8728, or 8729 with TLS")
     use_tls = forms.BooleanField(label="Use TLS (api-ssl)", required=False)
+    tls_certificate = forms.CharField(
+        label="The router's certificate (PEM)", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="for api-ssl with the router's own certificate: paste it here (System > Certificates > Export) "
+                  "and only it is trusted; leave empty for a certificate from a public CA")
     api_username = forms.CharField(label="API user", max_length=100, initial="admin")
     # Write-only: never rendered back. Empty on an edit keeps the stored value.
     api_password = forms.CharField(label="API password", max_length=255, required=False, widget=forms.PasswordInput(
@@ -24,7 +28,8 @@ class RouterForm(forms.Form):
         self.router = router
         if router is not None:
             kwargs.setdefault("initial", {field: getattr(router, field) for field in
-                                          ("name", "site", "host", "api_port", "use_tls", "api_username")})
+                                          ("name", "site", "host", "api_port", "use_tls", "tls_certificate",
+                                                                   "api_username")})
         super().__init__(*args, **kwargs)
         if router is not None:
             for field, stored in (("api_password", router.api_password), ("radius_secret", router.radius_secret)):

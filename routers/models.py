@@ -20,6 +20,9 @@ class Router(models.Model):
     host = models.CharField(max_length=255, help_text="API address (the tunnel address once WireGuard is up)")
     api_port = models.PositiveIntegerField(default=PLAIN_API_PORT)
     use_tls = models.BooleanField(default=False, help_text="api-ssl (usually port 8729) instead of the plain API")
+    tls_certificate = models.TextField(
+        blank=True, help_text="the router's own api-ssl certificate (PEM), trusted for this router only; "
+                              "empty: certificates signed by a public CA")
     api_username = models.CharField(max_length=100, default="admin")
     api_password = EncryptedTextField(blank=True, default="")
     radius_secret = EncryptedTextField(blank=True, default="", help_text="shared with the router's /radius entry")

@@ -52,6 +52,7 @@ class Target:
     username: str
     password: str | UnreadableSecret
     use_tls: bool
+    tls_certificate: str = ""
 
 
 @dataclass
@@ -82,7 +83,7 @@ def ask(target: Target, timeout: float, read: Callable[[RouterClient, Callable[[
         if isinstance(target.password, UnreadableSecret):
             raise SecretUnreadable("the stored API password cannot be decrypted: enter it again", host=target.host)
         with RouterClient(target.host, target.port, target.username, target.password, use_tls=target.use_tls,
-                          timeout=timeout) as client:
+                          tls_ca=target.tls_certificate or None, timeout=timeout) as client:
             in_time()
             learned = read(client, in_time)
     except RouterError as error:
@@ -120,8 +121,10 @@ def targets(routers=None) -> list[Target]:
     """What the worker threads need of ``routers`` (default: every router not being provisioned)."""
     if routers is None:
         routers = Router.objects.exclude(status=Router.Status.PROVISIONING)
-    routers = routers.only("id", "name", "host", "api_port", "api_username", "api_password", "use_tls")
-    return [Target(r.pk, r.name, r.host, r.api_port, r.api_username, r.api_password, r.use_tls) for r in routers]
+    routers = routers.only("id", "name", "host", "api_port", "api_username", "api_password", "use_tls",
+                           "tls_certificate")
+    return [Target(r.pk, r.name, r.host, r.api_port, r.api_username, r.api_password, r.use_tls, r.tls_certificate)
+            for r in routers]
 
 
 def fan_out(work: Callable[[Target, float], PollResult], found: list[Target], timeout: float | None = None,

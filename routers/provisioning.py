@@ -28,6 +28,7 @@ from config.secrets import UnreadableSecret
 from radius import services as radius
 from radius.models import Nas
 
+from . import services
 from .models import ProvisioningJob, Router, RouterVpnConfig
 from .routeros import RouterClient, RouterCommandRefused, RouterError, parse_duration
 
@@ -406,11 +407,8 @@ def run_job(job_id: int, report: Callable[[dict], None] | None = None) -> Provis
         return job
     router = job.router
     Router.objects.filter(pk=router.pk).update(status=Router.Status.PROVISIONING)
-    if isinstance(router.api_password, UnreadableSecret):
-        return _fail(job, 0, "the stored API password cannot be decrypted: enter it again", report)
     try:
-        client = RouterClient(router.host, router.api_port, router.api_username, router.api_password,
-                              use_tls=router.use_tls, timeout=API_TIMEOUT_SECONDS)
+        client = services.client_for(router, timeout=API_TIMEOUT_SECONDS)
         client.connect()
     except RouterError as error:
         return _fail(job, 0, f"{error.reason}: {error.message}", report)

@@ -115,6 +115,11 @@ class RouterClient:
         context = ssl.create_default_context()
         if self.tls_ca:
             if self.tls_ca.lstrip().startswith("-----BEGIN"):
+                # The router's own certificate, pinned: only it is trusted, whatever name it carries
+                # (a MikroTik's self-signed certificate seldom names the address we dial).
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_REQUIRED
                 context.load_verify_locations(cadata=self.tls_ca)
             else:
                 context.load_verify_locations(cafile=self.tls_ca)

@@ -5,6 +5,7 @@ reached only through routers.routeros.RouterClient.
 """
 import ipaddress
 import re
+import ssl
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,7 +17,8 @@ from .models import PLAIN_API_PORT, TLS_API_PORT, Router, ServiceControlLog
 from .routeros import RouterClient, RouterCommandRefused, RouterError
 
 API_TIMEOUT_SECONDS = 5.0
-EDITABLE = ("name", "site", "host", "api_port", "use_tls", "api_username", "api_password", "radius_secret")
+EDITABLE = ("name", "site", "host", "api_port", "use_tls", "tls_certificate", "api_username", "api_password",
+            "radius_secret")
 # RFC 1123 labels; the last one not all digits, so a mistyped address ("10.0.0.300") is no host name.
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}\.?$){_LABEL}(?:\.{_LABEL})*\.?$")
@@ -65,7 +67,19 @@ def _clean(fields: dict) -> dict:
         fields["host"] = normalise_host(fields["host"])
     if "api_port" in fields and not 1 <= int(fields["api_port"]) <= 65535:
         raise InvalidRouter("api_port must be 1..65535")
+    if fields.get("tls_certificate"):
+        fields["tls_certificate"] = _certificate(fields["tls_certificate"])
     return fields
+
+
+def _certificate(pem: str) -> str:
+    """A PEM certificate as the TLS layer will load it, or InvalidRouter naming what is wrong."""
+    pem = pem.strip() + "\n"
+    try:
+        ssl.create_default_context().load_verify_locations(cadata=pem)
+    except (ssl.SSLError, ValueError) as error:
+        raise InvalidRouter(f"tls_certificate is not a PEM certificate ({error})") from None
+    return pem
 
 
 def _log(router: Router, by, action: str, outcome: str, detail: str = "") -> ServiceControlLog:
@@ -162,7 +176,7 @@ def client_for(router: Router, timeout: float = API_TIMEOUT_SECONDS) -> RouterCl
         raise SecretUnreadable("the stored API password cannot be decrypted (FIELD_ENCRYPTION_KEY or SECRET_KEY "
                                "changed): enter it again", host=router.host)
     return RouterClient(router.host, router.api_port, router.api_username, router.api_password,
-                        use_tls=router.use_tls, timeout=timeout)
+                        use_tls=router.use_tls, tls_ca=router.tls_certificate or None, timeout=timeout)
 
 
 def _ask(router: Router) -> dict:

@@ -246,7 +246,8 @@ def activate(router: Router, *, by=None, check: bool = True) -> RouterVpnConfig:
     if check:
         try:
             with RouterClient(vpn.tunnel_address, router.api_port, vpn.api_username, vpn.api_password,
-                              use_tls=router.use_tls, timeout=services.API_TIMEOUT_SECONDS) as client:
+                              use_tls=router.use_tls, tls_ca=router.tls_certificate or None,
+                              timeout=services.API_TIMEOUT_SECONDS) as client:
                 client.identity()
         except RouterError as error:
             _log(router, by, "vpn-activate", ServiceControlLog.Outcome.FAILED,

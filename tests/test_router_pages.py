@@ -322,3 +322,24 @@ def test_drift_found_on_the_page_is_repaired_by_a_provisioning_run(client, techn
     assert repaired["Location"] == f"/routers/{router.pk}/provisioning/{job.pk}/" and job.status == "done"
     assert sim.table("/radius").rows()[0]["secret"] == "radius-secret-3"
     assert "The router matches what billing needs" in client.get(f"/routers/{router.pk}/drift/").content.decode()
+
+
+@pytest.mark.django_db
+def test_api_ssl_with_the_routers_own_certificate_pinned(client, technician):
+    with RouterOSSimulator(identity="Secure Tower", password=PASSWORD, tls=True) as secure:
+        login(client, technician)
+        fields = {"name": "Secure Tower", "host": "127.0.0.1", "api_port": secure.port, "use_tls": "on",
+                  "api_username": "admin", "api_password": PASSWORD}
+        bad = client.post("/routers/add/", {**fields, "tls_certificate": "-----BEGIN CERTIFICATE-----\nnope"})
+        assert "tls_certificate is not a PEM certificate" in bad.content.decode()
+        client.post("/routers/add/", fields)  # no certificate: a public CA would have to vouch for it
+        router = Router.objects.get(name="Secure Tower")
+        failed = client.post(f"/routers/{router.pk}/test/", follow=True).content.decode()
+        assert "(unreachable)" in failed and "CERTIFICATE_VERIFY_FAILED" in failed
+
+        client.post(f"/routers/{router.pk}/edit/", {**fields, "tls_certificate": secure.certificate_pem})
+        router.refresh_from_db()
+        assert router.tls_certificate.startswith("-----BEGIN CERTIFICATE-----")
+        assert "Connected: Secure Tower" in client.post(f"/routers/{router.pk}/test/", follow=True).content.decode()
+        assert polling.poll_all()["online"] == 1  # the checks pin it too
+        assert "its certificate pinned" in client.get(f"/routers/{router.pk}/").content.decode()
