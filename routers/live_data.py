@@ -48,6 +48,12 @@ def _read(client: RouterClient, in_time) -> dict:
                   # running the count is its own; with several it is not attributed.
                   "active_users": ppp_online if len(enabled_pppoe) == 1 and row in enabled_pppoe else 0}
                  for row in pppoe]
+    # Our rows are unique per (kind, name); RouterOS lets two PPPoE servers share a service-name.
+    seen = set()
+    for service in services:
+        if (service["kind"], service["name"]) in seen:
+            service["name"] = f"{service['name']} ({service['interface']})"
+        seen.add((service["kind"], service["name"]))
     return {"services": services, "arp": sorted(arp), "learned": learned}
 
 
@@ -80,7 +86,7 @@ def record(results: list[polling.PollResult], started: float | None = None) -> d
                 changed.append(service)
         gone = [service.pk for key, service in existing.items() if key not in keep]
         RouterService.objects.filter(pk__in=gone).delete()
-        RouterService.objects.bulk_create(fresh)
+        RouterService.objects.bulk_create(fresh, ignore_conflicts=True)  # a run overlapping this one added it
         RouterService.objects.bulk_update(changed, ["interface", "profile", "address_pool", "disabled",
                                                     "active_users", "seen_at"])
         # Every AP: those of routers that did not answer, or are not online, are unknown now.

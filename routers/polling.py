@@ -208,7 +208,7 @@ def record(results: list[PollResult], started: float | None = None) -> dict:
                     "id": router.pk, "name": router.name, "status": router.status, "previous": previous,
                     "last_seen_at": router.last_seen_at.isoformat() if router.last_seen_at else None,
                     "last_error": router.last_error, "rebooting": router.reboot_requested_at is not None}))
-        Router.objects.bulk_update(rows, ["status", "last_seen_at", "last_error", "reboot_requested_at"],
+        Router.objects.bulk_update(rows, ["status", "last_seen_at", "last_error", "reboot_requested_at", "version"],
                                    batch_size=500)
         RouterSample.objects.bulk_create(samples, batch_size=1000)
         ServiceControlLog.objects.bulk_create(logs, batch_size=1000)

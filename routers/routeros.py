@@ -78,8 +78,13 @@ class RouterClient:
 
     def connect(self) -> None:
         self.close()
+        try:
+            context = self._ssl_context()
+        except (ssl.SSLError, OSError, ValueError) as error:  # a certificate that cannot be loaded
+            raise RouterUnreachable(f"TLS: the trusted certificate cannot be loaded ({error})", host=self.host,
+                                    command="connect") from error
         pool = RouterOsApiPool(self.host, self.username, self.password, port=self.port, plaintext_login=True,
-                               use_ssl=self.use_tls, ssl_context=self._ssl_context())
+                               use_ssl=self.use_tls, ssl_context=context)
         # The pool hands its socket_timeout to socket.create_connection, so it bounds the connect, the
         # TLS handshake and every later send and recv (routeros-api's default is 15 s).
         pool.socket_timeout = self.timeout
@@ -114,7 +119,7 @@ class RouterClient:
             return None
         context = ssl.create_default_context()
         if self.tls_ca:
-            if self.tls_ca.lstrip().startswith("-----BEGIN"):
+            if "-----BEGIN" in self.tls_ca:
                 # The router's own certificate, pinned: only it is trusted, whatever name it carries
                 # (a MikroTik's self-signed certificate seldom names the address we dial).
                 context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

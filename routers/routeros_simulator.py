@@ -1075,7 +1075,8 @@ class RouterOSSimulator:
 
     def _script_find(self, menu: str, find) -> list[str]:
         table = self.tables[menu]
-        queries = [f"?{key}={value}" for key, value in find.where.items()]
+        # A script writes booleans as yes/no; the API shows them as true/false.
+        queries = [f"?{key}={ {'yes': 'true', 'no': 'false'}.get(value, value)}" for key, value in find.where.items()]
         return [item_id for item_id in table.items if _matches(table.render(item_id), queries)]
 
     # -- the router's own values ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 from config.secrets import UnreadableSecret
 from radius import services as radius
 
-from .models import PLAIN_API_PORT, TLS_API_PORT, Router, ServiceControlLog
+from .models import PLAIN_API_PORT, TLS_API_PORT, Router, RouterVpnConfig, ServiceControlLog
 from .routeros import RouterClient, RouterCommandRefused, RouterError
 
 API_TIMEOUT_SECONDS = 5.0
@@ -72,14 +72,21 @@ def _clean(fields: dict) -> dict:
     return fields
 
 
+_PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
 def _certificate(pem: str) -> str:
-    """A PEM certificate as the TLS layer will load it, or InvalidRouter naming what is wrong."""
-    pem = pem.strip() + "\n"
+    """The certificate(s) in what was pasted (an export may carry "Bag Attributes" and other text
+    around them), re-encoded as clean PEM, or InvalidRouter naming what is wrong."""
+    blocks = _PEM_BLOCK.findall(pem or "")
     try:
-        ssl.create_default_context().load_verify_locations(cadata=pem)
+        cleaned = "".join(ssl.DER_cert_to_PEM_cert(ssl.PEM_cert_to_DER_cert(block)) for block in blocks)
+        if not cleaned:
+            raise ValueError("no BEGIN CERTIFICATE block")
+        ssl.create_default_context().load_verify_locations(cadata=cleaned)
     except (ssl.SSLError, ValueError) as error:
         raise InvalidRouter(f"tls_certificate is not a PEM certificate ({error})") from None
-    return pem
+    return cleaned
 
 
 def _log(router: Router, by, action: str, outcome: str, detail: str = "") -> ServiceControlLog:
@@ -142,10 +149,13 @@ def delete_router(router: Router, *, by=None) -> None:
         router = Router.objects.select_for_update().get(pk=router.pk)
         _log(router, by, "delete", ServiceControlLog.Outcome.OK, router.host)
         host, secret = router.host, router.radius_secret
+        tunnel = RouterVpnConfig.objects.filter(router=router).values_list("tunnel_address", flat=True).first()
         router.delete()
         router.pk = None
         if secret and not Router.objects.filter(host=host).exclude(radius_secret="").exists():
             radius.unregister_nas(host)
+        if tunnel:  # registered at enrolment, before the tunnel became the host
+            radius.unregister_nas(tunnel)
 
 
 def test_connection(router: Router, by=None) -> dict:

@@ -15,7 +15,7 @@ from .polling import PHYSICAL_TYPES
 from .services import client_for
 
 HISTORY_MINUTES = 60
-LIVE_CACHE_SECONDS = 2
+LIVE_CACHE_SECONDS = 4  # a little under the page's 5 s: one login per router per refresh
 LIVE_TIMEOUT_SECONDS = 4.0
 
 

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
@@ -34,6 +35,7 @@ def _server_facts(server: WireGuardServer | None) -> dict:
 
 
 @access(VIEW)
+@never_cache  # it shows the onboarding script, which holds the tunnel key and API password
 def router_vpn(request, pk):
     router = get_object_or_404(Router, pk=pk)
     vpn = RouterVpnConfig.objects.filter(router=router).first()

@@ -47,6 +47,7 @@ from django.utils import timezone
 from wireguard_tools import WireguardConfig, WireguardPeer
 
 from config.secrets import UnreadableSecret
+from radius import services as radius
 
 from . import services
 from .models import Router, RouterVpnConfig, ServiceControlLog, WireGuardServer
@@ -215,8 +216,23 @@ def enrol(router: Router, *, by=None) -> tuple[RouterVpnConfig, bool]:
         vpn = RouterVpnConfig.objects.create(
             router=router, private_key=private, public_key=public, tunnel_address=_free_address(wg),
             api_username=API_USER, api_password=password, previous_host=router.host)
+        # The script points the router's RADIUS at us through the tunnel the moment it runs, before
+        # anyone clicks Activate: FreeRADIUS must already know the tunnel address (run_freeradius
+        # restarts it when the nas table changes), or the router's customers could not log in.
+        try:
+            radius.register_nas(vpn.tunnel_address, secret, router.name, description=f"router {router.pk}")
+        except radius.RadiusError as refused:
+            raise VpnRefused(str(refused)) from None
         _log(router, by, "vpn-enrol", ServiceControlLog.Outcome.OK, f"tunnel address {vpn.tunnel_address}")
     return vpn, True
+
+
+def _readable(vpn: RouterVpnConfig) -> None:
+    """A key or password that no longer decrypts (FIELD_ENCRYPTION_KEY or SECRET_KEY changed) reads
+    as empty: a script or login made from it would be wrong, so nothing is made."""
+    if isinstance(vpn.private_key, UnreadableSecret) or isinstance(vpn.api_password, UnreadableSecret):
+        raise VpnRefused("the tunnel's stored key or API password cannot be decrypted (the encryption key "
+                         "changed): remove the tunnel and create it again")
 
 
 def _free_address(wg: WireGuardServer) -> str:
@@ -243,6 +259,7 @@ def activate(router: Router, *, by=None, check: bool = True) -> RouterVpnConfig:
     router = Router.objects.get(pk=router.pk)  # the caller's copy may predate a switch
     if vpn.active and router.host == vpn.tunnel_address:
         return vpn
+    _readable(vpn)
     if check:
         try:
             with RouterClient(vpn.tunnel_address, router.api_port, vpn.api_username, vpn.api_password,
@@ -309,6 +326,7 @@ def onboarding_script(vpn: RouterVpnConfig) -> str:
     router, wg = vpn.router, server()
     if isinstance(router.radius_secret, UnreadableSecret) or not router.radius_secret:
         raise VpnRefused("the router's RADIUS secret is missing or unreadable: set it again first")
+    _readable(vpn)
     ours = server_address(wg)
     tunnel = f"{vpn.tunnel_address}/{prefix_length(wg)}"
     secret = _q(router.radius_secret, "the RADIUS secret")
@@ -361,7 +379,9 @@ def _upsert(key: str, props: dict, *, first: bool = False) -> str:
     words = " ".join(f"{name}={value}" for name, value in props.items())
     add = f"add {words}"
     if first:
-        add = f":if ([:len [find]] = 0) do={{ {add} }} else={{ {add} place-before=[:pick [find] 0] }}"
+        # Dynamic rules (the hotspot's own) cannot be placed before: the first static one.
+        add = (f":if ([:len [find dynamic=no]] = 0) do={{ {add} }} "
+               f"else={{ {add} place-before=[:pick [find dynamic=no] 0] }}")
     return f":if ([:len [find {key}]] = 0) do={{ {add} }} else={{ set [find {key}] {words} }}"
 
 

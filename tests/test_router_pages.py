@@ -128,6 +128,8 @@ def test_the_router_page_draws_the_last_hour_and_live_rates_come_from_the_router
             taken_at=timezone.now() - timedelta(minutes=minutes_ago))
     html = client.get(f"/routers/{router.pk}/").content.decode()
     assert '<polyline class="rx" points="0.0,' in html and "peak" in html
+    router.refresh_from_db()
+    assert router.version.startswith("7.")  # learned by the checks, not only by Test connection
     live_rates = client.get(f"/routers/{router.pk}/traffic/").json()
     ports = {port["name"]: port for port in live_rates["interfaces"]}
     assert set(ports) == {"ether1", "ether2", "ether3", "ether4", "ether5", "wlan1"}  # physical ports only
@@ -153,6 +155,8 @@ def test_live_data_records_services_and_access_points(client, technician, sim):
         sim.attach_device(mac, port="ether3")
     sim.table("/interface/pppoe-server/server").insert(service_name="pppoe-estate", interface="ether5",
                                                        default_profile="default")
+    sim.table("/interface/pppoe-server/server").insert(service_name="pppoe-estate", interface="ether4",
+                                                       default_profile="default", disabled="true")
     sim.login_ppp("254711000111")
 
     summary = live_data.fetch_all()
@@ -163,13 +167,14 @@ def test_live_data_records_services_and_access_points(client, technician, sim):
     assert (point.status, point.clients) == ("online", 3) and point.last_seen_at
     assert (elsewhere.status, elsewhere.clients) == ("offline", 0)
     found = {(s.kind, s.name): s for s in RouterService.objects.filter(router=router)}
-    assert set(found) == {("hotspot", "hotspot1"), ("pppoe", "pppoe-estate")}
+    assert set(found) == {("hotspot", "hotspot1"), ("pppoe", "pppoe-estate"), ("pppoe", "pppoe-estate (ether4)")}
     assert found[("hotspot", "hotspot1")].active_users == 3 and found[("pppoe", "pppoe-estate")].active_users == 1
     assert found[("hotspot", "hotspot1")].interface == "bridge"
 
     # The AP goes dark; the PPPoE server is removed on the router; then the router stops answering.
     sim.detach_device(AP_MAC)
-    sim.table("/interface/pppoe-server/server").delete(sim.table("/interface/pppoe-server/server").rows()[0][".id"])
+    for row in sim.table("/interface/pppoe-server/server").rows():
+        sim.table("/interface/pppoe-server/server").delete(row[".id"])
     live_data.fetch_all()
     point.refresh_from_db()
     assert point.status == "offline"
@@ -299,8 +304,8 @@ def test_the_router_page_acts_on_the_router(client, technician, sim):
     down = client.post(f"/routers/{router.pk}/backup/", follow=True).content.decode()
     assert "Backup failed on Kilimani Hotspot (unreachable)" in down
     assert "did not answer (unreachable)" in client.get(f"/routers/{router.pk}/sessions/").content.decode()
-    assert list(router.actions.values_list("action", "outcome")[:5]) == [
-        ("backup", "failed"), ("reboot", "ok"), ("drift", "failed"), ("backup", "ok"), ("kick", "ok")]
+    assert list(router.actions.values_list("action", "outcome")[:4]) == [  # the page's drift look: not logged
+        ("backup", "failed"), ("reboot", "ok"), ("backup", "ok"), ("kick", "ok")]
 
 
 @pytest.mark.django_db
@@ -337,9 +342,10 @@ def test_api_ssl_with_the_routers_own_certificate_pinned(client, technician):
         failed = client.post(f"/routers/{router.pk}/test/", follow=True).content.decode()
         assert "(unreachable)" in failed and "CERTIFICATE_VERIFY_FAILED" in failed
 
-        client.post(f"/routers/{router.pk}/edit/", {**fields, "tls_certificate": secure.certificate_pem})
+        exported = f"Bag Attributes\n    friendlyName: api-ssl\nsubject=CN = Secure Tower\n{secure.certificate_pem}"
+        client.post(f"/routers/{router.pk}/edit/", {**fields, "tls_certificate": exported})
         router.refresh_from_db()
-        assert router.tls_certificate.startswith("-----BEGIN CERTIFICATE-----")
+        assert router.tls_certificate.startswith("-----BEGIN CERTIFICATE-----")  # the export's header dropped
         assert "Connected: Secure Tower" in client.post(f"/routers/{router.pk}/test/", follow=True).content.decode()
         assert polling.poll_all()["online"] == 1  # the checks pin it too
         assert "its certificate pinned" in client.get(f"/routers/{router.pk}/").content.decode()

@@ -92,7 +92,10 @@ def test_each_router_gets_the_lowest_free_address_and_keeps_its_tunnel(technicia
 
     assert addresses == ["10.99.0.2", "10.99.0.3", "10.99.0.4"]  # 10.99.0.1 is ours
     assert not created and again.public_key == first.vpn.public_key and again.tunnel_address == "10.99.0.2"
+    # FreeRADIUS knows each tunnel address from enrolment: the script moves RADIUS there at once.
+    assert Nas.objects.get(nasname="10.99.0.3").secret == RADIUS_SECRET
     services.delete_router(second, by=technician)
+    assert not Nas.objects.filter(nasname="10.99.0.3").exists()
     late = make_router("Mamboleo Kiosk", host="198.51.100.9")
     assert wireguard.enrol(late, by=technician)[0].tunnel_address == "10.99.0.3"
     assert wireguard.server_address(wireguard.server()) == "10.99.0.1"
@@ -213,6 +216,22 @@ def test_the_script_leaves_exactly_the_tunnel_the_api_user_and_radius(kisumu, te
     # The password kept (encrypted) for the API user is the one the router now accepts.
     with RouterClient(kisumu.host, kisumu.port, vpn.api_username, vpn.api_password) as billing:
         assert billing.identity() == "Kisumu Rooftop"
+
+
+@pytest.mark.django_db
+def test_the_tunnel_rule_goes_before_the_first_static_rule_not_a_dynamic_one(kisumu):
+    rules = kisumu.table("/ip/firewall/filter")
+    first = next(iter(rules.items))
+    rules._store({"chain": "forward", "action": "passthrough", "comment": "special dummy rule to show fasttrack "
+                  "counters", "dynamic": "true"}, before=first)  # what RouterOS shows first with fasttrack on
+    router = make_router(port=kisumu.port)
+    wireguard.enrol(router)
+
+    run_on_router(kisumu, wireguard.onboarding_script(router.vpn))
+
+    comments = [row.get("comment", "") for row in rules.rows()]
+    assert comments[0].startswith("special dummy rule")
+    assert comments[1] == f"{TAG}: wireguard server may reach the router"
 
 
 @pytest.mark.django_db

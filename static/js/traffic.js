@@ -9,7 +9,7 @@
   var lines = { rx: panel.querySelector('[data-line="rx"]'), tx: panel.querySelector('[data-line="tx"]') };
   var ports = panel.querySelector("[data-traffic-ports]");
   var points = [];
-  var KEEP = 60, EVERY = 3000, WIDTH = 600, HEIGHT = 160;
+  var KEEP = 60, EVERY = 5000, WIDTH = 600, HEIGHT = 160;
 
   function rate(bps) {
     var units = [["Gbps", 1e9], ["Mbps", 1e6], ["kbps", 1e3]];
