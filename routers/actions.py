@@ -243,6 +243,10 @@ def kick_failed_disconnects(attempts: list) -> None:
             attempt.api_kicked = (attempt.api_kicked or 0) + removed.get(id(attempt), 0)
             tried[id(attempt)].append(f"{router.name}: {error}" if error else
                                       f"{router.name}: {removed.get(id(attempt), 0)} ended")
+        if not error and not any(removed.values()):
+            # Sessions already gone on the router (the sweep retries stale radacct rows every few
+            # minutes): nothing was done there, so nothing to log.
+            continue
         names = ", ".join(f"{a.username} ({removed.get(id(a), 0)})" for a in group)
         requested = ", ".join(sorted({a.requested_by for a in group if a.requested_by})) or "system"
         _log(router, None, "kick", ServiceControlLog.Outcome.FAILED if error else ServiceControlLog.Outcome.OK,
