@@ -19,7 +19,7 @@ from django.utils import timezone
 from .models import Router, RouterBackup, ServiceControlLog
 from .provisioning import TAG
 from .routeros import RouterClient, RouterCommandRefused, RouterError
-from .services import _log, client_for
+from .services import client_for, log_action
 
 KINDS = ("hotspot", "pppoe")
 MAX_LOG_LINES = 1000
@@ -42,7 +42,7 @@ def _logged(router: Router, by, action: str):
     try:
         yield
     except RouterError as error:
-        _log(router, by, action, ServiceControlLog.Outcome.FAILED, f"{error.reason}: {error.message}")
+        log_action(router, by, action, ServiceControlLog.Outcome.FAILED, f"{error.reason}: {error.message}")
         raise
 
 
@@ -61,7 +61,7 @@ def backup(router: Router, by) -> RouterBackup:
             path, size = _saved_file(client, filename)
     record = RouterBackup.objects.create(router=router, name=path.removesuffix(".backup"), size=size,
                                          created_by=_user(by))
-    _log(router, by, "backup", ServiceControlLog.Outcome.OK, f"{path}, {size} bytes")
+    log_action(router, by, "backup", ServiceControlLog.Outcome.OK, f"{path}, {size} bytes")
     return record
 
 
@@ -104,7 +104,8 @@ def restore(backup: RouterBackup, by) -> None:
     with transaction.atomic():
         RouterBackup.objects.filter(pk=backup.pk).update(restored_at=requested)
         Router.objects.filter(pk=router.pk).update(reboot_requested_at=requested)
-        _log(router, by, "restore", ServiceControlLog.Outcome.OK, f"loaded {backup.name}.backup; the router reboots")
+        log_action(router, by, "restore", ServiceControlLog.Outcome.OK,
+                   f"loaded {backup.name}.backup; the router reboots")
     backup.restored_at = router.reboot_requested_at = requested
 
 
@@ -118,7 +119,7 @@ def reboot(router: Router, by) -> None:
             client.reboot()
     Router.objects.filter(pk=router.pk).update(reboot_requested_at=requested)
     router.reboot_requested_at = requested
-    _log(router, by, "reboot", ServiceControlLog.Outcome.OK, "reboot requested")
+    log_action(router, by, "reboot", ServiceControlLog.Outcome.OK, "reboot requested")
 
 
 # --- reading the router ------------------------------------------------------------------------------
@@ -213,7 +214,7 @@ def kick(router: Router, *, kind: str, user: str | None = None, session_id: str 
                 removed = client.kick_hotspot(id=session_id, user=user)
             else:
                 removed = client.kick_ppp(id=session_id, name=user)
-    _log(router, by, "kick", ServiceControlLog.Outcome.OK, f"{who}: {removed} removed")
+    log_action(router, by, "kick", ServiceControlLog.Outcome.OK, f"{who}: {removed} removed")
     return removed
 
 
@@ -249,8 +250,8 @@ def kick_failed_disconnects(attempts: list) -> None:
             continue
         names = ", ".join(f"{a.username} ({removed.get(id(a), 0)})" for a in group)
         requested = ", ".join(sorted({a.requested_by for a in group if a.requested_by})) or "system"
-        _log(router, None, "kick", ServiceControlLog.Outcome.FAILED if error else ServiceControlLog.Outcome.OK,
-             f"CoA fallback for {requested}: {names}" + (f"; {error}" if error else ""))
+        log_action(router, None, "kick", ServiceControlLog.Outcome.FAILED if error else ServiceControlLog.Outcome.OK,
+                   f"CoA fallback for {requested}: {names}" + (f"; {error}" if error else ""))
     for attempt in attempts:
         if id(attempt) in tried:
             attempt.detail = _joined(attempt.detail, f"CoA failed ({attempt.outcome}), kicked over the API: "

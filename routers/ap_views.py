@@ -10,6 +10,7 @@ from accounts.access import access, perm
 
 from .forms import AccessPointForm
 from .models import AccessPoint, Router, RouterService, ServiceControlLog
+from .services import log_action
 
 PAGE_SIZE = 50
 LIVE_EVENTS = "router.live-data router.status"
@@ -39,9 +40,8 @@ def access_point_list(request):
 
 
 def _log(point: AccessPoint, user, action: str) -> None:
-    ServiceControlLog.objects.create(router=point.router, router_name=point.router.name, user=user,
-                                     action=action, outcome=ServiceControlLog.Outcome.OK,
-                                     detail=f"access point {point.name} ({point.mac_address})")
+    log_action(point.router, user, action, ServiceControlLog.Outcome.OK,
+               f"access point {point.name} ({point.mac_address})")
 
 
 @access(perm("routers.add_accesspoint"))

@@ -16,7 +16,7 @@ from config import live
 from . import provisioning
 from .models import ProvisioningJob, Router, ServiceControlLog
 from .routeros import RouterError, RouterUnreachable
-from .services import _log, client_for
+from .services import client_for, log_action
 
 DRIFT_EVENT = "router.drift"
 IN_STEP = "in step with billing"
@@ -91,8 +91,8 @@ def repair(router: Router, by=None, *, wait: bool = False) -> ProvisioningJob:
         job = provisioning.enqueue(router)
     outcome = ServiceControlLog.Outcome.FAILED if job.status == ProvisioningJob.Status.FAILED \
         else ServiceControlLog.Outcome.OK
-    _log(router, by, "repair", outcome, f"provisioning job {job.pk}: {job.status}"
-         + (f" ({job.error})" if job.error else ""))
+    log_action(router, by, "repair", outcome, f"provisioning job {job.pk}: {job.status}"
+               + (f" ({job.error})" if job.error else ""))
     return job
 
 
@@ -111,8 +111,8 @@ def record(router: Router, items: list[DriftItem]) -> bool:
         first_clean = last is None and not items  # nothing to say about a router that never drifted
         changed = not first_clean and (last is None or last.detail != detail)
         if changed:
-            _log(router, None, "drift", ServiceControlLog.Outcome.FAILED if items else ServiceControlLog.Outcome.OK,
-                 detail)
+            outcome = ServiceControlLog.Outcome.FAILED if items else ServiceControlLog.Outcome.OK
+            log_action(router, None, "drift", outcome, detail)
         if items:
             live.publish(live.ADMIN, DRIFT_EVENT, {
                 "id": router.pk, "name": router.name, "count": len(items),

@@ -89,7 +89,7 @@ def _certificate(pem: str) -> str:
     return cleaned
 
 
-def _log(router: Router, by, action: str, outcome: str, detail: str = "") -> ServiceControlLog:
+def log_action(router: Router, by, action: str, outcome: str, detail: str = "") -> ServiceControlLog:
     return ServiceControlLog.objects.create(
         router=router if router.pk else None, router_name=router.name, user=by if by and by.pk else None,
         action=action, outcome=outcome, detail=detail)
@@ -119,7 +119,7 @@ def create_router(*, by=None, **fields) -> Router:
         with transaction.atomic():
             router.save()
             _sync_nas(router, None, None)
-            _log(router, by, "create", ServiceControlLog.Outcome.OK, f"{router.host}:{router.api_port}")
+            log_action(router, by, "create", ServiceControlLog.Outcome.OK, f"{router.host}:{router.api_port}")
     except IntegrityError:
         raise RouterNameTaken(f"a router named {router.name!r} already exists") from None
     return router
@@ -140,14 +140,14 @@ def update_router(router: Router, *, by=None, **changes) -> Router:
             raise RouterNameTaken(f"a router named {router.name!r} already exists") from None
         _sync_nas(router, old_host, old_secret)
         # Names only: the log must not hold a password.
-        _log(router, by, "update", ServiceControlLog.Outcome.OK, "changed: " + ", ".join(sorted(changes)))
+        log_action(router, by, "update", ServiceControlLog.Outcome.OK, "changed: " + ", ".join(sorted(changes)))
     return router
 
 
 def delete_router(router: Router, *, by=None) -> None:
     with transaction.atomic():
         router = Router.objects.select_for_update().get(pk=router.pk)
-        _log(router, by, "delete", ServiceControlLog.Outcome.OK, router.host)
+        log_action(router, by, "delete", ServiceControlLog.Outcome.OK, router.host)
         host, secret = router.host, router.radius_secret
         tunnel = RouterVpnConfig.objects.filter(router=router).values_list("tunnel_address", flat=True).first()
         router.delete()
@@ -167,14 +167,14 @@ def test_connection(router: Router, by=None) -> dict:
     except RouterError as error:
         status = Router.Status.OFFLINE if error.reason == "unreachable" else Router.Status.ERROR
         Router.objects.filter(pk=router.pk).update(status=status, last_error=f"{error.reason}: {error.message}")
-        _log(router, by, "test", ServiceControlLog.Outcome.FAILED, f"{error.reason}: {error.message}")
+        log_action(router, by, "test", ServiceControlLog.Outcome.FAILED, f"{error.reason}: {error.message}")
         router.refresh_from_db()
         raise
     now = timezone.now()
     Router.objects.filter(pk=router.pk).update(status=Router.Status.ONLINE, last_seen_at=now, last_error="",
                                                **learned)
-    _log(router, by, "test", ServiceControlLog.Outcome.OK,
-         f"{learned['identity']}, RouterOS {learned['version']}, {learned['model']}")
+    log_action(router, by, "test", ServiceControlLog.Outcome.OK,
+               f"{learned['identity']}, RouterOS {learned['version']}, {learned['model']}")
     router.refresh_from_db()
     return {"ok": True, **learned}
 

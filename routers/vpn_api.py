@@ -6,7 +6,6 @@ Secrets stay out of JSON with one exception: the onboarding script in the answer
 the router is its whole purpose. Reading it takes the right to change routers and is logged."""
 from datetime import datetime
 
-from django.http import HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -66,13 +65,6 @@ def _tunnel(vpn: RouterVpnConfig) -> dict:
             "activated_at": vpn.activated_at, "last_handshake_at": vpn.last_handshake_at}
 
 
-def _text(body: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @vpn_router.post("/routers/{router_id}/vpn", auth=api_access(CHANGE),
                  response={200: TunnelCreated, 201: TunnelCreated, 404: Message, 409: Message},
                  summary="Create the router's WireGuard tunnel (again: the same one); answers its onboarding script")
@@ -108,7 +100,7 @@ def onboarding_script(request, router_id: int):
         raise HttpError(404, str(missing)) from None
     except wireguard.VpnRefused as refused:
         raise HttpError(409, str(refused)) from None
-    return _text(script, f"onboarding-{router.pk}.rsc")
+    return wireguard.download(script, f"onboarding-{router.pk}.rsc")
 
 
 @vpn_router.post("/routers/{router_id}/vpn/activate", auth=api_access(CHANGE),
@@ -132,4 +124,4 @@ def activate_tunnel(request, router_id: int, force: bool = False):
 @vpn_router.get("/vpn/server.conf", auth=api_access(VIEW), summary="Our wg-quick file (text/plain), without "
                 "the private key: it is read from /etc/wireguard/<interface>.key")
 def server_conf(request):
-    return _text(wireguard.server_config(with_private_key=False), "wg0.conf")
+    return wireguard.download(wireguard.server_config(with_private_key=False), "wg0.conf")

@@ -2,7 +2,6 @@
 (create the tunnel, copy or download its script, then switch its API host to the tunnel)."""
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -75,7 +74,7 @@ def router_vpn_script(request, pk):
     except wireguard.VpnRefused as refused:
         messages.error(request, str(refused))
         return redirect("router-vpn", router.pk)
-    return _download(script, f"onboarding-{router.pk}.rsc")
+    return wireguard.download(script, f"onboarding-{router.pk}.rsc")
 
 
 @access(CHANGE)
@@ -97,11 +96,4 @@ def router_vpn_activate(request, pk):
 
 @access(VIEW)
 def server_conf(request):
-    return _download(wireguard.server_config(with_private_key=False), "wg0.conf")
-
-
-def _download(body: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return wireguard.download(wireguard.server_config(with_private_key=False), "wg0.conf")

@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.utils import timezone
 from wireguard_tools import WireguardConfig, WireguardPeer
 
@@ -53,7 +54,7 @@ from . import services
 from .models import Router, RouterVpnConfig, ServiceControlLog, WireGuardServer
 from .provisioning import TAG, tagged
 from .routeros import RouterClient, RouterError
-from .services import _log
+from .services import log_action
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,7 @@ def enrol(router: Router, *, by=None) -> tuple[RouterVpnConfig, bool]:
             radius.register_nas(vpn.tunnel_address, secret, router.name, description=f"router {router.pk}")
         except radius.RadiusError as refused:
             raise VpnRefused(str(refused)) from None
-        _log(router, by, "vpn-enrol", ServiceControlLog.Outcome.OK, f"tunnel address {vpn.tunnel_address}")
+        log_action(router, by, "vpn-enrol", ServiceControlLog.Outcome.OK, f"tunnel address {vpn.tunnel_address}")
     return vpn, True
 
 
@@ -267,8 +268,8 @@ def activate(router: Router, *, by=None, check: bool = True) -> RouterVpnConfig:
                               timeout=services.API_TIMEOUT_SECONDS) as client:
                 client.identity()
         except RouterError as error:
-            _log(router, by, "vpn-activate", ServiceControlLog.Outcome.FAILED,
-                 f"{vpn.tunnel_address}: {error.reason}: {error.message}")
+            log_action(router, by, "vpn-activate", ServiceControlLog.Outcome.FAILED,
+                       f"{vpn.tunnel_address}: {error.reason}: {error.message}")
             raise TunnelNotAnswering(
                 f"the router does not answer at {vpn.tunnel_address} ({error.reason}: {error.message}); has the "
                 "onboarding script run, and does UDP reach our WireGuard port?", error.reason) from None
@@ -285,8 +286,8 @@ def activate(router: Router, *, by=None, check: bool = True) -> RouterVpnConfig:
         RouterVpnConfig.objects.filter(pk=vpn.pk).update(previous_host=previous, activated_at=now)
         if check:  # the login above crossed the tunnel, so the peers have just shaken hands
             RouterVpnConfig.objects.filter(pk=vpn.pk).update(last_handshake_at=now)
-        _log(router, by, "vpn-activate", ServiceControlLog.Outcome.OK,
-             f"API host {previous} -> {vpn.tunnel_address}" + ("" if check else " (not checked)"))
+        log_action(router, by, "vpn-activate", ServiceControlLog.Outcome.OK,
+                   f"API host {previous} -> {vpn.tunnel_address}" + ("" if check else " (not checked)"))
     if check:
         try:
             services.test_connection(router, by)  # learns identity and version, marks it online
@@ -316,7 +317,7 @@ def script_for(router: Router, *, by=None, purpose: str = "shown") -> str:
     """The onboarding script, its reading logged (it holds the tunnel key and the API password)."""
     vpn = config_for(router)
     text = onboarding_script(vpn)
-    _log(router, by, "vpn-script", ServiceControlLog.Outcome.OK, purpose)
+    log_action(router, by, "vpn-script", ServiceControlLog.Outcome.OK, purpose)
     return text
 
 
@@ -395,3 +396,12 @@ def _q(value: str, what: str = "a value") -> str:
 
 def _one_line(text: str) -> str:
     return _UNSAFE.sub(" ", text or "")
+
+
+def download(body: str, filename: str) -> HttpResponse:
+    """A wg-quick file or onboarding script as a download (pages and API alike); never cached,
+    since the script holds the tunnel key and API password."""
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
