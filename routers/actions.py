@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
+from . import traffic
 from .models import Router, RouterBackup, ServiceControlLog
 from .provisioning import TAG
 from .routeros import RouterClient, RouterCommandRefused, RouterError
@@ -28,7 +29,6 @@ ROUTER_LOG_CAPACITY = 65535
 # Dynamic per-session interfaces (<pppoe-name>…): they belong to the PPP users, not the port list.
 SESSION_INTERFACE_TYPES = ("pppoe-in", "pptp-in", "l2tp-in", "sstp-in", "ovpn-in")
 FILE_READ_TRIES, FILE_READ_PAUSE = 5, 0.2
-COUNTER_GAP_SECONDS = 1.0
 FALLBACK_WORKERS = 16
 
 
@@ -145,7 +145,7 @@ def stats(router: Router) -> dict:
         resource = client.resource()
         interfaces = client.interfaces()
         ports = [row for row in interfaces if row["type"] not in SESSION_INTERFACE_TYPES]
-        rates = _rates(client, ports)
+        rates = traffic.rates(client, ports)
         hotspot = client.hotspot_active()
         ppp = client.ppp_active()
     total, free = resource["total_memory"], resource["free_memory"]
@@ -176,24 +176,6 @@ def stats(router: Router) -> dict:
             "bytes_out": row["bytes_out"]} for row in hotspot]},
         "ppp": {"count": len(ppp_users), "users": ppp_users},
     }
-
-
-def _rates(client: RouterClient, ports: list[dict]) -> dict[str, dict]:
-    """Bits per second of the running ports: /interface/monitor-traffic once, or, from a peer that
-    refuses it, the difference of two counter reads a second apart."""
-    running = [row["name"] for row in ports if row["running"] and not row["disabled"]]
-    if not running:
-        return {}
-    try:
-        return client.traffic(running)
-    except RouterCommandRefused:
-        pass
-    before, started = {row["name"]: row for row in ports}, time.monotonic()
-    time.sleep(COUNTER_GAP_SECONDS)
-    after, seconds = {row["name"]: row for row in client.interfaces()}, time.monotonic() - started
-    return {name: {"rx_bps": max(0, int((after[name]["rx_bytes"] - before[name]["rx_bytes"]) * 8 / seconds)),
-                   "tx_bps": max(0, int((after[name]["tx_bytes"] - before[name]["tx_bytes"]) * 8 / seconds))}
-            for name in running if name in after}
 
 
 # --- ending sessions -----------------------------------------------------------------------------------

@@ -92,7 +92,9 @@ class TestOut(Schema):
     model: str
 
 
-class TestFailure(Schema):
+class RouterFailure(Schema):
+    """A router that failed us: ``reason`` unreachable | auth_failed | refused | secret_unreadable."""
+
     detail: str
     reason: str
 
@@ -101,7 +103,7 @@ class Message(Schema):
     detail: str
 
 
-def _router(router_id: int) -> MikroTik:
+def router_or_404(router_id: int) -> MikroTik:
     router = MikroTik.objects.filter(pk=router_id).first()
     if router is None:
         raise HttpError(404, f"No router with id {router_id}")
@@ -140,13 +142,13 @@ def add_router(request, data: RouterIn):
 @routers_router.get("/{router_id}", auth=api_access(VIEW), response={200: RouterOut, 404: Message},
                     summary="One router")
 def get_router(request, router_id: int):
-    return _router(router_id)
+    return router_or_404(router_id)
 
 
 @routers_router.put("/{router_id}", auth=api_access(CHANGE),
                     response={200: RouterOut, 404: Message, 409: Message, 422: Message}, summary="Change a router")
 def change_router(request, router_id: int, data: RouterChange):
-    router = _router(router_id)
+    router = router_or_404(router_id)
     try:
         return services.update_router(router, by=request.user, **data.dict(exclude_unset=True))
     except services.InvalidRouter as error:
@@ -156,18 +158,18 @@ def change_router(request, router_id: int, data: RouterChange):
 @routers_router.delete("/{router_id}", auth=api_access(perm("routers.delete_router")),
                        response={204: None, 404: Message}, summary="Remove a router (and its RADIUS client row)")
 def delete_router(request, router_id: int):
-    services.delete_router(_router(router_id), by=request.user)
+    services.delete_router(router_or_404(router_id), by=request.user)
     return Status(204, None)
 
 
 @routers_router.post("/{router_id}/test", auth=api_access(CHANGE),
-                     response={200: TestOut, 404: Message, 502: TestFailure},
+                     response={200: TestOut, 404: Message, 502: RouterFailure},
                      summary="Log in to the router's API; learn its identity, version and model")
 def test_router(request, router_id: int):
     """502 names the cause in ``reason``: ``unreachable`` (no answer, refused, TLS failed),
     ``auth_failed`` (wrong API username or password), ``refused`` (the router refused a command),
     ``secret_unreadable`` (the stored password no longer decrypts: enter it again)."""
-    router = _router(router_id)
+    router = router_or_404(router_id)
     try:
         return services.test_connection(router, by=request.user)
     except RouterError as error:
@@ -221,14 +223,14 @@ def _job(job: ProvisioningJob | None) -> dict | None:
                      summary="Configure the router for us (RADIUS, hotspot profile, walled garden, grace rules, "
                              "login page); progress on GET …/status and the provisioning.<job> live group")
 def provision_router(request, router_id: int):
-    job = provisioning.enqueue(_router(router_id))
+    job = provisioning.enqueue(router_or_404(router_id))
     return Status(202, {"job_id": job.pk, "status": job.status})
 
 
 @routers_router.get("/{router_id}/status", auth=api_access(VIEW), response={200: StatusOut, 404: Message},
                     summary="The router's status and its latest provisioning run")
 def router_status(request, router_id: int):
-    router = _router(router_id)
+    router = router_or_404(router_id)
     return {"id": router.pk, "status": router.status, "last_seen_at": router.last_seen_at,
             "last_error": router.last_error, "identity": router.identity, "version": router.version,
             "rebooting": router.reboot_requested_at is not None, "reboot_requested_at": router.reboot_requested_at,
@@ -303,14 +305,14 @@ def _failed(error: RouterError) -> Status:
     return Status(502, {"detail": str(error), "reason": error.reason})
 
 
-FAILED = {404: Message, 422: Message, 502: TestFailure}
+FAILED = {404: Message, 422: Message, 502: RouterFailure}
 
 
 @routers_router.post("/{router_id}/backup", auth=api_access(CHANGE), response={201: BackupOut, **FAILED},
                      summary="Save a backup on the router (it stays on the router's flash) and record it")
 def backup_router(request, router_id: int):
     try:
-        return Status(201, actions.backup(_router(router_id), request.user))
+        return Status(201, actions.backup(router_or_404(router_id), request.user))
     except RouterError as error:
         return _failed(error)
 
@@ -318,13 +320,13 @@ def backup_router(request, router_id: int):
 @routers_router.get("/{router_id}/backups", auth=api_access(VIEW), response={200: list[BackupOut], 404: Message},
                     summary="The backups saved on this router, newest first")
 def router_backups(request, router_id: int):
-    return list(_router(router_id).backups.select_related("created_by")[:MAX_PAGE])
+    return list(router_or_404(router_id).backups.select_related("created_by")[:MAX_PAGE])
 
 
 @routers_router.post("/{router_id}/restore", auth=api_access(CHANGE), response={202: Accepted, **FAILED},
                      summary="Load one of the router's backups; the router reboots (see rebooting on …/status)")
 def restore_router(request, router_id: int, data: RestoreIn):
-    router = _router(router_id)
+    router = router_or_404(router_id)
     backup = router.backups.filter(pk=data.backup_id).first()
     if backup is None:
         raise HttpError(404, f"Router {router_id} has no backup {data.backup_id}")
@@ -339,7 +341,7 @@ def restore_router(request, router_id: int, data: RestoreIn):
 @routers_router.post("/{router_id}/reboot", auth=api_access(CHANGE), response={202: Accepted, **FAILED},
                      summary="Reboot the router; polling confirms it is back (rebooting on …/status)")
 def reboot_router(request, router_id: int):
-    router = _router(router_id)
+    router = router_or_404(router_id)
     try:
         actions.reboot(router, request.user)
     except RouterError as error:
@@ -351,7 +353,7 @@ def reboot_router(request, router_id: int):
                     summary="Live figures read now: resources, ports with rates, hotspot and PPP users")
 def router_stats(request, router_id: int):
     try:
-        return actions.stats(_router(router_id))
+        return actions.stats(router_or_404(router_id))
     except RouterError as error:
         return _failed(error)
 
@@ -359,7 +361,7 @@ def router_stats(request, router_id: int):
 @routers_router.get("/{router_id}/logs", auth=api_access(VIEW), response={200: list[LogLine], **FAILED},
                     summary="The router's newest log lines, oldest first; topics=hotspot,error filters")
 def router_logs(request, router_id: int, limit: int = 100, topics: str | None = None):
-    router = _router(router_id)
+    router = router_or_404(router_id)
     try:
         return actions.logs(router, limit=limit, topics=topics)
     except actions.InvalidAction as error:
@@ -371,7 +373,7 @@ def router_logs(request, router_id: int, limit: int = 100, topics: str | None = 
 @routers_router.post("/{router_id}/kick", auth=api_access(CHANGE), response={200: KickOut, **FAILED},
                      summary="End hotspot or PPPoE sessions on the router: a user's, or one by the router's id")
 def kick_session(request, router_id: int, data: KickIn):
-    router = _router(router_id)
+    router = router_or_404(router_id)
     try:
         removed = actions.kick(router, kind=data.kind, user=data.user, session_id=data.session_id, by=request.user)
     except actions.InvalidAction as error:
@@ -384,7 +386,7 @@ def kick_session(request, router_id: int, data: KickIn):
 @routers_router.get("/{router_id}/drift", auth=api_access(VIEW), response={200: DriftOut, **FAILED},
                     summary="What differs between the router and its provisioned state (read only)")
 def router_drift(request, router_id: int):
-    router = _router(router_id)
+    router = router_or_404(router_id)
     try:
         items = drift.check(router)
     except RouterError as error:
@@ -395,5 +397,5 @@ def router_drift(request, router_id: int):
 @routers_router.post("/{router_id}/sync", auth=api_access(CHANGE), response={202: JobStarted, 404: Message},
                      summary="Put the router back in step: a provisioning run (progress on …/status)")
 def sync_router(request, router_id: int):
-    job = drift.repair(_router(router_id), request.user)
+    job = drift.repair(router_or_404(router_id), request.user)
     return Status(202, {"job_id": job.pk, "status": job.status})

@@ -5,6 +5,7 @@ consecutive samples over their interval. A reboot resets the counters, so a nega
 a gap, not a rate. Now: ``/interface/monitor-traffic once`` on the router's physical ports, cached
 for a moment so a room of technicians watching one router costs it one query.
 """
+import time
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -12,11 +13,13 @@ from django.utils import timezone
 
 from .models import Router, RouterSample
 from .polling import PHYSICAL_TYPES
+from .routeros import RouterClient, RouterCommandRefused
 from .services import client_for
 
 HISTORY_MINUTES = 60
 LIVE_CACHE_SECONDS = 4  # a little under the page's 5 s: one login per router per refresh
 LIVE_TIMEOUT_SECONDS = 4.0
+COUNTER_GAP_SECONDS = 1.0  # between the two counter reads when a peer refuses monitor-traffic
 
 
 def history(router: Router, minutes: int = HISTORY_MINUTES) -> list[dict]:
@@ -63,11 +66,29 @@ def now(router: Router) -> dict:
         return found
     with client_for(router, timeout=LIVE_TIMEOUT_SECONDS) as client:
         ports = [row for row in client.interfaces() if row["type"] in PHYSICAL_TYPES and not row["disabled"]]
-        rates = client.traffic(row["name"] for row in ports)
+        found_rates = rates(client, ports)
     interfaces = [{"name": row["name"], "running": row["running"],
-                   "rx_bps": rates.get(row["name"], {}).get("rx_bps", 0),
-                   "tx_bps": rates.get(row["name"], {}).get("tx_bps", 0)} for row in ports]
+                   "rx_bps": found_rates.get(row["name"], {}).get("rx_bps", 0),
+                   "tx_bps": found_rates.get(row["name"], {}).get("tx_bps", 0)} for row in ports]
     found = {"at": timezone.now().isoformat(), "interfaces": interfaces,
              "rx_bps": sum(row["rx_bps"] for row in interfaces), "tx_bps": sum(row["tx_bps"] for row in interfaces)}
     cache.set(key, found, LIVE_CACHE_SECONDS)
     return found
+
+
+def rates(client: RouterClient, ports: list[dict]) -> dict[str, dict]:
+    """Bits per second of the running ports: /interface/monitor-traffic once, or, from a peer that
+    refuses it, the difference of two counter reads a second apart."""
+    running = [row["name"] for row in ports if row["running"] and not row["disabled"]]
+    if not running:
+        return {}
+    try:
+        return client.traffic(running)
+    except RouterCommandRefused:
+        pass
+    before, started = {row["name"]: row for row in ports}, time.monotonic()
+    time.sleep(COUNTER_GAP_SECONDS)
+    after, seconds = {row["name"]: row for row in client.interfaces()}, time.monotonic() - started
+    return {name: {"rx_bps": max(0, int((after[name]["rx_bytes"] - before[name]["rx_bytes"]) * 8 / seconds)),
+                   "tx_bps": max(0, int((after[name]["tx_bytes"] - before[name]["tx_bytes"]) * 8 / seconds))}
+            for name in running if name in after}

@@ -10,15 +10,13 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
-from accounts.access import api_access, perm
+from accounts.access import api_access
 
 from . import services, wireguard
-from .models import Router as MikroTik
+from .api import CHANGE, VIEW, Message, RouterFailure, router_or_404
 from .models import RouterVpnConfig
 
 vpn_router = Router(tags=["routers"])
-VIEW = perm("routers.view_router")
-CHANGE = perm("routers.change_router")
 
 
 class TunnelOut(Schema):
@@ -40,22 +38,6 @@ class TunnelCreated(TunnelOut):
     script: str
 
 
-class Message(Schema):
-    detail: str
-
-
-class ActivationFailure(Schema):
-    detail: str
-    reason: str
-
-
-def _router(router_id: int) -> MikroTik:
-    router = MikroTik.objects.filter(pk=router_id).first()
-    if router is None:
-        raise HttpError(404, f"No router with id {router_id}")
-    return router
-
-
 def _tunnel(vpn: RouterVpnConfig) -> dict:
     wg = wireguard.server()
     return {"router_id": vpn.router_id, "tunnel_address": vpn.tunnel_address,
@@ -72,7 +54,7 @@ def create_tunnel(request, router_id: int):
     """201 when made now, 200 when the router already had it. ``script`` is the RouterOS script to
     run on the router; it holds secrets (see the module note). The API host changes only on
     ``POST …/vpn/activate``, once the script has run."""
-    router = _router(router_id)
+    router = router_or_404(router_id)
     try:
         vpn, created = wireguard.enrol(router, by=request.user)
         script = wireguard.script_for(router, by=request.user, purpose="answered to the API")
@@ -85,7 +67,7 @@ def create_tunnel(request, router_id: int):
                 summary="The router's tunnel (no secrets)")
 def get_tunnel(request, router_id: int):
     try:
-        return _tunnel(wireguard.config_for(_router(router_id)))
+        return _tunnel(wireguard.config_for(router_or_404(router_id)))
     except wireguard.NotEnrolled as missing:
         raise HttpError(404, str(missing)) from None
 
@@ -93,7 +75,7 @@ def get_tunnel(request, router_id: int):
 @vpn_router.get("/routers/{router_id}/vpn/onboarding.rsc", auth=api_access(CHANGE),
                 response={404: Message}, summary="The router's onboarding script, as a file (text/plain)")
 def onboarding_script(request, router_id: int):
-    router = _router(router_id)
+    router = router_or_404(router_id)
     try:
         script = wireguard.script_for(router, by=request.user, purpose="downloaded")
     except wireguard.NotEnrolled as missing:
@@ -104,12 +86,12 @@ def onboarding_script(request, router_id: int):
 
 
 @vpn_router.post("/routers/{router_id}/vpn/activate", auth=api_access(CHANGE),
-                 response={200: TunnelOut, 404: Message, 409: Message, 502: ActivationFailure},
+                 response={200: TunnelOut, 404: Message, 409: Message, 502: RouterFailure},
                  summary="Make the tunnel address the router's API host (after logging in over the tunnel)")
 def activate_tunnel(request, router_id: int, force: bool = False):
     """``force=true`` switches without logging in first (when this server cannot reach the tunnel
     itself). 502 names why the login failed in ``reason`` (unreachable, auth_failed…)."""
-    router = _router(router_id)
+    router = router_or_404(router_id)
     try:
         vpn = wireguard.activate(router, by=request.user, check=not force)
     except wireguard.NotEnrolled as missing:
