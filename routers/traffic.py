@@ -26,11 +26,13 @@ def history(router: Router, minutes: int = HISTORY_MINUTES) -> list[dict]:
     """[{"at", "rx_bps", "tx_bps"}] oldest first, one point per pair of consecutive samples."""
     since = timezone.now() - timedelta(minutes=minutes)
     samples = list(RouterSample.objects.filter(router=router, taken_at__gte=since).order_by("taken_at")
-                   .values_list("taken_at", "rx_bytes", "tx_bytes"))
+                   .values_list("taken_at", "rx_bytes", "tx_bytes", "uptime_seconds"))
     points = []
-    for (t0, rx0, tx0), (t1, rx1, tx1) in zip(samples, samples[1:], strict=False):
+    for (t0, rx0, tx0, _), (t1, rx1, tx1, up1) in zip(samples, samples[1:], strict=False):
         seconds = (t1 - t0).total_seconds()
-        if seconds <= 0 or rx1 < rx0 or tx1 < tx0:
+        # Counters restart with the router: a boot in between (uptime shorter than the gap) or a
+        # smaller count makes the difference meaningless, so that interval is a gap.
+        if seconds <= 0 or up1 < seconds or rx1 < rx0 or tx1 < tx0:
             continue
         points.append({"at": t1, "rx_bps": round((rx1 - rx0) * 8 / seconds),
                        "tx_bps": round((tx1 - tx0) * 8 / seconds)})

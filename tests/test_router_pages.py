@@ -349,3 +349,20 @@ def test_api_ssl_with_the_routers_own_certificate_pinned(client, technician):
         assert "Connected: Secure Tower" in client.post(f"/routers/{router.pk}/test/", follow=True).content.decode()
         assert polling.poll_all()["online"] == 1  # the checks pin it too
         assert "its certificate pinned" in client.get(f"/routers/{router.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_reboot_between_two_checks_is_a_gap_in_the_traffic_not_a_spike():
+    from routers import traffic
+
+    router = Router.objects.create(name="Ruaka", host="10.9.9.9")
+    now = timezone.now()
+    for minutes_ago, rx, uptime in ((3, 1_000_000, 9_000), (2, 1_600_000, 9_060), (1, 9_000_000_000, 20),
+                                    (0, 9_000_600_000, 80)):
+        RouterSample.objects.create(router=router, taken_at=now - timedelta(minutes=minutes_ago), rx_bytes=rx,
+                                    tx_bytes=rx // 10, uptime_seconds=uptime)
+
+    points = traffic.history(router)
+
+    # 600 kB a minute before and after; the boot (uptime 20 s after a 60 s gap) draws nothing.
+    assert [point["rx_bps"] for point in points] == [80_000, 80_000]
