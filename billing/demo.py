@@ -32,6 +32,7 @@ def seed_payments(subscriptions: list[Subscription], seed: int = 11) -> int:
             customer=sub.customer, phone=sub.customer.phone, package=sub.package, subscription=sub,
             amount=sub.package.price, method=method, status=Payment.Status.COMPLETED,
             mpesa_receipt=receipt, created_at=paid_at - timedelta(seconds=20), completed_at=paid_at,
+            receipt_sent_at=paid_at,
         ))
         if rng.random() < 0.08:  # a cancelled prompt or a timeout before the successful retry
             payments.append(Payment(

@@ -48,10 +48,14 @@ class Payment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     reversed_at = models.DateTimeField(null=True, blank=True)
+    # Empty on a completed payment: its receipt is still owed (billing/receipts.py, an outbox).
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["id"], condition=Q(status="completed", receipt_sent_at__isnull=True),
+                         name="billing_payment_receipt_owed"),
             models.Index(fields=["status", "completed_at"]),
             models.Index(fields=["created_at"]),
             models.Index(fields=["phone", "created_at"]),

@@ -23,6 +23,7 @@ from hotspot import subscriptions
 from hotspot.models import Customer, Package
 from hotspot.phone import normalise_phone
 
+from . import receipts
 from .daraja import Daraja, DarajaError
 from .models import Invoice, LedgerEntry, Payment
 
@@ -184,8 +185,8 @@ def _spend(payment: Payment) -> None:
     if customer is None:
         return  # money with no account yet (unmatched C2B): reconciliation lists it for staff
     what = f"{payment.get_method_display()} {payment.mpesa_receipt or ''}".strip()
-    LedgerEntry.objects.create(customer=customer, amount=payment.amount, kind=LedgerEntry.Kind.PAYMENT,
-                               payment=payment, description=what, created_by=payment.recorded_by)
+    entries = [LedgerEntry(customer=customer, amount=payment.amount, kind=LedgerEntry.Kind.PAYMENT,
+                           payment=payment, description=what, created_by=payment.recorded_by)]
     source = "invoice" if payment.invoice_id else payment.method
     if payment.invoice_id:
         invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
@@ -198,8 +199,10 @@ def _spend(payment: Payment) -> None:
     if payment.package_id:
         payment.subscription = subscriptions.activate(customer, payment.package, source=source)
         kind = LedgerEntry.Kind.INVOICE if payment.invoice_id else LedgerEntry.Kind.PURCHASE
-        LedgerEntry.objects.create(customer=customer, amount=-payment.amount, kind=kind, payment=payment,
-                                   description=str(payment.invoice or payment.package), created_by=payment.recorded_by)
+        entries.append(LedgerEntry(customer=customer, amount=-payment.amount, kind=kind, payment=payment,
+                                   description=str(payment.invoice or payment.package),
+                                   created_by=payment.recorded_by))
+    LedgerEntry.objects.bulk_create(entries)  # the credit and what it paid for: one statement
     if payment.mac or payment.ip:
         hotspot.seen(customer, payment.mac, payment.ip)
 
@@ -211,8 +214,7 @@ def _announce(payment: Payment, event: str) -> None:
     if payment.customer_id:
         live.publish(live.customer_group(payment.customer_id), event, data)
     if event == "payment.completed" and payment.customer_id:
-        from .tasks import send_receipt  # tasks import this module
-        transaction.on_commit(lambda: send_receipt.delay(payment.pk))
+        transaction.on_commit(receipts.wake, robust=True)  # the receipt itself is owed in the row
 
 
 # --- staff --------------------------------------------------------------------------------------

@@ -4,8 +4,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import invoices, notifications, reconciliation, reminders, verification
-from .models import Payment
+from . import invoices, receipts, reconciliation, reminders, verification
 
 log = logging.getLogger(__name__)
 
@@ -47,19 +46,7 @@ def reconcile_payments(day: str | None = None) -> dict:
     return {"day": target.isoformat(), "total": str(report.total), "mismatches": len(report.mismatches)}
 
 
-@shared_task(name="billing.tasks.send_receipt")
-def send_receipt(payment_id: int) -> dict:
-    payment = Payment.objects.select_related("customer", "package", "subscription").filter(pk=payment_id).first()
-    if payment is None or payment.customer is None or not payment.customer.phone:
-        return {"sent": False}
-    customer = payment.customer
-    text = f"Received KES {payment.amount:,.0f}"
-    if payment.mpesa_receipt:
-        text += f" (M-Pesa {payment.mpesa_receipt})"
-    if payment.subscription:
-        until = timezone.localtime(payment.subscription.expires_at).strftime("%d %b %H:%M")
-        text += f" for {payment.package}, valid until {until}. Login {customer.username} / {customer.password}"
-    else:
-        text += " to your wallet"
-    note = notifications.send_sms(customer.phone, text + ". Thank you.", customer)
-    return {"sent": note.status == note.Status.SENT}
+@shared_task(name="billing.tasks.send_receipts")
+def send_receipts() -> dict:
+    result = receipts.send_due()
+    return {"sent": result.sent, "failed": result.failed, "skipped": result.skipped}

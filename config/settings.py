@@ -266,6 +266,8 @@ CELERY_BEAT_SCHEDULE = {
     "cleanup-router-samples": {"task": "routers.tasks.cleanup_router_samples",
                                "schedule": crontab(hour=3, minute=45)},
     "verify-mpesa-payments": {"task": "billing.tasks.verify_mpesa_transactions", "schedule": 15.0},
+    # Payments wake the receipt sender themselves; this catches a wake lost to a broker outage.
+    "send-receipts": {"task": "billing.tasks.send_receipts", "schedule": 60.0},
     "send-payment-reminders": {"task": "billing.tasks.send_payment_reminders", "schedule": 300.0},
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": crontab(minute=5)},
     "reconcile-payments": {"task": "billing.tasks.reconcile_payments", "schedule": crontab(hour=0, minute=20)},

@@ -64,16 +64,24 @@ def _set(subscription: Subscription, status: str, **fields) -> Subscription:
     return subscription
 
 
-def _chain_tail(customer: Customer, now: datetime, exclude: int | None = None):
-    """The subscription a new purchase follows: the running one, or the last queued behind it."""
-    rows = customer.subscriptions.select_for_update().select_related("package", "customer").exclude(pk=exclude)
-    active = rows.filter(status=Status.ACTIVE, expires_at__gt=now).order_by("-expires_at").first()
-    if active is None:
-        return None
-    return rows.filter(status=Status.PENDING).order_by("-expires_at").first() or active
+def _open_rows(customer: Customer, now: datetime, exclude: int | None = None) -> tuple[Subscription | None, list]:
+    """The subscription a new purchase follows (the running one, or the last queued behind it),
+    and those in grace: one locked read of the customer's running, queued and grace rows."""
+    rows = list(customer.subscriptions.select_for_update().select_related("package", "customer")
+                .filter(status__in=(Status.ACTIVE, Status.PENDING, Status.GRACE)).exclude(pk=exclude)
+                .order_by("-expires_at", "-pk"))
+    in_grace = [row for row in rows if row.status == Status.GRACE]
+    running = [row for row in rows if row.status == Status.ACTIVE and row.expires_at > now]
+    if not running:
+        return None, in_grace
+    return next((row for row in rows if row.status == Status.PENDING), running[0]), in_grace
 
 
-@transaction.atomic
+def _chain_tail(customer: Customer, now: datetime, exclude: int | None = None) -> Subscription | None:
+    return _open_rows(customer, now, exclude)[0]
+
+
+@transaction.atomic(savepoint=False)  # a payment's part: no savepoint round trips of its own
 def activate(customer: Customer, package: Package, source: str, now: datetime | None = None) -> Subscription:
     """Give ``customer`` ``package`` from now, or extend what they have.
 
@@ -85,7 +93,7 @@ def activate(customer: Customer, package: Package, source: str, now: datetime | 
     # One activation per customer at a time: concurrent payments for one customer queue here.
     Customer.objects.select_for_update().filter(pk=customer.pk).first()
     validity = timedelta(minutes=package.validity_minutes)
-    tail = _chain_tail(customer, now)
+    tail, in_grace = _open_rows(customer, now)
     if tail is not None and tail.package_id == package.pk and not package.data_limit_mb:
         tail.expires_at += validity
         tail.save(update_fields=["expires_at", "updated_at"])
@@ -96,15 +104,13 @@ def activate(customer: Customer, package: Package, source: str, now: datetime | 
     if tail is not None:
         return _set(Subscription(customer=customer, package=package, source=source, starts_at=tail.expires_at,
                                  expires_at=tail.expires_at + validity), Status.PENDING)
-    walled = False
-    for in_grace in customer.subscriptions.select_for_update().filter(status=Status.GRACE):
-        _set(in_grace, Status.EXPIRED)
-        walled = True
+    for row in in_grace:
+        _set(row, Status.EXPIRED)
     subscription = _set(Subscription(customer=customer, package=package, source=source, starts_at=now,
                                      expires_at=now + validity), Status.ACTIVE)
     subscription.customer = customer
     _grant(subscription, subscription.expires_at)
-    if walled:  # the open session still has the walled-garden policy: reconnect into the paid one
+    if in_grace:  # the open session still has the walled-garden policy: reconnect into the paid one
         _disconnect_after_commit([customer.username], "paid during grace")
     return subscription
 

@@ -72,21 +72,23 @@ def _user_checks(password, expires_at, simultaneous_use, limits) -> list[tuple[s
     return rows
 
 
-@transaction.atomic
 def grant_access(username: str, password: str, group: str, *, expires_at: datetime | None = None,
                  simultaneous_use: int | None = None, limits: Limits | None = None) -> None:
     """Let ``username`` authenticate with ``password`` under ``group``'s policy until ``expires_at``."""
     username, group = _clean(username, "username"), _clean(group, "group")
     if not password:
         raise RadiusError("a password is required")
-    _lock(username)
-    RadCheck.objects.filter(username=username, attribute__in=USER_CHECK).delete()
-    RadCheck.objects.bulk_create([
-        RadCheck(username=username, attribute=attribute, op=":=", value=value)
-        for attribute, value in _user_checks(password, expires_at, simultaneous_use, limits)
-    ])
-    RadUserGroup.objects.filter(username=username).delete()
-    RadUserGroup.objects.create(username=username, groupname=group, priority=1)
+    # No savepoint inside a caller's transaction (a payment's): nothing here is worth keeping
+    # when the rest fails, and two round trips less on every purchase.
+    with transaction.atomic(savepoint=False):
+        _lock(username)
+        RadCheck.objects.filter(username=username, attribute__in=USER_CHECK).delete()
+        RadCheck.objects.bulk_create([
+            RadCheck(username=username, attribute=attribute, op=":=", value=value)
+            for attribute, value in _user_checks(password, expires_at, simultaneous_use, limits)
+        ])
+        RadUserGroup.objects.filter(username=username).delete()
+        RadUserGroup.objects.create(username=username, groupname=group, priority=1)
 
 
 @transaction.atomic

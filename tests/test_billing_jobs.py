@@ -8,10 +8,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
+import redis
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 
-from billing import invoices, notifications, payments, reconciliation, reminders
+from billing import invoices, notifications, payments, receipts, reconciliation, reminders
 from billing.models import Invoice, LedgerEntry, Notification, Payment, PaymentReminder
 from hotspot import services, subscriptions
 from hotspot.models import Package, ServiceType, Subscription
@@ -19,6 +21,16 @@ from hotspot.models import Package, ServiceType, Subscription
 from .conftest import make_staff
 
 PHONE = "254712345678"
+
+
+def closing(work):
+    """``work`` for a thread of its own, which closes its database connection when done."""
+    def run(**kwargs):
+        try:
+            work(**kwargs)
+        finally:
+            connections.close_all()
+    return run
 
 
 @pytest.fixture
@@ -70,7 +82,7 @@ def test_concurrent_reminder_runs_send_once(monthly, settings, transactional_db)
     customer = services.create_customer(PHONE)
     now = timezone.now()
     subscriptions.activate(customer, monthly, "staff", now=now - timedelta(days=29))
-    runs = [threading.Thread(target=reminders.send_due, kwargs={"now": now}) for _ in range(5)]
+    runs = [threading.Thread(target=closing(reminders.send_due), kwargs={"now": now}) for _ in range(5)]
     for run in runs:
         run.start()
     for run in runs:
@@ -118,6 +130,47 @@ class Provider:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/version1/messaging"
+
+
+
+def test_a_receipt_is_owed_with_the_payment_and_sent_once(hourly, transactional_db):
+    customer = services.create_customer(PHONE)
+    payment = payments.record_cash(customer=customer, amount=Decimal("10"), package=hourly, by=None)
+    note = Notification.objects.get()  # tests run Celery eagerly: the wake swept at commit
+    assert note.to == PHONE and "Received KES 10" in note.text and customer.password in note.text
+    payment.refresh_from_db()
+    assert payment.receipt_sent_at is not None and not receipts.owed().exists()
+    runs = [threading.Thread(target=closing(receipts.send_due)) for _ in range(4)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert Notification.objects.count() == 1
+
+
+def test_receipts_wait_in_the_outbox_when_no_worker_takes_the_wake(hourly, settings,
+                                                                  django_capture_on_commit_callbacks):
+    """A worker that is down (or a lost wake) costs time, never the receipt; and a burst of
+    payments queues one sweep, not a task per payment."""
+    from celery import current_app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queued = broker.llen("billing")
+    current_app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            for n in range(3):
+                customer = services.create_customer(f"25470000000{n}")
+                payments.record_cash(customer=customer, amount=Decimal("10"), package=hourly, by=None)
+    finally:
+        current_app.conf.task_always_eager = True
+    assert broker.llen("billing") == queued + 1  # three payments, one wake
+    assert not Notification.objects.exists() and receipts.owed().count() == 3
+    call_command("send_receipts")
+    assert Notification.objects.count() == 3 and not receipts.owed().exists()
+    assert Notification.objects.filter(text__contains="valid until").count() == 3
+    broker.delete("billing")
 
 
 @pytest.mark.parametrize("status,expected", [("Success", "sent"), ("InvalidPhoneNumber", "failed")])

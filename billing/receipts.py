@@ -1,0 +1,89 @@
+"""Receipts: an SMS for every completed payment, sent once, from an outbox.
+
+A completed payment with ``receipt_sent_at`` empty is a receipt still owed; the row commits with
+the payment, so a receipt survives a broker outage or a crash between commit and sending. After
+commit the payment wakes the sender (one Redis SET NX, not a task per payment: at a burst of
+callbacks one sweep sends every receipt owed), and beat sweeps every minute in case a wake was
+lost. A sweep claims its rows (SKIP LOCKED) and marks them before sending, so two sweeps never
+send one receipt twice: a crash mid-send loses that SMS rather than repeating it, and the
+notification log shows which went out.
+"""
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from . import notifications
+from .models import Payment
+
+log = logging.getLogger(__name__)
+WAKE_KEY = "billing:receipts:woken"
+BATCH = 200
+
+
+@dataclass
+class Sent:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def wake() -> None:
+    """After a payment commits: make sure a sweep runs soon (at most one queued at a time)."""
+    from .tasks import send_receipts  # tasks import this module
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        send_receipts.delay()
+        return
+    try:
+        if not cache.add(WAKE_KEY, 1, timeout=60):
+            return  # a sweep is queued and has not started: it will see this payment
+        send_receipts.delay()
+    except Exception:  # the broker or cache is down: the payment stands, beat's sweep sends it
+        log.warning("receipt sender not woken; the next scheduled sweep sends the receipt", exc_info=True)
+
+
+def owed():
+    return Payment.objects.filter(status=Payment.Status.COMPLETED, receipt_sent_at__isnull=True)
+
+
+def send_due(limit: int = 10_000) -> Sent:
+    """Send every receipt owed, in batches; safe to run twice and concurrently."""
+    # Cleared before reading: a payment committed from here on wakes another sweep.
+    cache.delete(WAKE_KEY)
+    result = Sent()
+    while limit > 0:
+        with transaction.atomic():
+            batch = list(owed().select_for_update(skip_locked=True, of=("self",))
+                         .select_related("customer", "package", "subscription").order_by("pk")[:min(BATCH, limit)])
+            Payment.objects.filter(pk__in=[p.pk for p in batch]).update(receipt_sent_at=timezone.now())
+        if not batch:
+            break
+        limit -= len(batch)
+        for payment in batch:
+            customer = payment.customer
+            if customer is None or not customer.phone:
+                result.skipped += 1  # unmatched money or no number: nobody to tell
+                continue
+            note = notifications.send_sms(customer.phone, text(payment), customer)
+            if note.status == note.Status.SENT:
+                result.sent += 1
+            else:
+                result.failed += 1
+    return result
+
+
+def text(payment: Payment) -> str:
+    customer = payment.customer
+    words = f"Received KES {payment.amount:,.0f}"
+    if payment.mpesa_receipt:
+        words += f" (M-Pesa {payment.mpesa_receipt})"
+    if payment.subscription:
+        until = timezone.localtime(payment.subscription.expires_at).strftime("%d %b %H:%M")
+        words += f" for {payment.package}, valid until {until}. Login {customer.username} / {customer.password}"
+    else:
+        words += " to your wallet"
+    return words + ". Thank you."
