@@ -4,14 +4,15 @@ customer is accepted by RADIUS, and that replayed duplicates never credit twice.
 
 A scratch database (bench_callbacks) gets a package and one pending STK payment per callback to
 send (a customer and a payment as start_stk leaves them once Daraja accepted the push). Then, as
-in production, separate processes: daphne serving config.asgi on that database, a Celery worker
-(when Redis is given; receipts go through it), and FreeRADIUS (manage.py run_freeradius) with this
-machine as its NAS. This script is Daraja and the router:
+in production, separate processes: gunicorn serving config.wsgi on that database (or daphne,
+--server daphne), a Celery worker (when Redis is given; it sends the receipts), and FreeRADIUS
+(manage.py run_freeradius) with this machine as its NAS. This script is Daraja and the router:
 
 1. success callbacks (the documented body) at a fixed rate (default 100/s for 30 s), each timed
    from sending to the acknowledgement; for each acknowledged one the customer's credentials go
    to FreeRADIUS (pyrad packets over UDP) until an Access-Accept, timed from the callback's
-   sending (more than 5 s counts as a failure);
+   sending (more than 5 s counts as a failure); and the CPU each part of the machine spent per
+   callback meanwhile (from /proc: web, PostgreSQL, worker, FreeRADIUS, Redis, this script);
 2. 10,000 replays of the callbacks already credited, 50 in flight: then the ledger must hold one
    payment credit per payment and each customer one subscription;
 3. the queries one callback costs, counted in-process on spare payments.
@@ -20,7 +21,8 @@ Usage (PostgreSQL from DATABASE_URL; Redis from REDIS_URL, its database 11 is th
 flushed; FreeRADIUS from Debian, ./scripts/test installs all three):
     DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/callbacks.py
-Options: --rate R --seconds S --duplicates N --in-flight N --web-processes N --redis-db N --keep
+Options: --rate R --seconds S --duplicates N --in-flight N --server gunicorn|daphne --web-processes N
+         --redis-db N --keep
 """
 import argparse
 import asyncio
@@ -61,8 +63,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="for how long (default 30)")
     parser.add_argument("--duplicates", type=int, default=10_000, help="replays of credited callbacks")
     parser.add_argument("--in-flight", type=int, default=50, help="replays in flight at once")
-    parser.add_argument("--web-processes", type=int, default=1,
-                        help="daphne processes sharing one listening socket (production runs 1)")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="gunicorn",
+                        help="the web tier (default gunicorn, as docker-compose.yml serves HTTP)")
+    parser.add_argument("--web-processes", type=int, default=2,
+                        help="worker processes (default 2, one per core of a small server)")
     parser.add_argument("--redis-db", type=int, default=11, help="the bench's own Redis database (flushed)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
@@ -91,7 +95,7 @@ def main() -> None:
     }
     os.environ.update(env)
     with psycopg.connect(dbname="postgres", **admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{NAME}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{NAME}"')
         # The cluster may be shared: an overloaded server must not take every connection slot.
         conn.execute(f'ALTER DATABASE "{NAME}" CONNECTION LIMIT {CONNECTION_LIMIT}')
@@ -128,7 +132,7 @@ def main() -> None:
             redis.Redis.from_url(redis_url).flushdb()
         if not args.keep:
             with psycopg.connect(dbname="postgres", **admin) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{NAME}"')
+                conn.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
 
 
 # --- setup ----------------------------------------------------------------------------------------
@@ -216,9 +220,17 @@ def start_freeradius(processes: list) -> tuple[int, int]:
     return auth_port, threads
 
 
-def start_web(processes: list, count: int) -> str:
-    """daphne as deployed; several processes share one listening socket (the kernel spreads the
-    connections) when asked for more than one."""
+SERVERS = {
+    # what production runs (docker-compose.yml): HTTP from gunicorn, websockets from daphne
+    "gunicorn": lambda fd, n: ["gunicorn", "--bind", f"fd://{fd}", "--workers", str(n), "--worker-class", "gthread",
+                               "--threads", "4", "config.wsgi:application"],
+    "daphne": lambda fd, n: ["daphne", "--fd", str(fd), "config.asgi:application"],
+}
+
+
+def start_web(processes: list, server: str, count: int) -> str:
+    """The web tier on one listening socket: gunicorn forks ``count`` workers; daphne runs
+    ``count`` processes side by side (the kernel spreads the connections)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -226,11 +238,13 @@ def start_web(processes: list, count: int) -> str:
     listener.set_inheritable(True)
     port = listener.getsockname()[1]
     log = ROOT / "var" / "bench-callbacks-web.log"
+    command = SERVERS[server](listener.fileno(), count)
+    command[0] = str(ROOT / ".venv" / "bin" / command[0])
+    started = len(processes)
     with open(log, "w") as out:
-        for _ in range(count):
-            processes.append(subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "daphne"), "--fd", str(listener.fileno()), "config.asgi:application"],
-                cwd=ROOT, env=os.environ, stdout=out, stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),)))
+        for _ in range(count if server == "daphne" else 1):
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=os.environ, stdout=out,
+                                              stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),)))
     listener.close()  # the servers hold it now
     import httpx
 
@@ -242,10 +256,10 @@ def start_web(processes: list, count: int) -> str:
                 return url
         except httpx.HTTPError:
             pass
-        if any(p.poll() is not None for p in processes[-count:]):
+        if any(p.poll() is not None for p in processes[started:]):
             break
         time.sleep(0.2)
-    raise RuntimeError(f"daphne did not start; see {log}")
+    raise RuntimeError(f"{server} did not start; see {log}")
 
 
 def start_worker(processes: list) -> None:
@@ -256,6 +270,36 @@ def start_worker(processes: list) -> None:
              "default,radius,routers,billing,notifications", "--loglevel", "info"],
             cwd=ROOT, env=os.environ, stdout=out, stderr=subprocess.STDOUT))
     wait_for_text(log, " ready.", processes[-1], seconds=60)
+
+
+# --- where the CPU goes -----------------------------------------------------------------------------
+
+def cpu_seconds(parts: dict[int, str]) -> dict[str, float]:
+    """CPU time (user + system) so far of every process on the machine, summed by part: the
+    process trees started here (``parts``: root pid -> name), PostgreSQL and Redis by command."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents, used, names = {}, {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        pid, rest = int(entry), text[text.rindex(")") + 2:].split()
+        names[pid] = text[text.index("(") + 1:text.rindex(")")]
+        parents[pid], used[pid] = int(rest[1]), (int(rest[11]) + int(rest[12])) / ticks
+    totals: Counter = Counter()
+    for pid, seconds in used.items():
+        part, ancestor = None, pid
+        while ancestor > 1 and part is None:
+            part = parts.get(ancestor)
+            ancestor = parents.get(ancestor, 0)
+        if part is None:
+            part = {"postgres": "postgresql", "redis-server": "redis"}.get(names[pid], "other")
+        totals[part] += seconds
+    return dict(totals)
 
 
 # --- RADIUS ---------------------------------------------------------------------------------------
@@ -475,9 +519,13 @@ def run(args, redis_url: str, processes: list) -> None:
           flush=True)
     radius.register_nas("127.0.0.1", NAS_SECRET, "bench")  # FreeRADIUS reads its clients at start
     radius_port, threads = start_freeradius(processes)
+    parts = {os.getpid(): "load generator", processes[-1].pid: "freeradius"}
     if redis_url:
         start_worker(processes)
-    url = start_web(processes, args.web_processes)
+        parts[processes[-1].pid] = "celery worker"
+    first_web = len(processes)
+    url = start_web(processes, args.server, args.web_processes)
+    parts.update({process.pid: "web" for process in processes[first_web:]})
     try:
         # The load generator shares the machine with everything it measures; running it ahead of
         # them keeps its own scheduling delays out of the figures (as bench/radius_auth.py does).
@@ -487,7 +535,7 @@ def run(args, redis_url: str, processes: list) -> None:
         priority = "load generator at normal priority"
     from django.conf import settings
 
-    print(f"Server: daphne config.asgi x {args.web_processes} process(es) on {url}; FreeRADIUS 3.2 "
+    print(f"Server: {args.server} x {args.web_processes} process(es) on {url}; FreeRADIUS 3.2 "
           f"({threads} threads) on UDP {radius_port}; PostgreSQL {NAME} (pool of "
           f"{settings.DATABASE_POOL_MAX or 'no'} connections per process, at most {CONNECTION_LIMIT} connections); "
           + (f"Redis {redis_url} with a Celery worker (receipts)" if redis_url else
@@ -504,7 +552,9 @@ def run(args, redis_url: str, processes: list) -> None:
     asyncio.run(replay(url, warm, len(warm), 5))
 
     print(f"1. {count:,} success callbacks at {args.rate:g}/s ...", flush=True)
+    before, wall = cpu_seconds(parts), time.perf_counter()
     load_run = asyncio.run(fire(url, radius_port, bodies, users, args.rate))
+    after, wall = cpu_seconds(parts), time.perf_counter() - wall
     ack, live = load_run["ack_ms"], load_run["live_ms"]
     errors = load_run["sent"] - load_run["acked"]
     print(f"   sent {load_run['sent']:,} in {load_run['send_seconds']:.1f} s "
@@ -515,6 +565,13 @@ def run(args, redis_url: str, processes: list) -> None:
           f"p99 {percentile(ack, 99):.1f}  max {max(ack, default=math.nan):.1f}")
     print(f"   callback -> Access-Accept ms: p50 {percentile(live, 50):.1f}  p99 {percentile(live, 99):.1f}  "
           f"max {max(live, default=math.nan):.1f}; not live within {LIVE_CAP:g} s: {load_run['acked'] - len(live)}")
+
+    used = {part: after[part] - before.get(part, 0.0) for part in after}
+    print(f"   CPU per callback, ms (all {os.cpu_count()} cores busy = {os.cpu_count() * 1000 / args.rate:.0f}): "
+          + ", ".join(f"{part} {seconds * 1000 / count:.1f}" for part, seconds in
+                      sorted(used.items(), key=lambda item: -item[1]) if seconds > 0)
+          + f"; total {sum(used.values()) * 1000 / count:.1f} ({sum(used.values()) / wall:.2f} cores "
+          f"over {wall:.1f} s)")
 
     credited = [bodies[n] for n in load_run["acked_of"]]
     print(f"2. {args.duplicates:,} replays of credited callbacks, {args.in_flight} in flight ...", flush=True)

@@ -134,14 +134,15 @@ def handle_stk(raw: bytes, source_ip: str | None) -> MpesaCallback:
 def _process_stk(record: MpesaCallback, raw: bytes) -> MpesaCallback:
     fields = _stk_fields(_json(raw))
     record.checkout_request_id = fields["checkout"]
-    if fields["code"] == 0:
-        settled = payments.complete(checkout_request_id=fields["checkout"], receipt=fields["receipt"],
-                                    amount=fields["amount"], via="callback")
-    else:
-        settled = payments.fail(None, fields["code"], fields["desc"], checkout_request_id=fields["checkout"])
-    if settled is None:
-        return _finish(record, Outcome.UNKNOWN, "no payment with this CheckoutRequestID")
-    return _finish(record, settled.outcome, settled.detail, settled.payment)
+    with transaction.atomic():  # the outcome commits with what it says happened: one commit
+        if fields["code"] == 0:
+            settled = payments.complete(checkout_request_id=fields["checkout"], receipt=fields["receipt"],
+                                        amount=fields["amount"], via="callback")
+        else:
+            settled = payments.fail(None, fields["code"], fields["desc"], checkout_request_id=fields["checkout"])
+        if settled is None:
+            return _finish(record, Outcome.UNKNOWN, "no payment with this CheckoutRequestID")
+        return _finish(record, settled.outcome, settled.detail, settled.payment)
 
 
 # --- C2B --------------------------------------------------------------------------------------------

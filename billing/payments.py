@@ -123,7 +123,7 @@ def complete(payment_id: int | None = None, *, checkout_request_id: str | None =
              amount: Decimal | None = None, via: str = "callback", by=None) -> Settled | None:
     """Mark a payment completed and spend it, once. ``amount``: what M-Pesa says was paid.
     None when no payment has this id / CheckoutRequestID."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside a caller's transaction: its part, no savepoint
         payment = _locked(payment_id, checkout_request_id)
         if payment is None:
             return None
@@ -153,7 +153,7 @@ def complete(payment_id: int | None = None, *, checkout_request_id: str | None =
 def fail(payment_id: int | None, result_code: int | None, desc: str, *, status: str | None = None,
          checkout_request_id: str | None = None) -> Settled | None:
     """Settle a pending (or our own timed-out guess) payment as not paid."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         payment = _locked(payment_id, checkout_request_id)
         if payment is None:
             return None

@@ -22,6 +22,8 @@ from .models import Payment
 log = logging.getLogger(__name__)
 WAKE_KEY = "billing:receipts:woken"
 BATCH = 200
+# How long a woken sweep waits for the payments that follow the first (the receipt's delay).
+GATHER_SECONDS = 0.5
 
 
 @dataclass
@@ -32,7 +34,8 @@ class Sent:
 
 
 def wake() -> None:
-    """After a payment commits: make sure a sweep runs soon (at most one queued at a time)."""
+    """After a payment commits: make sure a sweep runs within ``GATHER_SECONDS`` (at most one is
+    queued at a time, so a burst of payments costs a sweep or two a second, not a task each)."""
     from .tasks import send_receipts  # tasks import this module
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -41,7 +44,7 @@ def wake() -> None:
     try:
         if not cache.add(WAKE_KEY, 1, timeout=60):
             return  # a sweep is queued and has not started: it will see this payment
-        send_receipts.delay()
+        send_receipts.apply_async(countdown=GATHER_SECONDS)
     except Exception:  # the broker or cache is down: the payment stands, beat's sweep sends it
         log.warning("receipt sender not woken; the next scheduled sweep sends the receipt", exc_info=True)
 

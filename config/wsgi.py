@@ -1,4 +1,4 @@
-"""WSGI entry point (plain HTTP only; production serves config.asgi with daphne)."""
+"""WSGI entry point: production HTTP (gunicorn); websockets go to config.asgi (daphne)."""
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
