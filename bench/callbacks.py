@@ -223,7 +223,7 @@ def start_freeradius(processes: list) -> tuple[int, int]:
 SERVERS = {
     # what production runs (docker-compose.yml): HTTP from gunicorn, websockets from daphne
     "gunicorn": lambda fd, n: ["gunicorn", "--bind", f"fd://{fd}", "--workers", str(n), "--worker-class", "gthread",
-                               "--threads", "4", "config.wsgi:application"],
+                               "--threads", "4", "--keep-alive", "75", "config.wsgi:application"],
     "daphne": lambda fd, n: ["daphne", "--fd", str(fd), "config.asgi:application"],
 }
 
