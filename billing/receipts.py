@@ -39,7 +39,9 @@ def wake() -> None:
     from .tasks import send_receipts  # tasks import this module
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        send_receipts.delay()
+        # No broker: sent here and now. Not through the task: Celery's eager run flips a
+        # process-wide flag that two threads (two requests) running it at once can leave set.
+        send_due()
         return
     try:
         if not cache.add(WAKE_KEY, 1, timeout=60):

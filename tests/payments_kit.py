@@ -2,6 +2,7 @@
 import time
 
 import pytest
+from django.db import connections
 
 from billing.daraja_simulator import DarajaSimulator
 from billing.models import Payment
@@ -40,3 +41,14 @@ def wait_for(predicate, seconds: float = 8.0):
 
 def settled(payment: Payment, seconds: float = 8.0) -> Payment:
     return wait_for(lambda: (p := Payment.objects.get(pk=payment.pk)).is_final and p, seconds)
+
+
+def closing(work):
+    """``work`` for a thread of its own, which closes its database connection when done (an
+    open one would keep the test database from being dropped)."""
+    def run(**kwargs):
+        try:
+            work(**kwargs)
+        finally:
+            connections.close_all()
+    return run

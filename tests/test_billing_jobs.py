@@ -10,7 +10,6 @@ from urllib.parse import parse_qs
 import pytest
 import redis
 from django.core.management import call_command
-from django.db import connections
 from django.utils import timezone
 
 from billing import invoices, notifications, payments, receipts, reconciliation, reminders
@@ -19,18 +18,9 @@ from hotspot import services, subscriptions
 from hotspot.models import Package, ServiceType, Subscription
 
 from .conftest import make_staff
+from .payments_kit import closing
 
 PHONE = "254712345678"
-
-
-def closing(work):
-    """``work`` for a thread of its own, which closes its database connection when done."""
-    def run(**kwargs):
-        try:
-            work(**kwargs)
-        finally:
-            connections.close_all()
-    return run
 
 
 @pytest.fixture

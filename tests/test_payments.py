@@ -15,7 +15,7 @@ from billing.models import LedgerEntry, MpesaCallback, Notification, Payment
 from hotspot.models import Subscription
 from radius.models import RadCheck
 
-from .payments_kit import PHONE, TOKEN, settled, wait_for
+from .payments_kit import PHONE, TOKEN, closing, settled, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Payment.Status
@@ -150,7 +150,7 @@ def test_concurrent_verification_and_callbacks_settle_once(mpesa, daily):
     mpesa.script(PHONE, answer_after=0.05, callback_after=0.3, callbacks=5)
     payment = payments.start_stk(phone=PHONE, package=daily)
     later = timezone.now() + timedelta(seconds=40)
-    workers = [threading.Thread(target=verification.verify_due, kwargs={"now": later}) for _ in range(4)]
+    workers = [threading.Thread(target=closing(verification.verify_due), kwargs={"now": later}) for _ in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -265,12 +265,13 @@ def test_a_paid_prompt_shows_its_callback_and_the_log_holds_the_body(client, fin
 
 @pytest.mark.django_db(transaction=True)
 def test_verify_settles_a_payment_whose_callback_was_lost(client, finance_clerk, mpesa, daily):
-    mpesa.script(PHONE, callbacks=0, answer_after=0.1)
-    payment = payments.start_stk(phone=PHONE, package=daily)
     auth = bearer(finance_clerk)
+    # Half a second to ask before the customer answers: room for a loaded machine, not a race.
+    mpesa.script(PHONE, callbacks=0, answer_after=0.5)
+    payment = payments.start_stk(phone=PHONE, package=daily)
     waiting = client.post(f"/api/payments/{payment.pk}/verify", **auth).json()
     assert waiting["result"] == "still waiting for the customer" and waiting["payment"]["status"] == "pending"
-    time.sleep(0.2)  # the customer types the PIN
+    time.sleep(0.6)  # the customer types the PIN
     # Asked less than 15 s ago: not asked again, even by staff.
     assert client.post(f"/api/payments/{payment.pk}/verify", **auth).json()["result"].startswith("not due")
     Payment.objects.filter(pk=payment.pk).update(last_queried_at=timezone.now() - timedelta(seconds=16))
