@@ -26,4 +26,4 @@ RUN SECRET_KEY=build-only-$(python -c 'import secrets; print(secrets.token_urlsa
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "75", "config.wsgi:application"]
+CMD ["gunicorn", "config.wsgi:application"]

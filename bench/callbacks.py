@@ -221,9 +221,8 @@ def start_freeradius(processes: list) -> tuple[int, int]:
 
 
 SERVERS = {
-    # what production runs (docker-compose.yml): HTTP from gunicorn, websockets from daphne
-    "gunicorn": lambda fd, n: ["gunicorn", "--bind", f"fd://{fd}", "--workers", str(n), "--worker-class", "gthread",
-                               "--threads", "4", "--keep-alive", "75", "config.wsgi:application"],
+    # what production runs (docker-compose.yml): HTTP from gunicorn (gunicorn.conf.py), websockets from daphne
+    "gunicorn": lambda fd, n: ["gunicorn", "--bind", f"fd://{fd}", "--workers", str(n), "config.wsgi:application"],
     "daphne": lambda fd, n: ["daphne", "--fd", str(fd), "config.asgi:application"],
 }
 
@@ -447,7 +446,7 @@ async def replay(url: str, bodies: list[bytes], total: int, in_flight: int) -> d
 
 def profile(spare: list) -> dict:
     """handle_stk in this process, on spare payments: its queries, and where its time goes (waiting
-    for PostgreSQL, sending live events to the channel layer, everything else)."""
+    for PostgreSQL, handing live events to the sender, everything else)."""
     import re
     from contextlib import ExitStack
     from unittest import mock
@@ -492,7 +491,7 @@ def profile(spare: list) -> dict:
 
     result = {"credited": [], "duplicate": []}
     with ExitStack() as patches:
-        patches.enter_context(mock.patch.object(live, "_send", timed("live", live._send)))
+        # Every event goes through _send_all (publish's _send calls it): timed once, there.
         patches.enter_context(mock.patch.object(live, "_send_all", timed("live", live._send_all)))
         for n, (payment, _) in enumerate(spare):
             body = callback_body(payment, f"TS{n:08d}")
@@ -596,7 +595,7 @@ def run(args, redis_url: str, processes: list) -> None:
     print("3. one callback in-process (handle_stk, medians):")
     for label, (queries, ms) in profile(spare).items():
         print(f"   {label}: {ms['wall']:.1f} ms ({ms['cpu']:.1f} ms CPU in this process); waiting for PostgreSQL "
-              f"{ms['db']:.1f} ms, live events to the channel layer {ms['live']:.1f} ms; {len(queries)} queries: "
+              f"{ms['db']:.1f} ms, handing live events to the sender {ms['live']:.1f} ms; {len(queries)} queries: "
               + ", ".join(f"{k} x{v}" if v > 1 else k for k, v in Counter(queries).items()))
 
     checks = [

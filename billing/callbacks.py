@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from config.network import in_networks
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
 
@@ -42,7 +43,7 @@ def source_allowed(ip: str) -> bool:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(net, strict=False) for net in allowed)
+    return in_networks(address, allowed)
 
 
 def store(kind: str, raw: bytes, source_ip: str | None) -> MpesaCallback:

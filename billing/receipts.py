@@ -36,13 +36,13 @@ class Sent:
 def wake() -> None:
     """After a payment commits: make sure a sweep runs within ``GATHER_SECONDS`` (at most one is
     queued at a time, so a burst of payments costs a sweep or two a second, not a task each)."""
-    from .tasks import send_receipts  # tasks import this module
-
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # No broker: sent here and now. Not through the task: Celery's eager run flips a
         # process-wide flag that two threads (two requests) running it at once can leave set.
         send_due()
         return
+    from .tasks import send_receipts  # tasks import this module
+
     try:
         if not cache.add(WAKE_KEY, 1, timeout=60):
             return  # a sweep is queued and has not started: it will see this payment

@@ -1,4 +1,5 @@
 """Typed readers for environment variables; settings.py is their only caller."""
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -45,6 +46,18 @@ def strings(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def networks(name: str, default: list[str] | None = None) -> list[str]:
+    """Comma-separated addresses or networks ("196.201.214.0/24, 10.5.50.1"), normalised; a bad
+    entry refuses start-up rather than failing every request that reads it."""
+    parsed = []
+    for entry in strings(name, default):
+        try:
+            parsed.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            raise StartupRefused(f"{name}: {entry!r} is not an IP address or network") from None
+    return parsed
 
 
 def secret_key_problem(key: str) -> str | None:

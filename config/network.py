@@ -1,4 +1,8 @@
-"""Who is calling: the client IP, trusting X-Forwarded-For only as far as configured proxies go."""
+"""Who is calling: the client IP, trusting X-Forwarded-For only as far as configured proxies go,
+and whether an address is in a configured list of networks."""
+import ipaddress
+from functools import lru_cache
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -11,3 +15,13 @@ def client_ip(request: HttpRequest) -> str:
         if len(hops) >= proxies:
             return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+@lru_cache(maxsize=16)
+def _parsed(networks: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def in_networks(address, networks: list[str]) -> bool:
+    """``address`` (an ip_address) in any of ``networks`` (settings lists, parsed once each)."""
+    return any(address in net for net in _parsed(tuple(networks)))

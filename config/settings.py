@@ -299,7 +299,7 @@ PORTAL_BASE_URL = env.string("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip(
 PORTAL_ROUTER_HOSTNAMES = [h.lower() for h in env.strings("PORTAL_ROUTER_HOSTNAMES", ["login.wifi"])]
 # Router hotspot addresses (IPs or networks) it may post to, besides NAS addresses; MikroTik's
 # hotspot setup offers 10.5.50.1.
-PORTAL_ROUTER_NETWORKS = env.strings("PORTAL_ROUTER_NETWORKS", ["10.5.50.1/32"])
+PORTAL_ROUTER_NETWORKS = env.networks("PORTAL_ROUTER_NETWORKS", ["10.5.50.1/32"])
 # Portal voucher attempts: wrong codes counted per client IP and per device MAC.
 PORTAL_VOUCHER_FAILURES = env.integer("PORTAL_VOUCHER_FAILURES", 10, minimum=1)
 PORTAL_VOUCHER_FAILURES_PER_IP = env.integer("PORTAL_VOUCHER_FAILURES_PER_IP", 100, minimum=1)
@@ -342,7 +342,7 @@ MPESA_CALLBACK_BASE_URL = env.string("MPESA_CALLBACK_BASE_URL", "http://127.0.0.
 MPESA_CALLBACK_TOKEN = env.string(
     "MPESA_CALLBACK_TOKEN", hmac.new(SECRET_KEY.encode(), b"mpesa-callback", hashlib.sha256).hexdigest()[:32])
 # Source addresses (IPs or networks) callbacks may come from; empty: any (the token still guards).
-MPESA_CALLBACK_ALLOWED_IPS = env.strings("MPESA_CALLBACK_ALLOWED_IPS", [])
+MPESA_CALLBACK_ALLOWED_IPS = env.networks("MPESA_CALLBACK_ALLOWED_IPS", [])
 # How long a customer has to answer the prompt; a payment still unknown after it times out.
 MPESA_PAYMENT_WINDOW_SECONDS = env.integer("MPESA_PAYMENT_WINDOW_SECONDS", 180, minimum=30)
 # A pending payment is first asked about (STK query) this long after the push, then at most once

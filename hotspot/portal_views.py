@@ -20,7 +20,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
-from config.network import client_ip
+from config.network import client_ip, in_networks
 from radius import sessions as radius_sessions
 from radius.models import Nas
 
@@ -54,7 +54,7 @@ def _login_url_allowed(url: str) -> bool:
     except ValueError:
         return parts.hostname.lower() in settings.PORTAL_ROUTER_HOSTNAMES
     # Not any private address: another device on the hotspot LAN is private too.
-    if any(address in ipaddress.ip_network(net, strict=False) for net in settings.PORTAL_ROUTER_NETWORKS):
+    if in_networks(address, settings.PORTAL_ROUTER_NETWORKS):
         return True
     return Nas.objects.filter(nasname=str(address)).exists()
 

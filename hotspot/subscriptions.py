@@ -77,10 +77,6 @@ def _open_rows(customer: Customer, now: datetime, exclude: int | None = None) ->
     return next((row for row in rows if row.status == Status.PENDING), running[0]), in_grace
 
 
-def _chain_tail(customer: Customer, now: datetime, exclude: int | None = None) -> Subscription | None:
-    return _open_rows(customer, now, exclude)[0]
-
-
 @transaction.atomic(savepoint=False)  # a payment's part: no savepoint round trips of its own
 def activate(customer: Customer, package: Package, source: str, now: datetime | None = None) -> Subscription:
     """Give ``customer`` ``package`` from now, or extend what they have.
@@ -266,7 +262,7 @@ def resume(subscription: Subscription, now: datetime | None = None) -> Subscript
         raise SubscriptionError("Only a suspended subscription can be resumed.")
     if locked.expires_at <= now:
         return _set(locked, Status.EXPIRED)
-    tail = _chain_tail(locked.customer, now, exclude=locked.pk)
+    tail, _ = _open_rows(locked.customer, now, exclude=locked.pk)
     if tail is not None:
         left = locked.expires_at - now
         return _set(locked, Status.PENDING, starts_at=tail.expires_at, expires_at=tail.expires_at + left)

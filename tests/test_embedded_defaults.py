@@ -93,3 +93,9 @@ def test_a_malformed_boolean_is_a_one_line_error(tmp_path):
 def test_the_asgi_entry_point_refuses_too(tmp_path):
     result = run(["-c", "import config.asgi"], production(SECRET_KEY="short"), tmp_path)
     assert "error: production refuses to start: SECRET_KEY has 5 characters" in refusal(result)
+
+
+def test_a_malformed_network_list_refuses_start_up_not_every_callback(tmp_path):
+    line = refusal(run(["manage.py", "check"], {"MPESA_CALLBACK_ALLOWED_IPS": "196.201.214.0/24, safaricom"},
+                       tmp_path))
+    assert line == "error: MPESA_CALLBACK_ALLOWED_IPS: 'safaricom' is not an IP address or network"
