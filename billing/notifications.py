@@ -2,6 +2,7 @@
 the Africa's Talking backend sends them over its HTTP SMS API. Every attempt is recorded, so staff
 can answer "did the customer get the SMS?"."""
 import logging
+from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
@@ -15,6 +16,14 @@ log = logging.getLogger(__name__)
 
 class SmsError(Exception):
     pass
+
+
+@dataclass
+class Sent:
+    """What a run of messages (receipts, reminders) came to."""
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
 
 
 def _console(to: str, text: str) -> None:

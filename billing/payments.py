@@ -189,7 +189,7 @@ def _spend(payment: Payment) -> None:
                            payment=payment, description=what, created_by=payment.recorded_by)]
     source = "invoice" if payment.invoice_id else payment.method
     if payment.invoice_id:
-        invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
+        invoice = payment.invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
         if invoice.is_open:
             invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
             invoice.save(update_fields=["status", "paid_at"])
@@ -210,9 +210,8 @@ def _spend(payment: Payment) -> None:
 def _announce(payment: Payment, event: str) -> None:
     data = {"id": payment.pk, "status": payment.status, "amount": str(payment.amount),
             "checkout_request_id": payment.checkout_request_id}
-    live.publish(live.ADMIN, event, data)
-    if payment.customer_id:
-        live.publish(live.customer_group(payment.customer_id), event, data)
+    groups = [live.ADMIN] + ([live.customer_group(payment.customer_id)] if payment.customer_id else [])
+    live.publish_many([(group, event, data) for group in groups])
     if event == "payment.completed" and payment.customer_id:
         transaction.on_commit(receipts.wake, robust=True)  # the receipt itself is owed in the row
 

@@ -9,7 +9,6 @@ send one receipt twice: a crash mid-send loses that SMS rather than repeating it
 notification log shows which went out.
 """
 import logging
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,19 +17,13 @@ from django.utils import timezone
 
 from . import notifications
 from .models import Payment
+from .notifications import Sent
 
 log = logging.getLogger(__name__)
 WAKE_KEY = "billing:receipts:woken"
 BATCH = 200
 # How long a woken sweep waits for the payments that follow the first (the receipt's delay).
 GATHER_SECONDS = 0.5
-
-
-@dataclass
-class Sent:
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0
 
 
 def wake() -> None:

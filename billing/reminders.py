@@ -6,7 +6,6 @@ When several lead times are due at once (a job that did not run for a while, a s
 only the nearest is sent and the others are recorded as skipped.
 """
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,16 +17,10 @@ from hotspot.models import Subscription
 
 from . import notifications
 from .models import Invoice, PaymentReminder
+from .notifications import Sent
 
 log = logging.getLogger(__name__)
 Kind = PaymentReminder.Kind
-
-
-@dataclass
-class Sent:
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
 
 
 def _local(moment: datetime) -> str:

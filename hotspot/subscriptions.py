@@ -44,8 +44,8 @@ def restore_access(subscription: Subscription) -> None:
 
 def _announce(subscription: Subscription) -> None:
     data = {"id": subscription.pk, "status": subscription.status, "customer": subscription.customer_id}
-    live.publish(live.ADMIN, "subscription.changed", data)
-    live.publish(live.customer_group(subscription.customer_id), "subscription.changed", data)
+    live.publish_many([(group, "subscription.changed", data)
+                       for group in (live.ADMIN, live.customer_group(subscription.customer_id))])
 
 
 def _disconnect_after_commit(usernames: list[str], why: str) -> None:

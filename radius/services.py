@@ -130,7 +130,7 @@ def _limits_from(current: dict) -> Limits | None:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def revoke_access(username: str) -> bool:
     """Remove every row that lets ``username`` authenticate; the next Access-Request is rejected."""
     username = _clean(username, "username")
@@ -138,7 +138,7 @@ def revoke_access(username: str) -> bool:
     return bool(revoke_access_many([username]))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def revoke_access_many(usernames: list[str]) -> int:
     """revoke_access for a batch (an expiry sweep): three statements whatever the size.
     The caller holds the rows that decide these users' access (their customers), so no

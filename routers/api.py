@@ -173,7 +173,7 @@ def test_router(request, router_id: int):
     try:
         return services.test_connection(router, by=request.user)
     except RouterError as error:
-        return Status(502, {"detail": str(error), "reason": error.reason})
+        return _failed(error)
 
 
 class JobStarted(Schema):

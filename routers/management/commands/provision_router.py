@@ -1,8 +1,8 @@
 """Configure a router for this server (RADIUS, hotspot profile, walled garden, grace rules, login page)."""
 from django.core.management.base import BaseCommand, CommandError
 
-from routers import provisioning
-from routers.models import ProvisioningJob, Router
+from routers import provisioning, services
+from routers.models import ProvisioningJob
 
 
 class Command(BaseCommand):
@@ -12,14 +12,13 @@ class Command(BaseCommand):
         parser.add_argument("router", help="the router's id or name")
 
     def handle(self, *args, router: str, **options):
-        found = Router.objects.filter(pk=int(router)) if router.isdigit() else Router.objects.none()
-        found = found or Router.objects.filter(name=router)
-        if not found:
+        found = services.find_router(router)
+        if found is None:
             raise CommandError(f"no router {router!r}")
-        job = provisioning.start_job(found[0])
+        job = provisioning.start_job(found)
         if job.status != ProvisioningJob.Status.QUEUED:
-            raise CommandError(f"router {found[0]} is already being provisioned (job {job.pk})")
-        self.stdout.write(f"provisioning {found[0]} (job {job.pk})")
+            raise CommandError(f"router {found} is already being provisioned (job {job.pk})")
+        self.stdout.write(f"provisioning {found} (job {job.pk})")
 
         def report(event: dict) -> None:
             self.stdout.write(f"{event['percent']:>3}% {event['step']:<16} {event['status']:<8} {event['message']}")
@@ -27,4 +26,4 @@ class Command(BaseCommand):
         job = provisioning.run_job(job.pk, report)
         if job.status != ProvisioningJob.Status.DONE:
             raise CommandError(f"stopped at {job.current_step}: {job.error}")
-        self.stdout.write(self.style.SUCCESS(f"{found[0]} is provisioned"))
+        self.stdout.write(self.style.SUCCESS(f"{found} is provisioned"))
