@@ -145,7 +145,8 @@ def complete(payment_id: int | None = None, *, checkout_request_id: str | None =
         payment.result_desc = f"Paid ({via})"
         payment.recorded_by = payment.recorded_by or by
         _spend(payment)
-        payment.save()
+        payment.save(update_fields=["status", "completed_at", "result_code", "result_desc", "mpesa_receipt",
+                                    "recorded_by", "package", "invoice", "subscription"])
         _announce(payment, "payment.completed")
     return Settled("credited", payment)
 
@@ -245,7 +246,7 @@ def record_cash(*, customer: Customer, amount: Decimal, by, package: Package | N
 def buy_from_wallet(customer: Customer, package: Package, by=None) -> Payment:
     """Spend wallet balance on a package (locks the customer so two purchases can't overspend)."""
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        subscriptions.lock_customers([customer.pk])  # two purchases can't overspend
         if balance(customer) < package.price:
             raise PaymentError(f"The wallet holds KES {balance(customer)}; {package.name} costs KES {package.price}.",
                                "insufficient_balance")

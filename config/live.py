@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 ADMIN = "admin"
 MESSAGE_TYPE = "live.event"
+BATCH_TYPE = "live.events"  # several events for one group in one message
+BATCH = 100
 
 
 def customer_group(customer_id: int) -> str:
@@ -67,13 +69,18 @@ class _Sender:
 
     async def _deliver(self) -> None:
         while True:
-            layer, messages = await self.queue.get()
+            handed = [await self.queue.get()]
+            while not self.queue.empty():  # what queued up meanwhile leaves together
+                handed.append(self.queue.get_nowait())
             try:
-                await asyncio.wait_for(self._send(layer, messages), self.TIMEOUT)
-            except Exception:
-                log.exception("%d live events were not delivered", len(messages))
+                for layer, messages in _by_layer(handed):
+                    try:
+                        await asyncio.wait_for(self._send(layer, _merged(messages)), self.TIMEOUT)
+                    except Exception:
+                        log.exception("%d live events were not delivered", len(messages))
             finally:
-                self.queue.task_done()
+                for _ in handed:
+                    self.queue.task_done()
 
     @staticmethod
     async def _send(layer, messages) -> None:
@@ -91,6 +98,41 @@ class _Sender:
             asyncio.run_coroutine_threadsafe(self.queue.join(), self.loop).result(timeout)
         except Exception:
             log.warning("live events still queued after %.0f s", timeout)
+
+
+def _by_layer(handed: list) -> list[tuple[Any, list]]:
+    """The handed-over batches as (layer, all their messages), one entry per layer in order
+    (there is one layer per process; a test may swap it)."""
+    merged: list[tuple[Any, list]] = []
+    for layer, messages in handed:
+        if merged and merged[-1][0] is layer:
+            merged[-1][1].extend(messages)
+        else:
+            merged.append((layer, list(messages)))
+    return merged
+
+
+def _merged(messages: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """One message per group, in order: each group_send costs the Redis channel layer a few
+    round trips, and a paid callback alone announces four events to two groups (under a burst
+    the admin group gets one message for many payments)."""
+    events: dict[str, list[dict[str, Any]]] = {}
+    for group, message in messages:
+        events.setdefault(group, []).append({"event": message["event"], "data": message["data"]})
+    merged = []
+    for group, items in events.items():
+        for start in range(0, len(items), BATCH):
+            chunk = items[start:start + BATCH]
+            merged.append((group, {"type": MESSAGE_TYPE, **chunk[0]} if len(chunk) == 1
+                           else {"type": BATCH_TYPE, "events": chunk}))
+    return merged
+
+
+def events_in(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events ({"event", "data"}) a channel layer message carries, batched or not."""
+    if message.get("type") == BATCH_TYPE:
+        return message["events"]
+    return [{"event": message["event"], "data": message["data"]}]
 
 
 _sender: _Sender | None = None
@@ -119,7 +161,7 @@ def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
             return
         if isinstance(layer, InMemoryChannelLayer):
             # The in-memory layer lives in the server's own loop, which async_to_sync reaches.
-            async_to_sync(_Sender._send)(layer, messages)
+            async_to_sync(_Sender._send)(layer, _merged(messages))
         else:
             _sender_for_process().submit(layer, messages)
     except Exception:
@@ -153,4 +195,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        await self.send_json({"event": message["event"], "data": message["data"]})
+        for event in events_in(message):
+            await self.send_json(event)
+
+    live_events = live_event

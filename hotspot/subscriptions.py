@@ -27,6 +27,14 @@ class SubscriptionError(ValueError):
     pass
 
 
+def lock_customers(ids, skip_locked: bool = False) -> set[int]:
+    """Row-lock customers, in id order: one activation per customer at a time, and every writer
+    of a customer's subscriptions takes this lock before theirs. ``skip_locked``: those another
+    transaction holds are left out (returned: the ids locked)."""
+    return set(Customer.objects.select_for_update(skip_locked=skip_locked).filter(pk__in=ids).order_by("pk")
+               .values_list("pk", flat=True))
+
+
 def _grant(subscription: Subscription, expires_at: datetime, group: str | None = None) -> None:
     customer = subscription.customer
     if customer.status != Customer.Status.ACTIVE:
@@ -67,9 +75,13 @@ def _set(subscription: Subscription, status: str, **fields) -> Subscription:
 def _open_rows(customer: Customer, now: datetime, exclude: int | None = None) -> tuple[Subscription | None, list]:
     """The subscription a new purchase follows (the running one, or the last queued behind it),
     and those in grace: one locked read of the customer's running, queued and grace rows."""
-    rows = list(customer.subscriptions.select_for_update().select_related("package", "customer")
+    # Only the subscription rows are locked: a join locked without OF would lock the package
+    # row too, and every renewal of a popular package would queue behind one another.
+    rows = list(customer.subscriptions.select_for_update(of=("self",)).select_related("package")
                 .filter(status__in=(Status.ACTIVE, Status.PENDING, Status.GRACE)).exclude(pk=exclude)
                 .order_by("-expires_at", "-pk"))
+    for row in rows:
+        row.customer = customer
     in_grace = [row for row in rows if row.status == Status.GRACE]
     running = [row for row in rows if row.status == Status.ACTIVE and row.expires_at > now]
     if not running:
@@ -86,8 +98,7 @@ def activate(customer: Customer, package: Package, source: str, now: datetime | 
     counts afresh. In grace or with nothing running: a new subscription starts now.
     """
     now = now or timezone.now()
-    # One activation per customer at a time: concurrent payments for one customer queue here.
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    lock_customers([customer.pk])  # concurrent payments for one customer queue here
     validity = timedelta(minutes=package.validity_minutes)
     tail, in_grace = _open_rows(customer, now)
     if tail is not None and tail.package_id == package.pk and not package.data_limit_mb:
@@ -119,15 +130,17 @@ class Sweep:
 
 
 def _claim(**due) -> list[Subscription]:
-    """Lock a batch of due subscriptions (others' locked rows are skipped, not waited for), then
-    their customers, in id order: activate() locks the customer first, so a payment and an
-    expiry for one customer never interleave."""
+    """Lock a batch of due subscriptions, then their customers, skipping rows others hold.
+
+    A payment locks the customer, then the subscriptions: waiting here for a customer whose
+    payment waits for one of these subscriptions would deadlock. So a sweep never waits; the
+    customers it could not lock keep their subscriptions for the next sweep."""
     due = list(Subscription.objects.select_for_update(skip_locked=True, of=("self",))
                .select_related("customer", "package").filter(**due).order_by("pk")[:BATCH])
-    if due:
-        list(Customer.objects.select_for_update().filter(pk__in={s.customer_id for s in due}).order_by("pk")
-             .values_list("pk", flat=True))
-    return due
+    if not due:
+        return due
+    locked = lock_customers({s.customer_id for s in due}, skip_locked=True)
+    return [s for s in due if s.customer_id in locked]
 
 
 def _still_entitled(due: list[Subscription], now: datetime) -> set[int]:
@@ -169,7 +182,7 @@ def expire_due(now: datetime | None = None) -> Sweep:
         if not due:
             return sweep
         successors = {}
-        for pending in (Subscription.objects.select_for_update().select_related("package", "customer")
+        for pending in (Subscription.objects.select_for_update(of=("self",)).select_related("package", "customer")
                         .filter(customer__in={s.customer_id for s in due}, status=Status.PENDING)
                         .order_by("-starts_at")):
             successors[pending.customer_id] = pending  # the earliest wins: ordered last
@@ -215,7 +228,7 @@ def process_grace(now: datetime | None = None) -> Sweep:
 
 def _follow_on(customer: Customer, now: datetime, why: str) -> None:
     """After a subscription stops early: what else the customer has takes over, or access ends."""
-    rest = customer.subscriptions.select_for_update().select_related("package", "customer")
+    rest = customer.subscriptions.select_for_update(of=("self",)).select_related("package", "customer")
     running = rest.filter(status=Status.ACTIVE, expires_at__gt=now).order_by("-expires_at").first()
     if running is None:
         queued = rest.filter(status=Status.PENDING).order_by("starts_at").first()
@@ -232,8 +245,9 @@ def _follow_on(customer: Customer, now: datetime, why: str) -> None:
 def _stop(subscription: Subscription, status: str, why: str, now: datetime | None = None) -> Subscription:
     now = now or timezone.now()
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=subscription.customer_id).first()
-        locked = Subscription.objects.select_for_update().select_related("customer", "package").get(pk=subscription.pk)
+        lock_customers([subscription.customer_id])
+        locked = (Subscription.objects.select_for_update(of=("self",)).select_related("customer", "package")
+                  .get(pk=subscription.pk))
         if locked.status not in (Status.ACTIVE, Status.GRACE, Status.PENDING):
             raise SubscriptionError(f"A {locked.get_status_display().lower()} subscription cannot be {status}.")
         was_running = locked.status in (Status.ACTIVE, Status.GRACE)
@@ -256,8 +270,9 @@ def resume(subscription: Subscription, now: datetime | None = None) -> Subscript
     """A suspended subscription runs again until its end date (or expires if that has passed);
     if the customer bought something meanwhile, its remaining time is queued after that."""
     now = now or timezone.now()
-    Customer.objects.select_for_update().filter(pk=subscription.customer_id).first()
-    locked = Subscription.objects.select_for_update().select_related("customer", "package").get(pk=subscription.pk)
+    lock_customers([subscription.customer_id])
+    locked = (Subscription.objects.select_for_update(of=("self",)).select_related("customer", "package")
+              .get(pk=subscription.pk))
     if locked.status != Status.SUSPENDED:
         raise SubscriptionError("Only a suspended subscription can be resumed.")
     if locked.expires_at <= now:

@@ -99,3 +99,22 @@ def test_a_malformed_network_list_refuses_start_up_not_every_callback(tmp_path):
     line = refusal(run(["manage.py", "check"], {"MPESA_CALLBACK_ALLOWED_IPS": "196.201.214.0/24, safaricom"},
                        tmp_path))
     assert line == "error: MPESA_CALLBACK_ALLOWED_IPS: 'safaricom' is not an IP address or network"
+
+
+GRANT_TWICE = (
+    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup();"
+    "from django.core.management import call_command; call_command('migrate', verbosity=0);"
+    "from radius import services as r;"
+    "r.grant_access('amina', 'first-pass', 'daily'); r.grant_access('amina', 'second-pass', 'weekly');"
+    "a = r.access_of('amina');"
+    "print(a['groups'], sorted((c.attribute, c.op, c.value) for c in a['check']"
+    "                          if c.attribute != 'Hotspot-Quota-Since'))"
+)
+
+
+def test_the_embedded_database_rewrites_radius_access_too(tmp_path):
+    """SQLite has no data-modifying WITH: radius writes access row by row there (PostgreSQL in one
+    statement); the quick start must grant the same rows."""
+    result = run(["-c", GRANT_TWICE], {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['weekly'] [('Cleartext-Password', ':=', 'second-pass')]"

@@ -110,3 +110,43 @@ def test_a_channel_layer_outage_does_not_break_the_business_operation(settings, 
     finally:
         channel_layers.backends.clear()
     assert "1 live events were not delivered" in caplog.text
+
+
+def test_events_for_one_group_leave_as_one_message_in_order():
+    a = {"type": live.MESSAGE_TYPE, "event": "a", "data": {"n": 1}}
+    b = {"type": live.MESSAGE_TYPE, "event": "b", "data": {}}
+    merged = live._merged([("admin", a), ("customer.1", a), ("admin", b), ("customer.1", b), ("customer.2", b)])
+    assert merged == [
+        ("admin", {"type": live.BATCH_TYPE, "events": [{"event": "a", "data": {"n": 1}}, {"event": "b", "data": {}}]}),
+        ("customer.1", {"type": live.BATCH_TYPE, "events": [{"event": "a", "data": {"n": 1}},
+                                                             {"event": "b", "data": {}}]}),
+        ("customer.2", b),  # alone: the plain message
+    ]
+    many = live._merged([("admin", {"type": live.MESSAGE_TYPE, "event": str(n), "data": {}})
+                         for n in range(live.BATCH + 1)])
+    assert [len(m.get("events", [m])) for _, m in many] == [live.BATCH, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_reaches_the_websocket_as_separate_events_in_order(client, technician):
+    client.force_login(technician)
+
+    @async_to_sync
+    async def run():
+        from channels.db import database_sync_to_async
+
+        ws = communicator(client)
+        connected, _ = await ws.connect()
+        assert connected
+        await ws.receive_json_from(timeout=3)  # live.connected
+        await database_sync_to_async(lambda: live.publish_many(
+            [(live.ADMIN, "payment.completed", {"id": 1}), (live.customer_group(1), "payment.completed", {"id": 1}),
+             (live.ADMIN, "subscription.changed", {"id": 2})]))()
+        try:
+            return [await ws.receive_json_from(timeout=3) for _ in range(2)], await ws.receive_nothing(timeout=0.3)
+        finally:
+            await ws.disconnect()
+
+    events, quiet = run()
+    assert [e["event"] for e in events] == ["payment.completed", "subscription.changed"]
+    assert quiet

@@ -168,7 +168,7 @@ def test_progress_is_published_to_the_jobs_group(kilimani):
     async def collect() -> list[dict]:
         events = []
         while not events or events[-1]["event"] != provisioning.FINISHED:
-            events.append(await asyncio.wait_for(layer.receive(channel), timeout=5))
+            events.extend(live.events_in(await asyncio.wait_for(layer.receive(channel), timeout=5)))
         return events
 
     events = async_to_sync(collect)()

@@ -132,3 +132,32 @@ def test_run_freeradius_restarts_when_a_router_is_added(daily):
         assert accepted(radius.authenticate("faith", "mpya-kabisa"))
     finally:
         stop_freeradius(server, confdir)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_grants_for_one_user_leave_one_set_of_rows(radius_server, daily):
+    import threading
+
+    from django.db import connections
+
+    from radius.models import RadCheck, RadUserGroup
+
+    barrier = threading.Barrier(8)
+
+    def grant(n):
+        barrier.wait()
+        try:
+            services.grant_access("njeri", f"pass-{n}", daily, expires_at=timezone.now() + timedelta(hours=n + 1))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=grant, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    rows = list(RadCheck.objects.filter(username="njeri").values_list("attribute", flat=True))
+    assert sorted(rows) == ["Cleartext-Password", "Expiration", "Hotspot-Quota-Since"]
+    assert RadUserGroup.objects.filter(username="njeri").count() == 1
+    password = RadCheck.objects.get(username="njeri", attribute="Cleartext-Password").value
+    assert accepted(radius_server.authenticate("njeri", password))

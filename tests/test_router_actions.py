@@ -152,9 +152,9 @@ def test_reboot_drops_the_connection_and_the_poll_after_it_is_back_says_so(kilim
 
     async def status_event() -> dict:
         while True:
-            event = await asyncio.wait_for(layer.receive(channel), timeout=5)
-            if event["event"] == polling.STATUS_EVENT:
-                return event["data"]
+            for event in live.events_in(await asyncio.wait_for(layer.receive(channel), timeout=5)):
+                if event["event"] == polling.STATUS_EVENT:
+                    return event["data"]
 
     event = async_to_sync(status_event)()
     assert (event["id"], event["status"], event["rebooting"]) == (router.pk, "online", False)

@@ -130,7 +130,7 @@ def test_changes_and_the_cycle_summary_reach_the_admins(fleet):
     async def collect() -> list[dict]:
         events = []
         while not events or events[-1]["event"] != polling.LIVE_EVENT:
-            events.append(await asyncio.wait_for(layer.receive(channel), timeout=5))
+            events.extend(live.events_in(await asyncio.wait_for(layer.receive(channel), timeout=5)))
         return events
 
     events = async_to_sync(collect)()

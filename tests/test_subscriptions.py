@@ -294,3 +294,72 @@ def test_resuming_after_a_new_purchase_queues_the_rest():
     resumed = subscriptions.resume(old, now=NOW)
     assert resumed.status == Status.PENDING and resumed.starts_at == new.expires_at
     assert group_of(person) == [weekly.radius_group]
+
+
+def _holding(work, seconds: float):
+    """Run ``work`` in a transaction on another thread and keep its locks ``seconds`` longer."""
+    from django.db import transaction
+
+    done = threading.Event()
+    held = threading.Event()
+
+    def run():
+        try:
+            with transaction.atomic():
+                work()
+                held.set()
+                done.wait(seconds)
+        finally:
+            held.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert held.wait(10)
+    return thread, done
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_never_waits_for_a_customer_a_payment_holds():
+    """A payment locks the customer, then their subscriptions; a sweep locks due subscriptions,
+    then customers. Waiting for the customer there would deadlock: the sweep leaves that
+    customer for its next run instead."""
+    import time
+
+    daily = package()
+    person, other = customer(), customer("0712 000 002")
+    due = subscriptions.activate(person, daily, "payment", now=NOW - timedelta(days=2))
+    also_due = subscriptions.activate(other, daily, "payment", now=NOW - timedelta(days=2))
+    thread, release = _holding(lambda: subscriptions.lock_customers([person.pk]), seconds=5)
+    try:
+        started = time.perf_counter()
+        sweep = subscriptions.expire_due(now=NOW)
+        waited = time.perf_counter() - started
+    finally:
+        release.set()
+        thread.join(10)
+    assert waited < 2, f"the sweep waited {waited:.1f} s for a customer lock"
+    assert sweep.expired == [also_due.pk]
+    assert Subscription.objects.get(pk=due.pk).status == Status.ACTIVE
+    assert subscriptions.expire_due(now=NOW).expired == [due.pk]  # the next sweep takes it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_renewals_of_one_package_do_not_queue_behind_each_other():
+    """Renewing locks the customer's own rows, never the package row they share."""
+    import time
+
+    daily = package()
+    first, second = customer(), customer("0712 000 002")
+    for person in (first, second):
+        subscriptions.activate(person, daily, "payment")
+    thread, release = _holding(lambda: subscriptions.activate(first, daily, "payment"), seconds=5)
+    try:
+        started = time.perf_counter()
+        renewed = subscriptions.activate(second, daily, "payment")
+        waited = time.perf_counter() - started
+    finally:
+        release.set()
+        thread.join(10)
+    assert waited < 2, f"the second renewal waited {waited:.1f} s"
+    assert renewed.expires_at > NOW + timedelta(days=1, hours=23)
