@@ -77,9 +77,9 @@ def _open_rows(customer: Customer, now: datetime, exclude: int | None = None) ->
     and those in grace: one locked read of the customer's running, queued and grace rows."""
     # Only the subscription rows are locked: a join locked without OF would lock the package
     # row too, and every renewal of a popular package would queue behind one another.
-    rows = list(customer.subscriptions.select_for_update(of=("self",)).select_related("package")
-                .filter(status__in=(Status.ACTIVE, Status.PENDING, Status.GRACE)).exclude(pk=exclude)
-                .order_by("-expires_at", "-pk"))
+    rows = (customer.subscriptions.select_for_update(of=("self",)).select_related("package")
+            .filter(status__in=(Status.ACTIVE, Status.PENDING, Status.GRACE)).order_by("-expires_at", "-pk"))
+    rows = list(rows.exclude(pk=exclude) if exclude is not None else rows)
     for row in rows:
         row.customer = customer
     in_grace = [row for row in rows if row.status == Status.GRACE]
