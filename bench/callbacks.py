@@ -509,6 +509,8 @@ def profile(spare: list) -> dict:
         verb = sql.split(None, 1)[0].upper()
         if verb in ("SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN"):
             return "transaction control"
+        if verb == "WITH":  # one statement writing several tables
+            return "WITH " + "+".join(dict.fromkeys(re.findall(r'(?:DELETE FROM|INSERT INTO)\s+"?(\w+)', sql)))
         table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql, re.IGNORECASE)
         function = re.match(r"SELECT\s+(\w+)\(", sql, re.IGNORECASE)
         lock = " FOR UPDATE" if "FOR UPDATE" in sql.upper() else ""
