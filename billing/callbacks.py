@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from config.network import in_networks
+from config.network import address_or_none, in_networks
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
 
@@ -48,10 +48,7 @@ def source_allowed(ip: str) -> bool:
 
 def store(kind: str, raw: bytes, source_ip: str | None) -> MpesaCallback:
     """Keep the body as it came (committed at once, whatever processing does next)."""
-    try:
-        ip = str(ipaddress.ip_address(source_ip)) if source_ip else None
-    except ValueError:
-        ip = None
+    ip = address_or_none(source_ip)
     text = raw[:MAX_BODY].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     return MpesaCallback.objects.create(kind=kind, body=text, source_ip=ip)
 

@@ -12,7 +12,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
-from config.network import client_ip
+from config.network import address_or_none, client_ip
 from hotspot import portal_views as portal
 from hotspot.portal_text import language
 
@@ -38,7 +38,7 @@ def portal_buy(request):
     lang, router, mac = portal.device(request)
     try:
         payment = purchase.initiate(package_id=request.POST.get("package", ""), phone=request.POST.get("phone", ""),
-                                    mac=mac, ip=portal.ip_or_none(router["ip"]), client_ip=client_ip(request))
+                                    mac=mac, ip=address_or_none(router["ip"]), client_ip=client_ip(request))
     except purchase.PurchaseRefused as refused:
         return portal.refuse(request, lang, refused.reason, status=refused.status,
                              phone=request.POST.get("phone", "")[:20], chosen=request.POST.get("package", ""))

@@ -1,13 +1,12 @@
 """API for portal pages (ours, or ones hosted on the router): buy a package with M-Pesa, follow
 the payment, renew, or spend the wallet. Public and rate-limited."""
-import ipaddress
 from datetime import datetime
 
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from accounts.access import PUBLIC, api_access
-from config.network import client_ip
+from config.network import address_or_none, client_ip
 
 from . import purchase
 
@@ -59,13 +58,6 @@ class Refusal(Schema):
 REFUSALS = {code: Refusal for code in (401, 404, 409, 422, 429, 503)}
 
 
-def _address(value: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return None
-
-
 def _answered(step, present):
     """Run a purchase step and present its payment; a refusal becomes its JSON answer."""
     try:
@@ -83,7 +75,7 @@ def _started(payment):
                       summary="Buy a package: an M-Pesa prompt goes to the phone")
 def initiate(request, data: InitiateIn):
     return _answered(lambda: purchase.initiate(package_id=data.package_id, phone=data.phone, mac=data.mac,
-                                               ip=_address(data.ip), client_ip=client_ip(request)), _started)
+                                               ip=address_or_none(data.ip), client_ip=client_ip(request)), _started)
 
 
 @purchase_router.post("/package", auth=api_access(PUBLIC), response={200: PaymentState, **REFUSALS},
@@ -98,7 +90,7 @@ def buy_with_wallet(request, data: WalletIn):
                       summary="Renew the phone's last package (or the one named) with an M-Pesa prompt")
 def renew(request, data: RenewIn):
     return _answered(lambda: purchase.renew(phone=data.phone, package_id=data.package_id, mac=data.mac,
-                                            ip=_address(data.ip), client_ip=client_ip(request)), _started)
+                                            ip=address_or_none(data.ip), client_ip=client_ip(request)), _started)
 
 
 @purchase_router.get("/mpesa/status", auth=api_access(PUBLIC), response={200: PaymentState, **REFUSALS},

@@ -17,6 +17,14 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def address_or_none(value) -> str | None:
+    """``value`` as a normalised IP address, or None when it is not one (empty, a name, junk)."""
+    try:
+        return str(ipaddress.ip_address(str(value or "").strip()))
+    except ValueError:
+        return None
+
+
 @lru_cache(maxsize=16)
 def _parsed(networks: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(net, strict=False) for net in networks)

@@ -20,7 +20,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
-from config.network import client_ip, in_networks
+from config.network import address_or_none, client_ip, in_networks
 from radius import sessions as radius_sessions
 from radius.models import Nas
 
@@ -94,7 +94,7 @@ def portal(request):
 
 def connect(request, lang, customer, subscription):
     router = router_fields(request)
-    services.seen(customer, router["mac"].upper().replace(":", "-"), ip_or_none(router["ip"]))
+    services.seen(customer, router["mac"].upper().replace(":", "-"), address_or_none(router["ip"]))
     token = signing.dumps(customer.username, salt=STATUS_SALT)
     return page(request, "connect.html", lang, customer=customer, subscription=subscription, token=token)
 
@@ -134,7 +134,7 @@ def portal_voucher(request):
     if locked(request, mac):
         return refuse(request, lang, "too_many", status=429)
     try:
-        subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=ip_or_none(router["ip"]))
+        subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=address_or_none(router["ip"]))
     except vouchers.VoucherError as refused:
         count_failure(request, mac)
         return refuse(request, lang, refused.reason, voucher=request.POST.get("code", "")[:30])
@@ -162,13 +162,6 @@ def portal_login(request):
     if subscription is None:
         return refuse(request, lang, "no_access")
     return connect(request, lang, customer, subscription)
-
-
-def ip_or_none(value: str):
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
 
 
 def _left(customer):
@@ -205,7 +198,7 @@ def portal_status(request):
 def captive_api(request):
     """RFC 8908: what the asking device's OS may show: captive or not, time and data left."""
     ip = client_ip(request)
-    session = radius_sessions.open_sessions().filter(framed_ip_address=ip).first() if ip_or_none(ip) else None
+    session = radius_sessions.open_sessions().filter(framed_ip_address=ip).first() if address_or_none(ip) else None
     customer = Customer.objects.filter(username=session.username).first() if session else None
     body = {"captive": True, "user-portal-url": request.build_absolute_uri("/portal/")}
     if customer is not None:

@@ -1,5 +1,4 @@
 """API: voucher batches for staff, and redeeming a code from a portal page (public, rate-limited)."""
-import ipaddress
 from datetime import datetime
 
 from django.conf import settings
@@ -8,7 +7,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import PUBLIC, api_access, perm
-from config.network import client_ip
+from config.network import address_or_none, client_ip
 from config.throttle import Throttle
 
 from . import vouchers
@@ -93,13 +92,6 @@ class RedeemOut(Schema):
     package: str
 
 
-def _address(value: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return None
-
-
 def voucher_throttles() -> list[Throttle]:
     """Wrong voucher codes (and portal sign-ins) counted per client IP and per device MAC."""
     window = settings.PORTAL_VOUCHER_LOCKOUT_MINUTES * 60
@@ -117,7 +109,7 @@ def redeem(request, data: RedeemIn):
     if wait:
         raise HttpError(429, f"Too many wrong codes. Try again in {max(1, round(wait / 60))} minutes.")
     try:
-        subscription = vouchers.redeem(data.code, mac=mac, ip=_address(data.ip))
+        subscription = vouchers.redeem(data.code, mac=mac, ip=address_or_none(data.ip))
     except vouchers.VoucherError as refused:
         by_ip.fail(ip)
         if mac:
