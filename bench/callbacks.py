@@ -45,6 +45,8 @@ TOKEN = "bench-callback-token-0123456789abcdef"
 NAS_SECRET = "bench-callbacks-nas-secret"
 ACK = {"ResultCode": 0, "ResultDesc": "Accepted"}
 PATH = f"/api/payments/mpesa/callback/{TOKEN}"
+# What a POST can end in short of an answer: counted as errors, by name.
+POST_ERRORS = (OSError, ValueError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError)
 LIVE_CAP = 5.0   # seconds from callback to Access-Accept before it counts as a failure
 SPARE = 10       # pending payments kept back for counting queries in-process
 WARM_SECONDS = 3  # paid callbacks at the rate before measuring: a running server is warm
@@ -375,30 +377,37 @@ class Poster:
     share, taken from the server. The answer must carry Content-Length (Django's
     CommonMiddleware sets it); anything else is an error."""
 
-    def __init__(self, url: str, timeout: float = 30):
+    def __init__(self, url: str, timeout: float = 30, connections: int = 500):
         parts = urlsplit(url)
         self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.opened: list[asyncio.StreamWriter] = []
+        self.slots = asyncio.Semaphore(connections)
 
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        if self.idle:
+        async with self.slots, asyncio.timeout(self.timeout):
+            return await self._post(path, body)
+
+    async def _post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        while self.idle:
             reader, writer = self.idle.pop()
+            if not reader.at_eof():  # the server may have closed it meanwhile
+                break
+            writer.close()
         else:
             reader, writer = await asyncio.open_connection(self.host, self.port)
             self.opened.append(writer)
         try:
-            async with asyncio.timeout(self.timeout):
-                writer.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.host.encode(), self.port,
-                                                                   len(body), body))
-                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
-                status = int(head[9:12])
-                length = next((int(line.split(":", 1)[1]) for line in head.split("\r\n")
-                               if line.startswith("content-length:")), None)
-                if length is None:
-                    raise ValueError("no Content-Length in the answer")
-                data = await reader.readexactly(length)
+            writer.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.host.encode(), self.port,
+                                                               len(body), body))
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+            status = int(head[9:12])
+            length = next((int(line.split(":", 1)[1]) for line in head.split("\r\n")
+                           if line.startswith("content-length:")), None)
+            if length is None:
+                raise ValueError("no Content-Length in the answer")
+            data = await reader.readexactly(length)
         except BaseException:
             writer.close()
             raise
@@ -434,7 +443,7 @@ async def fire(url: str, radius_port: int, bodies: list[bytes], users: list[tupl
                 answered = time.perf_counter()
                 ok = status == 200 and json.loads(answer) == ACK
                 statuses["ack" if ok else status] += 1
-            except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError) as error:
+            except POST_ERRORS as error:
                 statuses[type(error).__name__] += 1
                 return
             ack[n] = answered - sent
@@ -456,8 +465,8 @@ async def fire(url: str, radius_port: int, bodies: list[bytes], users: list[tupl
             tasks.append(asyncio.create_task(one(n)))
         last_sent = time.perf_counter()
         await asyncio.gather(*tasks)
-        gc.enable()
     finally:
+        gc.enable()
         client.close()
     radius.transport.close()
     acked = [n for n in range(count) if acked_flags[n]]
@@ -480,7 +489,7 @@ async def replay(url: str, bodies: list[bytes], total: int, in_flight: int) -> d
                     status, answer = await client.post(PATH, bodies[n % len(bodies)])
                     statuses["ack" if status == 200 and json.loads(answer) == ACK else status] += 1
                     latencies.append((time.perf_counter() - sent) * 1000)
-                except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError) as error:
+                except POST_ERRORS as error:
                     statuses[type(error).__name__] += 1
 
         started = time.perf_counter()

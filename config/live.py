@@ -74,18 +74,28 @@ class _Sender:
                 handed.append(self.queue.get_nowait())
             try:
                 for layer, messages in _by_layer(handed):
-                    try:
-                        await asyncio.wait_for(self._send(layer, _merged(messages)), self.TIMEOUT)
-                    except Exception:
-                        log.exception("%d live events were not delivered", len(messages))
+                    await self._send(layer, _merged(messages))
+            except Exception:  # the sender thread must outlive any one batch
+                log.exception("live events were not delivered")
             finally:
                 for _ in handed:
                     self.queue.task_done()
 
     @staticmethod
-    async def _send(layer, messages) -> None:
+    async def _send(layer, messages, timeout: float = TIMEOUT) -> None:
+        """Each message on its own, so one refused does not take the others with it; all within one
+        deadline, so a Redis that hangs holds the queue up once, not once per group."""
+        lost, first_error = 0, None
+        deadline = asyncio.get_running_loop().time() + timeout
         for group, message in messages:
-            await layer.group_send(group, message)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await layer.group_send(group, message)
+            except Exception as error:
+                lost += len(events_in(message))
+                first_error = first_error or error
+        if lost:
+            log.error("%d live events were not delivered", lost, exc_info=first_error)
 
     def submit(self, layer, messages: list[tuple[str, dict[str, Any]]]) -> None:
         self.loop.call_soon_threadsafe(self.queue.put_nowait, (layer, messages))
@@ -198,4 +208,5 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for event in events_in(message):
             await self.send_json(event)
 
-    live_events = live_event
+    async def live_events(self, message: dict[str, Any]) -> None:  # several at once (see _merged)
+        await self.live_event(message)

@@ -27,12 +27,17 @@ class SubscriptionError(ValueError):
     pass
 
 
-def lock_customers(ids, skip_locked: bool = False) -> set[int]:
+def lock_customers(ids) -> None:
     """Row-lock customers, in id order: one activation per customer at a time, and every writer
-    of a customer's subscriptions takes this lock before theirs. ``skip_locked``: those another
-    transaction holds are left out (returned: the ids locked)."""
-    return set(Customer.objects.select_for_update(skip_locked=skip_locked).filter(pk__in=ids).order_by("pk")
-               .values_list("pk", flat=True))
+    of a customer's subscriptions takes this lock before theirs."""
+    list(Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _lock_fresh(customer: Customer) -> None:
+    """Lock the customer and re-read, under the lock, what their access is written from: staff may
+    have deactivated them or changed the password since the caller read the row."""
+    customer.status, customer.username, customer.password = (
+        Customer.objects.select_for_update().values_list("status", "username", "password").get(pk=customer.pk))
 
 
 def _grant(subscription: Subscription, expires_at: datetime, group: str | None = None) -> None:
@@ -98,7 +103,7 @@ def activate(customer: Customer, package: Package, source: str, now: datetime | 
     counts afresh. In grace or with nothing running: a new subscription starts now.
     """
     now = now or timezone.now()
-    lock_customers([customer.pk])  # concurrent payments for one customer queue here
+    _lock_fresh(customer)  # concurrent payments for one customer queue here
     validity = timedelta(minutes=package.validity_minutes)
     tail, in_grace = _open_rows(customer, now)
     if tail is not None and tail.package_id == package.pk and not package.data_limit_mb:
@@ -130,17 +135,19 @@ class Sweep:
 
 
 def _claim(**due) -> list[Subscription]:
-    """Lock a batch of due subscriptions, then their customers, skipping rows others hold.
+    """Lock a batch of customers with subscriptions due, then those subscriptions.
 
-    A payment locks the customer, then the subscriptions: waiting here for a customer whose
-    payment waits for one of these subscriptions would deadlock. So a sweep never waits; the
-    customers it could not lock keep their subscriptions for the next sweep."""
-    due = list(Subscription.objects.select_for_update(skip_locked=True, of=("self",))
-               .select_related("customer", "package").filter(**due).order_by("pk")[:BATCH])
-    if not due:
-        return due
-    locked = lock_customers({s.customer_id for s in due}, skip_locked=True)
-    return [s for s in due if s.customer_id in locked]
+    Customer first, as a payment (and every other writer of subscriptions) locks: the two never
+    deadlock. Rows another transaction holds are skipped, not waited for: a customer a payment
+    holds, or another sweep's batch, is left for the next run, and a payment never waits for a
+    sweep that has not touched its customer."""
+    customers = list(Customer.objects.select_for_update(skip_locked=True)
+                     .filter(pk__in=Subscription.objects.filter(**due).values("customer_id"))
+                     .order_by("pk").values_list("pk", flat=True)[:BATCH])
+    if not customers:
+        return []
+    return list(Subscription.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("customer", "package").filter(customer__in=customers, **due).order_by("pk"))
 
 
 def _still_entitled(due: list[Subscription], now: datetime) -> set[int]:

@@ -150,3 +150,27 @@ def test_a_batch_reaches_the_websocket_as_separate_events_in_order(client, techn
     events, quiet = run()
     assert [e["event"] for e in events] == ["payment.completed", "subscription.changed"]
     assert quiet
+
+
+def test_one_group_refused_does_not_lose_the_others(caplog):
+    from channels.layers import InMemoryChannelLayer
+
+    class Refusing(InMemoryChannelLayer):
+        async def group_send(self, group, message):
+            if group == "customer.1":
+                raise ConnectionError("refused")
+            await super().group_send(group, message)
+
+    layer = Refusing()
+
+    @async_to_sync
+    async def run():
+        channel = await layer.new_channel()
+        await layer.group_add(live.ADMIN, channel)
+        await live._Sender._send(layer, live._merged([
+            ("customer.1", {"type": live.MESSAGE_TYPE, "event": "payment.completed", "data": {}}),
+            (live.ADMIN, {"type": live.MESSAGE_TYPE, "event": "payment.completed", "data": {"id": 7}})]))
+        return await layer.receive(channel)
+
+    assert run()["data"] == {"id": 7}
+    assert "1 live events were not delivered" in caplog.text

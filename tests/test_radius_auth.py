@@ -143,11 +143,14 @@ def test_concurrent_grants_for_one_user_leave_one_set_of_rows(radius_server, dai
     from radius.models import RadCheck, RadUserGroup
 
     barrier = threading.Barrier(8)
+    failed = []
 
     def grant(n):
         barrier.wait()
         try:
             services.grant_access("njeri", f"pass-{n}", daily, expires_at=timezone.now() + timedelta(hours=n + 1))
+        except Exception as error:
+            failed.append(error)
         finally:
             connections.close_all()
 
@@ -156,6 +159,7 @@ def test_concurrent_grants_for_one_user_leave_one_set_of_rows(radius_server, dai
         thread.start()
     for thread in threads:
         thread.join(30)
+    assert not failed and not any(thread.is_alive() for thread in threads), failed
     rows = list(RadCheck.objects.filter(username="njeri").values_list("attribute", flat=True))
     assert sorted(rows) == ["Cleartext-Password", "Expiration", "Hotspot-Quota-Since"]
     assert RadUserGroup.objects.filter(username="njeri").count() == 1

@@ -7,7 +7,7 @@ from django.db import connections
 from django.utils import timezone
 
 from hotspot import services, subscriptions
-from hotspot.models import Package, Subscription
+from hotspot.models import Customer, Package, Subscription
 from radius import services as radius
 from radius.models import RadAcct
 from radius.nas_simulator import NasSimulator
@@ -276,6 +276,18 @@ def test_a_deactivated_customer_gets_no_access_from_a_successor():
 
 
 @pytest.mark.django_db
+def test_a_payment_read_before_the_customer_was_deactivated_gives_no_access():
+    """activate() re-reads the customer under its lock: the caller's copy may predate a change."""
+    daily, person = package(), customer()
+    subscriptions.activate(person, daily, "payment")
+    read_by_the_payment = Customer.objects.get(pk=person.pk)
+    services.set_customer_active(person, False)
+    renewed = subscriptions.activate(read_by_the_payment, daily, "payment")
+    assert renewed.expires_at > NOW + timedelta(days=1, hours=23)  # paid for: the time is theirs
+    assert not radius.has_access(person.username)  # but no access while deactivated
+
+
+@pytest.mark.django_db
 def test_buying_a_data_package_again_queues_a_fresh_allowance():
     capped, person = services.save_package(Package(name="1 GB", price=100, validity_minutes=1440,
                                                    data_limit_mb=1024)), customer()
@@ -302,6 +314,7 @@ def _holding(work, seconds: float):
 
     done = threading.Event()
     held = threading.Event()
+    failed = []
 
     def run():
         try:
@@ -309,6 +322,8 @@ def _holding(work, seconds: float):
                 work()
                 held.set()
                 done.wait(seconds)
+        except Exception as error:
+            failed.append(error)
         finally:
             held.set()
             connections.close_all()
@@ -316,6 +331,7 @@ def _holding(work, seconds: float):
     thread = threading.Thread(target=run)
     thread.start()
     assert held.wait(10)
+    assert not failed, failed  # the locks are held: the work went through
     return thread, done
 
 
