@@ -35,11 +35,15 @@ ROUTER_FIELDS = ("mac", "ip", "link_login_only", "link_orig")
 
 
 def router_fields(request) -> dict:
-    source = request.POST if request.method == "POST" else request.GET
-    data = {name: source.get(name, source.get(name.replace("_", "-"), ""))[:500] for name in ROUTER_FIELDS}
-    if not _login_url_allowed(data["link_login_only"]):
-        data["link_login_only"] = ""
-    return data
+    """What the router passed along (mac, ip, its login URL): read once per request, since
+    checking the login URL may ask the database, and a page, a refusal and the login all ask."""
+    if not hasattr(request, "_portal_router"):
+        source = request.POST if request.method == "POST" else request.GET
+        data = {name: source.get(name, source.get(name.replace("_", "-"), ""))[:500] for name in ROUTER_FIELDS}
+        if not _login_url_allowed(data["link_login_only"]):
+            data["link_login_only"] = ""
+        request._portal_router = data
+    return dict(request._portal_router)
 
 
 def _login_url_allowed(url: str) -> bool:

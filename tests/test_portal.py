@@ -127,3 +127,18 @@ def test_credentials_go_to_routers_only_not_to_any_private_address(client):
     radius.register_nas("10.8.0.7", "router-secret-7", "Ruaka")
     ok = client.get("/portal/", {**ROUTER, "link-login-only": "http://10.8.0.7/login"}).content.decode()
     assert 'name="link_login_only" value="http://10.8.0.7/login"' in ok
+
+
+def test_the_routers_login_url_is_checked_once_per_request(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from radius import services as radius
+
+    radius.register_nas("203.0.113.9", "rooftop-nas-secret", "Rooftop")  # a router on a public address
+    code = vouchers.generate_batch(daily(), 1).vouchers.get().code
+    fields = {**{k.replace("-", "_"): v for k, v in ROUTER.items()}, "link_login_only": "http://203.0.113.9/login"}
+    with CaptureQueriesContext(connection) as queries:
+        html = client.post("/portal/voucher/", {**fields, "code": code}).content.decode()
+    assert 'action="http://203.0.113.9/login"' in html
+    assert sum('FROM "nas"' in query["sql"] for query in queries) == 1
