@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
+from config.paging import page
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone, phone_match
 
@@ -17,7 +18,6 @@ from .models import Invoice, MpesaCallback, Payment
 
 payments_router = Router(tags=["payments"])
 callback_log_router = Router(tags=["logs"])
-MAX_PAGE = 200
 
 
 class PaymentOut(Schema):
@@ -112,12 +112,6 @@ class Message(Schema):
     detail: str
 
 
-def _page(rows, limit: int, offset: int) -> dict:
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise HttpError(422, f"limit must be 1..{MAX_PAGE} and offset at least 0")
-    return {"count": rows.count(), "results": list(rows[offset:offset + limit])}
-
-
 def _search(found, q: str):
     """By receipt, CheckoutRequestID or phone, the phone in any form a person types it."""
     q = q.strip()
@@ -162,7 +156,7 @@ def list_payments(request, status: Payment.Status | None = None, method: Payment
         found = found.filter(created_at__gte=since)
     if until:
         found = found.filter(created_at__lt=until)
-    return _page(_search(found, q or ""), limit, offset)
+    return page(_search(found, q or ""), limit, offset)
 
 
 @payments_router.post("", auth=api_access(perm("billing.add_payment")),
@@ -218,4 +212,4 @@ def callback_log(request, kind: MpesaCallback.Kind | None = None, outcome: Mpesa
         found = found.filter(received_at__gte=since)
     if until:
         found = found.filter(received_at__lt=until)
-    return _page(found, limit, offset)
+    return page(found, limit, offset)

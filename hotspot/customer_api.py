@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
+from config.paging import page
 from radius.models import RadAcct
 
 from . import services
@@ -18,7 +19,6 @@ from .phone import InvalidPhone
 
 users_router = Router(tags=["customers"])
 hotspot_router = Router(tags=["customers"])
-MAX_PAGE = 200
 
 
 class CustomerIn(Schema):
@@ -62,13 +62,10 @@ def _create(data: CustomerIn) -> Customer:
 
 
 def _page(customers, q, status, limit, offset) -> dict:
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise HttpError(422, f"limit must be 1..{MAX_PAGE} and offset at least 0")
     customers = search(customers, q or "")
     if status:
         customers = customers.filter(status=status)
-    customers = customers.order_by("-created_at")
-    return {"count": customers.count(), "results": list(customers[offset:offset + limit])}
+    return page(customers.order_by("-created_at"), limit, offset)
 
 
 VIEW, ADD, CHANGE = (perm(f"hotspot.{p}_customer") for p in ("view", "add", "change"))

@@ -8,6 +8,7 @@ from ninja.responses import Status
 
 from accounts.access import PUBLIC, api_access, perm
 from config.network import address_or_none, client_ip
+from config.paging import page
 from config.throttle import Throttle
 
 from . import vouchers
@@ -51,14 +52,12 @@ class BatchOut(Schema):
                      summary="Vouchers", by_alias=False)
 def list_vouchers(request, batch_id: int | None = None, status: Voucher.Status | None = None, limit: int = 100,
                   offset: int = 0):
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise HttpError(422, "limit must be 1..1000 and offset at least 0")
     found = Voucher.objects.select_related("batch__package").order_by("pk")
     if batch_id:
         found = found.filter(batch_id=batch_id)
     if status:
         found = found.filter(status=status)
-    return {"count": found.count(), "results": list(found[offset:offset + limit])}
+    return page(found, limit, offset, most=1000)  # a printed batch is read whole
 
 
 @vouchers_router.post("/vouchers/generate", auth=api_access(perm("hotspot.add_voucher")),

@@ -8,13 +8,13 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
+from config.paging import page
 
 from . import coa
 from .models import RadAcct
 
 sessions_router = Router(tags=["sessions"])
 logs_router = Router(tags=["logs"])
-MAX_PAGE = 200
 
 
 class SessionOut(Schema):
@@ -47,12 +47,6 @@ class DisconnectOut(Schema):
                                                      "did not acknowledge (null: not tried)")
 
 
-def _page(sessions, limit: int, offset: int) -> dict:
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise HttpError(422, f"limit must be 1..{MAX_PAGE} and offset at least 0")
-    return {"count": sessions.count(), "results": list(sessions[offset:offset + limit])}
-
-
 @sessions_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
                      summary="Open sessions", by_alias=False)
 def open_sessions(request, username: str | None = None, nas: str | None = None, limit: int = 50, offset: int = 0):
@@ -65,7 +59,7 @@ def open_sessions(request, username: str | None = None, nas: str | None = None, 
         except ValueError:
             raise HttpError(422, f"nas must be the router's IP address, not {nas!r}") from None
         sessions = sessions.filter(nas_ip_address=nas)
-    return _page(sessions, limit, offset)
+    return page(sessions, limit, offset)
 
 
 @sessions_router.post("/sessions/{session_id}/disconnect", auth=api_access(perm("radius.disconnect_session")),
@@ -91,4 +85,4 @@ def session_log(request, username: str | None = None, since: datetime | None = N
         sessions = sessions.filter(acct_start_time__gte=since)
     if until:
         sessions = sessions.filter(acct_start_time__lt=until)
-    return _page(sessions, limit, offset)
+    return page(sessions, limit, offset)

@@ -10,6 +10,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
+from config.paging import MAX_PAGE, page
 
 from . import actions, drift, provisioning, services
 from .models import ProvisioningJob, RouterBackup
@@ -18,7 +19,6 @@ from .routeros import RouterError
 
 routers_router = Router(tags=["routers"])
 router_health_router = Router(tags=["health"])
-MAX_PAGE = 200
 
 
 class RouterOut(Schema):
@@ -120,12 +120,10 @@ CHANGE = perm("routers.change_router")
 
 @routers_router.get("", auth=api_access(VIEW), response=RouterPage, summary="Routers, by name")
 def list_routers(request, status: MikroTik.Status | None = None, limit: int = 50, offset: int = 0):
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise HttpError(422, f"limit must be 1..{MAX_PAGE} and offset at least 0")
     found = MikroTik.objects.order_by("name", "pk")
     if status:
         found = found.filter(status=status)
-    return {"count": found.count(), "results": list(found[offset:offset + limit])}
+    return page(found, limit, offset)
 
 
 @routers_router.post("", auth=api_access(perm("routers.add_router")),

@@ -126,3 +126,16 @@ def test_the_500_page_needs_no_database(rf):
     assert response.status_code == 500 and b"Something went wrong" in response.content
     api = server_error(rf.get("/api/thing"))
     assert api.status_code == 500 and b"Internal error" in api.content
+
+
+@pytest.mark.parametrize("path, most", [
+    ("/api/payments", 200), ("/api/hotspot/sessions", 200), ("/api/logs/sessions", 200), ("/api/users", 200),
+    ("/api/hotspot/users", 200), ("/api/routers", 200), ("/api/hotspot/vouchers", 1000)])
+def test_every_list_pages_within_the_same_bounds(client, admin, path, most):
+    headers = auth(api_login(client).json()["token"])
+    for query in ("limit=0", f"limit={most + 1}", "offset=-1"):
+        answer = client.get(f"{path}?{query}", **headers)
+        assert answer.status_code == 422
+        assert answer.json() == {"detail": f"limit must be 1..{most} and offset at least 0"}
+    answer = client.get(f"{path}?limit={most}", **headers)
+    assert answer.status_code == 200 and set(answer.json()) == {"count", "results"}
