@@ -2,7 +2,9 @@
 
 The waiting page works three ways: a websocket tells it the moment the payment settles, a
 status poll covers networks that block websockets, and without JavaScript the page refreshes
-itself. Closing it loses nothing: "Already paid?" finds the payment again.
+itself. Closing it loses nothing: "Already paid?" finds the payment again, from this browser by a
+signed cookie set at purchase, from anywhere with the M-Pesa code (captive browsers may drop the
+cookie; the code always works).
 """
 from urllib.parse import urlencode
 
@@ -18,6 +20,25 @@ from hotspot.portal_text import language
 
 from . import purchase
 from .models import Payment
+
+PAID_COOKIE = "portal_paid"
+PAID_COOKIE_SALT = "portal-paid-here"
+PAID_REMEMBERED = 5  # the last few purchases from this browser are enough for "Already paid?"
+
+
+def _paid_here(request) -> list[int]:
+    """Payment ids this browser started, from the signed cookie (none if absent or forged)."""
+    value = request.get_signed_cookie(PAID_COOKIE, default="", salt=PAID_COOKIE_SALT,
+                                      max_age=purchase.RECOVER_WITHIN.total_seconds())
+    return [int(part) for part in value.split(",") if part.isdigit()]
+
+
+def _remember(request, response, payment: Payment) -> None:
+    """Let this browser, and only it, find the payment again without the M-Pesa code."""
+    ids = [payment.pk, *(pk for pk in _paid_here(request) if pk != payment.pk)][:PAID_REMEMBERED]
+    response.set_signed_cookie(PAID_COOKIE, ",".join(map(str, ids)), salt=PAID_COOKIE_SALT,
+                               max_age=int(purchase.RECOVER_WITHIN.total_seconds()), path="/portal/",
+                               httponly=True, samesite="Lax", secure=request.is_secure())
 
 
 def _to_payment(request, payment: Payment, lang: str) -> HttpResponseRedirect:
@@ -42,7 +63,9 @@ def portal_buy(request):
     except purchase.PurchaseRefused as refused:
         return portal.refuse(request, lang, refused.reason, status=refused.status,
                              phone=request.POST.get("phone", "")[:20], chosen=request.POST.get("package", ""))
-    return _to_payment(request, payment, lang)
+    response = _to_payment(request, payment, lang)
+    _remember(request, response, payment)
+    return response
 
 
 @access(PUBLIC)
@@ -70,10 +93,10 @@ def portal_payment(request, token: str):
 @require_POST
 @gzip_page
 def portal_recover(request):
-    lang, router, mac = portal.device(request)
+    lang = language(request)
     try:
-        payment = purchase.recover(phone=request.POST.get("phone", ""), mac=mac,
-                                   code=request.POST.get("code", ""), client_ip=client_ip(request))
+        payment = purchase.recover(phone=request.POST.get("phone", ""), code=request.POST.get("code", ""),
+                                   paid_here=_paid_here(request), client_ip=client_ip(request))
     except purchase.PurchaseRefused as refused:
         return portal.refuse(request, lang, refused.reason, status=refused.status if refused.status == 429 else 200,
                              recover_phone=request.POST.get("phone", "")[:20], ask_code=True)

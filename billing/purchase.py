@@ -2,9 +2,11 @@
 
 Initiation is rate-limited per phone number (no one gets flooded with prompts) and per client IP
 (allowing for a whole hotspot behind one NAT). A payment is found again by a signed token (the
-waiting page), by its CheckoutRequestID (the API), or after the page was closed by the phone
-number plus either the same device or the M-Pesa confirmation code from the customer's SMS:
-a phone number alone must not log a stranger's device into someone's paid account.
+waiting page, and the API's status_token), by its CheckoutRequestID (the API: status only), or
+after the page was closed by the phone number plus either proof that this browser started it (a
+signed cookie set at purchase) or the M-Pesa confirmation code from the customer's SMS. Never by
+anything the client merely types about itself: a MAC address is visible to everyone on the same
+WiFi, so phone + MAC would hand a stranger someone's paid account.
 """
 import hmac
 from datetime import timedelta
@@ -131,8 +133,9 @@ def by_checkout_id(checkout_request_id: str, client_ip: str) -> Payment:
     return payment
 
 
-def recover(*, phone: str, mac: str = "", code: str = "", client_ip: str) -> Payment:
-    """"Already paid?": the payment made from this device, or the one whose M-Pesa code is given."""
+def recover(*, phone: str, code: str = "", paid_here=(), client_ip: str) -> Payment:
+    """"Already paid?": the payment this browser started (``paid_here``: payment ids from the
+    signed cookie set at purchase), or the one whose M-Pesa code from the SMS is given."""
     guard = lookups()
     if guard.locked_for(client_ip):
         raise PurchaseRefused("too_many", 429)
@@ -144,8 +147,8 @@ def recover(*, phone: str, mac: str = "", code: str = "", client_ip: str) -> Pay
         found = Payment.objects.filter(mpesa_receipt=code, status=Status.COMPLETED).first()
         if found is not None and (found.phone == phone or (found.customer and found.customer.phone == phone)):
             return found
-    elif mac:
-        found = recent.filter(mac=mac.upper().replace(":", "-")[:17]).order_by("-created_at").first()
+    elif paid_here:
+        found = recent.filter(pk__in=list(paid_here)).order_by("-created_at").first()
         if found is not None:
             return found
     guard.fail(client_ip)
@@ -156,17 +159,24 @@ def recover(*, phone: str, mac: str = "", code: str = "", client_ip: str) -> Pay
     raise PurchaseRefused("no_payment", 404, "No recent payment from this number")
 
 
-def state(payment: Payment) -> dict:
-    """Where a payment stands, for the waiting page and the status API. A pending payment whose
-    callback is late is asked about (at most once per 15 s), so a lost callback never leaves the
-    customer waiting for the next beat."""
+def started_here(payment: Payment, token: str) -> bool:
+    """Whether ``token`` (the status_token the initiate answer gave) is this payment's own."""
+    found = by_token(token) if token else None
+    return found is not None and found.pk == payment.pk
+
+
+def state(payment: Payment, credentials: bool = True) -> dict:
+    """Where a payment stands, for the waiting page and the status API. The account's username
+    and password only with ``credentials``: the caller has shown it started (or paid for) the
+    purchase. A pending payment whose callback is late is asked about (at most once per 15 s), so
+    a lost callback never leaves the customer waiting for the next beat."""
     if payment.status in (Status.PENDING, Status.TIMED_OUT) and payment.created_at <= timezone.now() - timedelta(
             seconds=settings.MPESA_QUERY_AFTER_SECONDS):
         verification.verify(payment.pk)
         payment.refresh_from_db()
     body = {"payment_id": payment.pk, "checkout_request_id": payment.checkout_request_id, "status": payment.status,
             "amount": str(payment.amount)}
-    if payment.status == Status.COMPLETED and payment.customer is not None:
+    if payment.status == Status.COMPLETED and payment.customer is not None and credentials:
         body.update(username=payment.customer.username, password=payment.customer.password)
         if payment.subscription is not None:
             body["expires_at"] = payment.subscription.expires_at.isoformat()

@@ -37,6 +37,8 @@ class Started(Schema):
     payment_id: int
     checkout_request_id: str
     status: str
+    status_token: str = Field(description="Present it to the status call (X-Status-Token header or status_token "
+                                          "query) to receive the credentials once the payment completes")
 
 
 class PaymentState(Schema):
@@ -68,7 +70,8 @@ def _answered(step, present):
 
 
 def _started(payment):
-    return {"payment_id": payment.pk, "checkout_request_id": payment.checkout_request_id, "status": payment.status}
+    return {"payment_id": payment.pk, "checkout_request_id": payment.checkout_request_id, "status": payment.status,
+            "status_token": purchase.token_for(payment)}
 
 
 @purchase_router.post("/mpesa/initiate", auth=api_access(PUBLIC), response={200: Started, **REFUSALS},
@@ -95,5 +98,9 @@ def renew(request, data: RenewIn):
 
 @purchase_router.get("/mpesa/status", auth=api_access(PUBLIC), response={200: PaymentState, **REFUSALS},
                      exclude_none=True, summary="Where a payment stands; once completed, the credentials to use")
-def status(request, checkout_request_id: str = ""):
-    return _answered(lambda: purchase.by_checkout_id(checkout_request_id, client_ip(request)), purchase.state)
+def status(request, checkout_request_id: str = "", status_token: str = ""):
+    """A CheckoutRequestID alone gives the status; the credentials go only to the client holding
+    the status_token its initiate answer carried (header or query)."""
+    token = request.headers.get("X-Status-Token", "") or status_token
+    return _answered(lambda: purchase.by_checkout_id(checkout_request_id, client_ip(request)),
+                     lambda payment: purchase.state(payment, credentials=purchase.started_here(payment, token)))

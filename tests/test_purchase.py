@@ -32,7 +32,8 @@ def test_the_api_buys_a_package_and_radius_accepts_the_credentials(client, mpesa
     body = started.json()
     assert body["status"] == "pending" and body["checkout_request_id"].startswith("ws_CO_")
     url = f"/api/purchase/mpesa/status?checkout_request_id={body['checkout_request_id']}"
-    done = wait_for(lambda: (s := client.get(url).json())["status"] == "completed" and s)
+    done = wait_for(lambda: (s := client.get(url, headers={"X-Status-Token": body["status_token"]}).json())[
+        "status"] == "completed" and s)
     assert done["username"] and done["password"] and done["expires_at"]
     assert accepted(radius_server.authenticate(done["username"], done["password"]))
     assert Customer.objects.get(username=done["username"]).last_mac == "AA-BB-CC-00-11-22"
@@ -119,18 +120,49 @@ def test_a_refused_purchase_explains_itself_on_the_page(client, mpesa, daily):
     assert bad.status_code == 422 and b"0712 345 678" in bad.content
 
 
-def test_already_paid_finds_the_payment_for_this_device_or_with_the_mpesa_code(client, mpesa, daily):
-    payment = settled(payments.start_stk(phone=PHONE, package=daily, mac=ROUTER["mac"]))
-    same_device = _follow(client, client.post("/portal/recover/", {"phone": "0712345678", **ROUTER}))
-    assert payment.customer.password in same_device.content.decode()
-    other = {**ROUTER, "mac": "11:22:33:44:55:66"}
-    asked = client.post("/portal/recover/", {"phone": "0712345678", **other}).content.decode()
+def test_already_paid_finds_the_payment_this_browser_started_or_with_the_mpesa_code(client, mpesa, daily):
+    client.post("/portal/buy/", {"package": daily.pk, "phone": "0712345678", **ROUTER})
+    cookie = client.cookies["portal_paid"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/portal/"
+    payment = settled(Payment.objects.get())
+    same_browser = _follow(client, client.post("/portal/recover/", {"phone": "0712345678", **ROUTER}))
+    assert payment.customer.password in same_browser.content.decode()
+    client.cookies.clear()  # a captive mini-browser that dropped the cookie
+    asked = client.post("/portal/recover/", {"phone": "0712345678", **ROUTER}).content.decode()
     assert "M-Pesa code from your SMS" in asked and payment.customer.password not in asked
-    wrong = client.post("/portal/recover/", {"phone": "0712345678", "code": "TAAAAAAAA1", **other}).content.decode()
+    wrong = client.post("/portal/recover/", {"phone": "0712345678", "code": "TAAAAAAAA1", **ROUTER}).content.decode()
     assert "does not match" in wrong
     with_code = _follow(client, client.post("/portal/recover/", {"phone": "0712345678",
-                                                                 "code": payment.mpesa_receipt.lower(), **other}))
+                                                                 "code": payment.mpesa_receipt.lower(), **ROUTER}))
     assert payment.customer.password in with_code.content.decode()
+
+
+def test_a_neighbour_with_the_phone_number_and_the_mac_gets_no_password(client, mpesa, daily):
+    """The MAC travels in the clear on the shared WiFi: knowing it and the phone number is no proof."""
+    payment = settled(payments.start_stk(phone=PHONE, package=daily, mac=ROUTER["mac"]))
+    asked = client.post("/portal/recover/", {"phone": "0712345678", **ROUTER})
+    assert asked.status_code == 200 and payment.customer.password not in asked.content.decode()
+    assert "M-Pesa code from your SMS" in asked.content.decode()
+    client.cookies["portal_paid"] = str(payment.pk)  # typed, not signed by us
+    forged = client.post("/portal/recover/", {"phone": "0712345678", **ROUTER})
+    assert forged.status_code == 200 and payment.customer.password not in forged.content.decode()
+
+
+def test_the_status_api_gives_credentials_only_to_the_client_that_started_the_purchase(client, mpesa, daily):
+    mine = initiate(client, daily).json()
+    theirs = initiate(client, daily, phone="0722000111").json()
+    url = f"/api/purchase/mpesa/status?checkout_request_id={mine['checkout_request_id']}"
+    wait_for(lambda: client.get(url).json()["status"] == "completed")
+    customer = Payment.objects.get(pk=mine["payment_id"]).customer
+    anyone = client.get(url).json()  # a CheckoutRequestID is no secret: it was in a log, a screenshot
+    assert anyone["status"] == "completed" and "password" not in anyone and "username" not in anyone
+    other_token = client.get(url, headers={"X-Status-Token": theirs["status_token"]}).json()
+    assert "password" not in other_token
+    assert "password" not in client.get(f"{url}&status_token=forged").json()
+    by_header = client.get(url, headers={"X-Status-Token": mine["status_token"]}).json()
+    by_query = client.get(f"{url}&status_token={mine['status_token']}").json()
+    assert by_header["password"] == by_query["password"] == customer.password
+    assert by_header["username"] == customer.username
 
 
 def test_the_waiting_page_token_is_signed(client, db):
