@@ -7,10 +7,7 @@ JavaScript runs). Pages are small, self-contained and work without JavaScript: t
 variables travel in hidden fields because captive mini-browsers often drop cookies.
 """
 import hmac
-import ipaddress
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core import signing
 from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
@@ -20,47 +17,33 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
-from config.network import address_or_none, client_ip, in_networks
+from config.network import address_or_none, client_ip
 from radius import sessions as radius_sessions
-from radius.models import Nas
 
-from . import services, vouchers
+from . import router_urls, services, vouchers
 from .models import Customer, Package, ServiceType
 from .phone import InvalidPhone, normalise_phone
 from .portal_text import language, words
 from .voucher_api import voucher_throttles
 
 STATUS_SALT = "portal-status"
-ROUTER_FIELDS = ("mac", "ip", "link_login_only", "link_orig")
 
 
 def router_fields(request) -> dict:
-    """What the router passed along (mac, ip, its login URL): read once per request, since
-    checking the login URL may ask the database, and a page, a refusal and the login all ask."""
+    """What the router passed along (mac, ip, its login URL, the page the customer wanted): read
+    once per request, since checking the login URL may ask the database, and a page, a refusal and
+    the login all ask. The URLs are judged as a browser reads them and kept only in their
+    normalised form (hotspot.router_urls): what the page renders is what was checked."""
     if not hasattr(request, "_portal_router"):
         source = request.POST if request.method == "POST" else request.GET
-        data = {name: source.get(name, source.get(name.replace("_", "-"), ""))[:500] for name in ROUTER_FIELDS}
-        if not _login_url_allowed(data["link_login_only"]):
-            data["link_login_only"] = ""
-        request._portal_router = data
+
+        def given(name):
+            return source.get(name, source.get(name.replace("_", "-"), ""))
+
+        request._portal_router = {"mac": given("mac")[:500], "ip": given("ip")[:500],
+                                  "link_login_only": router_urls.login_url(given("link_login_only")),
+                                  "link_orig": router_urls.destination(given("link_orig"))}
     return dict(request._portal_router)
-
-
-def _login_url_allowed(url: str) -> bool:
-    """Credentials are only ever posted to a router: a NAS, a configured hotspot address or name."""
-    if not url:
-        return False
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False
-    try:
-        address = ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        return parts.hostname.lower() in settings.PORTAL_ROUTER_HOSTNAMES
-    # Not any private address: another device on the hotspot LAN is private too.
-    if in_networks(address, settings.PORTAL_ROUTER_NETWORKS):
-        return True
-    return Nas.objects.filter(nasname=str(address)).exists()
 
 
 def _switch_url(request, lang: str, router: dict) -> str:
