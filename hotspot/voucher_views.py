@@ -70,7 +70,7 @@ def voucher_sheet(request, pk):
 @access(perm("hotspot.view_voucher"))
 def voucher_csv(request, pk):
     batch = get_object_or_404(VoucherBatch.objects.select_related("package"), pk=pk)
-    response = HttpResponse(vouchers.batch_csv(batch), content_type="text/csv")
+    response = HttpResponse(vouchers.batch_csv(batch), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="vouchers-{batch.pk}.csv"'
     return response
 
