@@ -247,6 +247,12 @@ def register_nas(address: str, secret: str, shortname: str, *, type: str = "othe
     return nas
 
 
+def hold_nas_address(address: str) -> None:
+    """Hold ``address`` until the transaction ends: a writer checks who else uses it before it
+    registers, and two writers checking at once would both find it free."""
+    _lock(f"nas:{address}")
+
+
 @transaction.atomic
 def unregister_nas(address: str) -> bool:
     return bool(Nas.objects.filter(nasname=address).delete()[0])

@@ -111,7 +111,7 @@ def router_or_404(router_id: int) -> MikroTik:
 
 
 def _refused(error: services.InvalidRouter) -> HttpError:
-    return HttpError(409 if isinstance(error, services.RouterNameTaken) else 422, str(error))
+    return HttpError(409 if isinstance(error, services.RouterConflict) else 422, str(error))
 
 
 VIEW = perm("routers.view_router")

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from config.secrets import UnreadableSecret
 from radius import services as radius
+from radius.models import Nas
 
 from .models import PLAIN_API_PORT, TLS_API_PORT, Router, RouterVpnConfig, ServiceControlLog
 from .routeros import RouterClient, RouterCommandRefused, RouterError
@@ -28,8 +29,17 @@ class InvalidRouter(ValueError):
     """Input a router cannot have (bad host, port, RADIUS secret)."""
 
 
-class RouterNameTaken(InvalidRouter):
+class RouterConflict(InvalidRouter):
+    """The change clashes with another router (the API answers 409)."""
+
+
+class RouterNameTaken(RouterConflict):
     pass
+
+
+class RouterAddressTaken(RouterConflict):
+    """Another router is the RADIUS client at this address: FreeRADIUS knows a client by its
+    source address alone, so two routers there would share (and overwrite) one secret."""
 
 
 class SecretUnreadable(RouterError):
@@ -105,10 +115,27 @@ def _sync_nas(router: Router, old_host: str | None, old_secret: str | None) -> N
     if router.radius_secret:
         if not _is_ip(router.host):
             raise InvalidRouter("a RADIUS secret needs the router's host to be its IP address (the NAS address)")
+        radius.hold_nas_address(router.host)
+        other = _radius_client_at(router.host, but_not=router)
+        if other is not None:
+            raise RouterAddressTaken(f"{router.host} is already the RADIUS address of router {other.name!r} "
+                                     f"(id {other.pk}); one address can have only one RADIUS secret")
         try:
             radius.register_nas(router.host, router.radius_secret, router.name, description=f"router {router.pk}")
         except radius.RadiusError as refused:
             raise InvalidRouter(str(refused)) from None
+
+
+def _radius_client_at(address: str, but_not: Router) -> Router | None:
+    """The other router whose RADIUS client row is at ``address``: one with that host and a
+    secret, or one whose WireGuard tunnel address was registered there at enrolment."""
+    others = Router.objects.exclude(pk=but_not.pk)
+    found = others.filter(host=address).exclude(radius_secret="").order_by("pk").first()
+    if found is None:
+        description = Nas.objects.filter(nasname=address).values_list("description", flat=True).first() or ""
+        owner = re.fullmatch(r"router (\d+)", description)
+        found = others.filter(pk=int(owner[1])).first() if owner else None
+    return found
 
 
 def create_router(*, by=None, **fields) -> Router:
