@@ -30,7 +30,8 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "radius.view_*",
         "radius.disconnect_*",
         "monitoring.*ticket*",
-        "billing.view_payment",
+        # Not billing.view_payment: a customer's own payments show on their page (customer-payments,
+        # ruled by hotspot.view_customer); all payments, exports, the M-Pesa log and settings are Finance's.
     ),
     TECHNICIAN: (
         "routers.*",

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import (
     callback_views,
+    customer_payment_views,
     invoice_views,
     method_views,
     mpesa_views,
@@ -38,6 +39,7 @@ urlpatterns += [
     path("payments/mpesa/", mpesa_views.mpesa_transactions, name="mpesa-transactions"),
     path("payments/methods/", method_views.payment_methods, name="payment-methods"),
     path("payments/reports/", report_views.payment_reports, name="payment-reports"),
+    path("customers/<int:pk>/payments/", customer_payment_views.customer_payments, name="customer-payments"),
     path("invoices/", invoice_views.invoice_list, name="invoice-list"),
     path("invoices/issue/", invoice_views.invoice_issue, name="invoice-issue"),
     path("invoices/<int:pk>/cancel/", invoice_views.invoice_cancel, name="invoice-cancel"),

@@ -104,8 +104,8 @@ def test_totals_are_for_those_who_see_revenue(client, finance_clerk, support_age
     client.force_login(finance_clerk)
     html = client.get("/payments/").content.decode()
     assert "data-totals" in html and "KES 2,750.50" in html and "<strong>2</strong> payments" in html
-    client.force_login(support_agent)
-    html = client.get("/payments/").content.decode()
+    client.force_login(support_agent)  # Support sees the customer's payments, never totals
+    html = client.get(f"/customers/{customer.pk}/payments/").content.decode()
     assert "data-totals" not in html and "2,750.50" not in html and ">1,500.00</td>" in html
 
 
@@ -186,13 +186,14 @@ def test_a_payment_shows_its_callbacks_ledger_and_messages(faith):
     assert "Refund / reverse" in html and "Ask M-Pesa now" not in html  # settled: nothing to ask
 
 
-def test_support_sees_the_payment_but_not_its_money_trail_or_buttons(samuel):
+def test_support_sees_the_customers_payments_but_not_the_payment_pages_or_buttons(samuel):
     customer = make_customer()
-    payment = make_payment(customer, "50", checkout_request_id="ws_CO_777")
+    payment = make_payment(customer, "50", checkout_request_id="ws_CO_777", mpesa_receipt="TAB777XYZ1")
     MpesaCallback.objects.create(kind="stk", body='{"secret-ish": 1}', payment=payment, outcome="credited")
-    html = samuel.get(f"/payments/{payment.pk}/").content.decode()
-    assert "ws_CO_777" in html and "secret-ish" not in html
+    html = samuel.get(f"/customers/{customer.pk}/payments/").content.decode()
+    assert "TAB777XYZ1" in html and "secret-ish" not in html and f"/payments/{payment.pk}/" not in html
     assert "Ask M-Pesa now" not in html and "Refund / reverse" not in html
+    assert samuel.get(f"/payments/{payment.pk}/").status_code == 403
 
 
 def test_asking_mpesa_about_a_push_never_acknowledged_times_it_out(faith):
@@ -440,18 +441,17 @@ def test_the_methods_page_never_shows_a_secret(client, finance_clerk, support_ag
     settings.MPESA_CALLBACK_BASE_URL = "https://isp.example.com"
     settings.MPESA_BASE_URL = "https://api.safaricom.co.ke"
     make_payment(make_customer(), "50", method=Method.CASH)
-    for user in (finance_clerk, support_agent):
-        client.force_login(user)
-        html = client.get("/payments/methods/").content.decode()
-        for secret in ("tok-9f8e7d6c5b4a39281706", "consumer-secret-5566", "consumer-key-7788",
-                       settings.MPESA_PASSKEY, "9f8e7d6c"):
-            assert secret not in html
-        assert "https://isp.example.com/api/payments/callback/••••••••" in html
-        assert "https://isp.example.com/api/payments/c2b/confirmation/••••••••" in html
-        assert "Simulator" not in html and "CustomerPayBillOnline" in html
-    assert "Last 30 days" not in html  # Samuel, last, sees no revenue
+    client.force_login(support_agent)  # M-Pesa settings are Finance's (accounts/roles.py)
+    assert client.get("/payments/methods/").status_code == 403
     client.force_login(finance_clerk)
-    assert "<strong>1</strong> payment, <strong>KES 50.00</strong>" in client.get("/payments/methods/").content.decode()
+    html = client.get("/payments/methods/").content.decode()
+    for secret in ("tok-9f8e7d6c5b4a39281706", "consumer-secret-5566", "consumer-key-7788",
+                   settings.MPESA_PASSKEY, "9f8e7d6c"):
+        assert secret not in html
+    assert "https://isp.example.com/api/payments/callback/••••••••" in html
+    assert "https://isp.example.com/api/payments/c2b/confirmation/••••••••" in html
+    assert "Simulator" not in html and "CustomerPayBillOnline" in html
+    assert "<strong>1</strong> payment, <strong>KES 50.00</strong>" in html
 
 
 def test_the_methods_page_says_when_mpesa_is_the_simulator(faith, settings):
