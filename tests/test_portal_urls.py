@@ -7,7 +7,10 @@ verbatim and expect its "href" (or its "failure"); the others re-host the same s
 router so that the login check itself is exercised.
 """
 import pytest
+from ada_url import URL
 from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hotspot import router_urls, services, vouchers
 from hotspot.models import Package
@@ -99,6 +102,38 @@ CASES = [
 def test_router_urls_are_judged_and_rendered_as_a_browser_reads_them(given, as_login, as_destination):
     assert router_urls.login_url(given) == (as_login or "")
     assert router_urls.destination(given) == (as_destination or "")
+
+
+# URL-shaped text: a scheme, a host, and the pieces the tricky cases are made of around the host.
+PIECES = st.lists(st.sampled_from([
+    "/", "\\", "@", ":", ":8080", ".", "%2e", "%5c", "%40", "[", "]", "\t", "\n", " ", "\x00", "\u200b", "。",
+    "?", "#", "&", '"', "<", "evil.example", "127.0.0.1", "user:pw", "0x7f.1", "/login",
+]), max_size=5).map("".join)
+URL_LIKE = st.tuples(
+    st.sampled_from(["http://", "https://", "HTTP://", "http:\\\\", "http:/", "http:", "javascript:", "//", ""]),
+    PIECES,
+    st.sampled_from(["10.5.50.1", "login.wifi", "evil.example", "0x0a.5.50.1", "168112641", "[fd00::1]",
+                     "ｌｏｇｉｎ.wifi", "login.wifi.", "%31%30.5.50.1", "portal.café.ke", "10.5.50.2"]),
+    PIECES,
+).map("".join)
+
+
+@ROUTERS
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(URL_LIKE)
+def test_what_is_rendered_is_what_the_browser_will_read_and_was_judged(given):
+    """Rendering the href is safe only if the browser, parsing it again, gets the same URL: so
+    every accepted value is a fixed point, with a router's host and nothing to hide another."""
+    for judged in (router_urls.login_url(given), router_urls.destination(given)):
+        if judged:
+            reread = URL(judged)
+            assert reread.href == judged and reread.protocol in ("http:", "https:")
+            assert not (reread.username or reread.password) and judged.isascii() and judged.isprintable()
+            assert judged.split("/")[2] == reread.host and " " not in judged  # the authority is just host[:port]
+    login = router_urls.login_url(given)
+    if login:
+        assert router_urls.login_url(login) == login
+        assert URL(login).hostname.rstrip(".") in ("10.5.50.1", "login.wifi", "[fd00::1]", "portal.xn--caf-dma.ke")
 
 
 def test_a_nas_address_is_a_router_however_it_is_written():
