@@ -1,10 +1,12 @@
 """Where M-Pesa posts: plain views over the raw body (it is stored byte for byte before anything
-parses it), answering Daraja's acknowledgement at once. A wrong token is a 404, and its body is
-kept too: someone probing the endpoint is worth knowing about."""
+parses it), answering Daraja once what it says is committed. A wrong token is a 404, and its body
+is kept too (truncated, rate-limited per address, deleted after MPESA_BAD_TOKEN_RETENTION_DAYS):
+someone probing the endpoint is worth knowing about."""
 import hmac
 import json
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,42 +22,34 @@ def _json(body: dict, status: int = 200) -> HttpResponse:
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
 
-def _token_ok(request, token: str, kind: str) -> bool:
-    if hmac.compare_digest(token.encode(), settings.MPESA_CALLBACK_TOKEN.encode()):
-        return True
-    record = callbacks.store(kind, request.body, client_ip(request))
-    record.outcome, record.detail = MpesaCallback.Outcome.BAD_TOKEN, f"token {token[:40]!r}"
-    record.save(update_fields=["outcome", "detail"])
-    return False
-
-
-def _not_found() -> HttpResponse:
-    return _json({"detail": "Not found"}, status=404)
-
-
-def _endpoint(handle, kind: str | None = None):
-    """A callback URL: a wrong token is kept and answered 404; otherwise ``handle(body, ip)``
-    stores and processes the body and gives the answer M-Pesa gets."""
+def _endpoint(respond, kind: str | None = None):
+    """A callback URL: a wrong token is kept and answered 404 (429 past the per-address limit);
+    otherwise ``respond(body, ip)`` stores and processes the body and gives (answer, status)."""
 
     @access(PUBLIC)
     @csrf_exempt
     @require_POST
     def view(request, token: str):
-        if not _token_ok(request, token, kind or callbacks.kind_of(request.body)):
-            return _not_found()
-        _, answer = handle(request.body, client_ip(request))
-        return _json(answer)
+        ip = client_ip(request)
+        try:
+            if not hmac.compare_digest(token.encode(), settings.MPESA_CALLBACK_TOKEN.encode()):
+                kept = callbacks.keep_bad_token(kind or callbacks.kind_of(request.body), request.body, ip, token)
+                return _json({"detail": "Not found"}, 404) if kept else _json({"detail": "Too many requests"}, 429)
+            return _json(*respond(request.body, ip))
+        except DatabaseError:  # not even stored (tried twice): only a resend can bring it back
+            return _json(callbacks.RETRY, callbacks.RETRY_STATUS)
 
     return view
 
 
-def _acknowledged(handle):
-    return lambda raw, ip: (handle(raw, ip), callbacks.ACK)
+def _money(handle):
+    return lambda raw, ip: callbacks.answer(handle(raw, ip))
 
 
 # The documented endpoint: STK callbacks and C2B confirmations alike.
-mpesa_callback = _endpoint(callbacks.handle_any)
+mpesa_callback = _endpoint(_money(callbacks.handle_any))
 # The CallBackURL we give Daraja (Safaricom refuses URLs containing "mpesa").
-stk_callback = _endpoint(_acknowledged(callbacks.handle_stk), MpesaCallback.Kind.STK)
-c2b_confirmation = _endpoint(_acknowledged(callbacks.handle_c2b_confirmation), MpesaCallback.Kind.C2B_CONFIRMATION)
-c2b_validation = _endpoint(callbacks.handle_c2b_validation, MpesaCallback.Kind.C2B_VALIDATION)
+stk_callback = _endpoint(_money(callbacks.handle_stk), MpesaCallback.Kind.STK)
+c2b_confirmation = _endpoint(_money(callbacks.handle_c2b_confirmation), MpesaCallback.Kind.C2B_CONFIRMATION)
+c2b_validation = _endpoint(lambda raw, ip: (callbacks.handle_c2b_validation(raw, ip)[1], 200),
+                           MpesaCallback.Kind.C2B_VALIDATION)

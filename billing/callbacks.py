@@ -1,20 +1,25 @@
 """What M-Pesa posts to us: STK callbacks and C2B validation/confirmation bodies.
 
 Each body is stored exactly as received, committed, before anything reads it; processing then
-records its outcome on that row. Nothing here raises: a body that cannot be processed is kept
-with its outcome (and a pending payment it names is left to the verification job), and M-Pesa
-always gets its acknowledgement.
+records its outcome on that row. Nothing here raises past the store: a body that cannot be
+processed is kept with its outcome. M-Pesa hears "Accepted" only once what the body says is
+committed (the payment, the unassigned money, or the verdict that it can never be credited:
+malformed, unknown, a mismatch); anything else answers RETRY and the body waits in `received` or
+`error` for billing/callback_sweeps.py to process it again.
 """
 import ipaddress
 import json
 import logging
 import re
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from config.network import address_or_none, in_networks
+from config.throttle import Throttle
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
 
@@ -24,11 +29,22 @@ from .models import Invoice, MpesaCallback, Payment
 log = logging.getLogger(__name__)
 Outcome = MpesaCallback.Outcome
 ACK = {"ResultCode": 0, "ResultDesc": "Accepted"}
+# Not committed: a non-2xx answer and a non-zero ResultCode, so that whatever delivers the
+# callback (Daraja, a proxy, an aggregator) counts it as not delivered. Safaricom says it does not
+# resend (REFERENCE.md), so the stored body and the sweep are what settle it, not the resend.
+RETRY = {"ResultCode": 1, "ResultDesc": "Not recorded yet: send again"}
+RETRY_STATUS = 503
 ACCEPT = {"ResultCode": "0", "ResultDesc": "Accepted"}
 REJECT_ACCOUNT = {"ResultCode": "C2B00012", "ResultDesc": "Rejected: invalid account number"}
 REJECT_AMOUNT = {"ResultCode": "C2B00013", "ResultDesc": "Rejected: invalid amount"}
 MAX_BODY = 64 * 1024
+# A wrong token is someone else's post: enough of it to see what they tried, no more.
+BAD_TOKEN_BODY = 2 * 1024
 RECEIPT = re.compile(r"^[A-Z0-9]{6,20}$")
+# Settled for good (committed, or never creditable whatever is resent): these get "Accepted".
+FINAL = {Outcome.CREDITED, Outcome.FAILED, Outcome.DUPLICATE, Outcome.UNKNOWN, Outcome.AMOUNT_MISMATCH,
+         Outcome.MALFORMED, Outcome.FORBIDDEN, Outcome.UNMATCHED, Outcome.ACCEPTED, Outcome.REJECTED}
+CENT = Decimal("0.01")
 
 
 class Malformed(ValueError):
@@ -46,11 +62,54 @@ def source_allowed(ip: str) -> bool:
     return in_networks(address, allowed)
 
 
-def store(kind: str, raw: bytes, source_ip: str | None) -> MpesaCallback:
-    """Keep the body as it came (committed at once, whatever processing does next)."""
-    ip = address_or_none(source_ip)
-    text = raw[:MAX_BODY].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
-    return MpesaCallback.objects.create(kind=kind, body=text, source_ip=ip)
+def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY) -> MpesaCallback:
+    """Keep the body as it came (committed at once, whatever processing does next).
+
+    Retried once when the database connection turns out dead: storing is the request's first
+    statement, so nothing of ours ran on that connection and repeating it cannot double anything
+    (at worst a second copy of the body, which processing sees as a duplicate). Later statements
+    are not retried here: the row then stays `received` and the sweep finishes it."""
+    now = timezone.now()
+    row = MpesaCallback(kind=kind, body=raw[:limit].decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+                        source_ip=address_or_none(source_ip), received_at=now,
+                        retry_at=now + timedelta(seconds=settings.MPESA_CALLBACK_RETRY_SECONDS))
+    try:
+        row.save(force_insert=True)
+    except DatabaseError:
+        if not _connection_lost():
+            raise
+        log.warning("database connection lost before storing an M-Pesa body; storing it again")
+        connection.close()  # back to the pool, which discards it; the retry takes a fresh one
+        row.save(force_insert=True)
+    return row
+
+
+def _connection_lost() -> bool:
+    raw = connection.connection
+    return raw is None or raw.closed or getattr(raw, "broken", False)
+
+
+def bad_token_throttle() -> Throttle:
+    window = settings.MPESA_BAD_TOKEN_WINDOW_SECONDS
+    return Throttle("callback-bad-token", settings.MPESA_BAD_TOKEN_LIMIT_PER_IP, window, window)
+
+
+def keep_bad_token(kind: str, raw: bytes, source_ip: str | None, token: str) -> bool:
+    """A post to a wrong token: kept truncated, at most so many per source address and window
+    (the retention sweep deletes them later). False when that address is over its limit."""
+    throttle, subject = bad_token_throttle(), source_ip or "unknown"
+    if throttle.locked_for(subject):
+        return False
+    throttle.fail(subject)
+    record = store(kind, raw, source_ip, limit=BAD_TOKEN_BODY)
+    record.outcome, record.detail, record.retry_at = Outcome.BAD_TOKEN, f"token {token[:40]!r}", None
+    record.save(update_fields=["outcome", "detail", "retry_at"])
+    return True
+
+
+def answer(record: MpesaCallback) -> tuple[dict, int]:
+    """What M-Pesa hears about a money body (STK callback, C2B confirmation), and the HTTP status."""
+    return (ACK, 200) if record.outcome in FINAL else (RETRY, RETRY_STATUS)
 
 
 def _finish(record: MpesaCallback, outcome: str, detail: str = "", payment: Payment | None = None) -> MpesaCallback:
@@ -64,8 +123,16 @@ def _finish(record: MpesaCallback, outcome: str, detail: str = "", payment: Paym
 def _receive(kind: str, raw: bytes, source_ip: str | None, work) -> MpesaCallback:
     """Store the body, then (from an allowed address) let ``work`` process it, never raising."""
     record = store(kind, raw, source_ip)
-    if not source_allowed(source_ip or ""):
-        return _finish(record, Outcome.FORBIDDEN, f"from {source_ip}")
+    return process(record, raw, work)
+
+
+def process(record: MpesaCallback, raw: bytes, work=None) -> MpesaCallback:
+    """Process a stored body (``work``: by its kind), recording the outcome; never raises."""
+    if not source_allowed(record.source_ip or ""):
+        return _guarded(record, lambda r: _finish(r, Outcome.FORBIDDEN, f"from {record.source_ip}"))
+    if work is None:
+        process_kind = {MpesaCallback.Kind.STK: _process_stk, MpesaCallback.Kind.C2B_CONFIRMATION: _process_c2b}
+        work = lambda r: process_kind[r.kind](r, raw)  # noqa: E731
     return _guarded(record, work)
 
 
@@ -73,15 +140,26 @@ def _guarded(record: MpesaCallback, work) -> MpesaCallback:
     try:
         return work(record)
     except Malformed as error:
-        return _finish(record, Outcome.MALFORMED, str(error))
-    except Exception as error:  # never a 500 to M-Pesa; the body is kept and the job settles the payment
+        return _guarded(record, lambda r: _finish(r, Outcome.MALFORMED, str(error)))
+    except Exception as error:  # never a 500 to M-Pesa; the body is kept and the sweep takes it again
         log.exception("M-Pesa %s %s could not be processed", record.kind, record.pk)
-        return _finish(record, Outcome.ERROR, f"{type(error).__name__}: {error}")
+        record.outcome, record.detail = Outcome.ERROR, f"{type(error).__name__}: {error}"[:255]
+        try:
+            MpesaCallback.objects.filter(pk=record.pk, outcome__in=[Outcome.RECEIVED, Outcome.ERROR]).update(
+                outcome=Outcome.ERROR, detail=record.detail)
+        except Exception:  # the database is gone: the row stays `received`, which the sweep takes too
+            log.warning("M-Pesa %s %s: outcome not recorded", record.kind, record.pk, exc_info=True)
+        return record
+
+
+def _clean(value) -> str:
+    """Text as PostgreSQL can store it: no NUL, no lone surrogates (both valid in JSON strings)."""
+    return str(value).replace("\x00", "").encode("utf-8", errors="replace").decode("utf-8")
 
 
 def _json(raw: bytes) -> dict:
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_float=Decimal)  # amounts exactly as written, never a float
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise Malformed("not JSON") from None
     if not isinstance(body, dict):
@@ -90,13 +168,21 @@ def _json(raw: bytes) -> dict:
 
 
 def _amount(value) -> Decimal:
+    """The amount exactly as M-Pesa wrote it: never rounded, so 9.995 stays 9.995 (whole cents
+    are checked where it is compared or recorded)."""
+    if isinstance(value, bool):
+        raise Malformed(f"amount {value!r} is not a number")
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(_clean(value))
     except (InvalidOperation, ValueError):
         raise Malformed(f"amount {value!r} is not a number") from None
     if not amount.is_finite() or amount <= 0 or amount > 1_000_000:
         raise Malformed(f"amount {value!r} out of range")
-    return amount.quantize(Decimal("0.01"))
+    return amount
+
+
+def whole_cents(amount: Decimal) -> bool:
+    return amount == amount.quantize(CENT)
 
 
 # --- STK ------------------------------------------------------------------------------------------
@@ -106,12 +192,13 @@ def _stk_fields(body: dict) -> dict:
     if not isinstance(callback, dict):
         raise Malformed("no Body.stkCallback")
     checkout = callback.get("CheckoutRequestID")
-    if not isinstance(checkout, str) or not 0 < len(checkout) <= 64:
+    checkout = _clean(checkout) if isinstance(checkout, str) else None
+    if not checkout or len(checkout) > 64:
         raise Malformed("no CheckoutRequestID")
     code = callback.get("ResultCode")
     if isinstance(code, bool) or not isinstance(code, int | str) or not str(code).lstrip("-").isdigit():
         raise Malformed(f"ResultCode {code!r} is not a number")
-    fields = {"checkout": checkout, "code": int(code), "desc": str(callback.get("ResultDesc", ""))[:255]}
+    fields = {"checkout": checkout, "code": int(code), "desc": _clean(callback.get("ResultDesc", ""))[:255]}
     if fields["code"] == 0:
         items = (callback.get("CallbackMetadata") or {}).get("Item") if isinstance(
             callback.get("CallbackMetadata"), dict) else None
@@ -126,6 +213,7 @@ def _stk_fields(body: dict) -> dict:
 
 
 def handle_stk(raw: bytes, source_ip: str | None) -> MpesaCallback:
+    """Store and process an STK callback; its outcome says what M-Pesa is answered (answer())."""
     return _receive(MpesaCallback.Kind.STK, raw, source_ip, lambda r: _process_stk(r, raw))
 
 
@@ -152,7 +240,7 @@ def _c2b_fields(body: dict) -> dict:
     if not isinstance(account, str | int):
         raise Malformed("BillRefNumber is not text")
     # "<account>#<package number>" names a package to buy; a bare account credits the wallet.
-    account, _, package = str(account).strip()[:20].partition("#")
+    account, _, package = _clean(account).strip()[:20].partition("#")
     named = package.isdigit() and len(package) < 9
     return {"receipt": trans_id, "amount": _amount(body.get("TransAmount")), "account": account.strip(),
             "package": Package.objects.filter(pk=int(package), is_active=True).first() if named else None}
@@ -186,9 +274,10 @@ def handle_c2b_validation(raw: bytes, source_ip: str | None) -> tuple[MpesaCallb
         if customer is None:
             answer.update(REJECT_ACCOUNT)
             return _finish(r, Outcome.REJECTED, f"account {fields['account']!r} unknown")
-        if invoice is not None and fields["amount"] != invoice.amount:
+        if not whole_cents(fields["amount"]) or invoice is not None and fields["amount"] != invoice.amount:
             answer.update(REJECT_AMOUNT)
-            return _finish(r, Outcome.REJECTED, f"invoice {invoice.number} is for {invoice.amount}")
+            return _finish(r, Outcome.REJECTED, f"amount {fields['amount']}" + (
+                f": invoice {invoice.number} is for {invoice.amount}" if invoice else " is not whole cents"))
         answer.update(ACCEPT)
         return _finish(r, Outcome.ACCEPTED)
 
@@ -213,6 +302,9 @@ def _process_c2b(record: MpesaCallback, raw: bytes) -> MpesaCallback:
     existing = Payment.objects.filter(mpesa_receipt=fields["receipt"]).first()
     if existing is not None:
         return _finish(record, Outcome.DUPLICATE, f"receipt {fields['receipt']} already recorded", existing)
+    if not whole_cents(fields["amount"]):  # no such sum can be paid: kept for staff, never rounded
+        return _finish(record, Outcome.AMOUNT_MISMATCH,
+                       f"receipt {fields['receipt']}: amount {fields['amount']} is not whole cents")
     customer, invoice = match_account(fields["account"])
     with transaction.atomic():
         payment = Payment(customer=customer, phone=(customer.phone if customer else "") or "",
@@ -232,9 +324,9 @@ def _process_c2b(record: MpesaCallback, raw: bytes) -> MpesaCallback:
                 raise
             return _finish(record, Outcome.DUPLICATE, f"receipt {fields['receipt']} already recorded", winner)
         settled = payments.complete(payment.pk, via="c2b")
-    if customer is None:
-        return _finish(record, Outcome.UNMATCHED, f"account {fields['account']!r}: no customer", settled.payment)
-    return _finish(record, settled.outcome, settled.detail, settled.payment)
+        if customer is None:
+            return _finish(record, Outcome.UNMATCHED, f"account {fields['account']!r}: no customer", settled.payment)
+        return _finish(record, settled.outcome, settled.detail, settled.payment)
 
 
 def kind_of(raw: bytes) -> str:
@@ -244,7 +336,7 @@ def kind_of(raw: bytes) -> str:
     return MpesaCallback.Kind.STK
 
 
-def handle_any(raw: bytes, source_ip: str | None) -> tuple[MpesaCallback, dict]:
+def handle_any(raw: bytes, source_ip: str | None) -> MpesaCallback:
     if kind_of(raw) == MpesaCallback.Kind.C2B_CONFIRMATION:
-        return handle_c2b_confirmation(raw, source_ip), ACK
-    return handle_stk(raw, source_ip), ACK
+        return handle_c2b_confirmation(raw, source_ip)
+    return handle_stk(raw, source_ip)

@@ -93,7 +93,8 @@ class MpesaCallback(models.Model):
         UNMATCHED = "unmatched", "No customer for the account number"
         ACCEPTED = "accepted", "Validation accepted"
         REJECTED = "rejected", "Validation rejected"
-        ERROR = "error", "Processing error (left for verification)"
+        ERROR = "error", "Processing error (the retry job takes it again)"
+        GAVE_UP = "gave_up", "Not processed after every retry (staff must settle)"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     body = models.TextField()
@@ -103,11 +104,16 @@ class MpesaCallback(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED)
     detail = models.CharField(max_length=255, blank=True)
     payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="callbacks")
+    # Re-processing (billing/callback_sweeps.py): how often it was tried, and not before when again.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["received_at"]), models.Index(fields=["checkout_request_id"]),
-                   models.Index(fields=["outcome", "received_at"])]
+                   models.Index(fields=["outcome", "received_at"]),
+                   models.Index(fields=["retry_at"], condition=Q(outcome__in=["received", "error"]),
+                                name="billing_callback_unsettled")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.received_at:%Y-%m-%d %H:%M:%S} {self.outcome}"

@@ -135,7 +135,8 @@ def complete(payment_id: int | None = None, *, checkout_request_id: str | None =
         if payment.status in (Status.FAILED, Status.CANCELLED):
             # Daraja told us otherwise before: never credit on a contradiction; reconciliation flags it.
             return Settled("duplicate", payment, f"already {payment.status}; success via {via} not credited")
-        if amount is not None and Decimal(amount).quantize(Decimal("0.01")) != payment.amount:
+        # Compared exactly: 299.995 is not 300.00 (rounding it would credit money that never came).
+        if amount is not None and Decimal(amount) != payment.amount:
             return Settled("amount_mismatch", payment, f"paid {amount}, asked {payment.amount}")
         if receipt and _receipt_taken(receipt, payment):
             return Settled("duplicate", payment, f"receipt {receipt} already used")

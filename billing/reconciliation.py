@@ -1,5 +1,6 @@
 """The daily reconciliation: payments against subscriptions, the ledger and the callbacks, with
 every mismatch an operator must look at."""
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from hotspot.models import Subscription
 from .models import LedgerEntry, MpesaCallback, Payment
 
 Status = Payment.Status
+MONEY_KINDS = [MpesaCallback.Kind.STK, MpesaCallback.Kind.C2B_CONFIRMATION]
 PAID_SOURCES = [Payment.Method.MPESA_STK, Payment.Method.MPESA_C2B, Payment.Method.CASH, "invoice", "wallet"]
 
 
@@ -94,11 +96,18 @@ def _mismatches(report: Report, completed, start, end, now) -> None:
                                     window_ends_at__lt=now - timedelta(minutes=10)):
         add(Mismatch("stuck pending", f"Payment {p.pk} is still pending past its window", payment_id=p.pk))
     flagged = MpesaCallback.objects.filter(received_at__gte=start, received_at__lt=end, outcome__in=[
-        MpesaCallback.Outcome.AMOUNT_MISMATCH, MpesaCallback.Outcome.UNKNOWN, MpesaCallback.Outcome.ERROR,
-        MpesaCallback.Outcome.UNMATCHED])
+        MpesaCallback.Outcome.AMOUNT_MISMATCH, MpesaCallback.Outcome.UNKNOWN, MpesaCallback.Outcome.UNMATCHED])
     for c in flagged:
         add(Mismatch(c.get_outcome_display().lower(), f"Callback {c.pk} {c.checkout_request_id}: {c.detail}",
                      payment_id=c.payment_id, callback_id=c.pk))
+    # A money body not settled yet (or given up) is listed in every day's report from the day it came
+    # until it is settled: it may be a receipt acknowledged to nobody and credited to nobody.
+    unsettled = MpesaCallback.objects.filter(received_at__lt=end, kind__in=MONEY_KINDS, outcome__in=[
+        MpesaCallback.Outcome.RECEIVED, MpesaCallback.Outcome.ERROR, MpesaCallback.Outcome.GAVE_UP]).order_by("pk")
+    for c in unsettled:
+        add(Mismatch("callback not settled", f"Callback {c.pk} ({c.get_kind_display()}, "
+                     f"{c.received_at:%Y-%m-%d %H:%M}, {c.get_outcome_display().lower()}, {c.attempts} attempts) "
+                     f"{_receipt_of(c)}: {c.detail}", payment_id=c.payment_id, callback_id=c.pk))
     contradicted = MpesaCallback.objects.filter(received_at__gte=start, received_at__lt=end,
                                                 outcome=MpesaCallback.Outcome.DUPLICATE,
                                                 detail__contains="not credited")
@@ -110,3 +119,10 @@ def _mismatches(report: Report, completed, start, end, now) -> None:
     for s in paid_subs.select_related("customer", "package"):
         add(Mismatch("subscription, no payment", f"Subscription {s.pk} ({s.customer} {s.package}, source "
                      f"{s.source}) has no payment", None))
+
+
+def _receipt_of(callback: MpesaCallback) -> str:
+    """The receipt an unsettled body names, read loosely (it may not parse), for staff to look up."""
+    match = re.search(r'"TransID"\s*:\s*"([^"]{1,20})"', callback.body) or re.search(
+        r'"MpesaReceiptNumber"\s*,\s*"Value"\s*:\s*"([^"]{1,20})"', callback.body)
+    return f"receipt {match.group(1)}" if match else (callback.checkout_request_id or "no receipt")

@@ -4,7 +4,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import invoices, receipts, reconciliation, reminders, verification
+from . import callback_sweeps, invoices, receipts, reconciliation, reminders, verification
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +50,15 @@ def reconcile_payments(day: str | None = None) -> dict:
 def send_receipts() -> dict:
     result = receipts.send_due()
     return {"sent": result.sent, "failed": result.failed, "skipped": result.skipped}
+
+
+@shared_task(name="billing.tasks.reprocess_callbacks")
+def reprocess_callbacks() -> dict:
+    """Stored M-Pesa bodies not settled (received / error), processed again."""
+    result = callback_sweeps.reprocess_due()
+    return {"settled": result.settled, "failed": result.failed, "gave_up": result.gave_up}
+
+
+@shared_task(name="billing.tasks.purge_bad_token_callbacks")
+def purge_bad_token_callbacks() -> dict:
+    return {"deleted": callback_sweeps.purge_bad_token()}

@@ -115,7 +115,10 @@ if DATABASE_URL:
         "default": dj_database_url.parse(
             DATABASE_URL,
             conn_max_age=0 if DATABASE_POOL_MAX else env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-            conn_health_checks=not DATABASE_POOL_MAX,
+            # With the pool, Django 5.2 turns this into the pool's check (ConnectionPool.check_connection):
+            # a connection the server dropped while it sat in the pool (a restart, a reset,
+            # pg_terminate_backend) is replaced when taken, not handed to a request that then fails.
+            conn_health_checks=True,
         )
     }
     if DATABASE_POOL_MAX and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -266,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
     "cleanup-router-samples": {"task": "routers.tasks.cleanup_router_samples",
                                "schedule": crontab(hour=3, minute=45)},
     "verify-mpesa-payments": {"task": "billing.tasks.verify_mpesa_transactions", "schedule": 15.0},
+    # Callback bodies stored but not settled (a crash, a lost connection): processed again.
+    "reprocess-callbacks": {"task": "billing.tasks.reprocess_callbacks", "schedule": 60.0},
+    "purge-bad-token-callbacks": {"task": "billing.tasks.purge_bad_token_callbacks",
+                                  "schedule": crontab(hour=3, minute=50)},
     # Payments wake the receipt sender themselves; this catches a wake lost to a broker outage.
     "send-receipts": {"task": "billing.tasks.send_receipts", "schedule": 60.0},
     "send-payment-reminders": {"task": "billing.tasks.send_payment_reminders", "schedule": 300.0},
@@ -343,6 +350,15 @@ MPESA_CALLBACK_TOKEN = env.string(
     "MPESA_CALLBACK_TOKEN", hmac.new(SECRET_KEY.encode(), b"mpesa-callback", hashlib.sha256).hexdigest()[:32])
 # Source addresses (IPs or networks) callbacks may come from; empty: any (the token still guards).
 MPESA_CALLBACK_ALLOWED_IPS = env.networks("MPESA_CALLBACK_ALLOWED_IPS", [])
+# A stored callback not settled (`received`, `error`) is processed again by the sweep this long
+# after it came, then with doubling gaps, MPESA_CALLBACK_MAX_ATTEMPTS times in all.
+MPESA_CALLBACK_RETRY_SECONDS = env.integer("MPESA_CALLBACK_RETRY_SECONDS", 60, minimum=1)
+MPESA_CALLBACK_MAX_ATTEMPTS = env.integer("MPESA_CALLBACK_MAX_ATTEMPTS", 8, minimum=1)
+# Posts to a wrong callback token: kept (2 KB of each) at most this many per source address per
+# window, deleted after the retention days.
+MPESA_BAD_TOKEN_LIMIT_PER_IP = env.integer("MPESA_BAD_TOKEN_LIMIT_PER_IP", 20, minimum=1)
+MPESA_BAD_TOKEN_WINDOW_SECONDS = env.integer("MPESA_BAD_TOKEN_WINDOW_SECONDS", 3600, minimum=1)
+MPESA_BAD_TOKEN_RETENTION_DAYS = env.integer("MPESA_BAD_TOKEN_RETENTION_DAYS", 30, minimum=1)
 # How long a customer has to answer the prompt; a payment still unknown after it times out.
 MPESA_PAYMENT_WINDOW_SECONDS = env.integer("MPESA_PAYMENT_WINDOW_SECONDS", 180, minimum=30)
 # A pending payment is first asked about (STK query) this long after the push, then at most once

@@ -185,3 +185,158 @@ def test_c2b_urls_are_registered_and_a_paybill_payment_reaches_the_wallet(mpesa,
     mpesa.c2b_payment(amount=40, bill_ref="0712345678")
     payment = Payment.objects.get()
     assert payment.method == "mpesa_c2b" and payments.balance(payment.customer) == Decimal("40.00")
+
+
+# --- acknowledged only once committed (issue 22: 2, 8, 9) ----------------------------------------------
+
+C2B_URL = f"/api/payments/c2b/confirmation/{TOKEN}"
+STK_URL = f"/api/payments/callback/{TOKEN}"
+
+
+def refuse_ledger_writes():
+    """Make PostgreSQL itself refuse every credit (a trigger), as a failing disk or a broken
+    constraint would: a real processing failure, no code of ours replaced."""
+    from django.db import connection
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE FUNCTION test_refuse_ledger() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$$ BEGIN RAISE EXCEPTION 'the ledger refuses writes (test)'; END $$")
+        cursor.execute("CREATE TRIGGER test_refuse_ledger BEFORE INSERT ON billing_ledgerentry "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION test_refuse_ledger()")
+
+
+def accept_ledger_writes():
+    from django.db import connection
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER test_refuse_ledger ON billing_ledgerentry")
+        cursor.execute("DROP FUNCTION test_refuse_ledger()")
+
+
+def later(seconds=3600):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def test_a_nul_in_the_account_number_is_credited_and_only_then_accepted(client, db):
+    customer = services.create_customer(PHONE)
+    answer = post(client, confirmation(customer.username + "\u0000", "120.00", trans_id="TNUL000001"), C2B_URL)
+    assert answer.status_code == 200 and answer.json() == {"ResultCode": 0, "ResultDesc": "Accepted"}
+    payment = Payment.objects.get(mpesa_receipt="TNUL000001")
+    assert payment.customer == customer and payment.status == "completed" and "\x00" not in payment.note
+    assert payments.balance(customer) == Decimal("120.00")
+    assert MpesaCallback.objects.get().outcome == "credited"
+    # Unknown account with a NUL: recorded as unassigned money, also not an error.
+    post(client, confirmation("NOBODY\u0000\ud800", "75.00", trans_id="TNUL000002"), C2B_URL)
+    assert Payment.objects.get(mpesa_receipt="TNUL000002").customer is None
+    # And in an STK callback's fields too.
+    pending = Payment.objects.create(customer=customer, phone=PHONE, amount=300, method="mpesa_stk",
+                                     checkout_request_id="ws_CO_NUL1")
+    body = _stk_body("ws_CO_NUL1", code=1032)
+    body["Body"]["stkCallback"]["ResultDesc"] = "Cancelled\u0000 by user"
+    assert post(client, body, STK_URL).json()["ResultCode"] == 0
+    pending.refresh_from_db()
+    assert pending.status == "cancelled" and pending.result_desc == "Cancelled by user"
+
+
+@pytest.mark.parametrize("kind", ["stk", "c2b"])
+def test_a_processing_failure_is_not_acknowledged_and_the_sweep_credits_it_once(client, package, kind, settings):
+    from billing import callback_sweeps
+    customer = services.create_customer(PHONE)
+    pending = Payment.objects.create(customer=customer, phone=PHONE, package=package, amount=300,
+                                     method="mpesa_stk", checkout_request_id="ws_CO_FAIL1")
+    body, url = ((_stk_body("ws_CO_FAIL1"), STK_URL) if kind == "stk"
+                 else (confirmation(customer.username, trans_id="TFAIL00001"), C2B_URL))
+    refuse_ledger_writes()
+    answer = post(client, body, url)
+    assert answer.status_code == 503 and answer.json()["ResultCode"] != 0
+    stored = MpesaCallback.objects.get()
+    assert stored.outcome == "error" and json.loads(stored.body) == body
+    assert not LedgerEntry.objects.exists()
+    # Not due before its time: the request that stored it may still be working on it.
+    assert callback_sweeps.reprocess_due().settled == 0
+    accept_ledger_writes()
+    assert callback_sweeps.reprocess_due(now=later()).settled == 1
+    assert callback_sweeps.reprocess_due(now=later(10**6)).settled == 0  # settled: never taken again
+    stored.refresh_from_db()
+    assert stored.outcome == "credited" and stored.attempts == 1
+    assert LedgerEntry.objects.filter(kind="payment").count() == 1
+    if kind == "stk":
+        pending.refresh_from_db()
+        assert pending.status == "completed"
+    else:
+        assert Payment.objects.get(mpesa_receipt="TFAIL00001").status == "completed"
+
+
+def test_a_body_that_keeps_failing_gives_up_and_stays_in_reconciliation_until_settled(client, package, settings):
+    from django.utils import timezone
+
+    from billing import callback_sweeps, reconciliation
+    settings.MPESA_CALLBACK_MAX_ATTEMPTS = 2
+    customer = services.create_customer(PHONE)
+    refuse_ledger_writes()
+    assert post(client, confirmation(customer.username, trans_id="TSTUCK0001"), C2B_URL).status_code == 503
+    post(client, b'{"TransID": "TBROKEN", "TransAmount": ', C2B_URL)  # can never succeed
+    assert MpesaCallback.objects.get(body__startswith='{"TransID": "TBROKEN"').outcome == "malformed"
+    runs = [callback_sweeps.reprocess_due(now=later(10**n)) for n in (4, 6, 8)]
+    assert [(r.settled, r.failed, r.gave_up) for r in runs] == [(0, 1, 0), (0, 0, 1), (0, 0, 0)]
+    stuck = MpesaCallback.objects.get(outcome="gave_up")
+    assert stuck.attempts == 2
+    tomorrow = timezone.localdate() + __import__("datetime").timedelta(days=1)
+    listed = [m for m in reconciliation.build(tomorrow).mismatches if m.kind == "callback not settled"]
+    assert [m.callback_id for m in listed] == [stuck.pk] and "TSTUCK0001" in listed[0].text
+    accept_ledger_writes()
+    assert callback_sweeps.retry_now(stuck.pk)
+    assert callback_sweeps.reprocess_due(now=later()).settled == 1
+    assert Payment.objects.get(mpesa_receipt="TSTUCK0001").status == "completed"
+    assert not [m for m in reconciliation.build(tomorrow).mismatches if m.kind == "callback not settled"]
+
+
+def test_a_wrong_token_flood_is_truncated_rate_limited_and_purged(client, db, settings):
+    from datetime import timedelta
+
+    from billing import callback_sweeps
+    settings.MPESA_BAD_TOKEN_LIMIT_PER_IP = 5
+    big = b'{"x": "' + b"A" * 1_000_000 + b'"}'
+    statuses = [post(client, big, "/api/payments/mpesa/callback/wrong-token").status_code for _ in range(30)]
+    assert statuses == [404] * 5 + [429] * 25
+    kept = MpesaCallback.objects.filter(outcome="bad_token")
+    assert kept.count() == 5 and max(len(c.body) for c in kept) <= 2048
+    # Another address has its own allowance.
+    assert client.generic("POST", "/api/payments/c2b/confirmation/nope", b"{}", content_type="application/json",
+                          REMOTE_ADDR="198.51.100.7").status_code == 404
+    # Retention: old wrong-token posts go; a real callback as old stays.
+    post(client, confirmation("NOSUCHACCOUNT", "75.00"), C2B_URL)
+    old = timezone_now() - timedelta(days=settings.MPESA_BAD_TOKEN_RETENTION_DAYS + 1)
+    MpesaCallback.objects.update(received_at=old)
+    client.generic("POST", "/api/payments/mpesa/callback/wrong-again", b"{}", REMOTE_ADDR="198.51.100.8")
+    assert callback_sweeps.purge_bad_token() == 6
+    assert list(MpesaCallback.objects.order_by("pk").values_list("outcome", flat=True)) == ["unmatched", "bad_token"]
+
+
+def timezone_now():
+    from django.utils import timezone
+    return timezone.now()
+
+
+def test_odd_amounts_are_never_rounded_to_a_match(client, package):
+    customer = services.create_customer(PHONE)
+    pending = Payment.objects.create(customer=customer, phone=PHONE, package=package, amount=300,
+                                     method="mpesa_stk", checkout_request_id="ws_CO_ODD1")
+    raw = json.dumps(_stk_body("ws_CO_ODD1", amount=300)).replace('"Value": 300', '"Value": 299.995').encode()
+    assert post(client, raw, STK_URL).json() == {"ResultCode": 0, "ResultDesc": "Accepted"}
+    pending.refresh_from_db()
+    callback = MpesaCallback.objects.get()
+    assert pending.status == "pending" and callback.outcome == "amount_mismatch" and "299.995" in callback.detail
+    for amount in ("9.995", "12.345"):
+        post(client, confirmation(customer.username, amount, trans_id=f"TODD{amount.replace('.', '')}"), C2B_URL)
+        callback = MpesaCallback.objects.get(kind="c2b_confirmation", body__contains=amount)
+        assert callback.outcome == "amount_mismatch" and amount in callback.detail
+    assert not Payment.objects.filter(method="mpesa_c2b").exists() and not LedgerEntry.objects.exists()
+    validation = post(client, confirmation(customer.username, "12.345"), f"/api/payments/c2b/validation/{TOKEN}")
+    assert validation.json()["ResultCode"] == "C2B00013"
+    # Whole cents written oddly still match.
+    post(client, json.dumps(_stk_body("ws_CO_ODD1", receipt="TAB7654321")).replace(
+        '"Value": 300', '"Value": 300.000').encode(), STK_URL)
+    pending.refresh_from_db()
+    assert pending.status == "completed"

@@ -1,0 +1,134 @@
+"""Callbacks while the database drops connections: gunicorn as deployed (gunicorn.conf.py, a
+connection pool per process) on the test database, its connections terminated for real
+(pg_terminate_backend) while STK callbacks and C2B confirmations arrive from real threads. None
+is acknowledged without its payment committed, and once the sweep has run every one is credited
+exactly once."""
+import os
+import subprocess
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from billing import callback_sweeps
+from billing.models import LedgerEntry, MpesaCallback, Payment
+from hotspot import services
+from hotspot.models import Package
+
+from .browser import free_port
+from .payments_kit import TOKEN
+from .test_callbacks import _stk_body, confirmation
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = f"test-callback-faults-{os.getpid()}"  # how the killer tells the server's connections from ours
+ACK = {"ResultCode": 0, "ResultDesc": "Accepted"}
+
+
+@pytest.fixture
+def gunicorn(transactional_db):
+    db = connection.settings_dict
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=(f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/"
+                                         f"{db['NAME']}?application_name={APP}"),
+               DATABASE_POOL_MAX="4", WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS="2",
+               MPESA_CALLBACK_TOKEN=TOKEN, MPESA_CALLBACK_ALLOWED_IPS="")
+    log = open(ROOT / "var" / f"gunicorn-faults-{os.getpid()}.log", "w")
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application"], cwd=ROOT,
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/api/health/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"gunicorn did not start; see {log.name}")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(15)
+        log.close()
+
+
+def terminate_server_connections(stop: threading.Event, every: float, kills: list) -> None:
+    """pg_terminate_backend on this test's server connections only (its database and name)."""
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                         dbname=db["NAME"], autocommit=True) as killer:
+        while not stop.wait(every):
+            rows = killer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = %s AND application_name = %s", (db["NAME"], APP)).fetchall()
+            kills.append(len(rows))
+
+
+def test_connections_terminated_under_load_lose_no_payment_and_credit_none_twice(gunicorn):
+    package = services.save_package(Package(name="Daily", price=50, validity_minutes=1440))
+    customers = [services.create_customer(f"2547110{n:05d}") for n in range(160)]
+    stk = [Payment.objects.create(customer=c, phone=c.phone, package=package, amount=50, method="mpesa_stk",
+                                  checkout_request_id=f"ws_CO_FAULT{n:05d}") for n, c in enumerate(customers[:80])]
+    bodies = [(f"/api/payments/callback/{TOKEN}", _stk_body(p.checkout_request_id, amount=50,
+                                                            receipt=f"TFS{n:07d}")) for n, p in enumerate(stk)]
+    bodies += [(f"/api/payments/c2b/confirmation/{TOKEN}", confirmation(c.username, "50.00", trans_id=f"TFC{n:07d}"))
+               for n, c in enumerate(customers[80:])]
+    answers: dict[int, tuple[int, dict | None]] = {}
+    work = iter(range(len(bodies)))
+    lock = threading.Lock()
+
+    def sender():
+        with httpx.Client(base_url=gunicorn, timeout=30) as http:
+            while True:
+                with lock:
+                    n = next(work, None)
+                if n is None:
+                    return
+                path, body = bodies[n]
+                try:
+                    response = http.post(path, json=body)
+                    answers[n] = (response.status_code, response.json())
+                except (httpx.TransportError, ValueError):
+                    answers[n] = (0, None)
+
+    stop, kills = threading.Event(), []
+    killer = threading.Thread(target=terminate_server_connections, args=(stop, 1.0, kills))
+    killer.start()
+    senders = [threading.Thread(target=sender) for _ in range(8)]
+    for thread in senders:
+        thread.start()
+    for thread in senders:
+        thread.join()
+    stop.set()
+    killer.join()
+    assert sum(kills) >= 5, f"the server's connections were hardly terminated: {kills}"
+
+    acknowledged = [n for n, (status, answer) in answers.items() if status == 200 and answer == ACK]
+    refused = [n for n, (status, answer) in answers.items() if n not in acknowledged]
+    statuses = Counter(status for status, _ in answers.values())
+    # Refused as Daraja understands it: a non-2xx answer with a non-zero ResultCode (or no answer at all).
+    assert all(answers[n][0] == 0 or answers[n][0] == 503 and answers[n][1]["ResultCode"] != 0
+               for n in refused), statuses
+    completed = set(Payment.objects.filter(status="completed").values_list("mpesa_receipt", flat=True))
+
+    def receipt(n):
+        body = bodies[n][1]
+        return body.get("TransID") or body["Body"]["stkCallback"]["CallbackMetadata"]["Item"][1]["Value"]
+
+    assert [receipt(n) for n in acknowledged if receipt(n) not in completed] == [], "acknowledged without a row"
+
+    callback_sweeps.reprocess_due(now=timezone.now() + timedelta(hours=1))
+    completed = set(Payment.objects.filter(status="completed").values_list("mpesa_receipt", flat=True))
+    assert {receipt(n) for n in range(len(bodies))} <= completed
+    assert not MpesaCallback.objects.filter(outcome__in=["received", "error", "gave_up"]).exists()
+    credits = LedgerEntry.objects.filter(kind="payment").values("payment").annotate(n=Count("pk"))
+    assert len(credits) == len(bodies) and {row["n"] for row in credits} == {1}
+    print(f"{len(bodies)} callbacks, {sum(kills)} connections terminated, answers {dict(statuses)}; "
+          f"outcomes {dict(MpesaCallback.objects.values_list('outcome').annotate(n=Count('pk')))}")
