@@ -55,16 +55,22 @@ def sign_in(request: HttpRequest, username: str, password: str) -> LoginResult:
     by_username, by_ip = _throttles()
     ip = client_ip(request)
     username = username.strip()
-    wait = max(by_username.locked_for(username), by_ip.locked_for(ip))
+    # Counted before the password is checked, so a parallel burst gets no more checks than the limit.
+    wait = by_ip.take(ip)
+    if not wait:
+        wait = by_username.take(username)
+        if wait:  # refused for the username: not an attempt the address made
+            by_ip.forgive(ip)
     if wait:
         return LoginResult(None, _lockout_message(wait), wait)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        wait = max(by_username.fail(username), by_ip.fail(ip))
+        wait = max(by_username.failed(username), by_ip.failed(ip))
         if wait:
             return LoginResult(None, _lockout_message(wait), wait)
         return LoginResult(None, "Wrong username or password.")
     by_username.reset(username)
+    by_ip.forgive(ip)
     return LoginResult(user)
 
 

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from django.conf import settings
-from django.core.cache import cache
+
+# The token survives a Redis outage in process memory: buying must not need Redis.
+from config.shared_cache import cache
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 TOKEN_KEY = "daraja:token"

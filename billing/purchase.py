@@ -55,10 +55,15 @@ def phone_or_refuse(raw: str) -> str:
 
 def _push(client_ip: str, phone: str, **what) -> Payment:
     by_phone, by_ip = throttles()
-    if by_phone.locked_for(phone) or by_ip.locked_for(client_ip):
+    # Every prompt counts, answered or not, and is counted before it is sent: a burst of
+    # requests gets no more prompts than the limit.
+    wait = by_ip.take(client_ip)
+    if not wait:
+        wait = by_phone.take(phone)
+        if wait:
+            by_ip.forgive(client_ip)
+    if wait:
         raise PurchaseRefused("too_many", 429, "Too many payment requests; try again in a few minutes")
-    by_phone.fail(phone)  # every prompt counts, answered or not
-    by_ip.fail(client_ip)
     try:
         return payments.start_stk(phone=phone, **what)
     except payments.PaymentError as error:

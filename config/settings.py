@@ -215,6 +215,10 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "hotspot"),
+            # A Redis that hangs (not refusing, just silent) must fail a call quickly, so the
+            # rate limits fall back to process memory (config/shared_cache.py) instead of waiting.
+            "OPTIONS": {"socket_connect_timeout": env.integer("CACHE_TIMEOUT_SECONDS", 2, minimum=1),
+                        "socket_timeout": env.integer("CACHE_TIMEOUT_SECONDS", 2, minimum=1)},
         }
     }
     CHANNEL_LAYERS = {
@@ -229,6 +233,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# While the cache is unreachable, rate limits and the Daraja token live in each process's memory;
+# the cache is asked again this often (seconds) and used as soon as it answers.
+CACHE_FALLBACK_RETRY_SECONDS = env.integer("CACHE_FALLBACK_RETRY_SECONDS", 5, minimum=1)
 
 CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", REDIS_URL) or "memory://"
 # Without a broker every task runs in-process at the call site: the quick start needs no worker.
@@ -308,9 +315,16 @@ PORTAL_ROUTER_HOSTNAMES = [h.lower() for h in env.strings("PORTAL_ROUTER_HOSTNAM
 # hotspot setup offers 10.5.50.1.
 PORTAL_ROUTER_NETWORKS = env.networks("PORTAL_ROUTER_NETWORKS", ["10.5.50.1/32"])
 # Portal voucher attempts: wrong codes counted per client IP and per device MAC.
-PORTAL_VOUCHER_FAILURES = env.integer("PORTAL_VOUCHER_FAILURES", 10, minimum=1)
-PORTAL_VOUCHER_FAILURES_PER_IP = env.integer("PORTAL_VOUCHER_FAILURES_PER_IP", 100, minimum=1)
-PORTAL_VOUCHER_LOCKOUT_MINUTES = env.integer("PORTAL_VOUCHER_LOCKOUT_MINUTES", 15, minimum=1)
+# Wrong voucher codes and portal sign-ins are counted per client address as we see it: one
+# device, or a whole hotspot behind its router's NAT. The MAC the portal form carries is the
+# client's claim, so no limit is keyed on it. An address gets PORTAL_VOUCHER_FAILURES_PER_IP
+# failures per PORTAL_VOUCHER_WINDOW_MINUTES, then one attempt every PORTAL_VOUCHER_SLOWDOWN_SECONDS
+# (429 with Retry-After), never a lockout: at the defaults 20 x 24 + 86400 / 30 = 3,360 guesses a
+# day per address against 31^10 = 8.2e14 codes (hotspot/vouchers.py): with a million live codes,
+# one hit per ~670 years.
+PORTAL_VOUCHER_FAILURES_PER_IP = env.integer("PORTAL_VOUCHER_FAILURES_PER_IP", 20, minimum=1)
+PORTAL_VOUCHER_WINDOW_MINUTES = env.integer("PORTAL_VOUCHER_WINDOW_MINUTES", 60, minimum=1)
+PORTAL_VOUCHER_SLOWDOWN_SECONDS = env.integer("PORTAL_VOUCHER_SLOWDOWN_SECONDS", 30, minimum=1)
 # Grace: the RADIUS reply names this router address list, which provisioning confines to the portal.
 HOTSPOT_GRACE_ADDRESS_LIST = env.string("HOTSPOT_GRACE_ADDRESS_LIST", "hotspot-grace")
 HOTSPOT_GRACE_RATE_LIMIT = env.string("HOTSPOT_GRACE_RATE_LIMIT", "256k/256k")

@@ -24,7 +24,7 @@ from . import router_urls, services, vouchers
 from .models import Customer, Package, ServiceType
 from .phone import InvalidPhone, normalise_phone
 from .portal_text import language, words
-from .voucher_api import voucher_throttles
+from .voucher_api import guess_slowdown
 
 STATUS_SALT = "portal-status"
 
@@ -97,16 +97,21 @@ def device(request) -> tuple[str, dict, str]:
     return language(request), router, router["mac"].upper().replace(":", "-")
 
 
-def locked(request, mac: str) -> bool:
-    by_ip, by_mac = voucher_throttles()
-    return bool(by_ip.locked_for(client_ip(request)) or (mac and by_mac.locked_for(mac)))
+def take_guess(request) -> int:
+    """Count a code or password about to be tried against the client's address, before trying
+    it (a parallel burst cannot outrun the count); seconds to wait, 0 to go ahead."""
+    return guess_slowdown().take(client_ip(request))
 
 
-def count_failure(request, mac: str) -> None:
-    by_ip, by_mac = voucher_throttles()
-    by_ip.fail(client_ip(request))
-    if mac:
-        by_mac.fail(mac)
+def not_a_guess(request) -> None:
+    """The attempt succeeded, or guessed nothing: it does not count against the address."""
+    guess_slowdown().forgive(client_ip(request))
+
+
+def too_many(request, lang: str, wait: int):
+    response = refuse(request, lang, "too_many", status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 # No CSRF token on the portal's forms: captive mini-browsers often drop cookies between pages,
@@ -118,13 +123,14 @@ def count_failure(request, mac: str) -> None:
 @gzip_page
 def portal_voucher(request):
     lang, router, mac = device(request)
-    if locked(request, mac):
-        return refuse(request, lang, "too_many", status=429)
+    wait = take_guess(request)
+    if wait:
+        return too_many(request, lang, wait)
     try:
         subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=address_or_none(router["ip"]))
     except vouchers.VoucherError as refused:
-        count_failure(request, mac)
         return refuse(request, lang, refused.reason, voucher=request.POST.get("code", "")[:30])
+    not_a_guess(request)
     return connect(request, lang, subscription.customer, subscription)
 
 
@@ -134,17 +140,19 @@ def portal_voucher(request):
 @gzip_page
 def portal_login(request):
     lang, router, mac = device(request)
-    if locked(request, mac):
-        return refuse(request, lang, "too_many", status=429)
+    wait = take_guess(request)
+    if wait:
+        return too_many(request, lang, wait)
     try:
         phone = normalise_phone(request.POST.get("phone", ""))
     except InvalidPhone:
+        not_a_guess(request)
         return refuse(request, lang, "bad_phone")
     customer = Customer.objects.filter(phone=phone, status=Customer.Status.ACTIVE).first()
     password = request.POST.get("password", "")
     if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
-        count_failure(request, mac)
         return refuse(request, lang, "wrong_login")
+    not_a_guess(request)
     subscription = services.current_subscription(customer)
     if subscription is None:
         return refuse(request, lang, "no_access")

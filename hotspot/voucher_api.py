@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.http import HttpResponse
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -9,7 +10,7 @@ from ninja.responses import Status
 from accounts.access import PUBLIC, api_access, perm
 from config.network import address_or_none, client_ip
 from config.paging import page
-from config.throttle import Throttle
+from config.throttle import Slowdown
 
 from . import vouchers
 from .models import Package, Voucher
@@ -91,30 +92,30 @@ class RedeemOut(Schema):
     package: str
 
 
-def voucher_throttles() -> list[Throttle]:
-    """Wrong voucher codes (and portal sign-ins) counted per client IP and per device MAC."""
-    window = settings.PORTAL_VOUCHER_LOCKOUT_MINUTES * 60
-    # Many customers can share one address behind a router's NAT: the address gets a higher limit.
-    return [Throttle("voucher-ip", settings.PORTAL_VOUCHER_FAILURES_PER_IP, window, window),
-            Throttle("voucher-mac", settings.PORTAL_VOUCHER_FAILURES, window, window)]
+def guess_slowdown() -> Slowdown:
+    """Wrong voucher codes and portal sign-ins, per client address: the one thing about who asks
+    that the network reports; the mac and ip fields are the client's own claim (see settings)."""
+    return Slowdown("portal-guess", settings.PORTAL_VOUCHER_FAILURES_PER_IP,
+                    settings.PORTAL_VOUCHER_WINDOW_MINUTES * 60, settings.PORTAL_VOUCHER_SLOWDOWN_SECONDS)
 
 
-@portal_router.post("/voucher", auth=api_access(PUBLIC), response={200: RedeemOut, 404: Refusal, 409: Refusal},
+@portal_router.post("/voucher", auth=api_access(PUBLIC),
+                    response={200: RedeemOut, 404: Refusal, 409: Refusal, 429: Refusal},
                     summary="Redeem a voucher (portal pages, including ones hosted on the router)")
-def redeem(request, data: RedeemIn):
-    by_ip, by_mac = voucher_throttles()
-    ip, mac = client_ip(request), data.mac.upper().replace(":", "-")
-    wait = max(by_ip.locked_for(ip), by_mac.locked_for(mac) if mac else 0)
+def redeem(request, data: RedeemIn, response: HttpResponse):
+    guard, address = guess_slowdown(), client_ip(request)
+    wait = guard.take(address)
     if wait:
-        raise HttpError(429, f"Too many wrong codes. Try again in {max(1, round(wait / 60))} minutes.")
+        response["Retry-After"] = str(wait)
+        return Status(429, {"detail": f"Too many wrong codes from this address. Try again in {wait} seconds.",
+                            "reason": "too_many"})
     try:
-        subscription = vouchers.redeem(data.code, mac=mac, ip=address_or_none(data.ip))
+        subscription = vouchers.redeem(data.code, mac=data.mac.upper().replace(":", "-"),
+                                       ip=address_or_none(data.ip))
     except vouchers.VoucherError as refused:
-        by_ip.fail(ip)
-        if mac:
-            by_mac.fail(mac)
         status = 404 if refused.reason == "unknown" else 409
         return Status(status, {"detail": str(refused), "reason": refused.reason})
+    guard.forgive(address)
     customer = subscription.customer
     return {"username": customer.username, "password": customer.password, "expires_at": subscription.expires_at,
             "package": subscription.package.name}

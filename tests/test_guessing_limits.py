@@ -1,0 +1,105 @@
+"""Guessing limits: a parallel burst of wrong passwords gets no more checks than the lockout allows,
+and voucher guessing is slowed per client address (whatever MAC the form claims) without locking
+out the other customers behind the same hotspot's NAT."""
+import threading
+import time
+
+import pytest
+from django.contrib.auth.signals import user_login_failed
+from django.db import connections
+from django.test import Client, override_settings
+
+from hotspot import vouchers
+
+from .conftest import PASSWORD
+
+
+def api_login(client, password, **extra):
+    return client.post("/api/login", {"username": "amani", "password": password},
+                       content_type="application/json", **extra)
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(LOGIN_FAILURES_PER_USERNAME=5, LOGIN_FAILURES_PER_IP=1000)
+def test_forty_parallel_wrong_passwords_get_at_most_five_checks(admin):
+    checked, answers, lock = [], [], threading.Lock()
+
+    def count_check(sender, credentials, **kwargs):
+        with lock:
+            checked.append(credentials["username"])
+
+    start = threading.Barrier(40)
+
+    def guess(n):
+        try:
+            start.wait()
+            status = api_login(Client(), f"guess-{n}", REMOTE_ADDR=f"10.7.0.{n}").status_code
+            with lock:
+                answers.append(status)
+        finally:
+            connections.close_all()
+
+    user_login_failed.connect(count_check)
+    try:
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        user_login_failed.disconnect(count_check)
+    assert len(checked) == 5, f"{len(checked)} passwords were checked"
+    # The 35 not checked are refused; the five checked say wrong password or, once the count
+    # has reached the limit, the lockout.
+    assert len(answers) == 40 and set(answers) <= {401, 429} and answers.count(429) >= 35
+    assert api_login(Client(), PASSWORD).status_code == 429
+
+
+def voucher(client, code, mac="", address="10.5.0.60"):
+    return client.post("/api/portal/voucher", {"code": code, "mac": mac}, content_type="application/json",
+                       REMOTE_ADDR=address)
+
+
+def valid_code(package):
+    return vouchers.generate_batch(package, 1).vouchers.get().code
+
+
+@pytest.mark.django_db
+def test_a_new_mac_in_the_form_does_not_buy_new_guesses(client):
+    # The defaults: 20 wrong codes per address, then one every 30 s.
+    statuses = [voucher(client, f"GUESS{n:05d}", mac=f"AA-BB-CC-DD-{n // 256:02X}-{n % 256:02X}").status_code
+                for n in range(23)]
+    assert statuses == [404] * 21 + [429] * 2  # the budget, one attempt of the slowed pace, then waiting
+    assert 1 <= int(voucher(client, "GUESS", mac="02-00-00-00-00-01")["Retry-After"]) <= 30
+
+
+@pytest.mark.django_db
+@override_settings(PORTAL_VOUCHER_FAILURES_PER_IP=3, PORTAL_VOUCHER_SLOWDOWN_SECONDS=1)
+def test_the_neighbours_of_a_guesser_redeem_after_seconds_not_minutes(client, daily):
+    code = valid_code(daily)
+    for n in range(4):
+        voucher(client, f"GUESS{n}")
+    refused = voucher(client, code, mac="AA-BB-CC-00-00-61")
+    assert refused.status_code == 429 and refused["Retry-After"] == "1"
+    assert refused.json()["reason"] == "too_many"
+    assert voucher(client, "GUESS", address="10.5.0.61").status_code == 404  # another hotspot: its own budget
+    time.sleep(1.05)
+    assert voucher(client, code, mac="AA-BB-CC-00-00-61").status_code == 200
+
+
+@pytest.mark.django_db
+@override_settings(PORTAL_VOUCHER_FAILURES_PER_IP=2, PORTAL_VOUCHER_SLOWDOWN_SECONDS=1)
+def test_past_the_budget_a_guesser_gets_one_attempt_per_interval(client):
+    answered, started = [], time.monotonic()
+    while time.monotonic() - started < 3.5:
+        answered.append(voucher(client, "GUESS").status_code)
+    assert answered.count(404) in (2 + 3, 2 + 4)  # the budget, then about one a second
+    assert answered.count(429) > 10 and set(answered) == {404, 429}
+
+
+@pytest.mark.django_db
+@override_settings(PORTAL_VOUCHER_FAILURES_PER_IP=2)
+def test_right_codes_do_not_use_up_the_budget(client, daily):
+    for _ in range(3):
+        assert voucher(client, valid_code(daily)).status_code == 200
+    assert [voucher(client, f"GUESS{n}").status_code for n in range(4)] == [404, 404, 404, 429]

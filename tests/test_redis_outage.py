@@ -1,0 +1,149 @@
+"""Redis stopped for real: staff sign-in, the portal and buying keep answering, the limits still
+hold (per process), the outage is logged once, and Redis is used again as soon as it is back."""
+import logging
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+from django.test import Client, override_settings
+
+from config import shared_cache
+from config.throttle import Throttle
+from hotspot import services, subscriptions, vouchers
+
+from .browser import free_port
+from .conftest import PASSWORD, make_staff
+
+ROUTER = {"mac": "AA:BB:CC:DD:EE:31", "ip": "10.5.50.31", "link-login-only": "http://10.5.50.1/login"}
+
+
+class OwnRedis:
+    """A redis-server of this test's own on a free port; the suite's shared Redis is never touched."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError("our redis-server did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def keys(self, pattern: str) -> list[bytes]:
+        return redis.Redis(port=self.port).keys(pattern)
+
+
+@pytest.fixture
+def own_redis():
+    server = OwnRedis()
+    server.start()
+    cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+    try:
+        with override_settings(CACHES={"default": cache}, CACHE_FALLBACK_RETRY_SECONDS=1):
+            yield server
+    finally:
+        server.stop()
+
+
+def entry_points(codes: list[str], customer, package, phone: str) -> dict[str, int]:
+    """Every way in for staff and customers, each answered by a fresh client (a 500 is an answer)."""
+    def client():
+        return Client(raise_request_exception=False)
+
+    json = {"content_type": "application/json"}
+    return {
+        "staff sign-in page": client().get("/login/").status_code,
+        "staff sign-in": client().post("/login/", {"username": "amani", "password": PASSWORD}).status_code,
+        "API sign-in": client().post("/api/login", {"username": "amani", "password": PASSWORD}, **json).status_code,
+        "portal": client().get("/portal/", ROUTER).status_code,
+        "portal voucher": client().post("/portal/voucher/", {"code": codes[0], **ROUTER}).status_code,
+        "portal phone sign-in": client().post("/portal/login/", {"phone": customer.phone,
+                                                                 "password": customer.password}).status_code,
+        "voucher API": client().post("/api/portal/voucher", {"code": codes[1]}, **json).status_code,
+        "purchase API": client().post("/api/purchase/mpesa/initiate", {"package_id": package.pk, "phone": phone},
+                                      **json).status_code,
+        "portal purchase": client().post("/portal/buy/", {"package": package.pk, "phone": phone,
+                                                          **ROUTER}).status_code,
+    }
+
+
+ANSWERS = {"staff sign-in page": 200, "staff sign-in": 302, "API sign-in": 200, "portal": 200, "portal voucher": 200,
+           "portal phone sign-in": 200, "voucher API": 200, "purchase API": 200, "portal purchase": 303}
+
+
+def wrong_api_logins(username: str, times: int) -> list[int]:
+    return [Client(raise_request_exception=False).post(
+        "/api/login", {"username": username, "password": "wrong"}, content_type="application/json").status_code
+        for _ in range(times)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_everyone_gets_in_while_redis_is_down_and_redis_is_used_again_when_it_returns(
+        own_redis, admin, mpesa, daily, caplog):
+    caplog.set_level(logging.WARNING, logger="config.shared_cache")
+    codes = list(vouchers.generate_batch(daily, 4).vouchers.values_list("code", flat=True))
+    customer = services.create_customer("0712 555 031")
+    subscriptions.activate(customer, daily, "payment")
+    make_staff("otieno")
+
+    assert entry_points(codes[:2], customer, daily, "0712000031") == ANSWERS
+    assert own_redis.keys("*throttle*") and own_redis.keys("*daraja:token")
+
+    own_redis.stop()
+    assert entry_points(codes[2:], customer, daily, "0712000032") == ANSWERS
+    # Failing safe is not failing open: the lockout of 5 still bites, counted in this process.
+    assert wrong_api_logins("otieno", 6) == [401, 401, 401, 401, 429, 429]
+    outages = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(outages) == 1, "one outage, logged once, not once per request"
+
+    own_redis.start()  # an empty Redis on the same port, as after a restart
+    time.sleep(1.1)  # CACHE_FALLBACK_RETRY_SECONDS
+    assert wrong_api_logins("amani", 1) == [401]
+    assert any("reachable again" in r.getMessage() for r in caplog.records)
+    assert own_redis.keys("*throttle:login-username*"), "counting went back to Redis"
+    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
+
+
+def test_the_fallback_keeps_a_bounded_number_of_counters(own_redis):
+    own_redis.stop()
+    guard = Throttle("bounded", 5, 60, 60)
+    for n in range(shared_cache.FALLBACK_MAX_KEYS + 2_000):  # a flood of made-up usernames
+        guard.take(f"user{n}")
+    assert len(shared_cache.cache.local._cache) <= shared_cache.FALLBACK_MAX_KEYS
+    # The most recent subjects are still counted.
+    assert [guard.take("user-last") for _ in range(6)] == [0, 0, 0, 0, 0, 60]
+
+
+@pytest.mark.django_db
+def test_a_redis_that_hangs_costs_one_request_its_timeout_not_every_request(settings):
+    silent = socket.socket()  # accepts connections and never answers, like a wedged Redis
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    hung = {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{silent.getsockname()[1]}/0"}
+    try:
+        with override_settings(CACHES={"default": hung}, CACHE_FALLBACK_RETRY_SECONDS=60):
+            timings = []
+            for n in range(5):
+                started = time.monotonic()
+                assert wrong_api_logins(f"nobody{n}", 1) == [401]
+                timings.append(time.monotonic() - started)
+    finally:
+        silent.close()
+    # The first request waits out the socket timeout once; the rest do not ask Redis until the retry.
+    assert max(timings[1:]) < settings.CACHES["default"]["OPTIONS"]["socket_timeout"] <= timings[0], timings
