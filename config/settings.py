@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # outermost but one: every answer gets the policy, refusals too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -401,6 +402,26 @@ INVOICE_ISSUE_DAYS_BEFORE = env.integer("INVOICE_ISSUE_DAYS_BEFORE", 7, minimum=
 # --- security ---------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content-Security-Policy (django-csp 4): script only from our own static files, never inline (an
+# injected <script> or onclick= does not run). Inline style stays allowed: pages keep style=""
+# attributes, the portal keeps its one <style> block (a single small request on a captive
+# network), and htmx adds its indicator style. 'self' in connect-src covers ws:/wss: to this host
+# (CSP level 3), which the live pages and the portal's waiting page use (a browser too old for
+# that still gets the waiting page's status poll, then its refresh). The portal's connect page
+# adds the one router origin its form posts the credentials to (hotspot.portal_views.connect).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
 SECURE_REFERRER_POLICY = "same-origin"
 if env.boolean("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

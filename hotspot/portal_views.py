@@ -8,6 +8,7 @@ variables travel in hidden fields because captive mini-browsers often drop cooki
 """
 import hmac
 
+from ada_url import URL
 from django.core import signing
 from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
@@ -83,7 +84,10 @@ def connect(request, lang, customer, subscription):
     router = router_fields(request)
     services.seen(customer, router["mac"].upper().replace(":", "-"), address_or_none(router["ip"]))
     token = signing.dumps(customer.username, salt=STATUS_SALT)
-    return page(request, "connect.html", lang, customer=customer, subscription=subscription, token=token)
+    response = page(request, "connect.html", lang, customer=customer, subscription=subscription, token=token)
+    if router["link_login_only"]:  # the form posts to the router: this page's CSP allows that origin alone
+        response._csp_update = {"form-action": [URL(router["link_login_only"]).origin]}
+    return response
 
 
 def refuse(request, lang: str, reason: str, status: int = 400, **context):

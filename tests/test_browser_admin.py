@@ -33,7 +33,7 @@ def test_a_card_changes_live_when_a_customer_is_added(served, chromium):
     elsewhere(hotspot.create_customer, "0722 000 002", name="Wanjiru")  # commits, then publishes
 
     page.wait_for_function(
-        "document.querySelector('[data-stat=\"customers\"] .value').textContent.trim() === '2'",
+        "() => document.querySelector('[data-stat=\"customers\"] .value').textContent.trim() === '2'",
         timeout=10_000)
     page.screenshot(path=SCREENSHOTS / "dashboard-live.png", full_page=True)
     page.close()

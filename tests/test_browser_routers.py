@@ -88,7 +88,7 @@ def test_add_provision_and_watch_a_router(served, chromium, tower, settings):
 
     page.click("text=Open Kitengela Tower")
     page.wait_for_url(f"{served}/routers/{router.pk}/")
-    page.wait_for_function("Number(document.querySelector('[data-traffic-url]').dataset.points || 0) >= 2",
+    page.wait_for_function("() => Number(document.querySelector('[data-traffic-url]').dataset.points || 0) >= 2",
                            timeout=15_000)
     line = page.locator('[data-line="rx"]')
     before = line.get_attribute("points")
