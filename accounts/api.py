@@ -1,8 +1,10 @@
 """API: sign in for a bearer token, refresh it, sign out, and who am I."""
 from datetime import datetime
 
+from django.http import HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import Status
 
 from . import services
 from .access import PUBLIC, STAFF, api_access
@@ -43,11 +45,12 @@ def _bearer(request):
 
 @router.post("/login", auth=api_access(PUBLIC), summary="Sign in for a bearer token",
              response={200: TokenOut, 401: Message, 429: Message})
-def api_login(request, credentials: Credentials):
+def api_login(request, credentials: Credentials, response: HttpResponse):
     result = services.sign_in(request, credentials.username, credentials.password)
     if result.user is None:
         if result.retry_after:
-            raise HttpError(429, result.error)
+            response["Retry-After"] = str(result.retry_after)
+            return Status(429, Message(detail=result.error))
         raise HttpError(401, result.error)
     raw, token = services.issue_token(result.user)
     return TokenOut(token=raw, expires_at=token.expires_at)

@@ -29,7 +29,10 @@ def login_view(request):
             return redirect(next_url or "dashboard")
         form.add_error(None, result.error)
         status = 429 if result.retry_after else 200
-    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+    response = render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+    if status == 429:
+        response["Retry-After"] = str(result.retry_after)
+    return response
 
 
 @access(PUBLIC)

@@ -8,8 +8,10 @@ for a moment so a room of technicians watching one router costs it one query.
 import time
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.utils import timezone
+
+# Kept in process memory while Redis is down: the live traffic panel need not fail with it.
+from config.shared_cache import cache
 
 from .models import Router, RouterSample
 from .polling import PHYSICAL_TYPES

@@ -52,7 +52,10 @@ def test_forty_parallel_wrong_passwords_get_at_most_five_checks(admin):
     # The 35 not checked are refused; the five checked say wrong password or, once the count
     # has reached the limit, the lockout.
     assert len(answers) == 40 and set(answers) <= {401, 429} and answers.count(429) >= 35
-    assert api_login(Client(), PASSWORD).status_code == 429
+    after = api_login(Client(), PASSWORD)
+    assert after.status_code == 429 and 850 <= int(after["Retry-After"]) <= 901
+    page = Client().post("/login/", {"username": "amani", "password": PASSWORD})
+    assert page.status_code == 429 and 850 <= int(page["Retry-After"]) <= 901
 
 
 def voucher(client, code, mac="", address="10.5.0.60"):

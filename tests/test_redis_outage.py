@@ -8,6 +8,7 @@ import time
 import pytest
 import redis
 from django.test import Client, override_settings
+from django.urls import reverse
 
 from config import shared_cache
 from config.throttle import Throttle
@@ -67,9 +68,11 @@ def entry_points(codes: list[str], customer, package, phone: str) -> dict[str, i
         return Client(raise_request_exception=False)
 
     json = {"content_type": "application/json"}
+    staff = client()
     return {
         "staff sign-in page": client().get("/login/").status_code,
-        "staff sign-in": client().post("/login/", {"username": "amani", "password": PASSWORD}).status_code,
+        "staff sign-in": staff.post("/login/", {"username": "amani", "password": PASSWORD}).status_code,
+        "staff dashboard": staff.get(reverse("dashboard")).status_code,
         "API sign-in": client().post("/api/login", {"username": "amani", "password": PASSWORD}, **json).status_code,
         "portal": client().get("/portal/", ROUTER).status_code,
         "portal voucher": client().post("/portal/voucher/", {"code": codes[0], **ROUTER}).status_code,
@@ -83,8 +86,9 @@ def entry_points(codes: list[str], customer, package, phone: str) -> dict[str, i
     }
 
 
-ANSWERS = {"staff sign-in page": 200, "staff sign-in": 302, "API sign-in": 200, "portal": 200, "portal voucher": 200,
-           "portal phone sign-in": 200, "voucher API": 200, "purchase API": 200, "portal purchase": 303}
+ANSWERS = {"staff sign-in page": 200, "staff sign-in": 302, "staff dashboard": 200, "API sign-in": 200,
+           "portal": 200, "portal voucher": 200, "portal phone sign-in": 200, "voucher API": 200,
+           "purchase API": 200, "portal purchase": 303}
 
 
 def wrong_api_logins(username: str, times: int) -> list[int]:
