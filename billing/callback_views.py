@@ -4,6 +4,7 @@ is kept too (truncated, rate-limited per address, deleted after MPESA_BAD_TOKEN_
 someone probing the endpoint is worth knowing about."""
 import hmac
 import json
+import logging
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -16,6 +17,8 @@ from config.network import client_ip
 
 from . import callbacks
 from .models import MpesaCallback
+
+log = logging.getLogger(__name__)
 
 
 def _json(body: dict, status: int = 200) -> HttpResponse:
@@ -37,6 +40,7 @@ def _endpoint(respond, kind: str | None = None):
                 return _json({"detail": "Not found"}, 404) if kept else _json({"detail": "Too many requests"}, 429)
             return _json(*respond(request.body, ip))
         except DatabaseError:  # not even stored (tried twice): only a resend can bring it back
+            log.error("M-Pesa body to %s not stored: answered %s", request.path, callbacks.RETRY_STATUS, exc_info=True)
             return _json(callbacks.RETRY, callbacks.RETRY_STATUS)
 
     return view

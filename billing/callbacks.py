@@ -11,12 +11,14 @@ import ipaddress
 import json
 import logging
 import re
+from contextlib import suppress
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from psycopg_pool import PoolTimeout
 
 from config.network import address_or_none, in_networks
 from config.throttle import Throttle
@@ -75,18 +77,14 @@ def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY) -
                         retry_at=now + timedelta(seconds=settings.MPESA_CALLBACK_RETRY_SECONDS))
     try:
         row.save(force_insert=True)
-    except DatabaseError:
-        if not _connection_lost():
-            raise
-        log.warning("database connection lost before storing an M-Pesa body; storing it again")
-        connection.close()  # back to the pool, which discards it; the retry takes a fresh one
+    except (OperationalError, InterfaceError) as error:  # the connection or server failed, not the row
+        if isinstance(error.__cause__, PoolTimeout):
+            raise  # no connection came within DATABASE_POOL_TIMEOUT: a second wait would not help
+        log.warning("database connection lost before storing an M-Pesa body; storing it again", exc_info=True)
+        with suppress(DatabaseError):
+            connection.close()  # back to the pool, which discards it; the retry takes a fresh one
         row.save(force_insert=True)
     return row
-
-
-def _connection_lost() -> bool:
-    raw = connection.connection
-    return raw is None or raw.closed or getattr(raw, "broken", False)
 
 
 def bad_token_throttle() -> Throttle:
