@@ -132,3 +132,40 @@ def test_connections_terminated_under_load_lose_no_payment_and_credit_none_twice
     assert len(credits) == len(bodies) and {row["n"] for row in credits} == {1}
     print(f"{len(bodies)} callbacks, {sum(kills)} connections terminated, answers {dict(statuses)}; "
           f"outcomes {dict(MpesaCallback.objects.values_list('outcome').annotate(n=Count('pk')))}")
+
+
+def test_sweeps_running_at_once_take_each_body_once_and_credit_it_once(client, transactional_db, settings):
+    from .payments_kit import closing
+    from .test_callbacks import accept_ledger_writes, refuse_ledger_writes
+
+    settings.MPESA_CALLBACK_TOKEN = TOKEN
+    package = services.save_package(Package(name="Daily", price=50, validity_minutes=1440))
+    customers = [services.create_customer(f"2547120{n:05d}") for n in range(60)]
+    bodies = []
+    for n, customer in enumerate(customers[:30]):
+        Payment.objects.create(customer=customer, phone=customer.phone, package=package, amount=50,
+                               method="mpesa_stk", checkout_request_id=f"ws_CO_SWEEP{n:04d}")
+        bodies.append((f"/api/payments/callback/{TOKEN}",
+                       _stk_body(f"ws_CO_SWEEP{n:04d}", amount=50, receipt=f"TSS{n:07d}")))
+    bodies += [(f"/api/payments/c2b/confirmation/{TOKEN}", confirmation(c.username, "50.00", trans_id=f"TSC{n:07d}"))
+               for n, c in enumerate(customers[30:])]
+    refuse_ledger_writes()
+    try:
+        assert {client.post(path, body, content_type="application/json").status_code for path, body in bodies} == {503}
+    finally:
+        accept_ledger_writes()
+    start, results = threading.Barrier(4), []
+
+    def sweep():
+        start.wait()
+        results.append(callback_sweeps.reprocess_due(now=timezone.now() + timedelta(hours=1)))
+
+    threads = [threading.Thread(target=closing(sweep)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.settled for r in results) == 60 and not any(r.failed or r.gave_up for r in results)
+    assert set(MpesaCallback.objects.values_list("outcome", "attempts")) == {("credited", 1)}
+    credits = LedgerEntry.objects.filter(kind="payment").values("payment").annotate(n=Count("pk"))
+    assert len(credits) == 60 and {row["n"] for row in credits} == {1}
