@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # outermost but one: every answer gets the policy, refusals too
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before every other process_view (CSRF reads the form): NUL / invalid UTF-8 is a 400 or 422.
+    "config.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
