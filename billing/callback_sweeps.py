@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import callbacks
+from . import callback_spool, callbacks
 from .models import MpesaCallback
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ BATCH = 100
 
 @dataclass
 class Swept:
+    spooled: int = 0    # bodies brought in from the spool (billing/callback_spool.py) first
     settled: int = 0    # now in a final outcome (credited, duplicate, malformed, ...)
     failed: int = 0     # failed again; due again later
     gave_up: int = 0    # failed on its last attempt
@@ -49,7 +50,7 @@ def _lease(attempts: int) -> timedelta:
 def reprocess_due(now: datetime | None = None, limit: int = 10_000) -> Swept:
     """Process every due body again; safe to run twice and concurrently."""
     now = now or timezone.now()
-    result = Swept()
+    result = Swept(spooled=callback_spool.drain(limit))
     while limit > 0:
         with transaction.atomic():
             batch = list(due(now).select_for_update(skip_locked=True).order_by("pk")[:min(BATCH, limit)])

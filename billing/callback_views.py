@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import PUBLIC, access
 from config.network import client_ip
 
-from . import callbacks
+from . import callback_spool, callbacks
 from .models import MpesaCallback
 
 log = logging.getLogger(__name__)
@@ -34,13 +34,15 @@ def _endpoint(respond, kind: str | None = None):
     @require_POST
     def view(request, token: str):
         ip = client_ip(request)
+        if not hmac.compare_digest(token.encode(), settings.MPESA_CALLBACK_TOKEN.encode()):
+            kept = callbacks.keep_bad_token(kind or callbacks.kind_of(request.body), request.body, ip, token)
+            return _json({"detail": "Not found"}, 404) if kept else _json({"detail": "Too many requests"}, 429)
         try:
-            if not hmac.compare_digest(token.encode(), settings.MPESA_CALLBACK_TOKEN.encode()):
-                kept = callbacks.keep_bad_token(kind or callbacks.kind_of(request.body), request.body, ip, token)
-                return _json({"detail": "Not found"}, 404) if kept else _json({"detail": "Too many requests"}, 429)
             return _json(*respond(request.body, ip))
-        except DatabaseError:  # not even stored (tried twice): only a resend can bring it back
+        except DatabaseError:  # not even stored (tried twice): kept on disk, and M-Pesa told to resend
             log.error("M-Pesa body to %s not stored: answered %s", request.path, callbacks.RETRY_STATUS, exc_info=True)
+            if (kind or callbacks.kind_of(request.body)) in callback_spool.MONEY_KINDS:
+                callback_spool.keep(kind or callbacks.kind_of(request.body), request.body, ip)
             return _json(callbacks.RETRY, callbacks.RETRY_STATUS)
 
     return view

@@ -25,7 +25,7 @@ from config.throttle import Throttle
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
 
-from . import payments
+from . import callback_spool, payments
 from .models import Invoice, MpesaCallback, Payment
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,11 @@ def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY) -
         with suppress(DatabaseError):
             connection.close()  # back to the pool, which discards it; the retry takes a fresh one
         row.save(force_insert=True)
+    if callback_spool.waiting():  # the database takes writes again: bring in what it refused
+        try:
+            callback_spool.drain()
+        except Exception:  # the spool waits for the next store or the sweep; this body is stored
+            log.warning("M-Pesa spool not drained", exc_info=True)
     return row
 
 

@@ -56,7 +56,7 @@ def send_receipts() -> dict:
 def reprocess_callbacks() -> dict:
     """Stored M-Pesa bodies not settled (received / error), processed again."""
     result = callback_sweeps.reprocess_due()
-    return {"settled": result.settled, "failed": result.failed, "gave_up": result.gave_up}
+    return {"spooled": result.spooled, "settled": result.settled, "failed": result.failed, "gave_up": result.gave_up}
 
 
 @shared_task(name="billing.tasks.purge_bad_token_callbacks")

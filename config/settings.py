@@ -371,6 +371,8 @@ MPESA_CALLBACK_ALLOWED_IPS = env.networks("MPESA_CALLBACK_ALLOWED_IPS", [])
 # after it came, then with doubling gaps, MPESA_CALLBACK_MAX_ATTEMPTS times in all.
 MPESA_CALLBACK_RETRY_SECONDS = env.integer("MPESA_CALLBACK_RETRY_SECONDS", 60, minimum=1)
 MPESA_CALLBACK_MAX_ATTEMPTS = env.integer("MPESA_CALLBACK_MAX_ATTEMPTS", 8, minimum=1)
+# Where a callback body waits when the database refuses even to store it (billing/callback_spool.py).
+MPESA_CALLBACK_SPOOL_DIR = env.string("MPESA_CALLBACK_SPOOL_DIR", str(VAR_DIR / "callback-spool"))
 # Posts to a wrong callback token: kept (2 KB of each) at most this many per source address per
 # window, deleted after the retention days.
 MPESA_BAD_TOKEN_LIMIT_PER_IP = env.integer("MPESA_BAD_TOKEN_LIMIT_PER_IP", 20, minimum=1)

@@ -169,3 +169,29 @@ def test_sweeps_running_at_once_take_each_body_once_and_credit_it_once(client, t
     assert set(MpesaCallback.objects.values_list("outcome", "attempts")) == {("credited", 1)}
     credits = LedgerEntry.objects.filter(kind="payment").values("payment").annotate(n=Count("pk"))
     assert len(credits) == 60 and {row["n"] for row in credits} == {1}
+
+
+def test_a_body_the_database_refuses_to_store_is_spooled_refused_and_credited_later(client, transactional_db,
+                                                                                   settings, tmp_path):
+    settings.MPESA_CALLBACK_TOKEN, settings.MPESA_CALLBACK_SPOOL_DIR = TOKEN, str(tmp_path)
+    customer = services.create_customer("254712000111")
+    with connection.cursor() as cursor:  # PostgreSQL itself refuses to store callbacks, as a full disk would
+        cursor.execute("CREATE FUNCTION test_refuse_callbacks() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$$ BEGIN RAISE EXCEPTION 'no space left (test)'; END $$")
+        cursor.execute("CREATE TRIGGER test_refuse_callbacks BEFORE INSERT ON billing_mpesacallback "
+                       "FOR EACH ROW EXECUTE FUNCTION test_refuse_callbacks()")
+    try:
+        answer = client.post(f"/api/payments/c2b/confirmation/{TOKEN}",
+                             confirmation(customer.username, "80.00", trans_id="TSPOOL0001"),
+                             content_type="application/json")
+        assert answer.status_code == 503 and answer.json()["ResultCode"] != 0
+        assert not MpesaCallback.objects.exists() and len(list(tmp_path.glob("*.json"))) == 1
+        assert callback_sweeps.reprocess_due(now=timezone.now() + timedelta(hours=1)).spooled == 0  # still refused
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_refuse_callbacks ON billing_mpesacallback")
+            cursor.execute("DROP FUNCTION test_refuse_callbacks()")
+    result = callback_sweeps.reprocess_due()
+    assert (result.spooled, result.settled) == (1, 1) and not list(tmp_path.iterdir())
+    assert Payment.objects.get(mpesa_receipt="TSPOOL0001").status == "completed"
+    assert LedgerEntry.objects.filter(kind="payment").count() == 1

@@ -1,0 +1,92 @@
+"""M-Pesa bodies the database would not take, kept on local disk until it does (a spool).
+
+When even storing a callback fails (the database down longer than DATABASE_POOL_TIMEOUT, or
+refusing writes), the body is written here, atomically (a temporary file renamed into place), and
+M-Pesa is still answered RETRY: only a committed row is acknowledged. A web process drains the
+spool after its next successful store, and the re-processing sweep drains it too when it runs on
+the same disk. Each file is claimed by renaming it, so two drains never store one body; a claim
+left behind by a crash is taken again after CLAIM_SECONDS, and a body stored twice that way is
+only a duplicate, which processing credits once.
+"""
+import base64
+import json
+import logging
+import os
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from .models import MpesaCallback
+
+log = logging.getLogger(__name__)
+CLAIM_SECONDS = 300
+MONEY_KINDS = (MpesaCallback.Kind.STK, MpesaCallback.Kind.C2B_CONFIRMATION)
+
+
+def directory() -> Path:
+    return Path(settings.MPESA_CALLBACK_SPOOL_DIR)
+
+
+def keep(kind: str, raw: bytes, source_ip: str | None) -> Path:
+    """Write the body to the spool, durably, before M-Pesa is answered."""
+    spool = directory()
+    spool.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns()}-{uuid.uuid4().hex}.json"
+    record = {"kind": kind, "ip": source_ip, "received_at": timezone.now().isoformat(),
+              "body": base64.b64encode(raw).decode()}
+    temporary = spool / f".{name}.tmp"
+    with open(temporary, "w") as out:
+        json.dump(record, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, spool / name)
+    log.error("M-Pesa %s body not stored in the database: kept in %s", kind, spool / name)
+    return spool / name
+
+
+def waiting() -> bool:
+    spool = directory()
+    return spool.is_dir() and any(entry.name.endswith((".json", ".claimed")) for entry in os.scandir(spool))
+
+
+def drain(limit: int = 100) -> int:
+    """Store spooled bodies as callbacks due for the sweep at once; the number stored."""
+    from .callbacks import MAX_BODY, address_or_none
+
+    spool, stored = directory(), 0
+    if not spool.is_dir():
+        return 0
+    stale = time.time() - CLAIM_SECONDS
+    files = sorted(p for p in spool.iterdir() if p.suffix == ".json" or (
+        p.suffix == ".claimed" and p.stat().st_mtime < stale))
+    for path in files[:limit]:
+        claimed = spool / f"{path.stem.split('.')[0]}.{uuid.uuid4().hex[:8]}.claimed"
+        try:
+            os.rename(path, claimed)  # atomic: one drain wins each file
+        except FileNotFoundError:
+            continue
+        try:
+            record = json.loads(claimed.read_text())
+            received = datetime.fromisoformat(record["received_at"])
+            raw = base64.b64decode(record["body"])
+        except (ValueError, KeyError, TypeError):  # cut short by a full disk or a crash: for staff
+            os.rename(claimed, claimed.with_suffix(".unreadable"))
+            log.error("spooled M-Pesa body %s is unreadable; left as .unreadable", path.name)
+            continue
+        try:
+            MpesaCallback.objects.create(
+                kind=record["kind"], body=raw[:MAX_BODY].decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+                source_ip=address_or_none(record["ip"]), received_at=received,
+                retry_at=timezone.now() - timedelta(seconds=1))
+        except DatabaseError:
+            os.rename(claimed, path)  # still refused: left for the next drain
+            log.warning("spooled M-Pesa body %s still not stored", path.name, exc_info=True)
+            break
+        claimed.unlink()
+        stored += 1
+    return stored
