@@ -6,6 +6,7 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from accounts.access import PUBLIC, api_access
+from config.api_errors import Problem
 from config.network import address_or_none, client_ip
 
 from . import purchase
@@ -57,7 +58,8 @@ class Refusal(Schema):
     reason: str
 
 
-REFUSALS = {code: Refusal for code in (401, 404, 409, 422, 429, 503)}
+# A 422 is either the purchase's own refusal or the API's answer to input that fails validation.
+REFUSALS = {**{code: Refusal for code in (401, 404, 409, 429, 503)}, 422: Refusal | Problem}
 
 
 def _answered(step, present):

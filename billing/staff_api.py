@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
+from config.api_types import Moment
 from config.paging import page
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone, phone_match
@@ -138,8 +139,8 @@ VIEW = perm("billing.view_payment")
 
 @payments_router.get("", auth=api_access(VIEW), response=PaymentPage, summary="Payments, newest first")
 def list_payments(request, status: Payment.Status | None = None, method: Payment.Method | None = None,
-                  phone: str | None = None, customer_id: int | None = None, since: datetime | None = None,
-                  until: datetime | None = None, q: str | None = None, limit: int = 50, offset: int = 0):
+                  phone: str | None = None, customer_id: int | None = None, since: Moment | None = None,
+                  until: Moment | None = None, q: str | None = None, limit: int = 50, offset: int = 0):
     found = _payments().order_by("-created_at", "-pk")
     if status:
         found = found.filter(status=status)
@@ -199,8 +200,8 @@ def verify_payment(request, payment_id: int):
 @callback_log_router.get("/payments", auth=api_access(perm("billing.view_mpesacallback")),
                          response=CallbackPage, summary="Every body M-Pesa posted, newest first")
 def callback_log(request, kind: MpesaCallback.Kind | None = None, outcome: MpesaCallback.Outcome | None = None,
-                 checkout_request_id: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, limit: int = 50, offset: int = 0):
+                 checkout_request_id: str | None = None, since: Moment | None = None,
+                 until: Moment | None = None, limit: int = 50, offset: int = 0):
     found = MpesaCallback.objects.order_by("-received_at", "-pk")
     if kind:
         found = found.filter(kind=kind)

@@ -3,8 +3,9 @@ from django.http import JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from accounts.access import PUBLIC, STAFF, MissingRule, access
+from accounts.access import PUBLIC, STAFF, ApiAccess, MissingRule, Rule, access
 from accounts.api import router as auth_router
+from config.api_errors import declare_common_answers
 from billing.purchase_api import purchase_router
 from billing.staff_api import callback_log_router, payments_router
 from hotspot.api import packages_router
@@ -15,13 +16,41 @@ from radius.api import logs_router, sessions_router
 from routers.api import router_health_router, routers_router
 from routers.vpn_api import vpn_router
 
-api = NinjaAPI(
+# The OpenAPI document is for API clients, so it takes what every operation takes: a bearer token
+# or a staff session. AccessMiddleware only knows sessions, so it lets the request through and the
+# API's own ApiAccess(STAFF) decides, with the API's 401/403 answers.
+STAFF_BY_API_ACCESS = Rule(login=False, label="any active staff member, by bearer token or session")
+
+
+def _docs(view):
+    if view.func.__name__ == "openapi_view":  # Swagger UI: a browser page, signed in by session
+        return access(STAFF, html=True)(view)
+    staff = ApiAccess(STAFF)
+
+    def openapi_json(request, *args, **kwargs):
+        try:
+            user = staff(request)
+        except HttpError as refused:
+            return JsonResponse({"detail": str(refused)}, status=refused.status_code)
+        if user is None:
+            return unauthenticated(request, None)
+        return view(request, *args, **kwargs)
+
+    return access(STAFF_BY_API_ACCESS)(openapi_json)
+
+
+class HotspotAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        return declare_common_answers(super().get_openapi_schema(**kwargs))
+
+
+api = HotspotAPI(
     title="Hotspot ISP API",
     version="1",
     description="Staff endpoints take `Authorization: Bearer <token>` from `POST /api/login`.",
     urls_namespace="api",
     auth=[MissingRule()],
-    docs_decorator=lambda view: access(STAFF, html=view.func.__name__ == "openapi_view")(view),
+    docs_decorator=_docs,
 )
 
 

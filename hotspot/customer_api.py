@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
+from config.api_errors import Problem
 from config.paging import page
 from radius.models import RadAcct
 
@@ -80,7 +81,7 @@ def list_users(request, q: str | None = None, status: Customer.Status | None = N
     return _page(customers, q, status, limit, offset)
 
 
-@users_router.post("", auth=api_access(ADD), response={201: CustomerOut, 409: ActionOut, 422: ActionOut},
+@users_router.post("", auth=api_access(ADD), response={201: CustomerOut, 409: Problem, 422: Problem},
                    summary="Add a customer")
 def create_user(request, data: CustomerIn):
     return Status(201, _create(data))

@@ -8,6 +8,8 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
+from config.api_errors import Problem
+from config.api_types import Moment
 from config.paging import page
 
 from . import coa
@@ -63,7 +65,8 @@ def open_sessions(request, username: str | None = None, nas: str | None = None, 
 
 
 @sessions_router.post("/sessions/{session_id}/disconnect", auth=api_access(perm("radius.disconnect_session")),
-                      response={200: DisconnectOut, 409: DisconnectOut}, summary="Disconnect a session (RFC 5176)")
+                      response={200: DisconnectOut, 409: DisconnectOut | Problem},
+                      summary="Disconnect a session (RFC 5176); 409: the NAS did not end it, or it had ended")
 def disconnect(request, session_id: int):
     session = get_object_or_404(RadAcct, pk=session_id)
     if not session.is_open:
@@ -76,8 +79,8 @@ def disconnect(request, session_id: int):
 
 @logs_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
                  summary="Session history", by_alias=False)
-def session_log(request, username: str | None = None, since: datetime | None = None,
-                until: datetime | None = None, limit: int = 50, offset: int = 0):
+def session_log(request, username: str | None = None, since: Moment | None = None,
+                until: Moment | None = None, limit: int = 50, offset: int = 0):
     sessions = RadAcct.objects.order_by("-acct_start_time")
     if username:
         sessions = sessions.filter(username=username)

@@ -1,0 +1,132 @@
+"""The whole API against its own OpenAPI: schemathesis sends generated requests (valid and invalid)
+to every operation as an admin; none may be a 5xx, and every answer must match what its operation
+declares (status code and body)."""
+import json
+
+import jsonschema_rs
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from accounts import services
+from config.api import api
+
+from .conftest import bearer
+from .test_radius_pages import make_session
+
+# Examples per operation and mode: ~60 operations stay near a minute on two cores.
+EXAMPLES = 10
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+
+
+def authorization(user) -> dict:
+    raw, _ = services.issue_token(user)
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def wsgi_app(transactional_db):
+    """The deployed WSGI application on the test's database: as Django's test client does, requests
+    keep the test's connection open. Transactional, so one request's database error (a 500 the
+    run must report) does not abort every request after it."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(wsgi_app, admin):
+    # Loaded over HTTP with a bearer token, as a client would: the document itself is staff-only.
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", wsgi_app, headers=authorization(admin))
+
+
+def test_every_operation_answers_as_declared(api_schema, admin):
+    # One test walking the operations (schemathesis' pytest parametrization does not run on pytest
+    # 9), each with valid and invalid examples; every operation's failure is collected, not just
+    # the first.
+    failures = []
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+            def answers_as_declared(case):
+                # A fresh token per request: POST /api/logout and /api/refresh revoke the one they
+                # are sent with, and must not sign the rest of the run out.
+                case.call_and_validate(headers=authorization(admin), checks=CHECKS)
+
+            try:
+                answers_as_declared()
+            except Unsatisfiable:  # nothing to make invalid: no parameters and no body
+                assert mode == GenerationMode.NEGATIVE, operation.label
+            except (Exception, BaseExceptionGroup) as failure:  # every operation's failure is reported
+                failures.append(f"{operation.label} ({mode.value}): {failure}")
+    assert not failures, "\n\n".join(failures)
+
+
+# --- what the run found, pinned ------------------------------------------------------------------
+
+LISTS = ["/api/payments", "/api/logs/payments", "/api/hotspot/sessions", "/api/logs/sessions", "/api/users",
+         "/api/hotspot/users", "/api/hotspot/vouchers", "/api/routers"]
+
+
+def test_the_openapi_document_takes_a_bearer_token_or_a_session(client, admin, technician):
+    assert client.get("/api/openapi.json").status_code == 401
+    assert client.get("/api/openapi.json", HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 401
+    for user in (admin, technician):
+        assert client.get("/api/openapi.json", **bearer(user)).status_code == 200
+    client.force_login(technician)
+    assert client.get("/api/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_an_offset_beyond_bigint_is_a_422_on_every_list(client, admin, path):
+    for offset in (2**63, 10**30, 1_000_000_001):
+        answer = client.get(f"{path}?offset={offset}", **bearer(admin))
+        assert answer.status_code == 422 and answer.json() == {"detail": "offset must be at most 1000000000"}
+    assert client.get(f"{path}?offset=1000000000", **bearer(admin)).json()["results"] == []
+
+
+@pytest.mark.parametrize("path", ["/api/payments", "/api/logs/payments", "/api/logs/sessions"])
+def test_any_iso_offset_is_compared_in_utc(client, admin, path):
+    # PostgreSQL refuses offsets beyond ±15:59; +16:46 was a 500.
+    answer = client.get(path, {"since": "2025-07-15T08:31:02+16:46", "until": "2651-01-01T00:00:00-23:59"},
+                        **bearer(admin))
+    assert answer.status_code == 200
+    assert client.get(path, {"since": "0001-01-01T00:00:00+05:00"}, **bearer(admin)).status_code == 422
+
+
+def declared(answer, method: str, path: str) -> dict:
+    """The answer's body checked against the schema its operation declares for its status."""
+    document = api.get_openapi_schema()
+    response = document["paths"][path][method]["responses"][answer.status_code]
+    schema = {**response["content"]["application/json"]["schema"], "components": document["components"]}
+    jsonschema_rs.validator_for(json.loads(json.dumps(schema, default=str))).validate(answer.json())
+    return answer.json()
+
+
+def test_the_refusals_the_attack_run_found_undeclared_now_match_their_schema(client, admin):
+    headers = bearer(admin)
+    invalid = client.post("/api/users", {"phone": 7}, content_type="application/json", **headers)
+    assert invalid.status_code == 422 and declared(invalid, "post", "/api/users")["errors"]
+    bad_phone = client.post("/api/users", {"phone": "12"}, content_type="application/json", **headers)
+    assert bad_phone.status_code == 422 and declared(bad_phone, "post", "/api/users")["detail"]
+    for path in ("/api/purchase/mpesa/initiate", "/api/purchase/renew", "/api/purchase/package"):
+        answer = client.post(path, {"phone": ["x"]}, content_type="application/json")
+        assert answer.status_code == 422 and declared(answer, "post", path)["errors"]
+    ended = make_session(1, open=False)
+    answer = client.post(f"/api/hotspot/sessions/{ended.pk}/disconnect", **headers)
+    assert answer.status_code == 409
+    assert declared(answer, "post", "/api/hotspot/sessions/{session_id}/disconnect") == {
+        "detail": "This session has already ended"}
