@@ -19,7 +19,9 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -103,6 +105,8 @@ def main() -> None:
         "MPESA_CALLBACK_ALLOWED_IPS": "", "REDIS_URL": "", "CELERY_BROKER_URL": "",
         "CELERY_TASK_ALWAYS_EAGER": "true", "MPESA_CALLBACK_RETRY_SECONDS": str(RETRY_SECONDS),
         "DATABASE_POOL_MAX": os.environ.get("DATABASE_POOL_MAX", "10"),
+        # The bench's own spool (bodies the database would not store), gone afterwards.
+        "MPESA_CALLBACK_SPOOL_DIR": tempfile.mkdtemp(prefix="bench-callback-spool-"),
     }
     processes: list[subprocess.Popen] = []
     with scratch_database(NAME, keep=args.keep, **environment):
@@ -116,6 +120,7 @@ def main() -> None:
                 process.terminate()
                 process.wait(15)
             terminate_all()  # what the stopped server left closing, so the database can be dropped
+            shutil.rmtree(environment["MPESA_CALLBACK_SPOOL_DIR"], ignore_errors=True)
 
 
 def run(args, processes: list) -> None:
@@ -169,7 +174,9 @@ def run(args, processes: list) -> None:
     print(f"sent {count} in {sending:.1f} s, last answer after {elapsed:.1f} s; {len(kills)} terminations ({sum(kills)} connections); answers "
           f"{dict(statuses)}", flush=True)
     waiting = Counter(MpesaCallback.objects.values_list("outcome", flat=True))
-    print(f"before the job: recorded {len(before)}; callback outcomes {dict(waiting)}", flush=True)
+    spooled = len(list(Path(settings.MPESA_CALLBACK_SPOOL_DIR).glob("*.json")))
+    print(f"before the job: recorded {len(before)}; callback outcomes {dict(waiting)}; bodies in the spool "
+          f"(not stored, answered 503) {spooled}", flush=True)
 
     runs = []
     for _ in range(3):  # as beat would: the job every RETRY_SECONDS until nothing is due
