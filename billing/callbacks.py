@@ -64,7 +64,8 @@ def source_allowed(ip: str) -> bool:
     return in_networks(address, allowed)
 
 
-def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY) -> MpesaCallback:
+def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY, outcome: str = Outcome.RECEIVED,
+          detail: str = "") -> MpesaCallback:
     """Keep the body as it came (committed at once, whatever processing does next).
 
     Retried once when the database connection turns out dead: storing is the request's first
@@ -73,7 +74,8 @@ def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY) -
     are not retried here: the row then stays `received` and the sweep finishes it."""
     now = timezone.now()
     row = MpesaCallback(kind=kind, body=raw[:limit].decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
-                        source_ip=address_or_none(source_ip), received_at=now,
+                        source_ip=address_or_none(source_ip), received_at=now, outcome=outcome, detail=detail,
+                        # Due for the sweep only if nothing settles it before (see callback_sweeps).
                         retry_at=now + timedelta(seconds=settings.MPESA_CALLBACK_RETRY_SECONDS))
     try:
         row.save(force_insert=True)
@@ -104,9 +106,8 @@ def keep_bad_token(kind: str, raw: bytes, source_ip: str | None, token: str) -> 
     if throttle.locked_for(subject):
         return False
     throttle.fail(subject)
-    record = store(kind, raw, source_ip, limit=BAD_TOKEN_BODY)
-    record.outcome, record.detail, record.retry_at = Outcome.BAD_TOKEN, f"token {token[:40]!r}", None
-    record.save(update_fields=["outcome", "detail", "retry_at"])
+    # One INSERT with its outcome: never a moment in `received`, where the sweep would process it.
+    store(kind, raw, source_ip, limit=BAD_TOKEN_BODY, outcome=Outcome.BAD_TOKEN, detail=f"token {token[:40]!r}")
     return True
 
 
@@ -133,10 +134,7 @@ def process(record: MpesaCallback, raw: bytes, work=None) -> MpesaCallback:
     """Process a stored body (``work``: by its kind), recording the outcome; never raises."""
     if not source_allowed(record.source_ip or ""):
         return _guarded(record, lambda r: _finish(r, Outcome.FORBIDDEN, f"from {record.source_ip}"))
-    if work is None:
-        process_kind = {MpesaCallback.Kind.STK: _process_stk, MpesaCallback.Kind.C2B_CONFIRMATION: _process_c2b}
-        work = lambda r: process_kind[r.kind](r, raw)  # noqa: E731
-    return _guarded(record, work)
+    return _guarded(record, work or (lambda r: PROCESS[r.kind](r, raw)))
 
 
 def _guarded(record: MpesaCallback, work) -> MpesaCallback:
@@ -343,3 +341,7 @@ def handle_any(raw: bytes, source_ip: str | None) -> MpesaCallback:
     if kind_of(raw) == MpesaCallback.Kind.C2B_CONFIRMATION:
         return handle_c2b_confirmation(raw, source_ip)
     return handle_stk(raw, source_ip)
+
+
+# How the sweep processes a stored body again, by its kind.
+PROCESS = {MpesaCallback.Kind.STK: _process_stk, MpesaCallback.Kind.C2B_CONFIRMATION: _process_c2b}
