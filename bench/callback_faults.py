@@ -171,7 +171,8 @@ def run(args, processes: list) -> None:
 
     before = recorded()
     without_row = [receipts[n] for n in acked if receipts[n] not in before]
-    print(f"sent {count} in {sending:.1f} s, last answer after {elapsed:.1f} s; {len(kills)} terminations ({sum(kills)} connections); answers "
+    print(f"sent {count} in {sending:.1f} s, last answer after {elapsed:.1f} s; {len(kills)} terminations "
+          f"({sum(kills)} connections); answers "
           f"{dict(statuses)}", flush=True)
     waiting = Counter(MpesaCallback.objects.values_list("outcome", flat=True))
     spooled = len(list(Path(settings.MPESA_CALLBACK_SPOOL_DIR).glob("*.json")))

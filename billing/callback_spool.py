@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from config.network import address_or_none
+
 from .models import MpesaCallback
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def waiting() -> bool:
 
 def drain(limit: int = 100) -> int:
     """Store spooled bodies as callbacks due for the sweep at once; the number stored."""
-    from .callbacks import MAX_BODY, address_or_none
+    from .callbacks import MAX_BODY  # callbacks imports this module
 
     spool, stored = directory(), 0
     if not spool.is_dir():
