@@ -40,7 +40,7 @@ def gunicorn(transactional_db):
                                          f"{db['NAME']}?application_name={APP}"),
                DATABASE_POOL_MAX="4", WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS="2",
                MPESA_CALLBACK_TOKEN=TOKEN, MPESA_CALLBACK_ALLOWED_IPS="")
-    log = open(ROOT / "var" / f"gunicorn-faults-{os.getpid()}.log", "w")
+    log = open(ROOT / "var" / "gunicorn-callback-faults.log", "w")
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application"], cwd=ROOT,
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
