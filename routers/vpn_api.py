@@ -73,7 +73,9 @@ def get_tunnel(request, router_id: int):
 
 
 @vpn_router.get("/routers/{router_id}/vpn/onboarding.rsc", auth=api_access(CHANGE),
-                response={404: Message}, summary="The router's onboarding script, as a file (text/plain)")
+                response={404: Message, 409: Message}, summary="The router's onboarding script, as a file (text/plain)",
+                openapi_extra={"responses": {200: {"description": "The script",
+                                                   "content": {"text/plain": {"schema": {"type": "string"}}}}}})
 def onboarding_script(request, router_id: int):
     router = router_or_404(router_id)
     try:
