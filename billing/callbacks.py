@@ -102,10 +102,8 @@ def bad_token_throttle() -> Throttle:
 def keep_bad_token(kind: str, raw: bytes, source_ip: str | None, token: str) -> bool:
     """A post to a wrong token: kept truncated, at most so many per source address and window
     (the retention sweep deletes them later). False when that address is over its limit."""
-    throttle, subject = bad_token_throttle(), source_ip or "unknown"
-    if throttle.locked_for(subject):
+    if bad_token_throttle().take(source_ip or "unknown"):  # counted before storing: a burst gets no more
         return False
-    throttle.fail(subject)
     # One INSERT with its outcome: never a moment in `received`, where the sweep would process it.
     store(kind, raw, source_ip, limit=BAD_TOKEN_BODY, outcome=Outcome.BAD_TOKEN, detail=f"token {token[:40]!r}")
     return True

@@ -340,3 +340,25 @@ def test_odd_amounts_are_never_rounded_to_a_match(client, package):
         '"Value": 300', '"Value": 300.000').encode(), STK_URL)
     pending.refresh_from_db()
     assert pending.status == "completed"
+
+
+def test_a_parallel_wrong_token_burst_stores_no_more_than_the_limit(transactional_db, settings):
+    import threading
+
+    from django.test import Client
+
+    from .payments_kit import closing
+    settings.MPESA_BAD_TOKEN_LIMIT_PER_IP = 5
+    start, statuses = threading.Barrier(20), []
+
+    def probe():
+        start.wait()
+        statuses.append(post(Client(), b"{}" + b" " * 5000, "/api/payments/mpesa/callback/guess").status_code)
+
+    threads = [threading.Thread(target=closing(probe)) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [404] * 5 + [429] * 15
+    assert MpesaCallback.objects.filter(outcome="bad_token").count() == 5
