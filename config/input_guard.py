@@ -9,6 +9,8 @@ NUL byte or a \\u escape (how NUL and lone surrogates get into JSON): django-nin
 body again, so the common body costs a byte search, not a second parse. Multipart field values are
 checked after Django's parse (file contents are not text and are not checked).
 
+A cookie that cannot be stored is dropped rather than refused (see __call__).
+
 The M-Pesa callbacks are left alone: their views store each body as received, whatever it holds,
 and answer Daraja themselves.
 """
@@ -35,6 +37,12 @@ class InputGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # A cookie is replayed by the browser on every request, so refusing it would lock that
+        # browser out; one that cannot be stored (Django decodes "\\000" in a quoted value to a
+        # NUL, and the session middleware looks the session key up) is ignored instead: dropped
+        # here, before SessionMiddleware reads it.
+        for name in [name for name, value in request.COOKIES.items() if UNSTORABLE.search(value)]:
+            del request.COOKIES[name]
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):

@@ -15,7 +15,7 @@ from accounts.models import User
 from config.api import api
 from config.input_guard import InputGuardMiddleware
 
-from .conftest import bearer
+from .conftest import PASSWORD, bearer
 from .test_access_rules import concrete, page_cases
 
 NUL = "a\x00b"
@@ -212,3 +212,16 @@ def test_mpesa_callbacks_are_left_to_their_views(rf):
     assert InputGuardMiddleware(lambda r: None).process_view(request, None, (), {}) is None
     request.resolver_match = resolve("/api/login")
     assert InputGuardMiddleware(lambda r: None).process_view(request, None, (), {}).status_code == 422
+
+
+@pytest.mark.django_db
+def test_a_session_cookie_holding_a_nul_is_ignored_not_a_500(client, admin):
+    # Django decodes "\000" inside a quoted cookie value to a NUL, which then met PostgreSQL in the
+    # session lookup on every page, signed in or not.
+    client.raise_request_exception = False
+    cookie = {"HTTP_COOKIE": 'sessionid="abcdefgh\\000ijklmnop"'}
+    assert client.get("/portal/", **cookie).status_code == 200
+    assert client.get("/", **cookie).status_code == 302  # signed out, so to the login page
+    assert client.get("/api/user", **cookie).status_code == 401
+    signed_in = client.post("/login/", {"username": "amani", "password": PASSWORD}, **cookie)
+    assert signed_in.status_code == 302
