@@ -205,7 +205,7 @@ def _stk_fields(body: dict) -> dict:
             raise Malformed("success without CallbackMetadata.Item")
         values = {item.get("Name"): item.get("Value") for item in items if isinstance(item, dict)}
         receipt = values.get("MpesaReceiptNumber")
-        if not isinstance(receipt, str) or not RECEIPT.match(receipt):
+        if not isinstance(receipt, str) or not RECEIPT.fullmatch(receipt):
             raise Malformed(f"MpesaReceiptNumber {receipt!r} is not a receipt")
         fields.update(receipt=receipt, amount=_amount(values.get("Amount")))
     return fields
@@ -234,7 +234,7 @@ def _process_stk(record: MpesaCallback, raw: bytes) -> MpesaCallback:
 
 def _c2b_fields(body: dict) -> dict:
     trans_id, account = body.get("TransID"), body.get("BillRefNumber", "")
-    if not isinstance(trans_id, str) or not RECEIPT.match(trans_id):
+    if not isinstance(trans_id, str) or not RECEIPT.fullmatch(trans_id):
         raise Malformed(f"TransID {trans_id!r} is not a receipt")
     if not isinstance(account, str | int):
         raise Malformed("BillRefNumber is not text")

@@ -319,6 +319,13 @@ def timezone_now():
     return timezone.now()
 
 
+def test_a_receipt_with_a_trailing_newline_is_not_a_second_receipt(client, db):
+    customer = services.create_customer(PHONE)
+    post(client, confirmation(customer.username, "40.00", trans_id="TNL0000001"), C2B_URL)
+    post(client, confirmation(customer.username, "40.00", trans_id="TNL0000001\n"), C2B_URL)
+    assert Payment.objects.count() == 1 and payments.balance(customer) == Decimal("40.00")
+
+
 def test_odd_amounts_are_never_rounded_to_a_match(client, package):
     customer = services.create_customer(PHONE)
     pending = Payment.objects.create(customer=customer, phone=PHONE, package=package, amount=300,
