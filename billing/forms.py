@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
 from hotspot.models import Customer, Package
@@ -17,6 +18,13 @@ from .models import Invoice, MpesaCallback, Payment
 from .reconciliation import day_bounds
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class BusinessDay(forms.DateField):
+    """A day in the years the business can have records for: 0001-01-01 or 9999-12-31 pushed the
+    day's Nairobi bounds past Python's calendar (OverflowError, a 500 on every filtered page)."""
+
+    default_validators = [MinValueValidator(date(2000, 1, 1)), MaxValueValidator(date(2999, 12, 31))]
 
 
 def _search_box(placeholder: str) -> forms.CharField:
@@ -56,8 +64,8 @@ class FilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.date_range:  # "from" is a Python keyword, so these two can't be class attributes
-            self.fields["from"] = forms.DateField(label="From", required=False, widget=DATE)
-            self.fields["to"] = forms.DateField(label="To", required=False, widget=DATE)
+            self.fields["from"] = BusinessDay(label="From", required=False, widget=DATE)
+            self.fields["to"] = BusinessDay(label="To", required=False, widget=DATE)
         self.is_valid()
 
     def value(self, name: str, default=None):
@@ -190,8 +198,8 @@ class WalletPurchaseForm(forms.Form):
 
 
 class ReportForm(FilterForm):
-    month = forms.DateField(required=False, input_formats=["%Y-%m"])
-    day = forms.DateField(label="Reconcile day", required=False)
+    month = BusinessDay(required=False, input_formats=["%Y-%m"])
+    day = BusinessDay(label="Reconcile day", required=False)
 
     def chosen(self, today: date) -> tuple[date, date]:
         """(first day of the month shown, day reconciled): this month and yesterday unless chosen."""

@@ -20,7 +20,7 @@ from .test_access_rules import concrete, page_cases
 
 NUL = "a\x00b"
 HUGE = [str(2**63), str(10**30), "-1"]
-NUMBER_PARAMS = {"page", "offset", "limit", "id", "pk"}
+EDGE_DAYS = ["9999-12-31", "0001-01-01", "9999-12"]
 GUARDED = "cannot be stored"
 # Pages whose GET changes who is signed in.
 SKIP = {"logout"}
@@ -105,8 +105,8 @@ def test_every_page_and_form_refuses_nul_and_survives_huge_numbers(client, seede
         for field in sorted(queries):
             refused = client.get(f"{url}?{urlencode({field: NUL})}")
             assert refused.status_code == 400 and GUARDED in refused.content.decode(), (name, field)
-        for field in sorted(queries & NUMBER_PARAMS | {"page"}):
-            for number in HUGE:
+        for field in sorted(queries):  # an id, a page, an amount, a day: beyond any column or calendar
+            for number in [HUGE[0], HUGE[2], *EDGE_DAYS]:  # 10**30 is no different from 2**63 here
                 no_server_error(client.get(f"{url}?{field}={number}"), (name, field, number))
         for form in forms:
             if form["method"] != "post":
