@@ -22,7 +22,7 @@ COPY . .
 RUN SECRET_KEY=build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))') \
     ALLOWED_HOSTS=build DATABASE_URL=postgres://build@build/build \
     python manage.py collectstatic --noinput -v0 \
- && useradd --system --uid 1000 --home /app app && mkdir -p /app/var && chown app /app/var
+ && useradd --system --uid 1000 --home /app app && mkdir -p /app/var /app/spool && chown app /app/var /app/spool
 
 USER app
 EXPOSE 8000
