@@ -16,7 +16,7 @@ from config.api import api
 from config.input_guard import InputGuardMiddleware
 
 from .conftest import PASSWORD, bearer
-from .test_access_rules import concrete, page_cases
+from .test_access_rules import page_cases
 
 NUL = "a\x00b"
 HUGE = [str(2**63), str(10**30), "-1"]
