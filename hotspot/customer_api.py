@@ -92,7 +92,8 @@ def get_user(request, customer_id: int):
     return get_object_or_404(Customer, pk=customer_id)
 
 
-@users_router.put("/{customer_id}", auth=api_access(CHANGE), response=CustomerOut, summary="Change a customer")
+@users_router.put("/{customer_id}", auth=api_access(CHANGE), response={200: CustomerOut, 409: Problem},
+                  summary="Change a customer")
 def update_user(request, customer_id: int, data: CustomerIn):
     customer = get_object_or_404(Customer, pk=customer_id)
     try:
@@ -105,7 +106,7 @@ def update_user(request, customer_id: int, data: CustomerIn):
 
 
 @users_router.delete("/{customer_id}", auth=api_access(perm("hotspot.delete_customer")),
-                     response={204: None}, summary="Delete a customer who never subscribed")
+                     response={204: None, 409: Problem}, summary="Delete a customer who never subscribed")
 def delete_user(request, customer_id: int):
     try:
         services.delete_customer(get_object_or_404(Customer, pk=customer_id))
@@ -148,7 +149,8 @@ def list_hotspot_users(request, q: str | None = None, status: Customer.Status | 
     return _page(Customer.objects.filter(service_type=ServiceType.HOTSPOT), q, status, limit, offset)
 
 
-@hotspot_router.post("/users", auth=api_access(ADD), response={201: CustomerOut}, summary="Add a hotspot user")
+@hotspot_router.post("/users", auth=api_access(ADD), response={201: CustomerOut, 409: Problem},
+                     summary="Add a hotspot user")
 def create_hotspot_user(request, data: CustomerIn):
     data.service_type = ServiceType.HOTSPOT
     return Status(201, _create(data))

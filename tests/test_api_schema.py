@@ -188,3 +188,13 @@ def test_the_refusals_the_attack_run_found_undeclared_now_match_their_schema(cli
     assert answer.status_code == 409
     assert declared(answer, "post", "/api/hotspot/sessions/{session_id}/disconnect") == {
         "detail": "This session has already ended"}
+
+
+def test_a_phone_already_taken_is_a_declared_409(client, admin):
+    headers = bearer(admin)
+    create_customer("0712000111", "Wanjiku")
+    other = create_customer("0712000222", "Otieno")
+    again = client.post("/api/hotspot/users", {"phone": "0712000111"}, content_type="application/json", **headers)
+    assert again.status_code == 409 and declared(again, "post", "/api/hotspot/users")["detail"]
+    taken = client.put(f"/api/users/{other.pk}", {"phone": "0712000111"}, content_type="application/json", **headers)
+    assert taken.status_code == 409 and declared(taken, "put", "/api/users/{customer_id}")["detail"]
