@@ -42,8 +42,23 @@ def throttles() -> tuple[Throttle, Throttle]:
 
 
 def lookups() -> Throttle:
-    """Wrong CheckoutRequestIDs, phone numbers and codes asked about, per client IP."""
+    """Wrong CheckoutRequestIDs, phone numbers, codes and wallet passwords, per client IP."""
     return Throttle("purchase-lookup", 30, 900, 900)
+
+
+def _looked_up(client_ip: str, find, detail: str = "Too many attempts; try again in a few minutes"):
+    """``find()`` as one guessing attempt from ``client_ip``: counted before it runs (a parallel
+    burst gets no more tries than the limit), given back when it finds what was asked."""
+    guard = lookups()
+    if guard.take(client_ip):
+        raise PurchaseRefused("too_many", 429, detail)
+    try:
+        found = find()
+    except PurchaseRefused:
+        guard.failed(client_ip)
+        raise
+    guard.forgive(client_ip)
+    return found
 
 
 def phone_or_refuse(raw: str) -> str:
@@ -95,14 +110,7 @@ def renew(*, phone: str, package_id=None, mac: str = "", ip: str | None = None, 
 
 def from_wallet(*, package_id, phone: str, password: str, client_ip: str) -> Payment:
     """Spend the wallet on a package; the account's password proves it is the customer's."""
-    guard = lookups()
-    if guard.locked_for(client_ip):
-        raise PurchaseRefused("too_many", 429, "Too many attempts; try again in a few minutes")
-    phone = phone_or_refuse(phone)
-    customer = Customer.objects.filter(phone=phone, status=Customer.Status.ACTIVE).first()
-    if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
-        guard.fail(client_ip)
-        raise PurchaseRefused("wrong_login", 401, "Wrong phone number or password")
+    customer = _looked_up(client_ip, lambda: _customer_with_password(phone, password))
     package = Package.objects.filter(pk=package_id, is_active=True).first() if str(package_id).isdigit() else None
     if package is None:
         raise PurchaseRefused("no_package", 404, "No such package on sale")
@@ -110,6 +118,13 @@ def from_wallet(*, package_id, phone: str, password: str, client_ip: str) -> Pay
         return payments.buy_from_wallet(customer, package)
     except payments.PaymentError as error:
         raise PurchaseRefused(error.reason, 409, str(error)) from error
+
+
+def _customer_with_password(phone: str, password: str) -> Customer:
+    customer = Customer.objects.filter(phone=phone_or_refuse(phone), status=Customer.Status.ACTIVE).first()
+    if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
+        raise PurchaseRefused("wrong_login", 401, "Wrong phone number or password")
+    return customer
 
 
 # --- finding a payment again ----------------------------------------------------------------------
@@ -127,23 +142,23 @@ def by_token(token: str) -> Payment | None:
 
 
 def by_checkout_id(checkout_request_id: str, client_ip: str) -> Payment:
-    guard = lookups()
-    if guard.locked_for(client_ip):
-        raise PurchaseRefused("too_many", 429, "Too many lookups; try again in a few minutes")
-    payment = Payment.objects.select_related("customer", "subscription__package").filter(
-        checkout_request_id=checkout_request_id[:64]).first() if checkout_request_id else None
-    if payment is None:
-        guard.fail(client_ip)
-        raise PurchaseRefused("no_payment", 404, "No payment with this checkout_request_id")
-    return payment
+    def find():
+        payment = Payment.objects.select_related("customer", "subscription__package").filter(
+            checkout_request_id=checkout_request_id[:64]).first() if checkout_request_id else None
+        if payment is None:
+            raise PurchaseRefused("no_payment", 404, "No payment with this checkout_request_id")
+        return payment
+
+    return _looked_up(client_ip, find, "Too many lookups; try again in a few minutes")
 
 
 def recover(*, phone: str, code: str = "", paid_here=(), client_ip: str) -> Payment:
     """"Already paid?": the payment this browser started (``paid_here``: payment ids from the
     signed cookie set at purchase), or the one whose M-Pesa code from the SMS is given."""
-    guard = lookups()
-    if guard.locked_for(client_ip):
-        raise PurchaseRefused("too_many", 429)
+    return _looked_up(client_ip, lambda: _recovered(phone, code, paid_here))
+
+
+def _recovered(phone: str, code: str, paid_here) -> Payment:
     phone = phone_or_refuse(phone)
     code = code.strip().upper()[:20]
     recent = Payment.objects.filter(phone=phone, created_at__gte=timezone.now() - RECOVER_WITHIN).exclude(
@@ -156,7 +171,6 @@ def recover(*, phone: str, code: str = "", paid_here=(), client_ip: str) -> Paym
         found = recent.filter(pk__in=list(paid_here)).order_by("-created_at").first()
         if found is not None:
             return found
-    guard.fail(client_ip)
     if code:
         raise PurchaseRefused("code_mismatch", 404, "This M-Pesa code does not match a payment from this number")
     if recent.exists():

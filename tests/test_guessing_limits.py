@@ -106,3 +106,34 @@ def test_right_codes_do_not_use_up_the_budget(client, daily):
     for _ in range(3):
         assert voucher(client, valid_code(daily)).status_code == 200
     assert [voucher(client, f"GUESS{n}").status_code for n in range(4)] == [404, 404, 404, 429]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_forty_parallel_wrong_wallet_passwords_from_one_address_get_at_most_thirty_answers(daily):
+    """The wallet purchase and the payment lookups share one per-address guard of 30 wrong tries
+    per 15 minutes: counted before the password is compared, so a burst cannot exceed it."""
+    from hotspot import services
+
+    services.create_customer("0712345678")
+    answers, lock, start = [], threading.Lock(), threading.Barrier(40)
+
+    def guess(n):
+        try:
+            start.wait()
+            status = Client().post("/api/purchase/package",
+                                   {"package_id": daily.pk, "phone": "0712345678", "password": f"guess-{n}"},
+                                   content_type="application/json", REMOTE_ADDR="10.8.0.1").status_code
+            with lock:
+                answers.append(status)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(set(answers)) == [401, 429] and answers.count(401) == 30, answers
+    # Locked for the whole address now, whatever is asked next.
+    status = Client().get("/api/purchase/mpesa/status?checkout_request_id=ws_CO_nothing", REMOTE_ADDR="10.8.0.1")
+    assert status.status_code == 429
