@@ -56,7 +56,9 @@ class InputGuardMiddleware:
         if request.path_info.startswith("/api/"):
             return JsonResponse({"detail": message}, status=422)
         # No request context: a context processor must not meet the same input.
-        return HttpResponseBadRequest(loader.render_to_string("400.html", {"message": message}))
+        # The way back: a customer on the portal is sent to the portal, never to the staff dashboard.
+        back = "/portal/" if request.path_info.startswith("/portal/") else "/"
+        return HttpResponseBadRequest(loader.render_to_string("400.html", {"message": message, "back": back}))
 
 
 def unstorable_input(request) -> str | None:

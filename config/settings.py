@@ -109,7 +109,7 @@ TEMPLATES = [
 # ASGI every request runs on a thread of its own, so persistent per-thread connections pile up
 # until PostgreSQL refuses new ones and a callback gets a 500 before its body is stored; with the
 # pool a burst waits up to DATABASE_POOL_TIMEOUT for a connection instead. Set it for the web
-# (daphne) processes, as docker-compose.yml does; Celery's forked workers and the test suite (whose
+# (gunicorn) and websocket (daphne) processes, as docker-compose.yml does; Celery's forked workers and the test suite (whose
 # threads must reach the test database) run without. 0: no pool, connections kept
 # DATABASE_CONN_MAX_AGE seconds per thread.
 DATABASE_POOL_MAX = env.integer("DATABASE_POOL_MAX", 0, minimum=0)

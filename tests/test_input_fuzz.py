@@ -194,6 +194,9 @@ def test_the_purchase_status_query_and_invalid_utf8(client):
     assert client.get("/portal/?link-orig=%C3").status_code == 400
     form = client.post("/portal/voucher/", b"code=%FF%FE", content_type="application/x-www-form-urlencoded")
     assert form.status_code == 400 and "&#x27;code&#x27;" in form.content.decode()
+    # A customer is sent back to the portal, never to the staff dashboard.
+    assert 'href="/portal/"' in form.content.decode()
+    assert 'href="/"' in client.get("/customers/?q=a%00").content.decode()
 
 
 @pytest.mark.django_db
