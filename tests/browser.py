@@ -4,6 +4,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -65,24 +66,32 @@ def served(chromium, transactional_db, served_env):
         f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"),
         REDIS_URL=settings.REDIS_URL, DATABASE_CONN_MAX_AGE="0",
         MPESA_CALLBACK_BASE_URL=f"http://127.0.0.1:{port}", **served_env)
-    log = open(ROOT / "var" / "daphne-test.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+    with running_server(command, env, port, "daphne-test.log") as base:
+        yield base
+
+
+@contextmanager
+def running_server(command: list[str], env: dict, port: int, log_name: str, start_seconds: float = 15):
+    """Start a server process (its output in var/``log_name``), wait up to ``start_seconds`` until
+    it answers the health ping on ``port``, yield its base URL, and stop it however the test ends."""
+    log = open(ROOT / "var" / log_name, "w")
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + start_seconds
+        while True:
             try:
                 if httpx.get(f"{base}/api/health/ping", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        else:
-            raise RuntimeError(f"daphne did not start; see {log.name}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} did not start; see {log.name}")
         yield base
     finally:
         server.terminate()
-        server.wait(10)
+        server.wait(15)
         log.close()
 
 

@@ -79,6 +79,6 @@ def bearer(user: User) -> dict:
 
 # Browser-test fixtures, registered for every module (they cost nothing until a test asks).
 from .browser import chromium, served, served_env  # noqa: E402, F401
-from .payments_kit import daily, mpesa  # noqa: E402, F401
+from .payments_kit import daily, daraja, mpesa  # noqa: E402, F401
 from .radius_server import radius_server  # noqa: E402, F401
 from .routers_kit import kilimani, our_servers  # noqa: E402, F401

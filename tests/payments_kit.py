@@ -25,6 +25,20 @@ def mpesa(settings, live_server):
 
 
 @pytest.fixture
+def daraja():
+    """The simulator as Daraja for an app served in its own process (tests/browser.py): a module
+    buying in Chromium takes ``served_env = served_with_daraja`` and scripts ``daraja``."""
+    with DarajaSimulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def served_with_daraja(daraja):
+    return {"MPESA_BASE_URL": daraja.base_url, "MPESA_CONSUMER_KEY": "simulator-key",
+            "MPESA_CONSUMER_SECRET": "simulator-secret"}
+
+
+@pytest.fixture
 def daily(db):
     return services.save_package(Package(name="Daily 1GB", price=50, validity_minutes=1440, rate_limit="2M/5M"))
 

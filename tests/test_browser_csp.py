@@ -5,7 +5,6 @@ posts the credentials to the router, the one origin its policy adds."""
 import pytest
 
 from accounts.roles import ADMIN
-from billing.daraja_simulator import DarajaSimulator
 from billing.models import Payment
 from hotspot import services
 from hotspot.models import Package
@@ -14,6 +13,7 @@ from routers.models import ServiceControlLog
 from routers.routeros_simulator import RouterOSSimulator
 
 from .conftest import PASSWORD, make_staff
+from .payments_kit import served_with_daraja
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = "254722000151"
@@ -24,16 +24,7 @@ WATCH = """document.addEventListener("securitypolicyviolation", function (e) {
 });"""
 
 
-@pytest.fixture
-def simulator():
-    with DarajaSimulator() as running:
-        yield running
-
-
-@pytest.fixture
-def served_env(simulator):
-    return {"MPESA_BASE_URL": simulator.base_url, "MPESA_CONSUMER_KEY": "simulator-key",
-            "MPESA_CONSUMER_SECRET": "simulator-secret"}
+served_env = served_with_daraja  # this module's served app asks the Daraja simulator
 
 
 def directives(header: str) -> dict[str, list[str]]:
@@ -79,9 +70,9 @@ def test_staff_pages_run_under_the_policy(served, chromium):
     context.close()
 
 
-def test_the_portal_buys_waits_and_connects_under_the_policy(served, simulator, chromium):
+def test_the_portal_buys_waits_and_connects_under_the_policy(served, daraja, chromium):
     package = services.save_package(Package(name="Daily 1GB", price=50, validity_minutes=1440))
-    simulator.script(PHONE, answer_after=1.5)
+    daraja.script(PHONE, answer_after=1.5)
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     violations = watched(context)
     posted, policies = [], []

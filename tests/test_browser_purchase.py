@@ -3,29 +3,19 @@ turns into the router login by itself, and a page closed during the wait is reco
 "Already paid?"."""
 import pytest
 
-from billing.daraja_simulator import DarajaSimulator
 from billing.models import Payment
 from hotspot import services
 from hotspot.models import Package
 
 from .browser import SCREENSHOTS
-from .payments_kit import wait_for
+from .payments_kit import served_with_daraja, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = "254722000111"
 ROUTER = "mac=AA:BB:CC:DD:EE:31&ip=10.5.50.41&link-login-only=http://10.5.50.1/login&link-orig=http://example.com/"
 
 
-@pytest.fixture
-def simulator():
-    with DarajaSimulator() as running:
-        yield running
-
-
-@pytest.fixture
-def served_env(simulator):
-    return {"MPESA_BASE_URL": simulator.base_url, "MPESA_CONSUMER_KEY": "simulator-key",
-            "MPESA_CONSUMER_SECRET": "simulator-secret"}
+served_env = served_with_daraja  # this module's served app asks the Daraja simulator
 
 
 @pytest.fixture
@@ -44,9 +34,9 @@ def phone(chromium):
     context.close()
 
 
-def test_buy_on_a_phone_wait_and_get_logged_in(served, simulator, phone):
+def test_buy_on_a_phone_wait_and_get_logged_in(served, daraja, phone):
     package = services.save_package(Package(name="Daily 1GB", price=50, validity_minutes=1440))
-    simulator.script(PHONE, answer_after=1.5)
+    daraja.script(PHONE, answer_after=1.5)
     page = phone.new_page()
     page.goto(f"{served}/portal/?{ROUTER}")
     page.check(f"input[name=package][value='{package.pk}']")
@@ -63,9 +53,9 @@ def test_buy_on_a_phone_wait_and_get_logged_in(served, simulator, phone):
     assert f"password={payment.customer.password}" in phone.router_posts[-1]
 
 
-def test_close_the_page_while_waiting_then_already_paid(served, simulator, phone):
+def test_close_the_page_while_waiting_then_already_paid(served, daraja, phone):
     services.save_package(Package(name="1 Hour", price=10, validity_minutes=60))
-    simulator.script(PHONE, answer_after=2.0)
+    daraja.script(PHONE, answer_after=2.0)
     page = phone.new_page()
     page.goto(f"{served}/portal/?{ROUTER}")
     page.fill("#buy-phone", "0722000111")

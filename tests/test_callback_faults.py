@@ -4,7 +4,6 @@ connection pool per process) on the test database, its connections terminated fo
 is acknowledged without its payment committed, and once the sweep has run every one is credited
 exactly once."""
 import os
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -23,7 +22,7 @@ from billing.models import LedgerEntry, MpesaCallback, Payment
 from hotspot import services
 from hotspot.models import Package
 
-from .browser import free_port
+from .browser import free_port, running_server
 from .payments_kit import TOKEN
 from .test_callbacks import _stk_body, confirmation
 
@@ -40,24 +39,9 @@ def gunicorn(transactional_db):
                                          f"{db['NAME']}?application_name={APP}"),
                DATABASE_POOL_MAX="4", WEB_BIND=f"127.0.0.1:{port}", WEB_WORKERS="2",
                MPESA_CALLBACK_TOKEN=TOKEN, MPESA_CALLBACK_ALLOWED_IPS="")
-    log = open(ROOT / "var" / "gunicorn-callback-faults.log", "w")
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application"], cwd=ROOT,
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/api/health/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"gunicorn did not start; see {log.name}")
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application"]
+    with running_server(command, env, port, "gunicorn-callback-faults.log", start_seconds=30) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(15)
-        log.close()
 
 
 def terminate_server_connections(stop: threading.Event, every: float, kills: list) -> None:
