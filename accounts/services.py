@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from config.network import client_ip
+from config.network import address_subject, client_ip
 from config.throttle import Throttle
 
 from .models import ApiToken, User
@@ -53,7 +53,7 @@ def _lockout_message(seconds: int) -> str:
 def sign_in(request: HttpRequest, username: str, password: str) -> LoginResult:
     """Check credentials, counting failures per username and per client IP."""
     by_username, by_ip = _throttles()
-    ip = client_ip(request)
+    ip = address_subject(client_ip(request))
     username = username.strip()
     # Counted before the password is checked, so a parallel burst gets no more checks than the limit.
     wait = by_ip.take(ip)

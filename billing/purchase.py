@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+from config.network import address_subject
 from config.throttle import Throttle
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
@@ -49,7 +50,7 @@ def lookups() -> Throttle:
 def _looked_up(client_ip: str, find, detail: str = "Too many attempts; try again in a few minutes"):
     """``find()`` as one guessing attempt from ``client_ip``: counted before it runs (a parallel
     burst gets no more tries than the limit), given back when it finds what was asked."""
-    guard = lookups()
+    guard, client_ip = lookups(), address_subject(client_ip)
     if guard.take(client_ip):
         raise PurchaseRefused("too_many", 429, detail)
     try:
@@ -70,6 +71,7 @@ def phone_or_refuse(raw: str) -> str:
 
 def _push(client_ip: str, phone: str, **what) -> Payment:
     by_phone, by_ip = throttles()
+    client_ip = address_subject(client_ip)
     # Every prompt counts, answered or not, and is counted before it is sent: a burst of
     # requests gets no more prompts than the limit.
     wait = by_ip.take(client_ip)

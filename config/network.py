@@ -1,5 +1,6 @@
 """Who is calling: the client IP, trusting X-Forwarded-For only as far as configured proxies go,
-and whether an address is in a configured list of networks."""
+the subject a rate limit counts for that address, and whether an address is in a configured list
+of networks."""
 import ipaddress
 from functools import lru_cache
 
@@ -23,6 +24,21 @@ def address_or_none(value) -> str | None:
         return str(ipaddress.ip_address(str(value or "").strip()))
     except ValueError:
         return None
+
+
+def address_subject(ip: str) -> str:
+    """What a per-address rate limit counts: an IPv6 address as its /64 (whoever holds a /64 picks
+    any address in it, so counting single addresses bounds nothing); an IPv4 address, an IPv4
+    address mapped into IPv6, and anything that is not an address, as themselves."""
+    try:
+        address = ipaddress.ip_address(str(ip).strip())
+    except ValueError:
+        return ip
+    if address.version == 4:
+        return ip
+    if address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
 
 
 @lru_cache(maxsize=16)

@@ -18,7 +18,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
-from config.network import address_or_none, client_ip
+from config.network import address_or_none, address_subject, client_ip
 from radius import sessions as radius_sessions
 
 from . import router_urls, services, vouchers
@@ -104,12 +104,12 @@ def device(request) -> tuple[str, dict, str]:
 def take_guess(request) -> int:
     """Count a code or password about to be tried against the client's address, before trying
     it (a parallel burst cannot outrun the count); seconds to wait, 0 to go ahead."""
-    return guess_slowdown().take(client_ip(request))
+    return guess_slowdown().take(address_subject(client_ip(request)))
 
 
 def not_a_guess(request) -> None:
     """The attempt succeeded, or guessed nothing: it does not count against the address."""
-    guess_slowdown().forgive(client_ip(request))
+    guess_slowdown().forgive(address_subject(client_ip(request)))
 
 
 def too_many(request, lang: str, wait: int):

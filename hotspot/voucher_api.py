@@ -8,7 +8,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import PUBLIC, api_access, perm
-from config.network import address_or_none, client_ip
+from config.network import address_or_none, address_subject, client_ip
 from config.paging import page
 from config.throttle import Slowdown
 
@@ -103,7 +103,7 @@ def guess_slowdown() -> Slowdown:
                     response={200: RedeemOut, 404: Refusal, 409: Refusal, 429: Refusal},
                     summary="Redeem a voucher (portal pages, including ones hosted on the router)")
 def redeem(request, data: RedeemIn, response: HttpResponse):
-    guard, address = guess_slowdown(), client_ip(request)
+    guard, address = guess_slowdown(), address_subject(client_ip(request))
     wait = guard.take(address)
     if wait:
         response["Retry-After"] = str(wait)

@@ -137,3 +137,29 @@ def test_forty_parallel_wrong_wallet_passwords_from_one_address_get_at_most_thir
     # Locked for the whole address now, whatever is asked next.
     status = Client().get("/api/purchase/mpesa/status?checkout_request_id=ws_CO_nothing", REMOTE_ADDR="10.8.0.1")
     assert status.status_code == 429
+
+
+def test_an_ipv6_address_is_counted_as_its_slash_64():
+    from config.network import address_subject
+
+    assert address_subject("2001:db8:7:1:a:b:c:d") == address_subject("2001:DB8:7:1::1") == "2001:db8:7:1::/64"
+    assert address_subject("2001:db8:7:2::1") == "2001:db8:7:2::/64"
+    assert address_subject("::ffff:10.0.0.9") == "10.0.0.9"  # an IPv4 client seen through a v6 socket
+    assert [address_subject(a) for a in ("10.0.0.9", "unknown", "")] == ["10.0.0.9", "unknown", ""]
+
+
+@pytest.mark.django_db
+@override_settings(PORTAL_VOUCHER_FAILURES_PER_IP=3)
+def test_new_addresses_in_the_same_ipv6_slash_64_buy_no_new_voucher_guesses(client):
+    statuses = [voucher(client, f"GUESS{n}", address=f"2001:db8:5:60::{n + 1:x}").status_code for n in range(5)]
+    assert statuses == [404] * 4 + [429]
+    assert voucher(client, "GUESS", address="2001:db8:5:61::1").status_code == 404  # another /64
+
+
+@pytest.mark.django_db
+@override_settings(LOGIN_FAILURES_PER_USERNAME=1000, LOGIN_FAILURES_PER_IP=3)
+def test_new_addresses_in_the_same_ipv6_slash_64_buy_no_new_sign_in_guesses(admin):
+    statuses = [api_login(Client(), f"guess-{n}", REMOTE_ADDR=f"2001:db8:7:1::{n + 1:x}").status_code
+                for n in range(4)]
+    assert statuses == [401, 401, 429, 429]
+    assert api_login(Client(), "guess", REMOTE_ADDR="2001:db8:7:2::1").status_code == 401  # another /64
