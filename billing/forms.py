@@ -11,6 +11,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
+from config.whole_numbers import ascii_whole_number
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone, phone_match
 
@@ -109,8 +110,8 @@ class PaymentFilterForm(FilterForm):
             return payments
         match = (Q(mpesa_receipt=q.upper()) | Q(checkout_request_id=q) | Q(customer__username=q.lower())
                  | Q(customer__name__icontains=q))
-        if q.lstrip("#").isdigit() and len(q) < 10:
-            match |= Q(pk=int(q.lstrip("#")))
+        if (number := ascii_whole_number(q.lstrip("#"))) is not None:
+            match |= Q(pk=number)
         phone = phone_match(q, "phone")
         return payments.filter(match | phone if phone else match)
 

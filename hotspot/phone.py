@@ -2,10 +2,11 @@
 import re
 
 _DIGITS = re.compile(r"[\s\-().]")
+# ASCII: \d alone also matches "١" and "１", which would store (and send M-Pesa) a number in other digits.
 _FORMS = [
-    re.compile(r"^\+?254([17]\d{8})$"),
-    re.compile(r"^0([17]\d{8})$"),
-    re.compile(r"^([17]\d{8})$"),
+    re.compile(r"^\+?254([17]\d{8})$", re.ASCII),
+    re.compile(r"^0([17]\d{8})$", re.ASCII),
+    re.compile(r"^([17]\d{8})$", re.ASCII),
 ]
 
 
@@ -31,5 +32,5 @@ def phone_match(q: str, field: str = "phone"):
     try:
         return Q(**{field: normalise_phone(q)})
     except InvalidPhone:
-        digits = "".join(c for c in q if c.isdigit()).lstrip("0")
+        digits = "".join(c for c in q if c in "0123456789").lstrip("0")
         return Q(**{f"{field}__contains": digits}) if len(digits) >= 3 else None

@@ -97,7 +97,8 @@ def delete_customer(customer: Customer) -> None:
 
 # --- packages ---------------------------------------------------------------------------------------
 
-RATE_LIMIT = re.compile(r"^\d+(\.\d+)?[kKmMgG]?/\d+(\.\d+)?[kKmMgG]?( [\w./ -]+)?$")
+# ASCII: RouterOS reads 0-9 only; \d alone lets "２M/５M" through to RADIUS and the routers.
+RATE_LIMIT = re.compile(r"^\d+(\.\d+)?[kKmMgG]?/\d+(\.\d+)?[kKmMgG]?( [\w./ -]+)?$", re.ASCII)
 MINUTES = {"minutes": 1, "hours": 60, "days": 1440, "months": 43200}
 MAX_VALIDITY_MINUTES = 10_000_000
 # Routers report every five minutes; quotas and stale-session sweeps count on it.

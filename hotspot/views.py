@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from config.whole_numbers import ascii_whole_number
 
 from . import services
 from .forms import PackageForm, PackageGroupForm
@@ -16,8 +17,8 @@ def package_list(request):
     packages = (Package.objects.select_related("group").annotate(sold=Count("subscriptions"))
                 .order_by("display_order", "price"))
     group = request.GET.get("group", "")
-    if group.isdigit():
-        packages = packages.filter(group_id=int(group))
+    if (group_id := ascii_whole_number(group)) is not None:
+        packages = packages.filter(group_id=group_id)
     return render(request, "hotspot/package_list.html", {
         "packages": packages, "groups": PackageGroup.objects.all(), "group": group,
         "can_change": request.user.has_perm("hotspot.change_package")})

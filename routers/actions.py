@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
+from config.whole_numbers import ascii_whole_number
+
 from . import traffic
 from .models import Router, RouterBackup, ServiceControlLog
 from .provisioning import TAG
@@ -244,9 +246,9 @@ def _routers_at(address: str) -> list[Router]:
     from radius.models import Nas
 
     description = Nas.objects.filter(nasname=address).values_list("description", flat=True).first() or ""
-    named = description.removeprefix("router ")
-    if description.startswith("router ") and named.isdigit():
-        router = Router.objects.filter(pk=int(named)).first()
+    named = ascii_whole_number(description.removeprefix("router ")) if description.startswith("router ") else None
+    if named is not None:
+        router = Router.objects.filter(pk=named).first()
         if router is not None:
             return [router]
     return list(Router.objects.filter(host=address).order_by("pk"))

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.secrets import UnreadableSecret
+from config.whole_numbers import ascii_whole_number
 from radius import services as radius
 from radius.models import Nas
 
@@ -230,5 +231,6 @@ def _ask(router: Router) -> dict:
 def find_router(ref: str) -> Router | None:
     """The router an operator names on the command line: its id, else its name."""
     ref = (ref or "").strip()
-    found = Router.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+    number = ascii_whole_number(ref)
+    found = Router.objects.filter(pk=number).first() if number is not None else None
     return found or Router.objects.filter(name=ref).first()

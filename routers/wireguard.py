@@ -48,6 +48,7 @@ from django.utils import timezone
 from wireguard_tools import WireguardConfig, WireguardPeer
 
 from config.secrets import UnreadableSecret
+from config.whole_numbers import ascii_whole_number
 from radius import services as radius
 
 from . import services
@@ -303,9 +304,10 @@ def record_handshakes(lines) -> int:
     updated = 0
     for line in lines:
         parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit() or parts[1] == "0":
+        seconds = ascii_whole_number(parts[1], most=2**37) if len(parts) == 2 else None
+        if not seconds:
             continue
-        when = datetime.datetime.fromtimestamp(int(parts[1]), tz=datetime.UTC)
+        when = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
         updated += RouterVpnConfig.objects.filter(public_key=parts[0]).exclude(last_handshake_at=when).update(
             last_handshake_at=when)
     return updated
