@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
 from config.network import address_or_none, client_ip
+from config.whole_numbers import ascii_whole_number
 from hotspot import portal_views as portal
 from hotspot.portal_text import language
 
@@ -30,7 +31,13 @@ def _paid_here(request) -> list[int]:
     """Payment ids this browser started, from the signed cookie (none if absent or forged)."""
     value = request.get_signed_cookie(PAID_COOKIE, default="", salt=PAID_COOKIE_SALT,
                                       max_age=purchase.RECOVER_WITHIN.total_seconds())
-    return [int(part) for part in value.split(",") if part.isdigit()]
+    return [number for part in value.split(",") if (number := ascii_whole_number(part)) is not None]
+
+
+def _retry_after(refused: purchase.PurchaseRefused, response):
+    if refused.retry_after:
+        response["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 def _remember(request, response, payment: Payment) -> None:
@@ -61,8 +68,9 @@ def portal_buy(request):
         payment = purchase.initiate(package_id=request.POST.get("package", ""), phone=request.POST.get("phone", ""),
                                     mac=mac, ip=address_or_none(router["ip"]), client_ip=client_ip(request))
     except purchase.PurchaseRefused as refused:
-        return portal.refuse(request, lang, refused.reason, status=refused.status,
-                             phone=request.POST.get("phone", "")[:20], chosen=request.POST.get("package", ""))
+        return _retry_after(refused, portal.refuse(request, lang, refused.reason, status=refused.status,
+                                                   phone=request.POST.get("phone", "")[:20],
+                                                   chosen=request.POST.get("package", "")))
     response = _to_payment(request, payment, lang)
     _remember(request, response, payment)
     return response
@@ -98,8 +106,9 @@ def portal_recover(request):
         payment = purchase.recover(phone=request.POST.get("phone", ""), code=request.POST.get("code", ""),
                                    paid_here=_paid_here(request), client_ip=client_ip(request))
     except purchase.PurchaseRefused as refused:
-        return portal.refuse(request, lang, refused.reason, status=refused.status if refused.status == 429 else 200,
-                             recover_phone=request.POST.get("phone", "")[:20], ask_code=True)
+        return _retry_after(refused, portal.refuse(
+            request, lang, refused.reason, status=refused.status if refused.status == 429 else 200,
+            recover_phone=request.POST.get("phone", "")[:20], ask_code=True))
     return _to_payment(request, payment, lang)
 
 

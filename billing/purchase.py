@@ -16,7 +16,8 @@ from django.core import signing
 from django.utils import timezone
 
 from config.network import address_subject
-from config.throttle import Throttle
+from config.throttle import Slowdown, Throttle
+from config.whole_numbers import ascii_whole_number
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
 
@@ -29,11 +30,12 @@ Status = Payment.Status
 
 
 class PurchaseRefused(Exception):
-    """``reason`` keys the portal's words; ``status`` is the HTTP status the API answers."""
+    """``reason`` keys the portal's words; ``status`` is the HTTP status the API answers;
+    ``retry_after`` (seconds) comes with a 429."""
 
-    def __init__(self, reason: str, status: int = 400, detail: str = ""):
+    def __init__(self, reason: str, status: int = 400, detail: str = "", retry_after: int = 0):
         super().__init__(detail or reason)
-        self.reason, self.status, self.detail = reason, status, detail or reason
+        self.reason, self.status, self.detail, self.retry_after = reason, status, detail or reason, retry_after
 
 
 def throttles() -> tuple[Throttle, Throttle]:
@@ -42,22 +44,21 @@ def throttles() -> tuple[Throttle, Throttle]:
             Throttle("purchase-ip", settings.PURCHASE_LIMIT_PER_IP, window, window))
 
 
-def lookups() -> Throttle:
-    """Wrong CheckoutRequestIDs, phone numbers, codes and wallet passwords, per client IP."""
-    return Throttle("purchase-lookup", 30, 900, 900)
+def lookups() -> Slowdown:
+    """Wrong CheckoutRequestIDs, phone numbers, codes and wallet passwords, per client address: a
+    slowdown, not a lockout, since the address may be a whole hotspot behind its NAT."""
+    return Slowdown("purchase-lookup", settings.PURCHASE_LOOKUPS_PER_IP, settings.PURCHASE_LOOKUP_WINDOW_MINUTES * 60,
+                    settings.PURCHASE_LOOKUP_SLOWDOWN_SECONDS)
 
 
-def _looked_up(client_ip: str, find, detail: str = "Too many attempts; try again in a few minutes"):
+def _looked_up(client_ip: str, find, detail: str = "Too many attempts; try again in {wait} seconds"):
     """``find()`` as one guessing attempt from ``client_ip``: counted before it runs (a parallel
-    burst gets no more tries than the limit), given back when it finds what was asked."""
+    burst gets no more tries than the budget), given back when it finds what was asked."""
     guard, client_ip = lookups(), address_subject(client_ip)
-    if guard.take(client_ip):
-        raise PurchaseRefused("too_many", 429, detail)
-    try:
-        found = find()
-    except PurchaseRefused:
-        guard.failed(client_ip)
-        raise
+    wait = guard.take(client_ip)
+    if wait:
+        raise PurchaseRefused("too_many", 429, detail.format(wait=wait), retry_after=wait)
+    found = find()
     guard.forgive(client_ip)
     return found
 
@@ -80,7 +81,7 @@ def _push(client_ip: str, phone: str, **what) -> Payment:
         if wait:
             by_ip.forgive(client_ip)
     if wait:
-        raise PurchaseRefused("too_many", 429, "Too many payment requests; try again in a few minutes")
+        raise PurchaseRefused("too_many", 429, "Too many payment requests; try again in a few minutes", wait)
     try:
         return payments.start_stk(phone=phone, **what)
     except payments.PaymentError as error:
@@ -88,11 +89,17 @@ def _push(client_ip: str, phone: str, **what) -> Payment:
         raise PurchaseRefused(error.reason, status, str(error)) from error
 
 
-def initiate(*, package_id, phone: str, mac: str = "", ip: str | None = None, client_ip: str) -> Payment:
-    phone = phone_or_refuse(phone)
-    package = Package.objects.filter(pk=package_id, is_active=True).first() if str(package_id).isdigit() else None
+def _on_sale(package_id) -> Package:
+    number = ascii_whole_number(str(package_id))
+    package = Package.objects.filter(pk=number, is_active=True).first() if number is not None else None
     if package is None:
         raise PurchaseRefused("no_package", 404, "No such package on sale")
+    return package
+
+
+def initiate(*, package_id, phone: str, mac: str = "", ip: str | None = None, client_ip: str) -> Payment:
+    phone = phone_or_refuse(phone)
+    package = _on_sale(package_id)
     return _push(client_ip, phone, package=package, mac=mac, ip=ip)
 
 
@@ -113,9 +120,7 @@ def renew(*, phone: str, package_id=None, mac: str = "", ip: str | None = None, 
 def from_wallet(*, package_id, phone: str, password: str, client_ip: str) -> Payment:
     """Spend the wallet on a package; the account's password proves it is the customer's."""
     customer = _looked_up(client_ip, lambda: _customer_with_password(phone, password))
-    package = Package.objects.filter(pk=package_id, is_active=True).first() if str(package_id).isdigit() else None
-    if package is None:
-        raise PurchaseRefused("no_package", 404, "No such package on sale")
+    package = _on_sale(package_id)
     try:
         return payments.buy_from_wallet(customer, package)
     except payments.PaymentError as error:
@@ -151,7 +156,7 @@ def by_checkout_id(checkout_request_id: str, client_ip: str) -> Payment:
             raise PurchaseRefused("no_payment", 404, "No payment with this checkout_request_id")
         return payment
 
-    return _looked_up(client_ip, find, "Too many lookups; try again in a few minutes")
+    return _looked_up(client_ip, find, "Too many lookups; try again in {wait} seconds")
 
 
 def recover(*, phone: str, code: str = "", paid_here=(), client_ip: str) -> Payment:

@@ -2,6 +2,7 @@
 the payment, renew, or spend the wallet. Public and rate-limited."""
 from datetime import datetime
 
+from django.http import JsonResponse
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
@@ -67,6 +68,10 @@ def _answered(step, present):
     try:
         payment = step()
     except purchase.PurchaseRefused as refused:
+        if refused.retry_after:  # a Status carries no header: the same body, answered directly
+            answer = JsonResponse({"detail": refused.detail, "reason": refused.reason}, status=refused.status)
+            answer["Retry-After"] = str(refused.retry_after)
+            return answer
         return Status(refused.status, {"detail": refused.detail, "reason": refused.reason})
     return present(payment)
 

@@ -317,7 +317,6 @@ PORTAL_ROUTER_HOSTNAMES = [h.lower() for h in env.strings("PORTAL_ROUTER_HOSTNAM
 # Router hotspot addresses (IPs or networks) it may post to, besides NAS addresses; MikroTik's
 # hotspot setup offers 10.5.50.1.
 PORTAL_ROUTER_NETWORKS = env.networks("PORTAL_ROUTER_NETWORKS", ["10.5.50.1/32"])
-# Portal voucher attempts: wrong codes counted per client IP and per device MAC.
 # Wrong voucher codes and portal sign-ins are counted per client address as we see it: one
 # device, or a whole hotspot behind its router's NAT. The MAC the portal form carries is the
 # client's claim, so no limit is keyed on it. An address gets PORTAL_VOUCHER_FAILURES_PER_IP
@@ -388,6 +387,14 @@ MPESA_QUERY_INTERVAL_SECONDS = env.integer("MPESA_QUERY_INTERVAL_SECONDS", 15, m
 PURCHASE_LIMIT_PER_PHONE = env.integer("PURCHASE_LIMIT_PER_PHONE", 5, minimum=1)
 PURCHASE_LIMIT_PER_IP = env.integer("PURCHASE_LIMIT_PER_IP", 30, minimum=1)
 PURCHASE_WINDOW_MINUTES = env.integer("PURCHASE_WINDOW_MINUTES", 10, minimum=1)
+# Wrong answers to the portal's lookups ("Already paid?", the wallet purchase's password, the API's
+# status by CheckoutRequestID), per client address: PURCHASE_LOOKUPS_PER_IP per
+# PURCHASE_LOOKUP_WINDOW_MINUTES, then one every PURCHASE_LOOKUP_SLOWDOWN_SECONDS (429 with
+# Retry-After), never a lockout of the hotspot behind the address: at the defaults 30 x 96 +
+# 86400 / 30 = 5,760 a day per address against 31^8 = 8.5e11 wallet passwords (hotspot/credentials.py).
+PURCHASE_LOOKUPS_PER_IP = env.integer("PURCHASE_LOOKUPS_PER_IP", 30, minimum=1)
+PURCHASE_LOOKUP_WINDOW_MINUTES = env.integer("PURCHASE_LOOKUP_WINDOW_MINUTES", 15, minimum=1)
+PURCHASE_LOOKUP_SLOWDOWN_SECONDS = env.integer("PURCHASE_LOOKUP_SLOWDOWN_SECONDS", 30, minimum=1)
 
 # --- customer notifications ---------------------------------------------------------------------
 # "console": messages are logged and recorded; "africastalking": sent through its HTTP SMS API.

@@ -109,9 +109,10 @@ def test_right_codes_do_not_use_up_the_budget(client, daily):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_forty_parallel_wrong_wallet_passwords_from_one_address_get_at_most_thirty_answers(daily):
-    """The wallet purchase and the payment lookups share one per-address guard of 30 wrong tries
-    per 15 minutes: counted before the password is compared, so a burst cannot exceed it."""
+def test_forty_parallel_wrong_wallet_passwords_from_one_address_get_at_most_thirty_one_answers(daily):
+    """The wallet purchase and the payment lookups share one per-address slowdown of 30 wrong tries
+    per 15 minutes, then one every 30 s: counted before the password is compared, so a burst gets
+    the budget and the one attempt of the slowed pace, no more."""
     from hotspot import services
 
     services.create_customer("0712345678")
@@ -133,10 +134,25 @@ def test_forty_parallel_wrong_wallet_passwords_from_one_address_get_at_most_thir
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(set(answers)) == [401, 429] and answers.count(401) == 30, answers
-    # Locked for the whole address now, whatever is asked next.
+    assert sorted(set(answers)) == [401, 429] and answers.count(401) == 31, answers
+    # Slowed for the whole address now, whatever is asked next: seconds, not the old 15 minutes.
     status = Client().get("/api/purchase/mpesa/status?checkout_request_id=ws_CO_nothing", REMOTE_ADDR="10.8.0.1")
-    assert status.status_code == 429
+    assert status.status_code == 429 and 1 <= int(status["Retry-After"]) <= 30
+    assert status.json()["reason"] == "too_many"
+
+
+@pytest.mark.django_db
+@override_settings(PURCHASE_LOOKUPS_PER_IP=2, PURCHASE_LOOKUP_SLOWDOWN_SECONDS=1)
+def test_a_hotspot_past_its_lookup_budget_waits_seconds_not_fifteen_minutes(client):
+    def already_paid():
+        return client.post("/portal/recover/", {"phone": "0712345678", "code": "TNL0000001"},
+                           REMOTE_ADDR="10.8.0.2")
+
+    assert [already_paid().status_code for _ in range(3)] == [200, 200, 200]  # the budget, then the slowed one
+    refused = already_paid()
+    assert refused.status_code == 429 and refused["Retry-After"] == "1"
+    time.sleep(1.05)
+    assert already_paid().status_code == 200  # the next customer behind the same NAT is heard
 
 
 def test_an_ipv6_address_is_counted_as_its_slash_64():

@@ -1,5 +1,6 @@
-"""Input PostgreSQL cannot store (NUL, lone surrogates, invalid UTF-8) and numbers it cannot hold,
-sent to every page, form, list and API operation: a clear 400 / 422, never a 500."""
+"""Input PostgreSQL cannot store (NUL, lone surrogates, invalid UTF-8), numbers it cannot hold and
+digits that are not ASCII, sent to every page, form, list and API operation: a clear 400 / 422,
+never a 500."""
 import io
 import json
 import re
@@ -12,6 +13,7 @@ from django.urls import Resolver404, resolve
 
 from accounts.checks import iter_api_operations
 from accounts.models import User
+from billing.models import Payment
 from config.api import api
 from config.input_guard import InputGuardMiddleware
 
@@ -21,6 +23,8 @@ from .test_access_rules import page_cases
 NUL = "a\x00b"
 HUGE = [str(2**63), str(10**30), "-1"]
 EDGE_DAYS = ["9999-12-31", "0001-01-01", "9999-12"]
+# str.isdigit() takes all three; int() refuses "²" and reads the other two as 1.
+OTHER_DIGITS = ["²", "١", "１"]
 GUARDED = "cannot be stored"
 # Pages whose GET changes who is signed in.
 SKIP = {"logout"}
@@ -106,8 +110,8 @@ def test_every_page_and_form_refuses_nul_and_survives_huge_numbers(client, seede
             refused = client.get(f"{url}?{urlencode({field: NUL})}")
             assert refused.status_code == 400 and GUARDED in refused.content.decode(), (name, field)
         for field in sorted(queries):  # an id, a page, an amount, a day: beyond any column or calendar
-            for number in [HUGE[0], HUGE[2], *EDGE_DAYS]:  # 10**30 is no different from 2**63 here
-                no_server_error(client.get(f"{url}?{field}={number}"), (name, field, number))
+            for number in [HUGE[0], HUGE[2], *EDGE_DAYS, *OTHER_DIGITS]:  # 10**30 is no different from 2**63
+                no_server_error(client.get(f"{url}?{urlencode({field: number})}"), (name, field, number))
         for form in forms:
             if form["method"] != "post":
                 continue
@@ -140,8 +144,8 @@ def test_every_api_operation_refuses_nul_and_survives_huge_numbers(client, seede
             if where == "query":
                 refused = call(f"{url}?{urlencode({name: NUL})}", **headers)
                 assert refused.status_code == 422 and GUARDED in refused.json()["detail"], (method, path, name)
-                for number in HUGE:
-                    no_server_error(call(f"{url}?{name}={number}", **headers), (method, path, name, number))
+                for number in HUGE + OTHER_DIGITS:
+                    no_server_error(call(f"{url}?{urlencode({name: number})}", **headers), (method, path, name, number))
             elif where == "path":
                 for number in HUGE:
                     answer = call(path.replace("{" + name + "}", number), content_type="application/json", **headers)
@@ -188,6 +192,20 @@ def test_api_json_with_unstorable_text_is_a_422(client, url, body):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("digit", OTHER_DIGITS)
+def test_a_package_or_phone_in_other_digits_is_refused_not_a_500(client, daily, digit):
+    client.raise_request_exception = False
+    assert client.post("/portal/buy/", {"package": digit, "phone": "0712345678"}).status_code == 404
+    api = client.post("/api/purchase/mpesa/initiate", {"package_id": digit, "phone": "0712345678"},
+                      content_type="application/json")
+    assert api.status_code == 422
+    # "١" and "１" matched \d: a customer and an M-Pesa prompt for a number in other digits.
+    phone = "07" + digit * 8
+    assert client.post("/portal/buy/", {"package": daily.pk, "phone": phone}).status_code == 422
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.django_db
 def test_the_purchase_status_query_and_invalid_utf8(client):
     assert client.get("/api/purchase/mpesa/status?checkout_request_id=ws%00").status_code == 422
     assert client.get("/api/purchase/mpesa/status?checkout_request_id=ws%FF").status_code == 422
@@ -228,3 +246,24 @@ def test_a_session_cookie_holding_a_nul_is_ignored_not_a_500(client, admin):
     assert client.get("/api/user", **cookie).status_code == 401
     signed_in = client.post("/login/", {"username": "amani", "password": PASSWORD}, **cookie)
     assert signed_in.status_code == 302
+
+
+def test_whole_numbers_are_ascii_digits_within_bigint():
+    from config.whole_numbers import ascii_whole_number
+
+    assert [ascii_whole_number(text) for text in ("7", "007", str(2**63 - 1))] == [7, 7, 2**63 - 1]
+    assert [ascii_whole_number(text) for text in [*OTHER_DIGITS, "", "-1", "1 ", "1\n", str(2**63), "9" * 5000]] \
+        == [None] * 9
+    assert ascii_whole_number("100", most=99) is None
+
+
+@pytest.mark.django_db
+def test_other_digits_reach_no_router_and_name_no_router():
+    from hotspot.services import PackageError, check_rate_limit
+    from routers.services import find_router
+
+    for digit in OTHER_DIGITS:
+        assert find_router(digit) is None  # "²" was a ValueError in the command line
+        with pytest.raises(PackageError):
+            check_rate_limit(f"{digit}M/5M")  # "١M/5M" was written to RADIUS and the routers
+    assert check_rate_limit("2M/5M") == "2M/5M"
