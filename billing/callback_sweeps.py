@@ -3,7 +3,9 @@ posts to a wrong token.
 
 A money body (STK callback, C2B confirmation) left `received` (the process or its database
 connection died mid-request) or `error` (processing raised) was answered RETRY, and Safaricom
-says it does not resend: the stored body is what settles it. A sweep claims due rows with SKIP
+says it does not resend: the stored body is what settles it. Each is stored with the time it
+becomes due (``retry_at``); a row without one (from before this sweep, see migration 0005) is
+never due: staff settle it. A sweep claims due rows with SKIP
 LOCKED and moves their ``retry_at`` forward (a lease, doubling with each attempt) in one short
 transaction, then processes each outside it: two sweeps never take one row, and a sweep that dies
 leaves its rows to come due again. Processing credits at most once however often it runs (the
@@ -17,7 +19,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from . import callback_spool, callbacks
@@ -25,8 +26,7 @@ from .models import MpesaCallback
 
 log = logging.getLogger(__name__)
 Outcome = MpesaCallback.Outcome
-MONEY_KINDS = [MpesaCallback.Kind.STK, MpesaCallback.Kind.C2B_CONFIRMATION]
-UNSETTLED = [Outcome.RECEIVED, Outcome.ERROR]
+MONEY_KINDS, UNSETTLED = MpesaCallback.MONEY_KINDS, MpesaCallback.UNSETTLED
 BATCH = 100
 
 
@@ -39,8 +39,7 @@ class Swept:
 
 
 def due(now: datetime):
-    return MpesaCallback.objects.filter(kind__in=MONEY_KINDS, outcome__in=UNSETTLED).filter(
-        Q(retry_at__lte=now) | Q(retry_at__isnull=True))
+    return MpesaCallback.objects.filter(kind__in=MONEY_KINDS, outcome__in=UNSETTLED, retry_at__lte=now)
 
 
 def _lease(attempts: int) -> timedelta:
@@ -50,7 +49,11 @@ def _lease(attempts: int) -> timedelta:
 def reprocess_due(now: datetime | None = None, limit: int = 10_000) -> Swept:
     """Process every due body again; safe to run twice and concurrently."""
     now = now or timezone.now()
-    result = Swept(spooled=callback_spool.drain(limit))
+    result = Swept()
+    try:
+        result.spooled = callback_spool.drain(limit)
+    except Exception:  # the spool waits for the next run; the stored bodies need not wait for it
+        log.exception("M-Pesa spool not drained")
     while limit > 0:
         with transaction.atomic():
             batch = list(due(now).select_for_update(skip_locked=True).order_by("pk")[:min(BATCH, limit)])
@@ -80,11 +83,12 @@ def _reprocess(row: MpesaCallback, result: Swept) -> None:
 
 
 def retry_now(callback_id: int) -> bool:
-    """Make one unsettled or given-up body due again with its attempts restarted (staff, once the
-    cause is mended); False when it is settled or not a money body."""
+    """Make one money body not settled (received, error, given up, or forbidden once the allowlist
+    is mended) due now with its attempts restarted (staff, once the cause is mended); False when
+    it is settled or not a money body. A forbidden body is still checked against the allowlist."""
     return bool(MpesaCallback.objects.filter(
-        pk=callback_id, kind__in=MONEY_KINDS, outcome__in=[*UNSETTLED, Outcome.GAVE_UP]).update(
-        outcome=Outcome.ERROR, attempts=0, retry_at=None))
+        pk=callback_id, kind__in=MONEY_KINDS, outcome__in=[*UNSETTLED, Outcome.GAVE_UP, Outcome.FORBIDDEN]).update(
+        outcome=Outcome.ERROR, attempts=0, retry_at=timezone.now()))
 
 
 def purge_bad_token(now: datetime | None = None) -> int:

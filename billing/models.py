@@ -96,6 +96,11 @@ class MpesaCallback(models.Model):
         ERROR = "error", "Processing error (the retry job takes it again)"
         GAVE_UP = "gave_up", "Not processed after every retry (staff must settle)"
 
+    # The bodies that carry money (re-processed, spooled, reconciled); validations only ask.
+    MONEY_KINDS = (Kind.STK, Kind.C2B_CONFIRMATION)
+    # Stored but not yet settled: processing may still record an outcome over these, never over others.
+    UNSETTLED = (Outcome.RECEIVED, Outcome.ERROR)
+
     kind = models.CharField(max_length=16, choices=Kind.choices)
     body = models.TextField()
     source_ip = models.GenericIPAddressField(null=True, blank=True)

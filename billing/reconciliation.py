@@ -14,7 +14,6 @@ from hotspot.models import Subscription
 from .models import LedgerEntry, MpesaCallback, Payment
 
 Status = Payment.Status
-MONEY_KINDS = [MpesaCallback.Kind.STK, MpesaCallback.Kind.C2B_CONFIRMATION]
 PAID_SOURCES = [Payment.Method.MPESA_STK, Payment.Method.MPESA_C2B, Payment.Method.CASH, "invoice", "wallet"]
 
 
@@ -100,10 +99,10 @@ def _mismatches(report: Report, completed, start, end, now) -> None:
     for c in flagged:
         add(Mismatch(c.get_outcome_display().lower(), f"Callback {c.pk} {c.checkout_request_id}: {c.detail}",
                      payment_id=c.payment_id, callback_id=c.pk))
-    # A money body not settled yet (or given up) is listed in every day's report from the day it came
-    # until it is settled: it may be a receipt acknowledged to nobody and credited to nobody.
-    unsettled = MpesaCallback.objects.filter(received_at__lt=end, kind__in=MONEY_KINDS, outcome__in=[
-        MpesaCallback.Outcome.RECEIVED, MpesaCallback.Outcome.ERROR, MpesaCallback.Outcome.GAVE_UP]).order_by("pk")
+    # A money body not settled yet (given up, or from an address outside the allowlist) is listed in
+    # every day's report from the day it came until it is settled: it may be a receipt credited to nobody.
+    unsettled = MpesaCallback.objects.filter(received_at__lt=end, kind__in=MpesaCallback.MONEY_KINDS, outcome__in=[
+        *MpesaCallback.UNSETTLED, MpesaCallback.Outcome.GAVE_UP, MpesaCallback.Outcome.FORBIDDEN]).order_by("pk")
     for c in unsettled:
         add(Mismatch("callback not settled", f"Callback {c.pk} ({c.get_kind_display()}, "
                      f"{c.received_at:%Y-%m-%d %H:%M}, {c.get_outcome_display().lower()}, {c.attempts} attempts) "
