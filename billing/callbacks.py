@@ -5,7 +5,10 @@ records its outcome on that row. Nothing here raises past the store: a body that
 processed is kept with its outcome. M-Pesa hears "Accepted" only once what the body says is
 committed (the payment, the unassigned money, or the verdict that it can never be credited:
 malformed, unknown, a mismatch); anything else answers RETRY and the body waits in `received` or
-`error` for billing/callback_sweeps.py to process it again.
+`error` for billing/callback_sweeps.py to process it again. A body from an address outside
+MPESA_CALLBACK_ALLOWED_IPS is `forbidden`: answered RETRY too (a stale allowlist must not make a
+real payment acknowledged and lost) and listed by reconciliation until staff settle it; it is never
+processed automatically, since its source is not trusted.
 """
 import ipaddress
 import json
@@ -20,7 +23,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.utils import timezone
 from psycopg_pool import PoolTimeout
 
-from config.network import address_or_none, in_networks
+from config.network import address_or_none, address_subject, in_networks
 from config.throttle import Throttle
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
@@ -45,7 +48,10 @@ BAD_TOKEN_BODY = 2 * 1024
 RECEIPT = re.compile(r"^[A-Z0-9]{6,20}$")
 # Settled for good (committed, or never creditable whatever is resent): these get "Accepted".
 FINAL = {Outcome.CREDITED, Outcome.FAILED, Outcome.DUPLICATE, Outcome.UNKNOWN, Outcome.AMOUNT_MISMATCH,
-         Outcome.MALFORMED, Outcome.FORBIDDEN, Outcome.UNMATCHED, Outcome.ACCEPTED, Outcome.REJECTED}
+         Outcome.MALFORMED, Outcome.UNMATCHED, Outcome.ACCEPTED, Outcome.REJECTED}
+# ASCII digits only: str.isdigit() also takes "²" and other Unicode digits, which int() refuses.
+NUMBER = re.compile(r"-?[0-9]{1,8}")
+PACKAGE_NUMBER = re.compile(r"[0-9]{1,8}")
 CENT = Decimal("0.01")
 
 
@@ -65,18 +71,22 @@ def source_allowed(ip: str) -> bool:
 
 
 def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY, outcome: str = Outcome.RECEIVED,
-          detail: str = "") -> MpesaCallback:
+          detail: str = "", received_at=None, retry_at=None, drain_spool: bool = True) -> MpesaCallback:
     """Keep the body as it came (committed at once, whatever processing does next).
+
+    Due for the sweep at ``retry_at`` (by default MPESA_CALLBACK_RETRY_SECONDS from now, when
+    the request storing it should long have settled it). The spool drain passes the time the body
+    came as ``retry_at`` too (overdue at once), and ``drain_spool=False`` (it is the drain).
 
     Retried once when the database connection turns out dead: storing is the request's first
     statement, so nothing of ours ran on that connection and repeating it cannot double anything
     (at worst a second copy of the body, which processing sees as a duplicate). Later statements
     are not retried here: the row then stays `received` and the sweep finishes it."""
     now = timezone.now()
+    retry_at = retry_at or now + timedelta(seconds=settings.MPESA_CALLBACK_RETRY_SECONDS)
     row = MpesaCallback(kind=kind, body=raw[:limit].decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
-                        source_ip=address_or_none(source_ip), received_at=now, outcome=outcome, detail=detail,
-                        # Due for the sweep only if nothing settles it before (see callback_sweeps).
-                        retry_at=now + timedelta(seconds=settings.MPESA_CALLBACK_RETRY_SECONDS))
+                        source_ip=address_or_none(source_ip), received_at=received_at or now, outcome=outcome,
+                        detail=detail, retry_at=retry_at)
     try:
         row.save(force_insert=True)
     except (OperationalError, InterfaceError) as error:  # the connection or server failed, not the row
@@ -86,7 +96,7 @@ def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY, o
         with suppress(DatabaseError):
             connection.close()  # back to the pool, which discards it; the retry takes a fresh one
         row.save(force_insert=True)
-    if callback_spool.waiting():  # the database takes writes again: bring in what it refused
+    if drain_spool and callback_spool.waiting():  # the database takes writes again: bring in what it refused
         try:
             callback_spool.drain()
         except Exception:  # the spool waits for the next store or the sweep; this body is stored
@@ -99,10 +109,19 @@ def bad_token_throttle() -> Throttle:
     return Throttle("callback-bad-token", settings.MPESA_BAD_TOKEN_LIMIT_PER_IP, window, window)
 
 
+def bad_token_cap() -> Throttle:
+    """All wrong-token posts together: whoever rotates addresses (any of a /64, or many IPv4s) still
+    stores no more than MPESA_BAD_TOKEN_LIMIT_TOTAL bodies per window, so the disk cannot fill."""
+    window = settings.MPESA_BAD_TOKEN_WINDOW_SECONDS
+    return Throttle("callback-bad-token-total", settings.MPESA_BAD_TOKEN_LIMIT_TOTAL, window, window)
+
+
 def keep_bad_token(kind: str, raw: bytes, source_ip: str | None, token: str) -> bool:
-    """A post to a wrong token: kept truncated, at most so many per source address and window
-    (the retention sweep deletes them later). False when that address is over its limit."""
-    if bad_token_throttle().take(source_ip or "unknown"):  # counted before storing: a burst gets no more
+    """A post to a wrong token: kept truncated, at most so many per source address (an IPv6 /64)
+    and in all per window (the retention sweep deletes them later). False when over a limit."""
+    # Counted before storing: a burst gets no more. The address first, so one noisy address
+    # does not use up the total for the others.
+    if bad_token_throttle().take(address_subject(source_ip or "unknown")) or bad_token_cap().take("all"):
         return False
     # One INSERT with its outcome: never a moment in `received`, where the sweep would process it.
     store(kind, raw, source_ip, limit=BAD_TOKEN_BODY, outcome=Outcome.BAD_TOKEN, detail=f"token {token[:40]!r}")
@@ -115,8 +134,15 @@ def answer(record: MpesaCallback) -> tuple[dict, int]:
 
 
 def _finish(record: MpesaCallback, outcome: str, detail: str = "", payment: Payment | None = None) -> MpesaCallback:
+    """Record the outcome, unless the row was settled meanwhile (a sweep and a slow request on one
+    body): then the first outcome stays (`credited`, not the second one's `duplicate`) and
+    ``record`` takes it, so M-Pesa hears what is recorded."""
+    updated = MpesaCallback.objects.filter(pk=record.pk, outcome__in=MpesaCallback.UNSETTLED).update(
+        outcome=outcome, detail=detail[:255], payment=payment, checkout_request_id=record.checkout_request_id)
+    if not updated:
+        record.refresh_from_db(fields=["outcome", "detail", "payment", "checkout_request_id"])
+        return record
     record.outcome, record.detail, record.payment = outcome, detail[:255], payment
-    record.save(update_fields=["outcome", "detail", "payment", "checkout_request_id"])
     if outcome not in (Outcome.CREDITED, Outcome.FAILED, Outcome.ACCEPTED, Outcome.DUPLICATE):
         log.warning("M-Pesa %s %s: %s %s", record.kind, record.pk, outcome, detail)
     return record
@@ -144,7 +170,7 @@ def _guarded(record: MpesaCallback, work) -> MpesaCallback:
         log.exception("M-Pesa %s %s could not be processed", record.kind, record.pk)
         record.outcome, record.detail = Outcome.ERROR, f"{type(error).__name__}: {error}"[:255]
         try:
-            MpesaCallback.objects.filter(pk=record.pk, outcome__in=[Outcome.RECEIVED, Outcome.ERROR]).update(
+            MpesaCallback.objects.filter(pk=record.pk, outcome__in=MpesaCallback.UNSETTLED).update(
                 outcome=Outcome.ERROR, detail=record.detail)
         except Exception:  # the database is gone: the row stays `received`, which the sweep takes too
             log.warning("M-Pesa %s %s: outcome not recorded", record.kind, record.pk, exc_info=True)
@@ -154,6 +180,17 @@ def _guarded(record: MpesaCallback, work) -> MpesaCallback:
 def _clean(value) -> str:
     """Text as PostgreSQL can store it: no NUL, no lone surrogates (both valid in JSON strings)."""
     return str(value).replace("\x00", "").encode("utf-8", errors="replace").decode("utf-8")
+
+
+def _fields(read, raw: bytes) -> dict:
+    """``read`` (_stk_fields, _c2b_fields) over the JSON body; any value it cannot read is Malformed,
+    a verdict, never an error the sweep would retry forever."""
+    try:
+        return read(_json(raw))
+    except Malformed:
+        raise
+    except (ValueError, TypeError) as error:
+        raise Malformed(f"unreadable: {type(error).__name__}: {error}"[:200]) from None
 
 
 def _json(raw: bytes) -> dict:
@@ -195,7 +232,7 @@ def _stk_fields(body: dict) -> dict:
     if not checkout or len(checkout) > 64:
         raise Malformed("no CheckoutRequestID")
     code = callback.get("ResultCode")
-    if isinstance(code, bool) or not isinstance(code, int | str) or not str(code).lstrip("-").isdigit():
+    if isinstance(code, bool) or not isinstance(code, int | str) or not NUMBER.fullmatch(str(code)):
         raise Malformed(f"ResultCode {code!r} is not a number")
     fields = {"checkout": checkout, "code": int(code), "desc": _clean(callback.get("ResultDesc", ""))[:255]}
     if fields["code"] == 0:
@@ -217,7 +254,7 @@ def handle_stk(raw: bytes, source_ip: str | None) -> MpesaCallback:
 
 
 def _process_stk(record: MpesaCallback, raw: bytes) -> MpesaCallback:
-    fields = _stk_fields(_json(raw))
+    fields = _fields(_stk_fields, raw)
     record.checkout_request_id = fields["checkout"]
     with transaction.atomic():  # the outcome commits with what it says happened: one commit
         if fields["code"] == 0:
@@ -240,7 +277,7 @@ def _c2b_fields(body: dict) -> dict:
         raise Malformed("BillRefNumber is not text")
     # "<account>#<package number>" names a package to buy; a bare account credits the wallet.
     account, _, package = _clean(account).strip()[:20].partition("#")
-    named = package.isdigit() and len(package) < 9
+    named = PACKAGE_NUMBER.fullmatch(package) is not None
     return {"receipt": trans_id, "amount": _amount(body.get("TransAmount")), "account": account.strip(),
             "package": Package.objects.filter(pk=int(package), is_active=True).first() if named else None}
 
@@ -268,7 +305,7 @@ def handle_c2b_validation(raw: bytes, source_ip: str | None) -> tuple[MpesaCallb
     answer = {}
 
     def work(r):
-        fields = _c2b_fields(_json(raw))
+        fields = _fields(_c2b_fields, raw)
         customer, invoice = _match_without_creating(fields["account"])
         if customer is None:
             answer.update(REJECT_ACCOUNT)
@@ -297,7 +334,7 @@ def handle_c2b_confirmation(raw: bytes, source_ip: str | None) -> MpesaCallback:
 
 
 def _process_c2b(record: MpesaCallback, raw: bytes) -> MpesaCallback:
-    fields = _c2b_fields(_json(raw))
+    fields = _fields(_c2b_fields, raw)
     existing = Payment.objects.filter(mpesa_receipt=fields["receipt"]).first()
     if existing is not None:
         return _finish(record, Outcome.DUPLICATE, f"receipt {fields['receipt']} already recorded", existing)
@@ -335,8 +372,9 @@ def kind_of(raw: bytes) -> str:
     return MpesaCallback.Kind.STK
 
 
-def handle_any(raw: bytes, source_ip: str | None) -> MpesaCallback:
-    if kind_of(raw) == MpesaCallback.Kind.C2B_CONFIRMATION:
+def handle_any(raw: bytes, source_ip: str | None, kind: str | None = None) -> MpesaCallback:
+    """The documented endpoint's body, by ``kind`` when the caller has already told it (kind_of)."""
+    if (kind or kind_of(raw)) == MpesaCallback.Kind.C2B_CONFIRMATION:
         return handle_c2b_confirmation(raw, source_ip)
     return handle_stk(raw, source_ip)
 

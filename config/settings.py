@@ -375,6 +375,8 @@ MPESA_CALLBACK_SPOOL_DIR = env.string("MPESA_CALLBACK_SPOOL_DIR", str(VAR_DIR / 
 # Posts to a wrong callback token: kept (2 KB of each) at most this many per source address per
 # window, deleted after the retention days.
 MPESA_BAD_TOKEN_LIMIT_PER_IP = env.integer("MPESA_BAD_TOKEN_LIMIT_PER_IP", 20, minimum=1)
+# ... and at most this many in all per window, whatever addresses they come from (2 KB each).
+MPESA_BAD_TOKEN_LIMIT_TOTAL = env.integer("MPESA_BAD_TOKEN_LIMIT_TOTAL", 500, minimum=1)
 MPESA_BAD_TOKEN_WINDOW_SECONDS = env.integer("MPESA_BAD_TOKEN_WINDOW_SECONDS", 3600, minimum=1)
 MPESA_BAD_TOKEN_RETENTION_DAYS = env.integer("MPESA_BAD_TOKEN_RETENTION_DAYS", 30, minimum=1)
 # How long a customer has to answer the prompt; a payment still unknown after it times out.
