@@ -1,12 +1,14 @@
 """The shared cache (Redis) for counters and tokens that sign-in, the portal and payments need:
 when it cannot be reached, this process's memory stands in, so those paths keep answering.
 
-Only callers that must survive an outage use this (rate limits, the Daraja token); the health
-check asks the cache itself, so an outage still shows. While Redis is down each process counts on
-its own (a limit of 5 becomes 5 per web process), in a bounded store: the least recently used
-keys make room, so a flood of subjects cannot grow memory. One error opens the outage (logged
-once); Redis is asked again every CACHE_FALLBACK_RETRY_SECONDS, and the first answer closes it
-(logged once). What was counted in memory meanwhile is not carried over.
+Only callers that must survive an outage use this (rate limits, the Daraja token, a router's live
+traffic in routers/traffic.py); the health check asks the cache itself, so an outage still shows.
+While Redis is down each process counts on its own (a limit of 5 becomes 5 per web process), in a
+bounded store: the least recently used keys make room, so a flood of subjects cannot grow memory.
+One error opens the outage (logged once); then one request per CACHE_FALLBACK_RETRY_SECONDS asks
+Redis again (a hung Redis costs that one request its CACHE_TIMEOUT_SECONDS, not every request
+arriving at once), and the first answer closes it (logged once). What was counted in memory
+meanwhile is not carried over.
 """
 import logging
 import threading
@@ -40,8 +42,21 @@ class SharedCache:
     def down(self) -> bool:
         return self._down_since is not None
 
+    def _may_ask(self) -> bool:
+        """Whether this call may ask Redis: always while it answers; during an outage one call per
+        retry interval, which moves the retry time on *before* it asks, so the calls arriving
+        while it waits out a hung Redis count in memory instead of waiting too."""
+        if self._down_since is None:
+            return True
+        with self._state:
+            now = time.monotonic()
+            if self._retry_at > now:
+                return False
+            self._retry_at = now + settings.CACHE_FALLBACK_RETRY_SECONDS
+            return True
+
     def _call(self, name: str, *args, **kwargs):
-        if self._retry_at > time.monotonic():
+        if not self._may_ask():
             return getattr(self.local, name)(*args, **kwargs)
         try:
             result = getattr(caches[self.alias], name)(*args, **kwargs)

@@ -3,10 +3,12 @@ hold (per process), the outage is logged once, and Redis is used again as soon a
 import logging
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
 import redis
+from django.db import connections
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -151,3 +153,70 @@ def test_a_redis_that_hangs_costs_one_request_its_timeout_not_every_request(sett
         silent.close()
     # The first request waits out the socket timeout once; the rest do not ask Redis until the retry.
     assert max(timings[1:]) < settings.CACHES["default"]["OPTIONS"]["socket_timeout"] <= timings[0], timings
+
+
+class WedgedRedis:
+    """Accepts connections, counts them, and never answers a byte: a hung Redis."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.held, self.stopped = [], False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                self.held.append(self.server.accept()[0])
+            except OSError:  # closed
+                return
+
+    @property
+    def location(self) -> str:
+        return f"redis://127.0.0.1:{self.server.getsockname()[1]}/0"
+
+    def close(self):
+        self.stopped = True
+        self.server.close()
+        for connection in self.held:
+            connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_retry_interval_one_request_waits_on_a_hung_redis_not_all_that_arrive(settings):
+    # A timeout well above what 8 parallel sign-ins take on a busy machine, and a retry interval
+    # longer than the whole burst, so exactly one interval's probe falls inside it.
+    wedged, timeout = WedgedRedis(), 3
+    hung = {**settings.CACHES["default"], "LOCATION": wedged.location,
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout}}
+    timings, lock = [], threading.Lock()
+    start = threading.Barrier(8)
+
+    def sign_in(n):
+        try:
+            start.wait()
+            started = time.monotonic()
+            assert wrong_api_logins(f"nobody{n}", 1) == [401]
+            with lock:
+                timings.append(time.monotonic() - started)
+        finally:
+            connections.close_all()
+
+    try:
+        with override_settings(CACHES={"default": hung}, CACHE_FALLBACK_RETRY_SECONDS=5):
+            assert wrong_api_logins("first", 1) == [401]  # opens the outage, waiting out the timeout once
+            asked_before = len(wedged.held)
+            time.sleep(5.1)  # past the retry time: the next requests may ask again
+            threads = [threading.Thread(target=sign_in, args=(n,)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            asked = len(wedged.held) - asked_before
+    finally:
+        wedged.close()
+    assert asked == 1, f"{asked} of 8 parallel requests asked the hung Redis"
+    waited = sorted(timings)
+    assert len(waited) == 8 and waited[-1] >= timeout > waited[-2], waited
