@@ -25,6 +25,7 @@ from psycopg_pool import PoolTimeout
 
 from config.network import address_or_none, address_subject, in_networks
 from config.throttle import Throttle
+from config.whole_numbers import ascii_whole_number
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
 
@@ -49,9 +50,9 @@ RECEIPT = re.compile(r"^[A-Z0-9]{6,20}$")
 # Settled for good (committed, or never creditable whatever is resent): these get "Accepted".
 FINAL = {Outcome.CREDITED, Outcome.FAILED, Outcome.DUPLICATE, Outcome.UNKNOWN, Outcome.AMOUNT_MISMATCH,
          Outcome.MALFORMED, Outcome.UNMATCHED, Outcome.ACCEPTED, Outcome.REJECTED}
-# ASCII digits only: str.isdigit() also takes "²" and other Unicode digits, which int() refuses.
-NUMBER = re.compile(r"-?[0-9]{1,8}")
-PACKAGE_NUMBER = re.compile(r"[0-9]{1,8}")
+# Result codes and package numbers are read from ASCII digits only (config.whole_numbers): "²"
+# passed str.isdigit() and then int() refused it, an error retried until given up.
+LARGEST_CODE = 99_999_999
 CENT = Decimal("0.01")
 
 
@@ -232,9 +233,12 @@ def _stk_fields(body: dict) -> dict:
     if not checkout or len(checkout) > 64:
         raise Malformed("no CheckoutRequestID")
     code = callback.get("ResultCode")
-    if isinstance(code, bool) or not isinstance(code, int | str) or not NUMBER.fullmatch(str(code)):
+    number = None if isinstance(code, bool) or not isinstance(code, int | str) else ascii_whole_number(
+        str(code).removeprefix("-"), LARGEST_CODE)
+    if number is None:
         raise Malformed(f"ResultCode {code!r} is not a number")
-    fields = {"checkout": checkout, "code": int(code), "desc": _clean(callback.get("ResultDesc", ""))[:255]}
+    number = -number if str(code).startswith("-") else number
+    fields = {"checkout": checkout, "code": number, "desc": _clean(callback.get("ResultDesc", ""))[:255]}
     if fields["code"] == 0:
         items = (callback.get("CallbackMetadata") or {}).get("Item") if isinstance(
             callback.get("CallbackMetadata"), dict) else None
@@ -277,9 +281,9 @@ def _c2b_fields(body: dict) -> dict:
         raise Malformed("BillRefNumber is not text")
     # "<account>#<package number>" names a package to buy; a bare account credits the wallet.
     account, _, package = _clean(account).strip()[:20].partition("#")
-    named = PACKAGE_NUMBER.fullmatch(package) is not None
+    package_id = ascii_whole_number(package)
     return {"receipt": trans_id, "amount": _amount(body.get("TransAmount")), "account": account.strip(),
-            "package": Package.objects.filter(pk=int(package), is_active=True).first() if named else None}
+            "package": Package.objects.filter(pk=package_id, is_active=True).first() if package_id else None}
 
 
 def match_account(account: str) -> tuple[Customer | None, Invoice | None]:
