@@ -78,15 +78,6 @@ class Throttle:
         """The attempt ``take`` let through succeeded: it does not count."""
         _give_back(self._key("count", subject))
 
-    def fail(self, subject: str) -> int:
-        """Count a failure after the fact (where nothing is guarded by checking first); returns
-        the lockout in seconds it triggered (0 if none)."""
-        if _hit(self._key("count", subject), self.window_seconds) >= self.limit:
-            self._lock(subject)
-            cache.delete(self._key("count", subject))
-            return self.lockout_seconds
-        return 0
-
     def _lock(self, subject: str) -> None:
         cache.set(self._key("lock", subject), time.time() + self.lockout_seconds, self.lockout_seconds)
 
