@@ -179,3 +179,18 @@ def test_new_addresses_in_the_same_ipv6_slash_64_buy_no_new_sign_in_guesses(admi
                 for n in range(4)]
     assert statuses == [401, 401, 429, 429]
     assert api_login(Client(), "guess", REMOTE_ADDR="2001:db8:7:2::1").status_code == 401  # another /64
+
+
+@pytest.mark.django_db
+@override_settings(PURCHASE_LIMIT_PER_PHONE=1, PURCHASE_WINDOW_MINUTES=10)
+def test_a_refused_prompt_says_when_to_try_again(client, mpesa, daily):
+    def buy():
+        return client.post("/api/purchase/mpesa/initiate", {"package_id": daily.pk, "phone": "0712345699"},
+                           content_type="application/json", REMOTE_ADDR="10.8.0.3")
+
+    assert buy().status_code == 200
+    refused = buy()
+    assert refused.status_code == 429 and refused.json()["reason"] == "too_many"
+    assert 590 <= int(refused["Retry-After"]) <= 601
+    page = client.post("/portal/buy/", {"package": daily.pk, "phone": "0712345699"}, REMOTE_ADDR="10.8.0.3")
+    assert page.status_code == 429 and 590 <= int(page["Retry-After"]) <= 601
