@@ -38,10 +38,12 @@ class PurchaseRefused(Exception):
         self.reason, self.status, self.detail, self.retry_after = reason, status, detail or reason, retry_after
 
 
-def throttles() -> tuple[Throttle, Throttle]:
+def throttles() -> tuple[Throttle, Slowdown]:
+    """Prompts per phone number (a lockout: one person) and per client address (a slowdown: the
+    address may be a whole hotspot, whose customers must still be able to buy)."""
     window = settings.PURCHASE_WINDOW_MINUTES * 60
     return (Throttle("purchase-phone", settings.PURCHASE_LIMIT_PER_PHONE, window, window),
-            Throttle("purchase-ip", settings.PURCHASE_LIMIT_PER_IP, window, window))
+            Slowdown("purchase-ip", settings.PURCHASE_LIMIT_PER_IP, window, settings.PURCHASE_IP_SLOWDOWN_SECONDS))
 
 
 def lookups() -> Slowdown:
@@ -81,7 +83,8 @@ def _push(client_ip: str, phone: str, **what) -> Payment:
         if wait:
             by_ip.forgive(client_ip)
     if wait:
-        raise PurchaseRefused("too_many", 429, "Too many payment requests; try again in a few minutes", wait)
+        later = f"{wait} seconds" if wait < 120 else f"{round(wait / 60)} minutes"
+        raise PurchaseRefused("too_many", 429, f"Too many payment requests; try again in {later}", wait)
     try:
         return payments.start_stk(phone=phone, **what)
     except payments.PaymentError as error:

@@ -385,10 +385,14 @@ MPESA_PAYMENT_WINDOW_SECONDS = env.integer("MPESA_PAYMENT_WINDOW_SECONDS", 180, 
 # per MPESA_QUERY_INTERVAL_SECONDS.
 MPESA_QUERY_AFTER_SECONDS = env.integer("MPESA_QUERY_AFTER_SECONDS", 30, minimum=1)
 MPESA_QUERY_INTERVAL_SECONDS = env.integer("MPESA_QUERY_INTERVAL_SECONDS", 15, minimum=15)
-# Portal purchases: STK pushes per phone number and per client IP within PURCHASE_WINDOW_MINUTES.
+# Portal purchases: STK pushes per phone number within PURCHASE_WINDOW_MINUTES (then that phone is
+# refused for a window: one person, no one gets flooded with prompts), and per client address
+# PURCHASE_LIMIT_PER_IP in the window, then one every PURCHASE_IP_SLOWDOWN_SECONDS: a slowdown,
+# never a lockout, since the address may be a whole hotspot behind its NAT where people keep buying.
 PURCHASE_LIMIT_PER_PHONE = env.integer("PURCHASE_LIMIT_PER_PHONE", 5, minimum=1)
 PURCHASE_LIMIT_PER_IP = env.integer("PURCHASE_LIMIT_PER_IP", 30, minimum=1)
 PURCHASE_WINDOW_MINUTES = env.integer("PURCHASE_WINDOW_MINUTES", 10, minimum=1)
+PURCHASE_IP_SLOWDOWN_SECONDS = env.integer("PURCHASE_IP_SLOWDOWN_SECONDS", 20, minimum=1)
 # Wrong answers to the portal's lookups ("Already paid?", the wallet purchase's password, the API's
 # status by CheckoutRequestID), per client address: PURCHASE_LOOKUPS_PER_IP per
 # PURCHASE_LOOKUP_WINDOW_MINUTES, then one every PURCHASE_LOOKUP_SLOWDOWN_SECONDS (429 with
