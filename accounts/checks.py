@@ -1,6 +1,8 @@
 """System check accounts.E001: every URL pattern and API operation must declare an access rule."""
+from django.conf import settings
 from django.core import checks
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.module_loading import import_string
 
 from .access import MissingRule, is_api_operation_view, rule_of_view
 
@@ -17,8 +19,9 @@ def iter_patterns(resolver=None, prefix=""):
 
 
 def iter_api_operations():
-    """Yield (route, method, operation) for every django-ninja operation."""
-    from config.api import api
+    """Yield (route, method, operation) for every django-ninja operation. The API instance is named
+    by a setting (API_INSTANCE): the project's wiring sits above every app, so no app imports it."""
+    api = import_string(settings.API_INSTANCE)
 
     for prefix, router in api._routers:
         for path, path_view in router.path_operations.items():

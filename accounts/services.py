@@ -12,8 +12,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from config.network import address_subject, client_ip
-from config.throttle import Throttle
+from lib.network import address_subject, client_ip
+from lib.throttle import Throttle
 
 from .models import ApiToken, User
 from .roles import ADMIN, ROLES

@@ -512,7 +512,7 @@ def profile(spare: list) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from billing import callbacks
-    from config import live
+    from lib import live
 
     def kind(sql: str) -> str:
         verb = sql.split(None, 1)[0].upper()

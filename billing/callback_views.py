@@ -13,8 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
-from config.input_guard import keeps_raw_body
-from config.network import client_ip
+from lib.input_guard import keeps_raw_body
+from lib.network import client_ip
 
 from . import callback_spool, callbacks
 from .models import MpesaCallback

@@ -23,11 +23,11 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.utils import timezone
 from psycopg_pool import PoolTimeout
 
-from config.network import address_or_none, address_subject, in_networks
-from config.throttle import Throttle
-from config.whole_numbers import ascii_whole_number
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
+from lib.network import address_or_none, address_subject, in_networks
+from lib.throttle import Throttle
+from lib.whole_numbers import ascii_whole_number
 
 from . import callback_spool, payments
 from .models import Invoice, MpesaCallback, Payment
@@ -50,7 +50,7 @@ RECEIPT = re.compile(r"^[A-Z0-9]{6,20}$")
 # Settled for good (committed, or never creditable whatever is resent): these get "Accepted".
 FINAL = {Outcome.CREDITED, Outcome.FAILED, Outcome.DUPLICATE, Outcome.UNKNOWN, Outcome.AMOUNT_MISMATCH,
          Outcome.MALFORMED, Outcome.UNMATCHED, Outcome.ACCEPTED, Outcome.REJECTED}
-# Result codes and package numbers are read from ASCII digits only (config.whole_numbers): "²"
+# Result codes and package numbers are read from ASCII digits only (lib.whole_numbers): "²"
 # passed str.isdigit() and then int() refused it, an error retried until given up.
 LARGEST_CODE = 99_999_999
 CENT = Decimal("0.01")
@@ -166,7 +166,8 @@ def _guarded(record: MpesaCallback, work) -> MpesaCallback:
     try:
         return work(record)
     except Malformed as error:
-        return _guarded(record, lambda r: _finish(r, Outcome.MALFORMED, str(error)))
+        detail = str(error)
+        return _guarded(record, lambda r: _finish(r, Outcome.MALFORMED, detail))
     except Exception as error:  # never a 500 to M-Pesa; the body is kept and the sweep takes it again
         log.exception("M-Pesa %s %s could not be processed", record.kind, record.pk)
         record.outcome, record.detail = Outcome.ERROR, f"{type(error).__name__}: {error}"[:255]

@@ -1,7 +1,7 @@
 """Websocket for the portal's waiting page: the events of the account a payment belongs to."""
 from channels.db import database_sync_to_async
 
-from config import live
+from lib import live
 
 from . import purchase
 

@@ -12,7 +12,7 @@ import httpx
 from django.conf import settings
 
 # The token survives a Redis outage in process memory: buying must not need Redis.
-from config.shared_cache import cache
+from lib.shared_cache import cache
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 TOKEN_KEY = "daraja:token"

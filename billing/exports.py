@@ -1,7 +1,7 @@
 """CSV exports of billing lists, streamed row by row so a year of payments never sits in memory."""
 from collections.abc import Iterator
 
-from config.csv_export import csv_lines
+from lib.csv_export import csv_lines
 
 PAYMENT_COLUMNS = [
     ("id", "pk"), ("created_at", "created_at"), ("completed_at", "completed_at"), ("status", "status"),

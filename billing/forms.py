@@ -11,9 +11,9 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
-from config.whole_numbers import ascii_whole_number
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone, phone_match
+from lib.whole_numbers import ascii_whole_number
 
 from .models import Invoice, MpesaCallback, Payment
 from .reconciliation import day_bounds

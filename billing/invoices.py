@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from config import live
 from hotspot.models import ServiceType, Subscription
+from lib import live
 
 from .models import Invoice
 

@@ -17,11 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from config import live
 from hotspot import services as hotspot
 from hotspot import subscriptions
 from hotspot.models import Customer, Package
 from hotspot.phone import normalise_phone
+from lib import live
 
 from . import receipts
 from .daraja import Daraja, DarajaError

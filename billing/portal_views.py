@@ -14,10 +14,10 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
-from config.network import address_or_none, client_ip
-from config.whole_numbers import ascii_whole_number
 from hotspot import portal_views as portal
 from hotspot.portal_text import language
+from lib.network import address_or_none, client_ip
+from lib.whole_numbers import ascii_whole_number
 
 from . import purchase
 from .models import Payment

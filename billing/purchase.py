@@ -15,11 +15,11 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
-from config.network import address_subject
-from config.throttle import Slowdown, Throttle
-from config.whole_numbers import ascii_whole_number
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
+from lib.network import address_subject
+from lib.throttle import Slowdown, Throttle
+from lib.whole_numbers import ascii_whole_number
 
 from . import payments, verification
 from .models import Payment

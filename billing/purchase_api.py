@@ -7,8 +7,8 @@ from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from accounts.access import PUBLIC, api_access
-from config.api_errors import Problem
-from config.network import address_or_none, client_ip
+from lib.api_errors import Problem
+from lib.network import address_or_none, client_ip
 
 from . import purchase
 

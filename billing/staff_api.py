@@ -9,10 +9,10 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
-from config.api_types import Moment
-from config.paging import page
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone, phone_match
+from lib.api_types import Moment
+from lib.paging import page
 
 from . import payments, verification
 from .models import Invoice, MpesaCallback, Payment

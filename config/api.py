@@ -5,12 +5,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.access import PUBLIC, STAFF, ApiAccess, MissingRule, Rule, access
 from accounts.api import router as auth_router
-from config.api_errors import declare_common_answers
 from billing.purchase_api import purchase_router
 from billing.staff_api import callback_log_router, payments_router
 from hotspot.api import packages_router
 from hotspot.customer_api import hotspot_router, users_router
 from hotspot.voucher_api import portal_router, vouchers_router
+from lib.api_errors import declare_common_answers
 from monitoring.api import router as health_router
 from radius.api import logs_router, sessions_router
 from routers.api import router_health_router, routers_router

@@ -16,6 +16,7 @@ from celery.schedules import crontab
 from kombu import Queue
 
 from config import env
+from lib.secret_key import secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.string("VAR_DIR", str(BASE_DIR / "var")))
@@ -36,7 +37,7 @@ CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS")
 
 DATABASE_URL = env.string("DATABASE_URL")
 if PRODUCTION:
-    weak = env.secret_key_problem(SECRET_KEY)
+    weak = secret_key_problem(SECRET_KEY)
     if weak:
         raise env.StartupRefused(f"production refuses to start: {weak}")
     if not ALLOWED_HOSTS:
@@ -74,7 +75,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",  # outermost but one: every answer gets the policy, refusals too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before every other process_view (CSRF reads the form): NUL / invalid UTF-8 is a 400 or 422.
-    "config.input_guard.InputGuardMiddleware",
+    "lib.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +87,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# The JSON API instance, for the access-rule check (accounts/checks.py) that walks its operations.
+API_INSTANCE = "config.api.api"
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -109,8 +112,8 @@ TEMPLATES = [
 # ASGI every request runs on a thread of its own, so persistent per-thread connections pile up
 # until PostgreSQL refuses new ones and a callback gets a 500 before its body is stored; with the
 # pool a burst waits up to DATABASE_POOL_TIMEOUT for a connection instead. Set it for the web
-# (gunicorn) and websocket (daphne) processes, as docker-compose.yml does; Celery's forked workers and the test suite (whose
-# threads must reach the test database) run without. 0: no pool, connections kept
+# (gunicorn) and websocket (daphne) processes, as docker-compose.yml does; Celery's forked workers
+# and the test suite (whose threads must reach the test database) run without. 0: no pool, connections kept
 # DATABASE_CONN_MAX_AGE seconds per thread.
 DATABASE_POOL_MAX = env.integer("DATABASE_POOL_MAX", 0, minimum=0)
 if DATABASE_URL:
@@ -142,7 +145,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Secrets stored in the database (router API passwords, RADIUS secrets) are Fernet-encrypted
-# (config/secrets.py). Comma-separated keys: the first encrypts, all decrypt, so a new key can be
+# (lib/secrets.py). Comma-separated keys: the first encrypts, all decrypt, so a new key can be
 # put first and the old kept until rows are re-saved. Unset: derived from SECRET_KEY, so changing
 # SECRET_KEY then makes the stored secrets unreadable.
 FIELD_ENCRYPTION_KEYS = env.strings("FIELD_ENCRYPTION_KEY")
@@ -219,7 +222,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "hotspot"),
             # A Redis that hangs (not refusing, just silent) must fail a call quickly, so the
-            # rate limits fall back to process memory (config/shared_cache.py) instead of waiting.
+            # rate limits fall back to process memory (lib/shared_cache.py) instead of waiting.
             "OPTIONS": {"socket_connect_timeout": env.integer("CACHE_TIMEOUT_SECONDS", 2, minimum=1),
                         "socket_timeout": env.integer("CACHE_TIMEOUT_SECONDS", 2, minimum=1)},
         }

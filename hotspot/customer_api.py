@@ -9,8 +9,8 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
-from config.api_errors import Problem
-from config.paging import page
+from lib.api_errors import Problem
+from lib.paging import page
 from radius.models import RadAcct
 
 from . import services

@@ -18,7 +18,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
-from config.network import address_or_none, address_subject, client_ip
+from lib.network import address_or_none, address_subject, client_ip
 from radius import sessions as radius_sessions
 
 from . import router_urls, services, vouchers

@@ -18,7 +18,7 @@ from functools import lru_cache
 from ada_url import URL, HostType
 from django.conf import settings
 
-from config.network import in_networks
+from lib.network import in_networks
 from radius.models import Nas
 
 # Longer than any URL a router or a search page makes, short enough that the portal's pages,

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from config import live
+from lib import live
 from radius import coa, sessions
 from radius import services as radius
 

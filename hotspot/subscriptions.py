@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config import live
+from lib import live
 from radius import coa, sessions
 from radius import services as radius
 

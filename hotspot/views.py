@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
-from config.whole_numbers import ascii_whole_number
+from lib.whole_numbers import ascii_whole_number
 
 from . import services
 from .forms import PackageForm, PackageGroupForm

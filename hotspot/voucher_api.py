@@ -8,9 +8,9 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import PUBLIC, api_access, perm
-from config.network import address_or_none, address_subject, client_ip
-from config.paging import page
-from config.throttle import Slowdown
+from lib.network import address_or_none, address_subject, client_ip
+from lib.paging import page
+from lib.throttle import Slowdown
 
 from . import vouchers
 from .models import Package, Voucher

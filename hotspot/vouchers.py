@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.csv_export import csv_lines
+from lib.csv_export import csv_lines
 
 from . import subscriptions
 from .models import Customer, Package, Subscription, Voucher, VoucherBatch

@@ -1,7 +1,7 @@
 """Websocket endpoints for staff pages."""
 from channels.db import database_sync_to_async
 
-from config import live
+from lib import live
 
 
 class AdminConsumer(live.LiveConsumer):

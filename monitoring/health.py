@@ -5,13 +5,14 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 from asgiref.sync import async_to_sync
+from celery import current_app
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
-from config import env
+from lib.secret_key import secret_key_problem
 
 from .jobs import eager
 
@@ -76,9 +77,7 @@ def _channel_layer():
 def _broker():
     if eager():
         return "no broker: tasks run eagerly in-process", {}
-    from config.celery import app
-
-    with app.connection_for_write() as connection:
+    with current_app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, timeout=3)
         return f"{connection.transport.driver_name} at {connection.hostname}:{connection.port}", {}
 
@@ -132,7 +131,7 @@ class Finding:
 def security_report() -> list[Finding]:
     from accounts.models import User
 
-    weak_key = env.secret_key_problem(settings.SECRET_KEY)
+    weak_key = secret_key_problem(settings.SECRET_KEY)
     findings = [
         Finding("debug_off", not settings.DEBUG,
                 "DEBUG is off" if not settings.DEBUG else "DEBUG is on: tracebacks and settings leak to visitors"),

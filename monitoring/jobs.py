@@ -2,9 +2,8 @@
 import logging
 from dataclasses import dataclass
 
+from celery import current_app as app
 from django.conf import settings
-
-from config.celery import app
 
 from .models import TaskFailure
 

@@ -8,9 +8,9 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
-from config.api_errors import Problem
-from config.api_types import Moment
-from config.paging import page
+from lib.api_errors import Problem
+from lib.api_types import Moment
+from lib.paging import page
 
 from . import coa
 from .models import RadAcct

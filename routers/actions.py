@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
-from config.whole_numbers import ascii_whole_number
+from lib.whole_numbers import ascii_whole_number
 
 from . import traffic
 from .models import Router, RouterBackup, ServiceControlLog

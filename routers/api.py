@@ -10,7 +10,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
-from config.paging import MAX_PAGE, page
+from lib.paging import MAX_PAGE, page
 
 from . import actions, drift, provisioning, services
 from .models import ProvisioningJob, RouterBackup

@@ -1,7 +1,7 @@
 """Websocket for a provisioning run's progress page: the run's own live group."""
 from channels.db import database_sync_to_async
 
-from config import live
+from lib import live
 
 from .models import ProvisioningJob
 

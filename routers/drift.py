@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 
-from config import live
+from lib import live
 
 from . import provisioning
 from .models import ProvisioningJob, Router, ServiceControlLog

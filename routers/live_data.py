@@ -13,7 +13,7 @@ from collections import Counter
 from django.db import transaction
 from django.utils import timezone
 
-from config import live
+from lib import live
 
 from . import polling
 from .models import AccessPoint, Router, RouterService

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from config.secrets import EncryptedTextField
+from lib.secrets import EncryptedTextField
 
 PLAIN_API_PORT, TLS_API_PORT = 8728, 8729
 

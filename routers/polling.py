@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config import live
-from config.secrets import UnreadableSecret
+from lib import live
+from lib.secrets import UnreadableSecret
 
 from .models import Router, RouterSample, ServiceControlLog
 from .routeros import RouterClient, RouterError

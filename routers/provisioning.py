@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config import live
-from config.secrets import UnreadableSecret
+from lib import live
+from lib.secrets import UnreadableSecret
 from radius import services as radius
 from radius.models import Nas
 

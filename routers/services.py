@@ -10,8 +10,8 @@ import ssl
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.secrets import UnreadableSecret
-from config.whole_numbers import ascii_whole_number
+from lib.secrets import UnreadableSecret
+from lib.whole_numbers import ascii_whole_number
 from radius import services as radius
 from radius.models import Nas
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 # Kept in process memory while Redis is down: the live traffic panel need not fail with it.
-from config.shared_cache import cache
+from lib.shared_cache import cache
 
 from .models import Router, RouterSample
 from .polling import PHYSICAL_TYPES

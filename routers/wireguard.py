@@ -47,8 +47,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from wireguard_tools import WireguardConfig, WireguardPeer
 
-from config.secrets import UnreadableSecret
-from config.whole_numbers import ascii_whole_number
+from lib.secrets import UnreadableSecret
+from lib.whole_numbers import ascii_whole_number
 from radius import services as radius
 
 from . import services

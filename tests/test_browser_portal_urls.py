@@ -14,7 +14,7 @@ import pytest
 from hotspot import services, subscriptions, vouchers
 from hotspot.models import Package
 
-from .browser import SCREENSHOTS, free_port
+from .browser import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROUTER_ADDRESS = "127.0.0.2"

@@ -5,7 +5,6 @@ is acknowledged without its payment committed, and once the sweep has run every 
 exactly once."""
 import os
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path

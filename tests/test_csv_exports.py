@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from config.csv_export import FORMULA_START, cell, csv_lines
 from hotspot import services, vouchers
 from hotspot.models import Package
+from lib.csv_export import FORMULA_START, cell, csv_lines
 
 
 def test_a_text_cell_that_a_spreadsheet_would_run_is_made_inert():

@@ -156,7 +156,7 @@ def test_a_hotspot_past_its_lookup_budget_waits_seconds_not_fifteen_minutes(clie
 
 
 def test_an_ipv6_address_is_counted_as_its_slash_64():
-    from config.network import address_subject
+    from lib.network import address_subject
 
     assert address_subject("2001:db8:7:1:a:b:c:d") == address_subject("2001:DB8:7:1::1") == "2001:db8:7:1::/64"
     assert address_subject("2001:db8:7:2::1") == "2001:db8:7:2::/64"

@@ -15,7 +15,7 @@ from accounts.checks import iter_api_operations
 from accounts.models import User
 from billing.models import Payment
 from config.api import api
-from config.input_guard import InputGuardMiddleware
+from lib.input_guard import InputGuardMiddleware
 
 from .conftest import PASSWORD, bearer
 from .test_access_rules import page_cases
@@ -250,7 +250,7 @@ def test_a_session_cookie_holding_a_nul_is_ignored_not_a_500(client, admin):
 
 
 def test_whole_numbers_are_ascii_digits_within_bigint():
-    from config.whole_numbers import ascii_whole_number
+    from lib.whole_numbers import ascii_whole_number
 
     assert [ascii_whole_number(text) for text in ("7", "007", str(2**63 - 1))] == [7, 7, 2**63 - 1]
     assert [ascii_whole_number(text) for text in [*OTHER_DIGITS, "", "-1", "1 ", "1\n", str(2**63), "9" * 5000]] \

@@ -5,9 +5,9 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import transaction
 
-from config import live
 from config.asgi import application
 from hotspot import services as hotspot
+from lib import live
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.management import CommandError, call_command
 
-from config import live
+from lib import live
 from radius.models import Nas
 from routers import provisioning
 from routers.models import ProvisioningJob, Router

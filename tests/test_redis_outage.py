@@ -12,9 +12,9 @@ from django.db import connections
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from config import shared_cache
-from config.throttle import Throttle
 from hotspot import services, subscriptions, vouchers
+from lib import shared_cache
+from lib.throttle import Throttle
 
 from .browser import free_port
 from .conftest import PASSWORD, make_staff
@@ -102,7 +102,7 @@ def wrong_api_logins(username: str, times: int) -> list[int]:
 @pytest.mark.django_db(transaction=True)
 def test_everyone_gets_in_while_redis_is_down_and_redis_is_used_again_when_it_returns(
         own_redis, admin, mpesa, daily, caplog):
-    caplog.set_level(logging.WARNING, logger="config.shared_cache")
+    caplog.set_level(logging.WARNING, logger="lib.shared_cache")
     codes = list(vouchers.generate_batch(daily, 4).vouchers.values_list("code", flat=True))
     customer = services.create_customer("0712 555 031")
     subscriptions.activate(customer, daily, "payment")

@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from config import live
+from lib import live
 from radius import coa
 from radius import services as radius
 from radius.models import CoaAttempt, RadAcct

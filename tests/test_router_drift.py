@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.management import CommandError, call_command
 
-from config import live
+from lib import live
 from routers import drift, provisioning, services
 from routers.drift import DriftItem
 from routers.models import ProvisioningJob, Router, ServiceControlLog

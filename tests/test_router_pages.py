@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from config import live
 from config.asgi import application
+from lib import live
 from radius.models import Nas
 from routers import live_data, polling, services
 from routers.models import AccessPoint, ProvisioningJob, Router, RouterSample, RouterService

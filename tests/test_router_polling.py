@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.management import call_command
 
-from config import live
+from lib import live
 from routers import polling, services
 from routers.models import Router, RouterSample, ServiceControlLog
 from routers.routeros_simulator import start_fleet, stop_fleet

@@ -7,7 +7,7 @@ guesser is bounded while the customers sharing the address wait seconds, not min
 
 Both count an attempt *before* it is made (``take``), and the caller gives it back when it
 succeeds: a check made before counting lets every request of a parallel burst through it. The
-counters live in ``config.shared_cache``, which falls back to process memory while Redis is down.
+counters live in ``lib.shared_cache``, which falls back to process memory while Redis is down.
 """
 import hashlib
 import math
