@@ -117,3 +117,17 @@ def test_the_api_manages_customers(client, admin, finance_clerk):
     stats = client.get("/api/hotspot/stats", **bearer(admin)).json()
     assert stats["customers"] == {"total": 2, "hotspot": 1, "pppoe": 1, "active": 1}
     assert client.delete(f"/api/users/{customer_id}", **bearer(admin)).status_code == 204
+
+
+def test_page_two_of_a_filtered_customer_list_keeps_every_filter(client, support_agent):
+    """The list's pages keep ?status= and ?q= (the shared pagination kept only ?q= before)."""
+    for n in range(55):
+        services.create_customer(f"07110{n:05d}", name=f"Amina {n}")
+    services.create_customer("0722000001", name="Amina elsewhere")
+    Customer.objects.filter(phone="254722000001").update(status=Customer.Status.INACTIVE)
+    client.force_login(support_agent)
+    first = client.get("/customers/?status=active&q=Amina").content.decode()
+    assert 'href="?status=active&amp;q=Amina&amp;page=2"' in first
+    second = client.get("/customers/?status=active&q=Amina&page=2").content.decode()
+    assert "Page 2 of 2" in second and "Amina elsewhere" not in second
+    assert 'href="?status=active&amp;q=Amina&amp;page=1"' in second
