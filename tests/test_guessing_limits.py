@@ -14,6 +14,25 @@ from hotspot import vouchers
 from .conftest import PASSWORD
 
 
+def at_once(count: int, attempt) -> None:
+    """``attempt(n)`` for n in range(count), on as many threads released together, as a burst of
+    requests would arrive; each thread closes its own database connections."""
+    start = threading.Barrier(count)
+
+    def run(n):
+        try:
+            start.wait()
+            attempt(n)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def api_login(client, password, **extra):
     return client.post("/api/login", {"username": "amani", "password": password},
                        content_type="application/json", **extra)
@@ -28,24 +47,15 @@ def test_forty_parallel_wrong_passwords_get_at_most_five_checks(admin):
         with lock:
             checked.append(credentials["username"])
 
-    start = threading.Barrier(40)
 
     def guess(n):
-        try:
-            start.wait()
-            status = api_login(Client(), f"guess-{n}", REMOTE_ADDR=f"10.7.0.{n}").status_code
-            with lock:
-                answers.append(status)
-        finally:
-            connections.close_all()
+        status = api_login(Client(), f"guess-{n}", REMOTE_ADDR=f"10.7.0.{n}").status_code
+        with lock:
+            answers.append(status)
 
     user_login_failed.connect(count_check)
     try:
-        threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(40, guess)
     finally:
         user_login_failed.disconnect(count_check)
     assert len(checked) == 5, f"{len(checked)} passwords were checked"
@@ -116,24 +126,16 @@ def test_forty_parallel_wrong_wallet_passwords_from_one_address_get_at_most_thir
     from hotspot import services
 
     services.create_customer("0712345678")
-    answers, lock, start = [], threading.Lock(), threading.Barrier(40)
+    answers, lock = [], threading.Lock()
 
     def guess(n):
-        try:
-            start.wait()
-            status = Client().post("/api/purchase/package",
-                                   {"package_id": daily.pk, "phone": "0712345678", "password": f"guess-{n}"},
-                                   content_type="application/json", REMOTE_ADDR="10.8.0.1").status_code
-            with lock:
-                answers.append(status)
-        finally:
-            connections.close_all()
+        status = Client().post("/api/purchase/package",
+                               {"package_id": daily.pk, "phone": "0712345678", "password": f"guess-{n}"},
+                               content_type="application/json", REMOTE_ADDR="10.8.0.1").status_code
+        with lock:
+            answers.append(status)
 
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(40, guess)
     assert sorted(set(answers)) == [401, 429] and answers.count(401) == 31, answers
     # Slowed for the whole address now, whatever is asked next: seconds, not the old 15 minutes.
     status = Client().get("/api/purchase/mpesa/status?checkout_request_id=ws_CO_nothing", REMOTE_ADDR="10.8.0.1")

@@ -9,6 +9,9 @@ from hotspot import services
 
 pytestmark = pytest.mark.django_db
 Status = Payment.Status
+# Session, user, groups, permissions, the customer, the payments with package and invoice, navigation:
+# the same for any number of payments shown.
+QUERIES = 10
 
 
 def paid(customer, receipt, status=Status.COMPLETED, **fields):
@@ -32,3 +35,14 @@ def test_support_answers_i_paid_from_the_customers_page(client, support_agent):
     for page in ("/payments/", "/payments/export.csv", "/payments/methods/", "/payments/mpesa/"):
         assert client.get(page).status_code == 403, page
     assert client.get("/customers/999999/payments/").status_code == 404
+
+
+@pytest.mark.parametrize("count", [2, 40])
+def test_the_customers_payments_page_costs_the_same_queries_for_two_or_forty(client, support_agent, count,
+                                                                            django_assert_num_queries):
+    wanjiru = services.create_customer("0712 000 003", name="Wanjiru")
+    for n in range(count):
+        paid(wanjiru, f"TQC{n:07d}")
+    client.force_login(support_agent)
+    with django_assert_num_queries(QUERIES):
+        assert client.get(f"/customers/{wanjiru.pk}/payments/").status_code == 200
