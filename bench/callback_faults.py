@@ -166,7 +166,7 @@ def run(args, processes: list) -> None:
     no_answer = sum(n for status, n in statuses.items() if not isinstance(status, int))
 
     def recorded() -> set[str]:
-        return set(Payment.objects.filter(status=Payment.Status.COMPLETED, mpesa_receipt__in=receipts)
+        return set(Payment.objects.completed().filter(mpesa_receipt__in=receipts)
                    .values_list("mpesa_receipt", flat=True))
 
     before = recorded()

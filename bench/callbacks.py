@@ -646,7 +646,7 @@ def run(args, redis_url: str, processes: list) -> None:
           + f"; ack ms p50 {percentile(dup['ms'], 50):.1f} p99 {percentile(dup['ms'], 99):.1f}")
     double = (LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT).values("payment")
               .annotate(n=Count("pk")).filter(n__gt=1).count())
-    completed = (Payment.objects.filter(status=Payment.Status.COMPLETED)
+    completed = (Payment.objects.completed()
                  .exclude(checkout_request_id__startswith="ws_CO_WARM").count())
     wrong_subs = (Customer.objects.filter(payments__status=Payment.Status.COMPLETED)
                   .annotate(n=Count("subscriptions", distinct=True)).exclude(n=1).count())

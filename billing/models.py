@@ -7,6 +7,12 @@ from django.utils import timezone
 from hotspot.models import Customer, Package, Subscription
 
 
+class PaymentQuerySet(models.QuerySet):
+    def completed(self):
+        """Money that arrived: what revenue, receipts and the dashboard count."""
+        return self.filter(status=Payment.Status.COMPLETED)
+
+
 class Payment(models.Model):
     class Method(models.TextChoices):
         MPESA_STK = "mpesa_stk", "M-Pesa (STK push)"
@@ -14,6 +20,8 @@ class Payment(models.Model):
         CASH = "cash", "Cash"
         VOUCHER = "voucher", "Voucher"
         WALLET = "wallet", "Wallet balance"
+
+    objects = PaymentQuerySet.as_manager()
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -45,7 +45,7 @@ def wake() -> None:
 
 
 def owed():
-    return Payment.objects.filter(status=Payment.Status.COMPLETED, receipt_sent_at__isnull=True)
+    return Payment.objects.completed().filter(receipt_sent_at__isnull=True)
 
 
 def send_due(limit: int = 10_000) -> Sent:

@@ -69,8 +69,7 @@ def send_due(now: datetime | None = None) -> Sent:
     if leads:
         queued = Subscription.objects.filter(customer=OuterRef("customer"), status=Subscription.Status.PENDING)
         subs = (Subscription.objects.select_related("customer", "package")
-                .filter(status=Subscription.Status.ACTIVE, expires_at__gt=now,
-                        expires_at__lte=now + timedelta(minutes=max(leads)),
+                .active(now).filter(expires_at__lte=now + timedelta(minutes=max(leads)),
                         customer__phone__isnull=False, customer__status="active")
                 .exclude(Exists(queued)))
         for sub in subs:

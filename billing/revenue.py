@@ -39,7 +39,7 @@ class MethodFigures:
 
 
 def _completed(start: datetime, end: datetime):
-    return Payment.objects.filter(status=Payment.Status.COMPLETED, completed_at__gte=start, completed_at__lt=end)
+    return Payment.objects.completed().filter(completed_at__gte=start, completed_at__lt=end)
 
 
 def month_bounds(first: date) -> tuple[datetime, datetime, int]:

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
-from hotspot.customer_views import search as search_customers
 from hotspot.models import Customer
 
 from . import payments
@@ -24,7 +23,7 @@ MONEY = DecimalField(max_digits=12, decimal_places=2)
 @access(perm("billing.view_ledgerentry"))
 def wallet_list(request):
     form = WalletFilterForm(request.GET)
-    customers = search_customers(Customer.objects.all(), form.value("q", "")).annotate(
+    customers = Customer.objects.search(form.value("q", "")).annotate(
         balance=Coalesce(Sum("ledger__amount"), Value(Decimal("0.00")), output_field=MONEY))
     if form.value("show") != "all":
         customers = customers.exclude(balance=0)

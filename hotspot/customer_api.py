@@ -14,7 +14,6 @@ from lib.paging import page
 from radius.models import RadAcct
 
 from . import services
-from .customer_views import search
 from .models import Customer, ServiceType, Subscription
 from .phone import InvalidPhone
 
@@ -63,7 +62,7 @@ def _create(data: CustomerIn) -> Customer:
 
 
 def _page(customers, q, status, limit, offset) -> dict:
-    customers = search(customers, q or "")
+    customers = customers.search(q or "")
     if status:
         customers = customers.filter(status=status)
     return page(customers.order_by("-created_at"), limit, offset)
@@ -165,7 +164,6 @@ def hotspot_stats(request):
         active=Count("id", filter=Q(status=Customer.Status.ACTIVE)))
     return {
         "customers": customers,
-        "active_subscriptions": Subscription.objects.filter(status=Subscription.Status.ACTIVE,
-                                                            expires_at__gt=now).count(),
-        "online_sessions": RadAcct.objects.filter(acct_stop_time__isnull=True).count(),
+        "active_subscriptions": Subscription.objects.active(now).count(),
+        "online_sessions": RadAcct.objects.open().count(),
     }

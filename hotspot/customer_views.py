@@ -1,7 +1,6 @@
 """Customer pages: the list (all, hotspot, PPPoE), a customer's page, add/edit and actions."""
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -11,26 +10,15 @@ from radius import sessions as radius_sessions
 from . import services
 from .forms import CustomerForm
 from .models import Customer, ServiceType
-from .phone import phone_match
 
 PAGE_SIZE = 50
-
-
-def search(customers, q: str):
-    """By name, username or phone, the phone in any form a person types it (0712…, +254712…, 712…)."""
-    q = q.strip()
-    if not q:
-        return customers
-    match = Q(name__icontains=q) | Q(username=q.lower())
-    by_phone = phone_match(q)
-    return customers.filter(match | by_phone if by_phone is not None else match)
 
 
 @access(perm("hotspot.view_customer"))
 def customer_list(request, kind=None):
     q = request.GET.get("q", "")
     status = request.GET.get("status", "")
-    customers = search(Customer.objects.all(), q)
+    customers = Customer.objects.search(q)
     if kind:
         customers = customers.filter(service_type=kind)
     if status in Customer.Status.values:

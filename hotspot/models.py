@@ -2,6 +2,8 @@
 from django.db import models
 from django.utils import timezone
 
+from .phone import phone_match
+
 
 class ServiceType(models.TextChoices):
     HOTSPOT = "hotspot", "Hotspot"
@@ -62,10 +64,23 @@ class Package(models.Model):
         return first.split("/")[1] if "/" in first else first
 
 
+class CustomerQuerySet(models.QuerySet):
+    def search(self, q: str):
+        """By name, username or phone, the phone in any form a person types it (0712…, +254712…, 712…)."""
+        q = q.strip()
+        if not q:
+            return self
+        match = models.Q(name__icontains=q) | models.Q(username=q.lower())
+        by_phone = phone_match(q)
+        return self.filter(match | by_phone if by_phone is not None else match)
+
+
 class Customer(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         INACTIVE = "inactive", "Inactive"
+
+    objects = CustomerQuerySet.as_manager()
 
     # Empty for a voucher user until they give a number (phones are unique; NULLs are not compared).
     phone = models.CharField(max_length=12, unique=True, null=True, blank=True,
@@ -89,6 +104,12 @@ class Customer(models.Model):
         return self.name or self.phone or self.username or f"customer {self.pk}"
 
 
+class SubscriptionQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Running now: status active and not yet past its expiry (the expiry job may lag a minute)."""
+        return self.filter(status=Subscription.Status.ACTIVE, expires_at__gt=now or timezone.now())
+
+
 class Subscription(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -97,6 +118,8 @@ class Subscription(models.Model):
         EXPIRED = "expired", "Expired"
         SUSPENDED = "suspended", "Suspended"
         CANCELLED = "cancelled", "Cancelled"
+
+    objects = SubscriptionQuerySet.as_manager()
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
     package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="subscriptions")

@@ -11,7 +11,7 @@ from radius import coa, sessions
 from radius import services as radius
 
 from . import credentials
-from .models import Customer, Package, ServiceType, Subscription
+from .models import Customer, Package, ServiceType
 from .phone import normalise_phone
 from .subscriptions import restore_access
 
@@ -61,7 +61,7 @@ def current_subscription(customer: Customer, now=None):
     """The subscription that gives access now (active and not yet expired), if any."""
     now = now or timezone.now()
     return (customer.subscriptions.select_related("package")
-            .filter(status=Subscription.Status.ACTIVE, expires_at__gt=now).order_by("-expires_at").first())
+            .active(now).order_by("-expires_at").first())
 
 
 def disconnect_customer(customer: Customer, requested_by: str = "") -> list:

@@ -299,7 +299,7 @@ def disconnect_unentitled_sessions(limit: int = BATCH) -> int:
     from radius.models import RadAcct, RadCheck
 
     entitled = RadCheck.objects.filter(attribute="Cleartext-Password").values("username")
-    stray = list(RadAcct.objects.filter(acct_stop_time__isnull=True).exclude(username__in=entitled)
+    stray = list(RadAcct.objects.open().exclude(username__in=entitled)
                  .order_by("acct_start_time")[:limit])
     coa.disconnect_many(stray, requested_by="sweep")
     return len(stray)

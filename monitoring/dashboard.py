@@ -40,12 +40,11 @@ def stats_for(user, now: datetime | None = None) -> Stats:
     if user.has_perm("hotspot.view_customer"):
         stats.customers = Customer.objects.count()
     if user.has_perm("hotspot.view_subscription"):
-        stats.active_subscriptions = Subscription.objects.filter(
-            status=Subscription.Status.ACTIVE, expires_at__gt=now).count()
+        stats.active_subscriptions = Subscription.objects.active(now).count()
     if user.has_perm("billing.view_revenue"):
         today = _local_midnight(now)
         month = today.replace(day=1)
-        sums = Payment.objects.filter(status=Payment.Status.COMPLETED, completed_at__gte=month).aggregate(
+        sums = Payment.objects.completed().filter(completed_at__gte=month).aggregate(
             today=Sum("amount", filter=Q(completed_at__gte=today)), month=Sum("amount"))
         stats.revenue_today = sums["today"] or Decimal("0")
         stats.revenue_month = sums["month"] or Decimal("0")
@@ -61,7 +60,7 @@ def monthly_revenue(months: int = 6, now: datetime | None = None) -> list[dict]:
     first = _local_midnight(now).replace(day=1)
     for _ in range(months - 1):
         first = (first - timedelta(days=1)).replace(day=1)
-    rows = (Payment.objects.filter(status=Payment.Status.COMPLETED, completed_at__gte=first)
+    rows = (Payment.objects.completed().filter(completed_at__gte=first)
             .annotate(month=TruncMonth("completed_at")).values("month")
             .annotate(total=Sum("amount"), count=Count("id")))
     by_month = {timezone.localtime(r["month"]).date().replace(day=1): r for r in rows}

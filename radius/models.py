@@ -81,8 +81,16 @@ class RadUserGroup(models.Model):
 OPEN = Q(acct_stop_time__isnull=True)
 
 
+class RadAcctQuerySet(models.QuerySet):
+    def open(self):
+        """Sessions FreeRADIUS has not seen stop: the partial indexes below are built on this."""
+        return self.filter(acct_stop_time__isnull=True)
+
+
 class RadAcct(models.Model):
     """One accounting session, written by FreeRADIUS (Start, Interim-Update, Stop)."""
+
+    objects = RadAcctQuerySet.as_manager()
 
     id = models.BigAutoField(primary_key=True, db_column="radacctid")
     acct_session_id = models.TextField(db_column="acctsessionid")

@@ -15,7 +15,7 @@ from .models import NasReload, RadAcct
 
 
 def open_sessions(username: str | None = None, nas_ip: str | None = None):
-    sessions = RadAcct.objects.filter(acct_stop_time__isnull=True)
+    sessions = RadAcct.objects.open()
     if username is not None:
         sessions = sessions.filter(username=username)
     if nas_ip is not None:
@@ -55,9 +55,8 @@ def close_reloaded_sessions() -> int:
     """Close what was open on a NAS when it sent Accounting-On/Off (radacct_bulk_close index)."""
     closed = 0
     for reload in NasReload.objects.all():
-        closed += RadAcct.objects.filter(
-            nas_ip_address=reload.nas_ip_address, acct_stop_time__isnull=True,
-            acct_start_time__lte=reload.reload_time,
+        closed += RadAcct.objects.open().filter(
+            nas_ip_address=reload.nas_ip_address, acct_start_time__lte=reload.reload_time,
         ).update(acct_stop_time=reload.reload_time, acct_terminate_cause="NAS-Reboot")
     return closed
 
@@ -70,7 +69,7 @@ def close_stale_sessions(now: datetime | None = None, interim_interval: int | No
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=2 * (interim_interval or settings.RADIUS_INTERIM_INTERVAL))
-    silent = RadAcct.objects.filter(acct_stop_time__isnull=True)
+    silent = RadAcct.objects.open()
     closed = silent.filter(acct_update_time__lt=cutoff).update(
         acct_stop_time=Coalesce("acct_update_time", "acct_start_time"), acct_terminate_cause="Stale-Session")
     closed += silent.filter(Q(acct_update_time__isnull=True), acct_start_time__lt=cutoff).update(

@@ -32,7 +32,7 @@ def nas_list(request):
         devices = devices.filter(Q(shortname__icontains=q) | Q(nasname__icontains=q) | Q(description__icontains=q))
     page = Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page"))
     # Open sessions per NAS in one grouped query over the open-sessions index.
-    counts = dict(RadAcct.objects.filter(acct_stop_time__isnull=True, nas_ip_address__in=[n.nasname for n in page])
+    counts = dict(RadAcct.objects.open().filter(nas_ip_address__in=[n.nasname for n in page])
                   .values_list("nas_ip_address").annotate(n=Count("id")).values_list("nas_ip_address", "n"))
     for device in page:
         device.open_sessions = counts.get(device.nasname, 0)
@@ -79,7 +79,7 @@ def _session_filter(sessions, q: str):
 @access(perm("radius.view_radacct"))
 def active_sessions(request):
     q = request.GET.get("q", "").strip()
-    sessions = _session_filter(RadAcct.objects.filter(acct_stop_time__isnull=True), q).order_by("-acct_start_time")
+    sessions = _session_filter(RadAcct.objects.open(), q).order_by("-acct_start_time")
     return _page(request, sessions, "radius/sessions.html", {
         "active": True, "can_disconnect": request.user.has_perm("radius.disconnect_session"),
         "nas_names": _nas_names()})
