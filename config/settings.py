@@ -104,6 +104,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
             ],
+            # Filters every page uses without {% load %}: the status badge colours.
+            "builtins": ["lib.badges"],
         },
     },
 ]

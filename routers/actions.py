@@ -20,9 +20,9 @@ from lib.whole_numbers import ascii_whole_number
 
 from . import traffic
 from .models import Router, RouterBackup, ServiceControlLog
-from .provisioning import TAG
 from .routeros import RouterClient, RouterCommandRefused, RouterError
 from .services import client_for, log_action
+from .tags import TAG
 
 KINDS = ("hotspot", "pppoe")
 MAX_LOG_LINES = 1000

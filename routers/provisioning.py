@@ -28,16 +28,13 @@ from lib.secrets import UnreadableSecret
 from radius import services as radius
 from radius.models import Nas
 
-from . import services
+from . import services, wireguard
 from .models import ProvisioningJob, Router, RouterVpnConfig
 from .routeros import RouterClient, RouterCommandRefused, RouterError, parse_duration
+from .tags import ONBOARDING, TAG, tagged
 
 log = logging.getLogger(__name__)
 
-TAG = "hotspot-billing"
-# Items the WireGuard onboarding script owns (routers/wireguard.py): provisioning leaves them be,
-# e.g. the firewall rule that lets our server in over the tunnel.
-ONBOARDING = f"{TAG}: wireguard"
 API_TIMEOUT_SECONDS = 10.0
 PROGRESS = "provisioning.progress"
 FINISHED = "provisioning.finished"
@@ -78,10 +75,6 @@ class Context:
     def change(self, done: str, what: str) -> None:
         """Note a change: ``done`` is the past-tense verb ("added"), said "would add" in a dry run."""
         self.changes.append(f"would {_WOULD[done]} {what}" if self.dry_run else f"{done} {what}")
-
-
-def tagged(purpose: str) -> str:
-    return f"{TAG}: {purpose}"
 
 
 def portal_url() -> str:
@@ -236,8 +229,6 @@ def radius_address(router: Router) -> str:
     onboarding script points it there), else RADIUS_SERVER_ADDRESS."""
     vpn = RouterVpnConfig.objects.filter(router=router).first()
     if vpn is not None and vpn.active:
-        from . import wireguard  # wireguard builds on this module's tags: imported late, no cycle
-
         return wireguard.server_address(wireguard.server())
     return settings.RADIUS_SERVER_ADDRESS
 

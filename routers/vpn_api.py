@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access
+from lib.downloads import text_download
 
 from . import services, wireguard
 from .api import CHANGE, VIEW, Message, RouterFailure, router_or_404
@@ -84,7 +85,7 @@ def onboarding_script(request, router_id: int):
         raise HttpError(404, str(missing)) from None
     except wireguard.VpnRefused as refused:
         raise HttpError(409, str(refused)) from None
-    return wireguard.download(script, f"onboarding-{router.pk}.rsc")
+    return text_download(script, f"onboarding-{router.pk}.rsc")
 
 
 @vpn_router.post("/routers/{router_id}/vpn/activate", auth=api_access(CHANGE),
@@ -108,4 +109,4 @@ def activate_tunnel(request, router_id: int, force: bool = False):
 @vpn_router.get("/vpn/server.conf", auth=api_access(VIEW), summary="Our wg-quick file (text/plain), without "
                 "the private key: it is read from /etc/wireguard/<interface>.key")
 def server_conf(request):
-    return wireguard.download(wireguard.server_config(with_private_key=False), "wg0.conf")
+    return text_download(wireguard.server_config(with_private_key=False), "wg0.conf")

@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from lib.downloads import text_download
 
 from . import services, wireguard
 from .models import Router, RouterVpnConfig, WireGuardServer
@@ -74,7 +75,7 @@ def router_vpn_script(request, pk):
     except wireguard.VpnRefused as refused:
         messages.error(request, str(refused))
         return redirect("router-vpn", router.pk)
-    return wireguard.download(script, f"onboarding-{router.pk}.rsc")
+    return text_download(script, f"onboarding-{router.pk}.rsc")
 
 
 @access(CHANGE)
@@ -96,4 +97,4 @@ def router_vpn_activate(request, pk):
 
 @access(VIEW)
 def server_conf(request):
-    return wireguard.download(wireguard.server_config(with_private_key=False), "wg0.conf")
+    return text_download(wireguard.server_config(with_private_key=False), "wg0.conf")

@@ -43,7 +43,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
 from django.utils import timezone
 from wireguard_tools import WireguardConfig, WireguardPeer
 
@@ -53,9 +52,9 @@ from radius import services as radius
 
 from . import services
 from .models import Router, RouterVpnConfig, ServiceControlLog, WireGuardServer
-from .provisioning import TAG, tagged
 from .routeros import RouterClient, RouterError
 from .services import log_action
+from .tags import TAG, tagged
 
 log = logging.getLogger(__name__)
 
@@ -399,11 +398,3 @@ def _q(value: str, what: str = "a value") -> str:
 def _one_line(text: str) -> str:
     return _UNSAFE.sub(" ", text or "")
 
-
-def download(body: str, filename: str) -> HttpResponse:
-    """A wg-quick file or onboarding script as a download (pages and API alike); never cached,
-    since the script holds the tunnel key and API password."""
-    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response

@@ -2,13 +2,13 @@
 the router row that reaches it."""
 import pytest
 
-from routers import provisioning, services
+from routers import services, tags
 from routers.models import Router
 from routers.routeros_simulator import RouterOSSimulator
 
 API_PASSWORD = "kilimani-api-secret"
 RADIUS_SECRET = "kilimani-radius-secret"
-TAG = provisioning.TAG
+TAG = tags.TAG
 WRITES = ("/add", "/set", "/remove")
 
 

@@ -15,7 +15,7 @@ from django.test import Client
 from wireguard_tools import WireguardConfig, WireguardKey
 
 from radius.models import Nas
-from routers import drift, provisioning, services, wireguard
+from routers import drift, provisioning, services, tags, wireguard
 from routers.models import Router, RouterVpnConfig, ServiceControlLog
 from routers.routeros import RouterClient, RouterCommandRefused
 from routers.routeros_simulator import RouterOSSimulator
@@ -24,7 +24,7 @@ from .conftest import bearer
 
 ADMIN_PASSWORD = "kisumu-admin-password"
 RADIUS_SECRET = "kisumu-radius-secret"
-TAG = provisioning.TAG
+TAG = tags.TAG
 MENUS = ("/interface/wireguard", "/interface/wireguard/peers", "/ip/address", "/ip/firewall/filter", "/user/group",
          "/user", "/ip/service", "/radius", "/radius/incoming")
 

@@ -15,8 +15,3 @@ def bps(value) -> str:
             return f"{value / size:.1f} {unit}"
     return f"{value:.0f} bps"
 
-
-@register.filter
-def status_badge(status: str) -> str:
-    """The badge colour of a router or access point status."""
-    return {"online": "good", "provisioning": "warn", "unknown": ""}.get(status, "bad")

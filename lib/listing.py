@@ -1,0 +1,56 @@
+"""The one way to build a list page: rows, an optional filter form, a template.
+
+A list view is a few declarative lines::
+
+    @access(perm("billing.view_invoice"))
+    def invoice_list(request):
+        filters = InvoiceFilter(request.GET)
+        return list_page(request, filters.apply(Invoice.objects.select_related("customer")),
+                         "billing/invoice_list.html", filters=filters)
+
+``list_page`` pages the rows (``PER_PAGE`` unless the list says otherwise), answers an HTMX request
+with the template's ``results`` partial only (the search box and the filter form swap ``#results``),
+and puts in the context what ``includes/list_tail.html`` needs for the empty state and the
+pagination (which keeps every filter of the URL through ``{% querystring %}``).
+
+``list_page`` marks the view it renders for, so tests/test_list_pages.py can find every list page
+from the URL configuration: a new list page is covered by the paging tests without being named.
+"""
+from collections.abc import Callable
+
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.shortcuts import render
+
+PER_PAGE = 50
+
+
+class ListFilter(forms.Form):
+    """A GET filter bound to ``request.GET`` that never refuses a page: a value that does not parse is
+    reported beside its field and left out of the filter. Subclasses narrow the rows in ``apply``."""
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.is_valid()
+
+    def value(self, name: str, default=None):
+        return self.cleaned_data.get(name) or default
+
+    def apply(self, rows):
+        return rows
+
+
+def list_page(request, rows, template: str, *, filters: ListFilter | None = None, per_page: int = PER_PAGE,
+              on_page: Callable[[Page], None] | None = None, **context):
+    """Render one page of ``rows`` with ``template``; an HTMX request gets its ``results`` partial.
+
+    ``on_page`` sees the page before rendering, for what is looked up for its rows only (per-row
+    counts in one grouped query, say). ``filtering`` in the context is true when the URL narrows the
+    rows, so the empty state can say "nothing matches" rather than "nothing yet"."""
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    if on_page is not None:
+        on_page(page)
+    context.setdefault("q", request.GET.get("q", "").strip())
+    context.update(page=page, filters=filters,
+                   filtering=any(value.strip() for key, value in request.GET.items() if key != "page"))
+    return render(request, template + ("#results" if request.htmx else ""), context)
