@@ -1,9 +1,11 @@
 """API: open sessions, disconnecting one, and the session log."""
 import ipaddress
 from datetime import datetime
+from typing import Annotated
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
@@ -35,6 +37,26 @@ class SessionOut(Schema):
     terminate_cause: str | None = Field(None, alias="acct_terminate_cause")
 
 
+class OpenSessionFilter(FilterSchema):
+    username: str | None = None
+    nas: str | None = None
+
+    def filter_nas(self, nas: str | None) -> Q:
+        if nas is None:  # FilterSchema asks a filter_ method even for an absent value
+            return Q()
+        try:
+            ipaddress.ip_address(nas)
+        except ValueError:
+            raise HttpError(422, f"nas must be the router's IP address, not {nas!r}") from None
+        return Q(nas_ip_address=nas)
+
+
+class SessionLogFilter(FilterSchema):
+    username: str | None = None
+    since: Annotated[Moment | None, FilterLookup("acct_start_time__gte")] = None
+    until: Annotated[Moment | None, FilterLookup("acct_start_time__lt")] = None
+
+
 class SessionPage(Schema):
     count: int
     results: list[SessionOut]
@@ -51,17 +73,8 @@ class DisconnectOut(Schema):
 
 @sessions_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
                      summary="Open sessions", by_alias=False)
-def open_sessions(request, username: str | None = None, nas: str | None = None, limit: int = 50, offset: int = 0):
-    sessions = RadAcct.objects.filter(acct_stop_time__isnull=True).order_by("-acct_start_time")
-    if username:
-        sessions = sessions.filter(username=username)
-    if nas:
-        try:
-            ipaddress.ip_address(nas)
-        except ValueError:
-            raise HttpError(422, f"nas must be the router's IP address, not {nas!r}") from None
-        sessions = sessions.filter(nas_ip_address=nas)
-    return page(sessions, limit, offset)
+def open_sessions(request, filters: Query[OpenSessionFilter], limit: int = 50, offset: int = 0):
+    return page(filters.filter(RadAcct.objects.open().order_by("-acct_start_time")), limit, offset)
 
 
 @sessions_router.post("/sessions/{session_id}/disconnect", auth=api_access(perm("radius.disconnect_session")),
@@ -79,13 +92,5 @@ def disconnect(request, session_id: int):
 
 @logs_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
                  summary="Session history", by_alias=False)
-def session_log(request, username: str | None = None, since: Moment | None = None,
-                until: Moment | None = None, limit: int = 50, offset: int = 0):
-    sessions = RadAcct.objects.order_by("-acct_start_time")
-    if username:
-        sessions = sessions.filter(username=username)
-    if since:
-        sessions = sessions.filter(acct_start_time__gte=since)
-    if until:
-        sessions = sessions.filter(acct_start_time__lt=until)
-    return page(sessions, limit, offset)
+def session_log(request, filters: Query[SessionLogFilter], limit: int = 50, offset: int = 0):
+    return page(filters.filter(RadAcct.objects.order_by("-acct_start_time")), limit, offset)
