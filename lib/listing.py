@@ -13,8 +13,8 @@ with the template's ``results`` partial only (the search box and the filter form
 and puts in the context what ``includes/list_tail.html`` needs for the empty state and the
 pagination (which keeps every filter of the URL through ``{% querystring %}``).
 
-``list_page`` marks the view it renders for, so tests/test_list_pages.py can find every list page
-from the URL configuration: a new list page is covered by the paging tests without being named.
+Every page rendered here has ``filtering`` in its context; tests/test_list_pages.py walks the URL
+configuration and finds the list pages by it, so a new list page cannot miss the paging tests.
 """
 from collections.abc import Callable
 
