@@ -50,7 +50,7 @@ if PRODUCTION:
         )
 
 INSTALLED_APPS = [
-    "daphne",  # first, so runserver serves ASGI (websockets included)
+    "daphne",  # first, so the development runserver serves ASGI and websockets; production runs daphne itself
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -110,10 +110,11 @@ TEMPLATES = [
     },
 ]
 
-# PostgreSQL connections come from a pool in each process (psycopg_pool through Django). Under
-# ASGI every request runs on a thread of its own, so persistent per-thread connections pile up
-# until PostgreSQL refuses new ones and a callback gets a 500 before its body is stored; with the
-# pool a burst waits up to DATABASE_POOL_TIMEOUT for a connection instead. Set it for the web
+# PostgreSQL connections come from a pool in each process (psycopg_pool through Django). Every
+# request thread (gunicorn's WEB_THREADS for HTTP, daphne's executor threads for websockets) would
+# otherwise keep a persistent connection of its own, and a burst of threads piles them up until
+# PostgreSQL refuses new ones and a callback gets a 500 before its body is stored; with the pool a
+# burst waits up to DATABASE_POOL_TIMEOUT for a connection instead. Set it for the web
 # (gunicorn) and websocket (daphne) processes, as docker-compose.yml does; Celery's forked workers
 # and the test suite (whose threads must reach the test database) run without. 0: no pool, connections kept
 # DATABASE_CONN_MAX_AGE seconds per thread.
