@@ -20,6 +20,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
@@ -65,10 +66,10 @@ def _abandoned(path: Path, stale: float) -> bool:
         return False
 
 
-def drain(limit: int = 100) -> int:
-    """Store spooled bodies as callbacks due for the sweep at once; the number stored."""
-    from .callbacks import store  # callbacks imports this module
-
+def drain(store: Callable[..., object], limit: int = 100) -> int:
+    """Store spooled bodies through ``store`` (billing.callbacks.store, which drains this spool
+    itself: passed in rather than imported, so the two modules do not import each other) as
+    callbacks due for the sweep at once; the number stored."""
     spool, stored = directory(), 0
     if not spool.is_dir():
         return 0

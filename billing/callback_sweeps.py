@@ -51,7 +51,7 @@ def reprocess_due(now: datetime | None = None, limit: int = 10_000) -> Swept:
     now = now or timezone.now()
     result = Swept()
     try:
-        result.spooled = callback_spool.drain(limit)
+        result.spooled = callback_spool.drain(callbacks.store, limit)
     except Exception:  # the spool waits for the next run; the stored bodies need not wait for it
         log.exception("M-Pesa spool not drained")
     while limit > 0:

@@ -99,7 +99,7 @@ def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY, o
         row.save(force_insert=True)
     if drain_spool and callback_spool.waiting():  # the database takes writes again: bring in what it refused
         try:
-            callback_spool.drain()
+            callback_spool.drain(store)
         except Exception:  # the spool waits for the next store or the sweep; this body is stored
             log.warning("M-Pesa spool not drained", exc_info=True)
     return row

@@ -135,7 +135,7 @@ def test_drains_running_at_once_store_every_body_and_never_fail(transactional_db
     def drain():
         start.wait()
         try:
-            stored.append(callback_spool.drain())
+            stored.append(callback_spool.drain(callbacks.store))
         except Exception as error:  # what the sweep task died of before
             errors.append(error)
 
