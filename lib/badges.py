@@ -8,12 +8,12 @@ from django import template
 
 register = template.Library()
 
-GOOD = {"online", "completed", "credited", "done", "ok", "paid", "active", "sent", "running", "ack", "redeemed",
+GOOD = {"online", "completed", "credited", "done", "ok", "paid", "active", "sent", "ack", "redeemed",
         "accepted", "Access-Accept"}  # FreeRADIUS's answers in the auth log (radpostauth.reply) are status words too
-WARN = {"pending", "provisioning", "issued", "skipped", "grace", "received", "in_progress", "queued"}
+WARN = {"pending", "provisioning", "issued", "skipped", "grace", "received", "in_progress", "queued", "running"}
 BAD = {"offline", "error", "failed", "overdue", "inactive", "timed_out", "expired", "suspended", "revoked", "nak",
        "timeout", "down", "disabled", "bad_token", "forbidden", "malformed", "amount_mismatch", "unknown_checkout",
-       "cancelled", "unmatched", "rejected", "gave_up", "Access-Reject"}
+       "cancelled", "unmatched", "rejected", "gave_up", "Access-Reject", "drift"}
 
 
 @register.filter
