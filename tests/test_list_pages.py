@@ -1,0 +1,402 @@
+"""Every list page keeps every filter across its pages, and every list page is in this module's table.
+
+The table (LISTS) names each list page with a filter combination that uses every filter the page has
+and a maker of rows: one page and one row more that all match the filters, and rows that each miss
+one filter. Page 1 asked for with the filters must link to a page 2 that keeps every filter, and
+page 2 must still hold only matching rows. The walk over the URL configuration finds the pages that
+lib.listing.list_page renders (their context has ``filtering``): a list page added later without a
+row in the table fails here.
+"""
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import ADMIN
+from billing.models import Invoice, LedgerEntry, MpesaCallback, Payment
+from hotspot import services
+from hotspot.models import Customer, Package, Voucher, VoucherBatch
+from radius.models import Nas, RadAcct, RadCheck, RadPostAuth
+from routers.models import AccessPoint, Router, RouterService, RouterVpnConfig
+
+pytestmark = pytest.mark.django_db
+
+PER_PAGE = 50
+TODAY = timezone.localdate()
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a row maker made: the URL's arguments, and the rows that must never be listed (as the
+    page's rows show them: a model row, or a plain value for a list of values)."""
+    kwargs: dict = field(default_factory=dict)
+    outsiders: tuple = ()
+
+
+@dataclass(frozen=True)
+class ListCase:
+    url_name: str
+    filters: dict[str, str | Callable[[Made], str]]
+    make: Callable[[int], Made]
+    per_page: int = PER_PAGE
+    # Filter fields a page has that no row set of page size can share (an id picking one row).
+    single_row_filters: frozenset = frozenset()
+
+
+def _package(name="Daily 1GB") -> Package:
+    return services.save_package(Package(name=name, price=50, validity_minutes=1440, rate_limit="2M/5M"))
+
+
+def _customers(n: int, name: str, **fields) -> list[Customer]:
+    return Customer.objects.bulk_create(Customer(name=f"{name} {i}", **fields) for i in range(n))
+
+
+def _customer(name: str, **fields) -> Customer:
+    return Customer.objects.create(name=name, **fields)
+
+
+# The row makers: n rows that match the case's filters, and outsiders that each miss one of them.
+
+def customers(kind=None):
+    other = {"hotspot": "pppoe", "pppoe": "hotspot"}
+
+    def make(n):
+        typed = {"service_type": kind} if kind else {}
+        _customers(n, "Amina", status="active", **typed)
+        outsiders = [_customer("Amina inactive", status="inactive", **typed), _customer("Baraka", **typed)]
+        if kind:
+            outsiders.append(_customer("Amina other service", service_type=other[kind]))
+        return Made(outsiders=tuple(outsiders))
+    return make
+
+
+def voucher_batches(n):
+    package = _package()
+    VoucherBatch.objects.bulk_create(VoucherBatch(package=package, count=1, valid_until=timezone.now()
+                                                  + timedelta(days=90)) for _ in range(n))
+    return Made()
+
+
+def voucher_batch(n):
+    package = _package()
+    batch, other = (VoucherBatch.objects.create(package=package, count=n, valid_until=timezone.now()
+                                                + timedelta(days=90)) for _ in range(2))
+    Voucher.objects.bulk_create(Voucher(batch=batch, code=f"LIST{i:06d}") for i in range(n))
+    return Made({"pk": batch.pk}, (Voucher.objects.create(batch=other, code="OTHERBATCH1"),))
+
+
+def _payments(n, customer, **fields):
+    values = {"amount": Decimal("50.00"), "method": Payment.Method.CASH, "status": Payment.Status.COMPLETED, **fields}
+    return Payment.objects.bulk_create(Payment(customer=customer, **values) for _ in range(n))
+
+
+def payments(n):
+    amina = _customer("Amina Wanjiru")
+    _payments(n, amina)
+    outsiders = [
+        *_payments(1, amina, status=Payment.Status.FAILED),
+        *_payments(1, amina, method=Payment.Method.MPESA_STK),
+        *_payments(1, amina, created_at=timezone.now() - timedelta(days=10)),
+        *_payments(1, _customer("Amina elsewhere")),  # another customer of the same name
+        *_payments(1, _customer("Baraka")),
+    ]
+    return Made({"customer": amina.pk}, tuple(outsiders))
+
+
+def customer_payments(n):
+    amina = _customer("Amina Wanjiru")
+    _payments(n, amina)
+    return Made({"pk": amina.pk}, tuple(_payments(1, _customer("Baraka"))))
+
+
+def mpesa_transactions(n):
+    def callbacks(count, **fields):
+        values = {"kind": MpesaCallback.Kind.STK, "outcome": MpesaCallback.Outcome.CREDITED,
+                  "body": '{"note": "listpaging"}', **fields}
+        return MpesaCallback.objects.bulk_create(MpesaCallback(**values) for _ in range(count))
+    callbacks(n)
+    outsiders = [*callbacks(1, outcome=MpesaCallback.Outcome.FAILED),
+                 *callbacks(1, kind=MpesaCallback.Kind.C2B_CONFIRMATION),
+                 *callbacks(1, body='{"note": "elsewhere"}'),
+                 *callbacks(1, received_at=timezone.now() - timedelta(days=10))]
+    return Made({}, tuple(outsiders))
+
+
+def invoices(n):
+    package = _package()
+    now = timezone.now()
+
+    def issue(count, customer, status=Invoice.Status.OVERDUE):
+        start = Invoice.objects.count()  # one invoice per customer and period: each its own month
+        return Invoice.objects.bulk_create(
+            Invoice(number=f"INV-{k:05d}", customer=customer, package=package, amount=Decimal("50.00"),
+                    period_start=now - timedelta(days=30 * (k + 1)), period_end=now - timedelta(days=30 * k),
+                    due_at=now, status=status)
+            for k in range(start, start + count))
+    amina = _customer("Amina Wanjiru")
+    issue(n, amina)
+    return Made({}, (*issue(1, amina, Invoice.Status.PAID), *issue(1, _customer("Baraka"))))
+
+
+def wallets(n):
+    # ?show=all lists customers without a balance too, so the rows need no ledger.
+    _customers(n, "Amina")
+    return Made({}, (_customer("Baraka"),))
+
+
+def wallet(n):
+    amina, baraka = _customer("Amina"), _customer("Baraka")
+    LedgerEntry.objects.bulk_create(LedgerEntry(customer=amina, amount=Decimal("10.00"),
+                                                kind=LedgerEntry.Kind.ADJUSTMENT) for _ in range(n))
+    other = LedgerEntry.objects.create(customer=baraka, amount=Decimal("10.00"), kind=LedgerEntry.Kind.ADJUSTMENT)
+    return Made({"customer_id": amina.pk}, (other,))
+
+
+def nas_devices(n):
+    Nas.objects.bulk_create(Nas(nasname=f"10.1.{i // 250}.{i % 250 + 1}", shortname=f"kilimani-{i}", secret="s")
+                            for i in range(n))
+    return Made({}, (Nas.objects.create(nasname="10.2.0.1", shortname="rongai", secret="s"),))
+
+
+def radius_users(n):
+    RadCheck.objects.bulk_create(RadCheck(username=f"amina{i}", attribute="Cleartext-Password", op=":=",
+                                          value="secret") for i in range(n))
+    RadCheck.objects.create(username="baraka", attribute="Cleartext-Password", op=":=", value="secret")
+    return Made({}, ("baraka",))
+
+
+def _sessions(count, username, **fields):
+    start = RadAcct.objects.count()
+    return RadAcct.objects.bulk_create(
+        RadAcct(acct_session_id=f"s{start + i}", acct_unique_id=f"u{start + i}", username=username,
+                nas_ip_address="10.1.0.1", acct_start_time=timezone.now() - timedelta(minutes=i), **fields)
+        for i in range(count))
+
+
+def open_sessions(n):
+    _sessions(n, "amina")
+    closed = _sessions(1, "amina", acct_stop_time=timezone.now())
+    return Made({}, (*closed, *_sessions(1, "baraka")))
+
+
+def session_history(n):
+    _sessions(n // 2, "amina")
+    _sessions(n - n // 2, "amina", acct_stop_time=timezone.now())
+    return Made({}, tuple(_sessions(1, "baraka")))
+
+
+def auth_log(n):
+    RadPostAuth.objects.bulk_create(RadPostAuth(username="amina", reply="Access-Accept") for _ in range(n))
+    return Made({}, (RadPostAuth.objects.create(username="baraka", reply="Access-Accept"),))
+
+
+def staff(n):
+    User.objects.bulk_create(User(username=f"former{i}", is_active=False) for i in range(n))
+    # The admin looking at the page is active: the filter leaves them out too.
+    return Made({}, (User.objects.create(username="still-here"),))
+
+
+def _routers(n, name="Kilimani", **fields) -> list[Router]:
+    return Router.objects.bulk_create(Router(name=f"{name} {i}", host=f"10.9.{i // 250}.{i % 250 + 1}", **fields)
+                                      for i in range(n))
+
+
+def routers(n):
+    _routers(n, status=Router.Status.ONLINE)
+    outsiders = [*_routers(1, "Kilimani offline", status=Router.Status.OFFLINE),
+                 *_routers(1, "Rongai", status=Router.Status.ONLINE)]
+    return Made({}, tuple(outsiders))
+
+
+def _access_points(count, router, location="Block A", start=0):
+    return AccessPoint.objects.bulk_create(
+        AccessPoint(router=router, name=f"AP {start + i}", location=location,
+                    mac_address=f"AA:BB:CC:00:{(start + i) // 256:02X}:{(start + i) % 256:02X}")
+        for i in range(count))
+
+
+def access_points(n):
+    kilimani, rongai = _routers(2)
+    _access_points(n, kilimani)
+    outsiders = [*_access_points(1, rongai, start=n), *_access_points(1, kilimani, "Block B", start=n + 1)]
+    return Made({"router": kilimani.pk}, tuple(outsiders))
+
+
+def router_services(n):
+    kilimani, rongai = _routers(2)
+
+    def found(count, router, kind=RouterService.Kind.HOTSPOT):
+        return RouterService.objects.bulk_create(RouterService(router=router, kind=kind, name=f"hotspot{i}")
+                                                 for i in range(count))
+    found(n, kilimani)
+    return Made({"router": kilimani.pk}, (*found(1, rongai), *found(1, kilimani, RouterService.Kind.PPPOE)))
+
+
+def vpn_tunnels(n):
+    RouterVpnConfig.objects.bulk_create(
+        RouterVpnConfig(router=router, private_key="k", public_key=f"{i:043d}=",
+                        tunnel_address=f"10.8.{i // 250}.{i % 250 + 2}", api_username="hotspot-api", api_password="p")
+        for i, router in enumerate(_routers(n)))
+    return Made()
+
+
+def chosen(name: str) -> Callable[[Made], str]:
+    """A filter whose value is a row the maker made (a router, a customer)."""
+    return lambda made: str(made.kwargs[name])
+
+
+LISTS = [
+    ListCase("customer-list", {"q": "Amina", "status": "active"}, customers()),
+    ListCase("customer-hotspot", {"q": "Amina", "status": "active"}, customers("hotspot")),
+    ListCase("customer-pppoe", {"q": "Amina", "status": "active"}, customers("pppoe")),
+    ListCase("voucher-batches", {}, voucher_batches, per_page=30),
+    ListCase("voucher-batch", {}, voucher_batch, per_page=100),
+    ListCase("payment-list", {"q": "Amina Wanjiru", "status": "completed", "method": "cash",
+                              "customer": chosen("customer"), "from": str(TODAY - timedelta(days=1)),
+                              "to": str(TODAY)}, payments),
+    ListCase("customer-payments", {}, customer_payments),
+    ListCase("mpesa-transactions", {"q": "listpaging", "kind": "stk", "outcome": "credited",
+                                    "from": str(TODAY - timedelta(days=1)), "to": str(TODAY)}, mpesa_transactions,
+             single_row_filters=frozenset({"id"})),
+    ListCase("invoice-list", {"q": "Amina Wanjiru", "status": "overdue"}, invoices),
+    ListCase("wallet-list", {"q": "Amina", "show": "all"}, wallets),
+    ListCase("wallet-detail", {}, wallet),
+    ListCase("radius-nas", {"q": "kilimani"}, nas_devices),
+    ListCase("radius-users", {"q": "amina"}, radius_users),
+    ListCase("radius-sessions", {"q": "amina"}, open_sessions),
+    ListCase("radius-session-history", {"q": "amina"}, session_history),
+    ListCase("radius-auth-log", {"q": "amina"}, auth_log),
+    ListCase("staff-list", {"show": "inactive"}, staff),
+    ListCase("router-list", {"q": "Kilimani", "status": "online"}, routers),
+    ListCase("access-point-list", {"q": "Block A", "router": chosen("router")}, access_points),
+    ListCase("router-services", {"router": chosen("router"), "kind": "hotspot"}, router_services),
+    ListCase("vpn-overview", {}, vpn_tunnels),
+]
+
+
+def _filters(case: ListCase, made: Made) -> dict[str, str]:
+    return {key: value(made) if callable(value) else value for key, value in case.filters.items()}
+
+
+def _url_kwargs(case: ListCase, made: Made) -> dict:
+    """The maker's kwargs that are the URL's (the rest are filter values)."""
+    return {key: value for key, value in made.kwargs.items() if key not in case.filters}
+
+
+def _link(content: str, page: int) -> str:
+    found = re.findall(r'href="([^"]*)"', content)
+    links = [html.unescape(href) for href in found if parse_qs(urlsplit(html.unescape(href)).query).get("page")
+             == [str(page)]]
+    assert links, f"no link to page {page}"
+    return links[0]
+
+
+def _keys(rows) -> set:
+    return {getattr(row, "pk", row) for row in rows}
+
+
+@pytest.mark.parametrize("case", LISTS, ids=[case.url_name for case in LISTS])
+def test_page_two_of_a_filtered_list_keeps_every_filter(case, signed_in):
+    made = case.make(case.per_page + 1)
+    filters = _filters(case, made)
+    path = reverse(case.url_name, kwargs=_url_kwargs(case, made))
+    browser = signed_in(ADMIN)
+
+    first = browser.get(path, filters)
+    assert first.status_code == 200 and "filtering" in first.context, "not rendered by lib.listing.list_page"
+    page = first.context["page"]
+    assert (page.paginator.per_page, page.paginator.count) == (case.per_page, case.per_page + 1)
+    form = first.context.get("filters")
+    if form is not None:  # the table uses every filter the page has
+        assert set(form.fields) - case.single_row_filters <= set(filters)
+
+    following = _link(first.content.decode(), 2)
+    assert {key: values[0] for key, values in parse_qs(urlsplit(following).query).items()} == {**filters, "page": "2"}
+    second = browser.get(path + following)
+    assert second.context["page"].number == 2 and len(second.context["page"]) == 1
+    assert f"{case.per_page + 1} in all" in second.content.decode()
+    assert not _keys(made.outsiders) & (_keys(page) | _keys(second.context["page"]))
+
+    back = _link(second.content.decode(), 1)
+    assert {key: values[0] for key, values in parse_qs(urlsplit(back).query).items()} == {**filters, "page": "1"}
+
+
+def test_page_two_of_a_filtered_customer_list_keeps_every_filter(signed_in):
+    """The list's pages keep ?status= and ?q= (the shared pagination kept only ?q= before)."""
+    for n in range(55):
+        services.create_customer(f"07110{n:05d}", name=f"Amina {n}")
+    services.create_customer("0722000001", name="Amina elsewhere")
+    Customer.objects.filter(phone="254722000001").update(status=Customer.Status.INACTIVE)
+    client = signed_in("support")
+    first = client.get("/customers/?status=active&q=Amina").content.decode()
+    assert 'href="?status=active&amp;q=Amina&amp;page=2"' in first
+    second = client.get("/customers/?status=active&q=Amina&page=2").content.decode()
+    assert "Page 2 of 2" in second and "Amina elsewhere" not in second
+    assert 'href="?status=active&amp;q=Amina&amp;page=1"' in second
+
+
+# The walk: which pages does list_page render? An int in the URL is filled with a row of the model
+# its prefix names (the longest prefix wins); other arguments are not guessed.
+def _arguments():
+    package = _package("Walk package")
+    customer = _customer("Walk customer")
+    router = Router.objects.create(name="Walk router", host="127.0.0.1", api_port=9)
+    batch = VoucherBatch.objects.create(package=package, count=1, valid_until=timezone.now())
+    return {
+        "customers/": customer.pk,
+        "wallet/": customer.pk,
+        "packages/": package.pk,
+        "vouchers/batches/": batch.pk,
+        "vouchers/": Voucher.objects.create(batch=batch, code="WALK00001").pk,
+        "payments/": _payments(1, customer)[0].pk,
+        "invoices/": Invoice.objects.create(
+            number="INV-WALK", customer=customer, package=package, amount=Decimal("50.00"), period_start=timezone.now(),
+            period_end=timezone.now(), due_at=timezone.now()).pk,
+        "staff/": User.objects.create(username="walk-staff").pk,
+        "radius/sessions/": _sessions(1, "walk")[0].pk,
+        "routers/access-points/": _access_points(1, router, start=999)[0].pk,
+        "routers/": router.pk,
+    }
+
+
+def _patterns(resolvers, prefix=""):
+    for entry in resolvers:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _patterns(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield route, entry
+
+
+def _walkable(arguments):
+    """(URL name, path) of every page the walk can reach without guessing."""
+    for route, entry in _patterns(get_resolver().url_patterns):
+        if route.startswith("api/"):
+            continue  # the JSON API: its lists page through lib's page(), not list_page
+        converters = entry.pattern.converters
+        if not converters:
+            yield entry.name, reverse(entry.name)
+            continue
+        owner = max((p for p in arguments if route.startswith(p)), key=len, default=None)
+        if owner and len(converters) == 1 and type(next(iter(converters.values()))).__name__ == "IntConverter":
+            yield entry.name, reverse(entry.name, kwargs={next(iter(converters)): arguments[owner]})
+
+
+def test_every_list_page_is_in_the_table(signed_in):
+    browser = signed_in(ADMIN)
+    admin = User.objects.get(username="amani")
+    listed = set()
+    for name, path in _walkable(_arguments()):
+        browser.force_login(admin)  # a page like logout/ signs the browser out
+        response = browser.get(path)
+        if response.context is not None and "filtering" in response.context:
+            listed.add(name)
+    assert listed == {case.url_name for case in LISTS}
