@@ -1,5 +1,5 @@
 """WireGuard tunnels from routers behind NAT to our server: keys, tunnel addresses, our wg-quick
-config, and each router's zero-touch onboarding script (a RouterOS 7 ``.rsc``).
+config, enrolment and activation. Each router's onboarding script is routers.onboarding's.
 
 The flow has two steps, on purpose:
 
@@ -7,7 +7,7 @@ The flow has two steps, on purpose:
    generated password for the API user the script creates, and returns its ``RouterVpnConfig``. The
    router record does not change yet. Enrolling again returns the same tunnel (same keys, same
    password), so the script reads the same on every download and running it twice changes nothing.
-2. The admin runs ``onboarding_script(vpn)`` on the router (pasted into a terminal, or uploaded and
+2. The admin runs ``onboarding.onboarding_script(vpn)`` on the router (pasted into a terminal, or uploaded and
    ``/import``-ed): WireGuard interface and peer, tunnel address, a firewall rule letting our server
    in over the tunnel, a least-privilege API user reachable only from our tunnel address, and the
    RADIUS client over the tunnel.
@@ -32,7 +32,6 @@ the file; ``manage.py wireguard_server_config`` on the server itself prints it w
 import datetime
 import ipaddress
 import logging
-import re
 import secrets
 import shutil
 import string
@@ -53,32 +52,15 @@ from radius import services as radius
 from . import services
 from .models import Router, RouterVpnConfig, ServiceControlLog, WireGuardServer
 from .routeros import RouterClient, RouterError
+from .script_literals import UncarriableValue, one_line, quote
 from .services import log_action
-from .tags import TAG, tagged
+from .tags import TAG
 
 log = logging.getLogger(__name__)
 
 SERVER_ROW = 1
-INTERFACE = f"wg-{TAG}"
-# RouterOS offers 13231 to the first WireGuard interface, often already taken by the ISP's own; the
-# router dials out to us, so any free port does.
-ROUTER_LISTEN_PORT = 13232
-KEEPALIVE = "25s"  # keeps the NAT mapping open so our server can reach a router behind NAT
-API_GROUP = "hotspot_billing"
 API_USER = "hotspot_billing"  # RouterOS user names: letters, digits and "*_.@"
-# What the product asks of a router over the API, and no more:
-#   api        the only way in (no winbox, ssh, web, telnet, local console, rest-api, romon);
-#   read       status, live data, active sessions, logs;
-#   write      provisioning, kicking sessions, backups;
-#   reboot     the reboot action;
-#   test       monitor-traffic and ping-style diagnostics;
-#   sensitive  reading back the RADIUS secret provisioning wrote (it is hidden otherwise);
-#   ftp        writing the hotspot's login.html and handling backup files under /file.
-# Left out: policy (user management: the API user cannot create users or widen its own rights),
-# password, sniff and every login policy above.
-API_POLICY = "api,read,write,reboot,test,sensitive,ftp"
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits  # nothing RouterOS scripts would interpret
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class VpnRefused(ValueError):
@@ -171,7 +153,7 @@ def server_config(*, with_private_key: bool) -> str:
         config.postup.append("wg set %i private-key /etc/wireguard/%i.key")
     for vpn in RouterVpnConfig.objects.select_related("router").order_by("tunnel_address"):
         config.add_peer(WireguardPeer(public_key=vpn.public_key, allowed_ips=[f"{vpn.tunnel_address}/32"],
-                                      friendly_name=_one_line(vpn.router.name)))
+                                      friendly_name=one_line(vpn.router.name)))
     head = [f"# {TAG}: our end of the routers' tunnels; routers dial {wg.endpoint}:{wg.listen_port} (UDP).",
             "# Install: save as /etc/wireguard/wg0.conf (mode 600), then wg-quick up wg0; after enrolling",
             "# more routers: wg syncconf wg0 <(wg-quick strip wg0)."]
@@ -204,7 +186,10 @@ def enrol(router: Router, *, by=None) -> tuple[RouterVpnConfig, bool]:
     secret = router.radius_secret
     if isinstance(secret, UnreadableSecret) or not secret:
         raise VpnRefused("the router needs a readable RADIUS secret first: the script sets its RADIUS client")
-    _q(secret, "the RADIUS secret")
+    try:
+        quote(secret, "the RADIUS secret")  # the onboarding script must carry it
+    except UncarriableValue as refused:
+        raise VpnRefused(str(refused)) from None
     wg = server()
     private, public = generate_keypair()
     password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(24))
@@ -228,7 +213,7 @@ def enrol(router: Router, *, by=None) -> tuple[RouterVpnConfig, bool]:
     return vpn, True
 
 
-def _readable(vpn: RouterVpnConfig) -> None:
+def require_readable(vpn: RouterVpnConfig) -> None:
     """A key or password that no longer decrypts (FIELD_ENCRYPTION_KEY or SECRET_KEY changed) reads
     as empty: a script or login made from it would be wrong, so nothing is made."""
     if isinstance(vpn.private_key, UnreadableSecret) or isinstance(vpn.api_password, UnreadableSecret):
@@ -260,7 +245,7 @@ def activate(router: Router, *, by=None, check: bool = True) -> RouterVpnConfig:
     router = Router.objects.get(pk=router.pk)  # the caller's copy may predate a switch
     if vpn.active and router.host == vpn.tunnel_address:
         return vpn
-    _readable(vpn)
+    require_readable(vpn)
     if check:
         try:
             with RouterClient(vpn.tunnel_address, router.api_port, vpn.api_username, vpn.api_password,
@@ -310,91 +295,3 @@ def record_handshakes(lines) -> int:
         updated += RouterVpnConfig.objects.filter(public_key=parts[0]).exclude(last_handshake_at=when).update(
             last_handshake_at=when)
     return updated
-
-
-# --- the onboarding script ----------------------------------------------------------------------
-
-def script_for(router: Router, *, by=None, purpose: str = "shown") -> str:
-    """The onboarding script, its reading logged (it holds the tunnel key and the API password)."""
-    vpn = config_for(router)
-    text = onboarding_script(vpn)
-    log_action(router, by, "vpn-script", ServiceControlLog.Outcome.OK, purpose)
-    return text
-
-
-def onboarding_script(vpn: RouterVpnConfig) -> str:
-    """RouterOS 7 commands that add what is missing and set what exists: the same text run twice
-    leaves one of everything. Strictly the syntax routers.routeros_script reads."""
-    router, wg = vpn.router, server()
-    if isinstance(router.radius_secret, UnreadableSecret) or not router.radius_secret:
-        raise VpnRefused("the router's RADIUS secret is missing or unreadable: set it again first")
-    _readable(vpn)
-    ours = server_address(wg)
-    tunnel = f"{vpn.tunnel_address}/{prefix_length(wg)}"
-    secret = _q(router.radius_secret, "the RADIUS secret")
-    service = "api-ssl" if router.use_tls else "api"
-    lines = [
-        f"# {TAG}: WireGuard tunnel and API access for router {_one_line(router.name)!r} (id {router.pk}).",
-        f"# RouterOS 7. Routers dial {wg.endpoint}:{wg.listen_port} (UDP); this router becomes {vpn.tunnel_address}.",
-        f"# Paste into a terminal, or upload and run: /import file-name=onboarding-{router.pk}.rsc",
-        "# Running it again changes nothing. It holds the tunnel's private key and the API password:",
-        "# delete the file from the router afterwards.",
-        "/interface wireguard",
-        _upsert(f"name={_q(INTERFACE)}", {
-            "name": _q(INTERFACE), "listen-port": str(ROUTER_LISTEN_PORT), "private-key": _q(vpn.private_key),
-            "comment": _q(tagged("wireguard"))}),
-        "/interface wireguard peers",
-        _upsert(f"comment={_q(tagged('wireguard server'))}", {
-            "interface": _q(INTERFACE), "public-key": _q(wg.public_key), "endpoint-address": _q(wg.endpoint),
-            "endpoint-port": str(wg.listen_port), "allowed-address": f"{ours}/32",
-            "persistent-keepalive": KEEPALIVE, "comment": _q(tagged("wireguard server"))}),
-        "/ip address",
-        _upsert(f"comment={_q(tagged('wireguard address'))}", {
-            "address": tunnel, "interface": _q(INTERFACE), "comment": _q(tagged("wireguard address"))}),
-        "/ip firewall filter",
-        _upsert(f"comment={_q(tagged('wireguard server may reach the router'))}", {
-            "chain": "input", "action": "accept", "in-interface": _q(INTERFACE), "src-address": ours,
-            "comment": _q(tagged("wireguard server may reach the router"))}, first=True),
-        "/user group",
-        _upsert(f"name={_q(API_GROUP)}", {"name": _q(API_GROUP), "policy": API_POLICY,
-                                          "comment": _q(tagged("api"))}),
-        "/user",
-        _upsert(f"name={_q(vpn.api_username)}", {
-            "name": _q(vpn.api_username), "group": _q(API_GROUP), "password": _q(vpn.api_password),
-            "address": f"{ours}/32", "comment": _q(tagged("api"))}),
-        "/ip service",
-        f"set {service} address={ours}/32 disabled=no",
-        "/radius",
-        # The same item provisioning keeps (its "radius" comment), pointed at our tunnel address.
-        _upsert(f"comment={_q(tagged('radius'))}", {
-            "service": "hotspot,ppp", "address": ours, "secret": secret, "src-address": vpn.tunnel_address,
-            "comment": _q(tagged("radius"))}),
-        "/radius incoming",
-        "set accept=yes",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _upsert(key: str, props: dict, *, first: bool = False) -> str:
-    """Add the item when ``[find key]`` finds none, else set it. ``first``: add it ahead of the
-    others (a firewall rule after the default "drop all not coming from LAN" would never match)."""
-    words = " ".join(f"{name}={value}" for name, value in props.items())
-    add = f"add {words}"
-    if first:
-        # Dynamic rules (the hotspot's own) cannot be placed before: the first static one.
-        add = (f":if ([:len [find dynamic=no]] = 0) do={{ {add} }} "
-               f"else={{ {add} place-before=[:pick [find dynamic=no] 0] }}")
-    return f":if ([:len [find {key}]] = 0) do={{ {add} }} else={{ set [find {key}] {words} }}"
-
-
-def _q(value: str, what: str = "a value") -> str:
-    """A RouterOS string literal: backslash, quote, "$" (variables) and "?" (help) escaped."""
-    if _UNSAFE.search(value or ""):
-        raise VpnRefused(f"{what} holds a control character a RouterOS script cannot carry: change it")
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("?", "\\?")
-    return f'"{escaped}"'
-
-
-def _one_line(text: str) -> str:
-    return _UNSAFE.sub(" ", text or "")
-

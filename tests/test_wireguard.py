@@ -15,7 +15,7 @@ from django.test import Client
 from wireguard_tools import WireguardConfig, WireguardKey
 
 from radius.models import Nas
-from routers import drift, provisioning, services, tags, wireguard
+from routers import drift, onboarding, provisioning, services, tags, wireguard
 from routers.models import Router, RouterVpnConfig, ServiceControlLog
 from routers.routeros import RouterClient, RouterCommandRefused
 from routers.routeros_simulator import RouterOSSimulator
@@ -185,7 +185,7 @@ def test_the_script_leaves_exactly_the_tunnel_the_api_user_and_radius(kisumu, te
     vpn, _ = wireguard.enrol(router, by=technician)
     server = wireguard.server()
 
-    run_on_router(kisumu, wireguard.script_for(router, by=technician))
+    run_on_router(kisumu, onboarding.script_for(router, by=technician))
 
     [wg] = kisumu.table("/interface/wireguard").rows()
     assert (wg["name"], wg["listen-port"], wg["private-key"], wg["public-key"]) == (
@@ -227,7 +227,7 @@ def test_the_tunnel_rule_goes_before_the_first_static_rule_not_a_dynamic_one(kis
     router = make_router(port=kisumu.port)
     wireguard.enrol(router)
 
-    run_on_router(kisumu, wireguard.onboarding_script(router.vpn))
+    run_on_router(kisumu, onboarding.onboarding_script(router.vpn))
 
     comments = [row.get("comment", "") for row in rules.rows()]
     assert comments[0].startswith("special dummy rule")
@@ -238,14 +238,14 @@ def test_the_tunnel_rule_goes_before_the_first_static_rule_not_a_dynamic_one(kis
 def test_running_the_script_twice_changes_nothing(kisumu):
     router = make_router(port=kisumu.port)
     wireguard.enrol(router)
-    script = wireguard.onboarding_script(router.vpn)
+    script = onboarding.onboarding_script(router.vpn)
     run_on_router(kisumu, script)
     before = state(kisumu)
 
     run_on_router(kisumu, script)
 
     assert state(kisumu) == before
-    assert wireguard.onboarding_script(RouterVpnConfig.objects.get()) == script  # every download reads the same
+    assert onboarding.onboarding_script(RouterVpnConfig.objects.get()) == script  # every download reads the same
 
 
 @pytest.mark.django_db
@@ -254,7 +254,7 @@ def test_a_secret_with_quotes_dollars_and_backslashes_arrives_as_it_is(kisumu):
     router = make_router(port=kisumu.port, secret=nasty)
     wireguard.enrol(router)
 
-    run_on_router(kisumu, wireguard.onboarding_script(router.vpn))
+    run_on_router(kisumu, onboarding.onboarding_script(router.vpn))
 
     assert kisumu.table("/radius").rows()[0]["secret"] == nasty
 
@@ -302,7 +302,7 @@ def test_activation_moves_the_api_host_and_the_nas_to_the_tunnel(settings, techn
         router.refresh_from_db()
         assert early.value.reason == "auth_failed" and router.host == "127.0.0.1"
 
-        run_on_router(tunnel_end, wireguard.onboarding_script(vpn))
+        run_on_router(tunnel_end, onboarding.onboarding_script(vpn))
         wireguard.activate(router, by=technician)
 
     router.refresh_from_db()
@@ -327,7 +327,7 @@ def test_provisioning_over_the_tunnel_keeps_what_the_onboarding_script_set(setti
     with RouterOSSimulator(identity="Kisumu Rooftop", password=ADMIN_PASSWORD, host="127.99.0.2") as tunnel_end:
         router = make_router(host="127.0.0.1", port=tunnel_end.port)
         vpn, _ = wireguard.enrol(router, by=technician)
-        run_on_router(tunnel_end, wireguard.onboarding_script(vpn))
+        run_on_router(tunnel_end, onboarding.onboarding_script(vpn))
         wireguard.activate(router, by=technician)
         router.refresh_from_db()
         rules_before = ours(tunnel_end, "/ip/firewall/filter")
@@ -387,7 +387,7 @@ def test_the_api_is_for_technicians_and_keeps_secrets_to_the_script(api, technic
     assert (body["tunnel_address"], body["server_address"], body["endpoint"], body["endpoint_port"]) == (
         "10.99.0.2", "10.99.0.1", "vpn.example.co.ke", 51820)
     assert body["router_public_key"] == vpn.public_key and body["server_public_key"] == server.public_key
-    assert body["script"] == wireguard.onboarding_script(vpn)  # the one place secrets are answered
+    assert body["script"] == onboarding.onboarding_script(vpn)  # the one place secrets are answered
     for secret in (vpn.private_key, vpn.api_password, RADIUS_SECRET, server.private_key):
         assert secret not in json.dumps({k: v for k, v in body.items() if k != "script"})
         assert secret not in shown.content.decode() and secret not in conf.content.decode()

@@ -1,5 +1,5 @@
 r"""The RouterOS script (.rsc) subset the simulator's ``/import`` runs: exactly what
-routers.wireguard writes, and nothing else (anything more is refused as a syntax error).
+routers.onboarding writes, and nothing else (anything more is refused as a syntax error).
 
     # a comment
     /interface wireguard                                   a menu: the lines below act in it
