@@ -1,8 +1,8 @@
 """Forms for the billing pages: the lists' filters, cash at the counter, reversals, wallet purchases,
 and the report's month and day.
 
-Filter forms are bound to request.GET and never refuse a page: a value that does not parse is
-reported beside its field and left out of the filter.
+Filter forms are lib.listing.ListFilter: bound to request.GET, they never refuse a page (a value that
+does not parse is reported beside its field and left out of the filter).
 """
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone, phone_match
-from lib.whole_numbers import ascii_whole_number
+from lib.listing import ListFilter
 
 from .models import Invoice, MpesaCallback, Payment
 from .reconciliation import day_bounds
@@ -57,20 +57,17 @@ class PackageChoiceField(forms.ModelChoiceField):
         return f"{package.name} · KES {package.price:,.2f}"
 
 
-class FilterForm(forms.Form):
-    """A GET filter with an optional From/To range of Nairobi calendar days ("To" included)."""
+class FilterForm(ListFilter):
+    """A list filter with an optional From/To range of Nairobi calendar days ("To" included)."""
 
     date_range = False
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
         if self.date_range:  # "from" is a Python keyword, so these two can't be class attributes
             self.fields["from"] = BusinessDay(label="From", required=False, widget=DATE)
             self.fields["to"] = BusinessDay(label="To", required=False, widget=DATE)
-        self.is_valid()
-
-    def value(self, name: str, default=None):
-        return self.cleaned_data.get(name) or default
+            self.full_clean()  # ListFilter cleaned the form before these two fields were there
 
     def within(self, rows, field: str):
         first, last = self.value("from"), self.value("to")
@@ -99,21 +96,10 @@ class PaymentFilterForm(FilterForm):
             payments = payments.filter(method=self.value("method"))
         if self.value("customer"):
             payments = payments.filter(customer_id=self.value("customer"))
-        return self._search(self.within(payments, "created_at"), self.value("q", "").strip())
+        return self.within(payments, "created_at").search(self.value("q", ""))
 
     def chosen_customer(self) -> Customer | None:
         return Customer.objects.filter(pk=self.value("customer")).first() if self.value("customer") else None
-
-    @staticmethod
-    def _search(payments, q: str):
-        if not q:
-            return payments
-        match = (Q(mpesa_receipt=q.upper()) | Q(checkout_request_id=q) | Q(customer__username=q.lower())
-                 | Q(customer__name__icontains=q))
-        if (number := ascii_whole_number(q.lstrip("#"))) is not None:
-            match |= Q(pk=number)
-        phone = phone_match(q, "phone")
-        return payments.filter(match | phone if phone else match)
 
 
 class CallbackFilterForm(FilterForm):
@@ -153,6 +139,11 @@ class WalletFilterForm(FilterForm):
     q = _search_box("Phone, name or username")
     show = forms.ChoiceField(label="Show", required=False,
                              choices=[("", "With a balance"), ("all", "All customers")])
+
+    def apply(self, customers):
+        """``customers`` annotated with their ``balance``."""
+        customers = customers.search(self.value("q", ""))
+        return customers if self.value("show") == "all" else customers.exclude(balance=0)
 
 
 class CashPaymentForm(forms.Form):

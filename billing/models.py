@@ -5,12 +5,27 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hotspot.models import Customer, Package, Subscription
+from hotspot.phone import phone_match
+from lib.whole_numbers import ascii_whole_number
 
 
 class PaymentQuerySet(models.QuerySet):
     def completed(self):
         """Money that arrived: what revenue, receipts and the dashboard count."""
         return self.filter(status=Payment.Status.COMPLETED)
+
+    def search(self, q: str):
+        """The payments a person means by ``q``: an M-Pesa receipt, a CheckoutRequestID, the customer's
+        username or part of their name, a payment number (42 or #42), or the phone in any form they type it."""
+        q = q.strip()
+        if not q:
+            return self
+        match = (Q(mpesa_receipt=q.upper()) | Q(checkout_request_id=q) | Q(customer__username=q.lower())
+                 | Q(customer__name__icontains=q))
+        if (number := ascii_whole_number(q.lstrip("#"))) is not None:
+            match |= Q(pk=number)
+        by_phone = phone_match(q, "phone")
+        return self.filter(match | by_phone if by_phone is not None else match)
 
 
 class Payment(models.Model):

@@ -9,9 +9,9 @@ from hotspot import services
 
 pytestmark = pytest.mark.django_db
 Status = Payment.Status
-# Session, user, groups, permissions, the customer, the payments with package and invoice, navigation:
-# the same for any number of payments shown.
-QUERIES = 10
+# Session, user, groups, permissions, the customer, the count of payments (for the pages), the page of
+# them with package and invoice, navigation: the same for any number of payments.
+QUERIES = 11
 
 
 def paid(customer, receipt, status=Status.COMPLETED, **fields):

@@ -1,24 +1,24 @@
-"""API for staff: payments (list, record cash, one with its callbacks and ledger, verify now) and
-the raw M-Pesa callback log."""
+"""API /api/payments: the list, recording cash, one payment with its callbacks and ledger, asking
+M-Pesa about it now."""
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import Q
-from ninja import Field, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
 from hotspot.models import Customer, Package
-from hotspot.phone import InvalidPhone, normalise_phone, phone_match
+from hotspot.phone import InvalidPhone, normalise_phone
 from lib.api_types import Moment
 from lib.paging import page
 
-from . import payments, verification
-from .models import Invoice, MpesaCallback, Payment
+from .. import payments, verification
+from ..models import Invoice, Payment
 
 payments_router = Router(tags=["payments"])
-callback_log_router = Router(tags=["logs"])
 
 
 class PaymentOut(Schema):
@@ -98,29 +98,32 @@ class VerifyOut(Schema):
     payment: PaymentOut
 
 
-class LoggedCallbackOut(CallbackOut):
-    checkout_request_id: str
-    payment_id: int | None
-    body: str
-
-
-class CallbackPage(Schema):
-    count: int
-    results: list[LoggedCallbackOut]
-
-
 class Message(Schema):
     detail: str
 
 
-def _search(found, q: str):
-    """By receipt, CheckoutRequestID or phone, the phone in any form a person types it."""
-    q = q.strip()
-    if not q:
-        return found
-    match = Q(mpesa_receipt__iexact=q) | Q(checkout_request_id=q)
-    by_phone = phone_match(q)
-    return found.filter(match | by_phone if by_phone is not None else match)
+class PaymentFilter(FilterSchema):
+    status: Payment.Status | None = None
+    method: Payment.Method | None = None
+    phone: str | None = None
+    customer_id: int | None = None
+    since: Annotated[Moment | None, FilterLookup("created_at__gte")] = None
+    until: Annotated[Moment | None, FilterLookup("created_at__lt")] = None
+    q: str | None = None
+
+    def filter_phone(self, phone: str | None) -> Q:
+        if not phone:  # FilterSchema asks a filter_ method even for an absent value
+            return Q()
+        try:
+            return Q(phone=normalise_phone(phone))
+        except InvalidPhone as error:
+            raise HttpError(422, str(error)) from None
+
+    def filter_q(self, q: str | None) -> Q:
+        return Q()  # the search is the queryset's (Payment.objects.search), applied in filter()
+
+    def filter(self, found):
+        return super().filter(found).search(self.q or "")
 
 
 def _payments():
@@ -138,26 +141,8 @@ VIEW = perm("billing.view_payment")
 
 
 @payments_router.get("", auth=api_access(VIEW), response=PaymentPage, summary="Payments, newest first")
-def list_payments(request, status: Payment.Status | None = None, method: Payment.Method | None = None,
-                  phone: str | None = None, customer_id: int | None = None, since: Moment | None = None,
-                  until: Moment | None = None, q: str | None = None, limit: int = 50, offset: int = 0):
-    found = _payments().order_by("-created_at", "-pk")
-    if status:
-        found = found.filter(status=status)
-    if method:
-        found = found.filter(method=method)
-    if phone:
-        try:
-            found = found.filter(phone=normalise_phone(phone))
-        except InvalidPhone as error:
-            raise HttpError(422, str(error)) from None
-    if customer_id is not None:
-        found = found.filter(customer_id=customer_id)
-    if since:
-        found = found.filter(created_at__gte=since)
-    if until:
-        found = found.filter(created_at__lt=until)
-    return page(_search(found, q or ""), limit, offset)
+def list_payments(request, filters: Query[PaymentFilter], limit: int = 50, offset: int = 0):
+    return page(filters.filter(_payments().order_by("-created_at", "-pk")), limit, offset)
 
 
 @payments_router.post("", auth=api_access(perm("billing.add_payment")),
@@ -195,22 +180,3 @@ def verify_payment(request, payment_id: int):
     _payment(payment_id)
     result = verification.verify(payment_id, force=True)
     return {"result": result, "payment": _payment(payment_id)}
-
-
-@callback_log_router.get("/payments", auth=api_access(perm("billing.view_mpesacallback")),
-                         response=CallbackPage, summary="Every body M-Pesa posted, newest first")
-def callback_log(request, kind: MpesaCallback.Kind | None = None, outcome: MpesaCallback.Outcome | None = None,
-                 checkout_request_id: str | None = None, since: Moment | None = None,
-                 until: Moment | None = None, limit: int = 50, offset: int = 0):
-    found = MpesaCallback.objects.order_by("-received_at", "-pk")
-    if kind:
-        found = found.filter(kind=kind)
-    if outcome:
-        found = found.filter(outcome=outcome)
-    if checkout_request_id:
-        found = found.filter(checkout_request_id=checkout_request_id)
-    if since:
-        found = found.filter(received_at__gte=since)
-    if until:
-        found = found.filter(received_at__lt=until)
-    return page(found, limit, offset)

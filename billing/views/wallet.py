@@ -3,44 +3,38 @@ spending the balance on a package."""
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import DecimalField, F, Sum, Value, Window
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
 from hotspot.models import Customer
+from lib.listing import list_page
 
-from . import payments
-from .forms import WalletFilterForm, WalletPurchaseForm
-from .models import LedgerEntry
+from .. import payments
+from ..forms import WalletFilterForm, WalletPurchaseForm
+from ..models import LedgerEntry
 
-PAGE_SIZE = 50
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 
 @access(perm("billing.view_ledgerentry"))
 def wallet_list(request):
-    form = WalletFilterForm(request.GET)
-    customers = Customer.objects.search(form.value("q", "")).annotate(
-        balance=Coalesce(Sum("ledger__amount"), Value(Decimal("0.00")), output_field=MONEY))
-    if form.value("show") != "all":
-        customers = customers.exclude(balance=0)
-    page = Paginator(customers.order_by("-balance", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = WalletFilterForm(request.GET)
+    customers = filters.apply(Customer.objects.annotate(
+        balance=Coalesce(Sum("ledger__amount"), Value(Decimal("0.00")), output_field=MONEY)))
     held = LedgerEntry.objects.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
-    template = "billing/wallet_list.html" + ("#results" if request.htmx else "")
-    return render(request, template, {"form": form, "page": page, "held": held})
+    return list_page(request, customers.order_by("-balance", "-pk"), "billing/wallet_list.html", filters=filters,
+                     held=held)
 
 
 def _wallet_page(request, customer, form):
     running = Window(Sum("amount"), order_by=[F("created_at").asc(), F("pk").asc()])
     entries = (customer.ledger.select_related("created_by").annotate(running=running)
                .order_by("-created_at", "-pk"))
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "billing/wallet_detail.html", {
-        "customer": customer, "page": page, "balance": payments.balance(customer), "form": form,
-        "can_buy": request.user.has_perm("billing.add_payment")})
+    return list_page(request, entries, "billing/wallet_detail.html", customer=customer, form=form,
+                     balance=payments.balance(customer), can_buy=request.user.has_perm("billing.add_payment"))
 
 
 @access(perm("billing.view_ledgerentry"))

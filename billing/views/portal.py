@@ -14,13 +14,13 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
-from hotspot import portal_views as portal
+from hotspot import portal
 from hotspot.portal_text import language
 from lib.network import address_or_none, client_ip
 from lib.whole_numbers import ascii_whole_number
 
-from . import purchase
-from .models import Payment
+from .. import purchase
+from ..models import Payment
 
 PAID_COOKIE = "portal_paid"
 PAID_COOKIE_SALT = "portal-paid-here"
@@ -56,7 +56,7 @@ def _to_payment(request, payment: Payment, lang: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"/portal/pay/{purchase.token_for(payment)}/?{urlencode(query)}", status=303)
 
 
-# CSRF: as for the portal's other forms (see hotspot.portal_views): captive browsers drop cookies,
+# CSRF: as for the portal's other forms (see hotspot.views.portal): captive browsers drop cookies,
 # and nothing here grants access without a payment or a secret the customer types.
 @access(PUBLIC)
 @csrf_exempt

@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from accounts.access import access, perm
 
-from . import reconciliation, revenue
-from .forms import ReportForm
-from .models import Payment
+from .. import reconciliation, revenue
+from ..forms import ReportForm
+from ..models import Payment
 
 
 @access(perm("billing.view_revenue"))

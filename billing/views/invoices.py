@@ -4,20 +4,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
 from hotspot.phone import InvalidPhone
+from lib.listing import list_page
 
-from . import invoices, payments
-from .forms import InvoiceFilterForm
-from .models import Invoice
+from .. import invoices, payments
+from ..forms import InvoiceFilterForm
+from ..models import Invoice
 
-PAGE_SIZE = 50
 OPEN = Q(status__in=[Invoice.Status.ISSUED, Invoice.Status.OVERDUE])
 
 
@@ -31,18 +30,16 @@ def _back(request):
 
 @access(perm("billing.view_invoice"))
 def invoice_list(request):
-    form = InvoiceFilterForm(request.GET)
-    rows = form.apply(Invoice.objects.all())
-    page = Paginator(rows.select_related("customer", "package").order_by("-issued_at", "-pk"),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = InvoiceFilterForm(request.GET)
+    rows = filters.apply(Invoice.objects.all())
     owed = rows.order_by().aggregate(count=Count("pk", filter=OPEN), total=Sum("amount", filter=OPEN),
                                      overdue=Sum("amount", filter=Q(status=Invoice.Status.OVERDUE)))
-    template = "billing/invoice_list.html" + ("#results" if request.htmx else "")
-    return render(request, template, {
-        "form": form, "page": page, "open_count": owed["count"], "open_total": owed["total"] or Decimal("0.00"),
-        "overdue_total": owed["overdue"] or Decimal("0.00"), "issue_days": settings.INVOICE_ISSUE_DAYS_BEFORE,
-        "can_change": request.user.has_perm("billing.change_invoice"),
-        "can_issue": request.user.has_perm("billing.add_invoice")})
+    return list_page(
+        request, rows.select_related("customer", "package").order_by("-issued_at", "-pk"), "billing/invoice_list.html",
+        filters=filters, open_count=owed["count"], open_total=owed["total"] or Decimal("0.00"),
+        overdue_total=owed["overdue"] or Decimal("0.00"), issue_days=settings.INVOICE_ISSUE_DAYS_BEFORE,
+        can_change=request.user.has_perm("billing.change_invoice"),
+        can_issue=request.user.has_perm("billing.add_invoice"))
 
 
 @access(perm("billing.change_invoice"))

@@ -10,7 +10,7 @@ from accounts.access import PUBLIC, api_access
 from lib.api_errors import Problem
 from lib.network import address_or_none, client_ip
 
-from . import purchase
+from .. import purchase
 
 purchase_router = Router(tags=["purchase"])
 

@@ -16,8 +16,8 @@ from accounts.access import PUBLIC, access
 from lib.input_guard import keeps_raw_body
 from lib.network import client_ip
 
-from . import callback_spool, callbacks
-from .models import MpesaCallback
+from .. import callback_spool, callbacks
+from ..models import MpesaCallback
 
 log = logging.getLogger(__name__)
 

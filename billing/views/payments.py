@@ -3,7 +3,6 @@ reversing, and cash taken at the counter."""
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,13 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from lib.listing import list_page
 
-from . import payments, revenue, verification
-from .exports import payments_csv
-from .forms import CashPaymentForm, PaymentFilterForm, ReverseForm
-from .models import MpesaCallback, Notification, Payment
+from .. import payments, revenue, verification
+from ..exports import payments_csv
+from ..forms import CashPaymentForm, PaymentFilterForm, ReverseForm
+from ..models import MpesaCallback, Notification, Payment
 
-PAGE_SIZE = 50
 MPESA = (Payment.Method.MPESA_STK, Payment.Method.MPESA_C2B)
 # Messages to the customer shown beside a payment: its receipt and the reminders that led to it.
 NOTIFICATIONS_AROUND = timedelta(days=1)
@@ -25,15 +24,11 @@ NOTIFICATIONS_AROUND = timedelta(days=1)
 
 @access(perm("billing.view_payment"))
 def payment_list(request):
-    form = PaymentFilterForm(request.GET)
-    rows = form.apply(Payment.objects.all())
-    page = Paginator(rows.select_related("customer", "package", "invoice").order_by("-created_at", "-pk"),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "customer": form.chosen_customer()}
-    if request.user.has_perm("billing.view_revenue"):
-        context["totals"] = revenue.totals(rows)
-    template = "billing/payment_list.html" + ("#results" if request.htmx else "")
-    return render(request, template, context)
+    filters = PaymentFilterForm(request.GET)
+    rows = filters.apply(Payment.objects.all())
+    totals = revenue.totals(rows) if request.user.has_perm("billing.view_revenue") else None
+    return list_page(request, rows.select_related("customer", "package", "invoice").order_by("-created_at", "-pk"),
+                     "billing/payment_list.html", filters=filters, customer=filters.chosen_customer(), totals=totals)
 
 
 @access(perm("billing.view_payment"))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.access import access, perm
 from hotspot.models import Package, Voucher
 
-from . import revenue
+from .. import revenue
 
 MASK = "••••••••"
 SIMULATOR_HOSTS = {"127.0.0.1", "localhost", "::1"}

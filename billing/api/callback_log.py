@@ -1,0 +1,38 @@
+"""API /api/logs/payments: every body M-Pesa posted to us, as received, with what became of it."""
+from typing import Annotated
+
+from ninja import FilterLookup, FilterSchema, Query, Router, Schema
+
+from accounts.access import api_access, perm
+from lib.api_types import Moment
+from lib.paging import page
+
+from ..models import MpesaCallback
+from .payments import CallbackOut
+
+callback_log_router = Router(tags=["logs"])
+
+
+class LoggedCallbackOut(CallbackOut):
+    checkout_request_id: str
+    payment_id: int | None
+    body: str
+
+
+class CallbackPage(Schema):
+    count: int
+    results: list[LoggedCallbackOut]
+
+
+class CallbackFilter(FilterSchema):
+    kind: MpesaCallback.Kind | None = None
+    outcome: MpesaCallback.Outcome | None = None
+    checkout_request_id: str | None = None
+    since: Annotated[Moment | None, FilterLookup("received_at__gte")] = None
+    until: Annotated[Moment | None, FilterLookup("received_at__lt")] = None
+
+
+@callback_log_router.get("/payments", auth=api_access(perm("billing.view_mpesacallback")),
+                         response=CallbackPage, summary="Every body M-Pesa posted, newest first")
+def callback_log(request, filters: Query[CallbackFilter], limit: int = 50, offset: int = 0):
+    return page(filters.filter(MpesaCallback.objects.order_by("-received_at", "-pk")), limit, offset)
