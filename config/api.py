@@ -5,8 +5,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.access import PUBLIC, STAFF, ApiAccess, MissingRule, Rule, access
 from accounts.api import router as auth_router
-from billing.purchase_api import purchase_router
-from billing.staff_api import callback_log_router, payments_router
+from billing.api.callback_log import callback_log_router
+from billing.api.payments import payments_router
+from billing.api.purchase import purchase_router
 from hotspot.api import packages_router
 from hotspot.customer_api import hotspot_router, users_router
 from hotspot.voucher_api import portal_router, vouchers_router
