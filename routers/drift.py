@@ -15,6 +15,7 @@ from lib import live
 
 from . import provisioning
 from .models import ProvisioningJob, Router, ServiceControlLog
+from .reconcile import Context, StepFailed, StepSkipped
 from .routeros import RouterError, RouterUnreachable
 from .services import client_for, log_action
 
@@ -50,14 +51,14 @@ def inspect(router: Router) -> list[StepCheck]:
     results = []
     with client_for(router, timeout=provisioning.API_TIMEOUT_SECONDS) as client:
         for name, step in provisioning.STEPS:
-            ctx = provisioning.Context(router=router, client=client, changes=[], dry_run=True)
+            ctx = Context(router=router, client=client, changes=[], dry_run=True)
             try:
                 step(ctx)
-            except provisioning.StepFailed as failed:
+            except StepFailed as failed:
                 if not client.connected:
                     raise RouterUnreachable(f"lost during {name}: {failed.message}", host=router.host) from None
                 results.append(StepCheck(name, "failed", message=failed.message))
-            except provisioning.StepSkipped as skipped:
+            except StepSkipped as skipped:
                 results.append(StepCheck(name, "skipped", message=skipped.message))
             else:
                 results.append(StepCheck(name, "drift" if ctx.changes else "ok", tuple(ctx.changes)))

@@ -10,13 +10,12 @@ the router runs every step again, so it passes quickly over what is done and res
 last one stopped. Progress goes to the ``provisioning.<job>`` live group after every step.
 With ``Context.dry_run`` a step only reads and notes what it would change ("would add …"): the
 same steps are the desired state that routers.drift and ``test_provisioning`` check against.
+The adding, setting and reading back is routers.reconcile's; this module holds the steps and the jobs.
 """
 import html
 import ipaddress
 import logging
 from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,8 +29,9 @@ from radius.models import Nas
 
 from . import services, wireguard
 from .models import ProvisioningJob, Router, RouterVpnConfig
-from .routeros import RouterClient, RouterCommandRefused, RouterError, parse_duration
-from .tags import ONBOARDING, TAG, tagged
+from .reconcile import Context, StepFailed, StepSkipped, asking, ensure_items, ensure_properties
+from .routeros import RouterCommandRefused, RouterError
+from .tags import tagged
 
 log = logging.getLogger(__name__)
 
@@ -39,42 +39,6 @@ API_TIMEOUT_SECONDS = 10.0
 PROGRESS = "provisioning.progress"
 FINISHED = "provisioning.finished"
 UNCHANGED = "unchanged"
-# Values RouterOS prints differently from how they are written.
-_BOOLEAN = {"yes": "true", "no": "false"}
-_DURATIONS = {"radius-interim-update", "timeout"}
-
-
-class StepFailed(Exception):
-    """A step could not make the router match: ``message`` is the router's words or ours."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class StepSkipped(Exception):
-    """The step cannot be done over the API on this router; ``message`` says what to do by hand."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-_WOULD = {"added": "add", "set": "set", "removed": "remove", "wrote": "write", "rewrote": "rewrite",
-          "updated": "update"}
-
-
-@dataclass
-class Context:
-    router: Router
-    client: RouterClient
-    changes: list[str]  # what the step wrote (or, in a dry run, would write), for its message
-    # Check only (drift, test_provisioning): read the router and record what would change, write nothing.
-    dry_run: bool = False
-
-    def change(self, done: str, what: str) -> None:
-        """Note a change: ``done`` is the past-tense verb ("added"), said "would add" in a dry run."""
-        self.changes.append(f"would {_WOULD[done]} {what}" if self.dry_run else f"{done} {what}")
 
 
 def portal_url() -> str:
@@ -100,124 +64,14 @@ def login_html(router: Router | None = None) -> str:
             f"<body><p><a href=\"{href}\">Continue to the Wi-Fi login</a></p></body></html>\n")
 
 
-# --- comparing and writing ----------------------------------------------------------------------
-
-def _normal(key: str, value) -> str:
-    value = str(value)
-    if key in _DURATIONS and value and value[0].isdigit():
-        return str(parse_duration(value))
-    return _BOOLEAN.get(value.lower(), value)
-
-
-def _differences(want: dict, have: dict) -> dict:
-    return {key: value for key, value in want.items() if _normal(key, value) != _normal(key, have.get(key, ""))}
-
-
-@contextmanager
-def _asking(command: str):
-    """A router's refusal (or loss) inside becomes the step's failure, in the router's words."""
-    try:
-        yield
-    except RouterError as error:
-        raise StepFailed(f"{command}: {error.message}") from None
-
-
-def _ensure_items(ctx: Context, menu: str, desired: dict[str, dict], *, before_others: bool = False) -> None:
-    """Make our items of ``menu`` (comment = a key of ``desired``) exactly ``desired``: add, set,
-    remove ours that are no longer wanted, and read back. ``before_others`` places new items ahead
-    of the router's own (firewall rules are matched in order)."""
-    client = ctx.client
-
-    def ours(rows: list[dict]) -> dict[str, dict]:
-        return {row["comment"]: row for row in rows if row.get("comment", "").startswith(TAG)
-                and not row["comment"].startswith(ONBOARDING)}
-
-    with _asking(f"{menu}/print"):
-        rows = client.print(menu)
-    have = ours(rows)
-    for comment in [comment for comment in have if comment not in desired]:
-        if not ctx.dry_run:
-            with _asking(f"{menu}/remove"):
-                client.remove(menu, have[comment]["id"])
-        ctx.change("removed", f"{menu} {comment!r}")
-    missing = False
-    for comment, props in desired.items():
-        if comment in have:
-            changed = _differences(props, have[comment])
-            if changed:
-                if not ctx.dry_run:
-                    with _asking(f"{menu}/set"):
-                        client.set(menu, have[comment]["id"], **changed)
-                ctx.change("set", f"{menu} {comment!r}: {', '.join(sorted(changed))}")
-            continue
-        missing = True
-        if ctx.dry_run:
-            ctx.change("added", f"{menu} {comment!r}")
-            continue
-        extra = {}
-        if before_others:
-            others = [row["id"] for row in rows if not row.get("comment", "").startswith(TAG)
-                      and row.get("dynamic") != "true"]
-            if others:
-                extra["place-before"] = others[0]
-        with _asking(f"{menu}/add"):
-            client.add(menu, **props, comment=comment, **extra)
-        ctx.change("added", f"{menu} {comment!r}")
-    if ctx.dry_run:
-        # Nothing was written to read back; only an order a run could not fix is worth reporting.
-        if before_others and not missing:
-            _check_order(menu, have, desired)
-        return
-    with _asking(f"{menu}/print"):
-        have = ours(client.print(menu))
-    for comment, props in desired.items():
-        if comment not in have:
-            raise StepFailed(f"{menu}: {comment!r} was added but the router does not show it")
-        changed = _differences(props, have[comment])
-        if changed:
-            raise StepFailed(f"{menu}: {comment!r} still differs after writing ({', '.join(sorted(changed))})")
-    if before_others:
-        _check_order(menu, have, desired)
-
-
-def _check_order(menu: str, have: dict[str, dict], desired: dict[str, dict]) -> None:
-    order = [comment for comment in have if comment in desired]
-    if order != list(desired):
-        raise StepFailed(f"{menu}: our rules are out of order ({', '.join(order)})")
-
-
-def _ensure_properties(ctx: Context, menu: str, item_id: str | None, want: dict, label: str) -> None:
-    """Set properties of an item the router already has (``item_id`` None: a one-item menu)."""
-    client = ctx.client
-
-    def current() -> dict:
-        with _asking(f"{menu}/print"):
-            rows = client.print(menu)
-        found = rows if item_id is None else [row for row in rows if row.get("id") == item_id]
-        if not found:
-            raise StepFailed(f"{menu}: {label} is gone")
-        return found[0]
-
-    changed = _differences(want, current())
-    if changed:
-        ctx.change("set", f"{menu} {label}: {', '.join(sorted(changed))}")
-        if ctx.dry_run:
-            return
-        with _asking(f"{menu}/set"):
-            client.set(menu, item_id, **changed)
-        still = _differences(want, current())
-        if still:
-            raise StepFailed(f"{menu}: {label} did not take {', '.join(sorted(still))}")
-
-
 def _hotspot_profiles(ctx: Context) -> list[dict]:
     """The profiles the hotspot servers use: the ones to configure."""
-    with _asking("/ip/hotspot/print"):
+    with asking("/ip/hotspot/print"):
         servers = ctx.client.print("/ip/hotspot")
     if not servers:
         raise StepFailed("the router has no hotspot server: run IP > Hotspot > Hotspot Setup first")
     names = {server.get("profile", "default") for server in servers}
-    with _asking("/ip/hotspot/profile/print"):
+    with asking("/ip/hotspot/profile/print"):
         profiles = ctx.client.print("/ip/hotspot/profile")
     return [profile for profile in profiles if profile.get("name") in names]
 
@@ -237,13 +91,13 @@ def radius_client(ctx: Context) -> None:
     secret = ctx.router.radius_secret
     if isinstance(secret, UnreadableSecret) or not secret:
         raise StepFailed("the router has no readable RADIUS secret: set one on the router's page first")
-    _ensure_items(ctx, "/radius", {tagged("radius"): {
+    ensure_items(ctx, "/radius", {tagged("radius"): {
         "service": "hotspot,ppp", "address": radius_address(ctx.router), "secret": secret}})
 
 
 def radius_incoming(ctx: Context) -> None:
     # Disconnect and CoA from our server (RFC 5176) end sessions when time or data runs out.
-    _ensure_properties(ctx, "/radius/incoming", None, {"accept": "yes"}, "incoming")
+    ensure_properties(ctx, "/radius/incoming", None, {"accept": "yes"}, "incoming")
 
 
 def hotspot_profile(ctx: Context) -> None:
@@ -253,17 +107,17 @@ def hotspot_profile(ctx: Context) -> None:
         login_by = [method for method in profile.get("login-by", "").split(",") if method]
         if "http-pap" not in login_by:  # the portal posts the password in the clear to the router
             login_by.append("http-pap")
-        _ensure_properties(ctx, "/ip/hotspot/profile", profile["id"], {
+        ensure_properties(ctx, "/ip/hotspot/profile", profile["id"], {
             "use-radius": "yes", "radius-accounting": "yes", "radius-interim-update": interim,
             "login-by": ",".join(login_by)}, profile["name"])
 
 
 def walled_garden(ctx: Context) -> None:
     hosts = {"portal": portal_host(), "daraja": daraja_host()}
-    _ensure_items(ctx, "/ip/hotspot/walled-garden", {
+    ensure_items(ctx, "/ip/hotspot/walled-garden", {
         tagged(purpose): {"dst-host": host} for purpose, host in hosts.items() if host})
     # The walled garden proper sees only plain HTTP; HTTPS to these hosts passes at the IP level.
-    _ensure_items(ctx, "/ip/hotspot/walled-garden/ip", {
+    ensure_items(ctx, "/ip/hotspot/walled-garden/ip", {
         tagged(purpose): {"action": "accept", **_destination(host)} for purpose, host in hosts.items() if host})
 
 
@@ -280,9 +134,9 @@ def grace_firewall(ctx: Context) -> None:
     there, which a filter rule's dst-address cannot take."""
     grace = settings.HOTSPOT_GRACE_ADDRESS_LIST
     allowed = f"{grace}-allowed"
-    _ensure_items(ctx, "/ip/firewall/address-list", {
+    ensure_items(ctx, "/ip/firewall/address-list", {
         tagged("portal"): {"list": allowed, "address": portal_host()}})
-    _ensure_items(ctx, "/ip/firewall/filter", {
+    ensure_items(ctx, "/ip/firewall/filter", {
         tagged("grace may reach the portal"): {
             "chain": "forward", "action": "accept", "src-address-list": grace, "dst-address-list": allowed},
         tagged("grace reaches nothing else"): {
@@ -294,7 +148,7 @@ def login_page(ctx: Context) -> None:
     contents = login_html(ctx.router)
     for directory in sorted({profile.get("html-directory") or "hotspot" for profile in _hotspot_profiles(ctx)}):
         name = f"{directory}/login.html"
-        with _asking("/file/print"):
+        with asking("/file/print"):
             files = ctx.client.print("/file", name=name)
         if ctx.dry_run:
             if not files:
@@ -316,7 +170,7 @@ def login_page(ctx: Context) -> None:
             raise StepFailed(f"/file/set: {refused.message}") from None
         except RouterError as error:
             raise StepFailed(f"/file: {error.message}") from None
-        with _asking("/file/print"):
+        with asking("/file/print"):
             files = ctx.client.print("/file", name=name)
         if not files or files[0].get("contents") != contents:
             raise StepFailed(f"{name} was written but reads back different")
