@@ -10,12 +10,14 @@ Then one transaction writes what was learned: status (online / offline when unre
 anything else, as ``services.test_connection`` does), ``last_seen_at``, ``last_error``, a
 ``RouterSample`` per reachable router, a ``ServiceControlLog`` row ("status") per change, and after
 commit a ``router.status`` event per changed router plus one ``router.live`` summary to the admins.
-The worker threads never touch the database.
+The worker threads never touch the database. ``cleanup_samples`` deletes samples past their retention
+(the nightly job and the ``cleanup_router_samples`` command).
 """
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -228,3 +230,10 @@ def record(results: list[PollResult], started: float | None = None) -> dict:
         }
         live.publish_many([*events, (live.ADMIN, LIVE_EVENT, summary)])
     return summary
+
+
+def cleanup_samples(now: datetime | None = None) -> dict:
+    """Delete samples older than ROUTER_SAMPLE_RETENTION_DAYS. Safe to run twice or at once."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ROUTER_SAMPLE_RETENTION_DAYS)
+    deleted, _ = RouterSample.objects.filter(taken_at__lt=cutoff).delete()
+    return {"deleted": deleted}

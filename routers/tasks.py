@@ -1,12 +1,7 @@
 """Router jobs (thin wrappers; each also a management command)."""
-from datetime import timedelta
-
 from celery import shared_task
-from django.conf import settings
-from django.utils import timezone
 
 from . import drift, live_data, polling, provisioning
-from .models import RouterSample
 
 
 @shared_task(name="routers.tasks.provision_router")
@@ -27,9 +22,7 @@ def fetch_router_live_data() -> dict:
 
 @shared_task(name="routers.tasks.cleanup_router_samples")
 def cleanup_router_samples() -> dict:
-    cutoff = timezone.now() - timedelta(days=settings.ROUTER_SAMPLE_RETENTION_DAYS)
-    deleted, _ = RouterSample.objects.filter(taken_at__lt=cutoff).delete()
-    return {"deleted": deleted}
+    return polling.cleanup_samples()
 
 
 @shared_task(name="routers.tasks.sync_router_data")

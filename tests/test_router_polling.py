@@ -163,3 +163,19 @@ def test_old_samples_are_deleted_after_the_retention(settings):
     kept = RouterSample.objects.create(router=router, taken_at=now - timedelta(days=13))
     assert cleanup_router_samples.run() == {"deleted": 1}
     assert list(RouterSample.objects.all()) == [kept]
+
+
+@pytest.mark.django_db
+def test_the_cleanup_command_deletes_old_samples_and_keeps_recent_ones(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    settings.ROUTER_SAMPLE_RETENTION_DAYS = 14
+    router = services.create_router(name="Old", host="127.0.0.1", api_port=8728, api_username="admin")
+    now = timezone.now()
+    RouterSample.objects.create(router=router, taken_at=now - timedelta(days=15))
+    kept = RouterSample.objects.create(router=router, taken_at=now - timedelta(days=13))
+    out = StringIO()
+    call_command("cleanup_router_samples", stdout=out)
+    assert out.getvalue() == "Deleted 1 router samples older than 14 days.\n"
+    assert list(RouterSample.objects.all()) == [kept]
