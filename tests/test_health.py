@@ -6,8 +6,9 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from accounts.roles import ADMIN, TECHNICIAN
 
-from .conftest import bearer
+from .staff_kit import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +26,8 @@ def test_anonymous_callers_get_status_and_latency_only(client):
     assert set(client.get("/api/health/database").json()) == {"name", "status", "latency_ms", "critical"}
 
 
-def test_health_reports_every_part_up_on_the_real_services(client, technician):
-    client.force_login(technician)
+def test_health_reports_every_part_up_on_the_real_services(signed_in):
+    client = signed_in(TECHNICIAN)
     response = client.get("/api/health")
     assert response.status_code == 200
     body = response.json()
@@ -111,9 +112,7 @@ def test_createsuperuser_noinput_works_the_stock_way(monkeypatch):
     assert owner.password.startswith("argon2$")
 
 
-def test_the_health_page_shows_parts_to_staff(client, technician, admin):
-    client.force_login(technician)
-    html = client.get("/health/").content.decode()
+def test_the_health_page_shows_parts_to_staff(signed_in):
+    html = signed_in(TECHNICIAN).get("/health/").content.decode()
     assert "celery_broker" in html and "All critical parts up" in html and "Security" not in html
-    client.force_login(admin)
-    assert "Security" in client.get("/health/").content.decode()
+    assert "Security" in signed_in(ADMIN).get("/health/").content.decode()
