@@ -5,11 +5,12 @@ import json
 
 import pytest
 
+from accounts.roles import TECHNICIAN
 from radius.models import Nas
 from routers import services
 from routers.models import Router
 
-from .conftest import bearer
+from .staff_kit import bearer
 
 pytestmark = pytest.mark.django_db
 KILIMANI_SECRET, RONGAI_SECRET = "kilimani-radius-secret", "rongai-radius-secret"
@@ -46,9 +47,9 @@ def test_the_api_refuses_a_second_router_at_the_same_radius_address(client, tech
     assert first.radius_secret == KILIMANI_SECRET
 
 
-def test_the_page_form_names_the_router_already_at_the_address(client, technician):
+def test_the_page_form_names_the_router_already_at_the_address(signed_in):
     kilimani()
-    client.force_login(technician)
+    client = signed_in(TECHNICIAN)
     refused = client.post("/routers/add/", {"name": "Rongai", "host": "10.8.0.2", "api_username": "admin",
                                             "api_password": "x", "radius_secret": RONGAI_SECRET})
     assert refused.status_code == 200
