@@ -3,7 +3,9 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from .conftest import PASSWORD, make_staff
+from accounts.roles import ADMIN
+
+from .staff_kit import PASSWORD, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -97,8 +99,8 @@ def test_the_session_ends_after_idle_time(client, admin):
     assert response.status_code == 302 and response.url.startswith("/login/")
 
 
-def test_sign_out_is_a_post(client, admin):
-    client.force_login(admin)
+def test_sign_out_is_a_post(signed_in):
+    client = signed_in(ADMIN)
     assert client.get("/logout/").status_code == 405
     response = client.post("/logout/")
     assert response.url == "/login/"
