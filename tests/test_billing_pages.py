@@ -168,6 +168,49 @@ def test_every_list_costs_the_same_for_one_row_or_thirty(faith):
     assert counts() == one
 
 
+def _list_rows(n: int, finance_clerk) -> Customer:
+    """``n`` rows for every billing list, each row with what its page shows of its relations: payments
+    with a customer, package and invoice, their callbacks, invoices of many customers, wallet entries by
+    staff. Returns the customer whose wallet and payments the per-customer lists show."""
+    package, monthly = make_package(), make_package("Home 10M", 2500, 43200)
+    wanjiru = make_customer("0744 000 000", "Wanjiru")
+    for k in range(n):
+        customer = make_customer(f"07440001{k:02d}", f"Home {k}")
+        start = timezone.now() + timedelta(days=30 * k)
+        invoice = Invoice.objects.create(number=f"INV{k:06d}", customer=customer, package=monthly,
+                                         amount=monthly.price, period_start=start,
+                                         period_end=start + timedelta(days=30), due_at=start)
+        payment = make_payment(customer, "2500", invoice=invoice, checkout_request_id=f"ws_CO_{k}")
+        MpesaCallback.objects.create(kind="stk", body="{}", payment=payment, outcome="credited")
+        LedgerEntry.objects.create(customer=customer, amount=Decimal("2500"), kind="payment", payment=payment)
+        mine = make_payment(wanjiru, "50", package=package, mpesa_receipt=f"TQL{k:07d}")
+        LedgerEntry.objects.create(customer=wanjiru, amount=Decimal("50"), kind="payment", payment=mine,
+                                   created_by=finance_clerk)
+    return wanjiru
+
+
+# Every billing list with its query count, the same for 2 rows or 40 (one page): session, user, permissions
+# (2), the role names in the top bar and saving the session (3) on every page, 8 in all; then the page's own.
+LIST_QUERIES = {
+    "/payments/": 11,                  # count, rows, totals
+    "/payments/mpesa/": 10,            # count, rows
+    "/invoices/": 11,                  # what is owed, count, rows
+    "/wallet/": 11,                    # held in all wallets, count, rows
+    "/wallet/{pk}/": 13,               # the customer, balance, count, rows, the packages to buy
+    "/customers/{pk}/payments/": 11,   # the customer, count, rows
+}
+
+
+@pytest.mark.parametrize("rows", [2, 40])
+@pytest.mark.parametrize("url", LIST_QUERIES)
+def test_every_billing_list_costs_the_same_queries_for_two_rows_or_forty(faith, finance_clerk, url, rows,
+                                                                          django_assert_num_queries):
+    wanjiru = _list_rows(rows, finance_clerk)
+    with django_assert_num_queries(LIST_QUERIES[url]):
+        html = faith.get(url.format(pk=wanjiru.pk)).content.decode()
+    assert html.count("<tr><td") >= rows
+
+
 def test_a_payment_shows_its_callbacks_ledger_and_messages(faith):
     customer = make_customer(name="Wanjiru")
     payment = make_payment(customer, "50", mpesa_receipt="TAB123XYZ9", checkout_request_id="ws_CO_777")
