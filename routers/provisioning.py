@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -234,12 +235,19 @@ def start_job(router: Router) -> ProvisioningJob:
 
 
 def enqueue(router: Router) -> ProvisioningJob:
-    from .tasks import provision_router
-
+    """``start_job``, and its run handed to a worker after commit."""
     job = start_job(router)
     if job.status == ProvisioningJob.Status.QUEUED:
         transaction.on_commit(lambda: provision_router.delay(job.pk))
     return job
+
+
+# Defined here, beside the enqueue that queues it, rather than in routers.tasks (which lists it):
+# routers.tasks imports this module, so importing the task from there would close a cycle.
+@shared_task(name="routers.tasks.provision_router")
+def provision_router(job_id: int) -> dict:
+    job = run_job(job_id)
+    return {"job": job.pk, "status": job.status, "error": job.error}
 
 
 def run_job(job_id: int, report: Callable[[dict], None] | None = None) -> ProvisioningJob:

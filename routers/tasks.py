@@ -1,13 +1,10 @@
 """Router jobs (thin wrappers; each also a management command)."""
 from celery import shared_task
 
-from . import drift, live_data, polling, provisioning
+from . import drift, live_data, polling
+from .provisioning import provision_router
 
-
-@shared_task(name="routers.tasks.provision_router")
-def provision_router(job_id: int) -> dict:
-    job = provisioning.run_job(job_id)
-    return {"job": job.pk, "status": job.status, "error": job.error}
+__all__ = ["check_routers", "cleanup_router_samples", "fetch_router_live_data", "provision_router", "sync_router_data"]
 
 
 @shared_task(name="routers.tasks.check_routers")
