@@ -8,9 +8,10 @@ from accounts.api import router as auth_router
 from billing.api.callback_log import callback_log_router
 from billing.api.payments import payments_router
 from billing.api.purchase import purchase_router
-from hotspot.api import packages_router
-from hotspot.customer_api import hotspot_router, users_router
-from hotspot.voucher_api import portal_router, vouchers_router
+from hotspot.api.packages import packages_router
+from hotspot.api.portal import portal_router
+from hotspot.api.users import hotspot_router, users_router
+from hotspot.api.vouchers import vouchers_router
 from lib.api_errors import declare_common_answers
 from monitoring.api import router as health_router
 from radius.api import logs_router, sessions_router

@@ -1,8 +1,12 @@
-"""Forms for packages and package groups."""
+"""Forms: packages and package groups, customers, a voucher batch, and the filters of their lists."""
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from .models import Package, PackageGroup, ServiceType
+from lib.listing import ListFilter
+from lib.whole_numbers import ascii_whole_number
+
+from . import vouchers
+from .models import Customer, Package, PackageGroup, ServiceType
 from .phone import InvalidPhone, normalise_phone
 from .services import MAX_VALIDITY_MINUTES, MINUTES, PackageError, check_rate_limit
 
@@ -72,3 +76,34 @@ class CustomerForm(forms.Form):
         except InvalidPhone:
             raise forms.ValidationError(
                 "Enter a Kenyan mobile number such as 0712 345 678 or +254 712 345 678.") from None
+
+
+class BatchForm(forms.Form):
+    package = forms.ModelChoiceField(queryset=Package.objects.filter(is_active=True))
+    count = forms.IntegerField(min_value=1, max_value=vouchers.MAX_BATCH, initial=50)
+    prefix = forms.CharField(max_length=6, required=False, help_text="Optional, e.g. the shop's initials")
+    valid_days = forms.IntegerField(label="Unused codes valid for (days)", min_value=1, max_value=3650, initial=90)
+    note = forms.CharField(max_length=200, required=False)
+
+
+class PackageFilter(ListFilter):
+    """?group=: one group's packages; a group that is not a whole number shows them all."""
+    group = forms.CharField(required=False)
+
+    def clean_group(self):
+        return ascii_whole_number(self.cleaned_data["group"])
+
+    def apply(self, packages):
+        group = self.value("group")
+        return packages if group is None else packages.filter(group_id=group)
+
+
+class CustomerFilter(ListFilter):
+    """?status= (active or deactivated) and ?q= (name, username, or the phone however it is typed)."""
+    q = forms.CharField(required=False)
+    status = forms.ChoiceField(required=False, choices=Customer.Status.choices)
+
+    def apply(self, customers):
+        customers = customers.search(self.value("q", ""))
+        status = self.value("status")
+        return customers.filter(status=status) if status else customers

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from hotspot import services, vouchers
-from hotspot.models import Package, Subscription, Voucher
+from hotspot.models import Package, Subscription, Voucher, VoucherBatch
 from radius import services as radius
 
 from .conftest import bearer
@@ -98,6 +98,29 @@ def test_support_generates_prints_and_exports(client, support_agent):
     assert len(rows) == 30 and rows[0]["package"] == "Daily" and rows[0]["status"] == "unused"
     listing = client.get(f"/vouchers/batches/{batch.pk}/").content.decode()
     assert vouchers.display(batch.vouchers.first().code) in listing
+
+
+@pytest.mark.django_db
+def test_the_batches_take_the_same_queries_for_2_or_40_batches(client, support_agent, django_assert_num_queries):
+    package = daily()
+    client.force_login(support_agent)
+    for batches in (2, 40):  # 40 is two pages of 30
+        while VoucherBatch.objects.count() < batches:
+            vouchers.generate_batch(package, 2, note=f"Batch {VoucherBatch.objects.count()}")
+        with django_assert_num_queries(11):
+            html = client.get("/vouchers/").content.decode()
+        assert f"Batch {batches - 1}<" in html and ("Page 1 of 2" in html) == (batches > 30)
+
+
+@pytest.mark.django_db
+def test_a_batch_takes_the_same_queries_for_2_or_40_codes(client, support_agent, django_assert_num_queries):
+    package = daily()
+    client.force_login(support_agent)
+    for codes in (2, 40):
+        batch = vouchers.generate_batch(package, codes)
+        with django_assert_num_queries(11):
+            html = client.get(f"/vouchers/batches/{batch.pk}/").content.decode()
+        assert html.count('action="/vouchers/') == codes  # each unused code can be cancelled
 
 
 @pytest.mark.django_db

@@ -1,16 +1,17 @@
-"""API: packages and package groups."""
+"""API /api/packages: packages and package groups."""
 from decimal import Decimal
+from typing import Annotated
 
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
 from accounts.access import api_access, perm
 
-from . import services
-from .models import Package, PackageGroup, ServiceType
+from .. import services
+from ..models import Package, PackageGroup, ServiceType
 
 packages_router = Router(tags=["packages"])
 
@@ -58,6 +59,10 @@ class GroupOut(Schema):
     display_order: int
 
 
+class PackageFilter(FilterSchema):
+    active: Annotated[bool | None, FilterLookup("is_active")] = None
+
+
 class Message(Schema):
     detail: str
 
@@ -77,11 +82,8 @@ def _apply(package: Package, data: PackageIn) -> Package:
 
 @packages_router.get("", auth=api_access(perm("hotspot.view_package")), response=list[PackageOut],
                      summary="All packages")
-def list_packages(request, active: bool | None = None):
-    packages = Package.objects.all()
-    if active is not None:
-        packages = packages.filter(is_active=active)
-    return list(packages)
+def list_packages(request, filters: Query[PackageFilter]):
+    return list(filters.filter(Package.objects.all()))
 
 
 @packages_router.post("", auth=api_access(perm("hotspot.add_package")),

@@ -1,33 +1,25 @@
-"""Customer pages: the list (all, hotspot, PPPoE), a customer's page, add/edit and actions."""
+"""Customer pages (/customers/…): the list (all, hotspot, PPPoE), a customer's page, add/edit and actions."""
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from lib.listing import list_page
 from radius import sessions as radius_sessions
 
-from . import services
-from .forms import CustomerForm
-from .models import Customer, ServiceType
+from .. import services
+from ..forms import CustomerFilter, CustomerForm
+from ..models import Customer, ServiceType
 
-PAGE_SIZE = 50
+TITLES = {None: "Customers", ServiceType.HOTSPOT: "Hotspot users", ServiceType.PPPOE: "PPPoE users"}
 
 
 @access(perm("hotspot.view_customer"))
 def customer_list(request, kind=None):
-    q = request.GET.get("q", "")
-    status = request.GET.get("status", "")
-    customers = Customer.objects.search(q)
-    if kind:
-        customers = customers.filter(service_type=kind)
-    if status in Customer.Status.values:
-        customers = customers.filter(status=status)
-    page = Paginator(customers.order_by("-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "hotspot/customer_list.html" + ("#results" if request.htmx else "")
-    return render(request, template, {"page": page, "q": q, "status": status, "kind": kind,
-                                      "title": {None: "Customers", ServiceType.HOTSPOT: "Hotspot users",
-                                                ServiceType.PPPOE: "PPPoE users"}[kind]})
+    filters = CustomerFilter(request.GET)
+    customers = Customer.objects.filter(service_type=kind) if kind else Customer.objects.all()
+    return list_page(request, filters.apply(customers).order_by("-created_at"), "hotspot/customer_list.html",
+                     filters=filters, status=filters.value("status", ""), kind=kind, title=TITLES[kind])
 
 
 @access(perm("hotspot.view_customer"))

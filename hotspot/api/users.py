@@ -1,10 +1,11 @@
-"""API: customers (hotspot and PPPoE users), their actions, and hotspot figures."""
+"""API /api/users and /api/hotspot/users: customers (hotspot and PPPoE users), their actions; and
+/api/hotspot/stats, the customer figures (one router holds everything under /api/hotspot here)."""
 from datetime import datetime
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, FilterSchema, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
@@ -13,9 +14,9 @@ from lib.api_errors import Problem
 from lib.paging import page
 from radius.models import RadAcct
 
-from . import services
-from .models import Customer, ServiceType, Subscription
-from .phone import InvalidPhone
+from .. import services
+from ..models import Customer, ServiceType, Subscription
+from ..phone import InvalidPhone
 
 users_router = Router(tags=["customers"])
 hotspot_router = Router(tags=["customers"])
@@ -45,6 +46,21 @@ class CustomerPage(Schema):
     results: list[CustomerOut]
 
 
+class HotspotUserFilter(FilterSchema):
+    q: str | None = Field(None, description="name, username, or the phone however it is typed")
+    status: Customer.Status | None = None
+
+    def filter_q(self, q: str | None) -> Q:
+        return Q()  # the search is the queryset's own (Customer.objects.search): see filter()
+
+    def filter(self, customers):
+        return super().filter(customers.search(self.q or ""))
+
+
+class UserFilter(HotspotUserFilter):
+    service_type: ServiceType | None = None
+
+
 class ActionOut(Schema):
     id: int
     status: str
@@ -61,23 +77,12 @@ def _create(data: CustomerIn) -> Customer:
         raise HttpError(409, str(refused)) from None
 
 
-def _page(customers, q, status, limit, offset) -> dict:
-    customers = customers.search(q or "")
-    if status:
-        customers = customers.filter(status=status)
-    return page(customers.order_by("-created_at"), limit, offset)
-
-
 VIEW, ADD, CHANGE = (perm(f"hotspot.{p}_customer") for p in ("view", "add", "change"))
 
 
 @users_router.get("", auth=api_access(VIEW), response=CustomerPage, summary="Customers")
-def list_users(request, q: str | None = None, status: Customer.Status | None = None,
-               service_type: ServiceType | None = None, limit: int = 50, offset: int = 0):
-    customers = Customer.objects.all()
-    if service_type:
-        customers = customers.filter(service_type=service_type)
-    return _page(customers, q, status, limit, offset)
+def list_users(request, filters: Query[UserFilter], limit: int = 50, offset: int = 0):
+    return page(filters.filter(Customer.objects.order_by("-created_at")), limit, offset)
 
 
 @users_router.post("", auth=api_access(ADD), response={201: CustomerOut, 409: Problem, 422: Problem},
@@ -143,9 +148,9 @@ def disconnect_user(request, customer_id: int):
 
 
 @hotspot_router.get("/users", auth=api_access(VIEW), response=CustomerPage, summary="Hotspot users")
-def list_hotspot_users(request, q: str | None = None, status: Customer.Status | None = None,
-                       limit: int = 50, offset: int = 0):
-    return _page(Customer.objects.filter(service_type=ServiceType.HOTSPOT), q, status, limit, offset)
+def list_hotspot_users(request, filters: Query[HotspotUserFilter], limit: int = 50, offset: int = 0):
+    customers = Customer.objects.filter(service_type=ServiceType.HOTSPOT).order_by("-created_at")
+    return page(filters.filter(customers), limit, offset)
 
 
 @hotspot_router.post("/users", auth=api_access(ADD), response={201: CustomerOut, 409: Problem},

@@ -1,8 +1,6 @@
-"""Voucher pages: generate a batch, the batches, one batch's codes, its printable sheet and CSV."""
+"""Voucher pages (/vouchers/…): generate a batch, the batches, one batch's codes, its printable sheet and CSV."""
 import segno
-from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,17 +8,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from lib.listing import list_page
 
-from . import vouchers
-from .models import Package, Voucher, VoucherBatch
-
-
-class BatchForm(forms.Form):
-    package = forms.ModelChoiceField(queryset=Package.objects.filter(is_active=True))
-    count = forms.IntegerField(min_value=1, max_value=vouchers.MAX_BATCH, initial=50)
-    prefix = forms.CharField(max_length=6, required=False, help_text="Optional, e.g. the shop's initials")
-    valid_days = forms.IntegerField(label="Unused codes valid for (days)", min_value=1, max_value=3650, initial=90)
-    note = forms.CharField(max_length=200, required=False)
+from .. import vouchers
+from ..forms import BatchForm
+from ..models import Voucher, VoucherBatch
 
 
 @access(perm("hotspot.view_voucher"))
@@ -39,19 +31,22 @@ def voucher_batches(request):
     batches = (VoucherBatch.objects.select_related("package")
                .annotate(used=Count("vouchers", filter=Q(vouchers__status=Voucher.Status.REDEEMED)))
                .order_by("-created_at"))
-    page = Paginator(batches, 30).get_page(request.GET.get("page"))
-    return render(request, "hotspot/voucher_batches.html", {
-        "form": form, "page": page, "can_add": request.user.has_perm("hotspot.add_voucher")})
+    return list_page(request, batches, "hotspot/voucher_batches.html", per_page=30, form=form,
+                     can_add=request.user.has_perm("hotspot.add_voucher"))
 
 
 @access(perm("hotspot.view_voucher"))
 def voucher_batch(request, pk):
     batch = get_object_or_404(VoucherBatch.objects.select_related("package"), pk=pk)
-    page = Paginator(batch.vouchers.select_related("customer"), 100).get_page(request.GET.get("page"))
+    return list_page(request, batch.vouchers.select_related("customer"), "hotspot/voucher_batch.html",
+                     per_page=100, on_page=_show_codes, batch=batch,
+                     can_revoke=request.user.has_perm("hotspot.change_voucher"))
+
+
+def _show_codes(page):
+    """Codes as printed (ABCDE-23456), for this page's rows only."""
     for voucher in page:
         voucher.display = vouchers.display(voucher.code)
-    return render(request, "hotspot/voucher_batch.html", {
-        "batch": batch, "page": page, "can_revoke": request.user.has_perm("hotspot.change_voucher")})
 
 
 @access(perm("hotspot.view_voucher"))

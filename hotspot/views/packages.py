@@ -1,27 +1,25 @@
-"""Package pages: all packages, add/edit, on sale or not, and package groups."""
+"""Package pages (/packages/…): all packages, add/edit, on sale or not, and package groups."""
 from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
-from lib.whole_numbers import ascii_whole_number
+from lib.listing import list_page
 
-from . import services
-from .forms import PackageForm, PackageGroupForm
-from .models import Package, PackageGroup
+from .. import services
+from ..forms import PackageFilter, PackageForm, PackageGroupForm
+from ..models import Package, PackageGroup
 
 
 @access(perm("hotspot.view_package"))
 def package_list(request):
+    filters = PackageFilter(request.GET)
     packages = (Package.objects.select_related("group").annotate(sold=Count("subscriptions"))
                 .order_by("display_order", "price"))
-    group = request.GET.get("group", "")
-    if (group_id := ascii_whole_number(group)) is not None:
-        packages = packages.filter(group_id=group_id)
-    return render(request, "hotspot/package_list.html", {
-        "packages": packages, "groups": PackageGroup.objects.all(), "group": group,
-        "can_change": request.user.has_perm("hotspot.change_package")})
+    return list_page(request, filters.apply(packages), "hotspot/package_list.html", filters=filters,
+                     groups=PackageGroup.objects.all(), group=filters.value("group"),
+                     can_change=request.user.has_perm("hotspot.change_package"))
 
 
 def _save(request, form):
@@ -89,5 +87,5 @@ def group_list(request):
             messages.success(request, f"Added the group {form.instance.name}.")
             return redirect("package-groups")
     groups = PackageGroup.objects.annotate(count=Count("packages")).order_by("display_order", "name")
-    return render(request, "hotspot/package_groups.html", {
-        "groups": groups, "form": form, "can_add": request.user.has_perm("hotspot.add_packagegroup")})
+    return list_page(request, groups, "hotspot/package_groups.html", form=form,
+                     can_add=request.user.has_perm("hotspot.add_packagegroup"))

@@ -1,0 +1,117 @@
+"""The captive portal's pages (/portal/…): the first page, a voucher, a phone + password sign-in,
+what is left, and the RFC 8908 captive API. Buying a package is billing's (billing.views.portal);
+the parts both use are in hotspot.portal."""
+import hmac
+
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_POST
+
+from accounts.access import PUBLIC, access
+from lib.network import address_or_none, client_ip
+from radius import sessions as radius_sessions
+
+from .. import services, vouchers
+from ..models import Customer
+from ..phone import InvalidPhone, normalise_phone
+from ..portal import connect, device, not_a_guess, on_sale, page, refuse, status_username, take_guess, too_many
+from ..portal_text import language
+
+
+@access(PUBLIC)
+@gzip_page
+def portal(request):
+    lang = language(request)
+    return page(request, "index.html", lang, packages=on_sale(), voucher=request.GET.get("voucher", "")[:30])
+
+
+# No CSRF token on the portal's forms: captive mini-browsers often drop cookies between pages,
+# which would refuse every customer, and these anonymous forms grant nothing an attacker could
+# borrow (a code or a password must be typed; attempts are rate-limited).
+@access(PUBLIC)
+@csrf_exempt
+@require_POST
+@gzip_page
+def portal_voucher(request):
+    lang, router, mac = device(request)
+    wait = take_guess(request)
+    if wait:
+        return too_many(request, lang, wait)
+    try:
+        subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=address_or_none(router["ip"]))
+    except vouchers.VoucherError as refused:
+        return refuse(request, lang, refused.reason, voucher=request.POST.get("code", "")[:30])
+    not_a_guess(request)
+    return connect(request, lang, subscription.customer, subscription)
+
+
+@access(PUBLIC)
+@csrf_exempt
+@require_POST
+@gzip_page
+def portal_login(request):
+    lang, router, mac = device(request)
+    wait = take_guess(request)
+    if wait:
+        return too_many(request, lang, wait)
+    try:
+        phone = normalise_phone(request.POST.get("phone", ""))
+    except InvalidPhone:
+        not_a_guess(request)
+        return refuse(request, lang, "bad_phone")
+    customer = Customer.objects.filter(phone=phone, status=Customer.Status.ACTIVE).first()
+    password = request.POST.get("password", "")
+    if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
+        return refuse(request, lang, "wrong_login")
+    not_a_guess(request)
+    subscription = services.current_subscription(customer)
+    if subscription is None:
+        return refuse(request, lang, "no_access")
+    return connect(request, lang, customer, subscription)
+
+
+def _left(customer):
+    """(seconds, bytes or None, subscription) left for ``customer`` now."""
+    subscription = services.current_subscription(customer)
+    if subscription is None:
+        return 0, 0, None
+    seconds = max(0, int((subscription.expires_at - timezone.now()).total_seconds()))
+    limit = subscription.package.data_limit_mb
+    if not limit:
+        return seconds, None, subscription
+    used = radius_sessions.usage(customer.username, since=subscription.starts_at).total_octets
+    return seconds, max(0, limit * 2**20 - used), subscription
+
+
+@access(PUBLIC)
+@gzip_page
+def portal_status(request):
+    lang = language(request)
+    username = status_username(request.GET.get("t", ""))
+    customer = Customer.objects.filter(username=username).first() if username else None
+    if customer is None:
+        return refuse(request, lang, "no_access")
+    seconds, data, subscription = _left(customer)
+    return page(request, "status.html", lang, customer=customer, subscription=subscription,
+                 days=seconds // 86400, hours=seconds % 86400 // 3600, minutes=seconds % 3600 // 60,
+                 data_left=data)
+
+
+@access(PUBLIC)
+def captive_api(request):
+    """RFC 8908: what the asking device's OS may show: captive or not, time and data left."""
+    ip = client_ip(request)
+    session = radius_sessions.open_sessions().filter(framed_ip_address=ip).first() if address_or_none(ip) else None
+    customer = Customer.objects.filter(username=session.username).first() if session else None
+    body = {"captive": True, "user-portal-url": request.build_absolute_uri("/portal/")}
+    if customer is not None:
+        seconds, data, subscription = _left(customer)
+        if subscription is not None:
+            body.update({"captive": False, "seconds-remaining": seconds, "can-extend-session": True})
+            if data is not None:
+                body["bytes-remaining"] = data
+    response = JsonResponse(body, content_type="application/captive+json")
+    response["Cache-Control"] = "private, no-store"
+    return response
