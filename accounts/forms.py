@@ -1,6 +1,8 @@
-"""Forms for signing in and for managing staff accounts."""
+"""Forms for signing in, for managing staff accounts, and the staff list's filter."""
 from django import forms
 from django.contrib.auth import password_validation
+
+from lib.listing import ListFilter
 
 from .models import User
 from .roles import ROLE_DESCRIPTIONS, role_groups
@@ -73,3 +75,13 @@ class StaffForm(forms.Form):
                 except forms.ValidationError as error:
                     self.add_error("password1", error)
         return data
+
+
+class StaffFilter(ListFilter):
+    """The staff list's tabs: ?show=active (the default), inactive or all."""
+    show = forms.ChoiceField(choices=[("active", "Active"), ("inactive", "Deactivated"), ("all", "All")],
+                             required=False)
+
+    def apply(self, staff):
+        show = self.value("show", "active")
+        return staff if show == "all" else staff.filter(is_active=show == "active")

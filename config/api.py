@@ -4,7 +4,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.access import PUBLIC, STAFF, ApiAccess, MissingRule, Rule, access
-from accounts.api import router as auth_router
+from accounts.api.auth import router as auth_router
 from billing.api.callback_log import callback_log_router
 from billing.api.payments import payments_router
 from billing.api.purchase import purchase_router
@@ -13,8 +13,8 @@ from hotspot.api.portal import portal_router
 from hotspot.api.users import hotspot_router, users_router
 from hotspot.api.vouchers import vouchers_router
 from lib.api_errors import declare_common_answers
-from monitoring.api import router as health_router
-from radius.api import logs_router, sessions_router
+from monitoring.api.health import router as health_router
+from radius.api.sessions import logs_router, sessions_router
 from routers.api import router_health_router, routers_router
 from routers.vpn_api import vpn_router
 

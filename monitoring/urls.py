@@ -1,8 +1,9 @@
+"""The dashboard (/) and the health page (/health/), each served by the views module of its name."""
 from django.urls import path
 
-from . import views
+from .views import dashboard, health
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("health/", views.health_page, name="health"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("health/", health.health_page, name="health"),
 ]

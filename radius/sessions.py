@@ -23,8 +23,11 @@ def open_sessions(username: str | None = None, nas_ip: str | None = None):
     return sessions.order_by("-acct_start_time")
 
 
-def history(username: str, since: datetime | None = None, until: datetime | None = None):
-    sessions = RadAcct.objects.filter(username=username)
+def history(username: str | None = None, since: datetime | None = None, until: datetime | None = None):
+    """Sessions that started in the period, newest first: one user's, or everyone's (username None)."""
+    sessions = RadAcct.objects.all()
+    if username is not None:
+        sessions = sessions.filter(username=username)
     if since is not None:
         sessions = sessions.filter(acct_start_time__gte=since)
     if until is not None:

@@ -56,6 +56,46 @@ def test_the_sessions_page_searches_and_paginates_in_fixed_queries(client, techn
     assert "user3" in client.get("/radius/sessions/?q=10.5.0.4").content.decode()
 
 
+def make_nas_devices(numbers):
+    for n in numbers:
+        services.register_nas(f"10.9.0.{n + 1}", "secret-secret", f"Router {n:02d}")
+        make_session(n, nas=f"10.9.0.{n + 1}")
+
+
+def make_radius_users(numbers):
+    for n in numbers:
+        services.grant_access(f"user{n:02d}", "siri-kubwa-1", "pkg-daily")
+
+
+def make_auth_log(numbers):
+    for n in numbers:
+        RadPostAuth.objects.create(username=f"user{n}", reply="Access-Accept" if n % 2 else "Access-Reject")
+
+
+# Each list page of /radius/: how to make its rows, and its queries whatever their number: session,
+# user, 2x perms, roles, count, page, what the page looks up for its rows, session save (3).
+LIST_PAGES = {
+    "/radius/nas/": (make_nas_devices, 11),  # + open sessions per NAS, one grouped query
+    "/radius/users/": (make_radius_users, 13),  # + checks, replies, groups of the page's usernames
+    "/radius/sessions/": (lambda numbers: [make_session(n) for n in numbers], 11),  # + NAS names
+    "/radius/sessions/history/": (lambda numbers: [make_session(n, open=False) for n in numbers], 11),
+    "/radius/auth-log/": (make_auth_log, 10),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", LIST_PAGES)
+def test_each_list_page_costs_the_same_queries_for_2_rows_or_40(url, client, admin, django_assert_num_queries):
+    make_rows, queries = LIST_PAGES[url]
+    client.force_login(admin)
+    make_rows(range(2))
+    with django_assert_num_queries(queries):
+        assert client.get(url).content.decode().count("<tr") == 1 + 2  # the header, then a row each
+    make_rows(range(2, 40))
+    with django_assert_num_queries(queries):
+        assert client.get(url).content.decode().count("<tr") == 1 + 40
+
+
 @pytest.mark.django_db
 def test_support_disconnects_a_session_from_the_page(client, support_agent):
     with NasSimulator(secret=SECRET.encode()) as nas:

@@ -1,57 +1,24 @@
-"""Sign in / sign out, and the staff pages where an Admin manages accounts and roles."""
+"""/staff/: where an Admin lists staff, adds them, changes their roles and deactivates them."""
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import update_session_auth_hash
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import services
-from .access import PUBLIC, access, perm
-from .forms import LoginForm, StaffForm
-from .models import User
+from lib.listing import list_page
+
+from .. import services
+from ..access import access, perm
+from ..forms import StaffFilter, StaffForm
+from ..models import User
 
 MANAGE_STAFF = perm("accounts.manage_staff")
 
 
-@access(PUBLIC)
-@never_cache
-def login_view(request):
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = ""
-    form = LoginForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        result = services.sign_in(request, form.cleaned_data["username"], form.cleaned_data["password"])
-        if result.user:
-            login(request, result.user)
-            return redirect(next_url or "dashboard")
-        form.add_error(None, result.error)
-        status = 429 if result.retry_after else 200
-    response = render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
-    if status == 429:
-        response["Retry-After"] = str(result.retry_after)
-    return response
-
-
-@access(PUBLIC)
-@require_POST
-def logout_view(request):
-    logout(request)
-    messages.info(request, "You are signed out.")
-    return redirect("login")
-
-
 @access(MANAGE_STAFF)
 def staff_list(request):
-    show = request.GET.get("show", "active")
-    staff = User.objects.prefetch_related("groups").order_by("-is_active", "username")
-    if show == "active":
-        staff = staff.filter(is_active=True)
-    elif show == "inactive":
-        staff = staff.filter(is_active=False)
-    return render(request, "accounts/staff_list.html", {"staff": staff, "show": show})
+    filters = StaffFilter(request.GET)
+    staff = filters.apply(User.objects.prefetch_related("groups").order_by("-is_active", "username"))
+    return list_page(request, staff, "accounts/staff_list.html", filters=filters, show=filters.value("show", "active"))
 
 
 @access(MANAGE_STAFF)

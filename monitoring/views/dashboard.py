@@ -1,10 +1,9 @@
-"""Dashboard and system-health pages."""
+"""/: the dashboard, its figure cards refreshed live (HTMX) and, by permission, revenue and payments."""
 from django.shortcuts import render
 
 from accounts.access import STAFF, access
 
-from . import dashboard as figures
-from . import health, jobs
+from .. import dashboard as figures
 
 
 @access(STAFF)
@@ -18,18 +17,3 @@ def dashboard(request):
         context["show_payments"] = True
         context["recent_payments"] = figures.recent_payments()
     return render(request, "monitoring/dashboard.html", context)
-
-
-@access(STAFF)
-def health_page(request):
-    parts = health.components()
-    context = {
-        "parts": parts,
-        "overall": health.overall(parts),
-        "database": health.database(),
-        "failures": jobs.recent_failures(),
-        "eager": jobs.eager(),
-    }
-    if request.user.has_perm("accounts.view_security_report"):
-        context["findings"] = health.security_report()
-    return render(request, "monitoring/health.html", context)

@@ -4,7 +4,7 @@ from ninja import Router
 
 from accounts.access import PUBLIC, api_access, perm
 
-from . import health
+from .. import health
 
 router = Router(tags=["health"])
 

@@ -1,11 +1,13 @@
-"""API: open sessions, disconnecting one, and the session log."""
+"""API: /api/hotspot/sessions (open sessions, disconnecting one) and /api/logs/sessions (the session log).
+
+Both lists are radius.sessions' own answers (open_sessions, history), paged; the query parameters
+are what those functions take.
+"""
 import ipaddress
 from datetime import datetime
-from typing import Annotated
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
@@ -14,8 +16,8 @@ from lib.api_errors import Problem
 from lib.api_types import Moment
 from lib.paging import page
 
-from . import coa
-from .models import RadAcct
+from .. import coa, sessions
+from ..models import RadAcct
 
 sessions_router = Router(tags=["sessions"])
 logs_router = Router(tags=["logs"])
@@ -37,24 +39,24 @@ class SessionOut(Schema):
     terminate_cause: str | None = Field(None, alias="acct_terminate_cause")
 
 
-class OpenSessionFilter(FilterSchema):
+class OpenSessionQuery(Schema):
     username: str | None = None
     nas: str | None = None
 
-    def filter_nas(self, nas: str | None) -> Q:
-        if nas is None:  # FilterSchema asks a filter_ method even for an absent value
-            return Q()
+    def nas_address(self) -> str | None:
+        if self.nas is None:
+            return None
         try:
-            ipaddress.ip_address(nas)
+            ipaddress.ip_address(self.nas)
         except ValueError:
-            raise HttpError(422, f"nas must be the router's IP address, not {nas!r}") from None
-        return Q(nas_ip_address=nas)
+            raise HttpError(422, f"nas must be the router's IP address, not {self.nas!r}") from None
+        return self.nas
 
 
-class SessionLogFilter(FilterSchema):
+class SessionLogQuery(Schema):
     username: str | None = None
-    since: Annotated[Moment | None, FilterLookup("acct_start_time__gte")] = None
-    until: Annotated[Moment | None, FilterLookup("acct_start_time__lt")] = None
+    since: Moment | None = None
+    until: Moment | None = None
 
 
 class SessionPage(Schema):
@@ -73,8 +75,8 @@ class DisconnectOut(Schema):
 
 @sessions_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
                      summary="Open sessions", by_alias=False)
-def open_sessions(request, filters: Query[OpenSessionFilter], limit: int = 50, offset: int = 0):
-    return page(filters.filter(RadAcct.objects.open().order_by("-acct_start_time")), limit, offset)
+def open_sessions(request, query: Query[OpenSessionQuery], limit: int = 50, offset: int = 0):
+    return page(sessions.open_sessions(query.username, query.nas_address()), limit, offset)
 
 
 @sessions_router.post("/sessions/{session_id}/disconnect", auth=api_access(perm("radius.disconnect_session")),
@@ -92,5 +94,5 @@ def disconnect(request, session_id: int):
 
 @logs_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
                  summary="Session history", by_alias=False)
-def session_log(request, filters: Query[SessionLogFilter], limit: int = 50, offset: int = 0):
-    return page(filters.filter(RadAcct.objects.order_by("-acct_start_time")), limit, offset)
+def session_log(request, query: Query[SessionLogQuery], limit: int = 50, offset: int = 0):
+    return page(sessions.history(query.username, query.since, query.until), limit, offset)

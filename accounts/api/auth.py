@@ -6,8 +6,8 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
-from . import services
-from .access import PUBLIC, STAFF, api_access
+from .. import services
+from ..access import PUBLIC, STAFF, api_access
 
 router = Router(tags=["auth"])
 

@@ -1,0 +1,1 @@
+"""Accounts API, one module per resource: auth (/api/login, /api/logout, /api/refresh, /api/user)."""

@@ -1,0 +1,1 @@
+"""Account pages, one module per URL prefix: login (/login/, /logout/) and staff (/staff/)."""

@@ -1,0 +1,1 @@
+"""Monitoring API, one module per resource: health (/api/health...)."""

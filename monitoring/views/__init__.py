@@ -1,0 +1,1 @@
+"""Monitoring pages, one module per URL: dashboard (/) and health (/health/)."""

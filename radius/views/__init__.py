@@ -1,0 +1,1 @@
+"""RADIUS pages, one module per URL under /radius/: nas, users, sessions (and history, disconnect), auth_log."""

@@ -1,0 +1,73 @@
+"""/radius/sessions/: who is online, the session history, and disconnecting a session (RFC 5176)."""
+import ipaddress
+
+from django.contrib import messages
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.access import access, perm
+from lib.listing import list_page
+
+from .. import coa
+from ..models import CoaAttempt, Nas, RadAcct
+
+TEMPLATE = "radius/sessions.html"
+
+
+@access(perm("radius.view_radacct"))
+def active_sessions(request):
+    sessions = _search(RadAcct.objects.open(), request.GET.get("q", "").strip())
+    return list_page(request, sessions.order_by("-acct_start_time"), TEMPLATE, active=True,
+                     can_disconnect=request.user.has_perm("radius.disconnect_session"), nas_names=_nas_names())
+
+
+@access(perm("radius.view_radacct"))
+def session_history(request):
+    sessions = _search(RadAcct.objects.all(), request.GET.get("q", "").strip())
+    return list_page(request, sessions.order_by("-acct_start_time"), TEMPLATE, active=False,
+                     can_disconnect=False, nas_names=_nas_names())
+
+
+def _search(sessions, q: str):
+    if not q:
+        return sessions
+    # Exact matches only: each is served by an index on a table that grows by millions of rows.
+    match = Q(username=q) | Q(acct_session_id=q) | Q(calling_station_id=q.upper().replace(":", "-"))
+    try:
+        ipaddress.ip_address(q)
+        match |= Q(framed_ip_address=q) | Q(nas_ip_address=q)
+    except ValueError:
+        pass
+    return sessions.filter(match)
+
+
+def _nas_names() -> dict:
+    # A few hundred rows at most: cheaper than joining radacct on text against inet.
+    return dict(Nas.objects.values_list("nasname", "shortname"))
+
+
+@access(perm("radius.disconnect_session"))
+@require_POST
+def disconnect_session(request, pk):
+    session = get_object_or_404(RadAcct, pk=pk)
+    if not session.is_open:
+        messages.info(request, f"{session.username}'s session had already ended.")
+    else:
+        attempt = coa.disconnect(session, requested_by=request.user.username)
+        level = messages.SUCCESS if attempt.ended else messages.ERROR
+        text = {
+            CoaAttempt.Outcome.ACK: f"The router disconnected {session.username}.",
+            CoaAttempt.Outcome.NAK: f"The router refused to disconnect {session.username}: "
+                                    f"{attempt.detail or 'no reason given'}.",
+            CoaAttempt.Outcome.TIMEOUT: f"The router did not answer ({attempt.detail}).",
+            CoaAttempt.Outcome.ERROR: f"Could not ask the router: {attempt.detail}.",
+        }[attempt.outcome]
+        if attempt.ended and attempt.outcome != CoaAttempt.Outcome.ACK:
+            text = f"{session.username}'s session was ended over the router's API ({attempt.detail})."
+        messages.add_message(request, level, text)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = ""
+    return redirect(back or "radius-sessions")

@@ -1,0 +1,29 @@
+"""/radius/users/: what FreeRADIUS sees for each username (check and reply attributes, groups)."""
+from accounts.access import access, perm
+from lib.listing import list_page
+
+from ..models import RadCheck, RadReply, RadUserGroup
+
+
+@access(perm("radius.view_radcheck"))
+def user_list(request):
+    q = request.GET.get("q", "").strip()
+    names = RadCheck.objects.filter(attribute="Cleartext-Password").order_by("username")
+    if q:
+        names = names.filter(username__istartswith=q)
+    return list_page(request, names.values_list("username", flat=True), "radius/user_list.html",
+                     on_page=_attributes)
+
+
+def _attributes(page) -> None:
+    """Each username of the page becomes its attributes and groups: three queries for the page."""
+    usernames = list(page)
+    checks, replies, groups = {}, {}, {}
+    for row in RadCheck.objects.filter(username__in=usernames).order_by("id"):
+        checks.setdefault(row.username, []).append(row)
+    for row in RadReply.objects.filter(username__in=usernames).order_by("id"):
+        replies.setdefault(row.username, []).append(row)
+    for row in RadUserGroup.objects.filter(username__in=usernames).order_by("priority"):
+        groups.setdefault(row.username, []).append(row.groupname)
+    page.object_list = [{"username": name, "checks": checks.get(name, []), "replies": replies.get(name, []),
+                         "groups": groups.get(name, [])} for name in usernames]
