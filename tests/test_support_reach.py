@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.roles import SUPPORT
 from billing.models import Payment
 from hotspot import services
 
@@ -19,7 +20,7 @@ def paid(customer, receipt, status=Status.COMPLETED, **fields):
                                   method=Payment.Method.MPESA_STK, status=status, mpesa_receipt=receipt, **fields)
 
 
-def test_support_answers_i_paid_from_the_customers_page(client, support_agent):
+def test_support_answers_i_paid_from_the_customers_page(signed_in):
     wanjiru = services.create_customer("0712 000 001", name="Wanjiru")
     otieno = services.create_customer("0712 000 002", name="Otieno")
     paid(wanjiru, "TAB111AAA1")
@@ -27,7 +28,7 @@ def test_support_answers_i_paid_from_the_customers_page(client, support_agent):
     Payment.objects.create(phone=wanjiru.phone, amount=Decimal("20"), method=Payment.Method.MPESA_STK,
                            status=Status.PENDING, checkout_request_id="ws_CO_NOTYET")  # not tied to her yet
     paid(otieno, "TAB222BBB2")
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     assert f"/customers/{wanjiru.pk}/payments/" in client.get(f"/customers/{wanjiru.pk}/").content.decode()
     html = client.get(f"/customers/{wanjiru.pk}/payments/").content.decode()
     assert "TAB111AAA1" in html and "balance is insufficient" in html and ">20.00</td>" in html
@@ -38,11 +39,11 @@ def test_support_answers_i_paid_from_the_customers_page(client, support_agent):
 
 
 @pytest.mark.parametrize("count", [2, 40])
-def test_the_customers_payments_page_costs_the_same_queries_for_two_or_forty(client, support_agent, count,
+def test_the_customers_payments_page_costs_the_same_queries_for_two_or_forty(signed_in, count,
                                                                             django_assert_num_queries):
     wanjiru = services.create_customer("0712 000 003", name="Wanjiru")
     for n in range(count):
         paid(wanjiru, f"TQC{n:07d}")
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     with django_assert_num_queries(QUERIES):
         assert client.get(f"/customers/{wanjiru.pk}/payments/").status_code == 200
