@@ -5,6 +5,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import transaction
 
+from accounts.roles import ADMIN, SUPPORT, TECHNICIAN
 from config.asgi import application
 from hotspot import services as hotspot
 from lib import live
@@ -30,16 +31,16 @@ def test_anonymous_visitors_are_refused(client):
     assert not connected and code == 4403
 
 
-def test_a_deactivated_account_is_refused(client, support_agent):
-    client.force_login(support_agent)
+def test_a_deactivated_account_is_refused(signed_in, support_agent):
+    client = signed_in(SUPPORT)
     support_agent.is_active = False
     support_agent.save()
     connected, code = connect(communicator(client))
     assert not connected and code == 4403
 
 
-def test_a_foreign_origin_is_refused(client, admin):
-    client.force_login(admin)
+def test_a_foreign_origin_is_refused(signed_in):
+    client = signed_in(ADMIN)
     ws = WebsocketCommunicator(application, "/ws/admin/", headers=[
         (b"origin", b"http://evil.example"),
         (b"cookie", f"sessionid={client.session.session_key}".encode())])
@@ -62,8 +63,8 @@ async def talk(ws, publish):
 
 
 @pytest.mark.django_db(transaction=True)  # consumers use their own connections: data must be committed
-def test_staff_receive_events_published_after_commit(client, technician):
-    client.force_login(technician)
+def test_staff_receive_events_published_after_commit(signed_in):
+    client = signed_in(TECHNICIAN)
 
     async def publish():
         from channels.db import database_sync_to_async
@@ -128,8 +129,8 @@ def test_events_for_one_group_leave_as_one_message_in_order():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_reaches_the_websocket_as_separate_events_in_order(client, technician):
-    client.force_login(technician)
+def test_a_batch_reaches_the_websocket_as_separate_events_in_order(signed_in):
+    client = signed_in(TECHNICIAN)
 
     @async_to_sync
     async def run():
