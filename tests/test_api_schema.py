@@ -17,13 +17,14 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from accounts import services
+from accounts.roles import TECHNICIAN
 from billing.models import Payment
 from billing.payments import record_cash
 from config.api import api
 from hotspot.services import create_customer
 
-from .conftest import bearer
 from .routers_kit import make_router
+from .staff_kit import bearer
 from .test_radius_pages import make_session
 
 # Examples per operation and mode: ~60 operations stay near a minute on two cores.
@@ -139,13 +140,12 @@ LISTS = ["/api/payments", "/api/logs/payments", "/api/hotspot/sessions", "/api/l
          "/api/hotspot/users", "/api/hotspot/vouchers", "/api/routers"]
 
 
-def test_the_openapi_document_takes_a_bearer_token_or_a_session(client, admin, technician):
+def test_the_openapi_document_takes_a_bearer_token_or_a_session(client, signed_in, admin, technician):
     assert client.get("/api/openapi.json").status_code == 401
     assert client.get("/api/openapi.json", HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 401
     for user in (admin, technician):
         assert client.get("/api/openapi.json", **bearer(user)).status_code == 200
-    client.force_login(technician)
-    assert client.get("/api/openapi.json").status_code == 200
+    assert signed_in(TECHNICIAN).get("/api/openapi.json").status_code == 200
 
 
 @pytest.mark.parametrize("path", LISTS)
