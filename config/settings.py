@@ -275,7 +275,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
     "close-radius-sessions": {
-        "task": "radius.tasks.close_sessions",
+        "task": "radius.tasks.close_radius_sessions",
         "schedule": 60.0,
     },
     "check-expired-subscriptions": {"task": "hotspot.tasks.check_expired_subscriptions", "schedule": 30.0},

@@ -1,3 +1,4 @@
+"""manage.py close_radius_sessions: the beat task radius.tasks.close_radius_sessions, by hand."""
 from django.core.management.base import BaseCommand
 
 from radius import sessions
