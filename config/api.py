@@ -15,8 +15,7 @@ from hotspot.api.vouchers import vouchers_router
 from lib.api_errors import declare_common_answers
 from monitoring.api.health import router as health_router
 from radius.api.sessions import logs_router, sessions_router
-from routers.api import router_health_router, routers_router
-from routers.vpn_api import vpn_router
+from routers.api import router_health_router, routers_router, vpn_router
 
 # The OpenAPI document is for API clients, so it takes what every operation takes: a bearer token
 # or a staff session. AccessMiddleware only knows sessions, so it lets the request through and the

@@ -12,10 +12,10 @@ from ninja.responses import Status
 from accounts.access import api_access, perm
 from lib.paging import MAX_PAGE, page
 
-from . import actions, drift, provisioning, services
-from .models import ProvisioningJob, RouterBackup
-from .models import Router as MikroTik
-from .routeros import RouterError
+from .. import actions, drift, provisioning, services
+from ..models import ProvisioningJob, RouterBackup
+from ..models import Router as MikroTik
+from ..routeros import RouterError
 
 routers_router = Router(tags=["routers"])
 router_health_router = Router(tags=["health"])

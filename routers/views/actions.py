@@ -7,9 +7,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
 
-from . import actions, drift, provisioning
-from .models import Router, RouterBackup
-from .routeros import RouterError
+from .. import actions, drift, provisioning
+from ..models import Router, RouterBackup
+from ..routeros import RouterError
 
 VIEW = perm("routers.view_router")
 CHANGE = perm("routers.change_router")

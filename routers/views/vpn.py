@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 from accounts.access import access, perm
 from lib.downloads import text_download
 
-from . import services, wireguard
-from .models import Router, RouterVpnConfig, WireGuardServer
+from .. import services, wireguard
+from ..models import Router, RouterVpnConfig, WireGuardServer
 
 VIEW = perm("routers.view_router")
 CHANGE = perm("routers.change_router")

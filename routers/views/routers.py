@@ -9,10 +9,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
 
-from . import provisioning, services, traffic
-from .forms import RouterForm
-from .models import ProvisioningJob, Router, RouterSample, ServiceControlLog
-from .routeros import RouterError
+from .. import provisioning, services, traffic
+from ..forms import RouterForm
+from ..models import ProvisioningJob, Router, RouterSample, ServiceControlLog
+from ..routeros import RouterError
 
 PAGE_SIZE = 50
 LIVE_EVENTS = "router.status router.live provisioning.finished"

@@ -8,9 +8,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
 
-from .forms import AccessPointForm
-from .models import AccessPoint, Router, RouterService, ServiceControlLog
-from .services import log_action
+from ..forms import AccessPointForm
+from ..models import AccessPoint, Router, RouterService, ServiceControlLog
+from ..services import log_action
 
 PAGE_SIZE = 50
 LIVE_EVENTS = "router.live-data router.status"

@@ -13,9 +13,9 @@ from ninja.responses import Status
 from accounts.access import api_access
 from lib.downloads import text_download
 
-from . import services, wireguard
-from .api import CHANGE, VIEW, Message, RouterFailure, router_or_404
-from .models import RouterVpnConfig
+from .. import services, wireguard
+from ..models import RouterVpnConfig
+from .routers import CHANGE, VIEW, Message, RouterFailure, router_or_404
 
 vpn_router = Router(tags=["routers"])
 

@@ -1,0 +1,1 @@
+"""The routers app's pages, one module per URL under /routers/."""
