@@ -1,8 +1,12 @@
-"""Forms for routers and access points. Saving goes through routers.services, which owns the rules
-(host, port, the RADIUS client row); these forms only collect and show errors."""
+"""Forms for routers and access points, and the filters of the routers' list pages. Saving goes through
+routers.services, which owns the rules (host, port, the RADIUS client row); these forms only collect
+and show errors."""
 from django import forms
+from django.db.models import Q
 
-from .models import AccessPoint, Router
+from lib.listing import ListFilter
+
+from .models import AccessPoint, Router, RouterService
 
 
 class RouterForm(forms.Form):
@@ -61,3 +65,53 @@ class AccessPointForm(forms.ModelForm):
         if len(parts) != 6 or not all(len(part) == 2 and all(c in "0123456789ABCDEF" for c in part) for part in parts):
             raise forms.ValidationError("Enter a MAC address like AA:BB:CC:DD:EE:FF.")
         return raw
+
+
+# --- list filters: a value that does not parse is left out, as if it had not been sent -----------------
+
+
+class RouterFilter(ListFilter):
+    q = forms.CharField(required=False)
+    status = forms.ChoiceField(choices=Router.Status.choices, required=False)
+
+    def apply(self, rows):
+        if q := self.value("q"):
+            rows = rows.filter(Q(name__icontains=q) | Q(site__icontains=q) | Q(host__icontains=q)
+                               | Q(identity__icontains=q))
+        if status := self.value("status"):
+            rows = rows.filter(status=status)
+        return rows
+
+
+class ByRouter(ListFilter):
+    """?router=<id>: the rows of one router (an unknown id shows every router's)."""
+
+    router = forms.ModelChoiceField(Router.objects.all(), required=False)
+
+    def apply(self, rows):
+        if router := self.value("router"):
+            rows = rows.filter(router=router)
+        return rows
+
+    def routers(self):
+        """(id, name) of every router, for the "Router" select."""
+        return Router.objects.order_by("name").values_list("pk", "name")
+
+
+class AccessPointFilter(ByRouter):
+    q = forms.CharField(required=False)
+
+    def apply(self, rows):
+        if q := self.value("q"):
+            rows = rows.filter(Q(name__icontains=q) | Q(location__icontains=q) | Q(mac_address__iexact=q)
+                               | Q(ip_address__startswith=q))
+        return super().apply(rows)
+
+
+class ServiceFilter(ByRouter):
+    kind = forms.ChoiceField(choices=RouterService.Kind.choices, required=False)
+
+    def apply(self, rows):
+        if kind := self.value("kind"):
+            rows = rows.filter(kind=kind)
+        return super().apply(rows)

@@ -1,6 +1,7 @@
+"""The routers app's pages, all under /routers/; each view lives in routers/views/<the module named here>."""
 from django.urls import path
 
-from .views import access_points, actions, routers, vpn
+from .views import access_points, actions, routers, services, vpn
 
 urlpatterns = [
     path("routers/", routers.router_list, name="router-list"),
@@ -33,5 +34,5 @@ urlpatterns = [
     path("routers/access-points/add/", access_points.access_point_add, name="access-point-add"),
     path("routers/access-points/<int:pk>/", access_points.access_point_edit, name="access-point-edit"),
     path("routers/access-points/<int:pk>/delete/", access_points.access_point_delete, name="access-point-delete"),
-    path("routers/services/", access_points.service_list, name="router-services"),
+    path("routers/services/", services.service_list, name="router-services"),
 ]

@@ -77,6 +77,49 @@ def test_the_list_shows_status_load_and_users_in_a_fixed_number_of_queries(clien
     assert partial.lstrip().startswith('<div id="results"') and "Site 010" in partial and "Site 020" not in partial
 
 
+def make_routers(numbers):
+    now = timezone.now()
+    for n in numbers:
+        router = Router.objects.create(name=f"Site {n:03d}", host=f"10.0.{n}.1")
+        RouterSample.objects.create(router=router, taken_at=now, cpu_load=n, memory_used_pct=40.5, active_users=n)
+
+
+def _kilimani() -> Router:
+    return Router.objects.get_or_create(name="Kilimani Hotspot", defaults={"host": "10.0.0.1"})[0]
+
+
+def make_access_points(numbers):
+    AccessPoint.objects.bulk_create(AccessPoint(router=_kilimani(), name=f"AP {n:02d}",
+                                                mac_address=f"4C:5E:0C:10:01:{n:02X}") for n in numbers)
+
+
+def make_services(numbers):
+    RouterService.objects.bulk_create(RouterService(router=_kilimani(), kind="hotspot", name=f"hotspot{n}")
+                                      for n in numbers)
+
+
+# Each list page of /routers/: how to make its rows, and its queries whatever their number: session,
+# user, 2x perms, roles, the pager's count, the page's rows, what the page adds, session save (3).
+LIST_PAGES = {
+    "/routers/": (make_routers, 11),  # + routers by status for the tabs (the latest sample is a subquery)
+    "/routers/access-points/": (make_access_points, 11),  # + the routers for the Router select
+    "/routers/services/": (make_services, 11),  # + the routers for the Router select
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", LIST_PAGES)
+def test_each_list_page_costs_the_same_queries_for_2_rows_or_40(url, client, technician, django_assert_num_queries):
+    make_rows, queries = LIST_PAGES[url]
+    login(client, technician)
+    make_rows(range(2))
+    with django_assert_num_queries(queries):
+        assert client.get(url).content.decode().count("<tr") == 1 + 2  # the header, then a row each
+    make_rows(range(2, 40))
+    with django_assert_num_queries(queries):
+        assert client.get(url).content.decode().count("<tr") == 1 + 40
+
+
 @pytest.mark.django_db
 def test_a_router_added_on_the_page_gets_its_radius_client_and_its_secrets_are_never_shown(client, technician, sim):
     login(client, technician)

@@ -452,3 +452,23 @@ def test_the_pages_show_tunnels_and_the_script_only_to_technicians(client, techn
         assert secret not in listing and secret not in conf.content.decode()
     assert download["Content-Type"] == "text/plain; charset=utf-8" and "attachment" in download["Content-Disposition"]
     assert conf.status_code == 200 and "wg0.conf" in conf["Content-Disposition"]
+
+
+@pytest.mark.django_db
+def test_the_tunnel_list_costs_the_same_queries_for_2_tunnels_or_40(client, technician, django_assert_num_queries):
+    def make_tunnels(numbers):
+        for n in numbers:
+            router = Router.objects.create(name=f"Site {n:02d}", host=f"198.51.100.{n + 1}")
+            RouterVpnConfig.objects.create(router=router, private_key="k", public_key=f"{n:043d}=",
+                                           tunnel_address=f"10.99.0.{n + 2}", api_username="hotspot-api",
+                                           api_password="p")
+
+    client.force_login(technician)
+    # session, user, 2x perms, roles, our server's row, the pager's count, the page's tunnels with their
+    # routers, session save (3); the rows: our server's four, the tunnels' header, then one a tunnel.
+    make_tunnels(range(2))
+    with django_assert_num_queries(11):
+        assert client.get("/routers/vpn/").content.decode().count("<tr") == 4 + 1 + 2
+    make_tunnels(range(2, 40))
+    with django_assert_num_queries(11):
+        assert client.get("/routers/vpn/").content.decode().count("<tr") == 4 + 1 + 40

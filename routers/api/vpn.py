@@ -1,5 +1,6 @@
-"""API for WireGuard tunnels to routers behind NAT: create a router's tunnel, download its onboarding
-script, switch its API host to the tunnel, and download our server's wg-quick file.
+"""/api/routers/<id>/vpn… and /api/vpn/server.conf: WireGuard tunnels to routers behind NAT: create a
+router's tunnel, download its onboarding script, switch its API host to the tunnel, and download our
+server's wg-quick file.
 
 Secrets stay out of JSON with one exception: the onboarding script in the answer to creating a tunnel
 (and its download) carries the router's tunnel private key and API password, because pasting it on
@@ -13,9 +14,10 @@ from ninja.responses import Status
 from accounts.access import api_access
 from lib.downloads import text_download
 
-from .. import services, wireguard
+from .. import onboarding, services, wireguard
 from ..models import RouterVpnConfig
-from .routers import CHANGE, VIEW, Message, RouterFailure, router_or_404
+from .routers import CHANGE, VIEW, router_or_404
+from .schemas import Message, RouterFailure
 
 vpn_router = Router(tags=["routers"])
 
@@ -58,7 +60,7 @@ def create_tunnel(request, router_id: int):
     router = router_or_404(router_id)
     try:
         vpn, created = wireguard.enrol(router, by=request.user)
-        script = wireguard.script_for(router, by=request.user, purpose="answered to the API")
+        script = onboarding.script_for(router, by=request.user, purpose="answered to the API")
     except wireguard.VpnRefused as refused:
         raise HttpError(409, str(refused)) from None
     return Status(201 if created else 200, {**_tunnel(vpn), "script": script})
@@ -80,7 +82,7 @@ def get_tunnel(request, router_id: int):
 def onboarding_script(request, router_id: int):
     router = router_or_404(router_id)
     try:
-        script = wireguard.script_for(router, by=request.user, purpose="downloaded")
+        script = onboarding.script_for(router, by=request.user, purpose="downloaded")
     except wireguard.NotEnrolled as missing:
         raise HttpError(404, str(missing)) from None
     except wireguard.VpnRefused as refused:

@@ -1,6 +1,7 @@
-"""A router page's actions and live panels: backup, restore, reboot, kick a session, check and repair
-drift, and the panels that ask the router when the page opens (who is logged in, its log). The
-work is routers.actions and routers.drift; each says what happened in a message on the page."""
+"""/routers/<id>/backup|restore|reboot|kick|sessions|logs|drift|repair: a router page's actions
+(backup, restore, reboot, kick a session, repair drift) and the live panels that ask the router when
+the page opens (who is logged in, its log, drift). The work is routers.actions and routers.drift;
+each says what happened in a message on the page."""
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST

@@ -1,20 +1,19 @@
-"""Router pages for technicians: the list (live status), add / edit / remove, a router's page (status,
-load, traffic, what it runs, actions and their history) and its provisioning run."""
+"""/routers/: the router list (live status), add / edit / remove, a router's page (status, load,
+traffic, what it runs, actions and their history), its connection test and its provisioning run."""
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from lib.listing import list_page
 
 from .. import provisioning, services, traffic
-from ..forms import RouterForm
+from ..forms import RouterFilter, RouterForm
 from ..models import ProvisioningJob, Router, RouterSample, ServiceControlLog
 from ..routeros import RouterError
 
-PAGE_SIZE = 50
 LIVE_EVENTS = "router.status router.live provisioning.finished"
 VIEW = perm("routers.view_router")
 CHANGE = perm("routers.change_router")
@@ -26,22 +25,18 @@ def _latest(field: str) -> Subquery:
 
 @access(VIEW)
 def router_list(request):
-    q = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "")
+    filters = RouterFilter(request.GET)
     routers = Router.objects.annotate(cpu_load=_latest("cpu_load"), memory_used_pct=_latest("memory_used_pct"),
                                       active_users=_latest("active_users")).order_by("name", "pk")
-    if q:
-        routers = routers.filter(Q(name__icontains=q) | Q(site__icontains=q) | Q(host__icontains=q)
-                                 | Q(identity__icontains=q))
-    if status in Router.Status.values:
-        routers = routers.filter(status=status)
+    return list_page(request, filters.apply(routers), "routers/router_list.html", filters=filters,
+                     status=filters.value("status", ""), statuses=_statuses(), live_events=LIVE_EVENTS)
+
+
+def _statuses() -> list[tuple[str, str, int]]:
+    """Each status with how many routers have it, for the tabs above the list: one grouped query."""
     counts = dict.fromkeys(Router.Status.values, 0)
     counts.update(Router.objects.order_by().values("status").annotate(n=Count("id")).values_list("status", "n"))
-    page = Paginator(routers, PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "routers/router_list.html" + ("#results" if request.htmx else "")
-    statuses = [(value, label, counts[value]) for value, label in Router.Status.choices]
-    return render(request, template, {"page": page, "q": q, "status": status, "statuses": statuses,
-                                      "live_events": LIVE_EVENTS})
+    return [(value, label, counts[value]) for value, label in Router.Status.choices]
 
 
 @access(perm("routers.add_router"))

@@ -1,5 +1,6 @@
-"""WireGuard pages for technicians: every router's tunnel at a glance, and one router's onboarding
-(create the tunnel, copy or download its script, then switch its API host to the tunnel)."""
+"""/routers/vpn/ and /routers/<id>/vpn/…: WireGuard pages for technicians: every router's tunnel at a
+glance, and one router's onboarding (create the tunnel, copy or download its script, then switch its
+API host to the tunnel)."""
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,8 +10,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
 from lib.downloads import text_download
+from lib.listing import list_page
 
-from .. import services, wireguard
+from .. import onboarding, services, wireguard
 from ..models import Router, RouterVpnConfig, WireGuardServer
 
 VIEW = perm("routers.view_router")
@@ -21,9 +23,8 @@ CHANGE = perm("routers.change_router")
 def vpn_overview(request):
     # Read only: our keys are made with the first tunnel, not by looking at this page.
     server = WireGuardServer.objects.filter(pk=wireguard.SERVER_ROW).first()
-    context = {"server": server, "tunnels": RouterVpnConfig.objects.select_related("router"),
-               **_server_facts(server)}
-    return render(request, "routers/vpn.html", context)
+    return list_page(request, RouterVpnConfig.objects.select_related("router"), "routers/vpn.html",
+                     server=server, **_server_facts(server))
 
 
 def _server_facts(server: WireGuardServer | None) -> dict:
@@ -43,7 +44,7 @@ def router_vpn(request, pk):
     script = None
     if vpn and can_change:  # the script holds secrets: only for those who may enrol, and logged
         try:
-            script = wireguard.script_for(router, by=request.user, purpose="shown on its page")
+            script = onboarding.script_for(router, by=request.user, purpose="shown on its page")
         except wireguard.VpnRefused as refused:
             messages.error(request, str(refused))
     server = WireGuardServer.objects.filter(pk=wireguard.SERVER_ROW).first()
@@ -71,7 +72,7 @@ def router_vpn_enrol(request, pk):
 def router_vpn_script(request, pk):
     router = get_object_or_404(Router, pk=pk)
     try:
-        script = wireguard.script_for(router, by=request.user, purpose="downloaded")
+        script = onboarding.script_for(router, by=request.user, purpose="downloaded")
     except wireguard.VpnRefused as refused:
         messages.error(request, str(refused))
         return redirect("router-vpn", router.pk)
