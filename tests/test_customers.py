@@ -65,6 +65,20 @@ def test_the_list_searches_filters_and_paginates(signed_in, django_assert_num_qu
     assert "Customer 7" in found and "Customer 8" not in found
 
 
+def test_the_search_box_keeps_the_lists_other_filters(signed_in):
+    """The box sends the list's other filters with the words typed, by hand or as-you-type (HTMX)."""
+    services.create_customer("0722000001", name="Wanjiru Active")
+    services.set_customer_active(services.create_customer("0722000002", name="Wanjiru Gone"), False)
+    client = signed_in(FINANCE)
+    page = client.get("/customers/?status=inactive&page=1").content.decode()
+    box = page[page.index('role="search"'):page.index("</form>", page.index('role="search"'))]
+    assert '<input type="hidden" name="status" value="inactive">' in box and 'name="page"' not in box
+    assert 'hx-include="closest form"' in box
+    # What the box then sends: the typed words with the status it carried.
+    found = client.get("/customers/?status=inactive&q=Wanjiru", HTTP_HX_REQUEST="true").content.decode()
+    assert "Wanjiru Gone" in found and "Wanjiru Active" not in found
+
+
 @pytest.mark.parametrize("path", ["/customers/", "/customers/hotspot/", "/customers/pppoe/",
                                   "/customers/?status=active&q=Customer"])
 def test_each_customer_list_takes_the_same_queries_for_2_or_40_customers(client, finance_clerk, path,
