@@ -16,7 +16,8 @@ def user_list(request):
 
 
 def _attributes(page) -> None:
-    """Each username of the page becomes its attributes and groups: three queries for the page."""
+    """The page's rows stay usernames; ``page.users`` holds each one's attributes and groups,
+    looked up in three queries for the whole page."""
     usernames = list(page)
     checks, replies, groups = {}, {}, {}
     for row in RadCheck.objects.filter(username__in=usernames).order_by("id"):
@@ -25,5 +26,5 @@ def _attributes(page) -> None:
         replies.setdefault(row.username, []).append(row)
     for row in RadUserGroup.objects.filter(username__in=usernames).order_by("priority"):
         groups.setdefault(row.username, []).append(row.groupname)
-    page.object_list = [{"username": name, "checks": checks.get(name, []), "replies": replies.get(name, []),
-                         "groups": groups.get(name, [])} for name in usernames]
+    page.users = [{"username": name, "checks": checks.get(name, []), "replies": replies.get(name, []),
+                  "groups": groups.get(name, [])} for name in usernames]
