@@ -23,7 +23,7 @@ from accounts.models import User
 from accounts.roles import ADMIN
 from billing.models import Invoice, LedgerEntry, MpesaCallback, Payment
 from hotspot import services
-from hotspot.models import Customer, Package, Voucher, VoucherBatch
+from hotspot.models import Customer, Package, PackageGroup, Voucher, VoucherBatch
 from radius.models import Nas, RadAcct, RadCheck, RadPostAuth
 from routers.models import AccessPoint, Router, RouterService, RouterVpnConfig
 
@@ -76,6 +76,21 @@ def customers(kind=None):
             outsiders.append(_customer("Amina other service", service_type=other[kind]))
         return Made(outsiders=tuple(outsiders))
     return make
+
+
+def packages(n):
+    hourly, home = PackageGroup.objects.bulk_create(PackageGroup(name=name) for name in ("Hourly", "Home fibre"))
+
+    def shelved(count, group, start=0):
+        return Package.objects.bulk_create(Package(name=f"Package {k}", group=group, price=50, validity_minutes=60)
+                                           for k in range(start, start + count))
+    shelved(n, hourly)
+    return Made({"group": hourly.pk}, tuple(shelved(1, home, start=n)))
+
+
+def package_groups(n):
+    PackageGroup.objects.bulk_create(PackageGroup(name=f"Group {i}") for i in range(n))
+    return Made()
 
 
 def voucher_batches(n):
@@ -257,6 +272,8 @@ LISTS = [
     ListCase("customer-list", {"q": "Amina", "status": "active"}, customers()),
     ListCase("customer-hotspot", {"q": "Amina", "status": "active"}, customers("hotspot")),
     ListCase("customer-pppoe", {"q": "Amina", "status": "active"}, customers("pppoe")),
+    ListCase("package-list", {"group": chosen("group")}, packages),
+    ListCase("package-groups", {}, package_groups),
     ListCase("voucher-batches", {}, voucher_batches, per_page=30),
     ListCase("voucher-batch", {}, voucher_batch, per_page=100),
     ListCase("payment-list", {"q": "Amina Wanjiru", "status": "completed", "method": "cash",
