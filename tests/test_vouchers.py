@@ -9,12 +9,13 @@ from django.db import connections
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.roles import SUPPORT
 from hotspot import services, vouchers
 from hotspot.models import Package, Subscription, Voucher, VoucherBatch
 from radius import services as radius
 
-from .conftest import bearer
 from .radius_server import accepted, reply_value
+from .staff_kit import bearer
 
 
 def daily():
@@ -85,9 +86,9 @@ def test_twenty_redemptions_at_once_make_one_subscription():
 
 
 @pytest.mark.django_db
-def test_support_generates_prints_and_exports(client, support_agent):
+def test_support_generates_prints_and_exports(signed_in):
     package = daily()
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     response = client.post("/vouchers/", {"package": package.pk, "count": "30", "prefix": "", "valid_days": "30"})
     batch = Voucher.objects.first().batch
     assert response.status_code == 302 and response.url == f"/vouchers/batches/{batch.pk}/"
@@ -101,9 +102,9 @@ def test_support_generates_prints_and_exports(client, support_agent):
 
 
 @pytest.mark.django_db
-def test_the_batches_take_the_same_queries_for_2_or_40_batches(client, support_agent, django_assert_num_queries):
+def test_the_batches_take_the_same_queries_for_2_or_40_batches(signed_in, django_assert_num_queries):
     package = daily()
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     for batches in (2, 40):  # 40 is two pages of 30
         while VoucherBatch.objects.count() < batches:
             vouchers.generate_batch(package, 2, note=f"Batch {VoucherBatch.objects.count()}")
@@ -113,9 +114,9 @@ def test_the_batches_take_the_same_queries_for_2_or_40_batches(client, support_a
 
 
 @pytest.mark.django_db
-def test_a_batch_takes_the_same_queries_for_2_or_40_codes(client, support_agent, django_assert_num_queries):
+def test_a_batch_takes_the_same_queries_for_2_or_40_codes(signed_in, django_assert_num_queries):
     package = daily()
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     for codes in (2, 40):
         batch = vouchers.generate_batch(package, codes)
         with django_assert_num_queries(11):
@@ -124,8 +125,8 @@ def test_a_batch_takes_the_same_queries_for_2_or_40_codes(client, support_agent,
 
 
 @pytest.mark.django_db
-def test_generating_needs_a_valid_form(client, support_agent):
-    client.force_login(support_agent)
+def test_generating_needs_a_valid_form(signed_in):
+    client = signed_in(SUPPORT)
     response = client.post("/vouchers/", {"package": daily().pk, "count": "6000", "valid_days": "30"})
     assert response.status_code == 200 and "count" in response.context["form"].errors
 
