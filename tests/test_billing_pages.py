@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.roles import FINANCE, SUPPORT
 from billing import payments
 from billing.daraja_simulator import DarajaSimulator
 from billing.models import Invoice, LedgerEntry, MpesaCallback, Notification, Payment
@@ -46,14 +47,14 @@ def nairobi(*args) -> datetime:
 
 
 @pytest.fixture
-def faith(client, finance_clerk):
-    client.force_login(finance_clerk)
+def faith(signed_in):
+    client = signed_in(FINANCE)
     return client
 
 
 @pytest.fixture
-def samuel(client, support_agent):
-    client.force_login(support_agent)
+def samuel(signed_in):
+    client = signed_in(SUPPORT)
     return client
 
 
@@ -96,15 +97,15 @@ def test_an_htmx_search_renders_only_the_results(faith):
     assert html.lstrip().startswith('<div id="results">') and "<html" not in html and ">50.00</td>" in html
 
 
-def test_totals_are_for_those_who_see_revenue(client, finance_clerk, support_agent):
+def test_totals_are_for_those_who_see_revenue(signed_in):
     customer = make_customer()
     make_payment(customer, "1500")
     make_payment(customer, "1250.50")
     make_payment(customer, "900", status=Status.FAILED)
-    client.force_login(finance_clerk)
+    client = signed_in(FINANCE)
     html = client.get("/payments/").content.decode()
     assert "data-totals" in html and "KES 2,750.50" in html and "<strong>2</strong> payments" in html
-    client.force_login(support_agent)  # Support sees the customer's payments, never totals
+    client = signed_in(SUPPORT)  # Support sees the customer's payments, never totals
     html = client.get(f"/customers/{customer.pk}/payments/").content.decode()
     assert "data-totals" not in html and "2,750.50" not in html and ">1,500.00</td>" in html
 
@@ -476,7 +477,7 @@ def test_a_wallet_too_small_for_the_package_says_so(faith):
 
 # --- payment methods ------------------------------------------------------------------------------
 
-def test_the_methods_page_never_shows_a_secret(client, finance_clerk, support_agent, settings):
+def test_the_methods_page_never_shows_a_secret(signed_in, settings):
     settings.MPESA_CALLBACK_TOKEN = "tok-9f8e7d6c5b4a39281706"
     settings.MPESA_CONSUMER_SECRET = "consumer-secret-5566"
     settings.MPESA_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
@@ -484,9 +485,9 @@ def test_the_methods_page_never_shows_a_secret(client, finance_clerk, support_ag
     settings.MPESA_CALLBACK_BASE_URL = "https://isp.example.com"
     settings.MPESA_BASE_URL = "https://api.safaricom.co.ke"
     make_payment(make_customer(), "50", method=Method.CASH)
-    client.force_login(support_agent)  # M-Pesa settings are Finance's (accounts/roles.py)
+    client = signed_in(SUPPORT)  # M-Pesa settings are Finance's (accounts/roles.py)
     assert client.get("/payments/methods/").status_code == 403
-    client.force_login(finance_clerk)
+    client = signed_in(FINANCE)
     html = client.get("/payments/methods/").content.decode()
     for secret in ("tok-9f8e7d6c5b4a39281706", "consumer-secret-5566", "consumer-key-7788",
                    settings.MPESA_PASSKEY, "9f8e7d6c"):
