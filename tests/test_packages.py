@@ -3,11 +3,12 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.roles import ADMIN, FINANCE, SUPPORT
 from hotspot import services
 from hotspot.models import Package, PackageGroup
 from radius.models import RadGroupCheck, RadGroupReply
 
-from .conftest import bearer
+from .staff_kit import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -60,11 +61,11 @@ def test_bad_input_is_a_form_error(admin_client, field, value, message):
     assert not Package.objects.exists() and not RadGroupReply.objects.exists()
 
 
-def test_the_list_shows_packages_in_fixed_queries(client, finance_clerk, django_assert_num_queries):
+def test_the_list_shows_packages_in_fixed_queries(signed_in, django_assert_num_queries):
     group = PackageGroup.objects.create(name="Hourly")
     for n in range(3):
         services.save_package(Package(name=f"P{n}", price=10 * n, validity_minutes=60 * (n + 1), group=group))
-    client.force_login(finance_clerk)
+    client = signed_in(FINANCE)
     with django_assert_num_queries(11):  # the session, the user, 2 for permissions, the pager's count, ...
         html = client.get("/packages/").content.decode()
     for n in range(6):
@@ -76,9 +77,9 @@ def test_the_list_shows_packages_in_fixed_queries(client, finance_clerk, django_
 
 
 @pytest.mark.parametrize("path, queries", [("/packages/", 11), ("/packages/?group=1", 11), ("/packages/groups/", 10)])
-def test_the_package_lists_take_the_same_queries_for_2_or_40_rows(client, support_agent, django_assert_num_queries,
+def test_the_package_lists_take_the_same_queries_for_2_or_40_rows(signed_in, django_assert_num_queries,
                                                                     path, queries):
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     for rows in (2, 40):
         for n in range(PackageGroup.objects.count(), rows):
             group = PackageGroup.objects.create(pk=n + 1, name=f"Group {n}")
@@ -108,11 +109,11 @@ def test_off_sale_and_delete(admin_client):
     assert not RadGroupReply.objects.filter(groupname=f"pkg-{unsold.pk}").exists()
 
 
-def test_groups_page_lists_and_adds(client, admin, support_agent):
-    client.force_login(support_agent)
+def test_groups_page_lists_and_adds(signed_in):
+    client = signed_in(SUPPORT)
     assert "Add a group" not in client.get("/packages/groups/").content.decode()
     assert client.post("/packages/groups/", {"name": "Nope"}).status_code == 403
-    client.force_login(admin)
+    client = signed_in(ADMIN)
     client.post("/packages/groups/", {"name": "Home fibre", "description": "PPPoE", "display_order": "2"})
     client.post("/packages/groups/", {"name": "Zippy hourly", "display_order": "0"})
     response = client.get("/packages/groups/")
