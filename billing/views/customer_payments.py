@@ -16,5 +16,5 @@ def customer_payments(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     # Prompts sent to the customer's number before the payment was tied to the account count too.
     mine = Q(customer=customer) | (Q(phone=customer.phone, customer__isnull=True) if customer.phone else Q())
-    return list_page(request, Payment.objects.filter(mine).select_related("package", "invoice").order_by(
-        "-created_at", "-pk"), "billing/customer_payments.html", customer=customer)
+    payments = Payment.objects.filter(mine).select_related("package", "invoice").order_by("-created_at", "-pk")
+    return list_page(request, payments, "billing/customer_payments.html", customer=customer)
