@@ -4,11 +4,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.roles import ADMIN, SUPPORT, TECHNICIAN
 from radius import services
 from radius.models import CoaAttempt, RadAcct, RadPostAuth
 from radius.nas_simulator import NAK, NasSimulator
 
-from .conftest import bearer
+from .staff_kit import bearer
 
 SECRET = "router-coa-secret-2"
 
@@ -24,11 +25,11 @@ def make_session(n, username=None, nas="10.8.0.2", open=True, **extra):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_accounting_through_freeradius_shows_on_the_sessions_page(radius_server, client, support_agent):
+def test_accounting_through_freeradius_shows_on_the_sessions_page(radius_server, signed_in):
     services.grant_access("hassan", "pwani-2026", "pkg")
     radius_server.account("Start", "hassan", "h-77", Framed_IP_Address="10.5.3.3",
                           Calling_Station_Id="AA-BB-CC-DD-EE-77")
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     html = client.get("/radius/sessions/").content.decode()
     assert "hassan" in html and "10.5.3.3" in html and "AA-BB-CC-DD-EE-77" in html
     radius_server.account("Stop", "hassan", "h-77", Acct_Session_Time=125, Acct_Output_Octets=3 * 2**20)
@@ -38,12 +39,12 @@ def test_accounting_through_freeradius_shows_on_the_sessions_page(radius_server,
 
 
 @pytest.mark.django_db
-def test_the_sessions_page_searches_and_paginates_in_fixed_queries(client, technician,
+def test_the_sessions_page_searches_and_paginates_in_fixed_queries(signed_in,
                                                                  django_assert_num_queries):
     for n in range(60):
         make_session(n)
     make_session(99, username="kibet", open=False)
-    client.force_login(technician)
+    client = signed_in(TECHNICIAN)
     with django_assert_num_queries(11):  # session, user, 2x perms, roles, count, page, NAS names, save (3)
         first = client.get("/radius/sessions/").content.decode()
     assert "Page 1 of 2 · 60 in all" in first and "kibet" not in first
@@ -85,9 +86,9 @@ LIST_PAGES = {
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", LIST_PAGES)
-def test_each_list_page_costs_the_same_queries_for_2_rows_or_40(url, client, admin, django_assert_num_queries):
+def test_each_list_page_costs_the_same_queries_for_2_rows_or_40(url, signed_in, django_assert_num_queries):
     make_rows, queries = LIST_PAGES[url]
-    client.force_login(admin)
+    client = signed_in(ADMIN)
     make_rows(range(2))
     with django_assert_num_queries(queries):
         assert client.get(url).content.decode().count("<tr") == 1 + 2  # the header, then a row each
@@ -97,11 +98,11 @@ def test_each_list_page_costs_the_same_queries_for_2_rows_or_40(url, client, adm
 
 
 @pytest.mark.django_db
-def test_support_disconnects_a_session_from_the_page(client, support_agent):
+def test_support_disconnects_a_session_from_the_page(signed_in):
     with NasSimulator(secret=SECRET.encode()) as nas:
         services.register_nas("127.0.0.1", SECRET, "Rongai", coa_port=nas.port)
         session = make_session(1, username="wairimu", nas="127.0.0.1")
-        client.force_login(support_agent)
+        client = signed_in(SUPPORT)
         assert "Disconnect" in client.get("/radius/sessions/").content.decode()
         response = client.post(f"/radius/sessions/{session.pk}/disconnect/", {"next": "/radius/sessions/?q=x"},
                                follow=True)
@@ -115,32 +116,32 @@ def test_support_disconnects_a_session_from_the_page(client, support_agent):
 
 
 @pytest.mark.django_db
-def test_users_page_shows_groups_and_hides_passwords(client, support_agent):
+def test_users_page_shows_groups_and_hides_passwords(signed_in):
     services.grant_access("mutua", "siri-kubwa-1", "pkg-weekly", expires_at=timezone.now() + timedelta(days=7))
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     html = client.get("/radius/users/?q=mut").content.decode()
     assert "mutua" in html and "pkg-weekly" in html and "Expiration" in html
     assert "siri-kubwa-1" not in html and "••••••" in html
 
 
 @pytest.mark.django_db
-def test_nas_page_counts_who_is_online(client, technician):
+def test_nas_page_counts_who_is_online(signed_in):
     services.register_nas("10.8.0.2", "secret-secret", "Kitengela")
     services.register_nas("10.8.0.3", "secret-secret", "Ruaka")
     make_session(1)
     make_session(2)
     make_session(3, open=False)
-    client.force_login(technician)
+    client = signed_in(TECHNICIAN)
     response = client.get("/radius/nas/")
     devices = {n.shortname: n.open_sessions for n in response.context["page"]}
     assert devices == {"Kitengela": 2, "Ruaka": 0}
 
 
 @pytest.mark.django_db
-def test_auth_log_lists_answers_and_devices(client, support_agent):
+def test_auth_log_lists_answers_and_devices(signed_in):
     RadPostAuth.objects.create(username="onyango", reply="Access-Reject", calling_station_id="AA-BB-CC-DD-EE-10")
     RadPostAuth.objects.create(username="onyango", reply="Access-Accept", calling_station_id="AA-BB-CC-DD-EE-10")
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     html = client.get("/radius/auth-log/?q=aa:bb:cc:dd:ee:10").content.decode()
     assert html.count("onyango") == 2 and "Rejected" in html and "Accepted" in html
 
