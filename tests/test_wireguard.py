@@ -14,13 +14,14 @@ from django.db import connection
 from django.test import Client
 from wireguard_tools import WireguardConfig, WireguardKey
 
+from accounts.roles import SUPPORT, TECHNICIAN
 from radius.models import Nas
 from routers import drift, onboarding, provisioning, services, tags, wireguard
 from routers.models import Router, RouterVpnConfig, ServiceControlLog
 from routers.routeros import RouterClient, RouterCommandRefused
 from routers.routeros_simulator import RouterOSSimulator
 
-from .conftest import bearer
+from .staff_kit import bearer
 
 ADMIN_PASSWORD = "kisumu-admin-password"
 RADIUS_SECRET = "kisumu-radius-secret"
@@ -425,9 +426,9 @@ def test_the_api_answers_bad_requests_with_json(api, technician):
 # --- the pages ---------------------------------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_the_pages_show_tunnels_and_the_script_only_to_technicians(client, technician, support_agent):
+def test_the_pages_show_tunnels_and_the_script_only_to_technicians(signed_in, technician):
     router = make_router(host="198.51.100.7")
-    client.force_login(support_agent)
+    client = signed_in(SUPPORT)
     assert client.get("/routers/vpn/").status_code == 403
     assert client.get(f"/routers/{router.pk}/vpn/").status_code == 403
     assert client.post(f"/routers/{router.pk}/vpn/create/").status_code == 403
@@ -435,7 +436,7 @@ def test_the_pages_show_tunnels_and_the_script_only_to_technicians(client, techn
     careful = Client(enforce_csrf_checks=True)
     careful.force_login(technician)
     assert careful.post(f"/routers/{router.pk}/vpn/create/").status_code == 403  # no CSRF token
-    client.force_login(technician)
+    client = signed_in(TECHNICIAN)
     before = client.get(f"/routers/{router.pk}/vpn/")
     created = client.post(f"/routers/{router.pk}/vpn/create/", follow=True)
     overview = client.get("/routers/vpn/")
@@ -455,7 +456,7 @@ def test_the_pages_show_tunnels_and_the_script_only_to_technicians(client, techn
 
 
 @pytest.mark.django_db
-def test_the_tunnel_list_costs_the_same_queries_for_2_tunnels_or_40(client, technician, django_assert_num_queries):
+def test_the_tunnel_list_costs_the_same_queries_for_2_tunnels_or_40(signed_in, django_assert_num_queries):
     def make_tunnels(numbers):
         for n in numbers:
             router = Router.objects.create(name=f"Site {n:02d}", host=f"198.51.100.{n + 1}")
@@ -463,7 +464,7 @@ def test_the_tunnel_list_costs_the_same_queries_for_2_tunnels_or_40(client, tech
                                            tunnel_address=f"10.99.0.{n + 2}", api_username="hotspot-api",
                                            api_password="p")
 
-    client.force_login(technician)
+    client = signed_in(TECHNICIAN)
     # session, user, 2x perms, roles, our server's row, the pager's count, the page's tunnels with their
     # routers, session save (3); the rows: our server's four, the tunnels' header, then one a tunnel.
     make_tunnels(range(2))
