@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN
 from config.asgi import application
 from lib import live
 from radius.models import Nas
@@ -31,27 +32,22 @@ def add_router(sim, name="Kilimani Hotspot", **extra) -> Router:
     return services.create_router(name=name, host="127.0.0.1", api_port=sim.port, api_password=PASSWORD, **extra)
 
 
-def login(client, user):
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.django_db
-def test_only_technicians_and_admins_reach_router_pages(client, support_agent, finance_clerk, technician, sim):
+def test_only_technicians_and_admins_reach_router_pages(signed_in, sim):
     router = add_router(sim)
     pages = ["/routers/", "/routers/add/", f"/routers/{router.pk}/", f"/routers/{router.pk}/edit/",
              "/routers/access-points/", "/routers/services/", f"/routers/{router.pk}/traffic/"]
-    for user in (support_agent, finance_clerk):
-        login(client, user)
+    for role in (SUPPORT, FINANCE):
+        client = signed_in(role)
         assert {client.get(page).status_code for page in pages} == {403}
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     assert {client.get(page).status_code for page in pages} == {200}
     client.logout()
     assert client.get("/routers/").status_code == 302
 
 
 @pytest.mark.django_db
-def test_the_list_shows_status_load_and_users_in_a_fixed_number_of_queries(client, technician):
+def test_the_list_shows_status_load_and_users_in_a_fixed_number_of_queries(signed_in):
     def fill(start, count):
         now = timezone.now()
         for n in range(start, start + count):
@@ -61,7 +57,7 @@ def test_the_list_shows_status_load_and_users_in_a_fixed_number_of_queries(clien
             RouterSample.objects.create(router=router, taken_at=now, cpu_load=n % 100, memory_used_pct=40.5,
                                         active_users=n)
 
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     fill(1, 5)
     with CaptureQueriesContext(connection) as few:
         assert client.get("/routers/").status_code == 200
@@ -109,9 +105,9 @@ LIST_PAGES = {
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", LIST_PAGES)
-def test_each_list_page_costs_the_same_queries_for_2_rows_or_40(url, client, technician, django_assert_num_queries):
+def test_each_list_page_costs_the_same_queries_for_2_rows_or_40(url, signed_in, django_assert_num_queries):
     make_rows, queries = LIST_PAGES[url]
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     make_rows(range(2))
     with django_assert_num_queries(queries):
         assert client.get(url).content.decode().count("<tr") == 1 + 2  # the header, then a row each
@@ -121,8 +117,8 @@ def test_each_list_page_costs_the_same_queries_for_2_rows_or_40(url, client, tec
 
 
 @pytest.mark.django_db
-def test_a_router_added_on_the_page_gets_its_radius_client_and_its_secrets_are_never_shown(client, technician, sim):
-    login(client, technician)
+def test_a_router_added_on_the_page_gets_its_radius_client_and_its_secrets_are_never_shown(signed_in, sim):
+    client = signed_in(TECHNICIAN)
     refused = client.post("/routers/add/", {"name": "Rongai", "host": "not a host!", "api_username": "admin"})
     assert refused.status_code == 200 and "neither an IP address nor a host name" in refused.content.decode()
     done = client.post("/routers/add/", {"name": "Rongai", "site": "Ongata Rongai", "host": "127.0.0.1",
@@ -145,9 +141,9 @@ def test_a_router_added_on_the_page_gets_its_radius_client_and_its_secrets_are_n
 
 
 @pytest.mark.django_db
-def test_test_connection_learns_the_router_and_removal_takes_its_radius_client(client, technician, admin, sim):
+def test_test_connection_learns_the_router_and_removal_takes_its_radius_client(signed_in, sim):
     router = add_router(sim, radius_secret="radius-secret-2")
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     page = client.post(f"/routers/{router.pk}/test/", follow=True).content.decode()
     assert "Connected: Kilimani Hotspot, RouterOS" in page
     router.refresh_from_db()
@@ -155,15 +151,15 @@ def test_test_connection_learns_the_router_and_removal_takes_its_radius_client(c
     sim.set_dead("refused")
     page = client.post(f"/routers/{router.pk}/test/", follow=True).content.decode()
     assert "did not answer as expected (unreachable)" in page
-    login(client, admin)
+    client = signed_in(ADMIN)
     client.post(f"/routers/{router.pk}/delete/")
     assert not Router.objects.filter(pk=router.pk).exists() and not Nas.objects.filter(nasname="127.0.0.1").exists()
 
 
 @pytest.mark.django_db
-def test_the_router_page_draws_the_last_hour_and_live_rates_come_from_the_router(client, technician, sim):
+def test_the_router_page_draws_the_last_hour_and_live_rates_come_from_the_router(signed_in, sim):
     router = add_router(sim)
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     assert "Not enough checks yet" in client.get(f"/routers/{router.pk}/").content.decode()
     for minutes_ago in (2, 1, 0):  # three checks a minute apart: two rates to draw
         polling.poll_all()
@@ -185,7 +181,7 @@ def test_the_router_page_draws_the_last_hour_and_live_rates_come_from_the_router
 
 
 @pytest.mark.django_db
-def test_live_data_records_services_and_access_points(client, technician, sim):
+def test_live_data_records_services_and_access_points(signed_in, sim):
     router = add_router(sim)
     Router.objects.filter(pk=router.pk).update(status="online")
     point = AccessPoint.objects.create(router=router, name="Cafe AP", mac_address=AP_MAC, interface="ether3")
@@ -227,16 +223,16 @@ def test_live_data_records_services_and_access_points(client, technician, sim):
     point.refresh_from_db()
     assert point.status == "unknown"
 
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     html = client.get("/routers/services/").content.decode()
     assert "hotspot1" in html and "Kilimani Hotspot" in html
     assert "Cafe AP" in client.get(f"/routers/access-points/?router={router.pk}").content.decode()
 
 
 @pytest.mark.django_db
-def test_access_points_are_added_checked_and_removed_on_their_pages(client, technician, sim):
+def test_access_points_are_added_checked_and_removed_on_their_pages(signed_in, sim):
     router = add_router(sim)
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     bad = client.post("/routers/access-points/add/", {"name": "Gate", "router": router.pk, "mac_address": "nope"})
     assert "Enter a MAC address like" in bad.content.decode()
     client.post("/routers/access-points/add/", {"name": "Gate", "router": router.pk, "mac_address": "4c5e0c100009",
@@ -256,11 +252,11 @@ def test_access_points_are_added_checked_and_removed_on_their_pages(client, tech
 
 
 @pytest.mark.django_db
-def test_provisioning_from_the_page_shows_every_step(client, technician, sim, settings,
+def test_provisioning_from_the_page_shows_every_step(signed_in, sim, settings,
                                                     django_capture_on_commit_callbacks):
     settings.RADIUS_SERVER_ADDRESS = "10.8.0.1"
     router = add_router(sim, radius_secret="radius-secret-1")
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     with django_capture_on_commit_callbacks(execute=True):
         started = client.post(f"/routers/{router.pk}/provision/")
     job = ProvisioningJob.objects.get(router=router)
@@ -280,7 +276,7 @@ def websocket(client, path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_provisioning_run_is_heard_on_its_own_websocket_by_technicians_only(client, technician, support_agent):
+def test_a_provisioning_run_is_heard_on_its_own_websocket_by_technicians_only(signed_in):
     router = Router.objects.create(name="Ruaka", host="10.9.9.9")
     job = ProvisioningJob.objects.create(router=router, steps=[{"name": "radius_client", "status": "pending",
                                                                 "message": ""}])
@@ -303,10 +299,10 @@ def test_a_provisioning_run_is_heard_on_its_own_websocket_by_technicians_only(cl
         await database_sync_to_async(live.publish)(live.provisioning_group(job.pk), "provisioning.progress",
                                                    {"job": job.pk, "percent": 100})
 
-    login(client, support_agent)
+    client = signed_in(SUPPORT)
     assert listen(websocket(client, path), publish) == (4403, None)
     assert listen(websocket(None, path), publish) == (4403, None)
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     assert listen(websocket(client, "/ws/routers/provisioning/999999/"), publish) == (4403, None)
     hello, event = listen(websocket(client, path), publish)
     assert hello["data"]["groups"] == [f"provisioning.{job.pk}"]
@@ -314,11 +310,11 @@ def test_a_provisioning_run_is_heard_on_its_own_websocket_by_technicians_only(cl
 
 
 @pytest.mark.django_db
-def test_the_router_page_acts_on_the_router(client, technician, sim):
+def test_the_router_page_acts_on_the_router(signed_in, sim):
     router = add_router(sim)
     sim.login_hotspot("254700000001", mac_address="02:00:5E:00:00:01")
     sim.login_ppp("254711000111")
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
 
     sessions = client.get(f"/routers/{router.pk}/sessions/", HTTP_HX_REQUEST="true").content.decode()
     assert "254700000001" in sessions and "254711000111" in sessions and "Disconnect" in sessions
@@ -352,13 +348,13 @@ def test_the_router_page_acts_on_the_router(client, technician, sim):
 
 
 @pytest.mark.django_db
-def test_drift_found_on_the_page_is_repaired_by_a_provisioning_run(client, technician, sim, settings,
+def test_drift_found_on_the_page_is_repaired_by_a_provisioning_run(signed_in, sim, settings,
                                                                   django_capture_on_commit_callbacks):
     settings.RADIUS_SERVER_ADDRESS = "10.8.0.1"
     router = add_router(sim, radius_secret="radius-secret-3")
     from routers import provisioning
     provisioning.run_job(provisioning.start_job(router).pk)
-    login(client, technician)
+    client = signed_in(TECHNICIAN)
     assert "The router matches what billing needs" in client.get(f"/routers/{router.pk}/drift/").content.decode()
     [radius_client] = sim.table("/radius").rows()
     sim.table("/radius").items[radius_client[".id"]]["secret"] = "changed-on-site"  # behind our back
@@ -373,9 +369,9 @@ def test_drift_found_on_the_page_is_repaired_by_a_provisioning_run(client, techn
 
 
 @pytest.mark.django_db
-def test_api_ssl_with_the_routers_own_certificate_pinned(client, technician):
+def test_api_ssl_with_the_routers_own_certificate_pinned(signed_in):
     with RouterOSSimulator(identity="Secure Tower", password=PASSWORD, tls=True) as secure:
-        login(client, technician)
+        client = signed_in(TECHNICIAN)
         fields = {"name": "Secure Tower", "host": "127.0.0.1", "api_port": secure.port, "use_tls": "on",
                   "api_username": "admin", "api_password": PASSWORD}
         bad = client.post("/routers/add/", {**fields, "tls_certificate": "-----BEGIN CERTIFICATE-----\nnope"})
