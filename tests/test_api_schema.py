@@ -198,3 +198,11 @@ def test_a_phone_already_taken_is_a_declared_409(client, admin):
     assert again.status_code == 409 and declared(again, "post", "/api/hotspot/users")["detail"]
     taken = client.put(f"/api/users/{other.pk}", {"phone": "0712000111"}, content_type="application/json", **headers)
     assert taken.status_code == 409 and declared(taken, "put", "/api/users/{customer_id}")["detail"]
+
+
+def test_operation_ids_are_the_function_names_and_unique():
+    """A generated client names its methods after operationIds: they must not repeat, and they must
+    not change when a module moves (they are the function's name, not its module path)."""
+    ids = [op["operationId"] for methods in api.get_openapi_schema()["paths"].values() for op in methods.values()]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert {"list_payments", "list_routers", "open_sessions", "session_log"} <= set(ids)
