@@ -5,7 +5,7 @@ from accounts import services
 from accounts.models import ApiToken, User
 from accounts.roles import FINANCE, SUPPORT, TECHNICIAN, role_groups
 
-from .conftest import PASSWORD
+from .staff_kit import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -77,10 +77,9 @@ def test_an_admin_cannot_remove_their_own_admin_role(admin_client, admin):
     assert admin.role_names == ["Admin"]
 
 
-def test_deactivating_ends_sign_in_sessions_and_tokens(client, admin_client, finance_clerk):
+def test_deactivating_ends_sign_in_sessions_and_tokens(signed_in, admin_client, finance_clerk):
     raw, _ = services.issue_token(finance_clerk)
-    other = client.__class__()
-    other.force_login(finance_clerk)
+    other = signed_in(FINANCE)
     assert other.get("/").status_code == 200
 
     response = admin_client.post(f"/staff/{finance_clerk.pk}/active/", {"active": "0"})
