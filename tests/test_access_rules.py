@@ -11,7 +11,7 @@ from accounts.access import is_api_operation_view
 from accounts.checks import iter_api_operations, iter_patterns
 from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN
 
-from .conftest import bearer
+from .staff_kit import bearer
 
 EVERYONE = "public"
 ALL_STAFF = {ADMIN, FINANCE, SUPPORT, TECHNICIAN}
