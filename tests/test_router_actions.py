@@ -22,7 +22,7 @@ from routers.models import Router, RouterBackup, ServiceControlLog
 from routers.routeros import RouterCommandRefused, RouterUnreachable
 from routers.routeros_simulator import RouterOSSimulator
 
-from .conftest import bearer
+from .staff_kit import bearer
 
 API_PASSWORD = "kilimani-api-secret"
 NAS_SECRET = "kilimani-coa-secret"
