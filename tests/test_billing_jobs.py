@@ -17,8 +17,8 @@ from billing.models import Invoice, LedgerEntry, Notification, Payment, PaymentR
 from hotspot import services, subscriptions
 from hotspot.models import Package, ServiceType, Subscription
 
-from .conftest import make_staff
 from .payments_kit import closing
+from .staff_kit import make_staff
 
 PHONE = "254712345678"
 
