@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 
-from .conftest import PASSWORD
+from .staff_kit import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
