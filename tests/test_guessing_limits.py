@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 
 from hotspot import vouchers
 
-from .conftest import PASSWORD
+from .staff_kit import PASSWORD
 
 
 def at_once(count: int, attempt) -> None:
