@@ -17,7 +17,7 @@ from lib import shared_cache
 from lib.throttle import Throttle
 
 from .browser import free_port
-from .conftest import PASSWORD, make_staff
+from .staff_kit import PASSWORD, make_staff
 
 ROUTER = {"mac": "AA:BB:CC:DD:EE:31", "ip": "10.5.50.31", "link-login-only": "http://10.5.50.1/login"}
 
