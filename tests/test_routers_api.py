@@ -12,7 +12,7 @@ from routers import services
 from routers.models import Router, ServiceControlLog
 from routers.routeros_simulator import RouterOSSimulator
 
-from .conftest import bearer
+from .staff_kit import bearer
 
 API_PASSWORD = "kilimani-api-secret"
 RADIUS_SECRET = "kilimani-radius-secret"
