@@ -17,8 +17,8 @@ from routers.routeros import RouterUnreachable
 from routers.routeros_simulator import RouterOSSimulator
 from routers.tasks import sync_router_data
 
-from .conftest import bearer
 from .routers_kit import API_PASSWORD, RADIUS_SECRET, TAG, WRITES, make_router
+from .staff_kit import bearer
 
 pytestmark = pytest.mark.usefixtures("our_servers")
 
