@@ -205,7 +205,7 @@ def test_the_command_says_where_it_stopped(kilimani):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_api_starts_provisioning_and_reports_its_progress(kilimani, client, technician):
-    from .conftest import bearer
+    from .staff_kit import bearer
     router = make_router(kilimani)
     kilimani.refuse = {"/ip/hotspot/walled-garden/add": "failure: not allowed here"}
     started = client.post(f"/api/routers/{router.pk}/provision", **bearer(technician))
