@@ -15,8 +15,8 @@ from billing.models import Invoice, LedgerEntry, MpesaCallback, Payment
 from hotspot import services
 
 from . import payments_kit
-from .conftest import bearer
 from .payments_kit import PHONE, settled, wait_for
+from .staff_kit import bearer
 
 pytestmark = pytest.mark.django_db
 # The kit's fixtures, visible to pytest here; assigned rather than imported, so the tests'
