@@ -17,7 +17,7 @@ from billing.models import Payment
 from config.api import api
 from lib.input_guard import InputGuardMiddleware
 
-from .conftest import PASSWORD, bearer
+from .staff_kit import PASSWORD, bearer
 from .test_access_rules import page_cases
 
 NUL = "a\x00b"
