@@ -5,7 +5,7 @@ from hotspot import services as hotspot
 from hotspot.models import Customer
 
 from .browser import SCREENSHOTS, elsewhere
-from .conftest import PASSWORD, make_staff
+from .staff_kit import PASSWORD, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
