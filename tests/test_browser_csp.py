@@ -12,8 +12,8 @@ from routers import services as routers
 from routers.models import ServiceControlLog
 from routers.routeros_simulator import RouterOSSimulator
 
-from .conftest import PASSWORD, make_staff
 from .payments_kit import served_with_daraja
+from .staff_kit import PASSWORD, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = "254722000151"
