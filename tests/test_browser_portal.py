@@ -7,7 +7,7 @@ from hotspot import services, vouchers
 from hotspot.models import Package
 
 from .browser import SCREENSHOTS
-from .conftest import PASSWORD, make_staff
+from .staff_kit import PASSWORD, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
