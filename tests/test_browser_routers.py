@@ -10,7 +10,7 @@ from routers.models import ProvisioningJob, Router
 from routers.routeros_simulator import RouterOSSimulator
 
 from .browser import SCREENSHOTS
-from .conftest import PASSWORD, make_staff
+from .staff_kit import PASSWORD, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 API_PASSWORD = "tower-api-pass"
