@@ -345,6 +345,9 @@ def test_page_two_of_a_filtered_list_keeps_every_filter(case, signed_in):
     back = _link(second.content.decode(), 1)
     assert {key: values[0] for key, values in parse_qs(urlsplit(back).query).items()} == {**filters, "page": "1"}
 
+    swapped = browser.get(path + following, HTTP_HX_REQUEST="true").content.decode()  # the search box's request
+    assert "<html" not in swapped and f"{case.per_page + 1} in all" in swapped
+
 
 def test_page_two_of_a_filtered_customer_list_keeps_every_filter(signed_in):
     """The list's pages keep ?status= and ?q= (the shared pagination kept only ?q= before)."""
