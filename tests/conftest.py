@@ -1,8 +1,7 @@
 """The suite's guard (real PostgreSQL and Redis only), a clean Redis and cache for every run and test,
 and the fixtures of the kits registered for every module (they cost nothing until a test asks).
 
-Helpers live in the kits (tests/*_kit.py) and are imported from there; PASSWORD, make_staff and
-bearer stay importable from here for the modules that still do."""
+Helpers live in the kits (tests/*_kit.py): a module imports them from there, never from here."""
 import os
 
 import pytest
@@ -14,18 +13,7 @@ from .browser import chromium, served, served_env  # noqa: F401
 from .payments_kit import daily, daraja, mpesa  # noqa: F401
 from .radius_server import radius_server  # noqa: F401
 from .routers_kit import kilimani, our_servers  # noqa: F401
-from .staff_kit import (  # noqa: F401
-    PASSWORD,
-    admin,
-    admin_client,
-    bearer,
-    finance_clerk,
-    make_staff,
-    personas,
-    signed_in,
-    support_agent,
-    technician,
-)
+from .staff_kit import admin, admin_client, finance_clerk, personas, signed_in, support_agent, technician  # noqa: F401
 
 
 def pytest_configure(config):
