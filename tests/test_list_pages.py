@@ -3,7 +3,8 @@
 The table (LISTS) names each list page with a filter combination that uses every filter the page has
 and a maker of rows: one page and one row more that all match the filters, and rows that each miss
 one filter. Page 1 asked for with the filters must link to a page 2 that keeps every filter, and
-page 2 must still hold only matching rows. The walk over the URL configuration finds the pages that
+page 2 (as a page, and as the HTMX results partial) must still hold only matching rows. Each page is
+asked for as an admin, who may see every list. The walk over the URL configuration finds the pages that
 lib.listing.list_page renders (their context has ``filtering``): a list page added later without a
 row in the table fails here.
 """
@@ -35,8 +36,9 @@ TODAY = timezone.localdate()
 
 @dataclass(frozen=True)
 class Made:
-    """What a row maker made: the URL's arguments, and the rows that must never be listed (as the
-    page's rows show them: a model row, or a plain value for a list of values)."""
+    """What a row maker made: the URL's arguments and the rows a filter names (a router, a group),
+    and the rows that must never be listed (as the page's rows are: a model row, or a plain value
+    for a list of values)."""
     kwargs: dict = field(default_factory=dict)
     outsiders: tuple = ()
 
