@@ -81,9 +81,9 @@ def test_the_search_box_keeps_the_lists_other_filters(signed_in):
 
 @pytest.mark.parametrize("path", ["/customers/", "/customers/hotspot/", "/customers/pppoe/",
                                   "/customers/?status=active&q=Customer"])
-def test_each_customer_list_takes_the_same_queries_for_2_or_40_customers(client, finance_clerk, path,
+def test_each_customer_list_takes_the_same_queries_for_2_or_40_customers(signed_in, path,
                                                                           django_assert_num_queries):
-    client.force_login(finance_clerk)
+    client = signed_in(FINANCE)
     for rows in (2, 40):
         for n in range(Customer.objects.count(), rows):
             services.create_customer(f"07220000{n:02d}", name=f"Customer {n}",
