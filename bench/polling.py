@@ -4,7 +4,7 @@ router poll cycle takes with the default settings (ROUTER_POLL_WORKERS threads, 
 each), and how many routers end up online and offline.
 
 RouterOS API simulators run in this process (one event loop thread, a socket each); the Router rows
-go into a scratch database; then routers.polling.poll_all() runs once, as the check_routers beat job
+go into a scratch database; then routers.polling.poll_all() runs once, as the check_router_status beat job
 does on one worker. Target: one cycle <= 30 s.
 
 Usage: DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/python bench/polling.py

@@ -294,7 +294,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-payment-reminders": {"task": "billing.tasks.send_payment_reminders", "schedule": 300.0},
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": crontab(minute=5)},
     "reconcile-payments": {"task": "billing.tasks.reconcile_payments", "schedule": crontab(hour=0, minute=20)},
-    "check-routers": {"task": "routers.tasks.check_routers", "schedule": 60.0},
+    "check-routers": {"task": "routers.tasks.check_router_status", "schedule": 60.0},
     "sync-router-data": {"task": "routers.tasks.sync_router_data", "schedule": crontab(minute=40)},  # drift report
     "fetch-router-live-data": {"task": "routers.tasks.fetch_router_live_data", "schedule": 300.0},
 }

@@ -12,7 +12,7 @@ from lib import live
 from routers import polling, services
 from routers.models import Router, RouterSample, ServiceControlLog
 from routers.routeros_simulator import start_fleet, stop_fleet
-from routers.tasks import check_routers, cleanup_router_samples
+from routers.tasks import check_router_status, check_routers, cleanup_router_samples
 
 PASSWORD = "fleet-api-secret"
 TIMEOUT = 1.0
@@ -125,7 +125,7 @@ def test_changes_and_the_cycle_summary_reach_the_admins(fleet):
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(live.ADMIN, channel)
 
-    summary = check_routers()
+    summary = check_router_status()
 
     async def collect() -> list[dict]:
         events = []
@@ -179,3 +179,9 @@ def test_the_cleanup_command_deletes_old_samples_and_keeps_recent_ones(settings)
     call_command("cleanup_router_samples", stdout=out)
     assert out.getvalue() == "Deleted 1 router samples older than 14 days.\n"
     assert list(RouterSample.objects.all()) == [kept]
+
+
+def test_the_old_task_name_still_runs_the_poll():
+    """A check queued under the old name before a deploy is not dropped as an unregistered task."""
+    assert check_routers.name == "routers.tasks.check_routers"
+    assert check_routers.run is check_router_status.run

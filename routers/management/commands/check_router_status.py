@@ -1,4 +1,4 @@
-"""Poll every router once (as the check_routers beat job does) and print the cycle's summary."""
+"""Poll every router once (as the beat job of the same name does every minute) and print the cycle's summary."""
 from django.core.management.base import BaseCommand
 
 from routers import live_data as live_data_module
