@@ -431,7 +431,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # network), and htmx adds its indicator style. 'self' in connect-src covers ws:/wss: to this host
 # (CSP level 3), which the live pages and the portal's waiting page use (a browser too old for
 # that still gets the waiting page's status poll, then its refresh). The portal's connect page
-# adds the one router origin its form posts the credentials to (hotspot.portal_views.connect).
+# adds the one router origin its form posts the credentials to (hotspot.portal.connect).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -179,7 +179,7 @@ OPERATIONS = {
     "GET /api/routers/{router_id}/drift": {ADMIN, TECHNICIAN},
     "POST /api/routers/{router_id}/sync": {ADMIN, TECHNICIAN},
     "GET /api/health/routers": {ADMIN, TECHNICIAN},
-    # WireGuard tunnels (routers/vpn_api.py)
+    # WireGuard tunnels (routers/api/vpn.py)
     "POST /api/routers/{router_id}/vpn": {ADMIN, TECHNICIAN},
     "GET /api/routers/{router_id}/vpn": {ADMIN, TECHNICIAN},
     "GET /api/routers/{router_id}/vpn/onboarding.rsc": {ADMIN, TECHNICIAN},
