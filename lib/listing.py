@@ -40,6 +40,19 @@ class ListFilter(forms.Form):
         return rows
 
 
+class SearchFilter(ListFilter):
+    """A list whose one filter is the search box (``?q=``): subclasses say what a search matches."""
+
+    q = forms.CharField(required=False)
+
+    def apply(self, rows):
+        q = self.value("q", "")
+        return self.search(rows, q) if q else rows
+
+    def search(self, rows, q: str):
+        raise NotImplementedError
+
+
 def list_page(request, rows, template: str, *, filters: ListFilter | None = None, per_page: int = PER_PAGE,
               on_page: Callable[[Page], None] | None = None, **context):
     """Render one page of ``rows`` with ``template``; an HTMX request gets its ``results`` partial.

@@ -1,19 +1,18 @@
 """/radius/nas/: the NAS devices FreeRADIUS accepts requests from, with who is online on each."""
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from accounts.access import access, perm
 from lib.listing import list_page
 
+from ..forms import NasSearch
 from ..models import Nas, RadAcct
 
 
 @access(perm("radius.view_nas"))
 def nas_list(request):
-    q = request.GET.get("q", "").strip()
-    devices = Nas.objects.select_related("coa").order_by("shortname")
-    if q:
-        devices = devices.filter(Q(shortname__icontains=q) | Q(nasname__icontains=q) | Q(description__icontains=q))
-    return list_page(request, devices, "radius/nas_list.html", on_page=_count_open_sessions)
+    filters = NasSearch(request.GET)
+    devices = filters.apply(Nas.objects.select_related("coa").order_by("shortname"))
+    return list_page(request, devices, "radius/nas_list.html", filters=filters, on_page=_count_open_sessions)
 
 
 def _count_open_sessions(page) -> None:

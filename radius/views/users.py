@@ -2,17 +2,16 @@
 from accounts.access import access, perm
 from lib.listing import list_page
 
+from ..forms import UserSearch
 from ..models import RadCheck, RadReply, RadUserGroup
 
 
 @access(perm("radius.view_radcheck"))
 def user_list(request):
-    q = request.GET.get("q", "").strip()
-    names = RadCheck.objects.filter(attribute="Cleartext-Password").order_by("username")
-    if q:
-        names = names.filter(username__istartswith=q)
+    filters = UserSearch(request.GET)
+    names = filters.apply(RadCheck.objects.filter(attribute="Cleartext-Password").order_by("username"))
     return list_page(request, names.values_list("username", flat=True), "radius/user_list.html",
-                     on_page=_attributes)
+                     filters=filters, on_page=_attributes)
 
 
 def _attributes(page) -> None:
