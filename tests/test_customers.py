@@ -65,6 +65,12 @@ def test_the_list_searches_filters_and_paginates(signed_in, django_assert_num_qu
     assert "Customer 7" in found and "Customer 8" not in found
 
 
+def test_an_empty_pppoe_list_says_there_are_no_pppoe_users_not_no_customers(signed_in):
+    services.create_customer("0722000001", name="Hotspot Only")
+    page = signed_in(FINANCE).get("/customers/pppoe/").content.decode()
+    assert "No PPPoE users yet" in page and "No customers yet" not in page
+
+
 def test_the_search_box_keeps_the_lists_other_filters(signed_in):
     """The box sends the list's other filters with the words typed, by hand or as-you-type (HTMX)."""
     services.create_customer("0722000001", name="Wanjiru Active")

@@ -12,6 +12,9 @@ from ..forms import CustomerFilter, CustomerForm
 from ..models import Customer, ServiceType
 
 TITLES = {None: "Customers", ServiceType.HOTSPOT: "Hotspot users", ServiceType.PPPOE: "PPPoE users"}
+# The /hotspot/ and /pppoe/ lists are narrowed by their URL, not a filter: their empty state names them.
+EMPTY = {None: "No customers yet.", ServiceType.HOTSPOT: "No hotspot users yet.",
+         ServiceType.PPPOE: "No PPPoE users yet: add a customer with the PPPoE service."}
 
 
 @access(perm("hotspot.view_customer"))
@@ -19,7 +22,8 @@ def customer_list(request, kind=None):
     filters = CustomerFilter(request.GET)
     customers = Customer.objects.filter(service_type=kind) if kind else Customer.objects.all()
     return list_page(request, filters.apply(customers).order_by("-created_at"), "hotspot/customer_list.html",
-                     filters=filters, status=filters.value("status", ""), kind=kind, title=TITLES[kind])
+                     filters=filters, status=filters.value("status", ""), kind=kind, title=TITLES[kind],
+                     empty=EMPTY[kind])
 
 
 @access(perm("hotspot.view_customer"))
