@@ -52,5 +52,6 @@ def seed_radius(nas_addresses: list[tuple[str, str]], online: list[str], offline
             log.append(RadPostAuth(username=username, reply="Access-Reject", calling_station_id=mac,
                                    called_station_id="hotspot1", auth_date=start - timedelta(seconds=30)))
     RadAcct.objects.bulk_create(sessions)
-    RadPostAuth.objects.bulk_create(log)
+    # In time order, as FreeRADIUS writes them: the auth log lists by id (its only index) as newest first.
+    RadPostAuth.objects.bulk_create(sorted(log, key=lambda entry: entry.auth_date))
     return len(sessions)
