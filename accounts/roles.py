@@ -21,6 +21,7 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "hotspot.view_customer",
         "hotspot.view_package",
         "hotspot.view_subscription",
+        "audit.view_entry",  # the entries about what the role may view (audit.trail.visible_to)
     ),
     SUPPORT: (
         "hotspot.*customer",
@@ -30,6 +31,7 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "radius.view_*",
         "radius.disconnect_*",
         "monitoring.*ticket*",
+        "audit.view_entry",
         # Not billing.view_payment: a customer's own payments show on their page (customer-payments,
         # ruled by hotspot.view_customer); all payments, exports, the M-Pesa log and settings are Finance's.
     ),
@@ -38,6 +40,7 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "radius.*nas*",
         "radius.view_*",
         "monitoring.view_taskfailure",
+        "audit.view_entry",
     ),
 }
 ROLES = tuple(ROLE_PATTERNS)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI from its own static files instead of a CDN
     "channels",
     "django_celery_beat",
+    "audit",
     "accounts",
     "radius",
     "routers",
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.AccessMiddleware",
+    "audit.actors.RequestActorMiddleware",  # after sign-in: entries name the staff member acting
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,0 +1,83 @@
+"""Writing and reading the audit trail.
+
+Services write one entry per state change, inside the transaction that makes the change, so an
+entry exists exactly when the change does::
+
+    before = trail.snapshot(package, PACKAGE_FIELDS)
+    ...save...
+    trail.record("changed", package, changes=trail.changes(before, trail.snapshot(package, PACKAGE_FIELDS)))
+
+The actor comes from ``audit.actors`` (the request's staff member, the job, or whoever
+``acting_as`` names); a service passes ``actor=`` only when it knows better.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import models
+
+from .actors import Actor, current
+from .models import Entry
+
+SECRET = ["(secret)", "(changed)"]
+LABEL_LENGTH = Entry._meta.get_field("object_label").max_length
+
+
+def _plain(value):
+    """A value as JSON keeps it readable: money and times as text, choices as their value."""
+    if isinstance(value, Decimal | date | datetime):
+        return str(value)
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def snapshot(instance, fields) -> dict:
+    """The named fields of ``instance`` as they are now (a foreign key by its label)."""
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def changes(before: dict, after: dict, secrets=()) -> dict:
+    """``{field: [before, after]}`` for what differs; a secret's values become "(changed)"."""
+    found = {}
+    for name in after:
+        if before.get(name) != after[name]:
+            found[name] = SECRET if name in secrets else [before.get(name), after[name]]
+    return found
+
+
+def record(action: str, obj=None, *, changes: dict | None = None, note: str = "", actor: Actor | None = None,
+           object_type: str = "", object_id="", label: str = "") -> Entry:
+    """Write one entry: ``action`` ("created", "changed", "deleted" or a domain verb) done to ``obj``
+    (or to ``object_type``/``object_id``/``label`` when there is no instance, e.g. a failed sign-in)."""
+    who = actor or current()
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        label = label or str(obj)
+    return Entry.objects.create(
+        actor_kind=who.kind, actor_id=who.id[:64], actor_name=who.name[:150], ip=who.ip,
+        action=action, object_type=object_type, object_id="" if object_id is None else str(object_id)[:64],
+        object_label=label[:LABEL_LENGTH], changes={k: _plain(v) for k, v in (changes or {}).items()},
+        note=note[:255])
+
+
+def history(obj, limit: int = 20) -> list[Entry]:
+    """The newest entries about ``obj``, for its page's history panel."""
+    return list(Entry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))[:limit])
+
+
+def visible_to(user, entries=None):
+    """The entries ``user`` may read: those about objects of a kind they may view (Finance the money,
+    Technicians the routers, Support the customers); everything for whoever holds audit.view_all_entries."""
+    entries = Entry.objects.all() if entries is None else entries
+    if user.has_perm("audit.view_all_entries"):
+        return entries
+    from django.apps import apps  # the models' registry, not an import of any app
+
+    types = [m._meta.label_lower for m in apps.get_models()
+             if user.has_perm(f"{m._meta.app_label}.view_{m._meta.model_name}")]
+    return entries.filter(object_type__in=types)
