@@ -27,6 +27,7 @@ SECTIONS = [
     ("Router services", "router-services", "layers"),
     ("WireGuard", "vpn-overview", "key"),
     ("Auth log", "radius-auth-log", "list"),
+    ("Activity", "activity-list", "clock"),
     ("System health", "health", "pulse"),
     ("Staff", "staff-list", "users"),
     ("API", "api:openapi-view", "code"),

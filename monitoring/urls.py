@@ -1,9 +1,11 @@
-"""The dashboard (/) and the health page (/health/), each served by the views module of its name."""
+"""The dashboard (/), the health page (/health/) and the activity list (/activity/), each served by the
+views module of its name."""
 from django.urls import path
 
-from .views import dashboard, health
+from .views import activity, dashboard, health
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("health/", health.health_page, name="health"),
+    path("activity/", activity.activity_list, name="activity-list"),
 ]

@@ -22,6 +22,8 @@ PAGES = {
     "logout": EVERYONE,
     "dashboard": ALL_STAFF,
     "health": ALL_STAFF,
+    # The audit trail: each role reads the entries about what it may view (audit.view_entry).
+    "activity-list": ALL_STAFF,
     "staff-list": {ADMIN},
     "staff-add": {ADMIN},
     "staff-edit": {ADMIN},
@@ -161,6 +163,7 @@ OPERATIONS = {
     "GET /api/payments/{payment_id}": {ADMIN, FINANCE},
     "POST /api/payments/{payment_id}/verify": {ADMIN, FINANCE},
     "GET /api/logs/payments": {ADMIN, FINANCE},
+    "GET /api/logs/activity": ALL_STAFF,
     "GET /api/routers": {ADMIN, TECHNICIAN},
     "POST /api/routers": {ADMIN, TECHNICIAN},
     "GET /api/routers/{router_id}": {ADMIN, TECHNICIAN},

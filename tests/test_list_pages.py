@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import ADMIN
+from audit.models import Entry
 from billing.models import Invoice, LedgerEntry, MpesaCallback, Payment
 from hotspot import services
 from hotspot.models import Customer, Package, PackageGroup, Voucher, VoucherBatch
@@ -266,6 +267,19 @@ def vpn_tunnels(n):
     return Made()
 
 
+def activity(n):
+    def entries(count, **fields):
+        values = {"actor_kind": "staff", "actor_id": "3", "actor_name": "amani", "action": "changed",
+                  "object_type": "hotspot.package", "object_id": "7", "object_label": "Daily listpaging", **fields}
+        return Entry.objects.bulk_create(Entry(**values) for _ in range(count))
+    entries(n)
+    outsiders = [*entries(1, actor_name="baraka", actor_id="4"), *entries(1, actor_kind="job"),
+                 *entries(1, object_type="routers.router"), *entries(1, object_id="8"),
+                 *entries(1, action="deleted"), *entries(1, object_label="Daily elsewhere"),
+                 *entries(1, at=timezone.now() - timedelta(days=10))]
+    return Made({}, tuple(outsiders))
+
+
 def chosen(name: str) -> Callable[[Made], str]:
     """A filter whose value is a row the maker made (a router, a customer)."""
     return lambda made: str(made.kwargs[name])
@@ -299,6 +313,9 @@ LISTS = [
     ListCase("access-point-list", {"q": "Block A", "router": chosen("router")}, access_points),
     ListCase("router-services", {"router": chosen("router"), "kind": "hotspot"}, router_services),
     ListCase("vpn-overview", {}, vpn_tunnels),
+    ListCase("activity-list", {"q": "listpaging", "actor": "amani", "actor_kind": "staff",
+                               "object_type": "hotspot.package", "object_id": "7", "action": "changed",
+                               "from": str(TODAY - timedelta(days=1)), "to": str(TODAY)}, activity),
 ]
 
 

@@ -1,1 +1,1 @@
-"""Monitoring API, one module per resource: health (/api/health...)."""
+"""Monitoring API, one module per resource: health (/api/health...) and activity (/api/logs/activity)."""

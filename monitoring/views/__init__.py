@@ -1,1 +1,1 @@
-"""Monitoring pages, one module per URL: dashboard (/) and health (/health/)."""
+"""Monitoring pages, one module per URL: dashboard (/), health (/health/) and activity (/activity/)."""

@@ -1,0 +1,44 @@
+"""/activity/: the audit trail, newest first: who did what to which object, when, from where, and what
+it was before. Each role reads the entries about what it may view (audit.trail.visible_to)."""
+from django.urls import resolve, reverse
+
+from accounts.access import access, perm, rule_of_view
+from audit import trail
+from lib.listing import list_page
+
+from ..forms import ActivityFilterForm
+
+# The objects whose page an entry links to: object type -> the URL name of its page (kwarg pk).
+OBJECT_PAGES = {
+    "hotspot.customer": "customer-detail",
+    "hotspot.package": "package-edit",
+    "billing.payment": "payment-detail",
+    "routers.router": "router-detail",
+}
+
+
+def _linker(user):
+    """A function giving an entry's object page, or "" where there is none the user may open."""
+    opens = {}
+    for object_type, url_name in OBJECT_PAGES.items():
+        rule = rule_of_view(resolve(reverse(url_name, kwargs={"pk": 1})).func)
+        opens[object_type] = rule is not None and rule.allows(user)
+
+    def link(entry) -> str:
+        if not opens.get(entry.object_type) or entry.action == "deleted" or not entry.object_id.isascii() \
+                or not entry.object_id.isdigit():
+            return ""
+        return reverse(OBJECT_PAGES[entry.object_type], kwargs={"pk": int(entry.object_id)})
+    return link
+
+
+@access(perm("audit.view_entry"))
+def activity_list(request):
+    filters = ActivityFilterForm(request.GET, user=request.user)
+    link = _linker(request.user)
+
+    def linked(page):
+        for entry in page:
+            entry.link = link(entry)
+    return list_page(request, filters.apply(trail.visible_to(request.user)), "monitoring/activity_list.html",
+                     filters=filters, on_page=linked)
