@@ -1,4 +1,7 @@
-"""Hotspot workflows: customers and packages (each package's RADIUS policy follows it)."""
+"""Hotspot workflows: customers, packages and their groups (each package's RADIUS policy follows it).
+
+Each change writes its audit entry in its own transaction (audit.trail); the customer's RADIUS
+password is never among an entry's fields."""
 import re
 from decimal import Decimal
 
@@ -6,14 +9,18 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from audit import trail
 from lib import live
 from radius import coa, sessions
 from radius import services as radius
 
 from . import credentials
-from .models import Customer, Package, ServiceType
+from .models import Customer, Package, PackageGroup, ServiceType
 from .phone import normalise_phone
 from .subscriptions import restore_access
+
+# What a customer's history shows; the RADIUS password is left out on purpose (a secret).
+CUSTOMER_FIELDS = ("phone", "name", "service_type", "notes")
 
 
 class CustomerError(ValueError):
@@ -33,6 +40,7 @@ def create_customer(phone: str, name: str = "", service_type: str = ServiceType.
         if not Customer.objects.filter(username=customer.username).exists():
             break
     customer.save()
+    trail.record("created", customer, changes=trail.changes({}, trail.snapshot(customer, CUSTOMER_FIELDS)))
     live.publish(live.ADMIN, "customer.created", {"id": customer.pk})
     return customer
 
@@ -42,8 +50,12 @@ def update_customer(customer: Customer, *, name: str, notes: str, service_type: 
     phone = normalise_phone(phone)
     if Customer.objects.filter(phone=phone).exclude(pk=customer.pk).exists():
         raise CustomerError(f"Another customer has the phone number {phone}.")
+    before = trail.snapshot(customer, CUSTOMER_FIELDS)
     customer.phone, customer.name, customer.notes, customer.service_type = phone, name.strip(), notes, service_type
     customer.save(update_fields=["phone", "name", "notes", "service_type"])
+    changed = trail.changes(before, trail.snapshot(customer, CUSTOMER_FIELDS))
+    if changed:
+        trail.record("changed", customer, changes=changed)
     live.publish(live.ADMIN, "customer.updated", {"id": customer.pk})
     return customer
 
@@ -73,8 +85,12 @@ def disconnect_customer(customer: Customer, requested_by: str = "") -> list:
 def set_customer_active(customer: Customer, active: bool, requested_by: str = "") -> Customer:
     """Deactivating removes RADIUS access and disconnects; activating restores what is paid for."""
     with transaction.atomic():
+        was = customer.status
         customer.status = Customer.Status.ACTIVE if active else Customer.Status.INACTIVE
         customer.save(update_fields=["status"])
+        if customer.status != was:  # access is written again either way; the history says what changed
+            trail.record("activated" if active else "deactivated", customer,
+                         changes={"status": [was, customer.status]})
         subscription = current_subscription(customer) if active else None
         if subscription is not None:
             restore_access(subscription)
@@ -92,6 +108,7 @@ def delete_customer(customer: Customer) -> None:
     if customer.subscriptions.exists():
         raise CustomerError("This customer has subscriptions: deactivate instead, so the history stays.")
     radius.revoke_access(customer.username)
+    trail.record("deleted", customer)
     customer.delete()
 
 
@@ -103,6 +120,12 @@ MINUTES = {"minutes": 1, "hours": 60, "days": 1440, "months": 43200}
 MAX_VALIDITY_MINUTES = 10_000_000
 # Routers report every five minutes; quotas and stale-session sweeps count on it.
 INTERIM_INTERVAL = 300
+
+
+# What a package's history shows (what a customer gets and pays).
+PACKAGE_FIELDS = ("name", "group", "service_type", "price", "validity_minutes", "data_limit_mb", "rate_limit",
+                  "devices", "grace_minutes", "is_active", "display_order")
+GROUP_FIELDS = ("name", "description", "display_order")
 
 
 class PackageError(ValueError):
@@ -137,7 +160,13 @@ def save_package(package: Package) -> Package:
         raise PackageError("A package lasts from a minute to about 19 years.")
     if package.devices < 1:
         raise PackageError("A package allows at least one device.")
+    # Before: as stored, since the caller (a form, the API) has already set the new values.
+    stored = Package.objects.select_related("group").filter(pk=package.pk).first() if package.pk else None
+    before = trail.snapshot(stored, PACKAGE_FIELDS) if stored else {}
     package.save()
+    changed = trail.changes(before, trail.snapshot(package, PACKAGE_FIELDS))
+    if stored is None or changed:
+        trail.record("created" if stored is None else "changed", package, changes=changed)
     _sync_policy(package)
     live.publish(live.ADMIN, "package.changed", {"id": package.pk})
     return package
@@ -146,8 +175,11 @@ def save_package(package: Package) -> Package:
 @transaction.atomic
 def set_package_active(package: Package, active: bool) -> Package:
     """Inactive packages leave the portal; who already bought one keeps it."""
+    was = Package.objects.select_for_update().values_list("is_active", flat=True).get(pk=package.pk)
     Package.objects.filter(pk=package.pk).update(is_active=active)
     package.is_active = active
+    if was != active:
+        trail.record("activated" if active else "deactivated", package, changes={"is_active": [was, active]})
     live.publish(live.ADMIN, "package.changed", {"id": package.pk})
     return package
 
@@ -158,9 +190,22 @@ def delete_package(package: Package) -> None:
     if package.subscriptions.exists():
         raise sold
     group = package.radius_group
+    trail.record("deleted", package)  # rolled back with the rest if the delete is refused
     try:
         package.delete()
     except ProtectedError:  # sold while we were deleting
         raise sold from None
     radius.delete_group_policy(group)
     live.publish(live.ADMIN, "package.changed", {"id": None})
+
+
+@transaction.atomic
+def save_group(group: PackageGroup) -> PackageGroup:
+    """Create or change a package group (the caller has checked its name is free)."""
+    stored = PackageGroup.objects.filter(pk=group.pk).first() if group.pk else None
+    before = trail.snapshot(stored, GROUP_FIELDS) if stored else {}
+    group.save()
+    changed = trail.changes(before, trail.snapshot(group, GROUP_FIELDS))
+    if stored is None or changed:
+        trail.record("created" if stored is None else "changed", group, changes=changed)
+    return group

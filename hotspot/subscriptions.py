@@ -4,6 +4,9 @@ Every transition changes the customer's RADIUS access in the same transaction an
 after commit. Sweeps (expire_due, process_grace) claim their rows with SELECT ... FOR UPDATE SKIP
 LOCKED, so two workers running at once never handle the same subscription, and each reads only the
 rows that are due (index on status + time). Disconnect requests leave after commit.
+
+Each transition writes an audit entry about the subscription in the same transaction; a sweep
+writes its batch's entries in one INSERT (actor: the job that runs it).
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,6 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit import trail
+from audit.actors import current as current_actor
+from audit.models import Entry
 from lib import live
 from radius import coa, sessions
 from radius import services as radius
@@ -25,6 +31,32 @@ GRACE_GROUP = "grace"
 
 class SubscriptionError(ValueError):
     pass
+
+
+def _label(subscription: Subscription) -> str:
+    # Not str(): that names the status, which each entry's changes already tell.
+    return f"{subscription.customer} · {subscription.package}"
+
+
+def _record(action: str, subscription: Subscription, changes: dict, note: str = "") -> None:
+    trail.record(action, subscription, changes=changes, note=note, label=_label(subscription))
+
+
+def _record_many(rows: list[tuple[str, Subscription, dict, str]]) -> None:
+    """A sweep's entries, (action, subscription, changes, note) each, in one INSERT: the fields
+    trail.record would write, for the same actor."""
+    if not rows:
+        return
+    who = current_actor()
+    Entry.objects.bulk_create([
+        Entry(actor_kind=who.kind, actor_id=who.id[:64], actor_name=who.name[:150], ip=who.ip, action=action,
+              object_type=Subscription._meta.label_lower, object_id=str(subscription.pk),
+              object_label=_label(subscription)[:trail.LABEL_LENGTH], changes=changes, note=note[:255])
+        for action, subscription, changes, note in rows])
+
+
+def _status(before: str, after: str) -> dict:
+    return {"status": [before, after]}
 
 
 def lock_customers(ids) -> None:
@@ -107,19 +139,25 @@ def activate(customer: Customer, package: Package, source: str, now: datetime | 
     validity = timedelta(minutes=package.validity_minutes)
     tail, in_grace = _open_rows(customer, now)
     if tail is not None and tail.package_id == package.pk and not package.data_limit_mb:
+        until = tail.expires_at
         tail.expires_at += validity
         tail.save(update_fields=["expires_at", "updated_at"])
+        _record("activated", tail, {"expires_at": [until, tail.expires_at]}, f"extended ({source})")
         if tail.status == Status.ACTIVE:
             _grant(tail, tail.expires_at)
         _announce(tail)
         return tail
     if tail is not None:
-        return _set(Subscription(customer=customer, package=package, source=source, starts_at=tail.expires_at,
-                                 expires_at=tail.expires_at + validity), Status.PENDING)
+        queued = _set(Subscription(customer=customer, package=package, source=source, starts_at=tail.expires_at,
+                                   expires_at=tail.expires_at + validity), Status.PENDING)
+        _record("activated", queued, _status(None, Status.PENDING), f"queued after what runs ({source})")
+        return queued
     for row in in_grace:
         _set(row, Status.EXPIRED)
+        _record("expired", row, _status(Status.GRACE, Status.EXPIRED), "paid during grace")
     subscription = _set(Subscription(customer=customer, package=package, source=source, starts_at=now,
                                      expires_at=now + validity), Status.ACTIVE)
+    _record("activated", subscription, _status(None, Status.ACTIVE), f"new ({source})")
     subscription.customer = customer
     _grant(subscription, subscription.expires_at)
     if in_grace:  # the open session still has the walled-garden policy: reconnect into the paid one
@@ -162,6 +200,8 @@ def _finish(due: list[Subscription], status: str, now: datetime, why: str, sweep
     if not due:
         return
     Subscription.objects.filter(pk__in=[s.pk for s in due]).update(status=status, updated_at=now)
+    # The rows in memory still hold the status they had: the update went to the table only.
+    _record_many([("expired", s, _status(s.status, status), why) for s in due])
     keep = _still_entitled(due, now)
     ended = [s for s in due if s.customer_id not in keep]
     radius.revoke_access_many([s.customer.username for s in ended])
@@ -193,12 +233,14 @@ def expire_due(now: datetime | None = None) -> Sweep:
                         .filter(customer__in={s.customer_id for s in due}, status=Status.PENDING)
                         .order_by("-starts_at")):
             successors[pending.customer_id] = pending  # the earliest wins: ordered last
-        plain, graced, walled = [], [], []
+        plain, graced, walled, entries = [], [], [], []
         for subscription in due:
             successor = successors.get(subscription.customer_id)
             if successor is not None:
                 _set(subscription, Status.EXPIRED)
                 _set(successor, Status.ACTIVE)
+                entries += [("expired", subscription, _status(Status.ACTIVE, Status.EXPIRED), "expiry"),
+                            ("activated", successor, _status(Status.PENDING, Status.ACTIVE), "queued, started")]
                 _grant(successor, successor.expires_at)
                 sweep.expired.append(subscription.pk)
                 sweep.started.append(successor.pk)
@@ -213,6 +255,8 @@ def expire_due(now: datetime | None = None) -> Sweep:
         for subscription in graced:
             until = subscription.expires_at + timedelta(minutes=subscription.package.grace_minutes)
             _set(subscription, Status.GRACE, grace_until=until)
+            entries.append(("grace_started", subscription,
+                            {**_status(Status.ACTIVE, Status.GRACE), "grace_until": [None, str(until)]}, "expiry"))
             sweep.to_grace.append(subscription.pk)
             if subscription.customer_id not in keep:
                 # Soft block: still authenticates, into the walled garden only (router address list).
@@ -220,6 +264,7 @@ def expire_due(now: datetime | None = None) -> Sweep:
                 walled.append(subscription.customer.username)
         # Sessions opened under the paid policy end; in grace they come back walled in.
         _disconnect_after_commit(walled, "expiry")
+        _record_many(entries)
         _finish(plain, Status.EXPIRED, now, "expiry", sweep.expired)
     return sweep
 
@@ -242,6 +287,7 @@ def _follow_on(customer: Customer, now: datetime, why: str) -> None:
         if queued is not None:  # it starts now, for its full length
             length = queued.expires_at - queued.starts_at
             running = _set(queued, Status.ACTIVE, starts_at=now, expires_at=now + length)
+            _record("activated", running, _status(Status.PENDING, Status.ACTIVE), f"queued, started early: {why}")
     if running is not None:
         _grant(running, running.expires_at)
     else:
@@ -257,8 +303,9 @@ def _stop(subscription: Subscription, status: str, why: str, now: datetime | Non
                   .get(pk=subscription.pk))
         if locked.status not in (Status.ACTIVE, Status.GRACE, Status.PENDING):
             raise SubscriptionError(f"A {locked.get_status_display().lower()} subscription cannot be {status}.")
-        was_running = locked.status in (Status.ACTIVE, Status.GRACE)
+        was, was_running = locked.status, locked.status in (Status.ACTIVE, Status.GRACE)
         _set(locked, status)
+        _record(status, locked, _status(was, status), why)  # the status is the verb: suspended, cancelled
         if was_running:
             _follow_on(locked.customer, now, why)
     return locked
@@ -283,12 +330,15 @@ def resume(subscription: Subscription, now: datetime | None = None) -> Subscript
     if locked.status != Status.SUSPENDED:
         raise SubscriptionError("Only a suspended subscription can be resumed.")
     if locked.expires_at <= now:
+        _record("expired", locked, _status(Status.SUSPENDED, Status.EXPIRED), "resumed after its end")
         return _set(locked, Status.EXPIRED)
     tail, _ = _open_rows(locked.customer, now, exclude=locked.pk)
     if tail is not None:
         left = locked.expires_at - now
+        _record("resumed", locked, _status(Status.SUSPENDED, Status.PENDING), "queued after what was bought meanwhile")
         return _set(locked, Status.PENDING, starts_at=tail.expires_at, expires_at=tail.expires_at + left)
     _set(locked, Status.ACTIVE)
+    _record("resumed", locked, _status(Status.SUSPENDED, Status.ACTIVE))
     _grant(locked, locked.expires_at)
     return locked
 

@@ -1,4 +1,7 @@
-"""Voucher batches: codes made to be hard to guess and easy to type, each redeemed exactly once."""
+"""Voucher batches: codes made to be hard to guess and easy to type, each redeemed exactly once.
+
+Audited: a batch created (by the staff member), a code redeemed (by the customer it makes, from the
+client's address), a code revoked."""
 import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -6,6 +9,8 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit import trail
+from audit.actors import Actor, acting_as
 from lib.csv_export import csv_lines
 
 from . import subscriptions
@@ -59,12 +64,17 @@ def generate_batch(package: Package, count: int, *, prefix: str = "", valid_days
         taken = set(Voucher.objects.filter(code__in=fresh).values_list("code", flat=True)) | (fresh & codes)
         codes |= fresh - taken
     Voucher.objects.bulk_create([Voucher(batch=batch, code=code) for code in sorted(codes)], batch_size=1000)
+    trail.record("created", batch, note=f"{count} codes for {package}, valid {valid_days} days")
     return batch
 
 
-def redeem(raw_code: str, *, mac: str = "", ip: str | None = None, now: datetime | None = None) -> Subscription:
+def redeem(raw_code: str, *, mac: str = "", ip: str | None = None, client_address: str | None = None,
+           now: datetime | None = None) -> Subscription:
     """Exactly once: the one conditional UPDATE that flips the code from unused wins; the rest
-    (concurrent or later) learn why they lost. The code becomes the customer's credentials."""
+    (concurrent or later) learn why they lost. The code becomes the customer's credentials.
+
+    ``ip`` is the device's address as the router reports it; ``client_address`` is where the request
+    came from (lib.network.client_ip), kept in the audit entries the customer is the actor of."""
     now = now or timezone.now()
     code = normalise_code(raw_code)
     voucher = Voucher.objects.select_related("batch__package").filter(code=code).first()
@@ -78,19 +88,25 @@ def redeem(raw_code: str, *, mac: str = "", ip: str | None = None, now: datetime
             status=Voucher.Status.REDEEMED, redeemed_at=now, mac=mac[:17], ip=ip or None)
         if not won:
             raise _why_not(code, now)
-        customer = _voucher_customer(code)
-        subscription = subscriptions.activate(customer, voucher.batch.package, "voucher", now=now)
-        Voucher.objects.filter(pk=voucher.pk).update(customer=customer, subscription=subscription)
+        customer, created = _voucher_customer(code)
+        with acting_as(Actor.customer(customer, client_address)):
+            if created:
+                trail.record("created", customer, note="by redeeming a voucher")
+            subscription = subscriptions.activate(customer, voucher.batch.package, "voucher", now=now)
+            Voucher.objects.filter(pk=voucher.pk).update(customer=customer, subscription=subscription)
+            trail.record("redeemed", voucher, label=display(code), note=f"{voucher.batch.package} for {customer}",
+                         changes={"status": [Voucher.Status.UNUSED, Voucher.Status.REDEEMED]})
     return subscription
 
 
-def _voucher_customer(code: str) -> Customer:
+def _voucher_customer(code: str) -> tuple[Customer, bool]:
+    """The customer the code makes (and whether it is new)."""
     try:
         with transaction.atomic():
             return Customer.objects.create(username=code.lower(), password=code.lower(),
-                                           name=f"Voucher {display(code)}")
+                                           name=f"Voucher {display(code)}"), True
     except IntegrityError:  # the same code as a username already: reuse that account
-        return Customer.objects.get(username=code.lower())
+        return Customer.objects.get(username=code.lower()), False
 
 
 def _why_not(code: str, now: datetime) -> VoucherError:
@@ -104,9 +120,15 @@ def _why_not(code: str, now: datetime) -> VoucherError:
     return VoucherError("expired", "This voucher has expired.")
 
 
+@transaction.atomic
 def revoke(voucher: Voucher) -> bool:
-    return bool(Voucher.objects.filter(pk=voucher.pk, status=Voucher.Status.UNUSED)
+    """Cancel an unused code; False (and no entry) when it was used or revoked already."""
+    done = bool(Voucher.objects.filter(pk=voucher.pk, status=Voucher.Status.UNUSED)
                 .update(status=Voucher.Status.REVOKED))
+    if done:
+        trail.record("revoked", voucher, label=display(voucher.code),
+                     changes={"status": [Voucher.Status.UNUSED, Voucher.Status.REVOKED]})
+    return done
 
 
 def batch_csv(batch: VoucherBatch) -> Iterator[str]:

@@ -105,7 +105,7 @@ def create_group(request, data: GroupIn):
         raise HttpError(409, f'A group named "{data.name}" already exists')
     try:
         with transaction.atomic():
-            return Status(201, PackageGroup.objects.create(**data.dict()))
+            return Status(201, services.save_group(PackageGroup(**data.dict())))
     except IntegrityError:  # created by a concurrent request since the check above
         raise HttpError(409, f'A group named "{data.name}" already exists') from None
 

@@ -45,7 +45,7 @@ def redeem(request, data: RedeemIn, response: HttpResponse):
                             "reason": "too_many"})
     try:
         subscription = vouchers.redeem(data.code, mac=data.mac.upper().replace(":", "-"),
-                                       ip=address_or_none(data.ip))
+                                       ip=address_or_none(data.ip), client_address=address_or_none(client_ip(request)))
     except vouchers.VoucherError as refused:
         status = 404 if refused.reason == "unknown" else 409
         return Status(status, {"detail": str(refused), "reason": refused.reason})

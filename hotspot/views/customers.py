@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from audit import trail
 from lib.listing import list_page
 from radius import sessions as radius_sessions
 
@@ -36,6 +37,7 @@ def customer_detail(request, pk):
         "history": list(radius_sessions.history(customer.username)[:10]),
         "current": services.current_subscription(customer),
         "can_change": request.user.has_perm("hotspot.change_customer"),
+        "audit_entries": trail.history(customer),
     })
 
 

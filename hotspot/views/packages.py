@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from audit import trail
 from lib.listing import list_page
 
 from .. import services
@@ -50,7 +51,8 @@ def package_edit(request, pk):
         done = _save(request, form)
         if done:
             return done
-    return render(request, "hotspot/package_form.html", {"form": form, "package": package, "adding": False})
+    return render(request, "hotspot/package_form.html", {"form": form, "package": package, "adding": False,
+                                                         "audit_entries": trail.history(package)})
 
 
 @access(perm("hotspot.change_package"))
@@ -83,7 +85,7 @@ def group_list(request):
         if not request.user.has_perm("hotspot.add_packagegroup"):
             return render(request, "403.html", {"message": "Your role cannot add package groups."}, status=403)
         if form.is_valid():
-            form.save()
+            services.save_group(form.save(commit=False))
             messages.success(request, f"Added the group {form.instance.name}.")
             return redirect("package-groups")
     groups = PackageGroup.objects.annotate(count=Count("packages")).order_by("display_order", "name")

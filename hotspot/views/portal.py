@@ -40,7 +40,8 @@ def portal_voucher(request):
     if wait:
         return too_many(request, lang, wait)
     try:
-        subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=address_or_none(router["ip"]))
+        subscription = vouchers.redeem(request.POST.get("code", ""), mac=mac, ip=address_or_none(router["ip"]),
+                                       client_address=address_or_none(client_ip(request)))
     except vouchers.VoucherError as refused:
         return refuse(request, lang, refused.reason, voucher=request.POST.get("code", "")[:30])
     not_a_guess(request)
