@@ -28,6 +28,11 @@ def actor_match(actor: str) -> Q:
     return Q(actor_name=actor) | Q(actor_id=actor)
 
 
+def text_match(q: str) -> Q:
+    """The search box: what an entry is about (its object's label) or who did it (the actor's name)."""
+    return Q(object_label__icontains=q) | Q(actor_name__icontains=q)
+
+
 def action_named(action: str) -> str:
     """"Signed in" and "signed_in" are the same action."""
     return action.strip().lower().replace(" ", "_")
@@ -68,5 +73,5 @@ class ActivityFilterForm(FilterForm):
             entries = entries.filter(actor_match(self.value("actor").strip()))
         q = self.value("q", "").strip()
         if q:
-            entries = entries.filter(Q(object_label__icontains=q) | Q(actor_name__icontains=q))
+            entries = entries.filter(text_match(q))
         return self.within(entries, "at")

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.db.models import Q
-from ninja import FilterLookup, FilterSchema, Query, Router, Schema
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
 
 from accounts.access import api_access, perm
 from audit import trail
@@ -12,7 +12,7 @@ from audit.models import Entry
 from lib.api_types import Moment
 from lib.paging import page
 
-from ..forms import action_named, actor_match
+from ..forms import action_named, actor_match, text_match
 
 activity_router = Router(tags=["logs"])
 
@@ -57,12 +57,16 @@ class ActivityFilter(FilterSchema):
     object_type: str | None = None
     object_id: str | None = None
     action: str | None = None
+    q: str | None = Field(None, description="text in the object's label or the actor's name")
     since: Annotated[Moment | None, FilterLookup("at__gte")] = None
     until: Annotated[Moment | None, FilterLookup("at__lt")] = None
 
     def filter_actor(self, value: str | None) -> Q:
         """A username (the actor's name) or an id, as on the page."""
         return actor_match(value) if value else Q()
+
+    def filter_q(self, value: str | None) -> Q:
+        return text_match(value.strip()) if value and value.strip() else Q()
 
     def filter_action(self, value: str | None) -> Q:
         return Q(action=action_named(value)) if value else Q()

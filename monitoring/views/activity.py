@@ -1,6 +1,7 @@
 """/activity/: the audit trail, newest first: who did what to which object, when, from where, and what
 it was before. Each role reads the entries about what it may view (audit.trail.visible_to)."""
 from django.urls import resolve, reverse
+from django.views.decorators.http import require_safe
 
 from accounts.access import access, perm, rule_of_view
 from audit import trail
@@ -33,6 +34,7 @@ def _linker(user):
 
 
 @access(perm("audit.view_entry"))
+@require_safe  # the trail is read here, never written: any other method is a 405
 def activity_list(request):
     filters = ActivityFilterForm(request.GET, user=request.user)
     link = _linker(request.user)
@@ -40,5 +42,6 @@ def activity_list(request):
     def linked(page):
         for entry in page:
             entry.link = link(entry)
+            entry.verb = entry.action.replace("_", " ")  # "signed in", as the filter takes it too
     return list_page(request, filters.apply(trail.visible_to(request.user)), "monitoring/activity_list.html",
                      filters=filters, on_page=linked)
