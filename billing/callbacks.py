@@ -9,6 +9,10 @@ malformed, unknown, a mismatch); anything else answers RETRY and the body waits 
 MPESA_CALLBACK_ALLOWED_IPS is `forbidden`: answered RETRY too (a stale allowlist must not make a
 real payment acknowledged and lost) and listed by reconciliation until staff settle it; it is never
 processed automatically, since its source is not trusted.
+
+Whatever processing changes (a payment credited or failed, a customer created for a new phone number)
+is M-Pesa's doing, from the address that posted the body: the audit trail says so, whether the
+request or the sweep (billing/callback_sweeps.py) processes it.
 """
 import ipaddress
 import json
@@ -23,6 +27,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.utils import timezone
 from psycopg_pool import PoolTimeout
 
+from audit.actors import Actor, acting_as
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
 from lib.network import address_or_none, address_subject, in_networks
@@ -159,7 +164,8 @@ def process(record: MpesaCallback, raw: bytes, work=None) -> MpesaCallback:
     """Process a stored body (``work``: by its kind), recording the outcome; never raises."""
     if not source_allowed(record.source_ip or ""):
         return _guarded(record, lambda r: _finish(r, Outcome.FORBIDDEN, f"from {record.source_ip}"))
-    return _guarded(record, work or (lambda r: PROCESS[r.kind](r, raw)))
+    with acting_as(Actor.mpesa(record.source_ip)):
+        return _guarded(record, work or (lambda r: PROCESS[r.kind](r, raw)))
 
 
 def _guarded(record: MpesaCallback, work) -> MpesaCallback:

@@ -1,6 +1,7 @@
 """Invoices for PPPoE monthly customers: issued INVOICE_ISSUE_DAYS_BEFORE the running period ends,
 due when the next one starts. Paying one (M-Pesa to the invoice number, an STK prompt staff send,
-or cash) activates the next period; an unpaid one turns overdue."""
+or cash) activates the next period; an unpaid one turns overdue. Issuing and cancelling write their
+audit entries here; paying one is written where the payment is spent (billing.payments)."""
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from audit import trail
 from hotspot.models import ServiceType, Subscription
 from lib import live
 
@@ -33,6 +35,8 @@ def issue(subscription: Subscription, now: datetime | None = None) -> Invoice | 
                 issued_at=now, due_at=subscription.expires_at)
             invoice.number = f"INV{invoice.pk:06d}"
             invoice.save(update_fields=["number"])
+            trail.record("issued", invoice, note=f"{package} for {invoice.customer}, KES {invoice.amount}, "
+                                                 f"{invoice.period_start:%Y-%m-%d} to {invoice.period_end:%Y-%m-%d}")
     except IntegrityError:  # this period is invoiced already (or by a run beside us)
         return None
     live.publish(live.ADMIN, "invoice.issued", {"id": invoice.pk})
@@ -56,7 +60,9 @@ def cancel(invoice: Invoice) -> Invoice:
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.is_open:
             raise InvoiceError(f"Invoice {invoice.number} is {invoice.get_status_display().lower()}.")
+        was = invoice.status
         invoice.status = Invoice.Status.CANCELLED
         invoice.save(update_fields=["status"])
+        trail.record("cancelled", invoice, changes={"status": [was, invoice.status]})
     live.publish(live.ADMIN, "invoice.changed", {"id": invoice.pk})
     return invoice

@@ -6,6 +6,12 @@ job and a staff member pressing "verify" can race freely: one of them settles, t
 final payment. Completing a payment credits the wallet ledger and, when it names a package or an
 invoice, spends it there at once, activating the subscription in the same transaction (RADIUS
 access included). Events and the receipt leave after commit.
+
+Each change writes its audit entry in its own transaction: a payment is created, credited (exactly
+once, by whoever settles it), failed/cancelled/timed out, or reversed; an invoice is paid or a
+prompt requested for it. The wallet's entries are on the customer (``wallet_credited`` /
+``wallet_debited`` with the balance before and after), one per operation that moves the balance:
+money that only passes through (paid in and spent on the package at once) moves none.
 """
 import logging
 from dataclasses import dataclass
@@ -17,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from audit import trail
 from hotspot import services as hotspot
 from hotspot import subscriptions
 from hotspot.models import Customer, Package
@@ -32,6 +39,9 @@ Status = Payment.Status
 # Daraja's word that the customer did not pay, by ResultCode; anything else non-zero is "failed".
 CANCELLED_CODES = {1032}
 TIMED_OUT_CODES = {1037, 1019}
+# What a payment's entries show before -> after (the package and invoice by their labels).
+AUDITED = ("status", "result_code", "result_desc", "mpesa_receipt", "package", "subscription")
+CREATED = ("amount", "method", "phone", "package", "invoice")
 
 
 class PaymentError(ValueError):
@@ -92,10 +102,16 @@ def start_stk(*, phone: str, package: Package | None = None, invoice: Invoice | 
     if customer.status != Customer.Status.ACTIVE:
         raise PaymentError("This account is not active; contact support.", "account_inactive")
     # Committed before the push: whatever happens next, the payment exists and will be settled.
-    payment = Payment.objects.create(
-        customer=customer, phone=phone, package=package, invoice=invoice, amount=amount,
-        method=Payment.Method.MPESA_STK, mac=mac.upper().replace(":", "-")[:17], ip=ip, created_at=now,
-        window_ends_at=now + timedelta(seconds=settings.MPESA_PAYMENT_WINDOW_SECONDS))
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            customer=customer, phone=phone, package=package, invoice=invoice, amount=amount,
+            method=Payment.Method.MPESA_STK, mac=mac.upper().replace(":", "-")[:17], ip=ip, created_at=now,
+            window_ends_at=now + timedelta(seconds=settings.MPESA_PAYMENT_WINDOW_SECONDS))
+        trail.record("created", payment, label=label(payment), changes=trail.changes({}, trail.snapshot(
+            payment, CREATED)), note=f"M-Pesa prompt to {phone}")
+        if invoice is not None:
+            trail.record("payment_requested", invoice,
+                         note=f"M-Pesa prompt to {phone} for KES {amount} (payment {payment.pk})")
     try:
         push = Daraja().stk_push(phone=phone, amount=int(amount), account_reference=customer.username or phone,
                                  description=(package.name if package else "Payment"), callback_url=callback_url())
@@ -111,6 +127,11 @@ def start_stk(*, phone: str, package: Package | None = None, invoice: Invoice | 
 
 
 # --- settling -------------------------------------------------------------------------------------
+
+def label(payment: Payment) -> str:
+    """A payment as its entries name it (its status changes; this does not)."""
+    return f"Payment {payment.pk} · KES {payment.amount} {payment.get_method_display()}"
+
 
 def _locked(payment_id: int | None, checkout_request_id: str | None) -> Payment | None:
     """The payment row, locked (only it: customer and package come along unlocked)."""
@@ -131,6 +152,8 @@ def complete(payment_id: int | None = None, *, checkout_request_id: str | None =
             if receipt and not payment.mpesa_receipt and not _receipt_taken(receipt, payment):
                 # Settled by the query (which carries no receipt); the late callback brings it.
                 Payment.objects.filter(pk=payment.pk).update(mpesa_receipt=receipt)
+                trail.record("changed", payment, label=label(payment), changes={"mpesa_receipt": [None, receipt]},
+                             note=f"receipt brought by a late {via}")
             return Settled("duplicate", payment, f"already completed ({via})")
         if payment.status in (Status.FAILED, Status.CANCELLED):
             # Daraja told us otherwise before: never credit on a contradiction; reconciliation flags it.
@@ -141,6 +164,7 @@ def complete(payment_id: int | None = None, *, checkout_request_id: str | None =
         if receipt and _receipt_taken(receipt, payment):
             return Settled("duplicate", payment, f"receipt {receipt} already used")
         # A timed-out payment is our guess, not Daraja's word: evidence of payment overturns it.
+        before = trail.snapshot(payment, AUDITED)
         payment.status, payment.completed_at = Status.COMPLETED, timezone.now()
         payment.result_code, payment.mpesa_receipt = 0, receipt or payment.mpesa_receipt
         payment.result_desc = f"Paid ({via})"
@@ -148,6 +172,8 @@ def complete(payment_id: int | None = None, *, checkout_request_id: str | None =
         _spend(payment)
         payment.save(update_fields=["status", "completed_at", "result_code", "result_desc", "mpesa_receipt",
                                     "recorded_by", "package", "invoice", "subscription"])
+        trail.record("credited", payment, label=label(payment), note=f"via {via}",
+                     changes=trail.changes(before, trail.snapshot(payment, AUDITED)))
         _announce(payment, "payment.completed")
     return Settled("credited", payment)
 
@@ -162,9 +188,13 @@ def fail(payment_id: int | None, result_code: int | None, desc: str, *, status: 
         if payment.status not in (Status.PENDING, Status.TIMED_OUT) or (
                 payment.status == Status.TIMED_OUT and status == Status.TIMED_OUT):
             return Settled("duplicate", payment, f"already {payment.status}")
+        before = trail.snapshot(payment, AUDITED)
         payment.status = status or _failure_status(result_code)
         payment.result_code, payment.result_desc = result_code, desc[:255]
         payment.save(update_fields=["status", "result_code", "result_desc"])
+        # The verb is the new status: failed, cancelled or timed_out.
+        trail.record(payment.status, payment, label=label(payment),
+                     changes=trail.changes(before, trail.snapshot(payment, AUDITED)))
         _announce(payment, "payment.failed")
     return Settled("failed", payment)
 
@@ -193,8 +223,10 @@ def _spend(payment: Payment) -> None:
     if payment.invoice_id:
         invoice = payment.invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
         if invoice.is_open:
+            was = invoice.status
             invoice.status, invoice.paid_at = Invoice.Status.PAID, timezone.now()
             invoice.save(update_fields=["status", "paid_at"])
+            trail.record("paid", invoice, changes={"status": [was, invoice.status]}, note=f"by {label(payment)}")
             payment.package = invoice.package
         else:  # settled meanwhile by another payment: this money stays in the wallet
             payment.package = None
@@ -204,9 +236,19 @@ def _spend(payment: Payment) -> None:
         entries.append(LedgerEntry(customer=customer, amount=-payment.amount, kind=kind, payment=payment,
                                    description=str(payment.invoice or payment.package),
                                    created_by=payment.recorded_by))
-    LedgerEntry.objects.bulk_create(entries)  # the credit and what it paid for: one statement
+    post_to_wallet(customer, entries, what)  # the credit and what it paid for: one statement
     if payment.mac or payment.ip:
         hotspot.seen(customer, payment.mac, payment.ip)
+
+
+def post_to_wallet(customer: Customer, entries: list[LedgerEntry], note: str) -> None:
+    """Write ledger entries; when they move the balance, one audit entry on the customer says by how much."""
+    moved = sum((entry.amount for entry in entries), Decimal("0.00"))
+    before = balance(customer) if moved else None
+    LedgerEntry.objects.bulk_create(entries)
+    if moved:
+        trail.record("wallet_credited" if moved > 0 else "wallet_debited", customer,
+                     changes={"wallet": [before, before + moved]}, note=note)
 
 
 def _announce(payment: Payment, event: str) -> None:
@@ -257,8 +299,11 @@ def buy_from_wallet(customer: Customer, package: Package, by=None) -> Payment:
                                          result_desc="From wallet")
         payment.subscription = subscriptions.activate(customer, package, source="wallet")
         payment.save(update_fields=["subscription"])
-        LedgerEntry.objects.create(customer=customer, amount=-package.price, kind=LedgerEntry.Kind.PURCHASE,
-                                   payment=payment, description=package.name, created_by=by)
+        trail.record("credited", payment, label=label(payment), note="from the wallet",
+                     changes=trail.changes({}, trail.snapshot(payment, AUDITED)))
+        post_to_wallet(customer, [LedgerEntry(customer=customer, amount=-package.price, kind=LedgerEntry.Kind.PURCHASE,
+                                              payment=payment, description=package.name, created_by=by)],
+                       f"{package.name} from the wallet")
         _announce(payment, "payment.completed")
     return payment
 
@@ -276,13 +321,16 @@ def reverse(payment: Payment, *, by, reason: str) -> Payment:
             raise PaymentError("Only a completed payment that has not been reversed can be reversed.")
         if payment.customer_id is None:
             raise PaymentError("Assign the payment to a customer before reversing it.")
+        before = trail.snapshot(payment, ("reversed_at", "note"))
         payment.reversed_at = timezone.now()
         payment.note = f"Reversed: {reason}"[:255]
         payment.save(update_fields=["reversed_at", "note"])
-        LedgerEntry.objects.bulk_create([
-            LedgerEntry(customer_id=entry.customer_id, amount=-entry.amount, kind=LedgerEntry.Kind.REVERSAL,
-                        payment=payment, description=f"{entry.get_kind_display()} reversed: {reason}"[:255],
-                        created_by=by)
-            for entry in payment.ledger.exclude(kind=LedgerEntry.Kind.REVERSAL)])
+        trail.record("reversed", payment, label=label(payment), note=reason,
+                     changes=trail.changes(before, trail.snapshot(payment, ("reversed_at", "note"))))
+        undone = [LedgerEntry(customer_id=entry.customer_id, amount=-entry.amount, kind=LedgerEntry.Kind.REVERSAL,
+                              payment=payment, description=f"{entry.get_kind_display()} reversed: {reason}"[:255],
+                              created_by=by)
+                  for entry in payment.ledger.exclude(kind=LedgerEntry.Kind.REVERSAL)]
+        post_to_wallet(payment.customer, undone, f"{label(payment)} reversed: {reason}")
         _announce(payment, "payment.reversed")
     return payment

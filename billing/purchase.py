@@ -7,6 +7,10 @@ after the page was closed by the phone number plus either proof that this browse
 signed cookie set at purchase) or the M-Pesa confirmation code from the customer's SMS. Never by
 anything the client merely types about itself: a MAC address is visible to everyone on the same
 WiFi, so phone + MAC would hand a stranger someone's paid account.
+
+The customer is the actor of what they start here (the audit trail's entries), once known: an
+existing account by its phone number, or the one whose wallet password was given. A first purchase
+from a new number creates the account in billing.payments, so its entries name the request.
 """
 import hmac
 from datetime import timedelta
@@ -15,9 +19,10 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
+from audit.actors import Actor, acting_as
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
-from lib.network import address_subject
+from lib.network import address_or_none, address_subject
 from lib.throttle import Slowdown, Throttle
 from lib.whole_numbers import ascii_whole_number
 
@@ -74,7 +79,7 @@ def phone_or_refuse(raw: str) -> str:
 
 def _push(client_ip: str, phone: str, **what) -> Payment:
     by_phone, by_ip = throttles()
-    client_ip = address_subject(client_ip)
+    actor_ip, client_ip = address_or_none(client_ip), address_subject(client_ip)
     # Every prompt counts, answered or not, and is counted before it is sent: a burst of
     # requests gets no more prompts than the limit.
     wait = by_ip.take(client_ip)
@@ -85,8 +90,12 @@ def _push(client_ip: str, phone: str, **what) -> Payment:
     if wait:
         later = f"{wait} seconds" if wait < 120 else f"{round(wait / 60)} minutes"
         raise PurchaseRefused("too_many", 429, f"Too many payment requests; try again in {later}", wait)
+    customer = what.get("customer") or Customer.objects.filter(phone=phone).first()
     try:
-        return payments.start_stk(phone=phone, **what)
+        if customer is None:
+            return payments.start_stk(phone=phone, **what)
+        with acting_as(Actor.customer(customer, actor_ip)):
+            return payments.start_stk(phone=phone, **what)
     except payments.PaymentError as error:
         status = 503 if error.reason == "mpesa_unavailable" else 409
         raise PurchaseRefused(error.reason, status, str(error)) from error
@@ -125,7 +134,8 @@ def from_wallet(*, package_id, phone: str, password: str, client_ip: str) -> Pay
     customer = _looked_up(client_ip, lambda: _customer_with_password(phone, password))
     package = _on_sale(package_id)
     try:
-        return payments.buy_from_wallet(customer, package)
+        with acting_as(Actor.customer(customer, address_or_none(client_ip))):
+            return payments.buy_from_wallet(customer, package)
     except payments.PaymentError as error:
         raise PurchaseRefused(error.reason, 409, str(error)) from error
 

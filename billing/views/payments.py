@@ -1,5 +1,5 @@
-"""Payment pages: the list and its CSV, one payment with its callbacks and ledger, asking M-Pesa,
-reversing, and cash taken at the counter."""
+"""Payment pages: the list and its CSV, one payment with its callbacks, ledger and history, asking
+M-Pesa, reversing, and cash taken at the counter."""
 from datetime import timedelta
 
 from django.contrib import messages
@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from audit import trail
 from lib.listing import list_page
 
 from .. import payments, revenue, verification
@@ -59,7 +60,8 @@ def payment_detail(request, pk):
     context = {"payment": payment, "reverse_form": ReverseForm(),
                "can_verify": user.has_perm("billing.change_payment") and _askable(payment),
                "can_reverse": (user.has_perm("billing.reverse_payment") and payment.reversed_at is None
-                               and payment.status == Payment.Status.COMPLETED)}
+                               and payment.status == Payment.Status.COMPLETED),
+               "history": trail.history(payment)}
     if user.has_perm("billing.view_mpesacallback") and payment.method in MPESA:
         # An unknown-ID callback names the payment only by its CheckoutRequestID.
         mine = Q(payment=payment)
