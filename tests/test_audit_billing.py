@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from audit.models import Entry
-from billing import invoices, payments, tasks
-from billing.models import Invoice, Payment
+from billing import callback_sweeps, callbacks, invoices, payments, tasks
+from billing.models import Invoice, MpesaCallback, Payment
 from hotspot import services, subscriptions
 from hotspot.models import Package, ServiceType
 
@@ -121,6 +121,37 @@ def test_paybill_to_an_invoice_number_marks_it_paid_as_mpesa(client, monthly):
     post(client, confirmation("inv000042", "2500.00"), f"/api/payments/c2b/confirmation/{TOKEN}")
     paid = the_entry(invoice, "paid")
     assert paid.actor_kind == "mpesa" and paid.changes == {"status": ["issued", "paid"]}
+
+
+def test_a_body_the_sweep_processes_is_still_mpesas_from_its_address(daily):
+    payment = pending(daily)
+    stored = callbacks.store(MpesaCallback.Kind.STK, json.dumps(stk_body(payment)).encode(), SAFARICOM,
+                             retry_at=timezone.now() - timedelta(seconds=1))  # as a request that died left it
+    assert callback_sweeps.reprocess_due().settled == 1
+    credited = the_entry(payment, "credited")
+    assert (credited.actor_kind, credited.ip) == ("mpesa", SAFARICOM)
+    assert MpesaCallback.objects.get(pk=stored.pk).outcome == "credited"
+
+
+def test_a_late_callback_after_the_query_brings_the_receipt_not_a_second_credit(client, daily):
+    payment = pending(daily)
+    payments.complete(payment.pk, via="query")  # the query carries no receipt
+    post(client, stk_body(payment, receipt="QK87654321"))
+    post(client, stk_body(payment, receipt="QK87654321"))
+    assert the_entry(payment, "credited").note == "via query"
+    changed = the_entry(payment, "changed")
+    assert changed.actor_kind == "mpesa" and changed.changes == {"mpesa_receipt": [None, "QK87654321"]}
+
+
+def test_the_verification_job_times_out_a_prompt_nobody_answered(daily):
+    payment = pending(daily)
+    Payment.objects.filter(pk=payment.pk).update(checkout_request_id=None,  # Daraja never acknowledged it
+                                                 created_at=timezone.now() - timedelta(minutes=10),
+                                                 window_ends_at=timezone.now() - timedelta(minutes=8))
+    assert tasks.verify_mpesa_transactions.apply().get()["timed_out"] == 1
+    timed_out = the_entry(payment, "timed_out")
+    assert timed_out.actor_kind == "job" and timed_out.changes["status"] == ["pending", "timed_out"]
+    assert len(entries(payment)) == 1
 
 
 def test_a_callback_from_outside_the_allowlist_changes_nothing_and_writes_nothing(client, daily, settings):
