@@ -1,4 +1,10 @@
-"""Staff workflows: signing in (with lockout), API tokens, and managing staff accounts and roles."""
+"""Staff workflows: signing in (with lockout), API tokens, and managing staff accounts and roles.
+
+Each is written to the audit trail: signed_in (the staff member, from their address) and
+sign_in_failed (the address, and the username tried: never the password), tokens issued and
+revoked (never their value), staff created, changed (their password only as "(changed)"),
+activated and deactivated.
+"""
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -12,13 +18,16 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from lib.network import address_subject, client_ip
+from audit import trail
+from audit.actors import Actor
+from lib.network import address_or_none, address_subject, client_ip
 from lib.throttle import Throttle
 
 from .models import ApiToken, User
 from .roles import ADMIN, ROLES
 
 TOKEN_PREFIX = "hsp_"
+STAFF_AUDITED = ("first_name", "last_name", "email", "roles")
 # Writing last_used_at on every API call would turn each read into a write; once a minute will do.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -50,8 +59,24 @@ def _lockout_message(seconds: int) -> str:
     return f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
 
 
-def sign_in(request: HttpRequest, username: str, password: str) -> LoginResult:
-    """Check credentials, counting failures per username and per client IP."""
+def sign_in(request: HttpRequest, username: str, password: str, *, via: str = "page") -> LoginResult:
+    """Check credentials, counting failures per username and per client IP. ``via`` ("page", "API")
+    goes in the audit entry's note."""
+    result = _check(request, username, password)
+    address = address_or_none(client_ip(request))
+    if result.user is not None:
+        trail.record("signed_in", result.user, actor=Actor.staff(result.user, address), note=via)
+    else:
+        # The object is the username tried (the account if there is one); the actor only the address.
+        tried = username.strip()
+        known = User.objects.filter(username=tried).values_list("pk", flat=True).first()
+        trail.record("sign_in_failed", object_type=User._meta.label_lower, object_id=known, label=tried,
+                     actor=Actor("system", "", "anonymous", address),
+                     note=f"{via}: {'locked out' if result.retry_after else 'wrong username or password'}")
+    return result
+
+
+def _check(request: HttpRequest, username: str, password: str) -> LoginResult:
     by_username, by_ip = _throttles()
     ip = address_subject(client_ip(request))
     username = username.strip()
@@ -85,14 +110,21 @@ def _digest(raw: str) -> str:
 def issue_token(user: User) -> tuple[str, ApiToken]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = timezone.now()
-    token = ApiToken.objects.create(
-        user=user,
-        digest=_digest(raw),
-        prefix=raw[:12],
-        created_at=now,
-        expires_at=now + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            digest=_digest(raw),
+            prefix=raw[:12],
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
+        )
+        _record_token("issued", token, f"expires {token.expires_at:%Y-%m-%d %H:%M}")
     return raw, token
+
+
+def _record_token(action: str, token: ApiToken, note: str = "") -> None:
+    # Labelled by its owner and id only: even the token's prefix stays out of the trail.
+    trail.record(action, token, label=f"API token #{token.pk} of {token.user.username}", note=note)
 
 
 def find_token(raw: str) -> ApiToken | None:
@@ -116,7 +148,9 @@ def user_for_token(raw: str) -> User | None:
 
 
 def revoke_token(token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    with transaction.atomic():
+        if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+            _record_token("revoked", token, "signed out")
 
 
 def refresh_token(token: ApiToken) -> tuple[str, ApiToken]:
@@ -127,6 +161,7 @@ def refresh_token(token: ApiToken) -> tuple[str, ApiToken]:
         )
         if not claimed:  # refreshed concurrently: only one caller gets the new token
             raise StaffError("This token was already refreshed or revoked")
+        _record_token("revoked", token, "refreshed")
         return issue_token(token.user)
 
 
@@ -155,7 +190,15 @@ def create_staff(*, username: str, password: str, roles: list[Group], first_name
     user.set_password(password)
     user.save()
     user.groups.set(_only_roles(roles))
+    after = {name: value for name, value in _audited(user).items() if value}
+    trail.record("created", user, label=user.username, changes=trail.changes({}, after))
     return user
+
+
+def _audited(user: User) -> dict:
+    found = trail.snapshot(user, STAFF_AUDITED[:-1])
+    found["roles"] = sorted(g.name for g in user.groups.all())
+    return found
 
 
 @transaction.atomic
@@ -164,6 +207,7 @@ def update_staff(actor: User, user: User, *, roles: list[Group], first_name: str
     roles = _only_roles(roles)
     if actor.pk == user.pk and _is_admin(actor) and not _is_admin(user, roles):
         raise StaffError("You cannot remove your own Admin role; ask another Admin.")
+    before = _audited(user)
     user.first_name, user.last_name, user.email = first_name, last_name, email
     if password:
         user.set_password(password)
@@ -171,6 +215,11 @@ def update_staff(actor: User, user: User, *, roles: list[Group], first_name: str
         ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     user.save()
     user.groups.set(roles)
+    differs = trail.changes(before, _audited(user))
+    if password:
+        differs["password"] = trail.SECRET
+    if differs:
+        trail.record("changed", user, label=user.username, changes=differs)
     return user
 
 
@@ -178,8 +227,11 @@ def update_staff(actor: User, user: User, *, roles: list[Group], first_name: str
 def set_staff_active(actor: User, user: User, active: bool) -> User:
     if actor.pk == user.pk and not active:
         raise StaffError("You cannot deactivate your own account.")
+    was = user.is_active
     user.is_active = active
     user.save(update_fields=["is_active"])
+    if was != active:
+        trail.record("activated" if active else "deactivated", user, label=user.username)
     if not active:
         # Sessions die with is_active (the auth backend refuses inactive users); tokens too.
         ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -6,13 +6,22 @@ Framed-IP-Address. The NAS's secret comes from the nas table, its port from NasC
 A Disconnect the NAS did not acknowledge (NAK, silence, not sent) goes to the fallback registered
 with ``register_disconnect_fallback``: the routers app ends the session over the RouterOS API. The
 radius app stays unaware of routers (apps depend one way: routers on radius), so it offers the hook.
+
+Each Disconnect leaves one audit entry, "disconnected", on the session (labelled with its user name)
+with the outcome as its note, saved with the attempt: the staff member who asked, or the job (an
+expiry sweep) whose sessions they were.
 """
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import transaction
 from pyrad import packet
 from pyrad.client import Client, Timeout
+
+from audit import trail
+from audit.actors import current
+from audit.models import Entry
 
 from .dictionaries import radius_dictionary
 from .models import CoaAttempt, Nas, RadAcct
@@ -83,8 +92,23 @@ def disconnect_many(sessions, *, requested_by: str = "", workers: int = 16) -> l
     with ThreadPoolExecutor(max_workers=min(workers, len(attempts))) as pool:
         done = list(pool.map(one, attempts))  # the workers touch no database
     _fall_back(done)
-    CoaAttempt.objects.bulk_create(done, batch_size=1000)
+    with transaction.atomic():
+        CoaAttempt.objects.bulk_create(done, batch_size=1000)
+        who = current()
+        Entry.objects.bulk_create([Entry(
+            actor_kind=who.kind, actor_id=who.id[:64], actor_name=who.name[:150], ip=who.ip, action=DISCONNECTED,
+            object_type=RadAcct._meta.label_lower, object_id=str(attempt.session_id or ""),
+            object_label=attempt.username[:trail.LABEL_LENGTH], note=_outcome(attempt)[:255]) for attempt in done],
+            batch_size=1000)
     return done
+
+
+DISCONNECTED = "disconnected"
+
+
+def _outcome(attempt: CoaAttempt) -> str:
+    """The audit note: what the NAS answered, and the API kick if there was one."""
+    return attempt.outcome + (f": {attempt.detail}" if attempt.detail else "")
 
 
 def _attempt(kind: str, session: RadAcct, attributes: dict, requested_by: str) -> CoaAttempt:
@@ -108,7 +132,10 @@ def _send(kind: str, session: RadAcct, attributes: dict, requested_by: str) -> C
     else:
         _exchange(attempt, nas)
     _fall_back([attempt])
-    attempt.save()
+    with transaction.atomic():
+        attempt.save()
+        if kind == CoaAttempt.Kind.DISCONNECT:
+            trail.record(DISCONNECTED, session, label=attempt.username, note=_outcome(attempt))
     log.info("%s for %s on %s: %s", kind, attempt.username, attempt.nas_ip_address, attempt.outcome)
     return attempt
 

@@ -3,7 +3,8 @@ and end hotspot/PPPoE sessions (also the fallback when a RADIUS Disconnect is no
 
 Each call opens its own connection (routers.services.client_for: timeouts, the unreadable-secret
 check) and raises a routers.routeros.RouterError on failure. Changes are written to
-ServiceControlLog, failed attempts too; reads (logs, stats) change nothing and are not logged.
+ServiceControlLog, failed attempts too, and those done to the audit trail (one entry each, in the
+same transaction as the log row); reads (logs, stats) change nothing and are not logged.
 Permissions are checked by the callers (API, pages); a reboot or restore is only requested here and
 confirmed by polling (routers.polling) when the router answers again with a fresh uptime.
 """
@@ -61,9 +62,10 @@ def backup(router: Router, by) -> RouterBackup:
         with client_for(router) as client:
             filename = client.backup(name)
             path, size = _saved_file(client, filename)
-    record = RouterBackup.objects.create(router=router, name=path.removesuffix(".backup"), size=size,
-                                         created_by=_user(by))
-    log_action(router, by, "backup", ServiceControlLog.Outcome.OK, f"{path}, {size} bytes")
+    with transaction.atomic():
+        record = RouterBackup.objects.create(router=router, name=path.removesuffix(".backup"), size=size,
+                                             created_by=_user(by))
+        log_action(router, by, "backup", ServiceControlLog.Outcome.OK, f"{path}, {size} bytes", audit="backed_up")
     return record
 
 
@@ -107,7 +109,7 @@ def restore(backup: RouterBackup, by) -> None:
         RouterBackup.objects.filter(pk=backup.pk).update(restored_at=requested)
         Router.objects.filter(pk=router.pk).update(reboot_requested_at=requested)
         log_action(router, by, "restore", ServiceControlLog.Outcome.OK,
-                   f"loaded {backup.name}.backup; the router reboots")
+                   f"loaded {backup.name}.backup; the router reboots", audit="restored")
     backup.restored_at = router.reboot_requested_at = requested
 
 
@@ -119,9 +121,10 @@ def reboot(router: Router, by) -> None:
     with _logged(router, by, "reboot"):
         with client_for(router) as client:
             client.reboot()
-    Router.objects.filter(pk=router.pk).update(reboot_requested_at=requested)
+    with transaction.atomic():
+        Router.objects.filter(pk=router.pk).update(reboot_requested_at=requested)
+        log_action(router, by, "reboot", ServiceControlLog.Outcome.OK, "reboot requested", audit="rebooted")
     router.reboot_requested_at = requested
-    log_action(router, by, "reboot", ServiceControlLog.Outcome.OK, "reboot requested")
 
 
 # --- reading the router ------------------------------------------------------------------------------
@@ -198,7 +201,7 @@ def kick(router: Router, *, kind: str, user: str | None = None, session_id: str 
                 removed = client.kick_hotspot(id=session_id, user=user)
             else:
                 removed = client.kick_ppp(id=session_id, name=user)
-    log_action(router, by, "kick", ServiceControlLog.Outcome.OK, f"{who}: {removed} removed")
+    log_action(router, by, "kick", ServiceControlLog.Outcome.OK, f"{who}: {removed} removed", audit="kicked")
     return removed
 
 
@@ -234,6 +237,7 @@ def kick_failed_disconnects(attempts: list) -> None:
             continue
         names = ", ".join(f"{a.username} ({removed.get(id(a), 0)})" for a in group)
         requested = ", ".join(sorted({a.requested_by for a in group if a.requested_by})) or "system"
+        # No audit entry here: the radius "disconnected" entry of each session notes this kick.
         log_action(router, None, "kick", ServiceControlLog.Outcome.FAILED if error else ServiceControlLog.Outcome.OK,
                    f"CoA fallback for {requested}: {names}" + (f"; {error}" if error else ""))
     for attempt in attempts:

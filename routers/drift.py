@@ -21,6 +21,7 @@ from .services import client_for, log_action
 
 DRIFT_EVENT = "router.drift"
 IN_STEP = "in step with billing"
+REPAIR = "repair of drift"
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,13 @@ def repair(router: Router, by=None, *, wait: bool = False) -> ProvisioningJob:
     """Put the router back: a provisioning run (it writes only what differs). ``wait`` runs it here
     (commands); otherwise it is queued for a worker (pages, API). A run already queued or running
     for the router is returned instead of a second one."""
+    # The audit entries are the run's own ("provisioning_started", noted as a repair, then its end).
     if wait:
-        job = provisioning.start_job(router)
+        job = provisioning.start_job(router, reason=REPAIR)
         if job.status == ProvisioningJob.Status.QUEUED:
             job = provisioning.run_job(job.pk)
     else:
-        job = provisioning.enqueue(router)
+        job = provisioning.enqueue(router, reason=REPAIR)
     outcome = ServiceControlLog.Outcome.FAILED if job.status == ProvisioningJob.Status.FAILED \
         else ServiceControlLog.Outcome.OK
     log_action(router, by, "repair", outcome, f"provisioning job {job.pk}: {job.status}"

@@ -11,6 +11,9 @@ last one stopped. Progress goes to the ``provisioning.<job>`` live group after e
 With ``Context.dry_run`` a step only reads and notes what it would change ("would add …"): the
 same steps are the desired state that routers.drift and ``test_provisioning`` check against.
 The adding, setting and reading back is routers.reconcile's; this module holds the steps and the jobs.
+Each job leaves two audit entries on its router: "provisioning_started" when queued, and
+"provisioned" or "provisioning_failed" when it ends. The NAS row a run writes gets none of its own:
+it follows the router, whose entries say what changed.
 """
 import html
 import ipaddress
@@ -23,6 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit import trail
 from lib import live
 from lib.secrets import UnreadableSecret
 from radius import services as radius
@@ -223,20 +227,23 @@ STEPS: list[tuple[str, Callable[[Context], None]]] = [
 
 # --- jobs ---------------------------------------------------------------------------------------
 
-def start_job(router: Router) -> ProvisioningJob:
-    """A queued job for ``router``, or the one already queued or running."""
+def start_job(router: Router, *, reason: str = "") -> ProvisioningJob:
+    """A queued job for ``router``, or the one already queued or running. ``reason`` goes in the
+    audit entry's note (a drift repair)."""
     steps = [{"name": name, "status": "pending", "message": ""} for name, _ in STEPS]
     try:
         with transaction.atomic():
-            return ProvisioningJob.objects.create(router=router, steps=steps)
+            job = ProvisioningJob.objects.create(router=router, steps=steps)
+            trail.record("provisioning_started", router, note=f"job {job.pk}" + (f": {reason}" if reason else ""))
+            return job
     except IntegrityError:
         return ProvisioningJob.objects.filter(
             router=router, status__in=[ProvisioningJob.Status.QUEUED, ProvisioningJob.Status.RUNNING]).get()
 
 
-def enqueue(router: Router) -> ProvisioningJob:
+def enqueue(router: Router, *, reason: str = "") -> ProvisioningJob:
     """``start_job``, and its run handed to a worker after commit."""
-    job = start_job(router)
+    job = start_job(router, reason=reason)
     if job.status == ProvisioningJob.Status.QUEUED:
         transaction.on_commit(lambda: provision_router.delay(job.pk))
     return job
@@ -284,8 +291,11 @@ def run_job(job_id: int, report: Callable[[dict], None] | None = None) -> Provis
     finally:
         client.close()
     job.status, job.finished_at, job.current_step = ProvisioningJob.Status.DONE, timezone.now(), ""
-    job.save(update_fields=["status", "finished_at", "current_step"])
-    Router.objects.filter(pk=router.pk).update(status=Router.Status.ONLINE, last_error="", last_seen_at=timezone.now())
+    with transaction.atomic():
+        job.save(update_fields=["status", "finished_at", "current_step"])
+        Router.objects.filter(pk=router.pk).update(status=Router.Status.ONLINE, last_error="",
+                                                   last_seen_at=timezone.now())
+        trail.record("provisioned", router, note=f"job {job.pk}: " + _summary(job))
     live.publish(live.provisioning_group(job.pk), FINISHED, {"job": job.pk, "status": job.status, "error": ""})
     return job
 
@@ -296,6 +306,14 @@ def progress(job: ProvisioningJob) -> dict:
     total = len(job.steps)
     return {"done": done, "total": total, "percent": round(100 * done / total) if total else 0,
             "finished": job.status in (ProvisioningJob.Status.DONE, ProvisioningJob.Status.FAILED)}
+
+
+def _summary(job: ProvisioningJob) -> str:
+    """The steps that changed something or were skipped, for the audit note."""
+    changed = [step["name"] for step in job.steps if step["status"] == "ok" and step["message"] != UNCHANGED]
+    skipped = [step["name"] for step in job.steps if step["status"] == "skipped"]
+    return (f"changed {', '.join(changed)}" if changed else "nothing to change") + (
+        f"; skipped {', '.join(skipped)}" if skipped else "")
 
 
 def _record(job: ProvisioningJob, index: int, status: str, message: str) -> None:
@@ -316,9 +334,11 @@ def _finish_step(job: ProvisioningJob, index: int, status: str, message: str, re
 def _fail(job: ProvisioningJob, index: int, message: str, report) -> ProvisioningJob:
     _finish_step(job, index, "failed", message, report)
     job.status, job.error, job.finished_at = ProvisioningJob.Status.FAILED, message, timezone.now()
-    job.save(update_fields=["status", "error", "finished_at"])
-    Router.objects.filter(pk=job.router_id).update(
-        status=Router.Status.ERROR, last_error=f"provisioning {job.steps[index]['name']}: {message}")
+    with transaction.atomic():
+        job.save(update_fields=["status", "error", "finished_at"])
+        Router.objects.filter(pk=job.router_id).update(
+            status=Router.Status.ERROR, last_error=f"provisioning {job.steps[index]['name']}: {message}")
+        trail.record("provisioning_failed", job.router, note=f"job {job.pk}, {job.steps[index]['name']}: {message}")
     live.publish(live.provisioning_group(job.pk), FINISHED, {"job": job.pk, "status": job.status, "error": message})
     log.warning("provisioning router %s stopped at %s: %s", job.router_id, job.steps[index]["name"], message)
     return job

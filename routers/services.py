@@ -1,8 +1,10 @@
 """Router workflows: add, change and remove a router (with its RADIUS client row), and test its API.
 
-Every action is written to ServiceControlLog, the failed ones too. The RouterOS API itself is
-reached only through routers.routeros.RouterClient.
+Every action is written to ServiceControlLog, the failed ones too; each change that succeeds is also
+written to the audit trail (``log_action(..., audit=verb)``), in the same transaction. The RouterOS API
+itself is reached only through routers.routeros.RouterClient.
 """
+import hashlib
 import ipaddress
 import re
 import ssl
@@ -10,17 +12,23 @@ import ssl
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit import trail
 from lib.secrets import UnreadableSecret
 from lib.whole_numbers import ascii_whole_number
 from radius import services as radius
 from radius.models import Nas
 
-from .models import PLAIN_API_PORT, TLS_API_PORT, Router, RouterVpnConfig, ServiceControlLog
+from .models import PLAIN_API_PORT, TLS_API_PORT, AccessPoint, Router, RouterVpnConfig, ServiceControlLog
 from .routeros import RouterClient, RouterCommandRefused, RouterError
 
 API_TIMEOUT_SECONDS = 5.0
 EDITABLE = ("name", "site", "host", "api_port", "use_tls", "tls_certificate", "api_username", "api_password",
             "radius_secret")
+# What the audit trail keeps of a router: the secrets only as "(changed)".
+AUDITED = ("name", "site", "host", "api_port", "use_tls", "tls_certificate", "api_username", "api_password",
+           "radius_secret")
+SECRETS = frozenset({"api_password", "radius_secret"})
+AP_AUDITED = ("name", "router", "mac_address", "ip_address", "interface", "location")
 # RFC 1123 labels; the last one not all digits, so a mistyped address ("10.0.0.300") is no host name.
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}\.?$){_LABEL}(?:\.{_LABEL})*\.?$")
@@ -100,10 +108,39 @@ def _certificate(pem: str) -> str:
     return cleaned
 
 
-def log_action(router: Router, by, action: str, outcome: str, detail: str = "") -> ServiceControlLog:
-    return ServiceControlLog.objects.create(
+def log_action(router: Router, by, action: str, outcome: str, detail: str = "", *, audit: str = "",
+               changes: dict | None = None, subject=None) -> ServiceControlLog:
+    """A ServiceControlLog row; with ``audit`` (a past-tense verb) and an OK outcome, also the audit
+    entry for it, about ``subject`` (the router unless said), with ``detail`` as its note."""
+    row = ServiceControlLog.objects.create(
         router=router if router.pk else None, router_name=router.name, user=by if by and by.pk else None,
         action=action, outcome=outcome, detail=detail)
+    if audit and outcome == ServiceControlLog.Outcome.OK:
+        subject = router if subject is None else subject
+        trail.record(audit, object_type=subject._meta.label_lower, object_id=subject.pk,
+                     label=_label(subject), changes=changes, note=detail)
+    return row
+
+
+def _label(subject) -> str:
+    if isinstance(subject, AccessPoint):
+        return f"{subject.name} ({subject.mac_address}) on {subject.router}"
+    if isinstance(subject, RouterVpnConfig):
+        return f"{subject.router} WireGuard tunnel {subject.tunnel_address}"
+    return str(subject)
+
+
+def audited(router: Router) -> dict:
+    """The router as the audit trail keeps it (a certificate by its fingerprint: it is long, not secret)."""
+    found = trail.snapshot(router, AUDITED)
+    if found["tls_certificate"]:
+        found["tls_certificate"] = "sha256:" + hashlib.sha256(found["tls_certificate"].encode()).hexdigest()[:16]
+    return found
+
+
+def _set(snapshot: dict) -> dict:
+    """What a new object was given: its non-empty fields."""
+    return {name: value for name, value in snapshot.items() if value not in ("", None)}
 
 
 def _sync_nas(router: Router, old_host: str | None, old_secret: str | None) -> None:
@@ -147,18 +184,21 @@ def create_router(*, by=None, **fields) -> Router:
         with transaction.atomic():
             router.save()
             _sync_nas(router, None, None)
-            log_action(router, by, "create", ServiceControlLog.Outcome.OK, f"{router.host}:{router.api_port}")
+            log_action(router, by, "create", ServiceControlLog.Outcome.OK, f"{router.host}:{router.api_port}",
+                       audit="created", changes=trail.changes({}, _set(audited(router)), secrets=SECRETS))
     except IntegrityError:
         raise RouterNameTaken(f"a router named {router.name!r} already exists") from None
     return router
 
 
-def update_router(router: Router, *, by=None, **changes) -> Router:
-    """Changes only the fields given; an ``api_password`` or ``radius_secret`` of None keeps it."""
+def update_router(router: Router, *, by=None, audit: bool = True, **changes) -> Router:
+    """Changes only the fields given; an ``api_password`` or ``radius_secret`` of None keeps it.
+    ``audit=False``: the caller writes the audit entry (a WireGuard activation is one entry)."""
     changes = _clean({key: value for key, value in changes.items() if value is not None})
     with transaction.atomic():
         router = Router.objects.select_for_update().get(pk=router.pk)
         old_host, old_secret = router.host, router.radius_secret
+        before = audited(router)
         for key, value in changes.items():
             setattr(router, key, value)
         try:
@@ -168,14 +208,16 @@ def update_router(router: Router, *, by=None, **changes) -> Router:
             raise RouterNameTaken(f"a router named {router.name!r} already exists") from None
         _sync_nas(router, old_host, old_secret)
         # Names only: the log must not hold a password.
-        log_action(router, by, "update", ServiceControlLog.Outcome.OK, "changed: " + ", ".join(sorted(changes)))
+        differs = trail.changes(before, audited(router), secrets=SECRETS)
+        log_action(router, by, "update", ServiceControlLog.Outcome.OK, "changed: " + ", ".join(sorted(changes)),
+                   audit="changed" if audit and differs else "", changes=differs)
     return router
 
 
 def delete_router(router: Router, *, by=None) -> None:
     with transaction.atomic():
         router = Router.objects.select_for_update().get(pk=router.pk)
-        log_action(router, by, "delete", ServiceControlLog.Outcome.OK, router.host)
+        log_action(router, by, "delete", ServiceControlLog.Outcome.OK, router.host, audit="deleted")
         host, secret = router.host, router.radius_secret
         tunnel = RouterVpnConfig.objects.filter(router=router).values_list("tunnel_address", flat=True).first()
         router.delete()
@@ -184,6 +226,33 @@ def delete_router(router: Router, *, by=None) -> None:
             radius.unregister_nas(host)
         if tunnel:  # registered at enrolment, before the tunnel became the host
             radius.unregister_nas(tunnel)
+
+
+def save_access_point(form, by=None) -> AccessPoint:
+    """Save an access point's form (a new one or a change), logged on its router and audited."""
+    with transaction.atomic():
+        adding = form.instance._state.adding
+        # The form has already put the new values on its instance: "before" comes from the database.
+        before = {} if adding else trail.snapshot(AccessPoint.objects.select_related("router").get(
+            pk=form.instance.pk), AP_AUDITED)
+        point = form.save()
+        after = trail.snapshot(point, AP_AUDITED)
+        differs = trail.changes(before, _set(after) if adding else after)
+        log_action(point.router, by, "ap-add" if adding else "ap-change", ServiceControlLog.Outcome.OK,
+                   _access_point_detail(point), audit="created" if adding else "changed" if differs else "",
+                   changes=differs, subject=point)
+    return point
+
+
+def delete_access_point(point: AccessPoint, by=None) -> None:
+    with transaction.atomic():
+        log_action(point.router, by, "ap-remove", ServiceControlLog.Outcome.OK, _access_point_detail(point),
+                   audit="deleted", subject=point)
+        point.delete()
+
+
+def _access_point_detail(point: AccessPoint) -> str:
+    return f"access point {point.name} ({point.mac_address})"
 
 
 def test_connection(router: Router, by=None) -> dict:

@@ -45,6 +45,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from wireguard_tools import WireguardConfig, WireguardPeer
 
+from audit import trail
 from lib.secrets import UnreadableSecret
 from lib.whole_numbers import ascii_whole_number
 from radius import services as radius
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 SERVER_ROW = 1
 API_USER = "hotspot_billing"  # RouterOS user names: letters, digits and "*_.@"
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits  # nothing RouterOS scripts would interpret
+VPN_SECRETS = frozenset({"private_key", "api_password"})  # in the audit trail as "(changed)" only
 
 
 class VpnRefused(ValueError):
@@ -209,7 +211,10 @@ def enrol(router: Router, *, by=None) -> tuple[RouterVpnConfig, bool]:
             radius.register_nas(vpn.tunnel_address, secret, router.name, description=f"router {router.pk}")
         except radius.RadiusError as refused:
             raise VpnRefused(str(refused)) from None
-        log_action(router, by, "vpn-enrol", ServiceControlLog.Outcome.OK, f"tunnel address {vpn.tunnel_address}")
+        log_action(router, by, "vpn-enrol", ServiceControlLog.Outcome.OK, f"tunnel address {vpn.tunnel_address}",
+                   audit="enrolled", subject=vpn, changes=trail.changes(
+                       {}, trail.snapshot(vpn, ("tunnel_address", "public_key", "private_key", "api_username",
+                                                "api_password")), secrets=VPN_SECRETS))
     return vpn, True
 
 
@@ -264,15 +269,18 @@ def activate(router: Router, *, by=None, check: bool = True) -> RouterVpnConfig:
         router = Router.objects.get(pk=router.pk)
         if vpn.active and router.host == vpn.tunnel_address:
             return vpn
-        previous = router.host
-        router = services.update_router(router, by=by, host=vpn.tunnel_address, api_username=vpn.api_username,
-                                        api_password=vpn.api_password)
+        previous, before = router.host, services.audited(router)
+        # One audit entry for the activation (below), not a "changed" of the router besides.
+        router = services.update_router(router, by=by, audit=False, host=vpn.tunnel_address,
+                                        api_username=vpn.api_username, api_password=vpn.api_password)
         now = timezone.now()
         RouterVpnConfig.objects.filter(pk=vpn.pk).update(previous_host=previous, activated_at=now)
         if check:  # the login above crossed the tunnel, so the peers have just shaken hands
             RouterVpnConfig.objects.filter(pk=vpn.pk).update(last_handshake_at=now)
         log_action(router, by, "vpn-activate", ServiceControlLog.Outcome.OK,
-                   f"API host {previous} -> {vpn.tunnel_address}" + ("" if check else " (not checked)"))
+                   f"API host {previous} -> {vpn.tunnel_address}" + ("" if check else " (not checked)"),
+                   audit="activated", subject=vpn,
+                   changes=trail.changes(before, services.audited(router), secrets=services.SECRETS))
     if check:
         try:
             services.test_connection(router, by)  # learns identity and version, marks it online

@@ -46,7 +46,7 @@ def _bearer(request):
 @router.post("/login", auth=api_access(PUBLIC), summary="Sign in for a bearer token",
              response={200: TokenOut, 401: Message, 429: Message})
 def api_login(request, credentials: Credentials, response: HttpResponse):
-    result = services.sign_in(request, credentials.username, credentials.password)
+    result = services.sign_in(request, credentials.username, credentials.password, via="API")
     if result.user is None:
         if result.retry_after:
             response["Retry-After"] = str(result.retry_after)

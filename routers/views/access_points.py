@@ -7,9 +7,9 @@ from django.views.decorators.http import require_POST
 from accounts.access import access, perm
 from lib.listing import list_page
 
+from .. import services
 from ..forms import AccessPointFilter, AccessPointForm
-from ..models import AccessPoint, ServiceControlLog
-from ..services import log_action
+from ..models import AccessPoint
 
 LIVE_EVENTS = "router.live-data router.status"
 
@@ -22,18 +22,12 @@ def access_point_list(request):
                      router=filters.value("router"), live_events=LIVE_EVENTS)
 
 
-def _log(point: AccessPoint, user, action: str) -> None:
-    log_action(point.router, user, action, ServiceControlLog.Outcome.OK,
-               f"access point {point.name} ({point.mac_address})")
-
-
 @access(perm("routers.add_accesspoint"))
 def access_point_add(request):
     initial = {"router": request.GET.get("router")} if request.GET.get("router") else None
     form = AccessPointForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        point = form.save()
-        _log(point, request.user, "ap-add")
+        point = services.save_access_point(form, request.user)
         messages.success(request, f"{point.name} added; its status shows after the next check of {point.router}.")
         return redirect("access-point-list")
     return render(request, "routers/access_point_form.html", {"form": form, "adding": True})
@@ -44,8 +38,7 @@ def access_point_edit(request, pk):
     point = get_object_or_404(AccessPoint, pk=pk)
     form = AccessPointForm(request.POST or None, instance=point)
     if request.method == "POST" and form.is_valid():
-        point = form.save()
-        _log(point, request.user, "ap-change")
+        point = services.save_access_point(form, request.user)
         messages.success(request, f"{point.name} saved.")
         return redirect("access-point-list")
     return render(request, "routers/access_point_form.html", {"form": form, "point": point, "adding": False})
@@ -55,7 +48,6 @@ def access_point_edit(request, pk):
 @require_POST
 def access_point_delete(request, pk):
     point = get_object_or_404(AccessPoint.objects.select_related("router"), pk=pk)
-    _log(point, request.user, "ap-remove")
-    point.delete()
+    services.delete_access_point(point, request.user)
     messages.success(request, f"{point.name} removed.")
     return redirect("access-point-list")

@@ -1,17 +1,18 @@
 """/routers/: the router list (live status), add / edit / remove, a router's page (status, load,
 traffic, what it runs, actions and their history), its connection test and its provisioning run."""
 from django.contrib import messages
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
+from audit.models import Entry
 from lib.listing import list_page
 
 from .. import provisioning, services, traffic
 from ..forms import RouterFilter, RouterForm
-from ..models import ProvisioningJob, Router, RouterSample, ServiceControlLog
+from ..models import AccessPoint, ProvisioningJob, Router, RouterSample, RouterVpnConfig, ServiceControlLog
 from ..routeros import RouterError
 
 LIVE_EVENTS = "router.status router.live provisioning.finished"
@@ -83,17 +84,30 @@ def router_detail(request, pk):
     if request.htmx and request.GET.get("part") == "status":
         return render(request, "routers/router_detail.html#status", _status_context(router))
     context = _status_context(router)
+    access_points = list(router.access_points.all())
     context.update(
         job=router.provisioning_jobs.order_by("-created_at", "-pk").first(),
         actions=ServiceControlLog.objects.filter(router=router).select_related("user")[:15],
         backups=router.backups.select_related("created_by")[:10],
-        access_points=router.access_points.all(),
+        access_points=access_points,
+        history=_history(router, access_points),
         router_services=router.router_services.all(),
         can_change=request.user.has_perm("routers.change_router"),
         can_delete=request.user.has_perm("routers.delete_router"),
         live_events=LIVE_EVENTS,
     )
     return render(request, "routers/router_detail.html", context)
+
+
+def _history(router: Router, access_points: list[AccessPoint], limit: int = 20) -> list[Entry]:
+    """The audit entries about the router, its WireGuard tunnel and its access points, newest first."""
+    about = Q(object_type=Router._meta.label_lower, object_id=str(router.pk))
+    vpn = getattr(router, "vpn", None)  # selected with the router: no query
+    if vpn is not None:
+        about |= Q(object_type=RouterVpnConfig._meta.label_lower, object_id=str(vpn.pk))
+    if access_points:
+        about |= Q(object_type=AccessPoint._meta.label_lower, object_id__in=[str(p.pk) for p in access_points])
+    return list(Entry.objects.filter(about)[:limit])
 
 
 def _status_context(router: Router) -> dict:
