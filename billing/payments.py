@@ -7,9 +7,9 @@ final payment. Completing a payment credits the wallet ledger and, when it names
 invoice, spends it there at once, activating the subscription in the same transaction (RADIUS
 access included). Events and the receipt leave after commit.
 
-Each change writes its audit entry in its own transaction: a payment is created, credited (exactly
-once, by whoever settles it), failed/cancelled/timed out, or reversed; an invoice is paid or a
-prompt requested for it. The wallet's entries are on the customer (``wallet_credited`` /
+Each change writes its audit entry in the transaction that makes it: a payment is created, credited
+(exactly once, by whoever settles it), failed/cancelled/timed out, or reversed; an invoice is paid
+or a prompt requested for it. The wallet's entries are on the customer (``wallet_credited`` /
 ``wallet_debited`` with the balance before and after), one per operation that moves the balance:
 money that only passes through (paid in and spent on the package at once) moves none.
 """
