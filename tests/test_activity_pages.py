@@ -173,13 +173,13 @@ def _activity_urls():
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_no_url_changes_or_removes_an_entry(method, client, admin, admin_client):
-    for object_type, entry in _record_each_kind().items():
-        assert entry.object_type == object_type
+    _record_each_kind()
+    token = bearer(admin)  # issuing it may write an entry of its own: before the rows are taken
     before = list(Entry.objects.order_by("pk").values())
-    entry_id = Entry.objects.order_by("pk").first().pk
+    entry_id = before[0]["id"]
     for url in [*_activity_urls(), f"/activity/{entry_id}/", f"/api/logs/activity/{entry_id}"]:
         body = {"action": "forged", "object_label": "forged", "id": entry_id}
-        for caller, extra in ((admin_client, {}), (client, bearer(admin))):
+        for caller, extra in ((admin_client, {}), (client, token)):
             answer = getattr(caller, method)(url, body, content_type="application/json", **extra)
             assert answer.status_code in (403, 404, 405), (method, url, answer.status_code)
     assert list(Entry.objects.order_by("pk").values()) == before
