@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from lib.network import address_or_none, client_ip
 
+from . import system_log
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -82,6 +84,7 @@ class RequestActorMiddleware:
             return self.get_response(request)
         finally:
             _current.reset(token)
+            system_log.flush()  # what the request logged inside its transactions
 
 
 _job_tokens: dict[str, object] = {}
@@ -94,6 +97,7 @@ def job_started(sender=None, task_id=None, task=None, **kwargs) -> None:
 
 
 def job_finished(sender=None, task_id=None, **kwargs) -> None:
+    system_log.flush()
     token = _job_tokens.pop(task_id, None)
     if token is not None:
         try:

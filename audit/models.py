@@ -51,3 +51,30 @@ class Entry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("audit entries are removed by retention only")
+
+
+class LogRecord(models.Model):
+    """A log record the application wrote at WARNING or above (and the jobs' INFO summaries), kept so
+    an operator can read it without shell access; stdout gets every record as before."""
+
+    at = models.DateTimeField(default=timezone.now)
+    level = models.PositiveSmallIntegerField()  # logging's numbers: 20 INFO, 30 WARNING, 40 ERROR, 50 CRITICAL
+    logger = models.CharField(max_length=200)
+    message = models.TextField()
+    exception = models.TextField(blank=True)
+    # The request's method and path, or the job's task name: where it happened.
+    context = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["-at", "-id"], name="audit_log_newest"),
+                   models.Index(fields=["level", "-at"], name="audit_log_level")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.level_name} {self.logger}: {self.message[:80]}"
+
+    @property
+    def level_name(self) -> str:
+        import logging
+
+        return logging.getLevelName(self.level)

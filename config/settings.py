@@ -264,6 +264,9 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # One queue per concern, so a slow router poll never delays a payment.
 CELERY_QUEUE_NAMES = ["default", "radius", "routers", "billing", "notifications"]
 CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUE_NAMES]
+# Keep Django's LOGGING in workers: Celery would otherwise replace the root logger's handlers,
+# and the jobs' warnings would reach stdout but not /logs/system/.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ROUTES = {f"{app}.tasks.*": {"queue": queue} for app, queue in [
     ("radius", "radius"),
     ("hotspot", "radius"),
@@ -284,6 +287,7 @@ CELERY_BEAT_SCHEDULE = {
     "process-grace-period": {"task": "hotspot.tasks.process_grace_period", "schedule": 60.0},
     "disconnect-expired-sessions": {"task": "hotspot.tasks.disconnect_expired_sessions", "schedule": 300.0},
     "cleanup-old-sessions": {"task": "hotspot.tasks.cleanup_old_sessions", "schedule": crontab(hour=3, minute=30)},
+    "rotate-logs": {"task": "monitoring.tasks.rotate_logs", "schedule": crontab(hour=3, minute=55)},
     "cleanup-router-samples": {"task": "routers.tasks.cleanup_router_samples",
                                "schedule": crontab(hour=3, minute=45)},
     "verify-mpesa-payments": {"task": "billing.tasks.verify_mpesa_transactions", "schedule": 15.0},
@@ -308,6 +312,11 @@ ROUTER_POLL_TIMEOUT_SECONDS = env.integer("ROUTER_POLL_TIMEOUT_SECONDS", 5, mini
 ROUTER_POLL_WORKERS = env.integer("ROUTER_POLL_WORKERS", 64, minimum=1)
 # One sample per router per poll: 500 routers a minute is ~720,000 rows a day.
 ROUTER_SAMPLE_RETENTION_DAYS = env.integer("ROUTER_SAMPLE_RETENTION_DAYS", 14, minimum=1)
+# Nightly log rotation (monitoring/rotation.py): the stored system log, the audit trail and the
+# SMS/e-mail notifications sent, each kept this many days.
+SYSTEM_LOG_RETENTION_DAYS = env.integer("SYSTEM_LOG_RETENTION_DAYS", 30, minimum=1)
+AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", 730, minimum=30)
+NOTIFICATION_RETENTION_DAYS = env.integer("NOTIFICATION_RETENTION_DAYS", 180, minimum=1)
 
 # --- RADIUS ---------------------------------------------------------------------------------------
 # RFC 5176 Disconnect/CoA: seconds to wait for each try, and how many tries.
@@ -463,7 +472,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "filters": {"worth_keeping": {"()": "audit.system_log.WorthKeeping"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Kept for /logs/system/ (audit/system_log.py): warnings and worse from everything, and
+        # the jobs' summaries ("Task … succeeded in 0.2s: {…}") from Celery's tracer.
+        "stored": {"class": "audit.system_log.DatabaseHandler", "level": "WARNING", "filters": ["worth_keeping"]},
+        "stored_jobs": {"class": "audit.system_log.DatabaseHandler", "level": "INFO"},
+    },
+    "root": {"handlers": ["console", "stored"], "level": env.string("LOG_LEVEL", "INFO").upper()},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "celery.app.trace": {"handlers": ["console", "stored_jobs"], "level": "INFO", "propagate": False},
+    },
 }

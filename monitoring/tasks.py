@@ -1,0 +1,11 @@
+"""Monitoring jobs (thin wrappers; each also a management command of the same name)."""
+from dataclasses import asdict
+
+from celery import shared_task
+
+from . import rotation
+
+
+@shared_task(name="monitoring.tasks.rotate_logs")
+def rotate_logs() -> dict:
+    return asdict(rotation.rotate())
