@@ -1,6 +1,7 @@
 """Reading the audit trail: /activity/ and GET /api/logs/activity show each role the entries about what
 it may view, with the same filters; no URL changes an entry; the page costs the same queries for 2
 entries or 40; in a browser, an admin's price edit shows on /activity/ with their name and both prices."""
+import io
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -211,6 +212,16 @@ def test_the_activity_list_costs_the_same_queries_for_two_entries_or_forty(role,
 def test_the_sidebar_offers_activity_to_whoever_may_read_entries(signed_in):
     for role in (ADMIN, FINANCE, SUPPORT, TECHNICIAN):
         assert 'href="/activity/"' in signed_in(role).get("/").content.decode(), role
+
+
+def test_the_demo_has_activity_and_names_the_admin_who_set_the_catalogue_up(tmp_path, settings, signed_in):
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", stdout=io.StringIO())
+    created = Entry.objects.filter(object_type="hotspot.package", action="created")
+    assert created.count() == 7 and set(created.values_list("actor_kind", "actor_name")) == {("staff", "admin")}
+    assert "Nothing recorded yet" not in signed_in(FINANCE).get("/activity/").content.decode()
 
 
 @pytest.mark.browser

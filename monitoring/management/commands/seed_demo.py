@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN, sync_roles
+from audit.actors import Actor, acting_as
 from billing.demo import seed_payments
 from hotspot.demo import seed_catalogue, seed_customers_and_history
 from hotspot.models import Customer, Subscription
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         sync_roles()
         password = self._demo_password()
         with transaction.atomic():
+            staff = {}
             for username, role, first, last in DEMO_STAFF:
                 user, created = User.objects.get_or_create(
                     username=username, defaults={"first_name": first, "last_name": last,
@@ -33,8 +35,12 @@ class Command(BaseCommand):
                     user.set_password(password)
                     user.save()
                     user.groups.set([Group.objects.get(name=role)])
-            packages = seed_catalogue()
-            routers = seed_routers()
+                staff[role] = user
+            # The catalogue and the routers are what an admin sets up: /activity/ says so. The history
+            # below stands for years of customers and M-Pesa, written in bulk, not through the services.
+            with acting_as(Actor.staff(staff[ADMIN])):
+                packages = seed_catalogue()
+                routers = seed_routers()
             subscriptions = seed_customers_and_history()
             payments = seed_payments(subscriptions) if subscriptions else 0
             sessions = self._radius()
