@@ -23,6 +23,12 @@ from .subscriptions import restore_access
 CUSTOMER_FIELDS = ("phone", "name", "service_type", "notes")
 
 
+def _as_created(instance, fields) -> dict:
+    """A new object's changes: each field that has a value, from nothing."""
+    return {name: [None, value] for name, value in trail.snapshot(instance, fields).items()
+            if value not in (None, "")}
+
+
 class CustomerError(ValueError):
     """A customer change that is refused, with the reason for the person who asked."""
 
@@ -40,7 +46,7 @@ def create_customer(phone: str, name: str = "", service_type: str = ServiceType.
         if not Customer.objects.filter(username=customer.username).exists():
             break
     customer.save()
-    trail.record("created", customer, changes=trail.changes({}, trail.snapshot(customer, CUSTOMER_FIELDS)))
+    trail.record("created", customer, changes=_as_created(customer, CUSTOMER_FIELDS))
     live.publish(live.ADMIN, "customer.created", {"id": customer.pk})
     return customer
 
@@ -162,11 +168,11 @@ def save_package(package: Package) -> Package:
         raise PackageError("A package allows at least one device.")
     # Before: as stored, since the caller (a form, the API) has already set the new values.
     stored = Package.objects.select_related("group").filter(pk=package.pk).first() if package.pk else None
-    before = trail.snapshot(stored, PACKAGE_FIELDS) if stored else {}
     package.save()
-    changed = trail.changes(before, trail.snapshot(package, PACKAGE_FIELDS))
-    if stored is None or changed:
-        trail.record("created" if stored is None else "changed", package, changes=changed)
+    if stored is None:
+        trail.record("created", package, changes=_as_created(package, PACKAGE_FIELDS))
+    elif changed := trail.changes(trail.snapshot(stored, PACKAGE_FIELDS), trail.snapshot(package, PACKAGE_FIELDS)):
+        trail.record("changed", package, changes=changed)
     _sync_policy(package)
     live.publish(live.ADMIN, "package.changed", {"id": package.pk})
     return package
@@ -203,9 +209,9 @@ def delete_package(package: Package) -> None:
 def save_group(group: PackageGroup) -> PackageGroup:
     """Create or change a package group (the caller has checked its name is free)."""
     stored = PackageGroup.objects.filter(pk=group.pk).first() if group.pk else None
-    before = trail.snapshot(stored, GROUP_FIELDS) if stored else {}
     group.save()
-    changed = trail.changes(before, trail.snapshot(group, GROUP_FIELDS))
-    if stored is None or changed:
-        trail.record("created" if stored is None else "changed", group, changes=changed)
+    if stored is None:
+        trail.record("created", group, changes=_as_created(group, GROUP_FIELDS))
+    elif changed := trail.changes(trail.snapshot(stored, GROUP_FIELDS), trail.snapshot(group, GROUP_FIELDS)):
+        trail.record("changed", group, changes=changed)
     return group

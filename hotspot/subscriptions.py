@@ -305,18 +305,19 @@ def _stop(subscription: Subscription, status: str, why: str, now: datetime | Non
             raise SubscriptionError(f"A {locked.get_status_display().lower()} subscription cannot be {status}.")
         was, was_running = locked.status, locked.status in (Status.ACTIVE, Status.GRACE)
         _set(locked, status)
-        _record(status, locked, _status(was, status), why)  # the status is the verb: suspended, cancelled
+        # The status is the verb (suspended, cancelled); the note only when it says more (by whom).
+        _record(status, locked, _status(was, status), why if why != status else "")
         if was_running:
             _follow_on(locked.customer, now, why)
     return locked
 
 
 def suspend(subscription: Subscription, by: str = "") -> Subscription:
-    return _stop(subscription, Status.SUSPENDED, f"suspended by {by}".strip())
+    return _stop(subscription, Status.SUSPENDED, f"suspended by {by}" if by else "suspended")
 
 
 def cancel(subscription: Subscription, by: str = "") -> Subscription:
-    return _stop(subscription, Status.CANCELLED, f"cancelled by {by}".strip())
+    return _stop(subscription, Status.CANCELLED, f"cancelled by {by}" if by else "cancelled")
 
 
 @transaction.atomic

@@ -50,6 +50,7 @@ def test_staff_add_edit_and_deactivate_a_customer_on_the_pages(admin_client, adm
     created = the_entry("created", person)
     assert (created.actor_kind, created.actor_id, created.actor_name) == ("staff", str(admin.pk), "amani")
     assert created.ip == "127.0.0.1" and created.changes["name"] == [None, "Wanjiru"]
+    assert "notes" not in created.changes  # a new object's changes name only the fields it has
 
     admin_client.post(f"/customers/{person.pk}/edit/", {"phone": "0712 000 001", "name": "Wanjiru Kamau",
                                                          "service_type": "pppoe", "notes": ""})
@@ -64,11 +65,15 @@ def test_staff_add_edit_and_deactivate_a_customer_on_the_pages(admin_client, adm
     assert actions_about(person) == ["created", "changed", "deactivated", "activated"]
 
 
-def test_the_customer_page_shows_its_history(admin_client):
-    person = customer()
+def test_the_customer_page_shows_its_history_and_its_subscriptions(admin_client):
+    person, other = customer(), customer("0712 000 002", "Otieno")
     services.update_customer(person, name="Wanjiru Kamau", notes="", service_type="hotspot", phone="0712000001")
+    subscriptions.suspend(subscriptions.activate(person, package(), "staff"), by="amani")
+    services.update_customer(other, name="Otieno O.", notes="", service_type="hotspot", phone="0712000002")
     html = admin_client.get(f"/customers/{person.pk}/").content.decode()
     assert "History" in html and "name: Wanjiru → Wanjiru Kamau" in html
+    assert "suspended" in html and "status: active → suspended" in html
+    assert "Otieno" not in html
 
 
 def test_saving_a_customer_unchanged_writes_nothing():

@@ -1,16 +1,18 @@
 """Customer pages (/customers/…): the list (all, hotspot, PPPoE), a customer's page, add/edit and actions."""
 from django.contrib import messages
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
-from audit import trail
+from audit.models import Entry
 from lib.listing import list_page
 from radius import sessions as radius_sessions
 
 from .. import services
 from ..forms import CustomerFilter, CustomerForm
-from ..models import Customer, ServiceType
+from ..models import Customer, ServiceType, Subscription
 
 TITLES = {None: "Customers", ServiceType.HOTSPOT: "Hotspot users", ServiceType.PPPOE: "PPPoE users"}
 # The /hotspot/ and /pppoe/ lists are narrowed by their URL, not a filter: their empty state names them.
@@ -37,8 +39,17 @@ def customer_detail(request, pk):
         "history": list(radius_sessions.history(customer.username)[:10]),
         "current": services.current_subscription(customer),
         "can_change": request.user.has_perm("hotspot.change_customer"),
-        "audit_entries": trail.history(customer),
+        "audit_entries": _history(customer),
     })
+
+
+def _history(customer: Customer, limit: int = 20) -> list[Entry]:
+    """The audit entries about the customer and their subscriptions (who suspended one, which job
+    expired it), newest first, in one query."""
+    subscriptions = customer.subscriptions.annotate(key=Cast("pk", CharField())).values("key")
+    about = (Q(object_type=Customer._meta.label_lower, object_id=str(customer.pk))
+             | Q(object_type=Subscription._meta.label_lower, object_id__in=subscriptions))
+    return list(Entry.objects.filter(about)[:limit])
 
 
 def _form_page(request, form, customer=None):
