@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit import trail
-from audit.actors import Actor
+from audit.actors import Actor, current
 from lib.network import address_or_none, address_subject, client_ip
 from lib.throttle import Throttle
 
@@ -118,13 +118,16 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
             created_at=now,
             expires_at=now + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
         )
-        _record_token("issued", token, f"expires {token.expires_at:%Y-%m-%d %H:%M}")
+        who = current()
+        if who.kind == "system":  # the API sign-in: nobody is signed in yet but the one it is for
+            who = Actor.staff(user, who.ip)
+        _record_token("issued", token, f"expires {token.expires_at:%Y-%m-%d %H:%M}", actor=who)
     return raw, token
 
 
-def _record_token(action: str, token: ApiToken, note: str = "") -> None:
+def _record_token(action: str, token: ApiToken, note: str = "", actor: Actor | None = None) -> None:
     # Labelled by its owner and id only: even the token's prefix stays out of the trail.
-    trail.record(action, token, label=f"API token #{token.pk} of {token.user.username}", note=note)
+    trail.record(action, token, label=f"API token #{token.pk} of {token.user.username}", note=note, actor=actor)
 
 
 def find_token(raw: str) -> ApiToken | None:
