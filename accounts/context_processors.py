@@ -28,6 +28,7 @@ SECTIONS = [
     ("WireGuard", "vpn-overview", "key"),
     ("Auth log", "radius-auth-log", "list"),
     ("Activity", "activity-list", "clock"),
+    ("System log", "system-log", "list"),
     ("System health", "health", "pulse"),
     ("Staff", "staff-list", "users"),
     ("API", "api:openapi-view", "code"),

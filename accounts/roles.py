@@ -41,6 +41,7 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "radius.view_*",
         "monitoring.view_taskfailure",
         "audit.view_entry",
+        "audit.view_logrecord",  # the system log: routers and jobs are where most warnings come from
     ),
 }
 ROLES = tuple(ROLE_PATTERNS)

@@ -14,6 +14,7 @@ from hotspot.api.users import hotspot_router, users_router
 from hotspot.api.vouchers import vouchers_router
 from lib.api_errors import declare_common_answers
 from monitoring.api.activity import activity_router
+from monitoring.api.system_log import system_log_router
 from monitoring.api.health import router as health_router
 from radius.api.sessions import logs_router, sessions_router
 from routers.api import router_health_router, routers_router, vpn_router
@@ -92,6 +93,7 @@ api.add_router("/portal", portal_router)
 api.add_router("/payments", payments_router)
 api.add_router("/logs", callback_log_router)
 api.add_router("/logs", activity_router)
+api.add_router("/logs", system_log_router)
 api.add_router("/purchase", purchase_router)
 api.add_router("/routers", routers_router)
 api.add_router("/", vpn_router)

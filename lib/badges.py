@@ -10,10 +10,11 @@ register = template.Library()
 
 GOOD = {"online", "completed", "credited", "done", "ok", "paid", "active", "sent", "ack", "redeemed",
         "accepted", "Access-Accept"}  # FreeRADIUS's answers in the auth log (radpostauth.reply) are status words too
-WARN = {"pending", "provisioning", "issued", "skipped", "grace", "received", "in_progress", "queued", "running"}
+WARN = {"warning", "pending", "provisioning", "issued", "skipped", "grace", "received", "in_progress", "queued",
+        "running"}
 BAD = {"offline", "error", "failed", "overdue", "inactive", "timed_out", "expired", "suspended", "revoked", "nak",
-       "timeout", "down", "disabled", "bad_token", "forbidden", "malformed", "amount_mismatch", "unknown_checkout",
-       "cancelled", "unmatched", "rejected", "gave_up", "Access-Reject", "drift"}
+       "timeout", "down", "disabled", "bad_token", "forbidden", "malformed", "amount_mismatch",
+       "cancelled", "unmatched", "rejected", "gave_up", "Access-Reject", "drift", "critical"}
 
 
 @register.filter

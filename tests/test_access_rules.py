@@ -24,6 +24,8 @@ PAGES = {
     "health": ALL_STAFF,
     # The audit trail: each role reads the entries about what it may view (audit.view_entry).
     "activity-list": ALL_STAFF,
+    # The stored system log: operators of the whole system and of the routers.
+    "system-log": {ADMIN, TECHNICIAN},
     "staff-list": {ADMIN},
     "staff-add": {ADMIN},
     "staff-edit": {ADMIN},
@@ -164,6 +166,7 @@ OPERATIONS = {
     "POST /api/payments/{payment_id}/verify": {ADMIN, FINANCE},
     "GET /api/logs/payments": {ADMIN, FINANCE},
     "GET /api/logs/activity": ALL_STAFF,
+    "GET /api/logs/system": {ADMIN, TECHNICIAN},
     "GET /api/routers": {ADMIN, TECHNICIAN},
     "POST /api/routers": {ADMIN, TECHNICIAN},
     "GET /api/routers/{router_id}": {ADMIN, TECHNICIAN},

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import ADMIN
-from audit.models import Entry
+from audit.models import Entry, LogRecord
 from billing.models import Invoice, LedgerEntry, MpesaCallback, Payment
 from hotspot import services
 from hotspot.models import Customer, Package, PackageGroup, Voucher, VoucherBatch
@@ -280,6 +280,16 @@ def activity(n):
     return Made({}, tuple(outsiders))
 
 
+def system_log(n):
+    def records(count, **fields):
+        values = {"level": 40, "logger": "billing.callbacks", "message": "listpaging refused", **fields}
+        return LogRecord.objects.bulk_create(LogRecord(**values) for _ in range(count))
+    records(n)
+    outsiders = [*records(1, level=30), *records(1, logger="routers.polling"), *records(1, logger="billingx"),
+                 *records(1, message="something else"), *records(1, at=timezone.now() - timedelta(days=10))]
+    return Made({}, tuple(outsiders))
+
+
 def chosen(name: str) -> Callable[[Made], str]:
     """A filter whose value is a row the maker made (a router, a customer)."""
     return lambda made: str(made.kwargs[name])
@@ -316,6 +326,8 @@ LISTS = [
     ListCase("activity-list", {"q": "listpaging", "actor": "amani", "actor_kind": "staff",
                                "object_type": "hotspot.package", "object_id": "7", "action": "changed",
                                "from": str(TODAY - timedelta(days=1)), "to": str(TODAY)}, activity),
+    ListCase("system-log", {"q": "listpaging", "level": "40", "logger": "billing",
+                            "from": str(TODAY - timedelta(days=1)), "to": str(TODAY)}, system_log),
 ]
 
 

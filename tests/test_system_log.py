@@ -9,11 +9,14 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from accounts.roles import TECHNICIAN
 from audit import system_log, trail
 from audit.models import Entry, LogRecord
 from billing.models import Notification
 from monitoring import rotation
 from monitoring.tasks import rotate_logs
+
+from .staff_kit import bearer
 
 log = logging.getLogger("billing.callbacks")
 
@@ -105,3 +108,29 @@ def test_rotation_deletes_exactly_the_rows_past_retention_in_batches_while_inser
     assert rotated.changes == {"system_log": [2_500, 0], "activity": [30, 0], "notifications": [15, 0]}
     assert rotation.rotate() == rotation.Rotated()  # again: nothing left, nothing recorded
     assert Entry.objects.filter(action="rotated").count() == 1
+
+
+@pytest.mark.parametrize("n", [2, 40])
+@pytest.mark.django_db
+def test_the_system_log_page_costs_the_same_queries_for_2_or_40_records(n, signed_in, django_assert_num_queries):
+    LogRecord.objects.bulk_create(
+        LogRecord(level=40, logger="billing.callbacks", message=f"refused {i}", exception="Traceback …\nKeyError: 'x'",
+                  context="POST /api/payments/callback/t") for i in range(n))
+    client = signed_in(TECHNICIAN)
+    with django_assert_num_queries(10):
+        page = client.get("/logs/system/").content.decode()
+    assert f"refused {n - 1}" in page and "POST /api/payments/callback/t" in page and "Traceback" in page
+
+
+@pytest.mark.django_db
+def test_the_api_gives_the_records_a_level_and_below_filtered(admin, client):
+    LogRecord.objects.bulk_create([LogRecord(level=30, logger="routers.polling", message="router slow"),
+                                   LogRecord(level=40, logger="billing.callbacks", message="callback refused"),
+                                   LogRecord(level=20, logger="celery.app.trace", message="Task x succeeded")])
+    answer = client.get("/api/logs/system?level=40", **bearer(admin)).json()
+    assert answer["count"] == 1 and answer["results"][0]["level"] == "ERROR"
+    assert answer["results"][0]["logger"] == "billing.callbacks" and set(answer["results"][0]) == {
+        "at", "level", "logger", "message", "exception", "context"}
+    assert client.get("/api/logs/system", **bearer(admin)).json()["count"] == 2  # warnings and worse by default
+    assert client.get("/api/logs/system?level=20&logger=celery", **bearer(admin)).json()["count"] == 1
+    assert client.get("/api/logs/system?since=not-a-time", **bearer(admin)).status_code == 422
