@@ -53,16 +53,29 @@ def record(action: str, obj=None, *, changes: dict | None = None, note: str = ""
            object_type: str = "", object_id="", label: str = "") -> Entry:
     """Write one entry: ``action`` ("created", "changed", "deleted" or a domain verb) done to ``obj``
     (or to ``object_type``/``object_id``/``label`` when there is no instance, e.g. a failed sign-in)."""
+    entry = _entry(actor or current(), action, obj, changes, note, object_type, object_id, label)
+    entry.save()
+    return entry
+
+
+def record_many(rows, actor: Actor | None = None) -> list[Entry]:
+    """A sweep's entries in one INSERT: ``rows`` of (action, obj, changes, note, label), each what
+    ``record`` would write (an empty label: ``str(obj)``), all by the same actor."""
     who = actor or current()
+    return Entry.objects.bulk_create([_entry(who, action, obj, changes, note, label=label)
+                                      for action, obj, changes, note, label in rows])
+
+
+def _entry(who: Actor, action: str, obj, changes: dict | None, note: str, object_type: str = "", object_id="",
+           label: str = "") -> Entry:
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
         label = label or str(obj)
-    return Entry.objects.create(
-        actor_kind=who.kind, actor_id=who.id[:64], actor_name=who.name[:150], ip=who.ip,
-        action=action, object_type=object_type, object_id="" if object_id is None else str(object_id)[:64],
-        object_label=label[:LABEL_LENGTH], changes={k: _plain(v) for k, v in (changes or {}).items()},
-        note=note[:255])
+    return Entry(actor_kind=who.kind, actor_id=who.id[:64], actor_name=who.name[:150], ip=who.ip,
+                 action=action, object_type=object_type, object_id="" if object_id is None else str(object_id)[:64],
+                 object_label=label[:LABEL_LENGTH], changes={k: _plain(v) for k, v in (changes or {}).items()},
+                 note=note[:255])
 
 
 def history(obj, limit: int = 20) -> list[Entry]:

@@ -16,8 +16,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import trail
-from audit.actors import current as current_actor
-from audit.models import Entry
 from lib import live
 from radius import coa, sessions
 from radius import services as radius
@@ -43,16 +41,8 @@ def _record(action: str, subscription: Subscription, changes: dict, note: str = 
 
 
 def _record_many(rows: list[tuple[str, Subscription, dict, str]]) -> None:
-    """A sweep's entries, (action, subscription, changes, note) each, in one INSERT: the fields
-    trail.record would write, for the same actor."""
-    if not rows:
-        return
-    who = current_actor()
-    Entry.objects.bulk_create([
-        Entry(actor_kind=who.kind, actor_id=who.id[:64], actor_name=who.name[:150], ip=who.ip, action=action,
-              object_type=Subscription._meta.label_lower, object_id=str(subscription.pk),
-              object_label=_label(subscription)[:trail.LABEL_LENGTH], changes=changes, note=note[:255])
-        for action, subscription, changes, note in rows])
+    """A sweep's entries, (action, subscription, changes, note) each, in one INSERT."""
+    trail.record_many([(action, s, changes, note, _label(s)) for action, s, changes, note in rows])
 
 
 def _status(before: str, after: str) -> dict:
