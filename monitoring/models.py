@@ -1,4 +1,5 @@
-"""Operational records: failed background jobs (for queue_stats and the health pages)."""
+"""Operational records: failed background jobs (for queue_stats and the health pages) and the
+users-online samples behind the dashboard's chart."""
 from django.db import models
 from django.utils import timezone
 
@@ -16,3 +17,17 @@ class TaskFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} failed at {self.failed_at:%Y-%m-%d %H:%M}"
+
+
+class UsersOnlineSample(models.Model):
+    """How many customers were online at one moment (monitoring.sampling, every few minutes): the
+    dashboard's 24-hour chart. Kept USERS_ONLINE_RETENTION_DAYS."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    users = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.users} online at {self.at:%Y-%m-%d %H:%M}"
