@@ -14,8 +14,8 @@ from hotspot.api.users import hotspot_router, users_router
 from hotspot.api.vouchers import vouchers_router
 from lib.api_errors import declare_common_answers
 from monitoring.api.activity import activity_router
-from monitoring.api.system_log import system_log_router
 from monitoring.api.health import router as health_router
+from monitoring.api.system_log import system_log_router
 from radius.api.sessions import logs_router, sessions_router
 from routers.api import router_health_router, routers_router, vpn_router
 
