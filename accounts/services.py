@@ -222,7 +222,8 @@ def update_staff(actor: User, user: User, *, roles: list[Group], first_name: str
     if password:
         differs["password"] = trail.SECRET
     if differs:
-        trail.record("changed", user, label=user.username, changes=differs)
+        trail.record("changed", user, label=user.username, changes=differs,
+                     note="its API tokens revoked" if password else "")
     return user
 
 
@@ -234,7 +235,8 @@ def set_staff_active(actor: User, user: User, active: bool) -> User:
     user.is_active = active
     user.save(update_fields=["is_active"])
     if was != active:
-        trail.record("activated" if active else "deactivated", user, label=user.username)
+        trail.record("activated" if active else "deactivated", user, label=user.username,
+                     note="" if active else "its sessions and API tokens end")
     if not active:
         # Sessions die with is_active (the auth backend refuses inactive users); tokens too.
         ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
