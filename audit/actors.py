@@ -6,12 +6,11 @@ is the job. Code acting for someone else (M-Pesa's callbacks, a customer in the 
 with ``acting_as``. With nobody set (a management command, a shell) the actor is the system.
 """
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from lib.network import address_or_none, client_ip
 
-from . import system_log
+from . import acting, system_log
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Actor:
 
 
 SYSTEM = Actor("system", "", "system")
-_current: ContextVar["Actor | object | None"] = ContextVar("audit_actor", default=None)
+_current = acting.now
 
 
 def current() -> Actor:

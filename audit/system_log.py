@@ -13,6 +13,8 @@ import traceback
 
 from django.db import connection
 
+from .acting import now
+
 _local = threading.local()
 
 
@@ -23,9 +25,7 @@ def _pending() -> list:
 
 
 def _context() -> str:
-    from .actors import _current  # the request or actor of this thread, if any
-
-    acting = _current.get()
+    acting = now.get()  # the request or actor of this thread, if any
     if acting is None:
         return ""
     if hasattr(acting, "path"):
