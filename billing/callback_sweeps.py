@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit import trail
+
 from . import callback_spool, callbacks
 from .models import MpesaCallback
 
@@ -86,9 +88,14 @@ def retry_now(callback_id: int) -> bool:
     """Make one money body not settled (received, error, given up, or forbidden once the allowlist
     is mended) due now with its attempts restarted (staff, once the cause is mended); False when
     it is settled or not a money body. A forbidden body is still checked against the allowlist."""
-    return bool(MpesaCallback.objects.filter(
-        pk=callback_id, kind__in=MONEY_KINDS, outcome__in=[*UNSETTLED, Outcome.GAVE_UP, Outcome.FORBIDDEN]).update(
-        outcome=Outcome.ERROR, attempts=0, retry_at=timezone.now()))
+    with transaction.atomic():
+        retried = MpesaCallback.objects.filter(
+            pk=callback_id, kind__in=MONEY_KINDS, outcome__in=[*UNSETTLED, Outcome.GAVE_UP, Outcome.FORBIDDEN]).update(
+            outcome=Outcome.ERROR, attempts=0, retry_at=timezone.now())
+        if retried:
+            trail.record("retry_requested", object_type="billing.mpesacallback", object_id=callback_id,
+                         label=f"M-Pesa callback {callback_id}")
+    return bool(retried)
 
 
 def purge_bad_token(now: datetime | None = None) -> int:

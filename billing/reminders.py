@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from audit import trail
 from hotspot.models import Subscription
 
 from . import notifications
@@ -80,7 +81,7 @@ def send_due(now: datetime | None = None) -> Sent:
                 f"Your {sub.package} internet ends {_local(sub.expires_at)}. Renew on the portal or pay "
                 f"M-Pesa to account {sub.customer.username}."), result, customer=sub.customer, subscription=sub)
     invoice_leads = [days * 1440 for days in settings.REMINDER_INVOICE_LEAD_DAYS]
-    Invoice.objects.filter(status=Invoice.Status.ISSUED, due_at__lte=now).update(status=Invoice.Status.OVERDUE)
+    mark_overdue(now)
     open_invoices = Invoice.objects.select_related("customer", "package").filter(
         status__in=[Invoice.Status.ISSUED, Invoice.Status.OVERDUE], customer__phone__isnull=False)
     for invoice in open_invoices.filter(due_at__gt=now, due_at__lte=now + timedelta(minutes=max(invoice_leads or [0]))):
@@ -98,4 +99,13 @@ def send_due(now: datetime | None = None) -> Sent:
     return result
 
 
-
+def mark_overdue(now: datetime) -> int:
+    """Issued invoices past their due date turn overdue, each with its audit entry (the job's). Rows
+    another run holds are skipped: that run marks and records them."""
+    with transaction.atomic():
+        due = list(Invoice.objects.select_for_update(skip_locked=True).select_related("customer")
+                   .filter(status=Invoice.Status.ISSUED, due_at__lte=now))
+        Invoice.objects.filter(pk__in=[i.pk for i in due]).update(status=Invoice.Status.OVERDUE)
+        trail.record_many([("overdue", i, {"status": [Invoice.Status.ISSUED, Invoice.Status.OVERDUE]}, "", "")
+                           for i in due])
+    return len(due)

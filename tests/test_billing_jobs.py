@@ -12,6 +12,7 @@ import redis
 from django.core.management import call_command
 from django.utils import timezone
 
+from audit.models import Entry
 from billing import invoices, notifications, payments, receipts, reconciliation, reminders
 from billing.models import Invoice, LedgerEntry, Notification, Payment, PaymentReminder
 from hotspot import services, subscriptions
@@ -94,6 +95,11 @@ def test_invoice_reminders_and_overdue(monthly, settings):
     assert late.sent == 1 and invoice.status == "overdue"
     assert list(PaymentReminder.objects.order_by("pk").values_list("kind", flat=True)) == [
         "invoice_due", "invoice_due", "invoice_overdue"]
+    # Turning overdue is an audited change, once, whoever runs the job again.
+    reminders.send_due(now=now + timedelta(days=4))
+    overdue = Entry.objects.get(action="overdue")
+    assert (overdue.object_type, overdue.object_id, overdue.changes) == (
+        "billing.invoice", str(invoice.pk), {"status": ["issued", "overdue"]})
 
 
 class Provider:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.management import call_command
 from django.utils import timezone
 
+from audit.models import Entry
 from billing import callback_spool, callback_sweeps, callbacks, payments, reconciliation
 from billing.models import MpesaCallback, Payment
 from hotspot import services
@@ -48,6 +49,8 @@ def test_bodies_left_unsettled_before_the_sweep_go_to_staff_not_to_the_sweep(cli
     stored = callbacks.store(C2B, b"{}", "127.0.0.1")
     assert stored.retry_at > stored.received_at
     assert callback_sweeps.retry_now(settled_by_hand.pk)
+    asked = Entry.objects.get(action="retry_requested")  # who restarted it, for the "who did that?"
+    assert (asked.object_type, asked.object_id) == ("billing.mpesacallback", str(settled_by_hand.pk))
     assert callback_sweeps.reprocess_due().settled == 1
     assert payments.balance(customer) == Decimal("500.00")
     assert tomorrows_unsettled() == [forged.pk, stored.pk]  # the new one not due yet: listed until then
