@@ -288,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
     "disconnect-expired-sessions": {"task": "hotspot.tasks.disconnect_expired_sessions", "schedule": 300.0},
     "cleanup-old-sessions": {"task": "hotspot.tasks.cleanup_old_sessions", "schedule": crontab(hour=3, minute=30)},
     "rotate-logs": {"task": "monitoring.tasks.rotate_logs", "schedule": crontab(hour=3, minute=55)},
+    "sample-users-online": {"task": "monitoring.tasks.sample_users_online", "schedule": 300.0},
     "cleanup-router-samples": {"task": "routers.tasks.cleanup_router_samples",
                                "schedule": crontab(hour=3, minute=45)},
     "verify-mpesa-payments": {"task": "billing.tasks.verify_mpesa_transactions", "schedule": 15.0},
@@ -317,6 +318,8 @@ ROUTER_SAMPLE_RETENTION_DAYS = env.integer("ROUTER_SAMPLE_RETENTION_DAYS", 14, m
 SYSTEM_LOG_RETENTION_DAYS = env.integer("SYSTEM_LOG_RETENTION_DAYS", 30, minimum=1)
 AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", 730, minimum=30)
 NOTIFICATION_RETENTION_DAYS = env.integer("NOTIFICATION_RETENTION_DAYS", 180, minimum=1)
+# The dashboard's users-online samples (monitoring/sampling.py, one every 5 minutes: ~26,000 in 90 days).
+USERS_ONLINE_RETENTION_DAYS = env.integer("USERS_ONLINE_RETENTION_DAYS", 90, minimum=2)
 
 # --- RADIUS ---------------------------------------------------------------------------------------
 # RFC 5176 Disconnect/CoA: seconds to wait for each try, and how many tries.

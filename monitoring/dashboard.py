@@ -1,21 +1,29 @@
 """The dashboard's figures, computed from the other apps' models and trimmed to the viewer's role."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from celery import current_app
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncHour, TruncMonth
 from django.utils import timezone
 
 from billing.models import Payment
 from hotspot.models import Customer, Subscription
 from routers.models import Router
 
+from . import health, jobs, sampling
+from .models import TaskFailure, UsersOnlineSample
+
 # Events that change a figure on the dashboard; the page re-renders its cards when one arrives.
 LIVE_EVENTS = (
     "customer.created", "customer.updated", "subscription.changed",
-    "payment.completed", "router.status",
+    "payment.completed", "router.status", "session.disconnected", sampling.EVENT,
 )
+# The health and queue cards are re-checked when the sampler runs (every 5 minutes).
+OPERATIONS_EVENTS = (sampling.EVENT,)
+USERS_ONLINE_EVENTS = (sampling.EVENT,)  # the chart gains its new sample
+WORKER_PING_TIMEOUT = 1.0  # seconds: a ping waits this long for every answer, so the cards load after the page
 
 
 @dataclass
@@ -26,6 +34,7 @@ class Stats:
     revenue_month: Decimal | None = None
     routers_online: int | None = None
     routers_total: int | None = None
+    users_online: int | None = None
 
 
 def _local_midnight(now: datetime) -> datetime:
@@ -51,6 +60,8 @@ def stats_for(user, now: datetime | None = None) -> Stats:
     if user.has_perm("routers.view_router"):
         counts = Router.objects.aggregate(total=Count("id"), online=Count("id", filter=Q(status=Router.Status.ONLINE)))
         stats.routers_online, stats.routers_total = counts["online"], counts["total"]
+    if user.has_perm("radius.view_radacct"):
+        stats.users_online = sampling.users_online()
     return stats
 
 
@@ -78,3 +89,55 @@ def monthly_revenue(months: int = 6, now: datetime | None = None) -> list[dict]:
 
 def recent_payments(limit: int = 8) -> list[Payment]:
     return list(Payment.objects.select_related("customer", "package").order_by("-created_at")[:limit])
+
+
+def users_online_chart(hours: int = 24, now: datetime | None = None) -> list[dict]:
+    """The peak of the users-online samples in each hour (local time) of the last ``hours``, oldest
+    first, hours without a sample included (``users`` None); one query."""
+    now = timezone.localtime(now or timezone.now())
+    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - timedelta(hours=hours)
+    rows = (UsersOnlineSample.objects.filter(at__gte=start, at__lt=end).order_by()
+            .annotate(hour=TruncHour("at")).values("hour").annotate(peak=Max("users")))
+    peaks = {row["hour"]: row["peak"] for row in rows}
+    series = [{"hour": start + timedelta(hours=i), "users": peaks.get(start + timedelta(hours=i))}
+              for i in range(hours)]
+    top = max((s["users"] or 0 for s in series), default=0) or 1
+    for s in series:
+        s["percent"] = int((s["users"] or 0) * 100 / top)
+    return series
+
+
+@dataclass
+class Queues:
+    """The queue card: ``eager`` when there is no broker (tasks run in-process as they are called)."""
+
+    eager: bool
+    failed_24h: int
+    depths: list = field(default_factory=list)
+    workers: int | None = None
+    error: str = ""
+
+
+def _workers_alive(timeout: float = WORKER_PING_TIMEOUT) -> int:
+    return len(current_app.control.ping(timeout=timeout) or [])
+
+
+def queues(now: datetime | None = None) -> Queues:
+    now = now or timezone.now()
+    card = Queues(eager=jobs.eager(),
+                  failed_24h=TaskFailure.objects.filter(failed_at__gte=now - timedelta(hours=24)).count())
+    if card.eager:
+        return card
+    try:
+        card.depths = jobs.queue_depths()
+        card.workers = _workers_alive()
+    except Exception as error:  # noqa: BLE001 - a broker that is down is what the card is for
+        card.error = f"{type(error).__name__}: {error}"[:200]
+    return card
+
+
+def operations() -> dict:
+    """The health card (the same checks as /health/) and the queue card, for Admins and Technicians."""
+    parts = health.components()
+    return {"parts": parts, "overall": health.overall(parts), "queues": queues()}

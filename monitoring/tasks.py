@@ -3,9 +3,14 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from . import rotation
+from . import rotation, sampling
 
 
 @shared_task(name="monitoring.tasks.rotate_logs")
 def rotate_logs() -> dict:
     return asdict(rotation.rotate())
+
+
+@shared_task(name="monitoring.tasks.sample_users_online")
+def sample_users_online() -> dict:
+    return asdict(sampling.sample_users_online())

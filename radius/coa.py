@@ -10,6 +10,10 @@ radius app stays unaware of routers (apps depend one way: routers on radius), so
 Each Disconnect leaves one audit entry, "disconnected", on the session (labelled with its user name)
 with the outcome as its note, saved with the attempt: the staff member who asked, or the job (an
 expiry sweep) whose sessions they were.
+
+A session that ended (ACK, or kicked over the API) is announced as ``session.disconnected`` to the
+``admin`` group and, when the customer behind the user name is known, to ``customer.<id>``. radius
+knows only user names: the hotspot app registers the lookup (``register_customer_lookup``).
 """
 import logging
 from collections.abc import Callable
@@ -22,6 +26,7 @@ from pyrad.client import Client, Timeout
 from audit import trail
 from audit.actors import current
 from audit.models import Entry
+from lib import live
 
 from .dictionaries import radius_dictionary
 from .models import CoaAttempt, Nas, RadAcct
@@ -35,6 +40,8 @@ ERROR_CAUSES = {
     505: "Other-Proxy-Processing-Error", 506: "Resources-Unavailable", 507: "Request-Initiated",
 }
 _fallback: Callable[[list[CoaAttempt]], None] | None = None
+_customer_ids: Callable[[set[str]], dict[str, int]] | None = None
+SESSION_DISCONNECTED = "session.disconnected"
 
 
 def register_disconnect_fallback(fallback: Callable[[list[CoaAttempt]], None] | None) -> None:
@@ -43,6 +50,38 @@ def register_disconnect_fallback(fallback: Callable[[list[CoaAttempt]], None] | 
     may take the router's timeout, and must not raise. One fallback: registering again replaces it."""
     global _fallback
     _fallback = fallback
+
+
+def register_customer_lookup(lookup: Callable[[set[str]], dict[str, int]] | None) -> None:
+    """``lookup(usernames)`` returns {username: customer id} for those that are customers' (one query),
+    so ``session.disconnected`` also reaches each customer's own page."""
+    global _customer_ids
+    _customer_ids = lookup
+
+
+def announce_disconnected(usernames: list[str], reason: str) -> None:
+    """Publish ``session.disconnected`` (after commit) for each user name whose session ended."""
+    usernames = [u for u in dict.fromkeys(usernames) if u]
+    if not usernames:
+        return
+    customers = {}
+    if _customer_ids is not None:
+        try:
+            customers = _customer_ids(set(usernames))
+        except Exception:  # a lookup bug must not undo the Disconnect's record; admins still hear of it
+            log.exception("could not find the customers of %d disconnected sessions", len(usernames))
+    events = []
+    for username in usernames:
+        data = {"username": username, "reason": reason, "customer": customers.get(username)}
+        events.append((live.ADMIN, SESSION_DISCONNECTED, data))
+        if data["customer"] is not None:
+            events.append((live.customer_group(data["customer"]), SESSION_DISCONNECTED, data))
+    live.publish_many(events)
+
+
+def _announce_ended(attempts: list[CoaAttempt], reason: str) -> None:
+    announce_disconnected([a.username for a in attempts if a.kind == CoaAttempt.Kind.DISCONNECT
+                           and (a.outcome == CoaAttempt.Outcome.ACK or a.api_kicked)], reason)
 
 
 def _fall_back(attempts: list[CoaAttempt]) -> None:
@@ -100,6 +139,7 @@ def disconnect_many(sessions, *, requested_by: str = "", workers: int = 16) -> l
             object_type=RadAcct._meta.label_lower, object_id=str(attempt.session_id or ""),
             object_label=attempt.username[:trail.LABEL_LENGTH], note=_outcome(attempt)[:255]) for attempt in done],
             batch_size=1000)
+        _announce_ended(done, requested_by or "disconnect")
     return done
 
 
@@ -136,6 +176,7 @@ def _send(kind: str, session: RadAcct, attributes: dict, requested_by: str) -> C
         attempt.save()
         if kind == CoaAttempt.Kind.DISCONNECT:
             trail.record(DISCONNECTED, session, label=attempt.username, note=_outcome(attempt))
+            _announce_ended([attempt], "disconnect")
     log.info("%s for %s on %s: %s", kind, attempt.username, attempt.nas_ip_address, attempt.outcome)
     return attempt
 

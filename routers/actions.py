@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lib.whole_numbers import ascii_whole_number
+from radius import coa
 
 from . import traffic
 from .models import Router, RouterBackup, ServiceControlLog
@@ -202,6 +203,8 @@ def kick(router: Router, *, kind: str, user: str | None = None, session_id: str 
             else:
                 removed = client.kick_ppp(id=session_id, name=user)
     log_action(router, by, "kick", ServiceControlLog.Outcome.OK, f"{who}: {removed} removed", audit="kicked")
+    if user and removed:
+        coa.announce_disconnected([user], "kick")
     return removed
 
 

@@ -93,16 +93,16 @@ def test_an_htmx_refresh_renders_only_the_cards(admin_client):
 
 
 def test_the_dashboard_runs_a_fixed_number_of_queries(admin_client, django_assert_num_queries):
-    # session, user, 2x permissions, one per card group, session save (3).
-    with django_assert_num_queries(11):
+    # session, user, 2x permissions, one per card group (customers online the fifth), session save (3).
+    with django_assert_num_queries(12):
         admin_client.get("/", HTTP_HX_REQUEST="true")
     package = make_package()
     for i in range(20):
         customer = make_customer(f"2547120000{i:02d}")
         make_subscription(customer, package, timezone.now() + timedelta(hours=1))
         pay("50", timezone.now())
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         admin_client.get("/", HTTP_HX_REQUEST="true")
-    # The full page adds the monthly chart and the recent payments.
-    with django_assert_num_queries(14):
+    # The full page adds the monthly chart, the recent payments and the users-online chart.
+    with django_assert_num_queries(16):
         admin_client.get("/")

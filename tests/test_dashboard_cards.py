@@ -1,0 +1,158 @@
+"""The dashboard's operations cards (system health, queues) for Admins and Technicians, the customers
+online from radacct with their 24-hour chart (sampled by a job, kept 90 days), and session.disconnected."""
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN
+from config.asgi import application
+from hotspot.models import Customer
+from lib import live
+from monitoring import sampling, tasks
+from monitoring.models import TaskFailure, UsersOnlineSample
+from radius import services as radius
+from radius.models import RadAcct
+from radius.nas_simulator import NasSimulator
+
+pytestmark = pytest.mark.django_db
+SECRET = "router-coa-secret-1"
+
+
+def open_session(username, n=1, nas="127.0.0.1", stopped=False):
+    now = timezone.now()
+    return RadAcct.objects.create(acct_session_id=f"s-{username}-{n}", acct_unique_id=f"u-{username}-{n}",
+                                  username=username, nas_ip_address=nas, framed_ip_address="10.5.0.77",
+                                  acct_start_time=now - timedelta(minutes=30),
+                                  acct_stop_time=now if stopped else None)
+
+
+def make_sample(users, ago):
+    return UsersOnlineSample.objects.create(users=users, at=timezone.now() - ago)
+
+
+@pytest.mark.parametrize("role", [ADMIN, TECHNICIAN])
+def test_it_shows_the_health_and_queue_cards_to_admins_and_technicians(signed_in, role):
+    browser = signed_in(role)
+    assert 'hx-get="/?part=operations" hx-trigger="load"' in browser.get("/").content.decode()
+    cards = browser.get("/?part=operations", HTTP_HX_REQUEST="true").content.decode()
+    assert cards.lstrip().startswith('<div id="operations"') and "<html" not in cards
+    assert 'data-card="health"' in cards and 'data-card="queues"' in cards
+    for part in ("database", "cache", "channel_layer", "celery_broker"):
+        assert f'data-part="{part}"' in cards
+    assert " ms</td>" in cards and f'data-live-events="{sampling.EVENT}"' in cards
+
+
+@pytest.mark.parametrize("role", [FINANCE, SUPPORT])
+def test_finance_and_support_see_no_operations_cards(signed_in, role):
+    browser = signed_in(role)
+    assert "part=operations" not in browser.get("/").content.decode()
+    assert browser.get("/?part=operations", HTTP_HX_REQUEST="true").status_code == 403
+
+
+def test_without_a_broker_the_queue_card_says_tasks_run_in_process(signed_in):
+    TaskFailure.objects.create(task_name="billing.tasks.send_receipts", exception="OSError: down")
+    TaskFailure.objects.create(task_name="billing.tasks.send_receipts", exception="OSError: down",
+                               failed_at=timezone.now() - timedelta(hours=25))
+    cards = signed_in(TECHNICIAN).get("/?part=operations").content.decode()
+    assert "tasks run in-process" in cards and "Workers alive" not in cards
+    assert "Failed jobs in the last 24 h: <strong>1</strong>" in cards
+
+
+def test_the_sampler_stores_the_customers_online_once_per_run(admin_client):
+    open_session("wambui", 1)
+    open_session("wambui", 2)  # a second device: still one customer
+    open_session("otieno")
+    open_session("akinyi", stopped=True)
+    call_command("sample_users_online", stdout=open("/dev/null", "w"))
+    assert list(UsersOnlineSample.objects.values_list("users", flat=True)) == [2]
+    tasks.sample_users_online.delay()  # the beat's task, the same run
+    assert UsersOnlineSample.objects.count() == 2
+    html = admin_client.get("/").content.decode()
+    assert '<div class="card stat" data-stat="users-online">' in html and '<div class="value">2</div>' in html
+    assert "Customers online, last 24 hours" in html and "at most 2 online" in html
+    chart = admin_client.get("/?part=users-online", HTTP_HX_REQUEST="true").content.decode()
+    assert chart.lstrip().startswith('<section id="users-online"') and chart.count('class="bar"') == 24
+
+
+def test_the_beat_runs_the_sampler_every_five_minutes():
+    entry = settings.CELERY_BEAT_SCHEDULE["sample-users-online"]
+    assert entry == {"task": "monitoring.tasks.sample_users_online", "schedule": 300.0}
+
+
+def test_samples_past_retention_are_removed_by_the_same_run():
+    kept = make_sample(5, timedelta(days=settings.USERS_ONLINE_RETENTION_DAYS - 1))
+    make_sample(7, timedelta(days=settings.USERS_ONLINE_RETENTION_DAYS, minutes=1))
+    done = sampling.sample_users_online()
+    assert done.removed == 1 and settings.USERS_ONLINE_RETENTION_DAYS == 90
+    assert set(UsersOnlineSample.objects.values_list("pk", flat=True)) == {kept.pk, UsersOnlineSample.objects.first().pk}
+
+
+def test_the_chart_keeps_each_hours_peak_and_shows_hours_without_samples():
+    from monitoring.dashboard import users_online_chart
+
+    now = timezone.now()
+    make_sample(3, timedelta(minutes=1))
+    make_sample(9, timedelta(minutes=2))
+    make_sample(4, timedelta(hours=30))  # older than the chart
+    series = users_online_chart(now=now)
+    assert len(series) == 24 and series[-1]["users"] == 9 and series[-1]["percent"] == 100
+    assert series[0]["users"] is None and series[0]["percent"] == 0
+
+
+@pytest.mark.parametrize("rows", [2, 40])
+def test_the_admin_dashboard_runs_a_fixed_number_of_queries(admin_client, django_assert_num_queries, rows):
+    for i in range(rows):
+        open_session(f"user{i}")
+        make_sample(i, timedelta(minutes=5 * i))
+    # session, user, 2x permissions, five card groups (customers online the fifth), monthly revenue,
+    # recent payments, the users-online chart, session save (3).
+    with django_assert_num_queries(16):
+        admin_client.get("/")
+    with django_assert_num_queries(12):  # the live refresh of the figure cards
+        admin_client.get("/", HTTP_HX_REQUEST="true")
+
+
+@pytest.fixture
+def nas():
+    with NasSimulator(secret=SECRET.encode()) as simulator:
+        radius.register_nas("127.0.0.1", SECRET, "Kilimani", coa_port=simulator.port)
+        yield simulator
+
+
+@pytest.mark.django_db(transaction=True)  # the consumer reads the session from its own connection
+def test_a_staff_disconnect_reaches_the_admins_and_the_customers_page(signed_in, nas):
+    customer = Customer.objects.create(phone="254712345678", username="wambui")
+    session = open_session("wambui")
+    browser = signed_in(SUPPORT)
+
+    @async_to_sync
+    async def run():
+        layer = get_channel_layer()
+        customers_page = await layer.new_channel()
+        await layer.group_add(live.customer_group(customer.pk), customers_page)
+        headers = [(b"origin", b"http://testserver"), (b"host", b"testserver"),
+                   (b"cookie", f"{settings.SESSION_COOKIE_NAME}={browser.session.session_key}".encode())]
+        ws = WebsocketCommunicator(application, "/ws/admin/", headers=headers)
+        connected, _ = await ws.connect()
+        assert connected
+        await ws.receive_json_from(timeout=3)  # live.connected
+        await database_sync_to_async(browser.post)(f"/radius/sessions/{session.pk}/disconnect/")
+        try:
+            admins = await ws.receive_json_from(timeout=3)
+            for_customer = live.events_in(await layer.receive(customers_page))
+        finally:
+            await ws.disconnect()
+            await layer.group_discard(live.customer_group(customer.pk), customers_page)
+        return admins, for_customer
+
+    admins, for_customer = run()
+    expected = {"username": "wambui", "reason": "disconnect", "customer": customer.pk}
+    assert admins == {"event": "session.disconnected", "data": expected}
+    assert for_customer == [{"event": "session.disconnected", "data": expected}]
