@@ -1,9 +1,10 @@
 """The dashboard's operations cards (system health, queues) for Admins and Technicians, the customers
 online from radacct with their 24-hour chart (sampled by a job, kept 90 days), and session.disconnected."""
+import asyncio
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -13,13 +14,18 @@ from django.utils import timezone
 
 from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN
 from config.asgi import application
-from hotspot.models import Customer
+from hotspot import services as hotspot
+from hotspot import subscriptions
+from hotspot.models import Customer, Package
 from lib import live
 from monitoring import sampling, tasks
 from monitoring.models import TaskFailure, UsersOnlineSample
 from radius import services as radius
 from radius.models import RadAcct
 from radius.nas_simulator import NasSimulator
+from routers import actions
+
+from .routers_kit import make_router
 
 pytestmark = pytest.mark.django_db
 SECRET = "router-coa-secret-1"
@@ -91,7 +97,8 @@ def test_samples_past_retention_are_removed_by_the_same_run():
     make_sample(7, timedelta(days=settings.USERS_ONLINE_RETENTION_DAYS, minutes=1))
     done = sampling.sample_users_online()
     assert done.removed == 1 and settings.USERS_ONLINE_RETENTION_DAYS == 90
-    assert set(UsersOnlineSample.objects.values_list("pk", flat=True)) == {kept.pk, UsersOnlineSample.objects.first().pk}
+    newest = UsersOnlineSample.objects.first()
+    assert set(UsersOnlineSample.objects.values_list("pk", flat=True)) == {kept.pk, newest.pk}
 
 
 def test_the_chart_keeps_each_hours_peak_and_shows_hours_without_samples():
@@ -156,3 +163,75 @@ def test_a_staff_disconnect_reaches_the_admins_and_the_customers_page(signed_in,
     expected = {"username": "wambui", "reason": "disconnect", "customer": customer.pk}
     assert admins == {"event": "session.disconnected", "data": expected}
     assert for_customer == [{"event": "session.disconnected", "data": expected}]
+
+
+def disconnections_reaching(groups, action):
+    """The session.disconnected events that ``groups`` receive while ``action`` runs (with its
+    after-commit work), as (group, data) pairs."""
+    @async_to_sync
+    async def run():
+        layer = get_channel_layer()
+        channels = {group: await layer.new_channel() for group in groups}
+        for group, channel in channels.items():
+            await layer.group_add(group, channel)
+        try:
+            await sync_to_async(action)()  # in this thread: the test's transaction and data
+            got = []
+            for group, channel in channels.items():
+                try:
+                    while True:
+                        message = await asyncio.wait_for(layer.receive(channel), timeout=1)
+                        got += [(group, e["data"]) for e in live.events_in(message)
+                                if e["event"] == "session.disconnected"]
+                except TimeoutError:
+                    pass
+            return got
+        finally:
+            for group, channel in channels.items():
+                await layer.group_discard(group, channel)
+    return run()
+
+
+def test_an_expirys_disconnect_reaches_the_admins_and_the_customers_page(nas, django_capture_on_commit_callbacks):
+    person = hotspot.create_customer("0712 000 001")
+    daily = hotspot.save_package(Package(name="Daily", price=50, validity_minutes=1440))
+    now = timezone.now()
+    subscriptions.activate(person, daily, "payment", now=now - timedelta(days=1))
+    open_session(person.username)
+
+    def expire():
+        with django_capture_on_commit_callbacks(execute=True):
+            subscriptions.expire_due(now=now)
+
+    got = disconnections_reaching([live.ADMIN, live.customer_group(person.pk)], expire)
+    expected = {"username": person.username, "reason": "expiry", "customer": person.pk}
+    assert got == [(live.ADMIN, expected), (live.customer_group(person.pk), expected)]
+
+
+def test_an_api_kick_reaches_the_admins_and_the_customers_page(kilimani, technician,
+                                                                django_capture_on_commit_callbacks):
+    customer = Customer.objects.create(phone="254712345678", username="wambui")
+    router = make_router(kilimani)
+    kilimani.login_hotspot("wambui")
+
+    def kick():
+        with django_capture_on_commit_callbacks(execute=True):
+            assert actions.kick(router, kind="hotspot", user="wambui", by=technician) == 1
+            assert actions.kick(router, kind="hotspot", user="wambui", by=technician) == 0  # nothing ended
+
+    got = disconnections_reaching([live.ADMIN, live.customer_group(customer.pk)], kick)
+    expected = {"username": "wambui", "reason": "kick", "customer": customer.pk}
+    assert got == [(live.ADMIN, expected), (live.customer_group(customer.pk), expected)]
+
+
+def test_a_refused_disconnect_announces_nothing(nas, django_capture_on_commit_callbacks):
+    from radius import coa
+    from radius.nas_simulator import NAK
+
+    nas.default = NAK
+
+    def refused():
+        with django_capture_on_commit_callbacks(execute=True):
+            coa.disconnect(open_session("ghost"))
+
+    assert disconnections_reaching([live.ADMIN], refused) == []
