@@ -235,3 +235,26 @@ def test_a_refused_disconnect_announces_nothing(nas, django_capture_on_commit_ca
             coa.disconnect(open_session("ghost"))
 
     assert disconnections_reaching([live.ADMIN], refused) == []
+
+
+@pytest.fixture
+def broker():
+    """Tasks go to the broker (the suite's Redis), as in production, with no worker to take them."""
+    from celery import current_app
+
+    eager = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = False
+    try:
+        yield current_app
+    finally:
+        current_app.conf.task_always_eager = eager
+        with current_app.connection_for_write() as connection:
+            connection.default_channel.queue_purge("default")
+
+
+def test_with_a_broker_the_queue_card_counts_waiting_messages_and_workers(signed_in, broker):
+    tasks.sample_users_online.apply_async(queue="default")
+    cards = signed_in(ADMIN).get("/?part=operations").content.decode()
+    assert "in-process" not in cards
+    assert '<tr data-queue="default"><td>default</td><td class="num">1</td></tr>' in cards
+    assert "Workers alive: <strong>0</strong>" in cards and "none answered" in cards
