@@ -25,7 +25,9 @@ from radius.models import RadAcct
 from radius.nas_simulator import NasSimulator
 from routers import actions
 
+from .browser import SCREENSHOTS, elsewhere
 from .routers_kit import make_router
+from .staff_kit import PASSWORD
 
 pytestmark = pytest.mark.django_db
 SECRET = "router-coa-secret-1"
@@ -83,6 +85,7 @@ def test_the_sampler_stores_the_customers_online_once_per_run(admin_client):
     html = admin_client.get("/").content.decode()
     assert '<div class="card stat" data-stat="users-online">' in html and '<div class="value">2</div>' in html
     assert "Customers online, last 24 hours" in html and "at most 2 online" in html
+    assert 'data-figure="users-online-peak">peak 2 at ' in html
     chart = admin_client.get("/?part=users-online", HTTP_HX_REQUEST="true").content.decode()
     assert chart.lstrip().startswith('<section id="users-online"') and chart.count('class="bar"') == 24
 
@@ -258,3 +261,33 @@ def test_with_a_broker_the_queue_card_counts_waiting_messages_and_workers(signed
     assert "in-process" not in cards
     assert '<tr data-queue="default"><td>default</td><td class="num">1</td></tr>' in cards
     assert "Workers alive: <strong>0</strong>" in cards and "none answered" in cards
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)  # the served app reads what the test writes
+@pytest.mark.parametrize("width", [1280, 390])
+def test_in_a_browser_the_cards_load_after_the_page_and_follow_the_sampler(served, chromium, admin, width):
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{served}/login/")
+    page.fill("input[name=username]", admin.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{served}/")
+    page.wait_for_selector('[data-card="queues"]', timeout=10_000)  # loaded by htmx after the page
+    assert page.locator('[data-part="database"] .badge').inner_text() == "up"
+    assert "in-process" in page.locator('[data-card="queues"]').inner_text()
+    assert page.locator('[data-stat="users-online"] .value').inner_text() == "0"
+    page.wait_for_selector('[data-live-indicator][data-state="connected"]', timeout=10_000)
+
+    open_session("wambui")
+    elsewhere(sampling.sample_users_online)  # the 5-minute job: commits, then publishes
+
+    page.wait_for_function(
+        "() => document.querySelector('[data-stat=\"users-online\"] .value').textContent.trim() === '1'",
+        timeout=10_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#users-online .bar')].pop().title.includes('at most 1 online')",
+        timeout=10_000)
+    assert page.locator('[data-card="health"]').is_visible()
+    page.screenshot(path=SCREENSHOTS / f"dashboard-cards-{width}.png", full_page=True)
+    page.close()

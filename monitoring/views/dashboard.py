@@ -42,8 +42,10 @@ def operations(request):
 
 
 def _users_online() -> dict:
-    return {"users_online_chart": figures.users_online_chart(),
-            "users_online_events": " ".join(figures.USERS_ONLINE_EVENTS)}
+    chart = figures.users_online_chart()
+    sampled = [hour for hour in chart if hour["users"] is not None]
+    return {"users_online_chart": chart, "users_online_events": " ".join(figures.USERS_ONLINE_EVENTS),
+            "users_online_peak": max(sampled, key=lambda hour: hour["users"], default=None)}
 
 
 def users_online(request):
