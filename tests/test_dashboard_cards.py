@@ -127,6 +127,18 @@ def test_the_admin_dashboard_runs_a_fixed_number_of_queries(admin_client, django
         admin_client.get("/")
     with django_assert_num_queries(12):  # the live refresh of the figure cards
         admin_client.get("/", HTTP_HX_REQUEST="true")
+    # The chart's refresh: session, user, 2x permissions, the chart, session save (3).
+    with django_assert_num_queries(8):
+        admin_client.get("/?part=users-online", HTTP_HX_REQUEST="true")
+
+
+@pytest.mark.parametrize("failures", [2, 40])
+def test_the_operations_cards_run_a_fixed_number_of_queries(signed_in, django_assert_num_queries, failures):
+    TaskFailure.objects.bulk_create([TaskFailure(task_name="t", exception="E") for _ in range(failures)])
+    browser = signed_in(TECHNICIAN)
+    # session, user, 2x permissions, the database check, the failures of the last 24 h, session save (3).
+    with django_assert_num_queries(9):
+        browser.get("/?part=operations", HTTP_HX_REQUEST="true")
 
 
 @pytest.fixture
