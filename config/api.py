@@ -15,6 +15,7 @@ from hotspot.api.vouchers import vouchers_router
 from lib.api_errors import declare_common_answers
 from monitoring.api.activity import activity_router
 from monitoring.api.health import router as health_router
+from monitoring.api.queue import queue_router
 from monitoring.api.system_log import system_log_router
 from radius.api.sessions import logs_router, sessions_router
 from routers.api import router_health_router, routers_router, vpn_router
@@ -94,6 +95,7 @@ api.add_router("/payments", payments_router)
 api.add_router("/logs", callback_log_router)
 api.add_router("/logs", activity_router)
 api.add_router("/logs", system_log_router)
+api.add_router("/queue", queue_router)
 api.add_router("/purchase", purchase_router)
 api.add_router("/routers", routers_router)
 api.add_router("/", vpn_router)

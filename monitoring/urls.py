@@ -1,12 +1,15 @@
-"""The dashboard (/), the health page (/health/) and the activity list (/activity/), each served by the
-views module of its name."""
+"""The dashboard (/), the health page (/health/), failed jobs (/health/jobs/) and the activity list
+(/activity/), each served by the views module of its name."""
 from django.urls import path
 
-from .views import activity, dashboard, health, system_log
+from .views import activity, dashboard, health, jobs, system_log
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("health/", health.health_page, name="health"),
+    path("health/jobs/", jobs.failed_jobs, name="failed-jobs"),
+    path("health/jobs/<int:pk>/retry/", jobs.retry_failed_job, name="failed-job-retry"),
+    path("health/jobs/<int:pk>/dismiss/", jobs.dismiss_failed_job, name="failed-job-dismiss"),
     path("activity/", activity.activity_list, name="activity-list"),
     path("logs/system/", system_log.system_log, name="system-log"),
 ]

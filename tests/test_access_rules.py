@@ -26,6 +26,11 @@ PAGES = {
     "activity-list": ALL_STAFF,
     # The stored system log: operators of the whole system and of the routers.
     "system-log": {ADMIN, TECHNICIAN},
+    # Failed jobs: read by operators (monitoring.view_taskfailure); retried or dismissed by Admins only
+    # (monitoring.change_taskfailure, which no other role's patterns grant).
+    "failed-jobs": {ADMIN, TECHNICIAN},
+    "failed-job-retry": {ADMIN},
+    "failed-job-dismiss": {ADMIN},
     "staff-list": {ADMIN},
     "staff-add": {ADMIN},
     "staff-edit": {ADMIN},
@@ -167,6 +172,9 @@ OPERATIONS = {
     "GET /api/logs/payments": {ADMIN, FINANCE},
     "GET /api/logs/activity": ALL_STAFF,
     "GET /api/logs/system": {ADMIN, TECHNICIAN},
+    "GET /api/queue/stats": {ADMIN, TECHNICIAN},
+    "GET /api/queue/failed": {ADMIN, TECHNICIAN},
+    "POST /api/queue/retry/{failure_id}": {ADMIN},
     "GET /api/routers": {ADMIN, TECHNICIAN},
     "POST /api/routers": {ADMIN, TECHNICIAN},
     "GET /api/routers/{router_id}": {ADMIN, TECHNICIAN},

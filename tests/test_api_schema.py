@@ -22,6 +22,7 @@ from billing.models import Payment
 from billing.payments import record_cash
 from config.api import api
 from hotspot.services import create_customer
+from monitoring.models import TaskFailure
 
 from .routers_kit import make_router
 from .staff_kit import bearer
@@ -74,7 +75,9 @@ def real_objects(api_schema, admin, daily, kilimani, mpesa, settings):
     customer = create_customer("0712000111", "Wanjiku")
     payment = record_cash(customer=customer, amount=Decimal("50.00"), by=admin, package=daily)
     return {"router_id": make_router(kilimani).pk, "package_id": daily.pk, "customer_id": customer.pk,
-            "payment_id": payment.pk, "session_id": make_session(7).pk}
+            "payment_id": payment.pk, "session_id": make_session(7).pk,
+            "failure_id": TaskFailure.objects.create(task_name="billing.tasks.reconcile_payments", args=["2026-11-30"],
+                                                     exception="ValueError: refused").pk}
 
 
 def real_bodies(objects) -> dict:
@@ -137,7 +140,7 @@ def test_every_operation_answers_as_declared(api_schema, admin, real_objects, ki
 # --- what the run found, pinned ------------------------------------------------------------------
 
 LISTS = ["/api/payments", "/api/logs/payments", "/api/hotspot/sessions", "/api/logs/sessions", "/api/users",
-         "/api/hotspot/users", "/api/hotspot/vouchers", "/api/routers"]
+         "/api/hotspot/users", "/api/hotspot/vouchers", "/api/routers", "/api/queue/failed"]
 
 
 def test_the_openapi_document_takes_a_bearer_token_or_a_session(client, signed_in, admin, technician):

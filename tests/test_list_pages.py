@@ -27,6 +27,7 @@ from audit.models import Entry, LogRecord
 from billing.models import Invoice, LedgerEntry, MpesaCallback, Payment
 from hotspot import services
 from hotspot.models import Customer, Package, PackageGroup, Voucher, VoucherBatch
+from monitoring.models import TaskFailure
 from radius.models import Nas, RadAcct, RadCheck, RadPostAuth
 from routers.models import AccessPoint, Router, RouterService, RouterVpnConfig
 
@@ -290,6 +291,15 @@ def system_log(n):
     return Made({}, tuple(outsiders))
 
 
+def failed_jobs(n):
+    def failures(count, **fields):
+        values = {"task_name": "billing.tasks.reconcile_payments", "exception": "ValueError: listpaging", **fields}
+        return TaskFailure.objects.bulk_create(TaskFailure(**values) for _ in range(count))
+    failures(n)
+    outsiders = [*failures(1, task_name="routers.tasks.check_router_status"), *failures(1, state="dismissed")]
+    return Made({}, tuple(outsiders))
+
+
 def chosen(name: str) -> Callable[[Made], str]:
     """A filter whose value is a row the maker made (a router, a customer)."""
     return lambda made: str(made.kwargs[name])
@@ -328,6 +338,7 @@ LISTS = [
                                "from": str(TODAY - timedelta(days=1)), "to": str(TODAY)}, activity),
     ListCase("system-log", {"q": "listpaging", "level": "40", "logger": "billing",
                             "from": str(TODAY - timedelta(days=1)), "to": str(TODAY)}, system_log),
+    ListCase("failed-jobs", {"task": "billing.tasks", "state": "failed"}, failed_jobs),
 ]
 
 
