@@ -3,7 +3,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from celery import current_app
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncHour, TruncMonth
 from django.utils import timezone
@@ -119,10 +118,6 @@ class Queues:
     error: str = ""
 
 
-def _workers_alive(timeout: float = WORKER_PING_TIMEOUT) -> int:
-    return len(current_app.control.ping(timeout=timeout) or [])
-
-
 def queues(now: datetime | None = None) -> Queues:
     now = now or timezone.now()
     card = Queues(eager=jobs.eager(),
@@ -131,7 +126,7 @@ def queues(now: datetime | None = None) -> Queues:
         return card
     try:
         card.depths = jobs.queue_depths()
-        card.workers = _workers_alive()
+        card.workers = len(jobs.workers_alive(WORKER_PING_TIMEOUT))
     except Exception as error:  # noqa: BLE001 - a broker that is down is what the card is for
         card.error = f"{type(error).__name__}: {error}"[:200]
     return card
