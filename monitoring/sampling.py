@@ -34,3 +34,21 @@ def sample_users_online(now: datetime | None = None) -> Sampled:
     removed = delete_older(UsersOnlineSample, "at", now - timedelta(days=settings.USERS_ONLINE_RETENTION_DAYS))
     live.publish(live.ADMIN, EVENT, {"users": sample.users, "at": now.isoformat()})
     return Sampled(sample.users, removed)
+
+
+def backfill(hours: int = 24, every_minutes: int = 5, now: datetime | None = None) -> int:
+    """Samples for the past ``hours`` where there are none, each counted from radacct as the job would
+    have seen it then (sessions started by then and not yet stopped): for an install that has
+    accounting history but no sampler yet, such as the demo. The number of samples written."""
+    now = now or timezone.now()
+    since = now - timedelta(hours=hours)
+    if UsersOnlineSample.objects.filter(at__gte=since).exists():
+        return 0
+    moments = [since + timedelta(minutes=every_minutes * step) for step in range(hours * 60 // every_minutes)]
+    sessions = list(RadAcct.objects.exclude(username=None).filter(acct_start_time__lt=now)
+                    .exclude(acct_stop_time__lt=since).values_list("username", "acct_start_time", "acct_stop_time"))
+    samples = [UsersOnlineSample(at=moment, users=len({user for user, start, stop in sessions
+                                                       if start <= moment and (stop is None or stop > moment)}))
+               for moment in moments]
+    UsersOnlineSample.objects.bulk_create(samples)
+    return len(samples)

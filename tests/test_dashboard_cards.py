@@ -303,3 +303,19 @@ def test_in_a_browser_the_cards_load_after_the_page_and_follow_the_sampler(serve
     assert page.locator('[data-card="health"]').is_visible()
     page.screenshot(path=SCREENSHOTS / f"dashboard-cards-{width}.png", full_page=True)
     page.close()
+
+
+@pytest.mark.django_db
+def test_a_backfill_draws_the_past_day_from_the_accounting_and_only_once():
+    now = timezone.now()
+    RadAcct.objects.bulk_create([
+        RadAcct(acct_session_id="a", acct_unique_id="a", username="amina", nas_ip_address="127.0.0.1",
+                acct_start_time=now - timedelta(hours=3), acct_stop_time=now - timedelta(hours=1)),
+        RadAcct(acct_session_id="b", acct_unique_id="b", username="baraka", nas_ip_address="127.0.0.1",
+                acct_start_time=now - timedelta(hours=2)),
+        RadAcct(acct_session_id="c", acct_unique_id="c", username="baraka", nas_ip_address="127.0.0.1",
+                acct_start_time=now - timedelta(hours=2))])  # a second device: still one customer
+    assert sampling.backfill(now=now) == 24 * 12
+    at = {round((now - s.at).total_seconds() / 3600, 2): s.users for s in UsersOnlineSample.objects.all()}
+    assert at[4.0] == 0 and at[2.5] == 1 and at[1.5] == 2 and at[0.5] == 1
+    assert sampling.backfill(now=now) == 0  # samples there already: nothing drawn twice

@@ -12,6 +12,7 @@ from audit.actors import Actor, acting_as
 from billing.demo import seed_payments
 from hotspot.demo import seed_catalogue, seed_customers_and_history
 from hotspot.models import Customer, Subscription
+from monitoring import sampling
 from radius.demo import seed_radius
 from routers.demo import seed_routers
 
@@ -44,6 +45,8 @@ class Command(BaseCommand):
             subscriptions = seed_customers_and_history()
             payments = seed_payments(subscriptions) if subscriptions else 0
             sessions = self._radius()
+            # The dashboard's users-online chart, as the sampler would have drawn it from those sessions.
+            sampling.backfill()
         self.stdout.write(
             f"Demo data: {len(packages)} packages, {routers} new routers, "
             f"{len(subscriptions)} new subscriptions, {payments} new payments, {sessions} new RADIUS sessions."
