@@ -40,6 +40,7 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "radius.*nas*",
         "radius.view_*",
         "monitoring.view_taskfailure",
+        "monitoring.change_taskfailure",  # retry or dismiss a failed job: the jobs are idempotent
         "audit.view_entry",
         "audit.view_logrecord",  # the system log: routers and jobs are where most warnings come from
     ),

@@ -313,11 +313,12 @@ ROUTER_POLL_TIMEOUT_SECONDS = env.integer("ROUTER_POLL_TIMEOUT_SECONDS", 5, mini
 ROUTER_POLL_WORKERS = env.integer("ROUTER_POLL_WORKERS", 64, minimum=1)
 # One sample per router per poll: 500 routers a minute is ~720,000 rows a day.
 ROUTER_SAMPLE_RETENTION_DAYS = env.integer("ROUTER_SAMPLE_RETENTION_DAYS", 14, minimum=1)
-# Nightly log rotation (monitoring/rotation.py): the stored system log, the audit trail and the
-# SMS/e-mail notifications sent, each kept this many days.
+# Nightly log rotation (monitoring/rotation.py): the stored system log, the audit trail, the
+# SMS/e-mail notifications sent and the failed-job records, each kept this many days.
 SYSTEM_LOG_RETENTION_DAYS = env.integer("SYSTEM_LOG_RETENTION_DAYS", 30, minimum=1)
 AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", 730, minimum=30)
 NOTIFICATION_RETENTION_DAYS = env.integer("NOTIFICATION_RETENTION_DAYS", 180, minimum=1)
+FAILED_JOB_RETENTION_DAYS = env.integer("FAILED_JOB_RETENTION_DAYS", 90, minimum=1)
 # The dashboard's users-online samples (monitoring/sampling.py, one every 5 minutes: ~26,000 in 90 days).
 USERS_ONLINE_RETENTION_DAYS = env.integer("USERS_ONLINE_RETENTION_DAYS", 90, minimum=2)
 

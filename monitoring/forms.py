@@ -1,14 +1,19 @@
-"""Forms for the monitoring pages: the activity list's filter (the audit trail, /activity/).
+"""Forms for the monitoring pages: the filters of the activity list (the audit trail, /activity/), the
+system log (/logs/system/) and the failed jobs (/health/jobs/).
 
 Filter forms are lib.listing.ListFilter (billing's FilterForm for the From/To days): bound to
 request.GET, they never refuse a page.
 """
+import logging
+
 from django import forms
 from django.apps import apps
 from django.db.models import Q
 
 from audit.models import Entry
 from billing.forms import FilterForm
+
+from .models import TaskFailure
 
 # The apps whose objects the services write entries about (their models are the object types).
 AUDITED_APPS = ("accounts", "radius", "routers", "hotspot", "billing", "monitoring")
@@ -75,3 +80,46 @@ class ActivityFilterForm(FilterForm):
         if q:
             entries = entries.filter(text_match(q))
         return self.within(entries, "at")
+
+
+LEVELS = [("", "Warnings and worse"), (str(logging.INFO), "Everything kept (jobs' summaries too)"),
+          (str(logging.ERROR), "Errors and worse"), (str(logging.CRITICAL), "Critical only")]
+
+
+def least_level(value: str | int | None) -> int:
+    return int(value) if value else logging.WARNING
+
+
+def logger_match(rows, logger: str):
+    """``billing`` is billing and everything under it (billing.callbacks …), not "billingx"."""
+    logger = logger.strip()
+    return rows.filter(logger=logger) | rows.filter(logger__startswith=f"{logger}.") if logger else rows
+
+
+class SystemLogFilter(FilterForm):
+    date_range = True
+    q = forms.CharField(label="Search", required=False, max_length=100, widget=forms.TextInput(
+        attrs={"type": "search", "placeholder": "Words in the message"}))
+    level = forms.ChoiceField(label="Level", required=False, choices=LEVELS)
+    logger = forms.CharField(label="Logger", required=False, max_length=200,
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. billing"}))
+
+    def apply(self, records):
+        records = records.filter(level__gte=least_level(self.value("level")))
+        records = logger_match(records, self.value("logger", ""))
+        if q := self.value("q", "").strip():
+            records = records.filter(message__icontains=q)
+        return self.within(records, "at")
+
+
+class FailedJobFilter(FilterForm):
+    task = forms.CharField(label="Task", required=False, max_length=200,
+                           widget=forms.TextInput(attrs={"placeholder": "e.g. billing.tasks"}))
+    state = forms.ChoiceField(label="State", required=False, choices=[("", "Any state"), *TaskFailure.State.choices])
+
+    def apply(self, failures):
+        if task := self.value("task", "").strip():
+            failures = failures.filter(task_name__icontains=task)
+        if self.value("state"):
+            failures = failures.filter(state=self.value("state"))
+        return failures

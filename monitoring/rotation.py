@@ -1,5 +1,5 @@
-"""Log rotation: rows of the system log, the audit trail and the sent notifications past their
-retention are deleted, in batches, so the tables stay the size the pages were measured at.
+"""Log rotation: rows of the system log, the audit trail, the sent notifications and the failed-job
+records past their retention are deleted, in batches, so the tables stay the size the pages were measured at.
 
 Each batch is a short DELETE of at most ``batch`` rows by primary key, so inserts (new log records,
 new entries) carry on between batches without waiting on a long lock. What was removed is itself
@@ -16,6 +16,8 @@ from audit.models import Entry, LogRecord
 from billing.models import Notification
 from lib import live
 
+from .models import TaskFailure
+
 EVENT = "log.rotation.completed"
 BATCH = 10_000
 
@@ -25,12 +27,14 @@ class Rotated:
     system_log: int = 0
     activity: int = 0
     notifications: int = 0
+    failed_jobs: int = 0
 
 
 def _tables() -> list[tuple[str, type, str, int]]:
     return [("system_log", LogRecord, "at", settings.SYSTEM_LOG_RETENTION_DAYS),
             ("activity", Entry, "at", settings.AUDIT_RETENTION_DAYS),
-            ("notifications", Notification, "created_at", settings.NOTIFICATION_RETENTION_DAYS)]
+            ("notifications", Notification, "created_at", settings.NOTIFICATION_RETENTION_DAYS),
+            ("failed_jobs", TaskFailure, "failed_at", settings.FAILED_JOB_RETENTION_DAYS)]
 
 
 def delete_older(model, field: str, cutoff: datetime, batch: int = BATCH) -> int:

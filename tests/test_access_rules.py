@@ -26,11 +26,11 @@ PAGES = {
     "activity-list": ALL_STAFF,
     # The stored system log: operators of the whole system and of the routers.
     "system-log": {ADMIN, TECHNICIAN},
-    # Failed jobs: read by operators (monitoring.view_taskfailure); retried or dismissed by Admins only
-    # (monitoring.change_taskfailure, which no other role's patterns grant).
+    # Failed jobs: read, retried and dismissed by the operators (monitoring.*taskfailure): the jobs
+    # are idempotent, so running one again is safe in any hands that can see why it failed.
     "failed-jobs": {ADMIN, TECHNICIAN},
-    "failed-job-retry": {ADMIN},
-    "failed-job-dismiss": {ADMIN},
+    "failed-job-retry": {ADMIN, TECHNICIAN},
+    "failed-job-dismiss": {ADMIN, TECHNICIAN},
     "staff-list": {ADMIN},
     "staff-add": {ADMIN},
     "staff-edit": {ADMIN},
@@ -174,7 +174,7 @@ OPERATIONS = {
     "GET /api/logs/system": {ADMIN, TECHNICIAN},
     "GET /api/queue/stats": {ADMIN, TECHNICIAN},
     "GET /api/queue/failed": {ADMIN, TECHNICIAN},
-    "POST /api/queue/retry/{failure_id}": {ADMIN},
+    "POST /api/queue/retry/{failure_id}": {ADMIN, TECHNICIAN},
     "GET /api/routers": {ADMIN, TECHNICIAN},
     "POST /api/routers": {ADMIN, TECHNICIAN},
     "GET /api/routers/{router_id}": {ADMIN, TECHNICIAN},

@@ -14,6 +14,7 @@ from audit import system_log, trail
 from audit.models import Entry, LogRecord
 from billing.models import Notification
 from monitoring import rotation
+from monitoring.models import TaskFailure
 from monitoring.tasks import rotate_logs
 
 from .staff_kit import bearer
@@ -83,6 +84,9 @@ def test_rotation_deletes_exactly_the_rows_past_retention_in_batches_while_inser
           status="sent")
     _aged(Notification, "created_at", 10, 5, channel="sms", to="254700000001", text="x", backend="console",
           status="sent")
+    settings.FAILED_JOB_RETENTION_DAYS = 90
+    _aged(TaskFailure, "failed_at", 91, 3, task_name="billing.tasks.reconcile_payments", exception="ValueError: x")
+    _aged(TaskFailure, "failed_at", 5, 2, task_name="billing.tasks.reconcile_payments", exception="ValueError: x")
 
     stop, written = threading.Event(), []
 
@@ -99,13 +103,15 @@ def test_rotation_deletes_exactly_the_rows_past_retention_in_batches_while_inser
     finally:
         stop.set()
         writer.join()
-    assert (done.system_log, done.activity, done.notifications) == (2_500, 30, 15)
+    assert (done.system_log, done.activity, done.notifications, done.failed_jobs) == (2_500, 30, 15, 3)
+    assert TaskFailure.objects.count() == 2
     assert LogRecord.objects.filter(message="old").count() == 0
     assert LogRecord.objects.filter(message="recent").count() == 40
     assert LogRecord.objects.filter(message="new").count() == len(written) > 0
     assert Notification.objects.count() == 5 and Entry.objects.filter(object_label="recent").exists()
     rotated = Entry.objects.get(action="rotated")
-    assert rotated.changes == {"system_log": [2_500, 0], "activity": [30, 0], "notifications": [15, 0]}
+    assert rotated.changes == {"system_log": [2_500, 0], "activity": [30, 0], "notifications": [15, 0],
+                               "failed_jobs": [3, 0]}
     assert rotation.rotate() == rotation.Rotated()  # again: nothing left, nothing recorded
     assert Entry.objects.filter(action="rotated").count() == 1
 

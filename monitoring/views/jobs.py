@@ -1,6 +1,5 @@
 """/health/jobs/: failed background jobs grouped by task and exception, each one retried (sent again
 with its arguments) or dismissed."""
-from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
@@ -9,26 +8,13 @@ from django.views.decorators.http import require_POST, require_safe
 from kombu.exceptions import OperationalError as BrokerDown
 
 from accounts.access import access, perm
-from billing.forms import FilterForm
 from lib.listing import list_page
 
 from .. import jobs
+from ..forms import FailedJobFilter
 from ..models import TaskFailure
 
 CHANGE = perm("monitoring.change_taskfailure")
-
-
-class FailedJobFilter(FilterForm):
-    task = forms.CharField(label="Task", required=False, max_length=200,
-                           widget=forms.TextInput(attrs={"placeholder": "e.g. billing.tasks"}))
-    state = forms.ChoiceField(label="State", required=False, choices=[("", "Any state"), *TaskFailure.State.choices])
-
-    def apply(self, failures):
-        if task := self.value("task", "").strip():
-            failures = failures.filter(task_name__icontains=task)
-        if self.value("state"):
-            failures = failures.filter(state=self.value("state"))
-        return failures
 
 
 @access(perm("monitoring.view_taskfailure"))

@@ -7,7 +7,7 @@ from accounts.access import access, perm
 from audit.models import LogRecord
 from lib.listing import list_page
 
-from ..system_log_filters import SystemLogFilter
+from ..forms import SystemLogFilter
 
 
 @access(perm("audit.view_logrecord"))

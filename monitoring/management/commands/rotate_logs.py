@@ -14,4 +14,4 @@ class Command(BaseCommand):
     def handle(self, *args, batch=rotation.BATCH, **options):
         done = rotation.rotate(batch=max(1, batch))
         self.stdout.write(f"removed {done.system_log} system-log records, {done.activity} audit entries, "
-                          f"{done.notifications} notifications")
+                          f"{done.notifications} notifications, {done.failed_jobs} failed-job records")
