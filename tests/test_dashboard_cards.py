@@ -41,8 +41,8 @@ def open_session(username, n=1, nas="127.0.0.1", stopped=False):
                                   acct_stop_time=now if stopped else None)
 
 
-def make_sample(users, ago):
-    return UsersOnlineSample.objects.create(users=users, at=timezone.now() - ago)
+def make_sample(users, ago, now=None):
+    return UsersOnlineSample.objects.create(users=users, at=(now or timezone.now()) - ago)
 
 
 @pytest.mark.parametrize("role", [ADMIN, TECHNICIAN])
@@ -107,10 +107,12 @@ def test_samples_past_retention_are_removed_by_the_same_run():
 def test_the_chart_keeps_each_hours_peak_and_shows_hours_without_samples():
     from monitoring.dashboard import users_online_chart
 
-    now = timezone.now()
-    make_sample(3, timedelta(minutes=1))
-    make_sample(9, timedelta(minutes=2))
-    make_sample(4, timedelta(hours=30))  # older than the chart
+    # Half past the hour: samples a minute or two before "now" are in this hour's bar whenever the
+    # test runs (at 16:01 they would be 15:59's).
+    now = timezone.now().replace(minute=30)
+    make_sample(3, timedelta(minutes=1), now)
+    make_sample(9, timedelta(minutes=2), now)
+    make_sample(4, timedelta(hours=30), now)  # older than the chart
     series = users_online_chart(now=now)
     assert len(series) == 24 and series[-1]["users"] == 9 and series[-1]["percent"] == 100
     assert series[0]["users"] is None and series[0]["percent"] == 0
