@@ -38,6 +38,9 @@ class Entry(models.Model):
             models.Index(fields=["-at", "-id"], name="audit_entry_newest"),
             models.Index(fields=["object_type", "object_id", "-at"], name="audit_entry_object"),
             models.Index(fields=["actor_kind", "actor_id", "-at"], name="audit_entry_actor"),
+            # The activity page's actor filter (a name or an id) within the types a role may read.
+            models.Index(fields=["actor_name", "object_type", "-at"], name="audit_entry_actor_name"),
+            models.Index(fields=["actor_id", "object_type", "-at"], name="audit_entry_actor_id"),
             models.Index(fields=["action", "-at"], name="audit_entry_action"),
         ]
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.shortcuts import render
+from django.utils.functional import cached_property
 
 PER_PAGE = 50
 
@@ -53,14 +54,34 @@ class SearchFilter(ListFilter):
         raise NotImplementedError
 
 
+class CountedUpTo(Paginator):
+    """Pages of a list too long to count exactly on every view (an audit trail of millions of rows):
+    it counts at most ``most`` + 1 rows, and says "more than ``most``" past that. Later pages stay
+    reachable up to the cap; beyond it a person narrows the list with its filters."""
+
+    def __init__(self, object_list, per_page, most: int):
+        super().__init__(object_list, per_page)
+        self.most = most
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        # Without the ordering the LIMIT subquery need not sort what it counts.
+        counted = self.object_list.order_by()[:self.most + 1].count()
+        self.capped = counted > self.most
+        return counted
+
+
 def list_page(request, rows, template: str, *, filters: ListFilter | None = None, per_page: int = PER_PAGE,
-              on_page: Callable[[Page], None] | None = None, **context):
+              on_page: Callable[[Page], None] | None = None, count_up_to: int | None = None, **context):
     """Render one page of ``rows`` with ``template``; an HTMX request gets its ``results`` partial.
 
     ``on_page`` sees the page before rendering, for what is looked up for its rows only (per-row
-    counts in one grouped query, say). ``filtering`` in the context is true when the URL narrows the
+    counts in one grouped query, say); ``count_up_to`` for a list of millions, counted only that far.
+    ``filtering`` in the context is true when the URL narrows the
     rows, so the empty state can say "nothing matches" rather than "nothing yet"."""
-    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    pages = Paginator(rows, per_page) if count_up_to is None else CountedUpTo(rows, per_page, count_up_to)
+    page = pages.get_page(request.GET.get("page"))
     if on_page is not None:
         on_page(page)
     context.setdefault("q", request.GET.get("q", "").strip())

@@ -462,3 +462,13 @@ def test_every_list_page_is_in_the_table(signed_in):
         if response.context is not None and "filtering" in response.context:
             listed.add(name)
     assert listed == {case.url_name for case in LISTS}, "each list page needs its row in LISTS"
+
+
+@pytest.mark.django_db
+def test_a_list_counted_up_to_a_cap_says_more_than_and_still_pages(signed_in):
+    """The activity list counts at most 10,000 entries (millions would cost more than the page)."""
+    activity(10_001)
+    client = signed_in("Admin")
+    first = client.get(reverse("activity-list")).content.decode()
+    assert "more than 10000 in all" in first and "page=2" in first
+    assert "Page 2 · more than 10000" in client.get(reverse("activity-list"), {"page": 2}).content.decode()
