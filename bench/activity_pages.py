@@ -11,8 +11,8 @@ request, which also counts the queries. Target: p95 < 200 ms.
 
 For each case the page's own SQL is run again under EXPLAIN ANALYZE, so the table says where the
 time goes: the paginator's COUNT(*) or the page's rows. A failing case's plans are printed.
-With --try-fixes the indexes named under "Fixes" are created in the scratch database (the app is
-not changed) and the failing cases are measured again.
+With --try-fixes the indexes named under "Fixes" are created in the scratch database too (they were
+what the audit app's migration 0004 adopted; kept to compare) and the failing cases are measured again.
 
 Usage: DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/python bench/activity_pages.py
 Options: --entries N --records N --requests N --try-fixes --keep
