@@ -41,6 +41,9 @@ class Entry(models.Model):
             # The activity page's actor filter (a name or an id) within the types a role may read.
             models.Index(fields=["actor_name", "object_type", "-at"], name="audit_entry_actor_name"),
             models.Index(fields=["actor_id", "object_type", "-at"], name="audit_entry_actor_id"),
+            # Entries found by their label: a RADIUS session's, labelled with its user name, on the
+            # customer's page.
+            models.Index(fields=["object_type", "object_label", "-at"], name="audit_entry_label"),
             models.Index(fields=["action", "-at"], name="audit_entry_action"),
         ]
 

@@ -12,6 +12,7 @@ from accounts.models import ApiToken, User
 from accounts.roles import SUPPORT, TECHNICIAN, role_groups
 from audit.actors import Actor, acting_as
 from audit.models import Entry
+from hotspot import services as hotspot_services
 from radius import coa
 from radius import services as radius
 from radius.models import RadAcct
@@ -265,6 +266,16 @@ def test_staff_disconnecting_a_session_leaves_one_entry_with_the_outcome(nas, si
         "disconnected", "radius.radacct", str(session.pk), "wambui", "ack")
     assert (entry.actor_kind, entry.actor_name) == ("staff", support_agent.username)
     assert_kept_out("coa-secret-1")
+
+
+def test_the_customers_page_shows_who_disconnected_them(nas, signed_in, support_agent):
+    """radius records the Disconnect on the session, by user name; the customer's page finds it."""
+    customer = hotspot_services.create_customer("0712 000 333", name="Wambui")
+    session = open_session(customer.username, "80300002")
+    client = signed_in(SUPPORT)
+    client.post(f"/radius/sessions/{session.pk}/disconnect/")
+    panel = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "disconnected" in panel and support_agent.username in panel
 
 
 def test_the_expiry_job_disconnecting_many_leaves_one_entry_each(nas):

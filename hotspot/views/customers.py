@@ -9,6 +9,7 @@ from accounts.access import access, perm
 from audit.models import Entry
 from lib.listing import list_page
 from radius import sessions as radius_sessions
+from radius.models import RadAcct
 
 from .. import services
 from ..forms import CustomerFilter, CustomerForm
@@ -44,11 +45,14 @@ def customer_detail(request, pk):
 
 
 def _history(customer: Customer, limit: int = 20) -> list[Entry]:
-    """The audit entries about the customer and their subscriptions (who suspended one, which job
-    expired it), newest first, in one query."""
+    """The audit entries about the customer, their subscriptions (who suspended one, which job
+    expired it) and their RADIUS sessions (who disconnected them: radius knows the user name only),
+    newest first, in one query."""
     subscriptions = customer.subscriptions.annotate(key=Cast("pk", CharField())).values("key")
     about = (Q(object_type=Customer._meta.label_lower, object_id=str(customer.pk))
              | Q(object_type=Subscription._meta.label_lower, object_id__in=subscriptions))
+    if customer.username:
+        about |= Q(object_type=RadAcct._meta.label_lower, object_label=customer.username)
     return list(Entry.objects.filter(about)[:limit])
 
 
