@@ -59,15 +59,15 @@ def record(action: str, obj=None, *, changes: dict | None = None, note: str = ""
 
 
 def record_many(rows, actor: Actor | None = None) -> list[Entry]:
-    """A sweep's entries in one INSERT: ``rows`` of (action, obj, changes, note, label), each what
-    ``record`` would write (an empty label: ``str(obj)``), all by the same actor."""
+    """A sweep's entries in one INSERT, all by the same actor: ``rows`` of dicts holding what
+    ``record`` takes (``action``, then ``obj`` or ``object_type``/``object_id``/``label``, ``changes``,
+    ``note``)."""
     who = actor or current()
-    return Entry.objects.bulk_create([_entry(who, action, obj, changes, note, label=label)
-                                      for action, obj, changes, note, label in rows])
+    return Entry.objects.bulk_create([_entry(who, **row) for row in rows], batch_size=1000)
 
 
-def _entry(who: Actor, action: str, obj, changes: dict | None, note: str, object_type: str = "", object_id="",
-           label: str = "") -> Entry:
+def _entry(who: Actor, action: str, obj=None, changes: dict | None = None, note: str = "", object_type: str = "",
+           object_id="", label: str = "") -> Entry:
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk

@@ -106,6 +106,6 @@ def mark_overdue(now: datetime) -> int:
         due = list(Invoice.objects.select_for_update(skip_locked=True).select_related("customer")
                    .filter(status=Invoice.Status.ISSUED, due_at__lte=now))
         Invoice.objects.filter(pk__in=[i.pk for i in due]).update(status=Invoice.Status.OVERDUE)
-        trail.record_many([("overdue", i, {"status": [Invoice.Status.ISSUED, Invoice.Status.OVERDUE]}, "", "")
-                           for i in due])
+        trail.record_many([{"action": "overdue", "obj": i,
+                            "changes": {"status": [Invoice.Status.ISSUED, Invoice.Status.OVERDUE]}} for i in due])
     return len(due)

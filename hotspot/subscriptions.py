@@ -42,7 +42,8 @@ def _record(action: str, subscription: Subscription, changes: dict, note: str = 
 
 def _record_many(rows: list[tuple[str, Subscription, dict, str]]) -> None:
     """A sweep's entries, (action, subscription, changes, note) each, in one INSERT."""
-    trail.record_many([(action, s, changes, note, _label(s)) for action, s, changes, note in rows])
+    trail.record_many([{"action": action, "obj": s, "changes": changes, "note": note, "label": _label(s)}
+                       for action, s, changes, note in rows])
 
 
 def _status(before: str, after: str) -> dict:

@@ -24,8 +24,6 @@ from pyrad import packet
 from pyrad.client import Client, Timeout
 
 from audit import trail
-from audit.actors import current
-from audit.models import Entry
 from lib import live
 
 from .dictionaries import radius_dictionary
@@ -133,12 +131,9 @@ def disconnect_many(sessions, *, requested_by: str = "", workers: int = 16) -> l
     _fall_back(done)
     with transaction.atomic():
         CoaAttempt.objects.bulk_create(done, batch_size=1000)
-        who = current()
-        Entry.objects.bulk_create([Entry(
-            actor_kind=who.kind, actor_id=who.id[:64], actor_name=who.name[:150], ip=who.ip, action=DISCONNECTED,
-            object_type=RadAcct._meta.label_lower, object_id=str(attempt.session_id or ""),
-            object_label=attempt.username[:trail.LABEL_LENGTH], note=_outcome(attempt)[:255]) for attempt in done],
-            batch_size=1000)
+        trail.record_many([{"action": DISCONNECTED, "object_type": RadAcct._meta.label_lower,
+                            "object_id": attempt.session_id, "label": attempt.username, "note": _outcome(attempt)}
+                           for attempt in done])
         _announce_ended(done, requested_by or "disconnect")
     return done
 
