@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "audit",
+    "siteconfig",
     "accounts",
     "radius",
     "routers",
@@ -200,6 +201,15 @@ TIME_ZONE = env.string("TIME_ZONE", "Africa/Nairobi")
 USE_I18N = True
 USE_TZ = True
 CURRENCY = env.string("CURRENCY", "KES")
+# The business as customers see it (portal, SMS, receipts). These and most settings below are only
+# defaults: a value saved on the Settings pages (siteconfig) wins over the environment.
+BUSINESS_NAME = env.string("BUSINESS_NAME", "Hotspot")
+SUPPORT_PHONE = env.string("SUPPORT_PHONE", "")
+SUPPORT_EMAIL = env.string("SUPPORT_EMAIL", "")
+PORTAL_LANGUAGE = env.string("PORTAL_LANGUAGE", "en")
+# How often each process asks whether settings changed (one Redis GET); a change reaches every web
+# process and worker within this many seconds.
+SITECONFIG_CHECK_SECONDS = env.integer("SITECONFIG_CHECK_SECONDS", 2, minimum=1)
 
 # --- static files (vendored, served by WhiteNoise; no CDN) ------------------------------------
 STATIC_URL = "/static/"
@@ -431,6 +441,16 @@ SMS_USERNAME = env.string("SMS_USERNAME", "")
 SMS_API_KEY = env.string("SMS_API_KEY", "")
 SMS_SENDER_ID = env.string("SMS_SENDER_ID", "")
 SMS_TIMEOUT_SECONDS = env.integer("SMS_TIMEOUT_SECONDS", 10, minimum=1)
+SMS_SANDBOX = env.boolean("SMS_SANDBOX", default=False)
+# E-mail (staff password resets, receipts to customers with an address). No host: e-mail is written
+# to the log instead of sent.
+EMAIL_HOST = env.string("EMAIL_HOST", "")
+EMAIL_PORT = env.integer("EMAIL_PORT", 587, minimum=1)
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=True)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "hotspot@localhost")
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 10, minimum=1)
 # Reminders: minutes before a subscription expires; days before an invoice is due (and once overdue).
 REMINDER_EXPIRY_LEAD_MINUTES = [int(v) for v in env.strings("REMINDER_EXPIRY_LEAD_MINUTES", ["1440", "60"])]
 REMINDER_INVOICE_LEAD_DAYS = [int(v) for v in env.strings("REMINDER_INVOICE_LEAD_DAYS", ["3", "1"])]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from audit import system_log
+from siteconfig import store
 
 from .browser import chromium, served, served_env  # noqa: F401
 from .payments_kit import daily, daraja, mpesa  # noqa: F401
@@ -33,6 +34,7 @@ def clean_redis():
 @pytest.fixture(autouse=True)
 def fresh_cache():
     cache.clear()
+    store.forget()  # settings a rolled-back test saved must not reach the next one
     system_log.discard()  # log records an earlier test left held for its (never-ending) request
     yield
     system_log.discard()
