@@ -3,36 +3,56 @@ from django.urls import NoReverseMatch, resolve, reverse
 
 from .access import rule_of_view
 
-# (label, URL name, icon). A section appears when the user passes that view's own access rule.
-SECTIONS = [
-    ("Dashboard", "dashboard", "grid"),
-    ("Customers", "customer-list", "users"),
-    ("Hotspot users", "customer-hotspot", "wifi"),
-    ("PPPoE users", "customer-pppoe", "home"),
-    ("Vouchers", "voucher-batches", "ticket"),
-    ("Packages", "package-list", "box"),
-    ("Package groups", "package-groups", "layers"),
-    ("Payments", "payment-list", "list"),
-    ("M-Pesa transactions", "mpesa-transactions", "code"),
-    ("Invoices", "invoice-list", "ticket"),
-    ("Wallets", "wallet-list", "box"),
-    ("Payment methods", "payment-methods", "key"),
-    ("Reports", "payment-reports", "pulse"),
-    ("Active sessions", "radius-sessions", "wifi"),
-    ("Session history", "radius-session-history", "clock"),
-    ("RADIUS users", "radius-users", "key"),
-    ("NAS devices", "radius-nas", "server"),
-    ("Routers", "router-list", "server"),
-    ("Access points", "access-point-list", "wifi"),
-    ("Router services", "router-services", "layers"),
-    ("WireGuard", "vpn-overview", "key"),
-    ("Auth log", "radius-auth-log", "list"),
-    ("Activity", "activity-list", "clock"),
-    ("System log", "system-log", "list"),
-    ("System health", "health", "pulse"),
-    ("Staff", "staff-list", "users"),
-    ("API", "api:openapi-view", "code"),
+# The sidebar's groups, each of (label, URL name, icon) links. A link appears when the user passes
+# that view's own access rule; a group appears when one of its links does.
+GROUPS = [
+    ("", [
+        ("Dashboard", "dashboard", "grid"),
+    ]),
+    ("Customers", [
+        ("Customers", "customer-list", "users"),
+        ("Hotspot users", "customer-hotspot", "wifi"),
+        ("PPPoE users", "customer-pppoe", "home"),
+        ("Active sessions", "radius-sessions", "wifi"),
+        ("Session history", "radius-session-history", "clock"),
+    ]),
+    ("Sales", [
+        ("Packages", "package-list", "box"),
+        ("Package groups", "package-groups", "layers"),
+        ("Vouchers", "voucher-batches", "ticket"),
+        ("Payments", "payment-list", "list"),
+        ("M-Pesa transactions", "mpesa-transactions", "code"),
+        ("Invoices", "invoice-list", "ticket"),
+        ("Wallets", "wallet-list", "box"),
+        ("Payment methods", "payment-methods", "key"),
+    ]),
+    ("Network", [
+        ("Routers", "router-list", "server"),
+        ("Access points", "access-point-list", "wifi"),
+        ("Router services", "router-services", "layers"),
+        ("WireGuard", "vpn-overview", "key"),
+        ("NAS devices", "radius-nas", "server"),
+        ("RADIUS users", "radius-users", "key"),
+        ("Auth log", "radius-auth-log", "list"),
+    ]),
+    ("Reports", [
+        ("Payment reports", "payment-reports", "pulse"),
+    ]),
+    ("Support", []),
+    ("System", [
+        ("Activity", "activity-list", "clock"),
+        ("System log", "system-log", "list"),
+        ("System health", "health", "pulse"),
+        ("Staff", "staff-list", "users"),
+        ("Settings", "settings", "key"),
+        ("API", "api:openapi-view", "code"),
+    ]),
 ]
+# A role that reaches this few pages sees every group open; more, and only the current page's group
+# opens (the others are a click away), so the sidebar stays short at 40+ pages.
+OPEN_ALL_UP_TO = 14
+# Every link, for code that walks them all (tests).
+SECTIONS = [link for _, links in GROUPS for link in links]
 
 
 def _section(url_name: str):
@@ -47,12 +67,26 @@ def _section(url_name: str):
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_sections": []}
-    current = getattr(getattr(request, "resolver_match", None), "url_name", None)
-    sections = []
-    for label, url_name, icon in SECTIONS:
-        found = _section(url_name)
-        if found and found[1] is not None and found[1].allows(user):
-            sections.append({"label": label, "url": found[0], "icon": icon,
-                             "active": current == url_name.rsplit(":", 1)[-1]})
-    return {"nav_sections": sections}
+        return {"nav_groups": []}
+    path = request.path
+    groups, best = [], None
+    for title, links in GROUPS:
+        shown = []
+        for label, url_name, icon in links:
+            found = _section(url_name)
+            if found and found[1] is not None and found[1].allows(user):
+                shown.append({"label": label, "url": found[0], "icon": icon, "active": False})
+        if shown:
+            groups.append({"title": title, "links": shown, "open": False})
+            for link in shown:
+                # The current page is the link whose URL is the longest prefix of the path, so a
+                # customer's page marks Customers and /customers/pppoe/ marks PPPoE users.
+                if path.startswith(link["url"]) and (link["url"] != "/" or path == "/") and (
+                        best is None or len(link["url"]) > len(best[0]["url"])):
+                    best = (link, groups[-1])
+    if best:
+        best[0]["active"] = best[1]["open"] = True
+    if sum(len(group["links"]) for group in groups) <= OPEN_ALL_UP_TO:
+        for group in groups:
+            group["open"] = True
+    return {"nav_groups": groups}

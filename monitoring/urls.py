@@ -2,7 +2,7 @@
 (/activity/), each served by the views module of its name."""
 from django.urls import path
 
-from .views import activity, dashboard, health, jobs, system_log
+from .views import activity, dashboard, health, jobs, search, system_log
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("health/jobs/<int:pk>/dismiss/", jobs.dismiss_failed_job, name="failed-job-dismiss"),
     path("activity/", activity.activity_list, name="activity-list"),
     path("logs/system/", system_log.system_log, name="system-log"),
+    path("search/", search.search, name="search"),
 ]

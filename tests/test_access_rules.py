@@ -24,6 +24,8 @@ PAGES = {
     "health": ALL_STAFF,
     # The audit trail: each role reads the entries about what it may view (audit.view_entry).
     "activity-list": ALL_STAFF,
+    # The top bar's search finds customers (and their receipts and vouchers): whoever views customers.
+    "search": {ADMIN, FINANCE, SUPPORT},
     # The stored system log: operators of the whole system and of the routers.
     "system-log": {ADMIN, TECHNICIAN},
     # Failed jobs: read, retried and dismissed by the operators (monitoring.*taskfailure): the jobs

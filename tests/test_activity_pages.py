@@ -250,6 +250,7 @@ def test_an_admins_price_edit_shows_on_activity_with_their_name_and_both_prices(
     page.wait_for_url(f"{served}/packages/")
     assert str(Package.objects.get(pk=package.pk).price) == "75.00"
 
+    page.click("nav.menu summary >> text=System")
     page.click("nav.menu >> text=Activity")
     page.wait_for_url(f"{served}/activity/")
     row = page.locator("tr[data-entry]", has_text="Daily 1GB").filter(has_text="75.00").first

@@ -25,6 +25,8 @@ def test_a_card_changes_live_when_a_customer_is_added(served, chromium):
     Customer.objects.create(phone="254700000001")
     page = chromium.new_page(viewport={"width": 1280, "height": 800})
     sign_in(page, served)
+    assert page.locator("nav.menu a", has_text="Staff").is_hidden()  # in the closed System group
+    page.click("nav.menu summary >> text=System")
     assert page.locator("nav.menu a", has_text="Staff").is_visible()
     card = page.locator('[data-stat="customers"] .value')
     assert card.inner_text() == "1"
@@ -49,6 +51,7 @@ def test_pages_work_without_javascript_on_a_phone(served, chromium):
     assert page.locator('[data-stat="customers"]').is_visible()
     assert page.locator("nav.menu").is_hidden()  # the sidebar folds into a menu
     page.click("label.menu-toggle")
+    page.click("nav.menu summary >> text=System")  # <details> opens without JavaScript
     page.click("text=Staff")
     page.wait_for_url(f"{served}/staff/")
     assert "amani" in page.content()
