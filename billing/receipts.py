@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from . import notifications
+from . import messages, notifications
 from .models import Payment
 from .notifications import Sent
 
@@ -75,13 +75,4 @@ def send_due(limit: int = 10_000) -> Sent:
 
 
 def text(payment: Payment) -> str:
-    customer = payment.customer
-    words = f"Received KES {payment.amount:,.0f}"
-    if payment.mpesa_receipt:
-        words += f" (M-Pesa {payment.mpesa_receipt})"
-    if payment.subscription:
-        until = timezone.localtime(payment.subscription.expires_at).strftime("%d %b %H:%M")
-        words += f" for {payment.package}, valid until {until}. Login {customer.username} / {customer.password}"
-    else:
-        words += " to your wallet"
-    return words + ". Thank you."
+    return messages.receipt(payment)

@@ -16,16 +16,12 @@ from django.utils import timezone
 from audit import trail
 from hotspot.models import Subscription
 
-from . import notifications
+from . import messages, notifications
 from .models import Invoice, PaymentReminder
 from .notifications import Sent
 
 log = logging.getLogger(__name__)
 Kind = PaymentReminder.Kind
-
-
-def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d %b %H:%M")
 
 
 def _record(kind: str, lead: int, message: str, *, customer, subscription=None, invoice=None) -> PaymentReminder | None:
@@ -77,22 +73,18 @@ def send_due(now: datetime | None = None) -> Sent:
             due_in = (sub.expires_at - now).total_seconds() / 60
             # A reminder longer than the package itself would arrive at purchase: not for it.
             fitting = [lead for lead in leads if sub.starts_at < sub.expires_at - timedelta(minutes=lead)]
-            _remind(fitting, due_in, Kind.EXPIRY, lambda sub=sub: (
-                f"Your {sub.package} internet ends {_local(sub.expires_at)}. Renew on the portal or pay "
-                f"M-Pesa to account {sub.customer.username}."), result, customer=sub.customer, subscription=sub)
+            _remind(fitting, due_in, Kind.EXPIRY, lambda sub=sub: messages.expiry(sub), result,
+                    customer=sub.customer, subscription=sub)
     invoice_leads = [days * 1440 for days in settings.REMINDER_INVOICE_LEAD_DAYS]
     mark_overdue(now)
     open_invoices = Invoice.objects.select_related("customer", "package").filter(
         status__in=[Invoice.Status.ISSUED, Invoice.Status.OVERDUE], customer__phone__isnull=False)
     for invoice in open_invoices.filter(due_at__gt=now, due_at__lte=now + timedelta(minutes=max(invoice_leads or [0]))):
         due_in = (invoice.due_at - now).total_seconds() / 60
-        _remind(invoice_leads, due_in, Kind.INVOICE_DUE, lambda invoice=invoice: (
-            f"Invoice {invoice.number}: KES {invoice.amount:,.0f} for {invoice.package} is due "
-            f"{_local(invoice.due_at)}. Pay M-Pesa to account {invoice.number}."), result,
+        _remind(invoice_leads, due_in, Kind.INVOICE_DUE, lambda invoice=invoice: messages.invoice_due(invoice), result,
             customer=invoice.customer, invoice=invoice)
     for invoice in open_invoices.filter(status=Invoice.Status.OVERDUE):
-        reminder = _record(Kind.INVOICE_OVERDUE, 0, f"Invoice {invoice.number} (KES {invoice.amount:,.0f}) is "
-                           f"overdue. Pay M-Pesa to account {invoice.number} to keep your service.",
+        reminder = _record(Kind.INVOICE_OVERDUE, 0, messages.invoice_overdue(invoice),
                            customer=invoice.customer, invoice=invoice)
         if reminder is not None:
             _send(reminder, result)

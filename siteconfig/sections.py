@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
+from . import message_templates
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -170,10 +172,16 @@ SMS = Section("sms", "SMS", "How receipts, reminders and credentials reach custo
     Setting("sender_id", forms.CharField(label="Sender ID", max_length=11, required=False,
                                          help_text="Your registered alphanumeric sender, up to 11 characters."),
             env="SMS_SENDER_ID"),
-    Setting("sandbox", forms.BooleanField(label="Africa's Talking sandbox", required=False), env="SMS_SANDBOX"),
+    Setting("sandbox", forms.BooleanField(label="Africa's Talking sandbox", required=False,
+                                          help_text="Messages go to Africa's Talking's simulator, not to phones "
+                                                    "(the username is then \"sandbox\")."), env="SMS_SANDBOX"),
+    # The texts, each in both languages: receipt_en, receipt_sw, credentials_en, ... (message_templates.py).
+    *(Setting(f"{message.name}_{code}", message_templates.field(message, code, language),
+              default=message.default(code))
+      for message in message_templates.MESSAGES.values() for code, language in message_templates.LANGUAGES),
 ))
 
-EMAIL = Section("email", "E-mail", "The SMTP server for staff password resets and customers' receipts.", (
+EMAIL = Section("email", "E-mail", "The SMTP server for staff password resets and test e-mails.", (
     Setting("host", forms.CharField(label="SMTP host", max_length=253, required=False, validators=[HOST],
                                     help_text="Blank: e-mail is written to the log, not sent."), env="EMAIL_HOST"),
     Setting("port", forms.IntegerField(label="Port", min_value=1, max_value=65535), env="EMAIL_PORT"),

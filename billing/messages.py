@@ -1,0 +1,70 @@
+"""The words of every SMS to a customer: the templates saved on the SMS settings page filled with a
+payment's, subscription's or invoice's values, in the customer's language.
+
+Customers carry no language of their own (the portal's choice lives in the browser, not on the
+customer), so a message goes out in the portal's default language (``general.language``).
+"""
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from hotspot.models import Subscription
+from siteconfig import store
+from siteconfig.message_templates import MESSAGES, render
+
+from .models import Invoice, Payment
+
+# Kiswahili month abbreviations are not what strftime gives in English: dates go by number.
+DATE_FORMATS = {"en": "%d %b %H:%M", "sw": "%d/%m/%Y %H:%M"}
+
+
+def language() -> str:
+    return store.get("general.language")
+
+
+def _moment(moment: datetime, lang: str) -> str:
+    return timezone.localtime(moment).strftime(DATE_FORMATS.get(lang, DATE_FORMATS["en"]))
+
+
+def _money(amount: Decimal) -> str:
+    return f"{store.get('general.currency')} {amount:,.0f}"
+
+
+def compose(name: str, lang: str, **values) -> str:
+    """Message ``name`` in ``lang`` with ``values`` (the business and support phone are added)."""
+    message = MESSAGES[name]
+    general = store.section("general")
+    template = store.get(f"sms.{name}_{lang}")
+    return render(message, template, lang, {"business": general.business_name,
+                                            "support_phone": general.support_phone, **values})
+
+
+def receipt(payment: Payment) -> str:
+    customer = payment.customer
+    lang = language()
+    paid = {"amount": _money(payment.amount),
+            "receipt": f"M-Pesa {payment.mpesa_receipt}" if payment.mpesa_receipt else payment.get_method_display()}
+    if payment.subscription is None:
+        return compose("topup", lang, **paid)
+    bought = {"package": str(payment.package or payment.subscription.package),
+              "expires": _moment(payment.subscription.expires_at, lang)}
+    return " ".join((compose("receipt", lang, **paid, **bought),
+                     compose("credentials", lang, username=customer.username or "", password=customer.password,
+                             **bought)))
+
+
+def expiry(subscription: Subscription) -> str:
+    lang = language()
+    return compose("expiry", lang, package=str(subscription.package), username=subscription.customer.username or "",
+                   expires=_moment(subscription.expires_at, lang))
+
+
+def invoice_due(invoice: Invoice) -> str:
+    lang = language()
+    return compose("invoice", lang, invoice=invoice.number, amount=_money(invoice.amount),
+                   package=str(invoice.package), due=_moment(invoice.due_at, lang))
+
+
+def invoice_overdue(invoice: Invoice) -> str:
+    return compose("overdue", language(), invoice=invoice.number, amount=_money(invoice.amount))
