@@ -451,6 +451,10 @@ EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "hotspot@localhost")
 EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 10, minimum=1)
+# The E-mail settings page's values (saved ones win over the EMAIL_* above), read at each connection.
+EMAIL_BACKEND = "siteconfig.mail.EmailBackend"
+# A staff password-reset link works once, within this many seconds.
+PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT_SECONDS", 3600, minimum=300)
 # Reminders: minutes before a subscription expires; days before an invoice is due (and once overdue).
 REMINDER_EXPIRY_LEAD_MINUTES = [int(v) for v in env.strings("REMINDER_EXPIRY_LEAD_MINUTES", ["1440", "60"])]
 REMINDER_INVOICE_LEAD_DAYS = [int(v) for v in env.strings("REMINDER_INVOICE_LEAD_DAYS", ["3", "1"])]

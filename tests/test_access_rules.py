@@ -37,6 +37,11 @@ PAGES = {
     "staff-add": {ADMIN},
     "staff-edit": {ADMIN},
     "staff-set-active": {ADMIN},
+    # A staff member who forgot their password is, by definition, not signed in (accounts/views/password_reset.py).
+    "password-reset": EVERYONE,
+    "password-reset-done": EVERYONE,
+    "password-reset-confirm": EVERYONE,
+    "password-reset-complete": EVERYONE,
     "api:openapi-json": ALL_STAFF,
     "api:openapi-view": ALL_STAFF,
     "api:api-root": EVERYONE,
