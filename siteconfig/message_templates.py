@@ -99,7 +99,7 @@ class PlaceholderCheck:
 def field(message: Message, language: str, language_name: str) -> forms.CharField:
     allowed = " ".join("{" + n + "}" for n in message.placeholders)
     return forms.CharField(label=f"{message.label} ({language_name})", max_length=MAX_LENGTH,
-                           widget=forms.Textarea(attrs={"rows": 2}), validators=[PlaceholderCheck(message)],
+                           widget=forms.Textarea(attrs={"rows": 3}), validators=[PlaceholderCheck(message)],
                            help_text=f"Placeholders: {allowed}")
 
 

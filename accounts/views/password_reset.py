@@ -10,7 +10,9 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse_lazy
+from django.utils import timezone
 
 from audit import trail
 from audit.actors import Actor
@@ -19,6 +21,7 @@ from lib.throttle import Throttle
 from siteconfig import store
 
 from ..access import PUBLIC, access
+from ..models import ApiToken
 
 # Each request sends an e-mail, so every one counts; a mailbox gets a few links per window at most.
 RESETS_PER_ADDRESS_TYPED = 3
@@ -34,6 +37,7 @@ class StaffPasswordResetForm(PasswordResetForm):
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
+        self.fields["email"].label = "E-mail"
 
     def clean(self):
         cleaned = super().clean()
@@ -57,10 +61,15 @@ class StaffPasswordResetForm(PasswordResetForm):
 
 class StaffSetPasswordForm(SetPasswordForm):
     def save(self, commit=True):
-        user = super().save(commit)
-        address = address_or_none(client_ip(self.request)) if getattr(self, "request", None) else None
-        trail.record("password_reset", user, actor=Actor.staff(user, address), changes={"password": ["", "(changed)"]},
-                     note="new password set from the e-mailed link")
+        with transaction.atomic():
+            user = super().save(commit)
+            # A reset often follows a suspected leak: the API tokens go with the old password (the
+            # other browser sessions already end, their session hash no longer matching).
+            revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+            address = address_or_none(client_ip(self.request)) if getattr(self, "request", None) else None
+            trail.record("password_reset", user, actor=Actor.staff(user, address),
+                         changes={"password": ["", "(changed)"]},
+                         note=f"new password set from the e-mailed link; {revoked} API token(s) revoked")
         return user
 
 
