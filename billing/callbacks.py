@@ -5,16 +5,16 @@ records its outcome on that row. Nothing here raises past the store: a body that
 processed is kept with its outcome. M-Pesa hears "Accepted" only once what the body says is
 committed (the payment, the unassigned money, or the verdict that it can never be credited:
 malformed, unknown, a mismatch); anything else answers RETRY and the body waits in `received` or
-`error` for billing/callback_sweeps.py to process it again. A body from an address outside
-MPESA_CALLBACK_ALLOWED_IPS is `forbidden`: answered RETRY too (a stale allowlist must not make a
-real payment acknowledged and lost) and listed by reconciliation until staff settle it; it is never
-processed automatically, since its source is not trusted.
+`error` for billing/callback_sweeps.py to process it again. A body from an address outside the
+allowed callback networks (M-Pesa settings; MPESA_CALLBACK_ALLOWED_IPS by default) is `forbidden`:
+answered RETRY too (a stale allowlist must not make a real payment acknowledged and lost) and
+listed by reconciliation until staff settle it; it is never processed automatically, since its
+source is not trusted.
 
 Whatever processing changes (a payment credited or failed, a customer created for a new phone number)
 is M-Pesa's doing, from the address that posted the body: the audit trail says so, whether the
 request or the sweep (billing/callback_sweeps.py) processes it.
 """
-import ipaddress
 import json
 import logging
 import re
@@ -30,11 +30,12 @@ from psycopg_pool import PoolTimeout
 from audit.actors import Actor, acting_as
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
-from lib.network import address_or_none, address_subject, in_networks
+from lib.network import address_or_none, address_subject
 from lib.throttle import Throttle
 from lib.whole_numbers import ascii_whole_number
 
 from . import callback_spool, payments
+from .daraja import callback_allowed
 from .models import Invoice, MpesaCallback, Payment
 
 log = logging.getLogger(__name__)
@@ -66,14 +67,8 @@ class Malformed(ValueError):
 
 
 def source_allowed(ip: str) -> bool:
-    allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
-    if not allowed:
-        return True
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return in_networks(address, allowed)
+    # The allowed networks are an M-Pesa setting, read at each callback (billing.daraja).
+    return callback_allowed(ip)
 
 
 def store(kind: str, raw: bytes, source_ip: str | None, limit: int = MAX_BODY, outcome: str = Outcome.RECEIVED,

@@ -3,6 +3,9 @@ callbacks Safaricom posts, with the documented bodies. Told per phone number wha
 success after N seconds, cancelled (1032), insufficient funds (1), unreachable (1037), callback
 sent N times, callback lost (only the query knows), callback later than the query's answer; or
 the same for the next request, whatever its phone (script_next).
+Like Daraja it gives tokens to one app's consumer key and secret only (by default the quick
+start's simulator-key / simulator-secret; others by argument, or DARAJA_SIMULATOR_CONSUMER_KEY /
+DARAJA_SIMULATOR_CONSUMER_SECRET for manage.py run_daraja_simulator).
 Used by the tests and the quick start (manage.py run_daraja_simulator)."""
 import base64
 import json
@@ -46,6 +49,7 @@ class Transaction:
     started: float
     receipt: str = ""
     callbacks_sent: int = 0
+    body: dict = field(default_factory=dict)  # the push as posted (BusinessShortCode, PartyB, ...)
 
 
 @dataclass
@@ -57,7 +61,8 @@ class DarajaSimulator:
     default: Script = field(default_factory=Script)
     scripts: dict = field(default_factory=dict)
     transactions: dict = field(default_factory=dict)
-    token_requests: int = 0
+    token_requests: int = 0  # tokens issued (to the configured key pair)
+    refused_token_requests: int = 0  # token requests with another key pair
     tokens: set = field(default_factory=set)
     registered: dict = field(default_factory=dict)
     queued: list = field(default_factory=list)
@@ -138,10 +143,16 @@ class DarajaSimulator:
         request.wfile.write(data)
 
     def _token(self, request, body, query):
+        # Only this app's key pair gets a token, as at Safaricom: another pair, or no Basic
+        # authentication, is 400.008.01; a grant type other than client_credentials 400.008.02.
         expected = base64.b64encode(f"{self.consumer_key}:{self.consumer_secret}".encode()).decode()
-        if request.headers.get("Authorization", "") != f"Basic {expected}" or query.get("grant_type") != [
-                "client_credentials"]:
-            return 400, {"errorCode": "400.008.01", "errorMessage": "Invalid Authentication passed"}
+        if request.headers.get("Authorization", "") != f"Basic {expected}":
+            self.refused_token_requests += 1
+            return 400, {"requestId": _id("req"), "errorCode": "400.008.01",
+                         "errorMessage": "Invalid Authentication passed"}
+        if query.get("grant_type") != ["client_credentials"]:
+            return 400, {"requestId": _id("req"), "errorCode": "400.008.02",
+                         "errorMessage": "Invalid grant type passed"}
         self.token_requests += 1
         token = "".join(random.choices(string.ascii_letters + string.digits, k=28))
         self.tokens = {token}  # a new token invalidates the old, as at Daraja
@@ -156,7 +167,8 @@ class DarajaSimulator:
             return 400, {"requestId": _id("req"), "errorCode": "400.002.02",
                          "errorMessage": "Bad Request - Invalid field"}
         script = self.queued.pop(0) if self.queued else self.scripts.get(phone, self.default)
-        transaction = Transaction(_id("ws_CO_"), _id("mr"), phone, amount, callback, script, time.monotonic())
+        transaction = Transaction(_id("ws_CO_"), _id("mr"), phone, amount, callback, script, time.monotonic(),
+                                  body=body)
         self.transactions[transaction.checkout_request_id] = transaction
         delay = transaction.script.callback_after
         delay = transaction.script.answer_after if delay is None else delay

@@ -31,7 +31,7 @@ from hotspot.phone import normalise_phone
 from lib import live
 
 from . import receipts
-from .daraja import Daraja, DarajaError
+from .daraja import Daraja, DarajaError, callback_base_url
 from .models import Invoice, LedgerEntry, Payment
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Settled:
 
 def callback_url() -> str:
     # Safaricom refuses CallBackURLs containing "mpesa": we give it the alias without the word.
-    return f"{settings.MPESA_CALLBACK_BASE_URL}/api/payments/callback/{settings.MPESA_CALLBACK_TOKEN}"
+    return f"{callback_base_url()}/api/payments/callback/{settings.MPESA_CALLBACK_TOKEN}"
 
 
 def balance(customer: Customer) -> Decimal:
