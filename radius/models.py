@@ -171,6 +171,9 @@ class RadPostAuth(models.Model):
         indexes = [
             models.Index(fields=["username"], name="radpostauth_username_idx"),
             models.Index(fields=["class_attribute"], name="radpostauth_class_idx"),
+            # The auth log lists newest first by authdate: FreeRADIUS's threads (and a buffered
+            # writer) insert out of time order, so the id is no clock.
+            models.Index(fields=["auth_date", "id"], name="radpostauth_authdate_idx"),
         ]
 
 
@@ -193,6 +196,9 @@ class Nas(models.Model):
         verbose_name = "NAS"
         verbose_name_plural = "NAS devices"
         indexes = [models.Index(fields=["nasname"], name="nas_nasname")]
+        # FreeRADIUS keeps the first client at an address and drops the rest ("Failed to add
+        # duplicate client"): a second row could only hold a secret nobody uses.
+        constraints = [models.UniqueConstraint(fields=["nasname"], name="nas_nasname_unique")]
 
     def __str__(self) -> str:
         return f"{self.shortname} ({self.nasname})"

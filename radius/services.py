@@ -240,6 +240,8 @@ def register_nas(address: str, secret: str, shortname: str, *, type: str = "othe
         raise RadiusError(f"{address!r} is not an IP address") from None
     if len(secret or "") < 8:
         raise RadiusError("a RADIUS secret needs at least 8 characters")
+    # The unique nasname makes this safe against a concurrent writer: the loser's insert fails
+    # and update_or_create then updates the winner's row.
     nas, _ = Nas.objects.update_or_create(
         nasname=address, defaults={"shortname": _clean(shortname, "name"), "type": type,
                                    "secret": secret, "description": description})

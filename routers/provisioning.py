@@ -29,8 +29,6 @@ from django.utils import timezone
 from audit import trail
 from lib import live
 from lib.secrets import UnreadableSecret
-from radius import services as radius
-from radius.models import Nas
 
 from . import services, wireguard
 from .models import ProvisioningJob, Router, RouterVpnConfig
@@ -44,6 +42,7 @@ API_TIMEOUT_SECONDS = 10.0
 PROGRESS = "provisioning.progress"
 FINISHED = "provisioning.finished"
 UNCHANGED = "unchanged"
+NO_SECRET = "the router has no readable RADIUS secret: set one on the router's page first (Edit, RADIUS secret)"
 
 
 def portal_url() -> str:
@@ -95,7 +94,7 @@ def radius_address(router: Router) -> str:
 def radius_client(ctx: Context) -> None:
     secret = ctx.router.radius_secret
     if isinstance(secret, UnreadableSecret) or not secret:
-        raise StepFailed("the router has no readable RADIUS secret: set one on the router's page first")
+        raise StepFailed(NO_SECRET, field="radius_secret")
     ensure_items(ctx, "/radius", {tagged("radius"): {
         "service": "hotspot,ppp", "address": radius_address(ctx.router), "secret": secret}})
 
@@ -182,26 +181,13 @@ def login_page(ctx: Context) -> None:
 
 
 def nas_row(ctx: Context) -> None:
-    router = ctx.router
+    # routers.services writes the row (and removes any the router left at an old address), from
+    # the router as it is now, not as this run loaded it.
     try:
-        ipaddress.ip_address(router.host)
-    except ValueError:
-        raise StepFailed("FreeRADIUS knows routers by IP address: the router's host must be one") from None
-    wanted = {"secret": router.radius_secret, "shortname": router.name, "description": f"router {router.pk}"}
-    before = Nas.objects.filter(nasname=router.host).values(*wanted).first()
-    if ctx.dry_run:
-        if before != wanted:
-            ctx.change("updated" if before else "added", f"the NAS row for {router.host}")
-        return
-    try:
-        radius.register_nas(router.host, router.radius_secret, router.name, description=f"router {router.pk}")
-    except radius.RadiusError as refused:
-        raise StepFailed(str(refused)) from None
-    after = Nas.objects.filter(nasname=router.host).values(*wanted).first()
-    if after != wanted:
-        raise StepFailed("the NAS row does not hold the router's secret and name")
-    if before != after:
-        ctx.change("updated" if before else "added", f"the NAS row for {router.host}")
+        for done, what in services.sync_nas_row(ctx.router, dry_run=ctx.dry_run):
+            ctx.change(done, what)
+    except services.InvalidRouter as refused:
+        raise StepFailed(str(refused), field=getattr(refused, "field", "")) from None
 
 
 LABELS = {
@@ -279,6 +265,8 @@ def run_job(job_id: int, report: Callable[[dict], None] | None = None) -> Provis
             try:
                 step(ctx)
             except StepFailed as failed:
+                if failed.field:  # the run's page links to the field that fixes it
+                    job.steps[index]["field"] = failed.field
                 return _fail(job, index, failed.message, report)
             except StepSkipped as skipped:
                 _finish_step(job, index, "skipped", skipped.message, report)

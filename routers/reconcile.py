@@ -19,11 +19,13 @@ _DURATIONS = {"radius-interim-update", "timeout"}
 
 
 class StepFailed(Exception):
-    """A step could not make the router match: ``message`` is the router's words or ours."""
+    """A step could not make the router match: ``message`` is the router's words or ours;
+    ``field``, when the fix is one of the router's own fields (its edit page links to it)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str = ""):
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class StepSkipped(Exception):

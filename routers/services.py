@@ -51,6 +51,12 @@ class RouterAddressTaken(RouterConflict):
     source address alone, so two routers there would share (and overwrite) one secret."""
 
 
+class MissingRadiusSecret(InvalidRouter):
+    """The router has no RADIUS secret (or one no longer decrypts): it is set on its edit page."""
+
+    field = "radius_secret"
+
+
 class SecretUnreadable(RouterError):
     """The stored API password was encrypted with a key no longer configured."""
 
@@ -162,6 +168,47 @@ def _sync_nas(router: Router, old_host: str | None, old_secret: str | None) -> N
             radius.register_nas(router.host, router.radius_secret, router.name, description=f"router {router.pk}")
         except radius.RadiusError as refused:
             raise InvalidRouter(str(refused)) from None
+        for address in _left_behind(router):
+            radius.unregister_nas(address)
+
+
+def _owner(router: Router) -> str:
+    """How a NAS row names the router it belongs to (its description)."""
+    return f"router {router.pk}"
+
+
+def _left_behind(router: Router) -> list[str]:
+    """Addresses of rows the router owns but no longer sends RADIUS from: not its host, nor its
+    WireGuard tunnel (registered at enrolment, before activation makes it the host)."""
+    keep = {router.host, *RouterVpnConfig.objects.filter(router=router).values_list("tunnel_address", flat=True)}
+    return sorted(Nas.objects.filter(description=_owner(router)).exclude(nasname__in=keep)
+                  .values_list("nasname", flat=True))
+
+
+def sync_nas_row(router: Router, *, dry_run: bool = False) -> list[tuple[str, str]]:
+    """Provisioning's NAS step: the router's row at its address with its name and secret, and none
+    left at an address it no longer has; returns (verb, what) for each change (to be) made.
+
+    The router is read afresh, locked: a run started before the router was moved (an edit, a
+    tunnel activation) must not write its old address back beside the new one."""
+    with transaction.atomic():
+        current = Router.objects.filter(pk=router.pk)
+        current = (current if dry_run else current.select_for_update()).first()
+        if current is None:
+            raise InvalidRouter("the router was removed")
+        if isinstance(current.radius_secret, UnreadableSecret) or not current.radius_secret:
+            raise MissingRadiusSecret("the router has no readable RADIUS secret")
+        if not _is_ip(current.host):
+            raise InvalidRouter("FreeRADIUS knows routers by IP address: the router's host must be one")
+        wanted = {"secret": current.radius_secret, "shortname": current.name, "description": _owner(current)}
+        before = Nas.objects.filter(nasname=current.host).values(*wanted).first()
+        changes = [("updated" if before else "added", f"the NAS row for {current.host}")] if before != wanted else []
+        changes += [("removed", f"the NAS row for {address} (an old address)") for address in _left_behind(current)]
+        if changes and not dry_run:
+            _sync_nas(current, None, None)
+            if Nas.objects.filter(nasname=current.host).values(*wanted).first() != wanted:
+                raise InvalidRouter("the NAS row does not hold the router's secret and name")
+    return changes
 
 
 def _radius_client_at(address: str, but_not: Router) -> Router | None:

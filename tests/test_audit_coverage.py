@@ -103,6 +103,7 @@ QUIET = {
     "billing.purchase.started_here": READS,
     "billing.purchase.state": READS,
     "routers.services.normalise_host": READS,
+    "routers.services.sync_nas_row": "provisioning's NAS step: the run's own entries say what it changed",
     "routers.services.audited": "the helper the router services record through",
     "routers.services.test_connection": "asks the router; changes nothing",
     "routers.services.client_for": READS,

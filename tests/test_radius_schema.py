@@ -15,6 +15,8 @@ OUR_EXTRA_INDEXES = {
     "CREATE INDEX radacct_open_user_idx ON radacct USING btree (username) WHERE (acctstoptime IS NULL)",
     "CREATE INDEX radacct_user_start_idx ON radacct USING btree (username, acctstarttime)",
     "CREATE INDEX radacct_open_update_idx ON radacct USING btree (acctupdatetime) WHERE (acctstoptime IS NULL)",
+    "CREATE UNIQUE INDEX nas_nasname_unique ON nas USING btree (nasname)",
+    "CREATE INDEX radpostauth_authdate_idx ON radpostauth USING btree (authdate, id)",
 }
 
 COLUMNS = """

@@ -9,6 +9,6 @@ from ..models import RadPostAuth
 @access(perm("radius.view_radpostauth"))
 def auth_log(request):
     filters = AuthLogSearch(request.GET)
-    entries = filters.apply(RadPostAuth.objects.order_by("-id"))
+    entries = filters.apply(RadPostAuth.objects.order_by("-auth_date", "-id"))
     return list_page(request, entries.only("username", "reply", "calling_station_id", "called_station_id", "auth_date"),
                      "radius/auth_log.html", filters=filters)

@@ -152,7 +152,8 @@ def router_provision(request, pk):
 def provisioning_job(request, pk, job_id):
     job = get_object_or_404(ProvisioningJob.objects.select_related("router"), pk=job_id, router_id=pk)
     steps = [{**step, "label": provisioning.LABELS.get(step["name"], step["name"])} for step in job.steps]
+    fix = next((step["field"] for step in steps if step["status"] == "failed" and step.get("field")), "")
     context = {"router": job.router, "job": job, "steps": steps, "progress": provisioning.progress(job),
-               "can_change": request.user.has_perm("routers.change_router")}
+               "can_change": request.user.has_perm("routers.change_router"), "fix_field": fix}
     template = "routers/provisioning.html" + ("#progress" if request.htmx else "")
     return render(request, template, context)
