@@ -142,6 +142,17 @@ def test_auth_log_lists_answers_and_devices(signed_in):
 
 
 @pytest.mark.django_db
+def test_auth_log_is_newest_first_by_time_not_by_insertion(signed_in):
+    # FreeRADIUS's threads (and the demo's seeding) insert out of time order: the id is no clock.
+    now = timezone.now()
+    for username, minutes_ago in (("akinyi", 5), ("baraka", 60), ("chebet", 1), ("daudi", 30)):
+        RadPostAuth.objects.create(username=username, reply="Access-Accept",
+                                   auth_date=now - timedelta(minutes=minutes_ago))
+    page = signed_in(SUPPORT).get("/radius/auth-log/").context["page"]
+    assert [entry.username for entry in page] == ["chebet", "akinyi", "daudi", "baraka"]
+
+
+@pytest.mark.django_db
 def test_the_api_lists_open_sessions_and_the_log(client, technician):
     for n in range(3):
         make_session(n)
@@ -185,3 +196,32 @@ def test_usage_always_counts_from_the_grant():
     services.grant_access("neema", "siri-2026", "pkg-any")
     since = int(RadCheck.objects.get(username="neema", attribute="Hotspot-Quota-Since").value)
     assert int(before.timestamp()) <= since <= int(timezone.now().timestamp())
+
+
+@pytest.mark.django_db
+def test_disconnect_asks_first_on_the_sessions_list_and_the_customer_page(signed_in):
+    from hotspot import services as hotspot
+
+    session = make_session(1, username="wairimu", nas="10.8.0.2")
+    customer = hotspot.create_customer("0712345678", "Wairimu", "hotspot", "")
+    client = signed_in(SUPPORT)
+    listing = client.get("/radius/sessions/?q=wairimu").content.decode()
+    # A link to the confirm step, not a form that acts on the first tap.
+    assert f'href="/radius/sessions/{session.pk}/disconnect/?next=/radius/sessions/%3Fq%3Dwairimu"' in listing
+    asked = client.get(f"/radius/sessions/{session.pk}/disconnect/?next=/radius/sessions/%3Fq%3Dwairimu")
+    html = asked.content.decode()
+    assert "Disconnect wairimu?" in html and 'name="next" value="/radius/sessions/?q=wairimu"' in html
+    assert 'href="/radius/sessions/?q=wairimu">Back, change nothing' in html
+    assert not CoaAttempt.objects.exists()
+    # An address elsewhere is never where "Back" goes.
+    assert 'href="/radius/sessions/">Back' in client.get(
+        f"/radius/sessions/{session.pk}/disconnect/?next=https://evil.example/").content.decode()
+
+    detail = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert f'href="/customers/{customer.pk}/disconnect/"' in detail
+    assert f'href="/customers/{customer.pk}/deactivate/"' in detail
+    for action, question in (("disconnect", "Disconnect Wairimu"), ("deactivate", "Deactivate Wairimu")):
+        html = client.get(f"/customers/{customer.pk}/{action}/").content.decode()
+        assert question in html and f'action="/customers/{customer.pk}/{action}/"' in html
+    customer.refresh_from_db()
+    assert customer.status == "active"

@@ -3,10 +3,12 @@ from django.contrib import messages
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from accounts.access import access, perm
 from audit.models import Entry
+from lib.confirm import confirm_page
 from lib.listing import list_page
 from radius import sessions as radius_sessions
 from radius.models import RadAcct
@@ -86,10 +88,23 @@ def customer_edit(request, pk):
     return _form_page(request, CustomerForm(request.POST or None, initial=initial), customer)
 
 
+# What each action's confirm step says (GET asks, POST does it).
+CONFIRM = {
+    "activate": ("Activate {}?", "Activate", "Their account works again while a package lasts.", False),
+    "deactivate": ("Deactivate {}?", "Deactivate", "They are disconnected and cannot log in until activated.", True),
+    "disconnect": ("Disconnect {}?", "Disconnect", "Every session they have open ends now; they can log in "
+                   "again while their package lasts.", True),
+}
+
+
 @access(perm("hotspot.change_customer"))
-@require_POST
+@require_http_methods(["GET", "POST"])
 def customer_action(request, pk, action):
     customer = get_object_or_404(Customer, pk=pk)
+    if request.method == "GET":
+        question, button, detail, danger = CONFIRM[action]
+        return confirm_page(request, question=question.format(customer), button=button, detail=detail,
+                            danger=danger, back=reverse("customer-detail", args=[customer.pk]))
     if action in ("activate", "deactivate"):
         services.set_customer_active(customer, action == "activate", requested_by=request.user.username)
         messages.success(request, f"{customer} is {'active' if action == 'activate' else 'deactivated'}.")

@@ -2,10 +2,11 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from accounts.access import access, perm
+from lib.confirm import confirm_page, safe_next
 from lib.listing import list_page
 
 from .. import coa
@@ -37,9 +38,16 @@ def _nas_names() -> dict:
 
 
 @access(perm("radius.disconnect_session"))
-@require_POST
+@require_http_methods(["GET", "POST"])
 def disconnect_session(request, pk):
+    """GET asks first (lib.confirm); POST sends the Disconnect."""
     session = get_object_or_404(RadAcct, pk=pk)
+    back = safe_next(request, reverse("radius-sessions"))
+    if request.method == "GET":
+        where = _nas_names().get(session.nas_ip_address, session.nas_ip_address)
+        return confirm_page(request, question=f"Disconnect {session.username}?", button="Disconnect", back=back,
+                            detail=f"Their session on {where} ends now; they can log in again while their "
+                                   "package lasts.", fields={"next": back})
     if not session.is_open:
         messages.info(request, f"{session.username}'s session had already ended.")
     else:
@@ -55,7 +63,4 @@ def disconnect_session(request, pk):
         if attempt.ended and attempt.outcome != CoaAttempt.Outcome.ACK:
             text = f"{session.username}'s session was ended over the router's API ({attempt.detail})."
         messages.add_message(request, level, text)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        back = ""
-    return redirect(back or "radius-sessions")
+    return redirect(back)

@@ -4,9 +4,11 @@ the page opens (who is logged in, its log, drift). The work is routers.actions a
 each says what happened in a message on the page."""
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import access, perm
+from lib.confirm import confirm_page
 
 from .. import actions, drift, provisioning
 from ..models import Router, RouterBackup
@@ -62,10 +64,18 @@ def router_reboot(request, pk):
 
 
 @access(CHANGE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def router_kick(request, pk):
+    """GET asks first (lib.confirm) with the session in the query; POST ends it on the router."""
     router = get_object_or_404(Router, pk=pk)
-    kind, session, user = request.POST.get("kind", ""), request.POST.get("session_id", ""), request.POST.get("user", "")
+    data = request.POST if request.method == "POST" else request.GET
+    kind, session, user = data.get("kind", ""), data.get("session_id", ""), data.get("user", "")
+    if request.method == "GET":
+        return confirm_page(request, question=f"Disconnect {user or 'this session'} from {router.name}?",
+                            button="Disconnect", back=reverse("router-detail", args=[router.pk]),
+                            detail="The router ends the session now; the customer can log in again while "
+                                   "their package lasts.",
+                            fields={"kind": kind, "session_id": session, "user": user})
     try:
         removed = actions.kick(router, kind=kind, session_id=session or None, user=None if session else user or None,
                                by=request.user)
