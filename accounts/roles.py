@@ -21,6 +21,7 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "hotspot.view_customer",
         "hotspot.view_package",
         "hotspot.view_subscription",
+        "hotspot.view_voucher*",  # vouchers and batches: sold codes are money Finance counts
         "siteconfig.view_money_settings",  # reads (never changes) the M-Pesa and business settings
         "audit.view_entry",  # the entries about what the role may view (audit.trail.visible_to)
     ),

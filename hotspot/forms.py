@@ -81,9 +81,17 @@ class CustomerForm(forms.Form):
 class BatchForm(forms.Form):
     package = forms.ModelChoiceField(queryset=Package.objects.filter(is_active=True))
     count = forms.IntegerField(min_value=1, max_value=vouchers.MAX_BATCH, initial=50)
-    prefix = forms.CharField(max_length=6, required=False, help_text="Optional, e.g. the shop's initials")
+    prefix = forms.CharField(max_length=6, required=False,
+                             help_text="Optional: your own label, e.g. the shop's initials; letters and digits, "
+                                       "printed in capitals")
     valid_days = forms.IntegerField(label="Unused codes valid for (days)", min_value=1, max_value=3650, initial=90)
     note = forms.CharField(max_length=200, required=False)
+
+    def clean_prefix(self):
+        try:
+            return vouchers.clean_prefix(self.cleaned_data["prefix"])
+        except ValueError as refused:
+            raise forms.ValidationError(str(refused)) from None
 
 
 class PackageFilter(ListFilter):

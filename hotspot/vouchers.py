@@ -2,6 +2,7 @@
 
 Audited: a batch created (by the staff member), a code redeemed (by the customer it makes, from the
 client's address), a code revoked."""
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -12,15 +13,21 @@ from django.utils import timezone
 from audit import trail
 from audit.actors import Actor, acting_as
 from lib.csv_export import csv_lines
+from siteconfig import store
 
 from . import subscriptions
 from .models import Customer, Package, Subscription, Voucher, VoucherBatch
 
-# No 0/O, 1/I/L: read off paper in a dim shop. 31 symbols x 10 = 49 bits: guessing one of a
-# million live codes takes ~600 billion tries, and portal attempts are rate-limited.
+# The random part: no 0/O, 1/I/L, read off paper in a dim shop. Its length is the setting
+# vouchers.code_length (6..16, default 8): 31^8 is 8.5 x 10^11, so with a million live codes a
+# guesser needs ~850,000 tries per hit, and the portal lets an address fail 20 times an hour and
+# then try once every 30 s (PORTAL_VOUCHER_*): about 2,900 tries a day, most of a year per hit.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-LENGTH = 10
 MAX_BATCH = 5000
+# The prefix is the operator's own label (a shop's initials), kept as typed: any ASCII letters and
+# digits, O and 1 included. Codes are not case-sensitive, so it is stored in capitals.
+PREFIX = re.compile(r"[A-Za-z0-9]{0,6}")
+PREFIX_RULE = "A prefix is up to 6 letters (A-Z) and digits, nothing else."
 
 
 class VoucherError(ValueError):
@@ -31,8 +38,15 @@ class VoucherError(ValueError):
         self.reason = reason
 
 
-def _code(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+def _code(prefix: str, length: int) -> str:
+    return prefix + "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def clean_prefix(prefix: str) -> str:
+    """The prefix as stored (capitals), or ValueError(PREFIX_RULE): nothing typed is dropped silently."""
+    if not PREFIX.fullmatch(prefix or ""):
+        raise ValueError(PREFIX_RULE)
+    return (prefix or "").upper()
 
 
 def normalise_code(raw: str) -> str:
@@ -40,9 +54,11 @@ def normalise_code(raw: str) -> str:
     return "".join((raw or "").upper().split()).replace("-", "")[:24]
 
 
-def display(code: str) -> str:
-    """ABCDE23456 -> ABCDE-23456 for printing."""
-    return "-".join(code[i:i + 5] for i in range(0, len(code), 5))
+def display(code: str, prefix: str = "") -> str:
+    """KLMABCD2345 -> KLM-ABCD-2345 for printing: the prefix, then the random part in fours."""
+    if prefix and code.startswith(prefix) and len(code) > len(prefix):
+        return f"{prefix}-{display(code[len(prefix):])}"
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
 @transaction.atomic
@@ -50,17 +66,18 @@ def generate_batch(package: Package, count: int, *, prefix: str = "", valid_days
                    created_by: str = "") -> VoucherBatch:
     if not 1 <= count <= MAX_BATCH:
         raise ValueError(f"A batch has 1 to {MAX_BATCH:,} vouchers.")
-    prefix = "".join(c for c in prefix.upper() if c in ALPHABET)[:6]
+    prefix = clean_prefix(prefix)
+    length = store.get("vouchers.code_length")
     batch = VoucherBatch.objects.create(package=package, prefix=prefix, count=count, note=note,
                                         created_by=created_by,
                                         valid_until=timezone.now() + timedelta(days=valid_days))
     codes: set[str] = set()
     while len(codes) < count:
-        codes.add(_code(prefix))
+        codes.add(_code(prefix, length))
     taken = set(Voucher.objects.filter(code__in=codes).values_list("code", flat=True))
     while taken:  # astronomically rare; the unique constraint stays the last word
         codes -= taken
-        fresh = {_code(prefix) for _ in taken}
+        fresh = {_code(prefix, length) for _ in taken}
         taken = set(Voucher.objects.filter(code__in=fresh).values_list("code", flat=True)) | (fresh & codes)
         codes |= fresh - taken
     Voucher.objects.bulk_create([Voucher(batch=batch, code=code) for code in sorted(codes)], batch_size=1000)
@@ -131,8 +148,15 @@ def revoke(voucher: Voucher) -> bool:
     return done
 
 
+def _local(moment: datetime | None) -> str:
+    """A time as the business reads it: its own zone, to the minute."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
 def batch_csv(batch: VoucherBatch) -> Iterator[str]:
-    """The batch as CSV lines, through the one writer that makes typed names spreadsheet-safe."""
-    rows = ((display(voucher.code), batch.package.name, f"{batch.package.price:.2f}", batch.valid_until,
-             voucher.status, voucher.redeemed_at) for voucher in batch.vouchers.all())
+    """The batch as CSV lines, through the one writer that makes typed names spreadsheet-safe;
+    times in the business's zone (settings' time zone), without seconds."""
+    rows = ((display(voucher.code, batch.prefix), batch.package.name, f"{batch.package.price:.2f}",
+             _local(batch.valid_until), voucher.status, _local(voucher.redeemed_at))
+            for voucher in batch.vouchers.all())
     return csv_lines(["code", "package", "price_kes", "valid_until", "status", "redeemed_at"], rows)

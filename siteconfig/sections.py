@@ -222,7 +222,18 @@ SECURITY = Section("security", "Security", "How staff sign in.", (
         help_text="An Admin without an authenticator app is asked to enrol at the next sign-in."), default=False),
 ))
 
-SECTIONS: dict[str, Section] = {s.name: s for s in (GENERAL, PORTAL, MPESA, SMS, EMAIL, RADIUS, ROUTERS, SECURITY)}
+VOUCHERS = Section("vouchers", "Vouchers", "How printed voucher codes look.", (
+    Setting("code_length", forms.IntegerField(
+        label="Code length", min_value=6, max_value=16,
+        help_text="Random characters after the prefix. 8 is easy to type on a phone and still takes a "
+                  "guesser most of a year per hit; longer codes only for very large batches."), default=8),
+    Setting("wifi_name", forms.CharField(label="WiFi name (SSID)", max_length=32, required=False,
+                                         help_text="Printed on voucher sheets; blank: the business name."),
+            default=""),  # read with the business name as fallback (hotspot/views/vouchers.py)
+))
+
+SECTIONS: dict[str, Section] = {s.name: s for s in (GENERAL, PORTAL, MPESA, SMS, EMAIL, RADIUS, ROUTERS, SECURITY,
+                                                    VOUCHERS)}
 
 
 def setting(key: str) -> tuple[Section, Setting]:

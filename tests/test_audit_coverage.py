@@ -88,6 +88,7 @@ QUIET = {
     "hotspot.subscriptions.disconnect_unentitled_sessions": "asks radius.coa, which writes the entry per session",
     "hotspot.vouchers.normalise_code": READS,
     "hotspot.vouchers.display": READS,
+    "hotspot.vouchers.clean_prefix": READS,
     "hotspot.vouchers.batch_csv": READS,
     "billing.payments.callback_url": READS,
     "billing.payments.balance": READS,

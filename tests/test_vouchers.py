@@ -2,17 +2,18 @@
 import csv
 import io
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connections
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts.roles import SUPPORT
+from accounts.roles import FINANCE, SUPPORT
 from hotspot import services, vouchers
 from hotspot.models import Package, Subscription, Voucher, VoucherBatch
 from radius import services as radius
+from siteconfig import store
 
 from .radius_server import accepted, reply_value
 from .staff_kit import bearer
@@ -27,8 +28,52 @@ def test_a_batch_has_unique_unambiguous_codes():
     batch = vouchers.generate_batch(daily(), 500, prefix="kt")
     codes = list(batch.vouchers.values_list("code", flat=True))
     assert len(codes) == len(set(codes)) == 500
-    assert all(c.startswith("KT") and len(c) == 12 and set(c[2:]) <= set(vouchers.ALPHABET) for c in codes)
-    assert not set("01OIL") & set("".join(codes)[2::12])
+    # The random part: 8 characters by default (vouchers.code_length), none of 0/O, 1/I/L.
+    assert all(c.startswith("KT") and len(c) == 10 and set(c[2:]) <= set(vouchers.ALPHABET) for c in codes)
+    assert not set("01OIL") & set("".join(c[2:] for c in codes))
+
+
+@pytest.mark.django_db
+def test_the_prefix_is_the_operators_label_kept_whole():
+    # L, O and 0 are not in the random part's alphabet, but the prefix is the operator's own label.
+    for typed, kept in (("KLM", "KLM"), ("klm", "KLM"), ("OLI0", "OLI0"), ("A1B2C3", "A1B2C3")):
+        batch = vouchers.generate_batch(daily() if not Package.objects.exists() else Package.objects.get(), 2,
+                                        prefix=typed)
+        assert batch.prefix == kept
+        code = batch.vouchers.first().code
+        assert code.startswith(kept) and len(code) == len(kept) + 8
+        assert vouchers.display(code, kept).startswith(f"{kept}-")
+    for refused in ("K-M", "KL M", "KLMÄ", "١٢٣", "KLMNOPQ"):
+        with pytest.raises(ValueError, match="letters"):
+            vouchers.generate_batch(Package.objects.get(), 2, prefix=refused)
+
+
+@pytest.mark.django_db
+def test_the_form_says_what_a_prefix_may_hold(signed_in):
+    client = signed_in(SUPPORT)
+    refused = client.post("/vouchers/", {"package": daily().pk, "count": "5", "prefix": "K-M", "valid_days": "30"})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["prefix"] == [vouchers.PREFIX_RULE]
+    assert not VoucherBatch.objects.exists()
+    made = client.post("/vouchers/", {"package": Package.objects.get().pk, "count": "5", "prefix": "KLM",
+                                      "valid_days": "30"})
+    assert made.status_code == 302 and VoucherBatch.objects.get().prefix == "KLM"
+
+
+@pytest.mark.django_db
+def test_the_api_names_a_bad_prefix(client, support_agent):
+    refused = client.post("/api/hotspot/vouchers/generate", {"package_id": daily().pk, "count": 5, "prefix": "K M"},
+                          content_type="application/json", **bearer(support_agent))
+    assert refused.status_code == 422 and "prefix" in str(refused.json())
+    assert not VoucherBatch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_code_length_is_a_setting():
+    store.save("vouchers", {"code_length": 12})
+    batch = vouchers.generate_batch(daily(), 3, prefix="KLM")
+    assert {len(code) for code in batch.vouchers.values_list("code", flat=True)} == {15}
+    assert not store.form("vouchers", data={"code_length": "5", "wifi_name": ""}).is_valid()
 
 
 @pytest.mark.django_db
@@ -89,16 +134,63 @@ def test_twenty_redemptions_at_once_make_one_subscription():
 def test_support_generates_prints_and_exports(signed_in):
     package = daily()
     client = signed_in(SUPPORT)
+    store.save("general", {"business_name": "Kilimani WiFi"})
     response = client.post("/vouchers/", {"package": package.pk, "count": "30", "prefix": "", "valid_days": "30"})
     batch = Voucher.objects.first().batch
     assert response.status_code == 302 and response.url == f"/vouchers/batches/{batch.pk}/"
     sheet = client.get(f"/vouchers/batches/{batch.pk}/sheet/").content.decode()
     assert sheet.count("<svg") == 30 and "KES 50" in sheet and "@page { size: A4" in sheet
+    # Which WiFi to join and whose it is: the WiFi name defaults to the business name.
+    assert sheet.count("<b>Kilimani WiFi</b>") == 30 and "WiFi: <strong>Kilimani WiFi</strong>" in sheet
+    store.save("vouchers", {"wifi_name": "KILIMANI-FREE"})
+    assert "WiFi: <strong>KILIMANI-FREE</strong>" in client.get(f"/vouchers/batches/{batch.pk}/sheet/").content.decode()
     assert "http://testserver/portal/?voucher=" not in sheet  # the URL is inside the QR image, not text
     rows = list(csv.DictReader(io.StringIO(client.get(f"/vouchers/batches/{batch.pk}/csv/").content.decode())))
     assert len(rows) == 30 and rows[0]["package"] == "Daily" and rows[0]["status"] == "unused"
     listing = client.get(f"/vouchers/batches/{batch.pk}/").content.decode()
     assert vouchers.display(batch.vouchers.first().code) in listing
+
+
+@pytest.mark.django_db
+@override_settings(TIME_ZONE="Africa/Nairobi")
+def test_the_csv_gives_times_in_the_business_zone_to_the_minute(signed_in):
+    batch = vouchers.generate_batch(daily(), 2, prefix="KLM")
+    moment = datetime(2026, 11, 30, 21, 5, 42, 123456, tzinfo=UTC)  # 00:05 on 1 Dec in Nairobi
+    VoucherBatch.objects.filter(pk=batch.pk).update(valid_until=moment + timedelta(days=90))
+    first = batch.vouchers.order_by("code").first()
+    vouchers.redeem(first.code, now=moment)
+    body = signed_in(SUPPORT).get(f"/vouchers/batches/{batch.pk}/csv/").content.decode()
+    rows = {row["code"]: row for row in csv.DictReader(io.StringIO(body))}
+    redeemed = rows[vouchers.display(first.code, "KLM")]
+    assert redeemed["redeemed_at"] == "2026-12-01 00:05" and redeemed["valid_until"] == "2027-03-01 00:05"
+    assert all(row["redeemed_at"] == "" for code, row in rows.items() if code != vouchers.display(first.code, "KLM"))
+
+
+@pytest.mark.django_db
+def test_finance_sees_vouchers_but_makes_and_cancels_none(signed_in):
+    batch = vouchers.generate_batch(daily(), 2)
+    client = signed_in(FINANCE)
+    page = client.get("/vouchers/").content.decode()
+    assert "Generate" not in page and f"/vouchers/batches/{batch.pk}/" in page
+    assert client.get(f"/vouchers/batches/{batch.pk}/csv/").status_code == 200
+    made = client.post("/vouchers/", {"package": Package.objects.get().pk, "count": "5", "valid_days": "30"})
+    assert made.status_code == 403 and VoucherBatch.objects.count() == 1
+    assert client.post(f"/vouchers/{batch.vouchers.first().pk}/revoke/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_cancelling_a_voucher_asks_first(signed_in):
+    batch = vouchers.generate_batch(daily(), 2, prefix="KLM")
+    voucher = batch.vouchers.first()
+    client = signed_in(SUPPORT)
+    asked = client.get(f"/vouchers/{voucher.pk}/revoke/").content.decode()
+    assert f"Cancel voucher {vouchers.display(voucher.code, 'KLM')}?" in asked
+    assert f'action="/vouchers/{voucher.pk}/revoke/"' in asked and 'method="post"' in asked
+    voucher.refresh_from_db()
+    assert voucher.status == "unused"  # asking changes nothing
+    client.post(f"/vouchers/{voucher.pk}/revoke/")
+    voucher.refresh_from_db()
+    assert voucher.status == "revoked"
 
 
 @pytest.mark.django_db
@@ -121,7 +213,7 @@ def test_a_batch_takes_the_same_queries_for_2_or_40_codes(signed_in, django_asse
         batch = vouchers.generate_batch(package, codes)
         with django_assert_num_queries(11):
             html = client.get(f"/vouchers/batches/{batch.pk}/").content.decode()
-        assert html.count('action="/vouchers/') == codes  # each unused code can be cancelled
+        assert html.count('/revoke/">Cancel</a>') == codes  # each unused code can be cancelled (asks first)
 
 
 @pytest.mark.django_db

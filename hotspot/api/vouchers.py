@@ -36,7 +36,8 @@ class VoucherFilter(FilterSchema):
 class GenerateIn(Schema):
     package_id: int
     count: int = Field(ge=1, le=vouchers.MAX_BATCH)
-    prefix: str = Field("", max_length=6)
+    prefix: str = Field("", max_length=6, pattern=r"^[A-Za-z0-9]*$",
+                        description="your own label: up to 6 letters (A-Z) and digits, stored in capitals")
     valid_days: int = Field(90, ge=1, le=3650)
     note: str = Field("", max_length=200)
 

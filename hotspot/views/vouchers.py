@@ -4,11 +4,14 @@ from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.access import access, perm
+from lib.confirm import confirm_page
 from lib.listing import list_page
+from siteconfig import store
 
 from .. import vouchers
 from ..forms import BatchForm
@@ -39,27 +42,31 @@ def voucher_batches(request):
 def voucher_batch(request, pk):
     batch = get_object_or_404(VoucherBatch.objects.select_related("package"), pk=pk)
     return list_page(request, batch.vouchers.select_related("customer"), "hotspot/voucher_batch.html",
-                     per_page=100, on_page=_show_codes, batch=batch,
+                     per_page=100, on_page=lambda page: _show_codes(page, batch.prefix), batch=batch,
                      can_revoke=request.user.has_perm("hotspot.change_voucher"))
 
 
-def _show_codes(page):
-    """Codes as printed (ABCDE-23456), for this page's rows only."""
+def _show_codes(page, prefix: str):
+    """Codes as printed (KLM-ABCD-2345), for this page's rows only."""
     for voucher in page:
-        voucher.display = vouchers.display(voucher.code)
+        voucher.display = vouchers.display(voucher.code, prefix)
 
 
 @access(perm("hotspot.view_voucher"))
 def voucher_sheet(request, pk):
-    """A4, 4 x 6 a page: code, package, price and a QR code that opens the portal with the code."""
+    """A4, 4 x 6 a page: the business and its WiFi name, the package and price, the code and a QR
+    code that opens the portal with the code."""
     batch = get_object_or_404(VoucherBatch.objects.select_related("package"), pk=pk)
     portal = request.build_absolute_uri("/portal/")
     cards = []
     for voucher in batch.vouchers.filter(status=Voucher.Status.UNUSED):
         qr = segno.make(f"{portal}?voucher={voucher.code}", error="m")
         svg = qr.svg_inline(scale=2, border=1, omitsize=True)
-        cards.append({"code": vouchers.display(voucher.code), "qr": mark_safe(svg)})  # noqa: S308 - our own SVG
-    return render(request, "hotspot/voucher_sheet.html", {"batch": batch, "cards": cards})
+        cards.append({"code": vouchers.display(voucher.code, batch.prefix), "qr": mark_safe(svg)})  # noqa: S308 - our own SVG
+    business = store.get("general.business_name")
+    return render(request, "hotspot/voucher_sheet.html", {
+        "batch": batch, "cards": cards, "business": business, "currency": store.get("general.currency"),
+        "wifi_name": store.get("vouchers.wifi_name") or business})
 
 
 @access(perm("hotspot.view_voucher"))
@@ -71,11 +78,17 @@ def voucher_csv(request, pk):
 
 
 @access(perm("hotspot.change_voucher"))
-@require_POST
+@require_http_methods(["GET", "POST"])
 def voucher_revoke(request, pk):
-    voucher = get_object_or_404(Voucher, pk=pk)
+    """GET asks first (lib.confirm); POST cancels the code."""
+    voucher = get_object_or_404(Voucher.objects.select_related("batch"), pk=pk)
+    code = vouchers.display(voucher.code, voucher.batch.prefix)
+    if request.method == "GET":
+        return confirm_page(request, question=f"Cancel voucher {code}?", button="Cancel the voucher",
+                            detail="Nobody can redeem it afterwards; this cannot be undone.",
+                            back=reverse("voucher-batch", args=[voucher.batch_id]))
     if vouchers.revoke(voucher):
-        messages.success(request, f"Voucher {vouchers.display(voucher.code)} is cancelled.")
+        messages.success(request, f"Voucher {code} is cancelled.")
     else:
         messages.error(request, "Only an unused voucher can be cancelled.")
     return redirect("voucher-batch", voucher.batch_id)
