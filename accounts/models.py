@@ -1,6 +1,6 @@
-"""Staff users and their API bearer tokens."""
+"""Staff users, their API bearer tokens, and what a custom role says about itself."""
 from django.contrib.auth import password_validation
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -19,7 +19,7 @@ class StaffManager(UserManager):
 
 
 class User(AbstractUser):
-    """An ISP staff member. Roles are the Admin/Finance/Support/Technician groups."""
+    """An ISP staff member. Roles are groups: the four built-in ones (accounts/roles.py) and custom ones."""
 
     # Known at the moment the raw password is set; the hash alone can't tell us later.
     password_is_weak = models.BooleanField(default=False, editable=False)
@@ -77,3 +77,14 @@ class ApiToken(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now and self.user.is_active
+
+
+class RoleProfile(models.Model):
+    """A custom role's description. The role itself is a Django Group (its name and permissions), so
+    has_perm() and every access rule work on it unchanged; built-in roles are told by name (roles.py)."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, primary_key=True, related_name="role_profile")
+    description = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.group.name

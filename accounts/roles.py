@@ -1,12 +1,15 @@
-"""The four staff roles as groups, and the permission patterns each one holds.
+"""Staff roles: the four built-in ones, their permission patterns, and the custom ones an Admin makes.
 
 Patterns are ``app_label.codename`` globs, so a role picks up the permissions of models that later
 migrations add (Finance gets every ``billing.*`` permission the moment billing grows a model).
 Groups are re-synced after every migrate; edit the patterns here, never the groups by hand.
+Every other group is a custom role (its description in accounts.models.RoleProfile): it holds
+exactly the permissions an Admin picked, and new models' permissions never reach it by themselves.
 """
 from fnmatch import fnmatchcase
 
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 ADMIN = "Admin"
 FINANCE = "Finance"
@@ -88,5 +91,32 @@ def _tables(using: str) -> list[str]:
     return connections[using].introspection.table_names()
 
 
+def is_built_in(group: Group) -> bool:
+    return group.name in ROLE_PATTERNS
+
+
+def is_built_in_name(name: str) -> bool:
+    return name.strip().casefold() in {role.casefold() for role in ROLES}
+
+
+def description_of(group: Group) -> str:
+    if is_built_in(group):
+        return ROLE_DESCRIPTIONS[group.name]
+    profile = getattr(group, "role_profile", None)  # a missing one-to-one raises an AttributeError
+    return profile.description if profile else ""
+
+
 def role_groups():
-    return Group.objects.filter(name__in=ROLES).order_by("name")
+    """Every role: the built-in ones first, then the custom ones, each by name."""
+    return (Group.objects.select_related("role_profile")
+            .annotate(custom=Case(When(name__in=ROLES, then=Value(0)), default=Value(1), output_field=IntegerField()))
+            .order_by("custom", "name"))
+
+
+_active_member = Q(user__is_active=True)
+
+
+def roles_with_counts():
+    """role_groups() with each one's active members and permissions counted in the same query."""
+    return role_groups().annotate(members=Count("user", distinct=True, filter=_active_member),
+                                  permission_count=Count("permissions", distinct=True))

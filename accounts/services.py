@@ -2,8 +2,9 @@
 
 Each is written to the audit trail: signed_in (the staff member, from their address) and
 sign_in_failed (the address, and the username tried: never the password), tokens issued and
-revoked (never their value), staff created, changed (their password only as "(changed)"),
-activated and deactivated.
+revoked (never their value), staff created, changed (their password only as "(changed)", their
+roles by name), activated and deactivated; custom roles created, changed and deleted (with the
+members who lost one).
 """
 import hashlib
 import secrets
@@ -12,9 +13,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -23,8 +24,9 @@ from audit.actors import Actor, current
 from lib.network import address_or_none, address_subject, client_ip
 from lib.throttle import Throttle
 
-from .models import ApiToken, User
-from .roles import ADMIN, ROLES
+from .models import ApiToken, RoleProfile, User
+from .permission_labels import is_hidden
+from .roles import is_built_in, is_built_in_name
 
 TOKEN_PREFIX = "hsp_"
 STAFF_AUDITED = ("first_name", "last_name", "email", "roles")
@@ -37,6 +39,22 @@ class StaffError(Exception):
 
 
 # --- signing in -----------------------------------------------------------------------------------
+class RoleError(StaffError):
+    """A role change refused for its input; ``field`` names the input at fault (or is empty)."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+class RoleNameTaken(RoleError):
+    """Another role has this name (in any case)."""
+
+
+class BuiltInRoleError(StaffError):
+    """A change to one of the four built-in roles, which accounts/roles.py alone defines."""
+
+
 
 
 def _throttles() -> tuple[Throttle, Throttle]:
@@ -181,9 +199,20 @@ def purge_expired_credentials(now: datetime | None = None) -> dict[str, int]:
 # --- staff accounts -------------------------------------------------------------------------------
 
 
-def _is_admin(user: User, roles: list[Group] | None = None) -> bool:
-    names = [g.name for g in roles] if roles is not None else [g.name for g in user.groups.all()]
-    return user.is_superuser or ADMIN in names
+MANAGE_STAFF = ("accounts", "manage_staff")
+
+
+def _manages_staff(groups) -> bool:
+    """Whether these roles together let their holder manage staff and roles."""
+    return Permission.objects.filter(group__in=list(groups), content_type__app_label=MANAGE_STAFF[0],
+                                     codename=MANAGE_STAFF[1]).exists()
+
+
+def _keeps_staff_management(actor: User, had: bool, groups_after) -> None:
+    # Whoever manages staff may not take that away from themselves: another Admin has to.
+    if had and not actor.is_superuser and not _manages_staff(groups_after):
+        raise StaffError("You cannot remove your own Admin role (or the role that lets you manage staff); "
+                         "ask another Admin.")
 
 
 @transaction.atomic
@@ -192,7 +221,7 @@ def create_staff(*, username: str, password: str, roles: list[Group], first_name
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_password(password)
     user.save()
-    user.groups.set(_only_roles(roles))
+    user.groups.set(roles)
     after = {name: value for name, value in _audited(user).items() if value}
     trail.record("created", user, label=user.username, changes=trail.changes({}, after))
     return user
@@ -207,9 +236,8 @@ def _audited(user: User) -> dict:
 @transaction.atomic
 def update_staff(actor: User, user: User, *, roles: list[Group], first_name: str, last_name: str,
                  email: str, password: str = "") -> User:
-    roles = _only_roles(roles)
-    if actor.pk == user.pk and _is_admin(actor) and not _is_admin(user, roles):
-        raise StaffError("You cannot remove your own Admin role; ask another Admin.")
+    if actor.pk == user.pk:
+        _keeps_staff_management(actor, _manages_staff(actor.groups.all()), roles)
     before = _audited(user)
     user.first_name, user.last_name, user.email = first_name, last_name, email
     if password:
@@ -243,5 +271,102 @@ def set_staff_active(actor: User, user: User, active: bool) -> User:
     return user
 
 
-def _only_roles(roles: list[Group]) -> list[Group]:
-    return [g for g in roles if g.name in ROLES]
+# --- custom roles -----------------------------------------------------------------------------------
+
+
+def _role_snapshot(group: Group) -> dict:
+    profile = RoleProfile.objects.filter(group=group).first()
+    return {"name": group.name, "description": profile.description if profile else "",
+            "permissions": sorted(f"{p.content_type.app_label}.{p.codename}"
+                                  for p in group.permissions.select_related("content_type"))}
+
+
+def _permissions_named(names) -> list[Permission]:
+    """The offered permissions ``names`` ("app_label.codename") spell; unknown or hidden ones refused by name."""
+    wanted = {str(name).strip() for name in names if str(name).strip()}
+    if not wanted:
+        raise RoleError("Pick at least one permission: a role without any lets its members do nothing.",
+                        "permissions")
+    found = {}
+    for p in Permission.objects.select_related("content_type"):
+        name = f"{p.content_type.app_label}.{p.codename}"
+        if name in wanted and not is_hidden(name):
+            found[name] = p
+    unknown = sorted(wanted - found.keys())
+    if unknown:
+        raise RoleError(f"Unknown permission{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+                        "permissions")
+    return list(found.values())
+
+
+def _checked_name(name: str, group: Group | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise RoleError("Give the role a name.", "name")
+    if len(name) > 150:
+        raise RoleError("A role's name is at most 150 characters.", "name")
+    if is_built_in_name(name):
+        raise RoleError(f"{name} is a built-in role's name; choose another.", "name")
+    taken = Group.objects.filter(name__iexact=name)
+    if group is not None:
+        taken = taken.exclude(pk=group.pk)
+    if taken.exists():
+        raise RoleNameTaken(f"A role named {name} already exists.", "name")
+    return name
+
+
+def _refuse_built_in(group: Group, doing: str) -> None:
+    if is_built_in(group):
+        raise BuiltInRoleError(f"{group.name} is a built-in role: it cannot be {doing}. "
+                               "Create a custom role with the permissions you want instead.")
+
+
+@transaction.atomic
+def create_role(*, name: str, description: str = "", permissions) -> Group:
+    """A custom role holding exactly ``permissions`` ("app_label.codename" each)."""
+    name = _checked_name(name)
+    chosen = _permissions_named(permissions)
+    try:
+        with transaction.atomic():
+            group = Group.objects.create(name=name)
+    except IntegrityError:  # created concurrently under the same name
+        raise RoleNameTaken(f"A role named {name} already exists.", "name") from None
+    RoleProfile.objects.create(group=group, description=description.strip())
+    group.permissions.set(chosen)
+    trail.record("created", group, label=group.name, changes=trail.changes({}, _role_snapshot(group)))
+    return group
+
+
+@transaction.atomic
+def update_role(actor: User, group: Group, *, name: str, description: str = "", permissions) -> Group:
+    _refuse_built_in(group, "changed")
+    group = Group.objects.select_for_update().get(pk=group.pk)
+    managed = _manages_staff(actor.groups.all())
+    name = _checked_name(name, group)
+    chosen = _permissions_named(permissions)
+    before = _role_snapshot(group)
+    group.name = name
+    group.save(update_fields=["name"])
+    RoleProfile.objects.update_or_create(group=group, defaults={"description": description.strip()})
+    group.permissions.set(chosen)
+    _keeps_staff_management(actor, managed, actor.groups.all())
+    differs = trail.changes(before, _role_snapshot(group))
+    if differs:
+        trail.record("changed", group, label=group.name, changes=differs)
+    return group
+
+
+@transaction.atomic
+def delete_role(actor: User, group: Group) -> list[str]:
+    """Delete a custom role; its members lose it (and what only it gave them). Returns their usernames."""
+    _refuse_built_in(group, "deleted")
+    members = sorted(group.user_set.values_list("username", flat=True))
+    _keeps_staff_management(actor, _manages_staff(actor.groups.all()), actor.groups.exclude(pk=group.pk))
+    before = _role_snapshot(group)
+    label, pk = group.name, group.pk
+    group.delete()
+    note = f"{len(members)} member{'s' if len(members) != 1 else ''} lost it: {', '.join(members)}" if members \
+        else "it had no members"
+    trail.record("deleted", object_type=Group._meta.label_lower, object_id=pk, label=label,
+                 changes={field: [value, None] for field, value in before.items()}, note=note[:255])
+    return members

@@ -1,7 +1,7 @@
-"""URLs for signing in and out (/login/, /logout/) and the staff pages (/staff/)."""
+"""URLs for signing in and out (/login/, /logout/), the staff pages (/staff/) and roles (/staff/roles/)."""
 from django.urls import path
 
-from .views import login, password_reset, staff
+from .views import login, password_reset, roles, staff
 
 urlpatterns = [
     path("login/", login.login_view, name="login"),
@@ -14,4 +14,8 @@ urlpatterns = [
     path("staff/add/", staff.staff_add, name="staff-add"),
     path("staff/<int:pk>/", staff.staff_edit, name="staff-edit"),
     path("staff/<int:pk>/active/", staff.staff_set_active, name="staff-set-active"),
+    path("staff/roles/", roles.role_list, name="role-list"),
+    path("staff/roles/new/", roles.role_add, name="role-add"),
+    path("staff/roles/<int:pk>/", roles.role_edit, name="role-edit"),
+    path("staff/roles/<int:pk>/delete/", roles.role_delete, name="role-delete"),
 ]

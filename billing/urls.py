@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import callbacks, customer_payments, invoices, mpesa, payment_methods, payments, portal, reports, wallet
+from .views import (
+    callbacks,
+    customer_desk,
+    customer_payments,
+    invoices,
+    mpesa,
+    payment_methods,
+    payments,
+    portal,
+    reports,
+    wallet,
+)
 
 # Before the JSON API's own patterns (config/urls.py), so these raw-body views win their paths.
 callback_patterns = [
@@ -30,6 +41,9 @@ urlpatterns += [
     path("payments/methods/", payment_methods.payment_methods, name="payment-methods"),
     path("payments/reports/", reports.payment_reports, name="payment-reports"),
     path("customers/<int:pk>/payments/", customer_payments.customer_payments, name="customer-payments"),
+    path("customers/<int:pk>/recharge/", customer_desk.customer_recharge, name="customer-recharge"),
+    path("customers/<int:pk>/send-credentials/", customer_desk.customer_send_credentials,
+         name="customer-send-credentials"),
     path("invoices/", invoices.invoice_list, name="invoice-list"),
     path("invoices/issue/", invoices.invoice_issue, name="invoice-issue"),
     path("invoices/<int:pk>/cancel/", invoices.invoice_cancel, name="invoice-cancel"),

@@ -5,6 +5,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.access import PUBLIC, STAFF, ApiAccess, MissingRule, Rule, access
 from accounts.api.auth import router as auth_router
+from accounts.api.roles import roles_router
 from billing.api.callback_log import callback_log_router
 from billing.api.payments import payments_router
 from billing.api.purchase import purchase_router
@@ -82,6 +83,7 @@ def http_error(request, exc):
 
 
 api.add_router("/", auth_router)
+api.add_router("/roles", roles_router)
 api.add_router("/health", health_router)
 api.add_router("/health", router_health_router)
 api.add_router("/hotspot", sessions_router)

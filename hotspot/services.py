@@ -88,6 +88,19 @@ def disconnect_customer(customer: Customer, requested_by: str = "") -> list:
             for session in sessions.open_sessions(customer.username)]
 
 
+@transaction.atomic
+def reset_password(customer: Customer) -> str:
+    """A new RADIUS password (the customer forgot theirs, or someone else knows it): written to
+    RADIUS in the same transaction, so the old one stops working at the next sign-in."""
+    Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").get()
+    customer.password = credentials.new_password()
+    customer.save(update_fields=["password"])
+    if customer.username and radius.has_access(customer.username):
+        radius.update_access(customer.username, password=customer.password)
+    trail.record("password_reset", customer, changes={"password": trail.SECRET})
+    return customer.password
+
+
 def set_customer_active(customer: Customer, active: bool, requested_by: str = "") -> Customer:
     """Deactivating removes RADIUS access and disconnects; activating restores what is paid for."""
     with transaction.atomic():

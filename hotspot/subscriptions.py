@@ -335,6 +335,63 @@ def resume(subscription: Subscription, now: datetime | None = None) -> Subscript
     return locked
 
 
+# A support desk's goodwill has limits: a slip of the keyboard must not give a year away.
+MAX_EXTEND_DAYS = 90
+
+
+@transaction.atomic
+def extend(subscription: Subscription, days: int, reason: str, now: datetime | None = None) -> Subscription:
+    """Add ``days`` to a running or queued subscription (the support desk's "we're sorry, have a day
+    on us"): what is queued behind it moves back by as much, so nothing overlaps. One in grace runs
+    again from now. RADIUS's expiry moves in the same transaction."""
+    now = now or timezone.now()
+    if not 1 <= days <= MAX_EXTEND_DAYS:
+        raise SubscriptionError(f"Extend by 1 to {MAX_EXTEND_DAYS} days.")
+    if not reason.strip():
+        raise SubscriptionError("Say why: the customer's history shows it.")
+    lock_customers([subscription.customer_id])
+    locked = (Subscription.objects.select_for_update(of=("self",)).select_related("customer", "package")
+              .get(pk=subscription.pk))
+    if locked.status not in (Status.ACTIVE, Status.PENDING, Status.GRACE):
+        raise SubscriptionError(f"A {locked.get_status_display().lower()} subscription cannot be extended.")
+    delta = timedelta(days=days)
+    was_status, was_until = locked.status, locked.expires_at
+    if locked.status == Status.GRACE:
+        locked.starts_at, locked.expires_at, locked.grace_until = now, now + delta, None
+        locked.status = Status.ACTIVE
+    else:
+        locked.expires_at += delta
+    locked.save()
+    changes = {"expires_at": [was_until, locked.expires_at]}
+    if was_status != locked.status:
+        changes.update(_status(was_status, locked.status))
+    _record("extended", locked, changes, reason.strip()[:200])
+    behind = list(locked.customer.subscriptions.select_for_update().filter(
+        status=Status.PENDING, starts_at__gte=was_until).exclude(pk=locked.pk))
+    for queued in behind:
+        queued.starts_at, queued.expires_at = queued.starts_at + delta, queued.expires_at + delta
+        queued.save(update_fields=["starts_at", "expires_at", "updated_at"])
+    if locked.status == Status.ACTIVE:
+        _grant(locked, locked.expires_at)
+        if was_status == Status.GRACE:  # the open session still has the walled-garden policy
+            _disconnect_after_commit([locked.customer.username], "extended out of grace")
+    _announce(locked)
+    return locked
+
+
+def give_free_time(customer: Customer, package: Package, reason: str) -> Subscription:
+    """A package at no charge (an outage made good, a trial): bought like any other, with the
+    reason in the customer's history and no payment behind it."""
+    if not reason.strip():
+        raise SubscriptionError("Say why: the customer's history shows it.")
+    if customer.status != Customer.Status.ACTIVE:
+        raise SubscriptionError("The account is deactivated: activate it first.")
+    with transaction.atomic():
+        subscription = activate(customer, package, source="free")
+        _record("free_time", subscription, {"package": [None, str(package)]}, reason.strip()[:200])
+    return subscription
+
+
 def disconnect_unentitled_sessions(limit: int = BATCH) -> int:
     """Open sessions of usernames FreeRADIUS would now refuse (a Disconnect got lost or refused):
     ask their routers again. Reads open sessions only (partial index), at most ``limit``."""

@@ -3,7 +3,7 @@ from its module in hotspot/views/."""
 from django.urls import path
 
 from .models import ServiceType
-from .views import customers, packages, portal, vouchers
+from .views import customer_desk, customers, packages, portal, vouchers
 
 urlpatterns = [
     path("packages/", packages.package_list, name="package-list"),
@@ -17,9 +17,15 @@ urlpatterns = [
     path("customers/pppoe/", customers.customer_list, {"kind": ServiceType.PPPOE}, name="customer-pppoe"),
     path("customers/add/", customers.customer_add, name="customer-add"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
+    path("customers/by-username/<str:username>/", customers.customer_by_username, name="customer-by-username"),
     path("customers/<int:pk>/edit/", customers.customer_edit, name="customer-edit"),
     *[path(f"customers/<int:pk>/{action}/", customers.customer_action, {"action": action},
            name=f"customer-{action}") for action in ("activate", "deactivate", "disconnect")],
+    path("customers/<int:pk>/extend/", customer_desk.customer_extend, name="customer-extend"),
+    path("customers/<int:pk>/free-time/", customer_desk.customer_free_time, name="customer-free-time"),
+    path("customers/<int:pk>/reset-password/", customer_desk.customer_reset_password, name="customer-reset-password"),
+    *[path(f"subscriptions/<int:pk>/{action}/", customer_desk.subscription_action, {"action": action},
+           name=f"subscription-{action}") for action in customer_desk.STOPS],
     path("vouchers/", vouchers.voucher_batches, name="voucher-batches"),
     path("vouchers/batches/<int:pk>/", vouchers.voucher_batch, name="voucher-batch"),
     path("vouchers/batches/<int:pk>/sheet/", vouchers.voucher_sheet, name="voucher-sheet"),

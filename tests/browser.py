@@ -72,7 +72,7 @@ def served(chromium, transactional_db, served_env):
 
 
 @contextmanager
-def running_server(command: list[str], env: dict, port: int, log_name: str, start_seconds: float = 15):
+def running_server(command: list[str], env: dict, port: int, log_name: str, start_seconds: float = 40):
     """Start a server process (its output in var/``log_name``), wait up to ``start_seconds`` until
     it answers the health ping on ``port``, yield its base URL, and stop it however the test ends."""
     log = open(ROOT / "var" / log_name, "w")

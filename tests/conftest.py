@@ -16,7 +16,16 @@ from .browser import chromium, served, served_env  # noqa: F401
 from .payments_kit import daily, daraja, mpesa  # noqa: F401
 from .radius_server import radius_server  # noqa: F401
 from .routers_kit import kilimani, our_servers  # noqa: F401
-from .staff_kit import admin, admin_client, finance_clerk, personas, signed_in, support_agent, technician  # noqa: F401
+from .staff_kit import (  # noqa: F401
+    admin,
+    admin_client,
+    finance_clerk,
+    payments_viewer,
+    personas,
+    signed_in,
+    support_agent,
+    technician,
+)
 
 
 def pytest_configure(config):

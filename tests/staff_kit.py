@@ -1,5 +1,5 @@
-"""The named staff personas, one per role, and the ways tests sign them in (a browser session or an
-API bearer token)."""
+"""The named staff personas, one per role (and one of a custom role), and the ways tests sign them in
+(a browser session or an API bearer token)."""
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -20,6 +20,15 @@ def make_staff(username: str, role: str | None = None, password: str = PASSWORD,
     if role:
         user.groups.set([Group.objects.get(name=role)])
     return user
+
+
+def make_custom_role(name: str, *permissions: str, description: str = "") -> Group:
+    """A custom role made as an Admin makes one (accounts.services.create_role)."""
+    return services.create_role(name=name, description=description, permissions=list(permissions))
+
+
+# The custom role of the access table and tests/test_roles.py: it may only see payments.
+PAYMENTS_VIEWER = "Payments viewer"
 
 
 def bearer(user: User) -> dict:
@@ -45,6 +54,14 @@ def support_agent(db):
 @pytest.fixture
 def technician(db):
     return make_staff("tabitha", TECHNICIAN, first_name="Tabitha")
+
+
+@pytest.fixture
+def payments_viewer(db):
+    """Paul, whose one role is a custom one holding only billing.view_payment."""
+    paul = make_staff("paul", first_name="Paul")
+    paul.groups.set([make_custom_role(PAYMENTS_VIEWER, "billing.view_payment", description="Reads payments only")])
+    return paul
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 
 MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "billing.payments", "billing.invoices",
            "billing.purchase", "routers.services", "routers.actions", "routers.wireguard", "routers.provisioning",
-           "accounts.services", "radius.coa"]
+           "accounts.services", "radius.coa", "billing.customer_desk"]
 
+DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
 ROUTER_PAGES = (ROUTERS, "test_a_technician_adds_changes_and_removes_a_router_through_the_pages")
 AUDITED = {
@@ -32,6 +33,11 @@ AUDITED = {
     "hotspot.subscriptions.suspend": (HOTSPOT, "test_suspend_resume_and_cancel_each_leave_one_entry"),
     "hotspot.subscriptions.resume": (HOTSPOT, "test_suspend_resume_and_cancel_each_leave_one_entry"),
     "hotspot.subscriptions.cancel": (HOTSPOT, "test_suspend_resume_and_cancel_each_leave_one_entry"),
+    "hotspot.subscriptions.extend": (DESK, "test_extend_asks_for_a_reason_moves_radius_expiry_and_what_is_queued"),
+    "hotspot.subscriptions.give_free_time": (DESK, "test_free_time_gives_a_package_without_a_payment_and_says_why"),
+    "hotspot.services.reset_password": (DESK, "test_the_api_does_what_the_page_does"),
+    "billing.customer_desk.prompt": (DESK, "test_recharge_prompts_the_customers_phone_and_the_payment_credits"),
+    "billing.customer_desk.send_credentials": (DESK, "test_send_credentials_texts_the_username_and_password"),
     "hotspot.vouchers.generate_batch": (HOTSPOT, "test_staff_generate_and_revoke_vouchers_on_the_pages"),
     "hotspot.vouchers.redeem": (HOTSPOT, "test_the_customer_redeeming_in_the_portal_is_the_actor"),
     "hotspot.vouchers.revoke": (HOTSPOT, "test_staff_generate_and_revoke_vouchers_on_the_pages"),

@@ -17,12 +17,13 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.roles import ADMIN
+from accounts.roles import ADMIN, ROLES
 from audit.models import Entry, LogRecord
 from billing.models import Invoice, LedgerEntry, MpesaCallback, Payment
 from hotspot import services
@@ -224,6 +225,13 @@ def staff(n):
     return Made({}, (User.objects.create(username="still-here"),))
 
 
+def roles(n):
+    # The four built-in roles are rows too: n rows in all.
+    for i in range(n - len(ROLES)):
+        Group.objects.create(name=f"Custom {i:02d}")
+    return Made({}, ())
+
+
 def _routers(n, name="Kilimani", **fields) -> list[Router]:
     return Router.objects.bulk_create(Router(name=f"{name} {i}", host=f"10.9.{i // 250}.{i % 250 + 1}", **fields)
                                       for i in range(n))
@@ -329,6 +337,7 @@ LISTS = [
     ListCase("radius-session-history", {"q": "amina"}, session_history),
     ListCase("radius-auth-log", {"q": "amina"}, auth_log),
     ListCase("staff-list", {"show": "inactive"}, staff),
+    ListCase("role-list", {}, roles),
     ListCase("router-list", {"q": "Kilimani", "status": "online"}, routers),
     ListCase("access-point-list", {"q": "Block A", "router": chosen("router")}, access_points),
     ListCase("router-services", {"router": chosen("router"), "kind": "hotspot"}, router_services),

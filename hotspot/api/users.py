@@ -14,7 +14,7 @@ from lib.api_errors import Problem
 from lib.paging import page
 from radius.models import RadAcct
 
-from .. import services
+from .. import services, subscriptions
 from ..models import Customer, ServiceType, Subscription
 from ..phone import InvalidPhone
 
@@ -145,6 +145,94 @@ def deactivate_user(request, customer_id: int):
                    summary="Disconnect open sessions (RFC 5176)")
 def disconnect_user(request, customer_id: int):
     return _action(request, customer_id, "disconnect")
+
+
+# --- the support desk's moves (the customer page's Extend, Suspend, Resume, Cancel, Reset password) ---
+SUBSCRIPTION_CHANGE = perm("hotspot.change_subscription")
+RUNNING = (Subscription.Status.ACTIVE, Subscription.Status.GRACE, Subscription.Status.PENDING)
+
+
+class ExtendIn(Schema):
+    days: int = Field(ge=1, le=subscriptions.MAX_EXTEND_DAYS)
+    reason: str = Field(min_length=1, max_length=200, description="kept in the customer's history")
+
+
+class SubscriptionIn(Schema):
+    subscription_id: int | None = Field(None, ge=1, le=2**62,
+                                        description="default: the one running now (resume: the last suspended)")
+
+
+class SubscriptionOut(Schema):
+    id: int
+    package: str
+    status: str
+    starts_at: datetime
+    expires_at: datetime
+
+
+class PasswordOut(Schema):
+    id: int
+    username: str | None
+    password: str
+
+
+def _subscription(customer_id: int, subscription_id: int | None, statuses) -> Subscription:
+    customer = get_object_or_404(Customer, pk=customer_id)
+    rows = customer.subscriptions.select_related("package").filter(status__in=statuses)
+    if subscription_id is not None:
+        return get_object_or_404(rows.model.objects.filter(customer=customer), pk=subscription_id)
+    found = rows.order_by("-expires_at", "-pk").first()
+    if found is None:
+        raise HttpError(409, "The customer has no subscription this applies to.")
+    return found
+
+
+def _out(subscription: Subscription) -> dict:
+    return {"id": subscription.pk, "package": str(subscription.package), "status": subscription.status,
+            "starts_at": subscription.starts_at, "expires_at": subscription.expires_at}
+
+
+def _changed(do, *args, **kwargs) -> dict:
+    try:
+        return _out(do(*args, **kwargs))
+    except subscriptions.SubscriptionError as refused:
+        raise HttpError(409, str(refused)) from None
+
+
+@users_router.post("/{customer_id}/extend", auth=api_access(SUBSCRIPTION_CHANGE),
+                   response={200: SubscriptionOut, 409: Problem}, summary="Extend what runs by N days")
+def extend_user(request, customer_id: int, data: ExtendIn):
+    running = _subscription(customer_id, None, (Subscription.Status.ACTIVE, Subscription.Status.GRACE))
+    return _changed(subscriptions.extend, running, data.days, data.reason)
+
+
+@users_router.post("/{customer_id}/suspend", auth=api_access(SUBSCRIPTION_CHANGE),
+                   response={200: SubscriptionOut, 409: Problem}, summary="Suspend a subscription (time kept)")
+def suspend_user(request, customer_id: int, data: SubscriptionIn | None = None):
+    chosen = _subscription(customer_id, data and data.subscription_id, RUNNING)
+    return _changed(subscriptions.suspend, chosen, by=request.user.username)
+
+
+@users_router.post("/{customer_id}/resume", auth=api_access(SUBSCRIPTION_CHANGE),
+                   response={200: SubscriptionOut, 409: Problem}, summary="Resume a suspended subscription")
+def resume_user(request, customer_id: int, data: SubscriptionIn | None = None):
+    chosen = _subscription(customer_id, data and data.subscription_id, (Subscription.Status.SUSPENDED,))
+    return _changed(subscriptions.resume, chosen)
+
+
+@users_router.post("/{customer_id}/cancel", auth=api_access(SUBSCRIPTION_CHANGE),
+                   response={200: SubscriptionOut, 409: Problem}, summary="Cancel a subscription (time lost)")
+def cancel_user(request, customer_id: int, data: SubscriptionIn | None = None):
+    chosen = _subscription(customer_id, data and data.subscription_id, RUNNING)
+    return _changed(subscriptions.cancel, chosen, by=request.user.username)
+
+
+@users_router.post("/{customer_id}/reset-password", auth=api_access(CHANGE), response=PasswordOut,
+                   summary="A new RADIUS password (the old one stops at the next sign-in)")
+def reset_user_password(request, customer_id: int):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    services.reset_password(customer)
+    return {"id": customer.pk, "username": customer.username, "password": customer.password}
 
 
 @hotspot_router.get("/users", auth=api_access(VIEW), response=CustomerPage, summary="Hotspot users")

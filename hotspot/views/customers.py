@@ -116,3 +116,11 @@ def customer_action(request, pk, action):
         else:
             messages.info(request, f"{customer} is not online.")
     return redirect("customer-detail", customer.pk)
+
+
+@access(perm("hotspot.view_customer"))
+def customer_by_username(request, username):
+    """/customers/by-username/<username>/: the customer behind a RADIUS user name, for the session and
+    auth-log pages (radius knows user names only and may not import customers)."""
+    customer = get_object_or_404(Customer, username=username.lower()[:32])
+    return redirect("customer-detail", customer.pk)
