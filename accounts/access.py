@@ -40,6 +40,24 @@ def perm(*perms: str) -> Rule:
     return Rule(perms=tuple(perms))
 
 
+@dataclass(frozen=True)
+class AnyPermRule(Rule):
+    """Any one of ``perms``: a page whose view shows each holder its own part (all settings, or
+    only the money ones)."""
+
+    def allows(self, user: Any) -> bool:
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        return any(user.has_perm(p) for p in self.perms)
+
+    def __str__(self) -> str:
+        return self.label or "staff: one of " + ", ".join(self.perms)
+
+
+def any_perm(*perms: str) -> Rule:
+    return AnyPermRule(perms=tuple(perms))
+
+
 def access(rule: Rule, *, html: bool = False) -> Callable:
     """Attach ``rule`` to a Django view. ``html`` marks an /api/ page meant for browsers."""
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import activity, dashboard, health, jobs, search, system_log
+from .views import settings as settings_pages
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -12,5 +13,8 @@ urlpatterns = [
     path("health/jobs/<int:pk>/dismiss/", jobs.dismiss_failed_job, name="failed-job-dismiss"),
     path("activity/", activity.activity_list, name="activity-list"),
     path("logs/system/", system_log.system_log, name="system-log"),
+    path("settings/", settings_pages.settings_index, name="settings"),
+    path("settings/<str:section>/", settings_pages.settings_section, name="settings-section"),
+    path("settings/<str:section>/reset/<str:name>/", settings_pages.settings_reset, name="settings-reset"),
     path("search/", search.search, name="search"),
 ]

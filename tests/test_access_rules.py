@@ -33,6 +33,11 @@ PAGES = {
     "failed-jobs": {ADMIN, TECHNICIAN},
     "failed-job-retry": {ADMIN, TECHNICIAN},
     "failed-job-dismiss": {ADMIN, TECHNICIAN},
+    # Settings (monitoring/views/settings.py): Admin all sections; Finance reads the money ones (the
+    # view answers 403 for the others); only Admin saves or puts a value back to its default.
+    "settings": {ADMIN, FINANCE},
+    "settings-section": {ADMIN, FINANCE},
+    "settings-reset": {ADMIN},
     "staff-list": {ADMIN},
     "staff-add": {ADMIN},
     "staff-edit": {ADMIN},
@@ -199,6 +204,9 @@ OPERATIONS = {
     "GET /api/queue/stats": {ADMIN, TECHNICIAN},
     "GET /api/queue/failed": {ADMIN, TECHNICIAN},
     "POST /api/queue/retry/{failure_id}": {ADMIN, TECHNICIAN},
+    "GET /api/settings": {ADMIN, FINANCE},
+    "GET /api/settings/{section}": {ADMIN, FINANCE},
+    "PUT /api/settings/{section}": {ADMIN},
     "GET /api/routers": {ADMIN, TECHNICIAN},
     "POST /api/routers": {ADMIN, TECHNICIAN},
     "GET /api/routers/{router_id}": {ADMIN, TECHNICIAN},
