@@ -1,4 +1,7 @@
-"""Every URL, every role: who gets in is what this table says, and a new URL must join the table."""
+"""Every URL, every role: who gets in is what this table says, and a new URL must join the table.
+
+Beside the four built-in roles the table has a custom one (PAYMENTS_VIEWER: only "View payments"), so
+every rule is seen to follow permissions, never role names."""
 import re
 
 import pytest
@@ -11,19 +14,27 @@ from accounts.access import is_api_operation_view
 from accounts.checks import iter_api_operations, iter_patterns
 from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN
 
-from .staff_kit import bearer
+from .staff_kit import PAYMENTS_VIEWER, bearer
 
 EVERYONE = "public"
-ALL_STAFF = {ADMIN, FINANCE, SUPPORT, TECHNICIAN}
+BUILT_IN = {ADMIN, FINANCE, SUPPORT, TECHNICIAN}
+ALL_STAFF = BUILT_IN | {PAYMENTS_VIEWER}
 
 # Pages and documents, by URL name: the roles allowed in, or EVERYONE.
 PAGES = {
     "login": EVERYONE,
     "logout": EVERYONE,
+    # The code step of signing in (accounts/views/login.py) and each one's own two-factor sign-in.
+    "login-code": EVERYONE,
+    "two-factor": ALL_STAFF,
+    "two-factor-start": ALL_STAFF,
+    "two-factor-confirm": ALL_STAFF,
+    "two-factor-recovery-codes": ALL_STAFF,
+    "two-factor-disable": ALL_STAFF,
     "dashboard": ALL_STAFF,
     "health": ALL_STAFF,
     # The audit trail: each role reads the entries about what it may view (audit.view_entry).
-    "activity-list": ALL_STAFF,
+    "activity-list": BUILT_IN,
     # The top bar's search finds customers (and their receipts and vouchers): whoever views customers.
     "search": {ADMIN, FINANCE, SUPPORT},
     # The stored system log: operators of the whole system and of the routers.
@@ -42,11 +53,11 @@ PAGES = {
     "staff-add": {ADMIN},
     "staff-edit": {ADMIN},
     "staff-set-active": {ADMIN},
-    # A staff member who forgot their password is, by definition, not signed in (accounts/views/password_reset.py).
-    "password-reset": EVERYONE,
-    "password-reset-done": EVERYONE,
-    "password-reset-confirm": EVERYONE,
-    "password-reset-complete": EVERYONE,
+    "staff-two-factor-reset": {ADMIN},
+    "role-list": {ADMIN},
+    "role-add": {ADMIN},
+    "role-edit": {ADMIN},
+    "role-delete": {ADMIN},
     "api:openapi-json": ALL_STAFF,
     "api:openapi-view": ALL_STAFF,
     "api:api-root": EVERYONE,
@@ -90,10 +101,10 @@ PAGES = {
     "subscription-cancel": {ADMIN, SUPPORT},
     "customer-recharge": {ADMIN, SUPPORT},
     "customer-send-credentials": {ADMIN, SUPPORT},
-    "payment-list": {ADMIN, FINANCE},
-    "payment-export": {ADMIN, FINANCE},
-    "payment-detail": {ADMIN, FINANCE},
-    "payment-methods": {ADMIN, FINANCE},
+    "payment-list": {ADMIN, FINANCE, PAYMENTS_VIEWER},
+    "payment-export": {ADMIN, FINANCE, PAYMENTS_VIEWER},
+    "payment-detail": {ADMIN, FINANCE, PAYMENTS_VIEWER},
+    "payment-methods": {ADMIN, FINANCE, PAYMENTS_VIEWER},
     "payment-verify": {ADMIN, FINANCE},
     "payment-reverse": {ADMIN, FINANCE},
     "payment-cash": {ADMIN, FINANCE},
@@ -118,6 +129,9 @@ PAGES = {
     "portal-buy": EVERYONE,
     "portal-payment": EVERYONE,
     "portal-recover": EVERYONE,
+    # The logo: uploaded or removed by those who change settings; served to everyone (the portal shows it).
+    "settings-logo": {ADMIN},
+    "branding-logo": EVERYONE,
     # Routers, their actions, access points and services (routers/urls.py)
     "router-list": {ADMIN, TECHNICIAN},
     "router-add": {ADMIN, TECHNICIAN},
@@ -148,6 +162,16 @@ PAGES = {
     "router-vpn-enrol": {ADMIN, TECHNICIAN},
     "router-vpn-script": {ADMIN, TECHNICIAN},
     "router-vpn-activate": {ADMIN, TECHNICIAN},
+    # "Test credentials" on the M-Pesa settings (monitoring/views/settings_mpesa.py): those who change the keys.
+    "settings-mpesa-test": {ADMIN},
+    # "Send test SMS" / "Send test e-mail" on those settings pages (monitoring/views/settings_messages.py).
+    "settings-sms-test": {ADMIN},
+    "settings-email-test": {ADMIN},
+    # A staff member who forgot their password is, by definition, not signed in (accounts/views/password_reset.py).
+    "password-reset": EVERYONE,
+    "password-reset-done": EVERYONE,
+    "password-reset-confirm": EVERYONE,
+    "password-reset-complete": EVERYONE,
 }
 # API operations, by "METHOD /path".
 OPERATIONS = {
@@ -155,6 +179,12 @@ OPERATIONS = {
     "POST /api/logout": ALL_STAFF,
     "POST /api/refresh": ALL_STAFF,
     "GET /api/user": ALL_STAFF,
+    "GET /api/roles": {ADMIN},
+    "POST /api/roles": {ADMIN},
+    "GET /api/roles/permissions": {ADMIN},
+    "GET /api/roles/{role_id}": {ADMIN},
+    "PUT /api/roles/{role_id}": {ADMIN},
+    "DELETE /api/roles/{role_id}": {ADMIN},
     "GET /api/health/ping": EVERYONE,
     "GET /api/health": EVERYONE,
     "GET /api/health/database": EVERYONE,
@@ -194,12 +224,12 @@ OPERATIONS = {
     "GET /api/purchase/mpesa/status": EVERYONE,
     "POST /api/purchase/package": EVERYONE,
     "POST /api/purchase/renew": EVERYONE,
-    "GET /api/payments": {ADMIN, FINANCE},
+    "GET /api/payments": {ADMIN, FINANCE, PAYMENTS_VIEWER},
     "POST /api/payments": {ADMIN, FINANCE},
-    "GET /api/payments/{payment_id}": {ADMIN, FINANCE},
+    "GET /api/payments/{payment_id}": {ADMIN, FINANCE, PAYMENTS_VIEWER},
     "POST /api/payments/{payment_id}/verify": {ADMIN, FINANCE},
     "GET /api/logs/payments": {ADMIN, FINANCE},
-    "GET /api/logs/activity": ALL_STAFF,
+    "GET /api/logs/activity": BUILT_IN,
     "GET /api/logs/system": {ADMIN, TECHNICIAN},
     "GET /api/queue/stats": {ADMIN, TECHNICIAN},
     "GET /api/queue/failed": {ADMIN, TECHNICIAN},
@@ -231,7 +261,16 @@ OPERATIONS = {
     "GET /api/routers/{router_id}/vpn/onboarding.rsc": {ADMIN, TECHNICIAN},
     "POST /api/routers/{router_id}/vpn/activate": {ADMIN, TECHNICIAN},
     "GET /api/vpn/server.conf": {ADMIN, TECHNICIAN},
+    "POST /api/settings/mpesa/test": {ADMIN},
+    "POST /api/settings/sms/test": {ADMIN},
+    "POST /api/settings/email/test": {ADMIN},
 }
+
+
+@pytest.fixture
+def personas(admin, finance_clerk, support_agent, technician, payments_viewer):
+    return {ADMIN: admin, FINANCE: finance_clerk, SUPPORT: support_agent, TECHNICIAN: technician,
+            PAYMENTS_VIEWER: payments_viewer}
 
 
 def concrete(route: str) -> str:

@@ -12,10 +12,12 @@ import pytest
 
 MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "billing.payments", "billing.invoices",
            "billing.purchase", "routers.services", "routers.actions", "routers.wireguard", "routers.provisioning",
-           "accounts.services", "radius.coa", "billing.customer_desk"]
+           "accounts.services", "accounts.two_factor", "radius.coa", "billing.customer_desk",
+           "billing.notifications", "siteconfig.mail"]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
+TWO_FACTOR_PAGES = ("test_two_factor.py", "test_a_staff_member_enrols_makes_new_codes_and_turns_it_off_on_the_page")
 ROUTER_PAGES = (ROUTERS, "test_a_technician_adds_changes_and_removes_a_router_through_the_pages")
 AUDITED = {
     "hotspot.services.create_customer": (HOTSPOT, "test_staff_add_edit_and_deactivate_a_customer_on_the_pages"),
@@ -78,12 +80,27 @@ AUDITED = {
     "accounts.services.create_staff": (ROUTERS, "test_an_admin_adds_changes_and_deactivates_staff"),
     "accounts.services.update_staff": (ROUTERS, "test_an_admin_adds_changes_and_deactivates_staff"),
     "accounts.services.set_staff_active": (ROUTERS, "test_an_admin_adds_changes_and_deactivates_staff"),
+    "accounts.services.create_role": ("test_roles.py", "test_the_api_lists_creates_changes_and_deletes_custom_roles"),
+    "accounts.services.update_role": ("test_roles.py", "test_the_api_lists_creates_changes_and_deletes_custom_roles"),
+    "accounts.services.delete_role": ("test_roles.py", "test_the_api_lists_creates_changes_and_deletes_custom_roles"),
+    "accounts.two_factor.confirm_enrolment": TWO_FACTOR_PAGES,
+    "accounts.two_factor.regenerate_recovery_codes": TWO_FACTOR_PAGES,
+    "accounts.two_factor.disable": TWO_FACTOR_PAGES,
+    "accounts.two_factor.reset": ("test_two_factor.py", "test_an_admin_resets_a_staff_members_two_factor"),
+    "accounts.two_factor.verify_code": ("test_two_factor.py",
+                                        "test_a_wrong_code_is_a_form_error_and_the_right_one_signs_in"),
     "radius.coa.disconnect": (ROUTERS, "test_staff_disconnecting_a_session_leaves_one_entry_with_the_outcome"),
     "radius.coa.disconnect_many": (ROUTERS, "test_the_expiry_job_disconnecting_many_leaves_one_entry_each"),
+    # The "Send test SMS" / "Send test e-mail" buttons: who tried the new key or server, and how it went.
+    "billing.notifications.send_test": ("test_settings_messages.py", "test_send_test_sms_from_the_page"),
+    "siteconfig.mail.send_test": ("test_settings_messages.py",
+                                  "test_send_test_email_through_the_saved_server_and_the_password_never_comes_back"),
 }
 
 READS = "reads or computes; changes nothing"
 QUIET = {
+    "billing.notifications.send_sms": "kept in the notification log; the receipt or reminder sending it is the record",
+    "siteconfig.mail.explain": READS,
     "hotspot.services.seen": "the last MAC and address a customer came from: telemetry, not a decision",
     "hotspot.services.current_subscription": READS,
     "hotspot.services.disconnect_customer": "asks radius.coa.disconnect, which writes the entry per session",
@@ -141,6 +158,19 @@ QUIET = {
     "accounts.services.find_token": READS,
     "accounts.services.user_for_token": READS,
     "accounts.services.purge_expired_credentials": "retention of tokens already expired",
+    "accounts.services.throttles": READS,
+    "accounts.services.lockout_message": READS,
+    "accounts.two_factor.is_enrolled": READS,
+    "accounts.two_factor.with_enrolment": READS,
+    "accounts.two_factor.required_for": READS,
+    "accounts.two_factor.must_enrol": READS,
+    "accounts.two_factor.confirmed_device": READS,
+    "accounts.two_factor.recovery_codes_left": READS,
+    "accounts.two_factor.unconfirmed": READS,
+    "accounts.two_factor.secret_text": READS,
+    "accounts.two_factor.qr_svg": READS,
+    "accounts.two_factor.start_enrolment": "a key not yet in force: confirm_enrolment records the enrolment",
+    "accounts.two_factor.confirm_identity": "checks a password or code; a wrong one is counted, not recorded",
     "radius.coa.register_disconnect_fallback": "wiring at start-up",
     "radius.coa.register_customer_lookup": "wiring at start-up",
     "radius.coa.announce_disconnected": "a live event about a disconnect whose entry is written by disconnect",
