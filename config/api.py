@@ -18,6 +18,7 @@ from monitoring.api.activity import activity_router
 from monitoring.api.health import router as health_router
 from monitoring.api.queue import queue_router
 from monitoring.api.settings import settings_router
+from monitoring.api.settings_messages import settings_messages_router
 from monitoring.api.system_log import system_log_router
 from radius.api.sessions import logs_router, sessions_router
 from routers.api import router_health_router, routers_router, vpn_router
@@ -100,6 +101,7 @@ api.add_router("/logs", activity_router)
 api.add_router("/logs", system_log_router)
 api.add_router("/queue", queue_router)
 api.add_router("/settings", settings_router)
+api.add_router("/settings", settings_messages_router)
 api.add_router("/purchase", purchase_router)
 api.add_router("/routers", routers_router)
 api.add_router("/", vpn_router)

@@ -4,6 +4,7 @@ from django.urls import path
 
 from .views import activity, dashboard, health, jobs, search, system_log
 from .views import settings as settings_pages
+from .views import settings_messages
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -16,5 +17,7 @@ urlpatterns = [
     path("settings/", settings_pages.settings_index, name="settings"),
     path("settings/<str:section>/", settings_pages.settings_section, name="settings-section"),
     path("settings/<str:section>/reset/<str:name>/", settings_pages.settings_reset, name="settings-reset"),
+    path("settings/sms/test/", settings_messages.sms_test, name="settings-sms-test"),
+    path("settings/email/test/", settings_messages.email_test, name="settings-email-test"),
     path("search/", search.search, name="search"),
 ]
