@@ -44,6 +44,7 @@ GROUPS = [
         ("System log", "system-log", "list"),
         ("System health", "health", "pulse"),
         ("Staff", "staff-list", "users"),
+        ("Roles", "role-list", "key"),
         ("Settings", "settings", "key"),
         ("API", "api:openapi-view", "code"),
     ]),
