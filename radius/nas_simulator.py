@@ -6,6 +6,7 @@ authenticator, and answers as told: ACK by default, NAK with an Error-Cause, or 
 """
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyrad import packet
@@ -35,6 +36,9 @@ class NasSimulator:
     error_cause: int = 503  # Session-Context-Not-Found
     by_username: dict = field(default_factory=dict)
     received: list = field(default_factory=list)
+    # Called with (request, how) before an answer goes out: what the router does besides answering
+    # (the demo's closes the session's accounting row, as its Accounting-Stop would).
+    before_answer: Callable[[Received, str], None] | None = None
 
     def start(self) -> "NasSimulator":
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -78,8 +82,11 @@ class NasSimulator:
             except packet.PacketError:
                 continue
             attributes = {name: _plain(request[name]) for name in request.keys()}
-            self.received.append(Received(request.code, attributes, source))
+            received = Received(request.code, attributes, source)
+            self.received.append(received)
             how = self.by_username.get(attributes.get("User-Name"), self.default)
+            if self.before_answer is not None:
+                self.before_answer(received, how)
             if how == SILENT:
                 continue
             reply = request.CreateReply()

@@ -77,6 +77,9 @@ with RouterOSSimulator(identity="Kilimani Hotspot", host=address, username="admi
         report["disconnect_seconds"] = time.monotonic() - started
         report["disconnect"] = ["The router disconnected 254712345678." in done.content.decode(),
                                 list(CoaAttempt.objects.values_list("outcome", "nas_ip_address"))]
+        # The simulator stands in for the router's Accounting-Stop too: the list no longer shows them.
+        report["closed"] = [RadAcct.objects.get(pk=session.pk).acct_terminate_cause,
+                            "254712345678" in staff.get("/radius/sessions/").content.decode()]
     finally:
         nas.terminate()
         nas.wait(5)
@@ -99,6 +102,7 @@ def test_provision_and_disconnect_work_on_the_quick_start_configuration(tmp_path
     assert report["nas_rows"] == [[address, "router 1"]]
     assert report["asked"] == [True, True, True]  # asking first changes nothing
     assert report["disconnect"] == [True, [["ack", address]]]
+    assert report["closed"] == ["Admin-Reset", False]
     assert report["disconnect_seconds"] < 2  # answered at once: no CoA timeouts, no API fallback
 
 

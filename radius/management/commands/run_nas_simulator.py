@@ -1,10 +1,13 @@
 """A NAS that answers Disconnect/CoA requests, for the demo: one at an address, or one per NAS row."""
 import ipaddress
+import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+from django.utils import timezone
 
-from radius.models import Nas
+from radius.models import Nas, RadAcct
 from radius.nas_simulator import ACK, NAK, SILENT, NasSimulator
 
 REFRESH_SECONDS = 2.0
@@ -13,7 +16,9 @@ REFRESH_SECONDS = 2.0
 class Command(BaseCommand):
     help = ("Answer RFC 5176 Disconnect/CoA requests on UDP like a router would, printing each one: at "
             "--host/--port with --secret, or with --nas-rows as every NAS row on a loopback address (the "
-            "quick start's routers), each with its row's secret and CoA port, following the table as it changes.")
+            "quick start's routers), each with its row's secret and CoA port, following the table as it changes; "
+            "there, with no router and no FreeRADIUS behind it, a Disconnect it acknowledges also closes the "
+            "session's accounting row, as the router's Accounting-Stop would.")
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -44,6 +49,7 @@ class Command(BaseCommand):
                         self.stdout.write(f"{request.kind} to {simulator.host} from {request.source[0]}: "
                                           f"{request.attributes}")
                     simulator.printed = len(simulator.received)
+                self.stdout.flush()  # the quick start sends this to a file: show each request as it comes
                 time.sleep(0.2)
         except KeyboardInterrupt:
             pass
@@ -71,8 +77,27 @@ class Command(BaseCommand):
             except OSError as error:  # e.g. the port is taken at that address
                 self.stderr.write(f"cannot answer as {key[0]}:{key[1]}: {error}")
 
+    @staticmethod
+    def _account_stop(host: str):
+        """What the router reports after ending a session (Accounting-Stop, written by FreeRADIUS),
+        done before the ACK leaves: the page the operator returns to no longer lists the session."""
+        def close(request, how: str) -> None:
+            if request.kind != "disconnect" or how != ACK:
+                return
+            try:
+                RadAcct.objects.filter(
+                    nas_ip_address=host, username=request.attributes.get("User-Name", ""), acct_stop_time__isnull=True,
+                    acct_session_id=request.attributes.get("Acct-Session-Id", "")).update(
+                    acct_stop_time=timezone.now(), acct_terminate_cause="Admin-Reset")
+            except Exception as error:  # noqa: BLE001 - the simulator keeps answering whatever the database says
+                sys.stderr.write(f"could not close {request.attributes.get('User-Name')}'s session: {error}\n")
+            finally:
+                close_old_connections()
+        return close
+
     def _start(self, host: str, port: int, secret: str) -> NasSimulator:
-        simulator = NasSimulator(secret=secret.encode(), host=host, port=port, default=self.options["default"])
+        simulator = NasSimulator(secret=secret.encode(), host=host, port=port, default=self.options["default"],
+                                 before_answer=self._account_stop(host) if self.options["nas_rows"] else None)
         for username in self.options["nak"]:
             simulator.answer(username, NAK)
         for username in self.options["silent"]:
