@@ -5,6 +5,7 @@ consecutive samples over their interval. A reboot resets the counters, so a nega
 a gap, not a rate. Now: ``/interface/monitor-traffic once`` on the router's physical ports, cached
 for a moment so a room of technicians watching one router costs it one query.
 """
+import math
 import time
 from datetime import timedelta
 
@@ -41,23 +42,41 @@ def history(router: Router, minutes: int = HISTORY_MINUTES) -> list[dict]:
     return points
 
 
-def polyline(values: list[float], width: int, height: int, peak: float) -> str:
-    """SVG polyline points for ``values`` spread over ``width``, scaled so ``peak`` touches the top."""
-    if not values:
-        return ""
-    step = width / max(len(values) - 1, 1)
-    top = peak or 1
-    return " ".join(f"{i * step:.1f},{height - min(value, top) / top * height:.1f}" for i, value in enumerate(values))
+def nice_ceiling(value: float) -> float:
+    """The axis top for ``value``: the next of 1, 2, 5 x 10^n at or above it (an axis reads
+    "0 · 5 Mbps · 10 Mbps", not "0 · 3.7 Mbps · 7.4 Mbps")."""
+    if value <= 0:
+        return 1000.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    return next(step * magnitude for step in (1, 2, 5, 10) if step * magnitude >= value)
 
 
-def chart(points: list[dict], width: int = 600, height: int = 160) -> dict:
-    """What the template draws: the two lines, the peak they are scaled to, the time span."""
-    rx = [point["rx_bps"] for point in points]
-    tx = [point["tx_bps"] for point in points]
-    peak = max(rx + tx, default=0)
-    return {"width": width, "height": height, "peak_bps": peak, "count": len(points),
-            "rx": polyline(rx, width, height, peak), "tx": polyline(tx, width, height, peak),
-            "first": points[0]["at"] if points else None, "last": points[-1]["at"] if points else None}
+def polyline(points: list[dict], key: str, start, seconds: float, width: int, height: int, top: float) -> str:
+    """SVG polyline points, each placed by its time between ``start`` and ``seconds`` later (a gap
+    in the checks stays a gap in time), scaled so ``top`` is the top edge."""
+    return " ".join(
+        f"{max(0.0, (point['at'] - start).total_seconds()) / seconds * width:.1f},"
+        f"{height - min(point[key], top) / top * height:.1f}" for point in points)
+
+
+def chart(points: list[dict], width: int = 600, height: int = 160, minutes: int = HISTORY_MINUTES,
+          now=None) -> dict:
+    """What the template draws: the two lines over the last ``minutes``, the axis (its top a round
+    rate, its time marks every quarter of the span) and the peak."""
+    now = now or timezone.now()
+    start, seconds = now - timedelta(minutes=minutes), minutes * 60
+    peak = max([p["rx_bps"] for p in points] + [p["tx_bps"] for p in points], default=0)
+    top = nice_ceiling(peak)
+    return {"width": width, "height": height, "peak_bps": peak, "count": len(points), "top_bps": top,
+            "middle_bps": top / 2, "ticks": [start + timedelta(minutes=minutes * q / 4) for q in range(5)],
+            "rx": polyline(points, "rx_bps", start, seconds, width, height, top),
+            "tx": polyline(points, "tx_bps", start, seconds, width, height, top)}
+
+
+def recent(router: Router, minutes: int = 5) -> list[dict]:
+    """The last minutes of the checks, for the live graph to start from instead of an empty box."""
+    return [{"at": point["at"].isoformat(), "rx_bps": point["rx_bps"], "tx_bps": point["tx_bps"]}
+            for point in history(router, minutes=minutes + 1)]
 
 
 def now(router: Router) -> dict:

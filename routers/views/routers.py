@@ -112,7 +112,7 @@ def _history(router: Router, access_points: list[AccessPoint], limit: int = 20) 
 
 def _status_context(router: Router) -> dict:
     return {"router": router, "sample": router.samples.order_by("-taken_at", "-pk").first(),
-            "chart": traffic.chart(traffic.history(router))}
+            "chart": traffic.chart(traffic.history(router)), "live_start": traffic.recent(router)}
 
 
 @access(VIEW)
