@@ -1,10 +1,12 @@
-"""Enforces each Django view's access rule; a view without one is refused (fail closed)."""
+"""Enforces each Django view's access rule; a view without one is refused (fail closed). Also keeps
+an Admin who must enrol in two-factor sign-in on the enrolment pages."""
 import logging
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from . import two_factor
 from .access import is_api_operation_view, rule_of_view
 
 log = logging.getLogger(__name__)
@@ -40,3 +42,25 @@ class AccessMiddleware:
         if self._is_api(request, view_func):
             return JsonResponse({"detail": message}, status=status)
         return render(request, "403.html", {"message": message}, status=status)
+
+
+class TwoFactorEnrolmentMiddleware:
+    """While security.require_two_factor_for_admin is on, an Admin without an authenticator reaches
+    only the views marked ``open_before_enrolment`` (the two-factor pages) and public ones."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        rule = rule_of_view(view_func)
+        if (rule is not None and not rule.login) or getattr(view_func, "open_before_enrolment", False):
+            return None
+        if not request.user.is_authenticated or not two_factor.must_enrol(request.user):
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": "Set up two-factor sign-in at /account/two-factor/ first: "
+                                           "Admins must use it here."}, status=403)
+        return redirect("two-factor")

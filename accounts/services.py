@@ -18,6 +18,7 @@ from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django_otp import user_has_device
 
 from audit import trail
 from audit.actors import Actor, current
@@ -57,7 +58,8 @@ class BuiltInRoleError(StaffError):
 
 
 
-def _throttles() -> tuple[Throttle, Throttle]:
+def throttles() -> tuple[Throttle, Throttle]:
+    """The sign-in limits per username and per client address; authenticator codes count against them too."""
     lockout = settings.LOGIN_LOCKOUT_MINUTES * 60
     return (
         Throttle("login-username", settings.LOGIN_FAILURES_PER_USERNAME, lockout, lockout),
@@ -70,9 +72,11 @@ class LoginResult:
     user: User | None
     error: str = ""
     retry_after: int = 0  # seconds; set when locked out
+    # The password was right, but the user has an authenticator: accounts.two_factor.verify_code signs them in.
+    pending: User | None = None
 
 
-def _lockout_message(seconds: int) -> str:
+def lockout_message(seconds: int) -> str:
     minutes = max(1, round(seconds / 60))
     return f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
 
@@ -82,6 +86,8 @@ def sign_in(request: HttpRequest, username: str, password: str, *, via: str = "p
     goes in the audit entry's note."""
     result = _check(request, username, password)
     address = address_or_none(client_ip(request))
+    if result.pending is not None:
+        return result  # not signed in yet: the code step writes signed_in or the failure
     if result.user is not None:
         trail.record("signed_in", result.user, actor=Actor.staff(result.user, address), note=via)
     else:
@@ -95,7 +101,7 @@ def sign_in(request: HttpRequest, username: str, password: str, *, via: str = "p
 
 
 def _check(request: HttpRequest, username: str, password: str) -> LoginResult:
-    by_username, by_ip = _throttles()
+    by_username, by_ip = throttles()
     ip = address_subject(client_ip(request))
     username = username.strip()
     # Counted before the password is checked, so a parallel burst gets no more checks than the limit.
@@ -105,15 +111,19 @@ def _check(request: HttpRequest, username: str, password: str) -> LoginResult:
         if wait:  # refused for the username: not an attempt the address made
             by_ip.forgive(ip)
     if wait:
-        return LoginResult(None, _lockout_message(wait), wait)
+        return LoginResult(None, lockout_message(wait), wait)
     user = authenticate(request, username=username, password=password)
     if user is None:
         wait = max(by_username.failed(username), by_ip.failed(ip))
         if wait:
-            return LoginResult(None, _lockout_message(wait), wait)
+            return LoginResult(None, lockout_message(wait), wait)
         return LoginResult(None, "Wrong username or password.")
-    by_username.reset(username)
     by_ip.forgive(ip)
+    if user_has_device(user, confirmed=True):
+        # The right password alone is no sign-in: the counter keeps earlier failures and the code is counted.
+        by_username.forgive(username)
+        return LoginResult(None, pending=user)
+    by_username.reset(username)
     return LoginResult(user)
 
 

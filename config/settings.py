@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI from its own static files instead of a CDN
     "channels",
     "django_celery_beat",
+    # Staff two-factor sign-in: authenticator (TOTP) devices and their recovery codes (accounts/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "audit",
     "siteconfig",
     "accounts",
@@ -82,10 +86,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a code this session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.AccessMiddleware",
+    "accounts.middleware.TwoFactorEnrolmentMiddleware",  # security.require_two_factor_for_admin
     "audit.actors.RequestActorMiddleware",  # after sign-in: entries name the staff member acting
 ]
 
@@ -485,6 +491,10 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 SECURE_REFERRER_POLICY = "same-origin"
+# Wrong authenticator codes count towards the sign-in lockout (LOGIN_FAILURES_PER_*), which covers every
+# device at once; django-otp's own per-device back-off on top would refuse a right code after a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 if env.boolean("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=PRODUCTION)

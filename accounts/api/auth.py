@@ -2,11 +2,11 @@
 from datetime import datetime
 
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
-from .. import services
+from .. import services, two_factor
 from ..access import PUBLIC, STAFF, api_access
 
 router = Router(tags=["auth"])
@@ -15,6 +15,8 @@ router = Router(tags=["auth"])
 class Credentials(Schema):
     username: str
     password: str
+    otp: str | None = Field(None, description="The code from the authenticator app (or a recovery code) "
+                                              "of a staff member who uses two-factor sign-in")
 
 
 class TokenOut(Schema):
@@ -44,14 +46,22 @@ def _bearer(request):
 
 
 @router.post("/login", auth=api_access(PUBLIC), summary="Sign in for a bearer token",
-             response={200: TokenOut, 401: Message, 429: Message})
+             response={200: TokenOut, 401: Message, 403: Message, 429: Message})
 def api_login(request, credentials: Credentials, response: HttpResponse):
     result = services.sign_in(request, credentials.username, credentials.password, via="API")
+    if result.pending is not None:
+        if not credentials.otp:  # the password was right and is not counted as a failure
+            raise HttpError(401, 'otp required: this account uses two-factor sign-in; send the code from the '
+                                 'authenticator app in "otp"')
+        result = two_factor.verify_code(request, result.pending, credentials.otp, via="API")
     if result.user is None:
         if result.retry_after:
             response["Retry-After"] = str(result.retry_after)
             return Status(429, Message(detail=result.error))
         raise HttpError(401, result.error)
+    if two_factor.must_enrol(result.user):
+        raise HttpError(403, "Admins must use two-factor sign-in: set it up at /account/two-factor/ "
+                             "(sign in on the web page), then ask for a token with the code in \"otp\"")
     raw, token = services.issue_token(result.user)
     return TokenOut(token=raw, expires_at=token.expires_at)
 

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 
 from lib.listing import list_page
 
-from .. import services
+from .. import services, two_factor
 from ..access import access, perm
 from ..forms import StaffFilter, StaffForm
 from ..models import User
@@ -17,7 +17,8 @@ MANAGE_STAFF = perm("accounts.manage_staff")
 @access(MANAGE_STAFF)
 def staff_list(request):
     filters = StaffFilter(request.GET)
-    staff = filters.apply(User.objects.prefetch_related("groups").order_by("-is_active", "username"))
+    staff = filters.apply(two_factor.with_enrolment(User.objects.prefetch_related("groups")).order_by(
+        "-is_active", "username"))
     return list_page(request, staff, "accounts/staff_list.html", filters=filters, show=filters.value("show", "active"))
 
 
@@ -53,7 +54,8 @@ def staff_edit(request, pk):
                 update_session_auth_hash(request, member)  # stay signed in after changing your own
             messages.success(request, f"Saved {member.username}.")
             return redirect("staff-list")
-    return render(request, "accounts/staff_form.html", {"form": form, "member": member, "adding": False})
+    return render(request, "accounts/staff_form.html", {"form": form, "member": member, "adding": False,
+                                                         "two_factor_on": two_factor.is_enrolled(member)})
 
 
 @access(MANAGE_STAFF)
