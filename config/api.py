@@ -19,6 +19,7 @@ from monitoring.api.health import router as health_router
 from monitoring.api.queue import queue_router
 from monitoring.api.settings import settings_router
 from monitoring.api.settings_messages import settings_messages_router
+from monitoring.api.settings_mpesa import settings_mpesa_router
 from monitoring.api.system_log import system_log_router
 from radius.api.sessions import logs_router, sessions_router
 from routers.api import router_health_router, routers_router, vpn_router
@@ -101,6 +102,7 @@ api.add_router("/logs", activity_router)
 api.add_router("/logs", system_log_router)
 api.add_router("/queue", queue_router)
 api.add_router("/settings", settings_router)
+api.add_router("/settings", settings_mpesa_router)
 api.add_router("/settings", settings_messages_router)
 api.add_router("/purchase", purchase_router)
 api.add_router("/routers", routers_router)

@@ -2,9 +2,8 @@
 (/activity/), each served by the views module of its name."""
 from django.urls import path
 
-from .views import activity, dashboard, health, jobs, search, system_log
+from .views import activity, dashboard, health, jobs, search, settings_messages, settings_mpesa, system_log
 from .views import settings as settings_pages
-from .views import settings_messages
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -17,6 +16,7 @@ urlpatterns = [
     path("settings/", settings_pages.settings_index, name="settings"),
     path("settings/<str:section>/", settings_pages.settings_section, name="settings-section"),
     path("settings/<str:section>/reset/<str:name>/", settings_pages.settings_reset, name="settings-reset"),
+    path("settings/mpesa/test/", settings_mpesa.test_credentials, name="settings-mpesa-test"),
     path("settings/sms/test/", settings_messages.sms_test, name="settings-sms-test"),
     path("settings/email/test/", settings_messages.email_test, name="settings-email-test"),
     path("search/", search.search, name="search"),
