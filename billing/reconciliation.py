@@ -4,12 +4,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Q, Sum
 
 from hotspot.models import Subscription
+from siteconfig import time_zone
 
 from .models import LedgerEntry, MpesaCallback, Payment
 
@@ -38,7 +37,7 @@ class Report:
     mismatches: list = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"Reconciliation for {self.day:%Y-%m-%d} (Africa/Nairobi)",
+        out = [f"Reconciliation for {self.day:%Y-%m-%d} ({self.start.tzinfo})",
                f"Received: KES {self.total:,.2f}"]
         out += [f"  {label}: {count} payments, KES {total:,.2f}" for label, count, total in self.by_method]
         out.append("Payments started: " + ", ".join(f"{k} {v}" for k, v in self.by_status.items()) or "none")
@@ -50,7 +49,8 @@ class Report:
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(settings.TIME_ZONE)
+    """The business day ``day`` in the saved time zone (general.time_zone), as [start, end)."""
+    zone = time_zone.current()
     start = datetime.combine(day, time.min, tzinfo=zone)
     return start, start + timedelta(days=1)
 

@@ -6,11 +6,11 @@ wallet, whose purchases spend money already counted when it came in.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
+
+from siteconfig import time_zone
 
 from .models import Payment
 from .reconciliation import day_bounds
@@ -51,7 +51,7 @@ def by_day(first: date) -> list[Day]:
     """Every day of the month starting ``first``, empty days included, with its bar height in %."""
     start, end, days = month_bounds(first)
     rows = (_completed(start, end).exclude(method=Method.WALLET)
-            .annotate(day=TruncDate("completed_at", tzinfo=ZoneInfo(settings.TIME_ZONE))).values("day")
+            .annotate(day=TruncDate("completed_at", tzinfo=time_zone.current())).values("day")
             .annotate(count=Count("pk"), total=Sum("amount")).order_by("day"))
     found = {row["day"]: row for row in rows}
     series = []

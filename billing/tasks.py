@@ -35,7 +35,7 @@ def issue_invoices() -> dict:
 
 @shared_task(name="billing.tasks.reconcile_payments")
 def reconcile_payments(day: str | None = None) -> dict:
-    """Yesterday's reconciliation (Nairobi); logged, with a warning per mismatch."""
+    """Yesterday's reconciliation (in the business's time zone); logged, with a warning per mismatch."""
     from datetime import date, timedelta
     target = date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
     report = reconciliation.build(target)

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "accounts.middleware.AccessMiddleware",
     "accounts.middleware.TwoFactorEnrolmentMiddleware",  # security.require_two_factor_for_admin
     "audit.actors.RequestActorMiddleware",  # after sign-in: entries name the staff member acting
+    "siteconfig.middleware.TimeZoneMiddleware",  # dates and day boundaries in the saved time zone
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "siteconfig.context_processors.branding",  # business name and logo in headers
             ],
             # Filters every page uses without {% load %}: the status badge colours.
             "builtins": ["lib.badges"],

@@ -17,6 +17,7 @@ from django.shortcuts import render
 
 from lib.network import address_or_none, address_subject, client_ip
 from lib.throttle import Slowdown
+from siteconfig import store
 
 from . import router_urls, services
 from .models import Package, ServiceType
@@ -62,9 +63,12 @@ def _switch_url(request, lang: str, router: dict) -> str:
 
 
 def page(request, template, lang, status=200, **context):
-    """templates/portal/``template`` in ``lang``, with the router's variables for its forms."""
+    """templates/portal/``template`` in ``lang``, with the router's variables for its forms and the
+    business's portal settings (welcome text, colour, terms, which sections show); the business
+    name, support phone and logo come with every page (``brand``, siteconfig.context_processors)."""
     router = router_fields(request)
-    context.update(t=words(lang), lang=lang, router=router, switch_url=_switch_url(request, lang, router))
+    context.update(t=words(lang), lang=lang, router=router, switch_url=_switch_url(request, lang, router),
+                   portal=store.section("portal"))
     response = render(request, f"portal/{template}", context, status=status)
     if request.GET.get("lang") == lang:
         response.set_cookie("portal_lang", lang, max_age=365 * 86400, samesite="Lax")
@@ -74,6 +78,16 @@ def page(request, template, lang, status=200, **context):
 def on_sale():
     return (Package.objects.filter(is_active=True, service_type=ServiceType.HOTSPOT)
             .order_by("display_order", "price"))
+
+
+def offered(part: str) -> bool:
+    """Whether the portal shows ``part`` (buy, voucher, sign_in, already_paid): portal settings."""
+    return bool(store.get(f"portal.show_{part}"))
+
+
+def closed(request, lang: str):
+    """A post to a part the business has hidden: the first page again, saying so."""
+    return refuse(request, lang, "closed", status=403)
 
 
 def refuse(request, lang: str, reason: str, status: int = 400, **context):

@@ -1,5 +1,7 @@
 """The captive portal's words in English and Kiswahili (two languages, one small table: no
 gettext toolchain needed on the router-facing path)."""
+from siteconfig import store
+
 TEXT = {
     "title": {"en": "Get online", "sw": "Ingia mtandaoni"},
     "packages": {"en": "Packages", "sw": "Vifurushi"},
@@ -73,16 +75,24 @@ TEXT = {
                          "sw": "Nambari hii haijanunua kifurushi hapo awali."},
     "insufficient_balance": {"en": "Your balance is too low for this package.",
                              "sw": "Salio lako halitoshi kwa kifurushi hiki."},
+    "closed": {"en": "That is not offered on this network. Ask the shop for help.",
+               "sw": "Huduma hiyo haipatikani kwenye mtandao huu. Omba msaada dukani."},
+    "help": {"en": "Help", "sw": "Msaada"},
+    "terms": {"en": "Terms of service", "sw": "Masharti ya huduma"},
     "days": {"en": "days", "sw": "siku"}, "hours": {"en": "h", "sw": "saa"}, "minutes": {"en": "min", "sw": "dak"},
 }
 LANGUAGES = ("en", "sw")
 
 
 def language(request) -> str:
-    """A switch (?lang=) wins, then the cookie it set, then the browser's preference."""
+    """A switch (?lang=) wins, then the cookie it set, then the business's portal language
+    (general.language) once it is chosen in the settings or the environment, then the browser's
+    preference."""
     chosen = request.GET.get("lang") or request.COOKIES.get("portal_lang")
     if chosen in LANGUAGES:
         return chosen
+    if store.source("general.language").kind != "default" and store.get("general.language") in LANGUAGES:
+        return store.get("general.language")
     accept = request.headers.get("Accept-Language", "").lower()
     for part in accept.split(","):
         code = part.split(";")[0].strip()[:2]

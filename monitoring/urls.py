@@ -4,6 +4,7 @@ from django.urls import path
 
 from .views import activity, dashboard, health, jobs, search, settings_messages, settings_mpesa, system_log
 from .views import settings as settings_pages
+from .views.settings_general import branding_logo, logo_upload
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -19,5 +20,7 @@ urlpatterns = [
     path("settings/mpesa/test/", settings_mpesa.test_credentials, name="settings-mpesa-test"),
     path("settings/sms/test/", settings_messages.sms_test, name="settings-sms-test"),
     path("settings/email/test/", settings_messages.email_test, name="settings-email-test"),
+    path("settings/general/logo/", logo_upload, name="settings-logo"),
+    path("branding/logo", branding_logo, name="branding-logo"),
     path("search/", search.search, name="search"),
 ]

@@ -24,3 +24,23 @@ class Value(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Logo(models.Model):
+    """The business's logo, uploaded on the General settings page. Kept in the database, not on
+    disk: every web process serves it and the production stack has no shared media volume.
+    ``general.logo`` names the current one; the name carries the content's digest, so the URL
+    changes with the image and browsers may cache it for good (siteconfig.logo)."""
+
+    name = models.CharField(max_length=40, unique=True)  # <sha256 prefix>.png / .svg
+    content_type = models.CharField(max_length=40)
+    data = models.BinaryField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.name

@@ -64,6 +64,8 @@ def _to_payment(request, payment: Payment, lang: str) -> HttpResponseRedirect:
 @gzip_page
 def portal_buy(request):
     lang, router, mac = portal.device(request)
+    if not portal.offered("buy"):
+        return portal.closed(request, lang)
     try:
         payment = purchase.initiate(package_id=request.POST.get("package", ""), phone=request.POST.get("phone", ""),
                                     mac=mac, ip=address_or_none(router["ip"]), client_ip=client_ip(request))
@@ -102,6 +104,8 @@ def portal_payment(request, token: str):
 @gzip_page
 def portal_recover(request):
     lang = language(request)
+    if not portal.offered("already_paid"):
+        return portal.closed(request, lang)
     try:
         payment = purchase.recover(phone=request.POST.get("phone", ""), code=request.POST.get("code", ""),
                                    paid_here=_paid_here(request), client_ip=client_ip(request))

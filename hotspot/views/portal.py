@@ -16,7 +16,19 @@ from radius import sessions as radius_sessions
 from .. import services, vouchers
 from ..models import Customer
 from ..phone import InvalidPhone, normalise_phone
-from ..portal import connect, device, not_a_guess, on_sale, page, refuse, status_username, take_guess, too_many
+from ..portal import (
+    closed,
+    connect,
+    device,
+    not_a_guess,
+    offered,
+    on_sale,
+    page,
+    refuse,
+    status_username,
+    take_guess,
+    too_many,
+)
 from ..portal_text import language
 
 
@@ -36,6 +48,8 @@ def portal(request):
 @gzip_page
 def portal_voucher(request):
     lang, router, mac = device(request)
+    if not offered("voucher"):
+        return closed(request, lang)
     wait = take_guess(request)
     if wait:
         return too_many(request, lang, wait)
@@ -54,6 +68,8 @@ def portal_voucher(request):
 @gzip_page
 def portal_login(request):
     lang, router, mac = device(request)
+    if not offered("sign_in"):
+        return closed(request, lang)
     wait = take_guess(request)
     if wait:
         return too_many(request, lang, wait)

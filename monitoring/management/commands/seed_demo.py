@@ -13,6 +13,7 @@ from billing.demo import seed_payments
 from hotspot.demo import seed_catalogue, seed_customers_and_history
 from hotspot.models import Customer, Subscription
 from monitoring import sampling
+from monitoring.demo_branding import seed_branding
 from radius.demo import seed_radius
 from routers.demo import seed_routers
 
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             with acting_as(Actor.staff(staff[ADMIN])):
                 packages = seed_catalogue()
                 routers = seed_routers()
+                seed_branding()  # name, phone, colour and logo in the settings, as an operator would
             subscriptions = seed_customers_and_history()
             payments = seed_payments(subscriptions) if subscriptions else 0
             sessions = self._radius()
