@@ -29,6 +29,8 @@ from django.utils import timezone
 from audit import trail
 from lib import live
 from lib.secrets import UnreadableSecret
+from siteconfig import store
+from siteconfig.sections import MPESA_HOSTS
 
 from . import services, wireguard
 from .models import ProvisioningJob, Router, RouterVpnConfig
@@ -54,7 +56,10 @@ def portal_host() -> str:
 
 
 def daraja_host() -> str:
-    return urlsplit(settings.MPESA_BASE_URL).hostname or ""
+    """The M-Pesa host of the environment chosen on the M-Pesa settings (sandbox, production, or the
+    simulator's own address)."""
+    base = MPESA_HOSTS.get(store.get("mpesa.environment"), settings.MPESA_BASE_URL)
+    return urlsplit(base).hostname or ""
 
 
 def login_html(router: Router | None = None) -> str:
