@@ -13,7 +13,7 @@ import pytest
 MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "billing.payments", "billing.invoices",
            "billing.purchase", "routers.services", "routers.actions", "routers.wireguard", "routers.provisioning",
            "accounts.services", "accounts.two_factor", "radius.coa", "billing.customer_desk",
-           "billing.notifications", "siteconfig.mail"]
+           "billing.notifications", "siteconfig.mail", "siteconfig.logo"]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
@@ -95,12 +95,21 @@ AUDITED = {
     "billing.notifications.send_test": ("test_settings_messages.py", "test_send_test_sms_from_the_page"),
     "siteconfig.mail.send_test": ("test_settings_messages.py",
                                   "test_send_test_email_through_the_saved_server_and_the_password_never_comes_back"),
+    # The logo: saved through the settings store, whose entry names the file and its kind and size.
+    "siteconfig.logo.save": ("test_settings_general.py",
+                             "test_an_admin_uploads_a_png_then_an_svg_and_both_are_shown_and_audited"),
+    "siteconfig.logo.remove": ("test_settings_general.py",
+                               "test_an_admin_uploads_a_png_then_an_svg_and_both_are_shown_and_audited"),
 }
 
 READS = "reads or computes; changes nothing"
 QUIET = {
     "billing.notifications.send_sms": "kept in the notification log; the receipt or reminder sending it is the record",
     "siteconfig.mail.explain": READS,
+    "siteconfig.logo.check": READS,
+    "siteconfig.logo.too_big": READS,
+    "siteconfig.logo.current": READS,
+    "siteconfig.logo.url": READS,
     "hotspot.services.seen": "the last MAC and address a customer came from: telemetry, not a decision",
     "hotspot.services.current_subscription": READS,
     "hotspot.services.disconnect_customer": "asks radius.coa.disconnect, which writes the entry per session",

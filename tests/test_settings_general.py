@@ -166,6 +166,8 @@ def test_an_admin_uploads_a_png_then_an_svg_and_both_are_shown_and_audited(admin
 
     removed = admin_client.post("/settings/general/logo/", {"remove": "1"})
     assert said(removed) == ["Logo removed."] and store.get("general.logo") == "" and not Logo.objects.exists()
+    entry = Entry.objects.filter(object_type="siteconfig.value", object_id="general").latest("at")
+    assert entry.note == "logo removed" and entry.changes["logo"][1] == "" and entry.actor_name == "amani"
     assert visitor.get("/branding/logo").status_code == 404
 
 
