@@ -171,6 +171,8 @@ def _plain(code: str) -> str:
 def _matching_device(user: User, code: str):
     """The device ``code`` is right for, using it up (a TOTP step or a recovery code works once)."""
     code = _plain(code)
+    if len(code) > 16:  # longer than any code: no query for it
+        return None
     with transaction.atomic():
         if code.isdigit() and len(code) in (6, 8):
             devices = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True)
