@@ -1,49 +1,84 @@
-"""Demo payments: one per demo subscription, plus the failures a real till sees."""
+"""Demo money: six months of payments as records, and what still counts bought through the payment path.
+
+History (hotspot.demo's plans that are over) is written in bulk: a completed payment per past
+subscription, its two ledger entries, and the failed prompts a real till sees. Each customer's
+live purchases go where production's go: an M-Pesa prompt credited as its callback credits it
+(payments.complete), a C2B payment, cash at the counter (payments.record_cash), a PPPoE month's
+invoice issued (invoices.issue) and paid by prompt. Those run at the seed's moment and are then
+dated back by the customer's age (date_back), RADIUS access rewritten from the moved rows."""
 import random
 import string
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from hotspot.models import Subscription
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
 
-from .models import LedgerEntry, Payment
+from audit.actors import Actor, acting_as
+from hotspot import demo as hotspot_demo
+from hotspot.models import Customer, Package, Subscription
 
-FAILURE_STATUSES = [Payment.Status.CANCELLED, Payment.Status.FAILED, Payment.Status.TIMED_OUT]
+from . import invoices, payments
+from .models import Invoice, LedgerEntry, Payment
+
+FAILURES = [(1032, "Request cancelled by user"), (1037, "DS timeout user cannot be reached"),
+            (1, "The balance is insufficient for the transaction")]
+HISTORY_FAILURES = [Payment.Status.CANCELLED, Payment.Status.FAILED, Payment.Status.TIMED_OUT]
+Method = Payment.Method
 
 
-def _receipt(rng: random.Random) -> str:
-    return "T" + "".join(rng.choices(string.ascii_uppercase + string.digits, k=9))
+class Till:
+    """Receipt numbers and CheckoutRequestIDs, unique and reproducible from the seed."""
+
+    def __init__(self, rng: random.Random):
+        self.rng, self.receipts, self.prompts = rng, set(), 0
+
+    def receipt(self) -> str:
+        while True:
+            receipt = "T" + "".join(self.rng.choices(string.ascii_uppercase + string.digits, k=9))
+            if receipt not in self.receipts:
+                self.receipts.add(receipt)
+                return receipt
+
+    def checkout_id(self) -> str:
+        self.prompts += 1
+        return f"ws_CO_DEMO{self.prompts:08d}"
 
 
-def seed_payments(subscriptions: list[Subscription], seed: int = 11) -> int:
-    rng = random.Random(seed)
-    receipts: set[str] = set()
-    payments = []
+def _method(rng: random.Random) -> str:
+    return Method.MPESA_STK if rng.random() < 0.85 else rng.choice([Method.MPESA_C2B, Method.CASH])
+
+
+# --- history ----------------------------------------------------------------------------------------
+
+def seed_history_subscriptions(plans: list[hotspot_demo.Plan], till: Till) -> list[Subscription]:
+    """The subscriptions that are over, each paid one way or another (seed_history_payments)."""
+    for plan in plans:
+        for purchase in plan.history:
+            purchase.source = _method(till.rng)
+    return hotspot_demo.write_history(plans)
+
+
+def seed_history_payments(subscriptions: list[Subscription], till: Till) -> int:
+    """A completed payment for each past subscription, its ledger, and failed prompts; returns how many."""
+    rng = till.rng
+    rows = []
     for sub in subscriptions:
-        method = Payment.Method.MPESA_STK if rng.random() < 0.85 else rng.choice(
-            [Payment.Method.MPESA_C2B, Payment.Method.CASH, Payment.Method.VOUCHER])
-        receipt = None
-        if method in (Payment.Method.MPESA_STK, Payment.Method.MPESA_C2B):
-            receipt = _receipt(rng)
-            while receipt in receipts:
-                receipt = _receipt(rng)
-            receipts.add(receipt)
         paid_at = sub.starts_at - timedelta(seconds=rng.randint(5, 40))
-        payments.append(Payment(
+        rows.append(Payment(
             customer=sub.customer, phone=sub.customer.phone, package=sub.package, subscription=sub,
-            amount=sub.package.price, method=method, status=Payment.Status.COMPLETED,
-            mpesa_receipt=receipt, created_at=paid_at - timedelta(seconds=20), completed_at=paid_at,
-            receipt_sent_at=paid_at,
-        ))
+            amount=sub.package.price, method=sub.source, status=Payment.Status.COMPLETED,
+            mpesa_receipt=till.receipt() if sub.source != Method.CASH else None,
+            created_at=paid_at - timedelta(seconds=20), completed_at=paid_at, receipt_sent_at=paid_at))
         if rng.random() < 0.08:  # a cancelled prompt or a timeout before the successful retry
-            payments.append(Payment(
-                customer=sub.customer, phone=sub.customer.phone, package=sub.package,
-                amount=sub.package.price, method=Payment.Method.MPESA_STK,
-                status=rng.choice(FAILURE_STATUSES), created_at=paid_at - timedelta(minutes=2),
-            ))
-    Payment.objects.bulk_create(payments, batch_size=1000)
+            rows.append(Payment(
+                customer=sub.customer, phone=sub.customer.phone, package=sub.package, amount=sub.package.price,
+                method=Method.MPESA_STK, status=rng.choice(HISTORY_FAILURES),
+                created_at=paid_at - timedelta(minutes=2)))
+    Payment.objects.bulk_create(rows, batch_size=1000)
     # The wallet ledger as live payments write it: the money in, then the package bought with it.
     ledger = []
-    for payment in payments:
+    for payment in rows:
         if payment.status == Payment.Status.COMPLETED:
             ledger += [
                 LedgerEntry(customer=payment.customer, amount=payment.amount, kind=LedgerEntry.Kind.PAYMENT,
@@ -53,4 +88,100 @@ def seed_payments(subscriptions: list[Subscription], seed: int = 11) -> int:
                             payment=payment, created_at=payment.completed_at, description=payment.package.name),
             ]
     LedgerEntry.objects.bulk_create(ledger, batch_size=1000)
-    return len(payments)
+    return len(rows)
+
+
+# --- the payment path -------------------------------------------------------------------------------
+
+def _prompt(customer: Customer, till: Till, package: Package | None = None, invoice: Invoice | None = None) -> Payment:
+    """The pending payment start_stk records before Daraja prompts the phone (the demo has no Daraja)."""
+    now = timezone.now()
+    package = invoice.package if invoice is not None else package
+    return Payment.objects.create(
+        customer=customer, phone=customer.phone, package=package, invoice=invoice,
+        amount=invoice.amount if invoice is not None else package.price, method=Method.MPESA_STK,
+        checkout_request_id=till.checkout_id(), merchant_request_id=f"DEMO-{till.prompts}", created_at=now,
+        window_ends_at=now + timedelta(seconds=settings.MPESA_PAYMENT_WINDOW_SECONDS))
+
+
+def pay_by_prompt(customer: Customer, till: Till, package: Package | None = None,
+                  invoice: Invoice | None = None) -> Payment:
+    """A prompt the customer accepts: credited as the STK callback credits it."""
+    payment = _prompt(customer, till, package, invoice)
+    with acting_as(Actor.mpesa()):
+        return payments.complete(checkout_request_id=payment.checkout_request_id, receipt=till.receipt(),
+                                 amount=payment.amount, via="callback").payment
+
+
+def refuse_prompt(customer: Customer, till: Till, package: Package) -> Payment:
+    """A prompt the customer cancels, cannot be reached on, or cannot afford."""
+    payment = _prompt(customer, till, package)
+    code, desc = till.rng.choice(FAILURES)
+    with acting_as(Actor.mpesa()):
+        return payments.fail(None, code, desc, checkout_request_id=payment.checkout_request_id).payment
+
+
+def pay_to_paybill(customer: Customer, till: Till, package: Package) -> Payment:
+    """C2B to the paybill, account "<username>#<package>": recorded and credited as the
+    confirmation callback does."""
+    payment = Payment.objects.create(customer=customer, phone=customer.phone, amount=package.price,
+                                     method=Method.MPESA_C2B, package=package, mpesa_receipt=till.receipt(),
+                                     note=f"Account '{customer.username}#{package.pk}'")
+    with acting_as(Actor.mpesa()):
+        return payments.complete(payment.pk, via="c2b").payment
+
+
+def pay(customer: Customer, till: Till, package: Package, cashier) -> Payment:
+    method = _method(till.rng)
+    if method == Method.CASH:
+        with acting_as(Actor.staff(cashier)):
+            return payments.record_cash(customer=customer, amount=package.price, by=cashier, package=package)
+    if method == Method.MPESA_C2B:
+        return pay_to_paybill(customer, till, package)
+    return pay_by_prompt(customer, till, package)
+
+
+def seed_live(plans: list[hotspot_demo.Plan], till: Till, cashier) -> dict[int, timedelta]:
+    """Each customer's live purchase through the payment path, now; returns how far back each
+    customer's purchase belongs (their age, for date_back). A PPPoE customer renewing pays the
+    invoice of the month before (issued days before its end, as issue_due does)."""
+    rng, now, ages = till.rng, timezone.now(), {}
+    for plan in (plan for plan in plans if plan.live):
+        customer, purchase = plan.customer, plan.live[0]
+        ages[customer.pk] = now - purchase.starts_at
+        if rng.random() < 0.08:
+            refuse_prompt(customer, till, purchase.package)
+        before = customer.subscriptions.order_by("-expires_at").first() if plan.service_type == "pppoe" else None
+        if before is not None and purchase.starts_at - before.expires_at < timedelta(days=1):
+            issued = before.expires_at - timedelta(days=settings.INVOICE_ISSUE_DAYS_BEFORE)
+            pay_by_prompt(customer, till, invoice=invoices.issue(before, now=issued))
+        else:
+            pay(customer, till, purchase.package, cashier)
+    return ages
+
+
+def seed_top_ups(plans: list[hotspot_demo.Plan], till: Till) -> int:
+    """A few connected customers buy again just now: the same package extends what runs, another
+    is queued after it (after date_back, so the extension starts from the dated end)."""
+    rng, topped = till.rng, 0
+    daily = Package.objects.get(name="Daily")
+    for plan in (plan for plan in plans if plan.live and plan.service_type == "hotspot"):
+        if rng.random() < 0.08 and plan.customer.subscriptions.active().exists():
+            pay_by_prompt(plan.customer, till, plan.live[0].package if rng.random() < 0.5 else daily)
+            topped += 1
+    return topped
+
+
+def date_back(ages: dict[int, timedelta], bought_since: datetime) -> None:
+    """Move what was bought live since ``bought_since`` back by each customer's age: the
+    subscriptions (hotspot.demo.date_back), the payments and ledger, an invoice's payment date;
+    the receipts of those payments went out at the time."""
+    hotspot_demo.date_back(ages, bought_since)
+    for customer_id, age in ages.items():
+        mine = {"customer_id": customer_id}
+        Payment.objects.filter(**mine, created_at__gte=bought_since).update(
+            created_at=F("created_at") - age, completed_at=F("completed_at") - age,
+            window_ends_at=F("window_ends_at") - age, receipt_sent_at=F("completed_at") - age)
+        LedgerEntry.objects.filter(**mine, created_at__gte=bought_since).update(created_at=F("created_at") - age)
+    for invoice in Invoice.objects.filter(customer__in=list(ages), paid_at__gte=bought_since):
+        Invoice.objects.filter(pk=invoice.pk).update(paid_at=F("paid_at") - ages[invoice.customer_id])

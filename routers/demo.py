@@ -1,7 +1,14 @@
-"""Demo routers and access points for the quick start (served by ``run_routeros_simulator``)."""
+"""Demo routers and access points for the quick start (served by ``run_routeros_simulator``).
+
+Each demo router is created as an admin adds one (routers.services.create_router), with a RADIUS
+secret, so its NAS row is written by the one path that writes them and Provision works. Each has
+its own loopback address, because FreeRADIUS knows a client by its source address alone: the
+simulator serves each router there, and a Disconnect from the demo goes to
+``manage.py run_nas_simulator`` at that address, never to a real network."""
 from django.utils import timezone
 
 from .models import AccessPoint, Router
+from .services import create_router
 
 DEMO_ROUTERS = [
     ("Kilimani Hotspot", "Kilimani, Nairobi", "online"),
@@ -10,6 +17,8 @@ DEMO_ROUTERS = [
     ("Ruaka Estate", "Ruaka", "offline"),
 ]
 FIRST_PORT = 18728
+# Shared by the demo's routers and their NAS rows (run_nas_simulator --secret takes it).
+DEMO_RADIUS_SECRET = "demo-radius-secret"
 # (router index, name, MAC, address, router port, location); the simulator attaches these.
 DEMO_ACCESS_POINTS = [
     (0, "Kilimani cafe AP", "4C:5E:0C:10:00:01", "192.168.88.11", "ether3", "Ground floor, by the counter"),
@@ -20,19 +29,31 @@ DEMO_ACCESS_POINTS = [
 ]
 
 
+def demo_address(index: int) -> str:
+    """The demo router's API and RADIUS (NAS) address: 127.0.1.1, 127.0.1.2, ..."""
+    return f"127.0.1.{index + 1}"
+
+
 def seed_routers() -> int:
     now = timezone.now()
     created = 0
     routers = []
     for index, (name, site, status) in enumerate(DEMO_ROUTERS):
-        router, was_created = Router.objects.get_or_create(
-            name=name,
-            defaults={"site": site, "host": "127.0.0.1", "api_port": FIRST_PORT + index, "status": status,
-                      "last_seen_at": now if status == "online" else now - timezone.timedelta(hours=6)},
-        )
+        router = Router.objects.filter(name=name).first()
+        if router is None:
+            router = create_router(name=name, site=site, host=demo_address(index), api_port=FIRST_PORT + index,
+                                   radius_secret=DEMO_RADIUS_SECRET)
+            # What the status poll (check_router_status) would have found by now.
+            Router.objects.filter(pk=router.pk).update(
+                status=status, last_seen_at=now if status == "online" else now - timezone.timedelta(hours=6))
+            created += 1
         routers.append(router)
-        created += was_created
     for index, name, mac, address, port, location in DEMO_ACCESS_POINTS:
         AccessPoint.objects.get_or_create(mac_address=mac, defaults={
             "router": routers[index], "name": name, "ip_address": address, "interface": port, "location": location})
     return created
+
+
+def nas_addresses() -> list[str]:
+    """The NAS addresses of the demo routers that are online (sessions come from these)."""
+    return [demo_address(index) for index, (_, _, status) in enumerate(DEMO_ROUTERS) if status == "online"]

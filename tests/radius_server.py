@@ -98,14 +98,20 @@ def start_freeradius(name: str, nas_poll: float = 0):
     auth_port, acct_port = free_udp_ports(2)
     # Under var/ rather than pytest's private tmp: the daemon drops to the freerad account.
     confdir = ROOT / "var" / f"freeradius-{name}-{os.getpid()}"
-    log = ROOT / "var" / f"freeradius-{name}.log"
+    # Per process, like confdir: suites running at once on one machine must not truncate each other's log.
+    log = ROOT / "var" / f"freeradius-{name}-{os.getpid()}.log"
     env = dict(os.environ, DATABASE_URL=database_url())
     with open(log, "w") as out:
         server = subprocess.Popen(
             [sys.executable, "manage.py", "run_freeradius", "--dir", str(confdir), "--auth-port", str(auth_port),
              "--acct-port", str(acct_port), "--reject-delay", "0", "--nas-poll", str(nas_poll)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    wait_for(log, "Ready to process requests", server)
+    try:
+        # Django starts before FreeRADIUS: on a machine busy with other suites that alone can take 15 s.
+        wait_for(log, "Ready to process requests", server, seconds=90)
+    except RuntimeError:
+        stop_freeradius(server, confdir)  # not left running, holding the test database
+        raise
     return server, Radius(auth_port, acct_port, log), confdir
 
 

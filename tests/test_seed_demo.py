@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from billing.models import Payment
-from hotspot.models import Customer, Package, Subscription
+from billing.models import Invoice, Payment
+from hotspot.models import Customer, Package, Subscription, Voucher
 from monitoring.dashboard import monthly_revenue
 from routers.models import Router
 
@@ -25,14 +25,23 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
     password = (tmp_path / "demo-password.txt").read_text().strip()
     assert f"with password: {password}" in output
     assert Package.objects.count() == 7 and Router.objects.count() == 4
-    assert Customer.objects.count() == 240
-    assert Subscription.objects.filter(status="active").exists()
-    assert Payment.objects.filter(status="completed").count() >= Subscription.objects.count()
+    # 240 customers with phones, and those the redeemed vouchers made (a code is its own account).
+    redeemed = Voucher.objects.filter(status="redeemed")
+    assert Customer.objects.filter(vouchers__isnull=True).count() == 240 and redeemed.count() == 22
+    assert Customer.objects.filter(vouchers__isnull=False).count() == 22
+    assert Subscription.objects.filter(status="active").count() > 50 and Subscription.objects.filter(
+        status="grace").exists() and Subscription.objects.filter(status="pending").exists()
+    # Every subscription was paid for (a voucher's in cash at the shop, not here), and no payment
+    # says "voucher" while production never writes one.
+    assert not Subscription.objects.exclude(source="voucher").exclude(payments__status="completed").exists()
+    assert not Payment.objects.filter(method="voucher").exists()
+    assert Invoice.objects.filter(status="paid").exists() and Invoice.objects.filter(status="issued").exists()
     assert all(month["total"] > 0 for month in monthly_revenue())
     from radius.models import Nas, RadAcct, RadCheck
 
-    assert Nas.objects.count() == 4 and RadAcct.objects.filter(acct_stop_time__isnull=True).count() == 25
-    assert RadCheck.objects.filter(attribute="Cleartext-Password").count() == 55
+    assert Nas.objects.count() == 4 and RadAcct.objects.filter(acct_stop_time__isnull=True).count() == 30
+    running = Subscription.objects.filter(status__in=("active", "grace")).values("customer").distinct().count()
+    assert RadCheck.objects.filter(attribute="Cleartext-Password").count() == running
     for username, role in [("admin", "Admin"), ("finance", "Finance"), ("support", "Support"), ("tech", "Technician")]:
         user = User.objects.get(username=username)
         assert user.role_names == [role] and user.check_password(password) and not user.password_is_weak

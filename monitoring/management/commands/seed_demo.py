@@ -1,32 +1,43 @@
-"""Load demo data: staff for each role, packages, customers, routers and six months of payments."""
+"""Load demo data: staff for each role, packages, routers, customers with six months of payments,
+vouchers and RADIUS sessions, made so that every invariant the product promises holds on it."""
+import random
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN, sync_roles
 from audit.actors import Actor, acting_as
-from billing.demo import seed_payments
-from hotspot.demo import seed_catalogue, seed_customers_and_history
+from billing import demo as billing_demo
+from billing import invoices
+from billing.models import Payment
+from hotspot import demo as hotspot_demo
 from hotspot.models import Customer, Subscription
 from monitoring import sampling
 from monitoring.demo_branding import seed_branding
-from radius.demo import seed_radius
-from routers.demo import seed_routers
+from radius.demo import seed_sessions
+from radius.models import RadAcct
+from routers.demo import nas_addresses, seed_routers
 
 DEMO_STAFF = [("admin", ADMIN, "Amani", "Odhiambo"), ("finance", FINANCE, "Faith", "Wanjiku"),
               ("support", SUPPORT, "Samuel", "Kiprono"), ("tech", TECHNICIAN, "Tabitha", "Mwende")]
+ONLINE = 30          # customers with an open session, among those whose access runs
+PAST_SESSIONS = 90   # closed sessions in the last week, each inside the subscription that paid for it
 
 
 class Command(BaseCommand):
     help = "Load demo data for the quick start (safe to run again: existing data is kept)."
+    till, history = None, []
 
     def handle(self, *args, **options):
         sync_roles()
         password = self._demo_password()
+        before = Subscription.objects.count(), Payment.objects.count()
         with transaction.atomic():
             staff = {}
             for username, role, first, last in DEMO_STAFF:
@@ -38,37 +49,78 @@ class Command(BaseCommand):
                     user.save()
                     user.groups.set([Group.objects.get(name=role)])
                 staff[role] = user
-            # The catalogue and the routers are what an admin sets up: /activity/ says so. The history
-            # below stands for years of customers and M-Pesa, written in bulk, not through the services.
+            # The catalogue and the routers are what an admin sets up: /activity/ says so.
             with acting_as(Actor.staff(staff[ADMIN])):
-                packages = seed_catalogue()
+                packages = hotspot_demo.seed_catalogue()
                 routers = seed_routers()
                 seed_branding()  # name, phone, colour and logo in the settings, as an operator would
-            subscriptions = seed_customers_and_history()
-            payments = seed_payments(subscriptions) if subscriptions else 0
-            sessions = self._radius()
+            plans = self._present(staff) if not Customer.objects.exists() else []
+        # Each step below once the one before has committed: the receipts woken by the payments
+        # above find them sent (their time is past) without reading the thousands of past
+        # payments, and the Disconnects the expiry sweep sends find none of the sessions.
+        with transaction.atomic():
+            if plans:
+                billing_demo.seed_history_payments(self.history, self.till)
+        with transaction.atomic():
+            sessions = self._sessions(random.Random(5))
             # The dashboard's users-online chart, as the sampler would have drawn it from those sessions.
             sampling.backfill()
         self.stdout.write(
             f"Demo data: {len(packages)} packages, {routers} new routers, "
-            f"{len(subscriptions)} new subscriptions, {payments} new payments, {sessions} new RADIUS sessions."
+            f"{Subscription.objects.count() - before[0]} new subscriptions, "
+            f"{Payment.objects.count() - before[1]} new payments, {sessions} new RADIUS sessions."
         )
         self.stdout.write(self.style.SUCCESS(
             "Sign in at /login/ as admin (Admin), finance, support or tech "
             f"with password: {password}"
         ))
 
-    def _radius(self) -> int:
-        active = list(Subscription.objects.filter(status="active").values_list("customer__username", flat=True)
-                      .distinct()[:40])
-        others = list(Customer.objects.exclude(username__in=active).values_list("username", flat=True)[:30])
-        passwords = dict(Customer.objects.filter(username__in=active + others).values_list("username", "password"))
-        from routers.models import Router
+    def _present(self, staff) -> list:
+        """Customers, and what counts now bought through the services (see hotspot.demo and
+        billing.demo): purchases, vouchers, expiry and grace, invoices. Returns the customers' plans."""
+        rng = random.Random(7)
+        plans = hotspot_demo.plan_customers(timezone.now(), rng)
+        hotspot_demo.create_customers(plans)
+        self.till = billing_demo.Till(random.Random(11))
+        self.history = billing_demo.seed_history_subscriptions(plans, self.till)
+        bought_since = timezone.now()
+        ages = billing_demo.seed_live(plans, self.till, cashier=staff[FINANCE])
+        billing_demo.date_back(ages, bought_since)
+        hotspot_demo.restore_running(list(ages), timezone.now())
+        billing_demo.seed_top_ups(plans, self.till)
+        with acting_as(Actor.staff(staff[ADMIN])):
+            hotspot_demo.seed_vouchers(timezone.now(), rng, created_by=staff[ADMIN].username)
+        # What beat's jobs would have done by now: expiry and grace, then the coming month's invoices.
+        with acting_as(Actor.job("hotspot.tasks.check_expired_subscriptions")):
+            hotspot_demo.sweep(timezone.now())
+        with acting_as(Actor.job("billing.tasks.issue_invoices")):
+            invoices.issue_due(timezone.now())
+        return plans
 
-        # Loopback addresses: a Disconnect from the demo goes to `manage.py run_nas_simulator`, never
-        # to a real network.
-        nas = [(f"127.0.1.{index + 1}", router.name) for index, router in enumerate(Router.objects.order_by("id"))]
-        return seed_radius(nas, online=active[:25], offline=others, passwords=passwords)
+    def _sessions(self, rng: random.Random) -> int:
+        """Open sessions for customers whose access runs now (paid, or walled in during grace), closed
+        ones inside subscriptions of the last week: never one RADIUS would have refused. None when
+        sessions exist already."""
+        if RadAcct.objects.exists():
+            return 0
+        now = timezone.now()
+        running = list(Subscription.objects.select_related("customer").filter(
+            status__in=(Subscription.Status.ACTIVE, Subscription.Status.GRACE),
+            starts_at__lte=now).order_by("pk"))
+        online = []
+        for sub in rng.sample(running, min(ONLINE, len(running))):
+            # In grace the customer reconnected into the walled garden after the paid time ran out.
+            since = sub.starts_at if sub.status == Subscription.Status.ACTIVE else sub.expires_at
+            online.append((sub.customer.username, max(since, now - timedelta(minutes=rng.randint(5, 300)))))
+        over = list(Subscription.objects.select_related("customer").filter(
+            status__in=(Subscription.Status.EXPIRED, Subscription.Status.GRACE),
+            expires_at__gt=now - timedelta(days=7), expires_at__lte=now).order_by("pk"))
+        past = []
+        for sub in rng.sample(over, min(PAST_SESSIONS, len(over))):
+            start = sub.starts_at + (sub.expires_at - sub.starts_at) * rng.random() * 0.8
+            stop = min(sub.expires_at, start + timedelta(minutes=rng.randint(5, 180)))
+            past.append((sub.customer.username, start, stop))
+        return seed_sessions(nas_addresses(), online, past)
 
     def _demo_password(self) -> str:
         # One random password per install, kept beside the database so every run prints it.

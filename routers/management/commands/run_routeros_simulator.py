@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from routers.demo import DEMO_ACCESS_POINTS, DEMO_ROUTERS
+from routers.demo import DEMO_ACCESS_POINTS, DEMO_ROUTERS, demo_address
 from routers.routeros_simulator import RouterOSSimulator
 
 
@@ -12,7 +12,8 @@ class Command(BaseCommand):
             "(offline ones refuse connections), or --count numbered ones.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--host", default="",
+                            help="address to serve on; by default the demo routers' own (127.0.1.x), else 127.0.0.1")
         parser.add_argument("--port", type=int, default=18728, help="the first router's port; the next ones follow")
         parser.add_argument("--count", type=int, default=0, help="this many routers instead of the demo's")
         parser.add_argument("--username", default="admin")
@@ -27,8 +28,10 @@ class Command(BaseCommand):
             routers = [(name, status) for name, _, status in DEMO_ROUTERS]
         simulators = []
         for index, (identity, status) in enumerate(routers):
+            # Each demo router at its own address, as its NAS row and RADIUS secret expect.
+            host = options["host"] or ("127.0.0.1" if options["count"] else demo_address(index))
             simulator = RouterOSSimulator(
-                identity=identity, host=options["host"], port=options["port"] + index, username=options["username"],
+                identity=identity, host=host, port=options["port"] + index, username=options["username"],
                 password=options["password"], latency_ms=options["latency_ms"],
                 dead="refused" if status == "offline" else None).start()
             # The demo's access points hang off their ports, with the customers' phones behind them.
