@@ -21,7 +21,7 @@ def prompt(customer: Customer, package: Package) -> Payment:
 def send_credentials(customer: Customer) -> Notification:
     """The customer's username and password by SMS, in the business's words (SMS settings)."""
     current = hotspot.current_subscription(customer)
-    lang = messages.language()
+    lang = messages.language(customer)
     text = messages.compose(
         "credentials", lang, username=customer.username or "", password=customer.password,
         package=str(current.package) if current else "",

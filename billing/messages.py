@@ -1,8 +1,9 @@
 """The words of every SMS to a customer: the templates saved on the SMS settings page filled with a
 payment's, subscription's or invoice's values, in the customer's language.
 
-Customers carry no language of their own (the portal's choice lives in the browser, not on the
-customer), so a message goes out in the portal's default language (``general.language``).
+A customer's messages speak the portal language of their last purchase (``Customer.language``,
+remembered by billing/purchase.py); one who never bought in the portal gets the portal's default
+(``general.language``).
 """
 from datetime import datetime
 from decimal import Decimal
@@ -19,8 +20,8 @@ from .models import Invoice, Payment
 DATE_FORMATS = {"en": "%d %b %H:%M", "sw": "%d/%m/%Y %H:%M"}
 
 
-def language() -> str:
-    return store.get("general.language")
+def language(customer=None) -> str:
+    return (customer.language if customer is not None else "") or store.get("general.language")
 
 
 def _moment(moment: datetime, lang: str) -> str:
@@ -42,7 +43,7 @@ def compose(name: str, lang: str, **values) -> str:
 
 def receipt(payment: Payment) -> str:
     customer = payment.customer
-    lang = language()
+    lang = language(customer)
     paid = {"amount": _money(payment.amount),
             "receipt": f"M-Pesa {payment.mpesa_receipt}" if payment.mpesa_receipt else payment.get_method_display()}
     if payment.subscription is None:
@@ -54,17 +55,26 @@ def receipt(payment: Payment) -> str:
                              **bought)))
 
 
+RECEIPT_SUBJECTS = {"en": "{business}: receipt for {amount}", "sw": "{business}: risiti ya {amount}"}
+
+
+def receipt_subject(payment: Payment) -> str:
+    lang = language(payment.customer)
+    return RECEIPT_SUBJECTS.get(lang, RECEIPT_SUBJECTS["en"]).format(
+        business=store.get("general.business_name"), amount=_money(payment.amount))
+
+
 def expiry(subscription: Subscription) -> str:
-    lang = language()
+    lang = language(subscription.customer)
     return compose("expiry", lang, package=str(subscription.package), username=subscription.customer.username or "",
                    expires=_moment(subscription.expires_at, lang))
 
 
 def invoice_due(invoice: Invoice) -> str:
-    lang = language()
+    lang = language(invoice.customer)
     return compose("invoice", lang, invoice=invoice.number, amount=_money(invoice.amount),
                    package=str(invoice.package), due=_moment(invoice.due_at, lang))
 
 
 def invoice_overdue(invoice: Invoice) -> str:
-    return compose("overdue", language(), invoice=invoice.number, amount=_money(invoice.amount))
+    return compose("overdue", language(invoice.customer), invoice=invoice.number, amount=_money(invoice.amount))

@@ -5,14 +5,16 @@ can answer "did the customer get the SMS?".
 The backend, username, API key, sender and sandbox flag are read from the settings store at each
 message, so a change on the SMS settings page applies to the next SMS in every worker."""
 import logging
+import smtplib
 from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
+from django.core.mail import EmailMessage
 
 from audit import trail
 from hotspot.models import Customer
-from siteconfig import store
+from siteconfig import mail, store
 
 from .models import Notification
 
@@ -75,6 +77,21 @@ def send_sms(to: str, text: str, customer: Customer | None = None) -> Notificati
         record.status = Notification.Status.FAILED
         record.error = (f"Unknown SMS backend {backend!r}" if isinstance(error, KeyError) else str(error))[:255]
         log.warning("SMS to %s not sent: %s", to, record.error)
+    record.save()
+    return record
+
+
+def send_email(to: str, subject: str, text: str, customer: Customer | None = None) -> Notification:
+    """Send one e-mail through the E-mail settings' server; never raises: a refusal or an unreachable
+    server is recorded on the returned notification, like an SMS the provider refused."""
+    record = Notification(channel=Notification.Channel.EMAIL, to=to[:254], text=f"{subject}\n\n{text}",
+                          backend=store.get("email.host") or "log", status=Notification.Status.SENT, customer=customer)
+    try:
+        EmailMessage(subject=subject, body=text, to=[to]).send(fail_silently=False)
+    except (smtplib.SMTPException, OSError) as error:
+        record.status = Notification.Status.FAILED
+        record.error = mail.explain(error)[:255]
+        log.warning("E-mail to %s not sent: %s", to, record.error)
     record.save()
     return record
 

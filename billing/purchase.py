@@ -20,6 +20,7 @@ from django.core import signing
 from django.utils import timezone
 
 from audit.actors import Actor, acting_as
+from hotspot import services as hotspot
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
 from lib.network import address_or_none, address_subject
@@ -77,7 +78,7 @@ def phone_or_refuse(raw: str) -> str:
         raise PurchaseRefused("bad_phone", 422, "Enter a Kenyan mobile number like 0712 345 678") from None
 
 
-def _push(client_ip: str, phone: str, **what) -> Payment:
+def _push(client_ip: str, phone: str, lang: str = "", **what) -> Payment:
     by_phone, by_ip = throttles()
     actor_ip, client_ip = address_or_none(client_ip), address_subject(client_ip)
     # Every prompt counts, answered or not, and is counted before it is sent: a burst of
@@ -93,12 +94,16 @@ def _push(client_ip: str, phone: str, **what) -> Payment:
     customer = what.get("customer") or Customer.objects.filter(phone=phone).first()
     try:
         if customer is None:
-            return payments.start_stk(phone=phone, **what)
-        with acting_as(Actor.customer(customer, actor_ip)):
-            return payments.start_stk(phone=phone, **what)
+            payment = payments.start_stk(phone=phone, **what)
+        else:
+            with acting_as(Actor.customer(customer, actor_ip)):
+                payment = payments.start_stk(phone=phone, **what)
     except payments.PaymentError as error:
         status = 503 if error.reason == "mpesa_unavailable" else 409
         raise PurchaseRefused(error.reason, status, str(error)) from error
+    if lang:  # the receipt, and the reminders after it, in the language the customer bought in
+        hotspot.speaks(payment.customer, lang)
+    return payment
 
 
 def _on_sale(package_id) -> Package:
@@ -109,24 +114,26 @@ def _on_sale(package_id) -> Package:
     return package
 
 
-def initiate(*, package_id, phone: str, mac: str = "", ip: str | None = None, client_ip: str) -> Payment:
+def initiate(*, package_id, phone: str, mac: str = "", ip: str | None = None, client_ip: str,
+             lang: str = "") -> Payment:
     phone = phone_or_refuse(phone)
     package = _on_sale(package_id)
-    return _push(client_ip, phone, package=package, mac=mac, ip=ip)
+    return _push(client_ip, phone, lang, package=package, mac=mac, ip=ip)
 
 
-def renew(*, phone: str, package_id=None, mac: str = "", ip: str | None = None, client_ip: str) -> Payment:
+def renew(*, phone: str, package_id=None, mac: str = "", ip: str | None = None, client_ip: str,
+          lang: str = "") -> Payment:
     """The customer's last package again (or the one named), paid by a prompt to their phone."""
     phone = phone_or_refuse(phone)
     customer = Customer.objects.filter(phone=phone).first()
     last = customer.subscriptions.select_related("package").order_by("-created_at").first() if customer else None
     if package_id is not None:
-        return initiate(package_id=package_id, phone=phone, mac=mac, ip=ip, client_ip=client_ip)
+        return initiate(package_id=package_id, phone=phone, mac=mac, ip=ip, client_ip=client_ip, lang=lang)
     if last is None:
         raise PurchaseRefused("nothing_to_renew", 404, "This phone number has not bought a package before")
     if not last.package.is_active:
         raise PurchaseRefused("no_package", 409, f"{last.package} is no longer on sale; choose another package")
-    return _push(client_ip, phone, package=last.package, customer=customer, mac=mac, ip=ip)
+    return _push(client_ip, phone, lang, package=last.package, customer=customer, mac=mac, ip=ip)
 
 
 def from_wallet(*, package_id, phone: str, password: str, client_ip: str) -> Payment:

@@ -1,4 +1,5 @@
-"""Receipts: an SMS for every completed payment, sent once, from an outbox.
+"""Receipts: an SMS for every completed payment (and an e-mail to a customer who gave an address),
+sent once, from an outbox.
 
 A completed payment with ``receipt_sent_at`` empty is a receipt still owed; the row commits with
 the payment, so a receipt survives a broker outage or a crash between commit and sending. After
@@ -63,11 +64,16 @@ def send_due(limit: int = 10_000) -> Sent:
         limit -= len(batch)
         for payment in batch:
             customer = payment.customer
-            if customer is None or not customer.phone:
+            if customer is None or not (customer.phone or customer.email):
                 result.skipped += 1  # unmatched money or no number: nobody to tell
                 continue
-            note = notifications.send_sms(customer.phone, text(payment), customer)
-            if note.status == note.Status.SENT:
+            words = text(payment)
+            notes = []
+            if customer.phone:
+                notes.append(notifications.send_sms(customer.phone, words, customer))
+            if customer.email:  # as well as the SMS: a receipt they can file
+                notes.append(notifications.send_email(customer.email, subject(payment), words, customer))
+            if any(note.status == note.Status.SENT for note in notes):
                 result.sent += 1
             else:
                 result.failed += 1
@@ -76,3 +82,7 @@ def send_due(limit: int = 10_000) -> Sent:
 
 def text(payment: Payment) -> str:
     return messages.receipt(payment)
+
+
+def subject(payment: Payment) -> str:
+    return messages.receipt_subject(payment)

@@ -67,6 +67,7 @@ class PackageGroupForm(forms.ModelForm):
 class CustomerForm(forms.Form):
     phone = forms.CharField(max_length=20, help_text="07XX XXX XXX, 01XX XXX XXX or +254…")
     name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(label="E-mail", required=False, help_text="Optional: receipts are e-mailed too")
     service_type = forms.ChoiceField(label="Service", choices=ServiceType.choices)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

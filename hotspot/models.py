@@ -1,4 +1,5 @@
 """Customers, the packages they buy and their subscriptions."""
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -93,6 +94,10 @@ class Customer(models.Model):
     username = models.CharField(max_length=32, unique=True, null=True)
     password = models.CharField(max_length=32, blank=True)
     notes = models.TextField(blank=True)
+    # Receipts go here too when given (the E-mail settings' server).
+    email = models.EmailField(blank=True, default="")
+    # The portal's language at the customer's last purchase ("" until then): their SMS speak it.
+    language = models.CharField(max_length=2, blank=True, default="", choices=settings.LANGUAGES)
     last_mac = models.CharField(max_length=17, blank=True)
     last_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

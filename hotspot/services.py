@@ -5,6 +5,7 @@ password is never among an entry's fields."""
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -20,7 +21,7 @@ from .phone import normalise_phone
 from .subscriptions import restore_access
 
 # What a customer's history shows; the RADIUS password is left out on purpose (a secret).
-CUSTOMER_FIELDS = ("phone", "name", "service_type", "notes")
+CUSTOMER_FIELDS = ("phone", "name", "service_type", "notes", "email")
 
 
 def _as_created(instance, fields) -> dict:
@@ -34,12 +35,13 @@ class CustomerError(ValueError):
 
 
 @transaction.atomic
-def create_customer(phone: str, name: str = "", service_type: str = ServiceType.HOTSPOT, notes: str = "") -> Customer:
+def create_customer(phone: str, name: str = "", service_type: str = ServiceType.HOTSPOT, notes: str = "",
+                    email: str = "") -> Customer:
     """A new customer with fresh RADIUS credentials; access comes with a subscription."""
     phone = normalise_phone(phone)
     if Customer.objects.filter(phone=phone).exists():
         raise CustomerError(f"A customer with the phone number {phone} exists already.")
-    customer = Customer(phone=phone, name=name.strip(), service_type=service_type, notes=notes,
+    customer = Customer(phone=phone, name=name.strip(), service_type=service_type, notes=notes, email=email.strip(),
                         password=credentials.new_password())
     for _ in range(5):  # a clash in 27 billion usernames: draw again
         customer.username = credentials.new_username()
@@ -52,18 +54,28 @@ def create_customer(phone: str, name: str = "", service_type: str = ServiceType.
 
 
 @transaction.atomic
-def update_customer(customer: Customer, *, name: str, notes: str, service_type: str, phone: str) -> Customer:
+def update_customer(customer: Customer, *, name: str, notes: str, service_type: str, phone: str,
+                    email: str | None = None) -> Customer:
     phone = normalise_phone(phone)
     if Customer.objects.filter(phone=phone).exclude(pk=customer.pk).exists():
         raise CustomerError(f"Another customer has the phone number {phone}.")
     before = trail.snapshot(customer, CUSTOMER_FIELDS)
     customer.phone, customer.name, customer.notes, customer.service_type = phone, name.strip(), notes, service_type
-    customer.save(update_fields=["phone", "name", "notes", "service_type"])
+    if email is not None:
+        customer.email = email.strip()
+    customer.save(update_fields=["phone", "name", "notes", "service_type", "email"])
     changed = trail.changes(before, trail.snapshot(customer, CUSTOMER_FIELDS))
     if changed:
         trail.record("changed", customer, changes=changed)
     live.publish(live.ADMIN, "customer.updated", {"id": customer.pk})
     return customer
+
+
+def speaks(customer: Customer, language: str) -> None:
+    """Remember the portal language of the customer's purchase: their receipts and reminders use it."""
+    if language in dict(settings.LANGUAGES) and customer.language != language:
+        Customer.objects.filter(pk=customer.pk).update(language=language)
+        customer.language = language
 
 
 def seen(customer: Customer, mac: str = "", ip: str | None = None) -> None:

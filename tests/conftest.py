@@ -13,6 +13,7 @@ from audit import system_log
 from siteconfig import store
 
 from .browser import chromium, served, served_env  # noqa: F401
+from .mail_kit import mailbox  # noqa: F401
 from .payments_kit import daily, daraja, mpesa  # noqa: F401
 from .radius_server import radius_server  # noqa: F401
 from .routers_kit import kilimani, our_servers  # noqa: F401

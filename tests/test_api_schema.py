@@ -76,7 +76,7 @@ def real_objects(api_schema, admin, daily, kilimani, mpesa, settings):
     payment = record_cash(customer=customer, amount=Decimal("50.00"), by=admin, package=daily)
     return {"router_id": make_router(kilimani).pk, "package_id": daily.pk, "customer_id": customer.pk,
             "payment_id": payment.pk, "session_id": make_session(7).pk,
-            "role_id": make_custom_role("Cashiers", "billing.view_payment").pk,
+            "role_id": make_custom_role("Cashiers", "billing.view_payment").pk, "section": "general",
             "failure_id": TaskFailure.objects.create(task_name="billing.tasks.reconcile_payments", args=["2026-11-30"],
                                                      exception="ValueError: refused").pk}
 

@@ -11,8 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 from django.test import Client
 from django.urls import reverse
 
@@ -24,13 +22,13 @@ from hotspot import services
 from hotspot.models import Package
 from siteconfig import store
 
+from .mail_kit import SMTP_PASSWORD, smtp_settings
 from .staff_kit import bearer, make_staff
 
 pytestmark = [pytest.mark.django_db,
               # The test SMTP server asks for a password over plain TCP on 127.0.0.1: no TLS to require.
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")]
 PHONE = "254712345678"
-SMTP_PASSWORD = "smtp-Pa55-never-shown-Zq7"
 
 
 def page_data(section: str, **changes) -> dict:
@@ -201,43 +199,6 @@ def test_the_sms_page_shows_the_test_form_to_admin(signed_in):
 
 
 # --- e-mail -----------------------------------------------------------------------------------------
-
-
-class Mailbox:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd) that asks for a user and password and keeps what it gets."""
-
-    def __init__(self, user="mailer", password=SMTP_PASSWORD):
-        self.user, self.password = user.encode(), password.encode()
-        self.messages, self.logins = [], []
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, authenticator=self.authenticate,
-                                     auth_require_tls=False, auth_required=True)
-
-    def authenticate(self, server, session, envelope, mechanism, auth_data):
-        self.logins.append(auth_data.login)
-        # handled=False: aiosmtpd answers a failure with 535 itself.
-        return AuthResult(success=(auth_data.login, auth_data.password) == (self.user, self.password), handled=False)
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
-        return "250 OK"
-
-
-@pytest.fixture
-def mailbox(settings):
-    # pytest-django swaps in the locmem outbox; these tests speak SMTP through the project's backend.
-    settings.EMAIL_BACKEND = "siteconfig.mail.EmailBackend"
-    box = Mailbox()
-    box.controller.start()
-    yield box
-    box.controller.stop()
-
-
-def smtp_settings(mailbox, **changes) -> dict:
-    return {"host": "127.0.0.1", "port": str(mailbox.port), "user": "mailer", "password": SMTP_PASSWORD,
-            "from_address": "noc@kilimani.example", **changes}
 
 
 def test_send_test_email_through_the_saved_server_and_the_password_never_comes_back(signed_in, admin, mailbox, caplog):

@@ -68,7 +68,8 @@ def portal_buy(request):
         return portal.closed(request, lang)
     try:
         payment = purchase.initiate(package_id=request.POST.get("package", ""), phone=request.POST.get("phone", ""),
-                                    mac=mac, ip=address_or_none(router["ip"]), client_ip=client_ip(request))
+                                    mac=mac, ip=address_or_none(router["ip"]), client_ip=client_ip(request),
+                                    lang=lang)
     except purchase.PurchaseRefused as refused:
         return _retry_after(refused, portal.refuse(request, lang, refused.reason, status=refused.status,
                                                    phone=request.POST.get("phone", "")[:20],

@@ -2,6 +2,8 @@
 /api/hotspot/stats, the customer figures (one router holds everything under /api/hotspot here)."""
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -27,6 +29,7 @@ class CustomerIn(Schema):
     name: str = Field("", max_length=150)
     service_type: ServiceType = ServiceType.HOTSPOT
     notes: str = Field("", max_length=5000)
+    email: str = Field("", max_length=254, description="optional: receipts are e-mailed too")
 
 
 class CustomerOut(Schema):
@@ -36,6 +39,7 @@ class CustomerOut(Schema):
     service_type: str
     status: str
     username: str | None
+    email: str
     last_mac: str
     last_ip: str | None
     created_at: datetime
@@ -68,9 +72,17 @@ class ActionOut(Schema):
     detail: str = ""
 
 
+def _email(value: str) -> str:
+    try:
+        validate_email(value) if value else None
+    except ValidationError:
+        raise HttpError(422, "email: enter a valid e-mail address.") from None
+    return value
+
+
 def _create(data: CustomerIn) -> Customer:
     try:
-        return services.create_customer(data.phone, data.name, data.service_type, data.notes)
+        return services.create_customer(data.phone, data.name, data.service_type, data.notes, email=_email(data.email))
     except InvalidPhone as error:
         raise HttpError(422, str(error)) from None
     except services.CustomerError as refused:
@@ -102,7 +114,7 @@ def update_user(request, customer_id: int, data: CustomerIn):
     customer = get_object_or_404(Customer, pk=customer_id)
     try:
         return services.update_customer(customer, name=data.name, notes=data.notes,
-                                        service_type=data.service_type, phone=data.phone)
+                                        service_type=data.service_type, phone=data.phone, email=_email(data.email))
     except InvalidPhone as error:
         raise HttpError(422, str(error)) from None
     except services.CustomerError as refused:

@@ -63,9 +63,10 @@ def _form_page(request, form, customer=None):
         data = form.cleaned_data
         try:
             if customer is None:
-                customer = services.create_customer(data["phone"], data["name"], data["service_type"], data["notes"])
+                customer = services.create_customer(data["phone"], data["name"], data["service_type"], data["notes"],
+                                                    email=data["email"])
             else:
-                services.update_customer(customer, name=data["name"], notes=data["notes"],
+                services.update_customer(customer, name=data["name"], notes=data["notes"], email=data["email"],
                                          service_type=data["service_type"], phone=data["phone"])
         except services.CustomerError as refused:
             form.add_error("phone", str(refused))
@@ -84,7 +85,7 @@ def customer_add(request):
 def customer_edit(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     initial = {"phone": customer.phone, "name": customer.name, "service_type": customer.service_type,
-               "notes": customer.notes}
+               "notes": customer.notes, "email": customer.email}
     return _form_page(request, CustomerForm(request.POST or None, initial=initial), customer)
 
 

@@ -15,6 +15,7 @@ OBJECT_PAGES = {
     "hotspot.package": "package-edit",
     "billing.payment": "payment-detail",
     "routers.router": "router-detail",
+    "auth.group": "role-edit",
 }
 
 
