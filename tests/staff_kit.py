@@ -7,6 +7,7 @@ from django.test import Client
 from accounts import services
 from accounts.models import User
 from accounts.roles import ADMIN, FINANCE, ROLES, SUPPORT, TECHNICIAN
+from siteconfig import store
 
 PASSWORD = "correct-horse-battery-staple"
 # Each role's persona fixture, so signed_in() and a test asking for the persona share one user.
@@ -69,9 +70,16 @@ def personas(admin, finance_clerk, support_agent, technician):
     return {ADMIN: admin, FINANCE: finance_clerk, SUPPORT: support_agent, TECHNICIAN: technician}
 
 
+def _settings_loaded() -> None:
+    """Read the settings store once, as a process does at its first request: a test that counts a
+    page's queries counts the page's own, not the process's first look at the saved settings."""
+    store.section("general")
+
+
 @pytest.fixture
 def admin_client(client, admin):
     client.force_login(admin)
+    _settings_loaded()
     return client
 
 
@@ -90,5 +98,6 @@ def signed_in(request, db):
     def sign_in(role: str) -> Client:
         browser = Client()
         browser.force_login(request.getfixturevalue(PERSONA_FIXTURES[role_named(role)]))
+        _settings_loaded()
         return browser
     return sign_in
