@@ -2,10 +2,11 @@
 
 History (hotspot.demo's plans that are over) is written in bulk: a completed payment per past
 subscription, its two ledger entries, and the failed prompts a real till sees. Each customer's
-live purchases go where production's go: an M-Pesa prompt credited as its callback credits it
-(payments.complete), a C2B payment, cash at the counter (payments.record_cash), a PPPoE month's
-invoice issued (invoices.issue) and paid by prompt. Those run at the seed's moment and are then
+live purchases go where production's go: an M-Pesa prompt settled by its callback body (billing.callbacks,
+kept for the M-Pesa transactions page), a C2B confirmation, cash at the counter (payments.record_cash),
+a PPPoE month's invoice issued (invoices.issue) and paid by prompt. Those run at the seed's moment and are then
 dated back by the customer's age (date_back), RADIUS access rewritten from the moved rows."""
+import json
 import random
 import string
 from datetime import datetime, timedelta
@@ -18,13 +19,14 @@ from audit.actors import Actor, acting_as
 from hotspot import demo as hotspot_demo
 from hotspot.models import Customer, Package, Subscription
 
-from . import invoices, payments
-from .models import Invoice, LedgerEntry, Payment
+from . import callbacks, invoices, payments
+from .models import Invoice, LedgerEntry, MpesaCallback, Payment
 
 FAILURES = [(1032, "Request cancelled by user"), (1037, "DS timeout user cannot be reached"),
             (1, "The balance is insufficient for the transaction")]
 HISTORY_FAILURES = [Payment.Status.CANCELLED, Payment.Status.FAILED, Payment.Status.TIMED_OUT]
 Method = Payment.Method
+SAFARICOM = "196.201.214.200"  # where Daraja's callbacks come from (one of Safaricom's documented addresses)
 
 
 class Till:
@@ -104,31 +106,45 @@ def _prompt(customer: Customer, till: Till, package: Package | None = None, invo
         window_ends_at=now + timedelta(seconds=settings.MPESA_PAYMENT_WINDOW_SECONDS))
 
 
+def _stk_callback(payment: Payment, code: int, desc: str, receipt: str = "") -> dict:
+    """The body Daraja posts when the customer answers the prompt (as billing.daraja_simulator writes it)."""
+    callback = {"MerchantRequestID": payment.merchant_request_id, "CheckoutRequestID": payment.checkout_request_id,
+                "ResultCode": code, "ResultDesc": desc}
+    if code == 0:
+        callback["CallbackMetadata"] = {"Item": [
+            {"Name": "Amount", "Value": float(payment.amount)}, {"Name": "MpesaReceiptNumber", "Value": receipt},
+            {"Name": "PhoneNumber", "Value": int(payment.phone)}]}
+    return {"Body": {"stkCallback": callback}}
+
+
+def _posted(handle, body: dict) -> Payment:
+    """Hand a body to the callback handler as the view does (kept, then settled); its payment."""
+    record = handle(json.dumps(body).encode(), SAFARICOM)
+    if record.payment_id is None:
+        raise RuntimeError(f"demo callback not settled: {record.outcome} {record.detail}")
+    return Payment.objects.get(pk=record.payment_id)
+
+
 def pay_by_prompt(customer: Customer, till: Till, package: Package | None = None,
                   invoice: Invoice | None = None) -> Payment:
-    """A prompt the customer accepts: credited as the STK callback credits it."""
+    """A prompt the customer accepts: its callback credits it."""
     payment = _prompt(customer, till, package, invoice)
-    with acting_as(Actor.mpesa()):
-        return payments.complete(checkout_request_id=payment.checkout_request_id, receipt=till.receipt(),
-                                 amount=payment.amount, via="callback").payment
+    return _posted(callbacks.handle_stk, _stk_callback(payment, 0, "The service request is processed successfully.",
+                                                       till.receipt()))
 
 
 def refuse_prompt(customer: Customer, till: Till, package: Package) -> Payment:
     """A prompt the customer cancels, cannot be reached on, or cannot afford."""
     payment = _prompt(customer, till, package)
-    code, desc = till.rng.choice(FAILURES)
-    with acting_as(Actor.mpesa()):
-        return payments.fail(None, code, desc, checkout_request_id=payment.checkout_request_id).payment
+    return _posted(callbacks.handle_stk, _stk_callback(payment, *till.rng.choice(FAILURES)))
 
 
 def pay_to_paybill(customer: Customer, till: Till, package: Package) -> Payment:
-    """C2B to the paybill, account "<username>#<package>": recorded and credited as the
-    confirmation callback does."""
-    payment = Payment.objects.create(customer=customer, phone=customer.phone, amount=package.price,
-                                     method=Method.MPESA_C2B, package=package, mpesa_receipt=till.receipt(),
-                                     note=f"Account '{customer.username}#{package.pk}'")
-    with acting_as(Actor.mpesa()):
-        return payments.complete(payment.pk, via="c2b").payment
+    """C2B to the paybill, account "<username>#<package>": its confirmation records and credits it."""
+    return _posted(callbacks.handle_c2b_confirmation, {
+        "TransactionType": "Pay Bill", "TransID": till.receipt(), "TransTime": timezone.now().strftime("%Y%m%d%H%M%S"),
+        "TransAmount": f"{package.price:.2f}", "BusinessShortCode": "174379",
+        "BillRefNumber": f"{customer.username}#{package.pk}", "MSISDN": customer.phone, "FirstName": ""})
 
 
 def pay(customer: Customer, till: Till, package: Package, cashier) -> Payment:
@@ -183,5 +199,7 @@ def date_back(ages: dict[int, timedelta], bought_since: datetime) -> None:
             created_at=F("created_at") - age, completed_at=F("completed_at") - age,
             window_ends_at=F("window_ends_at") - age, receipt_sent_at=F("completed_at") - age)
         LedgerEntry.objects.filter(**mine, created_at__gte=bought_since).update(created_at=F("created_at") - age)
+        MpesaCallback.objects.filter(payment__customer_id=customer_id, received_at__gte=bought_since).update(
+            received_at=F("received_at") - age)
     for invoice in Invoice.objects.filter(customer__in=list(ages), paid_at__gte=bought_since):
         Invoice.objects.filter(pk=invoice.pk).update(paid_at=F("paid_at") - ages[invoice.customer_id])
