@@ -329,6 +329,11 @@ CELERY_BEAT_SCHEDULE = {
 # routers are polled at once by up to ROUTER_POLL_WORKERS threads, so a dead one costs only its own.
 ROUTER_POLL_TIMEOUT_SECONDS = env.integer("ROUTER_POLL_TIMEOUT_SECONDS", 5, minimum=1)
 ROUTER_POLL_WORKERS = env.integer("ROUTER_POLL_WORKERS", 64, minimum=1)
+# The poll and live traffic keep each router's API connection open this long after its last use
+# (routers/connections.py), so the router logs a login per process now and then, not one per read.
+# Celery runs the minute poll in whichever child process is free, so a child may skip a few
+# minutes: longer than --concurrency x 60 s keeps its connections. 0: log in for every read.
+ROUTER_API_KEEP_SECONDS = env.integer("ROUTER_API_KEEP_SECONDS", 300, minimum=0)
 # One sample per router per poll: 500 routers a minute is ~720,000 rows a day.
 ROUTER_SAMPLE_RETENTION_DAYS = env.integer("ROUTER_SAMPLE_RETENTION_DAYS", 14, minimum=1)
 # Nightly log rotation (monitoring/rotation.py): the stored system log, the audit trail, the

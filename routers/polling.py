@@ -2,9 +2,9 @@
 
 ``poll_all()`` asks every router (but those being provisioned) for its load, memory, uptime, number
 of logged-in hotspot users and the byte counters of its physical ports, each over its own API
-connection from a bounded thread pool. A router gets ``ROUTER_POLL_TIMEOUT_SECONDS`` for its socket
-operations and its whole poll, so a dead or slow one costs the cycle only its own timeout: the cycle
-takes about the slowest router's time, not the sum.
+connection (kept open between polls: routers.connections) from a bounded thread pool. A router gets
+``ROUTER_POLL_TIMEOUT_SECONDS`` for its socket operations and its whole poll, so a dead or slow one
+costs the cycle only its own timeout: the cycle takes about the slowest router's time, not the sum.
 
 Then one transaction writes what was learned: status (online / offline when unreachable / error for
 anything else, as ``services.test_connection`` does), ``last_seen_at``, ``last_error``, a
@@ -26,6 +26,7 @@ from django.utils import timezone
 from lib import live
 from lib.secrets import UnreadableSecret
 
+from . import connections
 from .models import Router, RouterSample, ServiceControlLog
 from .routeros import RouterClient, RouterError
 from .services import SecretUnreadable
@@ -69,9 +70,11 @@ class PollResult:
 
 
 def ask(target: Target, timeout: float, read: Callable[[RouterClient, Callable[[], None]], dict]) -> PollResult:
-    """One router, one connection: ``read(client, in_time)`` returns what was learned (the result's
-    ``sample``) and calls ``in_time()`` between commands, which stops a router that answers too slowly
-    once the whole exchange has had ``timeout`` seconds. Never raises: failures are results."""
+    """One router, on its kept connection (routers.connections: no new login, and so no line in
+    the router's log, while the connection lasts; ``read`` may run twice when the kept connection
+    had gone): ``read(client, in_time)`` returns what was learned (the result's ``sample``) and calls
+    ``in_time()`` between commands, which stops a router that answers too slowly once the whole
+    exchange has had ``timeout`` seconds. Never raises: failures are results."""
     started = time.perf_counter()
 
     def elapsed() -> float:
@@ -84,10 +87,14 @@ def ask(target: Target, timeout: float, read: Callable[[RouterClient, Callable[[
     try:
         if isinstance(target.password, UnreadableSecret):
             raise SecretUnreadable("the stored API password cannot be decrypted: enter it again", host=target.host)
-        with RouterClient(target.host, target.port, target.username, target.password, use_tls=target.use_tls,
-                          tls_ca=target.tls_certificate or None, timeout=timeout) as client:
+        client = RouterClient(target.host, target.port, target.username, target.password, use_tls=target.use_tls,
+                              tls_ca=target.tls_certificate or None, timeout=timeout)
+
+        def work(client: RouterClient) -> dict:
             in_time()
-            learned = read(client, in_time)
+            return read(client, in_time)
+
+        learned = connections.use(target.id, client, work)
     except RouterError as error:
         return PollResult(target.id, target.name, elapsed(), False, error.reason, error.message)
     except Exception as error:  # noqa: BLE001 - one odd router must not end the cycle for the others

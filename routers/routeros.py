@@ -6,7 +6,8 @@ Facts from shared/REFERENCE.md (MikroTik RouterOS API).
     with RouterClient(router.host, router.api_port, username, password, timeout=5) as client:
         client.identity(); client.hotspot_active(); client.kick_hotspot(user="254712345678")
 
-Not thread-safe (neither is routeros-api): each task opens its own client.
+Not thread-safe (neither is routeros-api): one thread at a time per client. Reads that recur (the
+poll, live traffic) borrow a kept connection from routers.connections instead of logging in each time.
 """
 import re
 import socket
@@ -32,10 +33,13 @@ class RouterError(Exception):
 
 
 class RouterUnreachable(RouterError):
-    """Connection refused, reset or closed; connect or a read timed out; TLS handshake failed."""
+    """Connection refused, reset or closed; connect or a read timed out; TLS handshake failed.
+    ``timed_out``: the router stayed silent (a reset or close came back at once, so a kept
+    connection that fails that way is worth one fresh try; a silent one is not)."""
 
     reason = "unreachable"
     retryable = True
+    timed_out = False
 
 
 class RouterAuthFailed(RouterError):
@@ -104,9 +108,15 @@ class RouterClient:
         except (AttributeError, OSError):
             pass
 
+    def set_timeout(self, seconds: float) -> None:
+        """A kept connection serves callers with different limits (the poll's, live traffic's)."""
+        self.timeout = seconds
+        if self._pool is not None:
+            self._pool.set_timeout(seconds)
+
     @property
     def connected(self) -> bool:
-        """False once the connection is closed or was lost mid-command (a client lasts one task)."""
+        """False once the connection is closed or was lost mid-command."""
         return self._api is not None
 
     def close(self) -> None:
@@ -270,7 +280,9 @@ class RouterClient:
         except (RouterOsApiError, OSError) as error:
             # Timed out, reset, closed or !fatal mid-command: the stream is out of step, so it is closed.
             self.close()
-            raise RouterUnreachable(_describe(error), host=self.host, command=_command(menu, command)) from error
+            failure = RouterUnreachable(_describe(error), host=self.host, command=_command(menu, command))
+            failure.timed_out = _timed_out(error)
+            raise failure from error
         return [_decode(row) for row in response], _decode(response.done_message)
 
 
@@ -310,11 +322,27 @@ def _text(message) -> str:
     return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
 
 
+def _cause(error: BaseException) -> BaseException:
+    while isinstance(error, RouterOsApiError) and error.args and isinstance(error.args[0], BaseException):
+        error = error.args[0]
+    return error
+
+
+def _timed_out(error: BaseException | None) -> bool:
+    """Whether the router stayed silent. routeros-api turns a read that timed out into
+    RouterOsApiConnectionError('timed out'), the timeout only its context."""
+    while error is not None:
+        if isinstance(error, (socket.timeout, TimeoutError)):
+            return True
+        if not isinstance(error, RouterOsApiError):
+            return False
+        error = _cause(error) if _cause(error) is not error else (error.__cause__ or error.__context__)
+    return False
+
+
 def _describe(error: BaseException) -> str:
     """The root cause in a few words: "timed out", "[Errno 111] Connection refused", "connection closed"."""
-    cause = error
-    while isinstance(cause, RouterOsApiError) and cause.args and isinstance(cause.args[0], BaseException):
-        cause = cause.args[0]
+    cause = _cause(error)
     if isinstance(cause, (socket.timeout, TimeoutError)):
         return "timed out"
     if isinstance(cause, ssl.SSLError):

@@ -14,13 +14,14 @@ from django.utils import timezone
 # Kept in process memory while Redis is down: the live traffic panel need not fail with it.
 from lib.shared_cache import cache
 
+from . import connections
 from .models import Router, RouterSample
 from .polling import PHYSICAL_TYPES
 from .routeros import RouterClient, RouterCommandRefused
 from .services import client_for
 
 HISTORY_MINUTES = 60
-LIVE_CACHE_SECONDS = 4  # a little under the page's 5 s: one login per router per refresh
+LIVE_CACHE_SECONDS = 4  # a little under the page's 5 s: one query per router per refresh
 LIVE_TIMEOUT_SECONDS = 4.0
 COUNTER_GAP_SECONDS = 1.0  # between the two counter reads when a peer refuses monitor-traffic
 
@@ -87,9 +88,13 @@ def now(router: Router) -> dict:
     found = cache.get(key)
     if found is not None:
         return found
-    with client_for(router, timeout=LIVE_TIMEOUT_SECONDS) as client:
+
+    def read(client: RouterClient) -> tuple[list[dict], dict]:
         ports = [row for row in client.interfaces() if row["type"] in PHYSICAL_TYPES and not row["disabled"]]
-        found_rates = rates(client, ports)
+        return ports, rates(client, ports)
+
+    # On the router's kept connection: a graph open all day is not a login every 5 s in its log.
+    ports, found_rates = connections.use(router.pk, client_for(router, timeout=LIVE_TIMEOUT_SECONDS), read)
     interfaces = [{"name": row["name"], "running": row["running"],
                    "rx_bps": found_rates.get(row["name"], {}).get("rx_bps", 0),
                    "tx_bps": found_rates.get(row["name"], {}).get("tx_bps", 0)} for row in ports]
