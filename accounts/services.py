@@ -39,7 +39,6 @@ class StaffError(Exception):
     """A staff change that is refused, with a message for the person who asked."""
 
 
-# --- signing in -----------------------------------------------------------------------------------
 class RoleError(StaffError):
     """A role change refused for its input; ``field`` names the input at fault (or is empty)."""
 
@@ -56,6 +55,7 @@ class BuiltInRoleError(StaffError):
     """A change to one of the four built-in roles, which accounts/roles.py alone defines."""
 
 
+# --- signing in -----------------------------------------------------------------------------------
 
 
 def throttles() -> tuple[Throttle, Throttle]:

@@ -79,7 +79,7 @@ def test_an_existing_customer_signs_in_with_phone_and_password(client):
     person = services.create_customer("0712 555 000")
     subscriptions.activate(person, package, "payment")
     wrong = client.post("/portal/login/", {"phone": "0712555000", "password": "nope"})
-    assert wrong.status_code == 400 and "Wrong phone number or password." in wrong.content.decode()
+    assert wrong.status_code == 400 and "Wrong phone number, username or password." in wrong.content.decode()
     right = client.post("/portal/login/", {"phone": "+254 712 555 000", "password": person.password.upper(),
                                            "link_login_only": ROUTER["link-login-only"]})
     assert right.status_code == 200 and f'value="{person.username}"' in right.content.decode()
@@ -87,6 +87,20 @@ def test_an_existing_customer_signs_in_with_phone_and_password(client):
                                    "ip": "10.5.50.99"})
     person.refresh_from_db()
     assert (person.last_mac, person.last_ip) == ("AA-BB-CC-DD-EE-99", "10.5.50.99")
+
+
+def test_the_username_from_the_receipt_sms_signs_in_too(client):
+    person = services.create_customer("0712 555 002")
+    subscriptions.activate(person, daily(), "payment")
+    page = client.get("/portal/").content.decode()
+    assert "Phone number or username" in page
+    right = client.post("/portal/login/", {"phone": person.username.upper(), "password": person.password,
+                                           "link_login_only": ROUTER["link-login-only"]})
+    assert right.status_code == 200 and f'value="{person.username}"' in right.content.decode()
+    wrong = client.post("/portal/login/", {"phone": person.username, "password": "nope"})
+    assert wrong.status_code == 400
+    odd = client.post("/portal/login/", {"phone": "<script>", "password": "x"})
+    assert odd.status_code == 400 and "phone number like 0712 345 678" in odd.content.decode()
 
 
 def test_the_rfc8908_document_describes_the_asking_device(client):

@@ -2,6 +2,7 @@
 what is left, and the RFC 8908 captive API. Buying a package is billing's (billing.views.portal);
 the parts both use are in hotspot.portal."""
 import hmac
+import re
 
 from django.http import JsonResponse
 from django.utils import timezone
@@ -62,6 +63,10 @@ def portal_voucher(request):
     return connect(request, lang, subscription.customer, subscription)
 
 
+# A RADIUS username as the receipt SMS gives it; anything else is neither a phone nor a username.
+USERNAME = re.compile(r"[A-Za-z0-9]{3,32}")
+
+
 @access(PUBLIC)
 @csrf_exempt
 @require_POST
@@ -73,12 +78,16 @@ def portal_login(request):
     wait = take_guess(request)
     if wait:
         return too_many(request, lang, wait)
+    # The phone number, or the username the receipt SMS gave ("Login c5155 / hfx2umb9").
+    who = request.POST.get("phone", "").strip()
     try:
-        phone = normalise_phone(request.POST.get("phone", ""))
+        account = {"phone": normalise_phone(who)}
     except InvalidPhone:
-        not_a_guess(request)
-        return refuse(request, lang, "bad_phone")
-    customer = Customer.objects.filter(phone=phone, status=Customer.Status.ACTIVE).first()
+        if not USERNAME.fullmatch(who):
+            not_a_guess(request)
+            return refuse(request, lang, "bad_phone")
+        account = {"username": who.lower()}
+    customer = Customer.objects.filter(**account, status=Customer.Status.ACTIVE).first()
     password = request.POST.get("password", "")
     if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
         return refuse(request, lang, "wrong_login")
