@@ -177,3 +177,23 @@ def test_a_forked_child_starts_without_its_parents_connections(sim):
     # The child closed only its copy of the socket: the parent's connection goes on, no new login.
     polling.poll_all()
     assert sim.logins == 1 and logged_out(sim, within=0.3) == []
+
+
+def test_threads_sharing_a_router_take_turns_on_one_connection(sim):
+    """routeros-api is not thread-safe: the kept connection serves one thread at a time, and the
+    answers never cross (each thread reads its own sentence back)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from routers.routeros import RouterClient
+
+    def ask(n: int) -> str:
+        client = RouterClient("127.0.0.1", sim.port, "admin", PASSWORD, timeout=TIMEOUT)
+        return connections.use(-1, client, lambda kept: kept.print("/interface", name=f"ether{n % 5 + 1}")[0]["name"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(ask, range(80)))
+
+    assert answers == [f"ether{n % 5 + 1}" for n in range(80)]
+    assert sim.logins == 1
+    connections.forget(-1)
+    assert logged_out(sim) == ["user admin logged out from 127.0.0.1 via api"]
