@@ -17,8 +17,8 @@ router restarted meanwhile) is dropped and ``work`` runs once more on a fresh on
 must be a read; one that times out is dropped and the error raised (a silent router gets no
 second wait). New credentials, host, port or TLS settings open a new connection and close the
 old one. Each process keeps its own: a child forked from a process holding connections (Celery
-prefork, gunicorn) starts with none and never touches the parent's sockets. ``close_all()`` runs
-at exit.
+prefork, gunicorn) starts with none, closing only its copies of the parent's descriptors (nothing
+is sent: the parent's connections go on). ``close_all()`` runs at exit.
 
 One-off actions (provisioning, backup, reboot, kicks) keep opening their own connection
 (``services.client_for``): they are rare, may change the router, and some end the connection.
