@@ -331,8 +331,8 @@ ROUTER_POLL_TIMEOUT_SECONDS = env.integer("ROUTER_POLL_TIMEOUT_SECONDS", 5, mini
 ROUTER_POLL_WORKERS = env.integer("ROUTER_POLL_WORKERS", 64, minimum=1)
 # The poll and live traffic keep each router's API connection open this long after its last use
 # (routers/connections.py), so the router logs a login per process now and then, not one per read.
-# Celery runs the minute poll in whichever child process is free, so a child may skip a few
-# minutes: longer than --concurrency x 60 s keeps its connections. 0: log in for every read.
+# A Celery worker hands the minute poll to the same idle child each time (seen with -c 4), to another
+# only while that one is busy: 300 s outlasts a few such minutes. 0: log in for every read.
 ROUTER_API_KEEP_SECONDS = env.integer("ROUTER_API_KEEP_SECONDS", 300, minimum=0)
 # One sample per router per poll: 500 routers a minute is ~720,000 rows a day.
 ROUTER_SAMPLE_RETENTION_DAYS = env.integer("ROUTER_SAMPLE_RETENTION_DAYS", 14, minimum=1)
