@@ -14,11 +14,12 @@ from audit import trail
 from lib import live
 from radius import coa, sessions
 from radius import services as radius
+from siteconfig import store
 
 from . import credentials
 from .models import Customer, Package, PackageGroup, ServiceType
 from .phone import normalise_phone
-from .subscriptions import restore_access
+from .subscriptions import ensure_grace_policy, restore_access
 
 # What a customer's history shows; the RADIUS password is left out on purpose (a secret).
 CUSTOMER_FIELDS = ("phone", "name", "service_type", "notes", "email")
@@ -149,8 +150,6 @@ def delete_customer(customer: Customer) -> None:
 RATE_LIMIT = re.compile(r"^\d+(\.\d+)?[kKmMgG]?/\d+(\.\d+)?[kKmMgG]?( [\w./ -]+)?$", re.ASCII)
 MINUTES = {"minutes": 1, "hours": 60, "days": 1440, "months": 43200}
 MAX_VALIDITY_MINUTES = 10_000_000
-# Routers report every five minutes; quotas and stale-session sweeps count on it.
-INTERIM_INTERVAL = 300
 
 
 # What a package's history shows (what a customer gets and pays).
@@ -176,8 +175,21 @@ def _sync_policy(package: Package) -> None:
         rate_limit=package.rate_limit or None,
         total_bytes=package.data_limit_mb * 2**20 if package.data_limit_mb else None,
         shared_users=package.devices,
-        interim_interval=INTERIM_INTERVAL,
+        interim_interval=store.get("radius.interim_interval"),
     )
+
+
+def radius_settings_saved(sender, names=(), **kwargs) -> None:
+    """The RADIUS settings changed (store.saved): every package's group gets the new interim
+    interval, and the grace group its address list and rate, so the next sign-in follows them."""
+    if sender.name != "radius":
+        return
+    if "interim_interval" in names:
+        with transaction.atomic():
+            for package in Package.objects.all():
+                _sync_policy(package)
+    if {"grace_address_list", "grace_rate"} & set(names):
+        ensure_grace_policy()
 
 
 @transaction.atomic

@@ -11,7 +11,6 @@ writes its batch's entries in one INSERT (actor: the job that runs it).
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from audit import trail
 from lib import live
 from radius import coa, sessions
 from radius import services as radius
+from siteconfig import store
 
 from .models import Customer, Package, Subscription
 
@@ -207,8 +207,9 @@ def _finish(due: list[Subscription], status: str, now: datetime, why: str, sweep
 
 
 def ensure_grace_policy() -> None:
-    radius.set_group_policy(GRACE_GROUP, rate_limit=settings.HOTSPOT_GRACE_RATE_LIMIT,
-                            address_list=settings.HOTSPOT_GRACE_ADDRESS_LIST, shared_users=1)
+    grace = store.section("radius")
+    radius.set_group_policy(GRACE_GROUP, rate_limit=grace.grace_rate, address_list=grace.grace_address_list,
+                            shared_users=1)
 
 
 def expire_due(now: datetime | None = None) -> Sweep:

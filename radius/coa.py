@@ -18,13 +18,13 @@ knows only user names: the hotspot app registers the lookup (``register_customer
 import logging
 from collections.abc import Callable
 
-from django.conf import settings
 from django.db import transaction
 from pyrad import packet
 from pyrad.client import Client, Timeout
 
 from audit import trail
 from lib import live
+from siteconfig import store
 
 from .dictionaries import radius_dictionary
 from .models import CoaAttempt, Nas, RadAcct
@@ -179,7 +179,7 @@ def _send(kind: str, session: RadAcct, attributes: dict, requested_by: str) -> C
 def _exchange(attempt: CoaAttempt, nas: Nas) -> None:
     port = nas.coa.port if hasattr(nas, "coa") else 3799
     client = Client(server=nas.nasname, secret=nas.secret.encode(), dict=radius_dictionary(), coaport=port)
-    client.timeout = settings.RADIUS_COA_TIMEOUT
+    client.timeout, retries = store.get("radius.coa_timeout"), store.get("radius.coa_retries")
     client.retries = 1  # we retry ourselves, to record how many tries it took
     code = packet.DisconnectRequest if attempt.kind == CoaAttempt.Kind.DISCONNECT else packet.CoARequest
     reply = None
@@ -187,7 +187,7 @@ def _exchange(attempt: CoaAttempt, nas: Nas) -> None:
         request = client.CreateCoAPacket(code=code)
         for name, value in attempt.attributes.items():
             request[name] = value
-        while reply is None and attempt.tries < settings.RADIUS_COA_RETRIES:
+        while reply is None and attempt.tries < retries:
             attempt.tries += 1
             try:
                 # The same packet each time (same identifier and authenticator): a NAS whose

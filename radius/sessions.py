@@ -11,6 +11,8 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from siteconfig import store
+
 from .models import NasReload, RadAcct
 
 
@@ -71,7 +73,7 @@ def close_stale_sessions(now: datetime | None = None, interim_interval: int | No
     Interim-Update reported them.
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=2 * (interim_interval or settings.RADIUS_INTERIM_INTERVAL))
+    cutoff = now - timedelta(seconds=2 * (interim_interval or store.get("radius.interim_interval")))
     silent = RadAcct.objects.open()
     closed = silent.filter(acct_update_time__lt=cutoff).update(
         acct_stop_time=Coalesce("acct_update_time", "acct_start_time"), acct_terminate_cause="Stale-Session")

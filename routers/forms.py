@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Q
 
 from lib.listing import ListFilter
+from siteconfig import store
 
 from .models import AccessPoint, Router, RouterService
 
@@ -34,6 +35,10 @@ class RouterForm(forms.Form):
             kwargs.setdefault("initial", {field: getattr(router, field) for field in
                                           ("name", "site", "host", "api_port", "use_tls", "tls_certificate",
                                                                    "api_username")})
+        else:  # a new router starts from the Routers settings' defaults
+            defaults = store.section("routers")
+            kwargs.setdefault("initial", {"api_username": defaults.api_user, "api_port": defaults.api_port,
+                                          "use_tls": defaults.use_tls})
         super().__init__(*args, **kwargs)
         if router is not None:
             for field, stored in (("api_password", router.api_password), ("radius_secret", router.radius_secret)):

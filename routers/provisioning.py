@@ -93,7 +93,7 @@ def radius_address(router: Router) -> str:
     vpn = RouterVpnConfig.objects.filter(router=router).first()
     if vpn is not None and vpn.active:
         return wireguard.server_address(wireguard.server())
-    return settings.RADIUS_SERVER_ADDRESS
+    return store.get("radius.server_address")
 
 
 def radius_client(ctx: Context) -> None:
@@ -110,7 +110,7 @@ def radius_incoming(ctx: Context) -> None:
 
 
 def hotspot_profile(ctx: Context) -> None:
-    seconds = settings.RADIUS_INTERIM_INTERVAL
+    seconds = store.get("radius.interim_interval")
     interim = f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
     for profile in _hotspot_profiles(ctx):
         login_by = [method for method in profile.get("login-by", "").split(",") if method]
@@ -141,7 +141,7 @@ def grace_firewall(ctx: Context) -> None:
     """Devices in grace (the RADIUS reply adds them to HOTSPOT_GRACE_ADDRESS_LIST) reach the portal
     and nothing else. The portal's address goes in a list of its own: RouterOS resolves a host name
     there, which a filter rule's dst-address cannot take."""
-    grace = settings.HOTSPOT_GRACE_ADDRESS_LIST
+    grace = store.get("radius.grace_address_list")
     allowed = f"{grace}-allowed"
     ensure_items(ctx, "/ip/firewall/address-list", {
         tagged("portal"): {"list": allowed, "address": portal_host()}})

@@ -181,7 +181,7 @@ SMS = Section("sms", "SMS", "How receipts, reminders and credentials reach custo
       for message in message_templates.MESSAGES.values() for code, language in message_templates.LANGUAGES),
 ))
 
-EMAIL = Section("email", "E-mail", "The SMTP server for staff password resets and receipts to customers with an e-mail address.", (
+EMAIL = Section("email", "E-mail", "The SMTP server for staff password resets and customers' e-mailed receipts.", (
     Setting("host", forms.CharField(label="SMTP host", max_length=253, required=False, validators=[HOST],
                                     help_text="Blank: e-mail is written to the log, not sent."), env="EMAIL_HOST"),
     Setting("port", forms.IntegerField(label="Port", min_value=1, max_value=65535), env="EMAIL_PORT"),

@@ -110,6 +110,7 @@ QUIET = {
     "siteconfig.logo.too_big": READS,
     "siteconfig.logo.current": READS,
     "siteconfig.logo.url": READS,
+    "hotspot.services.radius_settings_saved": "RADIUS policy following a settings save, whose own entry records it",
     "hotspot.services.speaks": "the language of the customer's last purchase: how to word their SMS, not a decision",
     "billing.notifications.send_email": "kept in the notification log; the receipt sending it is the record",
     "hotspot.services.seen": "the last MAC and address a customer came from: telemetry, not a decision",
