@@ -3,13 +3,15 @@
 ``poll_all()`` asks every router (but those being provisioned) for its load, memory, uptime, number
 of logged-in hotspot users and the byte counters of its physical ports, each over its own API
 connection (kept open between polls: routers.connections) from a bounded thread pool. A router gets
-``ROUTER_POLL_TIMEOUT_SECONDS`` for its socket operations and its whole poll, so a dead or slow one
-costs the cycle only its own timeout: the cycle takes about the slowest router's time, not the sum.
+the Routers settings' poll timeout (``ROUTER_POLL_TIMEOUT_SECONDS`` by default) for its socket
+operations and its whole poll, so a dead or slow one costs the cycle only its own timeout: the cycle
+takes about the slowest router's time, not the sum.
 
 Then one transaction writes what was learned: status (online / offline when unreachable / error for
 anything else, as ``services.test_connection`` does), ``last_seen_at``, ``last_error``, a
 ``RouterSample`` per reachable router, a ``ServiceControlLog`` row ("status") per change, and after
 commit a ``router.status`` event per changed router plus one ``router.live`` summary to the admins.
+Beat's job runs ``poll_when_due()`` every minute, which polls once per the saved poll interval.
 The worker threads never touch the database. ``cleanup_samples`` deletes samples past their retention
 (the nightly job and the ``cleanup_router_samples`` command).
 """
@@ -25,6 +27,8 @@ from django.utils import timezone
 
 from lib import live
 from lib.secrets import UnreadableSecret
+from lib.shared_cache import cache as shared_cache
+from siteconfig import store
 
 from . import connections
 from .models import Router, RouterSample, ServiceControlLog
@@ -139,7 +143,7 @@ def targets(routers=None) -> list[Target]:
 def fan_out(work: Callable[[Target, float], PollResult], found: list[Target], timeout: float | None = None,
             workers: int | None = None) -> list[PollResult]:
     """``work(target, timeout)`` for every target at once on a bounded thread pool, results in order."""
-    timeout = float(timeout or settings.ROUTER_POLL_TIMEOUT_SECONDS)
+    timeout = float(timeout or store.get("routers.poll_timeout"))
     workers = workers or settings.ROUTER_POLL_WORKERS
     if not found:
         return []
@@ -147,10 +151,30 @@ def fan_out(work: Callable[[Target, float], PollResult], found: list[Target], ti
         return list(pool.map(lambda target: work(target, timeout), found))
 
 
+LAST_CYCLE_KEY = "routers:poll:last-cycle"
+
+
 def poll_all(timeout: float | None = None, workers: int | None = None) -> dict:
     """Poll every router concurrently and record the outcome; returns the cycle's summary."""
     started = time.perf_counter()
     return record(fan_out(poll_router, targets(), timeout, workers), started)
+
+
+# Beat asks every minute; a cycle that started less than this short of the interval ago counts as
+# this one (beat's minute is not exact, and a slow cycle must not make the next one skip).
+INTERVAL_SLACK_SECONDS = 10
+
+
+def poll_when_due(now: float | None = None) -> dict:
+    """The scheduled poll: a full cycle once per the Routers settings' poll interval (beat asks every
+    minute). The cycle's start is kept in the shared cache, so any worker's run counts."""
+    now = time.time() if now is None else now
+    interval = store.get("routers.poll_interval")
+    last = shared_cache.get(LAST_CYCLE_KEY)
+    if last is not None and now - float(last) < interval - INTERVAL_SLACK_SECONDS:
+        return {"skipped": True, "next_in_seconds": round(interval - (now - float(last)))}
+    shared_cache.set(LAST_CYCLE_KEY, now, interval * 2)
+    return poll_all()
 
 
 def _status(result: PollResult) -> str:

@@ -11,7 +11,7 @@ __all__ = ["check_router_status", "check_routers", "cleanup_router_samples", "fe
 
 @shared_task(name="routers.tasks.check_router_status")
 def check_router_status() -> dict:
-    return polling.poll_all()
+    return polling.poll_when_due()
 
 
 # Beat sent this job as "routers.tasks.check_routers" until it took its command's name: a message

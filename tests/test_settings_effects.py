@@ -56,3 +56,12 @@ def test_routers_are_pointed_at_the_saved_radius_address_and_new_ones_start_from
     page = signed_in("Technician").get("/routers/add/").content.decode()
     assert 'value="hotspot-api"' in page and 'value="8729"' in page
     assert re.search(r'<input type="checkbox" name="use_tls"[^>]* checked', page)
+
+
+def test_the_scheduled_poll_runs_once_per_the_saved_interval():
+    from routers import polling
+
+    store.save("routers", {"poll_interval": 300})
+    assert "skipped" not in polling.poll_when_due(now=1_000_000.0)  # a cycle (of no routers)
+    assert polling.poll_when_due(now=1_000_060.0)["skipped"]  # beat's next minute: not yet due
+    assert "skipped" not in polling.poll_when_due(now=1_000_295.0)  # due, within the slack of 300 s
