@@ -177,6 +177,13 @@ def test_a_secret_is_never_rendered_back(signed_in):
         assert SECRET not in admin.get(url).content.decode(), url
 
 
+def test_a_secret_typed_beside_a_mistake_is_not_echoed_back(signed_in):
+    page = save_page(signed_in(ADMIN), "mpesa", consumer_secret=SECRET, shortcode="12")
+    assert page.status_code == 200 and "shortcode" in page.context["form"].errors
+    assert SECRET not in page.content.decode()
+    assert store.get("mpesa.consumer_secret") != SECRET
+
+
 def test_a_secret_without_a_value_says_not_set(signed_in, settings):
     settings.SMS_API_KEY = ""
     page = signed_in(ADMIN).get("/settings/sms/")

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.access import access
 from audit.models import Entry
@@ -27,6 +27,7 @@ def readable_section(user, name: str) -> Section:
 
 
 @access(READ)
+@require_safe
 def settings_index(request):
     sections = [{"section": s, "counts": summary(s)} for s in readable_sections(request.user)]
     return render(request, "monitoring/settings/index.html", {
@@ -34,6 +35,7 @@ def settings_index(request):
 
 
 @access(READ)
+@require_http_methods(["GET", "HEAD", "POST"])
 def settings_section(request, section: str):
     declared = readable_section(request.user, section)
     can_change = request.user.has_perm(CHANGE)
