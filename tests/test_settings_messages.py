@@ -23,35 +23,13 @@ from hotspot.models import Package
 from siteconfig import store
 
 from .mail_kit import SMTP_PASSWORD, smtp_settings
+from .settings_kit import save_page
 from .staff_kit import bearer, make_staff
 
 pytestmark = [pytest.mark.django_db,
               # The test SMTP server asks for a password over plain TCP on 127.0.0.1: no TLS to require.
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")]
 PHONE = "254712345678"
-
-
-def page_data(section: str, **changes) -> dict:
-    """What the section's page posts when submitted as shown, with ``changes`` typed in."""
-    form = store.form(section)
-    data = {}
-    for bound in form:
-        value = form.initial.get(bound.name, "")
-        if bound.widget_type == "checkbox":
-            if value:
-                data[bound.name] = "on"
-        else:
-            data[bound.name] = "\n".join(value) if isinstance(value, list) else value
-    for name, value in changes.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    return data
-
-
-def save_page(client, section: str, **changes):
-    return client.post(reverse("settings-section", args=[section]), page_data(section, **changes))
 
 
 @pytest.fixture

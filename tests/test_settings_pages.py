@@ -10,33 +10,11 @@ from audit.models import Entry
 from siteconfig import store
 from siteconfig.sections import SECTIONS
 
+from .settings_kit import page_data, save_page
 from .staff_kit import bearer
 
 pytestmark = pytest.mark.django_db
 SECRET = "daraja-secret-7Qx9-never-shown"
-
-
-def page_data(section: str, **changes) -> dict:
-    """What the section's page posts when its form is submitted as shown, with ``changes`` typed in."""
-    form = store.form(section)
-    data = {}
-    for bound in form:
-        value = form.initial.get(bound.name, "")
-        if bound.widget_type == "checkbox":
-            if value:
-                data[bound.name] = "on"
-        else:
-            data[bound.name] = "\n".join(value) if isinstance(value, list) else value
-    for name, value in changes.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    return data
-
-
-def save_page(client, section: str, **changes):
-    return client.post(reverse("settings-section", args=[section]), page_data(section, **changes))
 
 
 # --- who gets in ----------------------------------------------------------------------------------
