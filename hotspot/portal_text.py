@@ -24,6 +24,7 @@ TEXT = {
     "wrong_login": {"en": "Wrong phone number, username or password.",
                     "sw": "Nambari ya simu, jina la mtumiaji au nenosiri si sahihi."},
     "phone_or_username": {"en": "Phone number or username", "sw": "Nambari ya simu au jina la mtumiaji"},
+    "username": {"en": "Username", "sw": "Jina la mtumiaji"},
     "bad_phone": {"en": "Enter a phone number like 0712 345 678.",
                   "sw": "Andika nambari ya simu kama 0712 345 678."},
     "too_many": {"en": "Too many attempts. Wait a little, then try again.",

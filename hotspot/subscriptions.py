@@ -326,10 +326,13 @@ def resume(subscription: Subscription, now: datetime | None = None) -> Subscript
         _record("expired", locked, _status(Status.SUSPENDED, Status.EXPIRED), "resumed after its end")
         return _set(locked, Status.EXPIRED)
     tail, _ = _open_rows(locked.customer, now, exclude=locked.pk)
+    # What it still owes: from now if it had started, its whole length if it was queued and never ran.
+    left = locked.expires_at - max(locked.starts_at, now)
     if tail is not None:
-        left = locked.expires_at - now
         _record("resumed", locked, _status(Status.SUSPENDED, Status.PENDING), "queued after what was bought meanwhile")
         return _set(locked, Status.PENDING, starts_at=tail.expires_at, expires_at=tail.expires_at + left)
+    if locked.starts_at > now:  # queued when suspended, and nothing runs now: it runs from now
+        locked.starts_at, locked.expires_at = now, now + left
     _set(locked, Status.ACTIVE)
     _record("resumed", locked, _status(Status.SUSPENDED, Status.ACTIVE))
     _grant(locked, locked.expires_at)

@@ -17,7 +17,7 @@ urlpatterns = [
     path("customers/pppoe/", customers.customer_list, {"kind": ServiceType.PPPOE}, name="customer-pppoe"),
     path("customers/add/", customers.customer_add, name="customer-add"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
-    path("customers/by-username/<str:username>/", customers.customer_by_username, name="customer-by-username"),
+    path("customers/by-username/", customers.customer_by_username, name="customer-by-username"),
     path("customers/<int:pk>/edit/", customers.customer_edit, name="customer-edit"),
     *[path(f"customers/<int:pk>/{action}/", customers.customer_action, {"action": action},
            name=f"customer-{action}") for action in ("activate", "deactivate", "disconnect")],

@@ -4,6 +4,7 @@ radacct and radpostauth grow by millions of rows, so their searches are exact ma
 by an index; the NAS and user lists are small enough for a prefix or substring.
 """
 import ipaddress
+from collections.abc import Callable
 
 from django.db.models import Q
 
@@ -25,9 +26,24 @@ class UserSearch(SearchFilter):
         return names.filter(username__istartswith=q)
 
 
+# radius knows user names only; hotspot registers how a phone number (typed any way) becomes its
+# customers' user names, so the session and auth-log boxes find a caller by phone too.
+_usernames_for_phone: Callable[[str], list[str]] | None = None
+
+
+def register_phone_lookup(lookup: Callable[[str], list[str]] | None) -> None:
+    global _usernames_for_phone
+    _usernames_for_phone = lookup
+
+
+def _by_phone(q: str) -> Q:
+    usernames = _usernames_for_phone(q) if _usernames_for_phone else []
+    return Q(username__in=usernames) if usernames else Q(pk__in=[])
+
+
 class SessionSearch(SearchFilter):
     def search(self, sessions, q):
-        match = Q(username=q) | Q(acct_session_id=q) | Q(calling_station_id=_mac(q))
+        match = Q(username=q) | Q(acct_session_id=q) | Q(calling_station_id=_mac(q)) | _by_phone(q)
         try:
             ipaddress.ip_address(q)
         except ValueError:
@@ -37,4 +53,4 @@ class SessionSearch(SearchFilter):
 
 class AuthLogSearch(SearchFilter):
     def search(self, entries, q):
-        return entries.filter(Q(username=q) | Q(calling_station_id=_mac(q)))
+        return entries.filter(Q(username=q) | Q(calling_station_id=_mac(q)) | _by_phone(q))

@@ -138,7 +138,7 @@ def test_auth_log_lists_answers_and_devices(signed_in):
     RadPostAuth.objects.create(username="onyango", reply="Access-Accept", calling_station_id="AA-BB-CC-DD-EE-10")
     client = signed_in(SUPPORT)
     html = client.get("/radius/auth-log/?q=aa:bb:cc:dd:ee:10").content.decode()
-    assert html.count("onyango") == 2 and "Rejected" in html and "Accepted" in html
+    assert html.count(">onyango<") == 2 and "Rejected" in html and "Accepted" in html
 
 
 @pytest.mark.django_db

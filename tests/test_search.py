@@ -2,7 +2,8 @@
 import pytest
 
 from billing.models import Payment
-from hotspot.models import Customer
+from hotspot import services, vouchers
+from hotspot.models import Customer, Package
 
 
 @pytest.fixture
@@ -40,3 +41,13 @@ def test_several_matches_are_listed_and_nothing_found_says_so(signed_in, wanjiru
 def test_the_box_is_in_the_top_bar_only_for_who_may_search(signed_in):
     assert 'role="search"' in signed_in("Support").get("/").content.decode()
     assert 'role="search"' not in signed_in("Technician").get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_voucher_code_as_printed_finds_who_redeemed_it(signed_in):
+    package = services.save_package(Package(name="Daily", price=50, validity_minutes=1440))
+    code = vouchers.generate_batch(package, 1, prefix="KLM2").vouchers.get().code
+    customer = vouchers.redeem(code).customer
+    printed = vouchers.display(code, "KLM2").lower()  # klm2-xxxx-xxxx, as a caller reads it out
+    answer = signed_in("Support").get("/search/", {"q": printed})
+    assert answer["Location"] == f"/customers/{customer.pk}/"

@@ -205,5 +205,43 @@ def test_after_a_reset_freeradius_takes_the_new_password_only(radius_server, sig
 def test_a_radius_user_name_leads_to_its_customer(signed_in, running):
     customer, _ = running
     client = signed_in("Support")
-    assert client.get(f"/customers/by-username/{customer.username}/")["Location"] == f"/customers/{customer.pk}/"
-    assert client.get("/customers/by-username/nobody/").status_code == 404
+    found = client.get("/customers/by-username/", {"username": customer.username.upper()})
+    assert found["Location"] == f"/customers/{customer.pk}/"
+    assert client.get("/customers/by-username/", {"username": "a/b c"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_resuming_a_queued_package_gives_back_its_length_not_the_days_until_its_end(signed_in, running):
+    customer, subscription = running
+    hour = _package("1 Hour", minutes=60, price=10)
+    queued = subscriptions.activate(customer, hour, "payment")
+    assert queued.status == Status.PENDING and queued.starts_at == subscription.expires_at
+    client = signed_in("Support")
+    assert "1 Hour: suspended." in client.post(f"/subscriptions/{queued.pk}/suspend/", follow=True).content.decode()
+    client.post(f"/subscriptions/{queued.pk}/resume/")
+    queued.refresh_from_db()
+    assert queued.status == Status.PENDING and queued.expires_at - queued.starts_at == timedelta(hours=1)
+    subscriptions.suspend(subscription)  # nothing runs now: the queued hour runs from now, one hour long
+    subscriptions.suspend(queued)
+    resumed = subscriptions.resume(queued)
+    assert resumed.status == Status.ACTIVE and resumed.expires_at - resumed.starts_at == timedelta(hours=1)
+    assert resumed.starts_at <= timezone.now()
+
+
+@pytest.mark.django_db
+def test_sessions_and_the_auth_log_find_a_caller_by_phone_and_link_to_them(signed_in, running):
+    from radius.models import RadAcct, RadPostAuth
+
+    customer, _ = running
+    RadAcct.objects.create(acct_session_id="p1", acct_unique_id="p1", username=customer.username,
+                           nas_ip_address="10.8.0.2", acct_start_time=timezone.now())
+    RadPostAuth.objects.create(username=customer.username, reply="Access-Accept", auth_date=timezone.now())
+    RadPostAuth.objects.create(username="odd/name with space", reply="Access-Reject", auth_date=timezone.now())
+    client = signed_in("Support")
+    for url in ("/radius/sessions/", "/radius/auth-log/"):
+        page = client.get(url, {"q": "0712 345 678"}).content.decode()
+        assert f"?username={customer.username}" in page, url
+        assert client.get(url, {"q": "0799 999 999"}).content.decode().count("?username=") == 0
+    assert "?username=odd%2Fname%20with%20space" in client.get("/radius/auth-log/").content.decode()
+    tech = signed_in("Technician").get("/radius/sessions/").content.decode()
+    assert "?username=" not in tech  # a link only for who may open customers

@@ -109,6 +109,9 @@ STOPS = {
 }
 
 
+DONE = {"suspend": "suspended", "resume": "resumed", "cancel": "cancelled"}
+
+
 @access(perm("hotspot.change_subscription"))
 def subscription_action(request, pk, action):
     subscription = get_object_or_404(Subscription.objects.select_related("customer", "package"), pk=pk)
@@ -123,6 +126,5 @@ def subscription_action(request, pk, action):
         except subscriptions.SubscriptionError as refused:
             messages.error(request, str(refused))
             return redirect("customer-detail", customer.pk)
-        return _done(request, customer, f"{subscription.package}: {action}d." if action != "cancel"
-                     else f"{subscription.package}: cancelled.")
+        return _done(request, customer, f"{subscription.package}: {DONE[action]}.")
     return _confirm(request, customer, f"{title} {customer}'s {subscription.package}?", explain, title, danger)

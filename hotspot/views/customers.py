@@ -120,8 +120,9 @@ def customer_action(request, pk, action):
 
 
 @access(perm("hotspot.view_customer"))
-def customer_by_username(request, username):
-    """/customers/by-username/<username>/: the customer behind a RADIUS user name, for the session and
-    auth-log pages (radius knows user names only and may not import customers)."""
-    customer = get_object_or_404(Customer, username=username.lower()[:32])
+def customer_by_username(request):
+    """/customers/by-username/?username=: the customer behind a RADIUS user name, for the session and
+    auth-log pages (radius knows user names only and may not import customers). A query parameter,
+    not a path part: the auth log holds whatever a device typed, slashes included."""
+    customer = get_object_or_404(Customer, username=request.GET.get("username", "").strip().lower()[:32])
     return redirect("customer-detail", customer.pk)

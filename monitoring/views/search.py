@@ -6,6 +6,7 @@ from django.views.decorators.http import require_safe
 from accounts.access import access, perm
 from billing.models import Payment
 from hotspot.models import Customer, Voucher
+from hotspot.vouchers import normalise_code
 
 # A name like "john" can match thousands; the page shows this many and says there are more.
 SHOWN = 25
@@ -19,7 +20,7 @@ def search(request):
     if q:
         customers = list(Customer.objects.search(q).order_by("name", "pk")[:SHOWN + 1])
         payments = list(Payment.objects.filter(mpesa_receipt=q.upper()).select_related("customer")[:5])
-        vouchers = list(Voucher.objects.filter(code=q.upper()).select_related("customer", "batch")[:5])
+        vouchers = list(Voucher.objects.filter(code=normalise_code(q)).select_related("customer", "batch")[:5])
         found = {c.pk for c in customers} | {p.customer_id for p in payments if p.customer_id} | {
             v.customer_id for v in vouchers if v.customer_id}
         if len(found) == 1 and len(customers) <= 1 and not [v for v in vouchers if not v.customer_id]:
