@@ -116,7 +116,7 @@ TEMPLATES = [
                 "siteconfig.context_processors.branding",  # business name and logo in headers
             ],
             # Filters every page uses without {% load %}: the status badge colours.
-            "builtins": ["lib.badges"],
+            "builtins": ["lib.badges", "lib.readable"],
         },
     },
 ]

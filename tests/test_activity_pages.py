@@ -62,7 +62,7 @@ def test_the_page_shows_who_what_and_the_change_and_links_the_object(signed_in, 
     trail.record("deleted", object_type="hotspot.customer", object_id=8, label="Gone Customer")
     html = signed_in(ADMIN).get("/activity/").content.decode()
     assert "amani" in html and "203.0.113.9" in html and "Staff" in html
-    assert "price</strong>: 50.00 → 60.00" in html and "rate_limit</strong>: — → 2M/5M" in html
+    assert "price</strong>: 50.00 → 60.00" in html and "rate limit</strong>: — → 2M/5M" in html
     assert 'href="/packages/7/"' in html
     assert "Gone Customer" in html and 'href="/customers/8/"' not in html  # it is gone: no link
 

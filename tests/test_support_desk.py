@@ -245,3 +245,16 @@ def test_sessions_and_the_auth_log_find_a_caller_by_phone_and_link_to_them(signe
     assert "?username=odd%2Fname%20with%20space" in client.get("/radius/auth-log/").content.decode()
     tech = signed_in("Technician").get("/radius/sessions/").content.decode()
     assert "?username=" not in tech  # a link only for who may open customers
+
+
+@pytest.mark.django_db
+def test_the_history_panel_shows_times_in_the_business_zone_and_actions_in_words(signed_in, running):
+    customer, subscription = running
+    subscriptions.extend(subscription, 1, "outage")
+    page = signed_in("Support").get(f"/customers/{customer.pk}/").content.decode()
+    history = page[page.index("<h2>History</h2>"):]
+    local = timezone.localtime(Subscription.objects.get(pk=subscription.pk).expires_at)
+    assert local.strftime("%-d %b %Y, %H:%M") in history and "+00:00" not in history
+    assert "free time" not in history and "extended" in history
+    services.reset_password(customer)
+    assert "password reset" in signed_in("Support").get(f"/customers/{customer.pk}/").content.decode()

@@ -96,7 +96,14 @@
         });
       })
       .then(show)
-      .catch(function (error) { state.textContent = "the router does not answer: " + error.message; })
+      .catch(function (error) {
+        state.textContent = "the router does not answer: " + error.message;
+        var row = document.createElement("tr");
+        var td = cell("No answer from the router: no live rates.", "muted");
+        td.colSpan = 4;
+        row.append(td);
+        ports.replaceChildren(row);
+      })
       .then(function () { setTimeout(ask, EVERY); });
   }
   state.textContent = "connecting…";
