@@ -17,7 +17,7 @@ from billing import demo as billing_demo
 from billing import invoices
 from billing.models import Payment
 from hotspot import demo as hotspot_demo
-from hotspot.models import Customer, Subscription
+from hotspot.models import Customer, ServiceType, Subscription
 from monitoring import sampling
 from monitoring.demo_branding import seed_branding
 from radius.demo import seed_sessions
@@ -120,7 +120,8 @@ class Command(BaseCommand):
             start = sub.starts_at + (sub.expires_at - sub.starts_at) * rng.random() * 0.8
             stop = min(sub.expires_at, start + timedelta(minutes=rng.randint(5, 180)))
             past.append((sub.customer.username, start, stop))
-        return seed_sessions(nas_addresses(), online, past)
+        pppoe = set(Customer.objects.filter(service_type=ServiceType.PPPOE).values_list("username", flat=True))
+        return seed_sessions(nas_addresses(), online, past, pppoe_users=pppoe)
 
     def _demo_password(self) -> str:
         # One random password per install, kept beside the database so every run prints it.
