@@ -75,17 +75,26 @@ def _saved() -> dict[str, Saved]:
     with memory.lock:
         if memory.saved is not None and now - memory.checked < settings.SITECONFIG_CHECK_SECONDS:
             return memory.saved
+        first = memory.saved is None
+        if not first:
+            # This thread asks; the others keep reading the copy in memory meanwhile. The lock is
+            # never held while Redis is asked: a hung Redis must cost one request its timeout, not
+            # every request the process serves (tests/test_redis_outage.py).
+            memory.checked = now
+    version = shared.get(VERSION_KEY)
+    if version is None and not shared.down:
+        # First process since Redis started (or since the cache was cleared): name a version and
+        # load; add() keeps another process's name if it got there first.
+        shared.add(VERSION_KEY, token_source.token_hex(8), None)
         version = shared.get(VERSION_KEY)
-        if version is None and not shared.down:
-            # First process since Redis started (or since the cache was cleared): name a version
-            # and load; add() keeps another process's name if it got there first.
-            shared.add(VERSION_KEY, token_source.token_hex(8), None)
-            version = shared.get(VERSION_KEY)
-        if memory.saved is None or version != memory.version or shared.down:
-            memory.saved = _load()
-            memory.version = version
+    current = memory.saved
+    if first or current is None or version != memory.version or shared.down:
+        current = _load()
+        with memory.lock:
+            memory.saved, memory.version = current, version
+    with memory.lock:
         memory.checked = now
-        return memory.saved
+    return current
 
 
 def forget() -> None:
