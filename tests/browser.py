@@ -90,8 +90,12 @@ def running_server(command: list[str], env: dict, port: int, log_name: str, star
                 raise RuntimeError(f"{command[0]} did not start; see {log.name}")
         yield base
     finally:
-        server.terminate()
-        server.wait(15)
+        server.terminate()  # graceful: the server finishes the requests it holds (gunicorn: up to 30 s)
+        try:
+            server.wait(40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         log.close()
 
 

@@ -41,6 +41,13 @@ def clean_redis():
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_spool(tmp_path_factory):
+    """M-Pesa bodies the database refused are spooled in the suite's own folder, never in the
+    checkout's var/ (where a body one run spooled would be swept into the next)."""
+    settings.MPESA_CALLBACK_SPOOL_DIR = str(tmp_path_factory.mktemp("callback-spool"))
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache(request):
     cache.clear()

@@ -22,6 +22,15 @@ from .staff_kit import bearer
 log = logging.getLogger("billing.callbacks")
 
 
+@pytest.fixture(autouse=True)
+def no_records_from_other_threads(request):
+    """Start from an empty log: a record another thread logged during an earlier test (asgiref's
+    async_to_sync runs its event loop in a thread of its own, and a loop's shutdown may log) is
+    written on that thread's own connection, committed outside the earlier test's rollback."""
+    if request.node.get_closest_marker("django_db"):
+        LogRecord.objects.all().delete()
+
+
 @pytest.mark.django_db
 def test_warnings_are_kept_with_their_traceback_and_info_is_not():
     log.info("just so you know")
