@@ -466,6 +466,12 @@ DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "hotspot@localhost")
 EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 10, minimum=1)
 # The E-mail settings page's values (saved ones win over the EMAIL_* above), read at each connection.
 EMAIL_BACKEND = "siteconfig.mail.EmailBackend"
+# --- backups and alerts (monitoring/) ----------------------------------------------------------------
+# Where database backups are written (a path on the server: set here, never in the browser).
+BACKUP_DIR = env.string("BACKUP_DIR", str(VAR_DIR / "backups"))
+# Telegram's Bot API; tests and the quick start point it at the project's simulator.
+TELEGRAM_API_URL = env.string("TELEGRAM_API_URL", "https://api.telegram.org")
+TELEGRAM_TIMEOUT_SECONDS = env.integer("TELEGRAM_TIMEOUT_SECONDS", 10, minimum=1)
 # A staff password-reset link works once, within this many seconds.
 PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_TIMEOUT_SECONDS", 3600, minimum=300)
 # Reminders: minutes before a subscription expires; days before an invoice is due (and once overdue).

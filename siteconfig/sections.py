@@ -232,8 +232,49 @@ VOUCHERS = Section("vouchers", "Vouchers", "How printed voucher codes look.", (
             default=""),  # read with the business name as fallback (hotspot/views/vouchers.py)
 ))
 
+BACKUPS = Section("backups", "Backups", "How many database and router backups are kept, and the off-site copy.", (
+    Setting("keep_daily", forms.IntegerField(label="Daily backups kept", min_value=1, max_value=365), default=7),
+    Setting("keep_monthly", forms.IntegerField(
+        label="Monthly backups kept", min_value=0, max_value=120,
+        help_text="The first backup of each month is kept this many months."), default=12),
+    Setting("router_keep", forms.IntegerField(label="Router configuration backups kept per router", min_value=1,
+                                              max_value=100), default=10),
+    Setting("offsite", forms.BooleanField(label="Copy each backup off-site (S3-compatible storage)",
+                                          required=False), default=False),
+    Setting("s3_endpoint", forms.URLField(
+        label="S3 endpoint URL", required=False, max_length=300, assume_scheme="https",
+        help_text="Blank: Amazon S3. Any S3-compatible provider's URL otherwise."),
+            default=""),
+    Setting("s3_region", forms.CharField(label="S3 region", max_length=50, required=False), default=""),
+    Setting("s3_bucket", forms.CharField(label="S3 bucket", max_length=63, required=False), default=""),
+    Setting("s3_prefix", forms.CharField(label="Key prefix", max_length=200, required=False),
+            default="hotspot-backups/"),
+    Setting("s3_access_key", forms.CharField(label="Access key ID", max_length=200, required=False), default=""),
+    Setting("s3_secret_key", _secret("Secret access key"), default="", secret=True),
+))
+
+ALERTS = Section("alerts", "Alerts", "When the staff on call are alerted. Each staff member chooses their channels.", (
+    Setting("router_offline_minutes", forms.IntegerField(label="Router offline for (minutes)", min_value=1,
+                                                         max_value=1440), default=10),
+    Setting("callbacks_silent_minutes", forms.IntegerField(
+        label="No M-Pesa callback for (minutes)", min_value=5, max_value=1440,
+        help_text="While STK pushes went out in that time."), default=30),
+    Setting("bad_callbacks_per_hour", forms.IntegerField(
+        label="Unknown, mismatched or malformed callbacks per hour", min_value=1, max_value=10000), default=10),
+    Setting("disk_free_percent", forms.IntegerField(label="Disk free under (%)", min_value=1, max_value=90,
+                                                    help_text="Where the backups are kept."), default=10),
+    Setting("reminder_minutes", forms.IntegerField(
+        label="Remind of an open incident every (minutes)", min_value=0, max_value=10080,
+        help_text="0: no reminders."), default=120),
+    Setting("flap_minutes", forms.IntegerField(
+        label="Group an incident that returns within (minutes)", min_value=0, max_value=1440,
+        help_text="A router that flaps stays one incident, not a message per drop."), default=60),
+    Setting("telegram_token", _secret("Telegram bot token", "From @BotFather; each staff member adds their chat ID."),
+            default="", secret=True),
+))
+
 SECTIONS: dict[str, Section] = {s.name: s for s in (GENERAL, PORTAL, MPESA, SMS, EMAIL, RADIUS, ROUTERS, SECURITY,
-                                                    VOUCHERS)}
+                                                    VOUCHERS, BACKUPS, ALERTS)}
 
 
 def setting(key: str) -> tuple[Section, Setting]:
