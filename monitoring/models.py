@@ -64,3 +64,44 @@ class UsersOnlineSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.users} online at {self.at:%Y-%m-%d %H:%M}"
+
+
+class DatabaseBackup(models.Model):
+    """One dump of the whole database (monitoring.backups): nightly from beat or asked for by an
+    Admin. The archive and its manifest (JSON, beside it) live under settings.BACKUP_DIR; the row
+    says how far the job got, whether the archive verified and whether it was copied off-site."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        VERIFIED = "verified", "Verified"
+        FAILED = "failed", "Failed"
+
+    class Kind(models.TextChoices):
+        NIGHTLY = "nightly", "Nightly"
+        MANUAL = "manual", "Manual"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NIGHTLY)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    file_name = models.CharField(max_length=255, blank=True, help_text="relative to settings.BACKUP_DIR")
+    engine = models.CharField(max_length=20, blank=True, help_text='"postgresql" or "sqlite"')
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0..100")
+    detail = models.TextField(blank=True, help_text="what failed, or the verification summary")
+    manifest = models.JSONField(default=dict, blank=True,
+                                help_text="when, size, checksum, migrations, row counts")
+    offsite_state = models.CharField(max_length=10, blank=True,
+                                     help_text='"" not configured, "copied" or "failed"')
+    offsite_key = models.CharField(max_length=500, blank=True)
+    offsite_detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} backup of {self.created_at:%Y-%m-%d %H:%M} ({self.state})"
