@@ -354,6 +354,12 @@ RADIUS_INTERIM_INTERVAL = env.integer("RADIUS_INTERIM_INTERVAL", 300, minimum=30
 # The address routers reach FreeRADIUS at (their /radius entry), and the public URL of our portal
 # (the hotspot login page redirects there; the walled garden lets unpaid devices reach it).
 RADIUS_SERVER_ADDRESS = env.string("RADIUS_SERVER_ADDRESS", "127.0.0.1")
+# The alerts' probe (monitoring/probes.py) sends RFC 5997 Status-Server to run_freeradius's status
+# listener, a port of its own with a client list of its own; both ends derive the secret from SECRET_KEY.
+RADIUS_STATUS_ADDRESS = env.string("RADIUS_STATUS_ADDRESS", "127.0.0.1")
+RADIUS_STATUS_PORT = env.integer("RADIUS_STATUS_PORT", 18121, minimum=0)
+RADIUS_STATUS_SECRET = env.string(
+    "RADIUS_STATUS_SECRET", hmac.new(SECRET_KEY.encode(), b"radius-status-server", hashlib.sha256).hexdigest()[:32])
 PORTAL_BASE_URL = env.string("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Host names (besides private IP addresses) the portal may post credentials to: the routers'
 # hotspot DNS names, e.g. "login.wifi".

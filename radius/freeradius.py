@@ -43,6 +43,8 @@ class Options:
     db_pool_max: int = 4
     database: dict | None = None  # connection parameters; default: Django's default database
     async_commit: bool = True
+    # RFC 5997 Status-Server listener for the alerts' probe (sites-enabled/status); 0: none.
+    status_port: int = 0
 
 
 def _quote(value) -> str:
@@ -126,7 +128,8 @@ def render(options: Options) -> Path:
     run_as = _service_user(target)
     engine = Engine(dirs=[str(OURS)], autoescape=False)
     context = Context({**options.__dict__, "confdir": str(target), "run_as": run_as,
-                       "db": options.database or database_parameters()}, autoescape=False)
+                       "db": options.database or database_parameters(),
+                       "status_secret": _quote(settings.RADIUS_STATUS_SECRET)}, autoescape=False)
     for source in sorted(p for p in OURS.rglob("*") if p.is_file()):
         relative = source.relative_to(OURS)
         destination = target / relative

@@ -44,6 +44,7 @@ class Radius:
     auth_port: int
     acct_port: int
     log: Path
+    status_port: int = 0  # RFC 5997 Status-Server (monitoring/probes.py)
 
     def client(self) -> Client:
         client = Client(server=NAS_ADDRESS, authport=self.auth_port, acctport=self.acct_port,
@@ -95,7 +96,7 @@ def reply_value(reply, name):
 
 def start_freeradius(name: str, nas_poll: float = 0):
     """Start `manage.py run_freeradius` on the test database; returns (process, Radius)."""
-    auth_port, acct_port = free_udp_ports(2)
+    auth_port, acct_port, status_port = free_udp_ports(3)
     # Under var/ rather than pytest's private tmp: the daemon drops to the freerad account.
     confdir = ROOT / "var" / f"freeradius-{name}-{os.getpid()}"
     # Per process, like confdir: suites running at once on one machine must not truncate each other's log.
@@ -104,7 +105,8 @@ def start_freeradius(name: str, nas_poll: float = 0):
     with open(log, "w") as out:
         server = subprocess.Popen(
             [sys.executable, "manage.py", "run_freeradius", "--dir", str(confdir), "--auth-port", str(auth_port),
-             "--acct-port", str(acct_port), "--reject-delay", "0", "--nas-poll", str(nas_poll)],
+             "--acct-port", str(acct_port), "--status-port", str(status_port), "--reject-delay", "0",
+             "--nas-poll", str(nas_poll)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         # Django starts before FreeRADIUS: on a machine busy with other suites that alone can take 15 s.
@@ -112,7 +114,7 @@ def start_freeradius(name: str, nas_poll: float = 0):
     except RuntimeError:
         stop_freeradius(server, confdir)  # not left running, holding the test database
         raise
-    return server, Radius(auth_port, acct_port, log), confdir
+    return server, Radius(auth_port, acct_port, log, status_port), confdir
 
 
 def wait_for(log: Path, text: str, server, count: int = 1, seconds: float = 15) -> None:

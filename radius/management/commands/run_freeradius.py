@@ -15,6 +15,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--auth-port", type=int, default=1812)
         parser.add_argument("--acct-port", type=int, default=1813)
+        parser.add_argument("--status-port", type=int, default=settings.RADIUS_STATUS_PORT,
+                            help="UDP port answering RFC 5997 Status-Server for the alerts' probe (0: none)")
         parser.add_argument("--listen", default="127.0.0.1", help='address to listen on ("*" for all)')
         parser.add_argument("--dir", type=Path, default=None, help="where to render (default: VAR_DIR/freeradius)")
         parser.add_argument("--daemon", action="store_true", help="fork into the background")
@@ -32,6 +34,7 @@ class Command(BaseCommand):
         try:
             freeradius.render(freeradius.Options(
                 confdir=confdir, auth_port=options["auth_port"], acct_port=options["acct_port"],
+                status_port=options["status_port"],
                 address=options["listen"], reject_delay=options["reject_delay"], threads=options["threads"],
                 max_threads=options["threads"], db_pool=options["threads"], db_pool_max=options["threads"],
                 async_commit=settings.RADIUS_DB_ASYNC_COMMIT))
