@@ -35,6 +35,9 @@ class Router(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     # Set by a reboot we asked for; cleared by the first poll that finds the router back up.
     reboot_requested_at = models.DateTimeField(null=True, blank=True)
+    # Held while the nightly job backs the router up (routers.nightly_backups), so two runs at once
+    # never save two backups; a claim older than the job's deadline is a crashed run's, taken over.
+    backup_claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -2,11 +2,11 @@
 fetch is `check_router_status --live-data`)."""
 from celery import shared_task
 
-from . import drift, live_data, polling
+from . import drift, live_data, nightly_backups, polling
 from .provisioning import provision_router
 
-__all__ = ["check_router_status", "check_routers", "cleanup_router_samples", "fetch_router_live_data",
-           "provision_router", "sync_router_data"]
+__all__ = ["backup_routers", "check_router_status", "check_routers", "cleanup_router_samples",
+           "fetch_router_live_data", "provision_router", "sync_router_data"]
 
 
 @shared_task(name="routers.tasks.check_router_status")
@@ -36,3 +36,8 @@ def sync_router_data() -> dict:
     summary = drift.sync_all()
     return {**{key: value for key, value in summary.items() if key != "routers"},
             "drifted_routers": [entry["name"] for entry in summary["routers"] if entry["items"]]}
+
+
+@shared_task(name="routers.tasks.backup_routers")
+def backup_routers() -> dict:
+    return nightly_backups.backup_all()

@@ -12,12 +12,14 @@ import pytest
 
 MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "billing.payments", "billing.invoices",
            "billing.purchase", "routers.services", "routers.actions", "routers.wireguard", "routers.provisioning",
+           "routers.nightly_backups",
            "accounts.services", "accounts.two_factor", "radius.coa", "billing.customer_desk",
            "billing.notifications", "siteconfig.mail", "siteconfig.logo"]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
 TWO_FACTOR_PAGES = ("test_two_factor.py", "test_a_staff_member_enrols_makes_new_codes_and_turns_it_off_on_the_page")
+NIGHTLY_KEEPS_N = "test_the_nightly_job_keeps_exactly_the_newest_n_per_router_and_skips_offline_ones"
 ROUTER_PAGES = (ROUTERS, "test_a_technician_adds_changes_and_removes_a_router_through_the_pages")
 AUDITED = {
     "hotspot.services.create_customer": (HOTSPOT, "test_staff_add_edit_and_deactivate_a_customer_on_the_pages"),
@@ -66,6 +68,10 @@ AUDITED = {
     "routers.actions.restore": (ROUTERS, "test_a_restore_leaves_one_entry_and_a_failed_action_none"),
     "routers.actions.reboot": (ROUTERS, "test_backup_kick_and_reboot_each_leave_one_entry_beside_their_log_row"),
     "routers.actions.kick": (ROUTERS, "test_backup_kick_and_reboot_each_leave_one_entry_beside_their_log_row"),
+    # The nightly router backup: a "backed_up" entry per router (routers.actions.backup) and one
+    # "deleted_backups" for the old ones, each by the job.
+    "routers.nightly_backups.backup_all": ("test_backup_pages.py", NIGHTLY_KEEPS_N),
+    "routers.nightly_backups.delete_old": ("test_backup_pages.py", NIGHTLY_KEEPS_N),
     "routers.wireguard.enrol": (ROUTERS, "test_wireguard_enrolment_and_activation_keep_their_keys_out"),
     "routers.wireguard.activate": (ROUTERS, "test_wireguard_enrolment_and_activation_keep_their_keys_out"),
     "routers.provisioning.enqueue": (ROUTERS, "test_provisioning_leaves_started_and_finished_with_the_job_as_actor"),
