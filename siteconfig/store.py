@@ -64,8 +64,14 @@ def _load() -> dict[str, Saved]:
 
 def _saved() -> dict[str, Saved]:
     if getattr(_writing, "active", False):
-        if transaction.get_connection().in_atomic_block:
-            return _load()
+        connection = transaction.get_connection()
+        if connection.in_atomic_block:
+            # Loaded once per savepoint level, not once per setting read: a section read costs one
+            # query, and a savepoint rolled back (its name gone from the list) is never read from.
+            level = tuple(connection.savepoint_ids)
+            if getattr(_writing, "level", None) != level or _writing.snapshot is None:
+                _writing.snapshot, _writing.level = _load(), level
+            return _writing.snapshot
         _writing.active = False  # the transaction ended without its on_commit: rolled back
         forget()
     memory = _memory
@@ -99,7 +105,7 @@ def _saved() -> dict[str, Saved]:
 
 def forget() -> None:
     """Drop this process's copy: the next read loads the table (tests; a changed setting)."""
-    _writing.active = False
+    _writing.active, _writing.snapshot = False, None
     with _memory.lock:
         _memory.saved = None
         _memory.version = None
@@ -226,7 +232,7 @@ def reset(key: str, *, note: str = "") -> bool:
 
 
 def _changed(declared: Section, names: list[str]) -> None:
-    forget()
+    forget()  # also this thread's snapshot: the next read sees the write
     _writing.active = True  # this thread reads its own writes at once, even before the commit
 
     def announce():

@@ -297,15 +297,22 @@ JUNK = [5, -1, 1e300, True, None, [], ["x"], {}, {"a": 1}, "", "x" * 10_000, "٣
 
 
 def test_any_json_value_for_any_field_is_a_200_or_a_422_never_a_500(admin, client):
+    # Every field of a section gets the junk in one request (a form validates every field), then
+    # the fields that took it are saved on their own: each value is both validated and saved.
     headers = bearer(admin)
     for name, declared in SECTIONS.items():
-        for item in declared.settings:
-            for junk in JUNK:
-                answer = client.put(f"/api/settings/{name}", {item.name: junk}, content_type="application/json",
-                                    **headers)
-                assert answer.status_code in (200, 422), (name, item.name, junk, answer.status_code)
-                if answer.status_code == 422:
-                    assert {e["loc"][-1] for e in answer.json()["errors"]} == {item.name}
+        for junk in JUNK:
+            body = {item.name: junk for item in declared.settings if item.in_form}
+            answer = client.put(f"/api/settings/{name}", body, content_type="application/json", **headers)
+            assert answer.status_code in (200, 422), (name, junk, answer.status_code)
+            if answer.status_code == 200:
+                continue
+            refused = {e["loc"][-1] for e in answer.json()["errors"]}
+            assert refused <= set(body), (name, junk, refused)
+            taken = {field: value for field, value in body.items() if field not in refused}
+            if taken:
+                answer = client.put(f"/api/settings/{name}", taken, content_type="application/json", **headers)
+                assert answer.status_code == 200, (name, junk, answer.json())
     # What was accepted reads back and the pages still render.
     for name in SECTIONS:
         assert client.get(f"/api/settings/{name}", **headers).status_code == 200
