@@ -83,6 +83,18 @@ def test_a_rolled_back_save_leaves_nothing_behind():
     assert store.get("general.business_name") != "Rolled Back Ltd"
 
 
+@pytest.mark.django_db
+def test_a_save_in_a_savepoint_rolled_back_is_not_read_by_the_transaction_around_it(django_assert_num_queries):
+    store.save("general", {"business_name": "Kept Ltd"})
+    with django_assert_num_queries(1):  # a section read after a save: one load, not one per setting
+        assert store.section("general").business_name == "Kept Ltd"
+    with pytest.raises(RuntimeError), transaction.atomic():
+        store.save("general", {"business_name": "Savepoint Ltd"})
+        assert store.get("general.business_name") == "Savepoint Ltd"
+        raise RuntimeError
+    assert store.get("general.business_name") == "Kept Ltd"
+
+
 READER = """
 import os, sys, time, django
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
