@@ -12,6 +12,7 @@ from django.core.cache import cache
 from audit import system_log
 from siteconfig import store
 
+from .alerts_kit import telegram  # noqa: F401
 from .browser import chromium, served, served_env  # noqa: F401
 from .mail_kit import mailbox  # noqa: F401
 from .payments_kit import daily, daraja, mpesa  # noqa: F401
