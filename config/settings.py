@@ -306,6 +306,8 @@ CELERY_BEAT_SCHEDULE = {
     "disconnect-expired-sessions": {"task": "hotspot.tasks.disconnect_expired_sessions", "schedule": 300.0},
     "cleanup-old-sessions": {"task": "hotspot.tasks.cleanup_old_sessions", "schedule": crontab(hour=3, minute=30)},
     "rotate-logs": {"task": "monitoring.tasks.rotate_logs", "schedule": crontab(hour=3, minute=55)},
+    # The whole database dumped, verified and pruned (monitoring/backups.py), before the 03:xx cleanups.
+    "backup-database": {"task": "monitoring.tasks.backup_database", "schedule": crontab(hour=2, minute=30)},
     "sample-users-online": {"task": "monitoring.tasks.sample_users_online", "schedule": 300.0},
     "cleanup-router-samples": {"task": "routers.tasks.cleanup_router_samples",
                                "schedule": crontab(hour=3, minute=45)},

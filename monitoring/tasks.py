@@ -14,3 +14,7 @@ def rotate_logs() -> dict:
 @shared_task(name="monitoring.tasks.sample_users_online")
 def sample_users_online() -> dict:
     return asdict(sampling.sample_users_online())
+
+
+# The nightly backup and "Back up now" (monitoring.backups.request_backup queues it with the row's id).
+from .backups import backup_database  # noqa: E402,F401 - defined beside the service that queues it

@@ -94,14 +94,15 @@ def reply_value(reply, name):
     return value.decode() if isinstance(value, bytes) else value
 
 
-def start_freeradius(name: str, nas_poll: float = 0):
-    """Start `manage.py run_freeradius` on the test database; returns (process, Radius)."""
+def start_freeradius(name: str, nas_poll: float = 0, on_database: str = ""):
+    """Start `manage.py run_freeradius` on the test database (or the ``on_database`` URL); returns
+    (process, Radius, its configuration folder)."""
     auth_port, acct_port, status_port = free_udp_ports(3)
     # Under var/ rather than pytest's private tmp: the daemon drops to the freerad account.
     confdir = ROOT / "var" / f"freeradius-{name}-{os.getpid()}"
     # Per process, like confdir: suites running at once on one machine must not truncate each other's log.
     log = ROOT / "var" / f"freeradius-{name}-{os.getpid()}.log"
-    env = dict(os.environ, DATABASE_URL=database_url())
+    env = dict(os.environ, DATABASE_URL=on_database or database_url())
     with open(log, "w") as out:
         server = subprocess.Popen(
             [sys.executable, "manage.py", "run_freeradius", "--dir", str(confdir), "--auth-port", str(auth_port),

@@ -14,7 +14,7 @@ MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "bil
            "billing.purchase", "routers.services", "routers.actions", "routers.wireguard", "routers.provisioning",
            "routers.nightly_backups",
            "accounts.services", "accounts.two_factor", "radius.coa", "billing.customer_desk",
-           "billing.notifications", "siteconfig.mail", "siteconfig.logo"]
+           "billing.notifications", "siteconfig.mail", "siteconfig.logo", "monitoring.backups"]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
@@ -106,6 +106,16 @@ AUDITED = {
                              "test_an_admin_uploads_a_png_then_an_svg_and_both_are_shown_and_audited"),
     "siteconfig.logo.remove": ("test_settings_general.py",
                                "test_an_admin_uploads_a_png_then_an_svg_and_both_are_shown_and_audited"),
+    # Database backups: asked for, made (or failed), pruned by retention, restored.
+    "monitoring.backups.request_backup": ("test_backups.py",
+                                          "test_back_up_now_queues_one_job_however_often_it_is_asked"),
+    "monitoring.backups.backup_database": ("test_backups.py",
+                                           "test_back_up_now_queues_one_job_however_often_it_is_asked"),
+    "monitoring.backups.run": ("test_backups.py", "test_a_backup_that_cannot_be_written_fails_and_says_why"),
+    "monitoring.backups.prune": ("test_backups.py",
+                                 "test_retention_keeps_exactly_the_last_n_days_and_the_first_of_m_months"),
+    "monitoring.backups.restore": ("test_backups.py",
+                                   "test_a_postgresql_backup_restores_into_an_empty_database_where_freeradius_accepts_a_customer"),
 }
 
 READS = "reads or computes; changes nothing"
@@ -193,6 +203,8 @@ QUIET = {
     "radius.coa.register_customer_lookup": "wiring at start-up",
     "radius.coa.announce_disconnected": "a live event about a disconnect whose entry is written by disconnect",
     "radius.coa.change_authorization": "a CoA-Request following a change recorded where it is made",
+    **{f"monitoring.backups.{name}": READS
+       for name in ("backup_dir", "path_of", "manifest_path", "pg_tool", "read_manifest", "verify")},
 }
 
 
