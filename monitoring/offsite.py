@@ -17,14 +17,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from django.conf import settings
 from s3transfer.utils import ChunksizeAdjuster
 
@@ -39,7 +48,8 @@ TRANSFER = TransferConfig(multipart_threshold=MULTIPART_BYTES, multipart_chunksi
                           max_concurrency=4)
 # Connecting waits 10 s, a silent answer 60 s; "standard" retries throttling and 5xx answers
 # (3 tries in all, with backoff), not a refusal.
-CLIENT_CONFIG = Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"},
+ATTEMPTS = 3
+CLIENT_CONFIG = Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": ATTEMPTS, "mode": "standard"},
                        ignore_configured_endpoint_urls=True)
 MANIFEST_SUFFIX = ".manifest.json"
 READ_BYTES = 1024 * 1024
@@ -60,10 +70,13 @@ def key_for(file_name: str) -> str:
     prefix = (store.get("backups.s3_prefix") or "").strip().lstrip("/")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    return prefix + file_name.lstrip("/")
+    # An archive written with --to DIR has an absolute file_name: only its name goes into the key.
+    name = Path(file_name).name if Path(file_name).is_absolute() else file_name
+    return prefix + name
 
 
 def archive_path(backup) -> Path:
+    """As ``backups.path_of`` (which imports this module, so this one cannot import it)."""
     return Path(settings.BACKUP_DIR) / backup.file_name
 
 
@@ -71,16 +84,27 @@ def manifest_path(archive: Path) -> Path:
     return archive.with_name(archive.name + MANIFEST_SUFFIX)
 
 
+# One boto3 session per process, so S3's service description is parsed once (half a second a
+# client otherwise); a session is not thread-safe, so clients are made one at a time. Each client
+# gets the saved keys: a changed key takes effect at the next copy.
+_session: boto3.session.Session | None = None
+_session_lock = threading.Lock()
+
+
 def _client(s):
-    return boto3.session.Session().client(
-        "s3", endpoint_url=s.s3_endpoint or None, region_name=s.s3_region or "us-east-1",
-        aws_access_key_id=s.s3_access_key, aws_secret_access_key=s.s3_secret_key, config=CLIENT_CONFIG)
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client(
+            "s3", endpoint_url=s.s3_endpoint or None, region_name=s.s3_region or "us-east-1",
+            aws_access_key_id=s.s3_access_key, aws_secret_access_key=s.s3_secret_key, config=CLIENT_CONFIG)
 
 
 @dataclass(frozen=True)
 class _Digest:
     sha256_hex: str  # of the whole file
-    s3_checksum: str  # what S3 reports as ChecksumSHA256 for this file uploaded as ``TRANSFER`` cuts it
+    s3_checksums: tuple[str, ...]  # what S3 may report as ChecksumSHA256 for the file cut as ``TRANSFER`` cuts it
     size: int
 
 
@@ -93,7 +117,7 @@ def _digest(path: Path) -> _Digest:
         with path.open("rb") as f:
             while chunk := f.read(READ_BYTES):
                 whole.update(chunk)
-        return _Digest(whole.hexdigest(), base64.b64encode(whole.digest()).decode(), size)
+        return _Digest(whole.hexdigest(), (base64.b64encode(whole.digest()).decode(),), size)
     part_size = ChunksizeAdjuster().adjust_chunksize(TRANSFER.multipart_chunksize, size)
     parts = []
     with path.open("rb") as f:
@@ -108,12 +132,12 @@ def _digest(path: Path) -> _Digest:
                 break
             parts.append(part.digest())
     composite = base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
-    return _Digest(whole.hexdigest(), f"{composite}-{len(parts)}", size)
+    # S3 writes the parts' count after a composite checksum; some S3-compatible servers leave it off.
+    return _Digest(whole.hexdigest(), (f"{composite}-{len(parts)}", composite), size)
 
 
-def _upload(client, bucket: str, path: Path, key: str) -> str:
-    """Upload ``path`` to ``key`` and check what S3 holds against the file; its SHA-256 (hex)."""
-    digest = _digest(path)
+def _upload(client, bucket: str, path: Path, key: str, digest: _Digest) -> None:
+    """Upload ``path`` to ``key`` and check what S3 holds against the file's ``digest``."""
     client.upload_file(str(path), bucket, key, Config=TRANSFER,
                        ExtraArgs={"ChecksumAlgorithm": "SHA256", "Metadata": {"sha256": digest.sha256_hex}})
     head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
@@ -124,13 +148,14 @@ def _upload(client, bucket: str, path: Path, key: str) -> str:
         # A provider without S3's checksums: the size and our own metadata are all it keeps.
         if head.get("Metadata", {}).get("sha256") != digest.sha256_hex:
             raise OffsiteError(f"{key}: the copy does not carry the file's SHA-256")
-    elif stored != digest.s3_checksum:
-        raise OffsiteError(f"{key}: the copy's SHA-256 checksum {stored} is not the file's {digest.s3_checksum}")
-    return digest.sha256_hex
+    elif stored not in digest.s3_checksums:
+        raise OffsiteError(f"{key}: the copy's SHA-256 checksum {stored} is not the file's {digest.s3_checksums[0]}")
 
 
 def _reason(exc: Exception, secret: str) -> str:
     """Why a copy failed, in words an operator can act on (the secret key never in them)."""
+    if isinstance(exc, S3UploadFailedError) and isinstance(exc.__context__, ClientError):
+        exc = exc.__context__  # upload_file re-raises S3's answer as a sentence; the answer is clearer
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code", "")
@@ -147,6 +172,10 @@ def _reason(exc: Exception, secret: str) -> str:
         }
         text = words.get(code) or error.get("Message") or code or "no reason given"
         reason = f"the storage refused: {text} ({code or status})"
+    elif isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
+        reason = f"could not reach the storage at {_origin(exc)} (tried {ATTEMPTS} times)"
+    elif isinstance(exc, ReadTimeoutError):
+        reason = f"the storage at {_origin(exc)} stopped answering (tried {ATTEMPTS} times)"
     elif isinstance(exc, BotoCoreError | OffsiteError):
         reason = str(exc)
     elif isinstance(exc, OSError):
@@ -154,6 +183,11 @@ def _reason(exc: Exception, secret: str) -> str:
     else:
         reason = f"{type(exc).__name__}: {exc}"
     return reason.replace(secret, "(secret)") if secret else reason
+
+
+def _origin(exc: BotoCoreError) -> str:
+    url = urlsplit(exc.kwargs.get("endpoint_url") or "")
+    return f"{url.scheme}://{url.netloc}" if url.netloc else "its endpoint"
 
 
 def copy_backup(backup) -> None:
@@ -164,15 +198,16 @@ def copy_backup(backup) -> None:
         if not enabled():
             raise OffsiteError("the off-site copy is off, or its bucket or keys are not set")
         archive = archive_path(backup)
+        digest = _digest(archive)
+        if backup.sha256 and digest.sha256_hex != backup.sha256:
+            raise OffsiteError(f"{archive.name} no longer has the SHA-256 recorded when it was written "
+                               f"({digest.sha256_hex[:12]}…, not {backup.sha256[:12]}…): the local file changed, "
+                               "nothing was copied")
         client = _client(s)
-        sha256 = _upload(client, s.s3_bucket, archive, key)
-        if backup.sha256 and sha256 != backup.sha256:
-            # Uploaded as it is now, but it is not the archive that was written and verified.
-            raise OffsiteError(f"the archive's SHA-256 is {sha256}, not the {backup.sha256} recorded when it "
-                               "was written: the local file changed")
+        _upload(client, s.s3_bucket, archive, key, digest)
         manifest = manifest_path(archive)
         if manifest.exists():
-            _upload(client, s.s3_bucket, manifest, key + MANIFEST_SUFFIX)
+            _upload(client, s.s3_bucket, manifest, key + MANIFEST_SUFFIX, _digest(manifest))
     except Exception as exc:  # noqa: BLE001 - a failed off-site copy must never fail the local backup
         detail = _reason(exc, s.s3_secret_key)
         log.error("Off-site copy of backup %s to s3://%s/%s failed: %s", backup.file_name, s.s3_bucket, key, detail)
@@ -184,10 +219,11 @@ def copy_backup(backup) -> None:
 
 
 def _record(backup, state: str, key: str, detail: str) -> None:
-    backup.offsite_state = state
-    backup.offsite_key = key
-    backup.offsite_detail = detail[:1000]
-    backup.save(update_fields=["offsite_state", "offsite_key", "offsite_detail"])
+    """Keep the outcome on the row (an update: a row pruned meanwhile is no error)."""
+    values = {"offsite_state": state, "offsite_key": key[:500], "offsite_detail": detail[:2000]}
+    type(backup).objects.filter(pk=backup.pk).update(**values)
+    for name, value in values.items():
+        setattr(backup, name, value)
 
 
 def remove_copy(backup) -> None:
