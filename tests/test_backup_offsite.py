@@ -4,11 +4,14 @@ hash to the archive's SHA-256; wrong keys, a missing bucket or an endpoint nobod
 "failed" with a reason a person can act on, the local archive untouched and the secret never in a
 log or on the row; retention's removal and the settings page's probe."""
 import hashlib
+import io
+import json
 import logging
 import os
 import time
 
 import pytest
+from django.core.management import call_command
 
 from audit import system_log
 from audit.models import LogRecord
@@ -216,3 +219,29 @@ def test_the_probe_says_why_it_failed(offsite_target):
 
 def test_the_probe_asks_for_the_keys_first(db):
     assert offsite.check() == (False, "Set the bucket, the access key ID and the secret access key first.")
+
+
+def test_the_nightly_backup_copies_its_archive_off_site(offsite_target, backup_dir):
+    """The whole path: backup_database dumps, verifies, then copies; what landed is the archive."""
+    call_command("backup_database", stdout=io.StringIO())
+    backup = DatabaseBackup.objects.get()
+    assert (backup.state, backup.offsite_state) == (DatabaseBackup.State.VERIFIED, "copied"), backup.offsite_detail
+    assert backup.offsite_key == f"isp-1/db/{backup.file_name}"
+    copied = offsite_target.read(backup.offsite_key)
+    assert hashlib.sha256(copied).hexdigest() == backup.sha256
+    assert copied == (backup_dir / backup.file_name).read_bytes()
+    manifest = json.loads(offsite_target.read(backup.offsite_key + ".manifest.json"))
+    assert (manifest["sha256"], manifest["size_bytes"]) == (backup.sha256, len(copied))
+
+
+def test_a_failed_copy_leaves_the_nightly_backup_verified(offsite_target, backup_dir, caplog):
+    store.save("backups", {"s3_endpoint": f"http://127.0.0.1:{free_port()}"})
+    with caplog.at_level(logging.ERROR):
+        call_command("backup_database", stdout=io.StringIO())
+    backup = DatabaseBackup.objects.get()
+    assert (backup.state, backup.offsite_state) == (DatabaseBackup.State.VERIFIED, "failed")
+    assert backup.offsite_detail.startswith("could not reach the storage at http://127.0.0.1:")
+    assert (backup_dir / backup.file_name).stat().st_size == backup.size_bytes
+    assert [r.getMessage() for r in caplog.records if r.name == "monitoring.offsite"] == [
+        f"Off-site copy of backup {backup.file_name} to s3://{offsite_target.bucket}/{backup.offsite_key} failed: "
+        f"{backup.offsite_detail}"]
