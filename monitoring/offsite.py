@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 # Archives past this size go up in parts of this size (S3's least part is 5 MiB): a dropped
 # connection costs one part's retry, not the whole archive.
 MULTIPART_BYTES = 16 * 1024 * 1024
+# The classic transfer manager always: the parts' layout must be the one ``_digest`` computes.
 TRANSFER = TransferConfig(multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES,
-                          max_concurrency=4)
+                          max_concurrency=4, preferred_transfer_client="classic")
 # Connecting waits 10 s, a silent answer 60 s; "standard" retries throttling and 5xx answers
 # (3 tries in all, with backoff), not a refusal.
 ATTEMPTS = 3
@@ -236,8 +237,12 @@ def remove_copy(backup) -> None:
         if not (s.s3_bucket and s.s3_access_key and s.s3_secret_key):
             raise OffsiteError("the bucket or keys are not set")
         client = _client(s)
-        client.delete_objects(Bucket=s.s3_bucket, Delete={"Quiet": True, "Objects": [
+        answer = client.delete_objects(Bucket=s.s3_bucket, Delete={"Quiet": True, "Objects": [
             {"Key": backup.offsite_key}, {"Key": backup.offsite_key + MANIFEST_SUFFIX}]})
+        # A batch delete answers 200 and lists, per key, what it could not delete.
+        refused = [f"{e.get('Key')}: {e.get('Code')}" for e in answer.get("Errors", [])]
+        if refused:
+            raise OffsiteError(f"the storage kept {', '.join(refused)}")
     except Exception as exc:  # noqa: BLE001 - pruning goes on; the copy is left for a person to remove
         log.error("Could not remove the off-site copy s3://%s/%s: %s", s.s3_bucket, backup.offsite_key,
                   _reason(exc, s.s3_secret_key))
