@@ -46,6 +46,7 @@ GROUPS = [
         ("Staff", "staff-list", "users"),
         ("Roles", "role-list", "key"),
         ("Settings", "settings", "key"),
+        ("Backups", "backup-list", "layers"),
         ("API", "api:openapi-view", "code"),
     ]),
 ]

@@ -9,7 +9,8 @@ from django import template
 register = template.Library()
 
 GOOD = {"online", "completed", "credited", "done", "ok", "paid", "active", "sent", "ack", "redeemed",
-        "accepted", "Access-Accept"}  # FreeRADIUS's answers in the auth log (radpostauth.reply) are status words too
+        "accepted", "Access-Accept",  # FreeRADIUS's answers in the auth log (radpostauth.reply) are status words too
+        "verified", "copied"}  # a database backup read back after writing, and its off-site copy
 WARN = {"warning", "pending", "provisioning", "issued", "skipped", "grace", "received", "in_progress", "queued",
         "running"}
 BAD = {"offline", "error", "failed", "overdue", "inactive", "timed_out", "expired", "suspended", "revoked", "nak",

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import activity, dashboard, health, jobs, search, settings_messages, settings_mpesa, system_log
+from .views import backups as backup_pages
 from .views import settings as settings_pages
 from .views.settings_general import branding_logo, logo_upload
 
@@ -23,4 +24,8 @@ urlpatterns = [
     path("settings/general/logo/", logo_upload, name="settings-logo"),
     path("branding/logo", branding_logo, name="branding-logo"),
     path("search/", search.search, name="search"),
+    path("backups/", backup_pages.backup_list, name="backup-list"),
+    path("backups/now/", backup_pages.backup_now, name="backup-now"),
+    path("backups/<int:pk>/progress/", backup_pages.backup_progress, name="backup-progress"),
+    path("backups/<int:pk>/download/", backup_pages.backup_download, name="backup-download"),
 ]

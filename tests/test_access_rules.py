@@ -167,6 +167,11 @@ PAGES = {
     # "Send test SMS" / "Send test e-mail" on those settings pages (monitoring/views/settings_messages.py).
     "settings-sms-test": {ADMIN},
     "settings-email-test": {ADMIN},
+    # Database backups hold every customer's credentials and payments: Admin only (monitoring.*databasebackup).
+    "backup-list": {ADMIN},
+    "backup-now": {ADMIN},
+    "backup-progress": {ADMIN},
+    "backup-download": {ADMIN},
     # A staff member who forgot their password is, by definition, not signed in (accounts/views/password_reset.py).
     "password-reset": EVERYONE,
     "password-reset-done": EVERYONE,

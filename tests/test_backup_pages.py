@@ -1,6 +1,7 @@
 """Backups: the /backups/ page (database backups made, verified, downloaded; the router configuration
 backups beside them) and the nightly job that backs up every online router and keeps the newest N.
 Routers are RouterOS simulators reached through the real API client."""
+import hashlib
 import threading
 from datetime import timedelta
 
@@ -8,15 +9,60 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN
 from audit.actors import Actor, acting_as
 from audit.models import Entry
+from monitoring import backups
+from monitoring.models import DatabaseBackup
 from routers import actions, nightly_backups, services
 from routers.models import Router, RouterBackup, ServiceControlLog
 from routers.routeros_simulator import RouterOSSimulator
 from siteconfig import store
 
+from .lists_kit import assert_flat_queries
+
 API_PASSWORD = "kilimani-api-secret"
 NIGHTLY = "routers.tasks.backup_routers"
+
+
+@pytest.fixture(autouse=True)
+def backup_dir(tmp_path, settings):
+    """Archives go to the test's own folder, never the checkout's var/."""
+    settings.BACKUP_DIR = str(tmp_path / "backups")
+    return tmp_path / "backups"
+
+
+def archive(name: str, content: bytes, **fields) -> DatabaseBackup:
+    """A verified backup whose archive is ``content`` (the page serves what is on disk)."""
+    path = backups.backup_dir() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    values = {"state": DatabaseBackup.State.VERIFIED, "kind": DatabaseBackup.Kind.NIGHTLY, "file_name": name,
+              "engine": "postgresql", "size_bytes": len(content), "sha256": hashlib.sha256(content).hexdigest(),
+              "progress": 100, "finished_at": timezone.now(), **fields}
+    return DatabaseBackup.objects.create(**values)
+
+
+# --- who may open it -------------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_only_an_admin_opens_the_page_and_its_actions(client, signed_in):
+    made = archive("hotspot-20261201-024500-nightly-1.dump", b"PGDMP archive")
+    pages = ["/backups/", f"/backups/{made.pk}/download/", f"/backups/{made.pk}/progress/"]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith("/login/?next="), url
+    assert client.post("/backups/now/").status_code == 302
+    for role in (FINANCE, SUPPORT, TECHNICIAN):
+        browser = signed_in(role)
+        assert [browser.get(url).status_code for url in pages] == [403, 403, 403], role
+        assert browser.post("/backups/now/").status_code == 403
+    assert not DatabaseBackup.objects.exclude(pk=made.pk).exists()
+    assert signed_in(ADMIN).get("/backups/").status_code == 200
+
+
+# --- the page --------------------------------------------------------------------------------------------
 
 
 # --- the nightly router backup -------------------------------------------------------------------------
@@ -144,3 +190,107 @@ def test_two_runs_at_once_save_one_backup_per_router():
             "Kilimani Hotspot", "Rongai Main"]
         for router, sim in zip(routers, (a, b), strict=True):
             assert RouterBackup.objects.filter(router=router).count() == 1 and len(backup_files(sim)) == 1
+
+
+# --- the page, continued: backing up, downloading --------------------------------------------------------
+
+@pytest.mark.django_db
+def test_back_up_now_makes_a_verified_backup_the_page_lists_and_an_admin_downloads(
+        signed_in, admin, django_capture_on_commit_callbacks):
+    browser = signed_in(ADMIN)
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs when the request commits (eager)
+        response = browser.post("/backups/now/")
+    assert response.status_code == 302 and response.url == "/backups/"
+
+    made = DatabaseBackup.objects.get()
+    assert (made.kind, made.state, made.requested_by, made.progress) == ("manual", "verified", admin, 100)
+    page = browser.get("/backups/").content.decode()
+    row = page[page.index(f'data-backup="{made.pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Verified" in row and "by amani" in row and made.sha256[:12] in row and made.sha256 in row
+    assert f'href="/backups/{made.pk}/download/"' in row
+    assert str(backups.path_of(made)) in page  # the restore command names the newest archive
+    assert 'id="backup-progress"' not in page  # nothing running: no progress panel
+
+    download = browser.get(f"/backups/{made.pk}/download/")
+    assert download.status_code == 200
+    assert download["Content-Disposition"] == f'attachment; filename="{made.file_name}"'
+    body = b"".join(download.streaming_content)
+    assert body == backups.path_of(made).read_bytes() and hashlib.sha256(body).hexdigest() == made.sha256
+    [entry] = Entry.objects.filter(action="downloaded")
+    assert (entry.actor_kind, entry.actor_name, entry.object_type, entry.object_id) == (
+        "staff", "amani", "monitoring.databasebackup", str(made.pk))
+
+
+@pytest.mark.django_db
+def test_a_running_backup_is_polled_until_it_ends_then_the_list_comes_with_it(signed_in, admin):
+    running = DatabaseBackup.objects.create(kind="manual", state="running", progress=40, requested_by=admin)
+    browser = signed_in(ADMIN)
+    page = browser.get("/backups/").content.decode()
+    assert 'id="backup-progress"' in page and 'hx-get="/backups/%d/progress/"' % running.pk in page
+    assert ">Back up now<" not in page  # one at a time
+    polled = browser.get(f"/backups/{running.pk}/progress/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'value="40"' in polled and "hx-trigger" in polled and 'id="results"' not in polled
+
+    DatabaseBackup.objects.filter(pk=running.pk).update(state="verified", progress=100, file_name="a.dump",
+                                                        size_bytes=2048, sha256="ab" * 32)
+    ended = browser.get(f"/backups/{running.pk}/progress/", HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in ended and "Made and verified" in ended
+    assert 'id="results" hx-swap-oob="true"' in ended and f'data-backup="{running.pk}"' in ended
+
+
+@pytest.mark.django_db
+def test_a_file_gone_from_disk_is_a_clear_404(signed_in):
+    made = archive("hotspot-20261201-024500-nightly-1.dump", b"PGDMP archive")
+    backups.path_of(made).unlink()
+    response = signed_in(ADMIN).get(f"/backups/{made.pk}/download/")
+    assert response.status_code == 404
+    assert "Backup file not found" in response.content.decode() and made.file_name in response.content.decode()
+    assert not Entry.objects.filter(action="downloaded").exists()
+    assert signed_in(ADMIN).get("/backups/999999/download/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_only_the_rows_own_file_under_the_backup_folder_is_served(signed_in, tmp_path):
+    secret = tmp_path / "outside.txt"
+    secret.write_bytes(b"not a backup")
+    browser = signed_in(ADMIN)
+    for name in ("../outside.txt", str(secret), "", "."):
+        made = archive("inside.dump", b"PGDMP", file_name=name)
+        response = browser.get(f"/backups/{made.pk}/download/")
+        assert response.status_code == 404, name
+        assert b"not a backup" not in response.content
+    assert not Entry.objects.filter(action="downloaded").exists()
+
+
+@pytest.mark.django_db
+def test_the_page_shows_each_routers_latest_configuration_backup(signed_in):
+    kilimani = Router.objects.create(name="Kilimani Hotspot", host="10.0.0.1", status="online")
+    Router.objects.create(name="Ruaka Estate", host="10.0.0.4", status="offline")
+    old = RouterBackup.objects.create(router=kilimani, name="hotspot-billing-20261201-024500", size=1000,
+                                      created_at=timezone.now() - timedelta(days=1))
+    new = RouterBackup.objects.create(router=kilimani, name="hotspot-billing-20261202-024500", size=24_064)
+    page = signed_in(ADMIN).get("/backups/").content.decode()
+    row = page[page.index(f'data-router="{kilimani.pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert f"{new.name}.backup" in row and old.name not in row and "23.5\xa0KB" in row
+    assert f'href="/routers/{kilimani.pk}/"' in row and ">2</a>" in row
+    assert "none yet" in page[page.index("Ruaka Estate"):]
+    assert "Not configured" in page and 'href="/settings/backups/"' in page
+
+
+def make_database_backups(numbers):
+    """Rows alternating nightly (nobody asked) and manual (asked by the signed-in admin)."""
+    amani = User.objects.get(username="amani")
+    DatabaseBackup.objects.bulk_create(
+        DatabaseBackup(kind="manual" if n % 2 else "nightly", requested_by=amani if n % 2 else None,
+                       state="verified" if n % 3 else "failed", file_name=f"hotspot-{n}.dump", size_bytes=1000 * n,
+                       sha256=f"{n:064x}", offsite_state="copied" if n % 2 else "") for n in numbers)
+
+
+@pytest.mark.django_db
+def test_the_page_costs_the_same_queries_for_2_backups_or_40(signed_in, django_assert_num_queries):
+    """session, user, 2x perms, roles, the pager's count, the page's rows, the running backup, the newest
+    verified one (the restore command), the routers with their latest backup, session save (3)."""
+    browser = signed_in(ADMIN)
+    assert_flat_queries(browser, "/backups/", make_database_backups, 13, django_assert_num_queries)

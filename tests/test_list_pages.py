@@ -28,7 +28,7 @@ from audit.models import Entry, LogRecord
 from billing.models import Invoice, LedgerEntry, MpesaCallback, Payment
 from hotspot import services
 from hotspot.models import Customer, Package, PackageGroup, Voucher, VoucherBatch
-from monitoring.models import TaskFailure
+from monitoring.models import DatabaseBackup, TaskFailure
 from radius.models import Nas, RadAcct, RadCheck, RadPostAuth
 from routers.models import AccessPoint, Router, RouterService, RouterVpnConfig
 
@@ -308,6 +308,12 @@ def failed_jobs(n):
     return Made({}, tuple(outsiders))
 
 
+def database_backups(n):
+    DatabaseBackup.objects.bulk_create(DatabaseBackup(state="verified", file_name=f"hotspot-{i}.dump")
+                                       for i in range(n))
+    return Made()
+
+
 def chosen(name: str) -> Callable[[Made], str]:
     """A filter whose value is a row the maker made (a router, a customer)."""
     return lambda made: str(made.kwargs[name])
@@ -348,6 +354,7 @@ LISTS = [
     ListCase("system-log", {"q": "listpaging", "level": "40", "logger": "billing",
                             "from": str(TODAY - timedelta(days=1)), "to": str(TODAY)}, system_log),
     ListCase("failed-jobs", {"task": "billing.tasks", "state": "failed"}, failed_jobs),
+    ListCase("backup-list", {}, database_backups),
 ]
 
 

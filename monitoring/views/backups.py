@@ -1,0 +1,101 @@
+"""/backups/: database backups (newest first, with size, checksum, verification and off-site state),
+Back up now with its progress polled until it ends, Download of an archive (audited), the restore
+command to copy (never a restore button: a restore replaces a live database), and each router's
+latest configuration backup. The work is monitoring.backups (database) and routers.nightly_backups."""
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.access import access, perm
+from audit import trail
+from lib.listing import PER_PAGE, list_page
+from routers.models import Router, RouterBackup
+from siteconfig import store
+
+from .. import backups, offsite
+from ..models import DatabaseBackup
+
+VIEW = perm("monitoring.view_databasebackup")
+ACTIVE = (DatabaseBackup.State.QUEUED, DatabaseBackup.State.RUNNING)
+
+
+@access(VIEW)
+@require_safe
+def backup_list(request):
+    rows = DatabaseBackup.objects.select_related("requested_by")
+    return list_page(request, rows, "monitoring/backups.html", **_context(request))
+
+
+@access(perm("monitoring.add_databasebackup"))
+@require_POST
+def backup_now(request):
+    backup = backups.request_backup(request.user)
+    if backup.state in ACTIVE:
+        messages.info(request, f"Backup #{backup.pk} is under way; its progress shows below.")
+    elif backup.state == DatabaseBackup.State.VERIFIED:
+        messages.success(request, f"Backup #{backup.pk} is made and verified.")
+    else:
+        messages.error(request, f"Backup #{backup.pk} failed: {backup.detail}")
+    return redirect("backup-list")
+
+
+@access(VIEW)
+@require_safe
+def backup_progress(request, pk: int):
+    """The running backup's panel, polled every 2 s; once it has ended, also the list (out of band)."""
+    backup = get_object_or_404(DatabaseBackup, pk=pk)
+    context = {"backup": backup}
+    if backup.state not in ACTIVE:
+        rows = DatabaseBackup.objects.select_related("requested_by")
+        context.update(page=Paginator(rows, PER_PAGE).get_page(1), filtering=False, oob=True)
+    return render(request, "monitoring/backups_progress.html", context)
+
+
+@access(VIEW)
+@require_safe
+def backup_download(request, pk: int):
+    """The archive as an attachment. Only the row's own file, and only under BACKUP_DIR: a name that
+    leads elsewhere (an archive written with --to DIR, or a tampered row) is not served."""
+    backup = get_object_or_404(DatabaseBackup, pk=pk)
+    path = _archive(backup)
+    if path is None:
+        return render(request, "monitoring/backups_missing.html", {"backup": backup}, status=404)
+    trail.record("downloaded", backup, note=f"{path.name}, {path.stat().st_size} bytes")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
+                        content_type="application/octet-stream")
+
+
+def _archive(backup: DatabaseBackup) -> Path | None:
+    if not backup.file_name:
+        return None
+    root = Path(settings.BACKUP_DIR).resolve()
+    path = backups.path_of(backup).resolve()
+    if not path.is_relative_to(root) or path == root or not path.is_file():
+        return None
+    return path
+
+
+def _context(request) -> dict:
+    running = DatabaseBackup.objects.filter(state__in=ACTIVE).first()
+    newest = DatabaseBackup.objects.filter(state=DatabaseBackup.State.VERIFIED).only(
+        "file_name", "engine", "created_at").first()
+    return {"running": running, "newest": newest, "newest_path": backups.path_of(newest) if newest else None,
+            "routers": _routers(), "offsite_enabled": offsite.enabled(),
+            "keep": store.section("backups"),
+            "can_back_up": request.user.has_perm("monitoring.add_databasebackup")}
+
+
+def _routers():
+    """Every router with its latest configuration backup and how many it keeps, in one query."""
+    latest = RouterBackup.objects.filter(router=OuterRef("pk")).order_by("-created_at", "-pk")
+    return (Router.objects.order_by("name")
+            .annotate(backup_count=Count("backups"), latest_name=Subquery(latest.values("name")[:1]),
+                      latest_size=Subquery(latest.values("size")[:1]),
+                      latest_at=Subquery(latest.values("created_at")[:1]))
+            .only("name", "status"))
