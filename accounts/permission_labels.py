@@ -36,6 +36,8 @@ HIDDEN = (
     "audit.add_*", "audit.change_*", "audit.delete_*",
     "accounts.*_apitoken", "accounts.*_user", "accounts.*_roleprofile",
     "routers.*_routersample", "monitoring.*_usersonlinesample",
+    # Database backups are made by the job (or Back up now: add) and removed by retention, never edited.
+    "monitoring.change_databasebackup", "monitoring.delete_databasebackup",
     # Rows our own workflows write as a side effect of what a person does (provision, disconnect,
     # buy, a callback arriving): what a person may do is the permission on the workflow (change a
     # router, disconnect a session, record a payment). Their view_* stay offered: the activity
@@ -117,6 +119,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "radius.disconnect_session": (RADIUS, "Disconnect a customer's session"),
     "radius.view_radcheck": (RADIUS, "View RADIUS users (passwords masked)"),
     "monitoring.change_taskfailure": (LOGS, "Retry or dismiss failed jobs"),
+    "monitoring.view_databasebackup": (SETTINGS, "View and download database backups (every customer's data)"),
+    "monitoring.add_databasebackup": (SETTINGS, "Back up the database now"),
     "audit.view_entry": (LOGS, "View activity about what the role may view"),
     "audit.view_all_entries": (LOGS, "View all activity, whatever it is about"),
     "audit.view_logrecord": (LOGS, "View the system log"),
