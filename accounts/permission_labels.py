@@ -38,6 +38,10 @@ HIDDEN = (
     "routers.*_routersample", "monitoring.*_usersonlinesample",
     # Database backups are made by the job (or Back up now: add) and removed by retention, never edited.
     "monitoring.change_databasebackup", "monitoring.delete_databasebackup",
+    # Alerts: incidents are opened by the evaluator, each staff member keeps their own subscription
+    # (ruled by view_incident), and the messages and rule states are the evaluator's bookkeeping.
+    "monitoring.add_incident", "monitoring.delete_incident", "monitoring.*_alertsubscription",
+    "monitoring.*_alertmessage", "monitoring.*_alertrule",
     # Rows our own workflows write as a side effect of what a person does (provision, disconnect,
     # buy, a callback arriving): what a person may do is the permission on the workflow (change a
     # router, disconnect a session, record a payment). Their view_* stay offered: the activity
@@ -121,6 +125,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "monitoring.change_taskfailure": (LOGS, "Retry or dismiss failed jobs"),
     "monitoring.view_databasebackup": (SETTINGS, "View and download database backups (every customer's data)"),
     "monitoring.add_databasebackup": (SETTINGS, "Back up the database now"),
+    "monitoring.view_incident": (LOGS, "View alerts (incidents) and choose one's own alert channels"),
+    "monitoring.change_incident": (LOGS, "Acknowledge incidents (stops their reminders)"),
     "audit.view_entry": (LOGS, "View activity about what the role may view"),
     "audit.view_all_entries": (LOGS, "View all activity, whatever it is about"),
     "audit.view_logrecord": (LOGS, "View the system log"),

@@ -27,6 +27,7 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "hotspot.view_voucher*",  # vouchers and batches: sold codes are money Finance counts
         "siteconfig.view_money_settings",  # reads (never changes) the M-Pesa and business settings
         "audit.view_entry",  # the entries about what the role may view (audit.trail.visible_to)
+        "monitoring.view_incident",  # alerts: M-Pesa callbacks failing are theirs to chase
     ),
     SUPPORT: (
         "hotspot.*customer",
@@ -37,6 +38,7 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "radius.disconnect_*",
         "monitoring.*ticket*",
         "audit.view_entry",
+        "monitoring.view_incident",  # alerts: a router down is what customers will be calling about
         # Not billing.view_payment: a customer's own payments show on their page (customer-payments,
         # ruled by hotspot.view_customer); all payments, exports, the M-Pesa log and settings are Finance's.
     ),
@@ -46,6 +48,8 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "radius.view_*",
         "monitoring.view_taskfailure",
         "monitoring.change_taskfailure",  # retry or dismiss a failed job: the jobs are idempotent
+        "monitoring.view_incident",
+        "monitoring.change_incident",  # acknowledge an incident (stops its reminders): they are on call
         "audit.view_entry",
         "audit.view_logrecord",  # the system log: routers and jobs are where most warnings come from
     ),

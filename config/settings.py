@@ -324,6 +324,8 @@ CELERY_BEAT_SCHEDULE = {
     "check-routers": {"task": "routers.tasks.check_router_status", "schedule": 60.0},
     "sync-router-data": {"task": "routers.tasks.sync_router_data", "schedule": crontab(minute=40)},  # drift report
     "fetch-router-live-data": {"task": "routers.tasks.fetch_router_live_data", "schedule": 300.0},
+    # Alert rules, incidents and their messages (monitoring/alerts/); a rule claimed elsewhere is skipped.
+    "evaluate-alerts": {"task": "monitoring.tasks.evaluate_alerts", "schedule": 60.0},
     # Every online router's configuration saved on its flash, the newest backups.router_keep kept.
     "backup-routers": {"task": "routers.tasks.backup_routers", "schedule": crontab(hour=2, minute=45)},
 }

@@ -105,3 +105,144 @@ class DatabaseBackup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} backup of {self.created_at:%Y-%m-%d %H:%M} ({self.state})"
+
+
+# --- alerts (monitoring.alerts) ------------------------------------------------------------------------
+
+
+class AlertKind(models.TextChoices):
+    """What the evaluator watches; each kind is one rule (monitoring.alerts.rules)."""
+
+    ROUTER_OFFLINE = "router_offline", "Router offline"
+    CALLBACKS_SILENT = "callbacks_silent", "M-Pesa callbacks not arriving"
+    BAD_CALLBACKS = "bad_callbacks", "Bad M-Pesa callbacks"
+    JOB_FAILED = "job_failed", "Background job failed"
+    BACKUP = "backup", "Database backup"
+    RADIUS_DOWN = "radius_down", "FreeRADIUS not answering"
+    DISK_LOW = "disk_low", "Disk space low"
+
+
+class AlertRule(models.Model):
+    """One rule's stored state: when it was last evaluated and what was failing then. Its row is
+    what an evaluator claims (SKIP LOCKED), so two evaluators at once never evaluate it twice."""
+
+    kind = models.CharField(max_length=20, choices=AlertKind.choices, unique=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    failing = models.JSONField(default=list, blank=True, help_text="the subjects failing at the last evaluation")
+    error = models.TextField(blank=True, help_text="why the rule could not be evaluated the last time")
+
+    class Meta:
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class Incident(models.Model):
+    """Something failing (a router, M-Pesa's callbacks, a job...), from when a rule first saw it until
+    it resolved. One that fails again soon after resolving is reopened, not opened anew."""
+
+    class Told(models.TextChoices):
+        OPEN = "open", "Told it is failing"
+        RESOLVED = "resolved", "Told it resolved"
+
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    subject = models.CharField(max_length=200, help_text='what fails, as the rule names it ("router:12")')
+    label = models.CharField(max_length=200, help_text="what fails, in words (the router's name)")
+    detail = models.TextField(blank=True, help_text="the rule's latest words on it")
+    opened_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_failing_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    flaps = models.PositiveIntegerField(default=0, help_text="how often it failed again soon after resolving")
+    # What the subscribers were last told, and when: the reminders, the "failing again" notice and a
+    # flapping incident's held resolution follow from these.
+    told = models.CharField(max_length=10, choices=Told.choices, default=Told.OPEN)
+    told_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    acknowledged_by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["kind", "subject"], condition=models.Q(resolved_at__isnull=True),
+                                               name="one_open_incident_per_subject")]
+        indexes = [models.Index(fields=["kind", "subject", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.label}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def time_to_resolve(self):
+        return self.resolved_at - self.opened_at if self.resolved_at else None
+
+
+class AlertSubscription(models.Model):
+    """One staff member's alerts: which kinds reach them on which channel, where each channel
+    reaches them, and whether they get the daily digest."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_subscription")
+    # "kind:channel" pairs, e.g. "router_offline:telegram".
+    routes = models.JSONField(default=list, blank=True)
+    phone = models.CharField(max_length=15, blank=True, help_text="for SMS, 2547XXXXXXXX")
+    email = models.EmailField(blank=True)
+    telegram_chat_id = models.CharField(max_length=40, blank=True)
+    digest_channel = models.CharField(max_length=10, blank=True, help_text="blank: no daily digest")
+    digest_sent_on = models.DateField(null=True, blank=True, help_text="the business day of the last digest")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"alerts of {self.user}"
+
+    def address(self, channel: str) -> str:
+        return {"sms": self.phone, "email": self.email, "telegram": self.telegram_chat_id}.get(channel, "")
+
+    def wants(self, kind: str, channel: str) -> bool:
+        return f"{kind}:{channel}" in self.routes
+
+
+class AlertMessage(models.Model):
+    """One message to one staff address (an outbox): written in the evaluator's transaction, so "sent
+    once" is provable, and delivered after commit by whoever claims it first."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        AGAIN = "again", "Failing again"
+        REMINDER = "reminder", "Reminder"
+        RESOLVED = "resolved", "Resolved"
+        DIGEST = "digest", "Daily digest"
+        TEST = "test", "Test"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    channel = models.CharField(max_length=10)
+    address = models.CharField(max_length=254)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["next_attempt_at"], condition=models.Q(state="pending"),
+                                name="alert_message_due")]
+        constraints = [models.UniqueConstraint(fields=["incident", "recipient", "channel"],
+                                               condition=models.Q(kind="opened"), name="one_opened_message_each")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.channel} to {self.address} ({self.state})"

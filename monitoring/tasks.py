@@ -18,3 +18,11 @@ def sample_users_online() -> dict:
 
 # The nightly backup and "Back up now" (monitoring.backups.request_backup queues it with the row's id).
 from .backups import backup_database  # noqa: E402,F401 - defined beside the service that queues it
+
+
+@shared_task(name="monitoring.tasks.evaluate_alerts")
+def evaluate_alerts() -> dict:
+    """Beat's minute: the alert rules, incidents and their messages (monitoring.alerts.incidents)."""
+    from .alerts import incidents
+
+    return asdict(incidents.evaluate())

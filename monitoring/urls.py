@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import activity, dashboard, health, jobs, search, settings_messages, settings_mpesa, system_log
+from .views import alerts as alert_pages
 from .views import backups as backup_pages
 from .views import settings as settings_pages
 from .views.settings_general import branding_logo, logo_upload
@@ -28,4 +29,8 @@ urlpatterns = [
     path("backups/now/", backup_pages.backup_now, name="backup-now"),
     path("backups/<int:pk>/progress/", backup_pages.backup_progress, name="backup-progress"),
     path("backups/<int:pk>/download/", backup_pages.backup_download, name="backup-download"),
+    path("alerts/", alert_pages.alert_list, name="alerts"),
+    path("alerts/<int:pk>/acknowledge/", alert_pages.acknowledge, name="alert-acknowledge"),
+    path("alerts/preferences/", alert_pages.alert_preferences, name="alert-preferences"),
+    path("alerts/preferences/test/", alert_pages.alert_preferences_test, name="alert-preferences-test"),
 ]

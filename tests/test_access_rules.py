@@ -44,6 +44,13 @@ PAGES = {
     "failed-jobs": {ADMIN, TECHNICIAN},
     "failed-job-retry": {ADMIN, TECHNICIAN},
     "failed-job-dismiss": {ADMIN, TECHNICIAN},
+    # Alerts (monitoring/views/alerts.py): every built-in role sees the incidents and chooses its own
+    # alerts (monitoring.view_incident: Finance chases M-Pesa's, Support hears of a router down before
+    # the callers do); those on call for the system acknowledge (monitoring.change_incident).
+    "alerts": BUILT_IN,
+    "alert-acknowledge": {ADMIN, TECHNICIAN},
+    "alert-preferences": BUILT_IN,
+    "alert-preferences-test": BUILT_IN,
     # Settings (monitoring/views/settings.py): Admin all sections; Finance reads the money ones (the
     # view answers 403 for the others); only Admin saves or puts a value back to its default.
     "settings": {ADMIN, FINANCE},

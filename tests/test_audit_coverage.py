@@ -14,6 +14,7 @@ MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "bil
            "billing.purchase", "routers.services", "routers.actions", "routers.wireguard", "routers.provisioning",
            "routers.nightly_backups",
            "accounts.services", "accounts.two_factor", "radius.coa", "billing.customer_desk",
+           "monitoring.alerts.incidents", "monitoring.alerts.outbox", "monitoring.alerts.preferences",
            "billing.notifications", "siteconfig.mail", "siteconfig.logo", "monitoring.backups"]
 
 DESK = "test_support_desk.py"
@@ -106,6 +107,13 @@ AUDITED = {
                              "test_an_admin_uploads_a_png_then_an_svg_and_both_are_shown_and_audited"),
     "siteconfig.logo.remove": ("test_settings_general.py",
                                "test_an_admin_uploads_a_png_then_an_svg_and_both_are_shown_and_audited"),
+    # Alerts: who took an incident, who changed their own alerts or tried a channel.
+    "monitoring.alerts.incidents.acknowledge": ("test_alerts.py",
+                                                "test_reminders_every_r_minutes_until_someone_acknowledges"),
+    "monitoring.alerts.preferences.save": ("test_alerts.py",
+                                           "test_staff_choose_their_alerts_and_send_themselves_a_test"),
+    "monitoring.alerts.preferences.send_test": ("test_alerts.py",
+                                                "test_staff_choose_their_alerts_and_send_themselves_a_test"),
     # Database backups: asked for, made (or failed), pruned by retention, restored.
     "monitoring.backups.request_backup": ("test_backups.py",
                                           "test_back_up_now_queues_one_job_however_often_it_is_asked"),
@@ -203,6 +211,13 @@ QUIET = {
     "radius.coa.register_customer_lookup": "wiring at start-up",
     "radius.coa.announce_disconnected": "a live event about a disconnect whose entry is written by disconnect",
     "radius.coa.change_authorization": "a CoA-Request following a change recorded where it is made",
+    "monitoring.alerts.incidents.evaluate": "the incidents and messages it writes are the record, each with its time",
+    "monitoring.alerts.outbox.queue": "the message rows are the record of what was sent to whom",
+    "monitoring.alerts.outbox.queue_digests": "the digest rows are the record of what was sent to whom",
+    "monitoring.alerts.outbox.deliver_due": "each message row keeps its delivery state and error",
+    **{f"monitoring.alerts.{name}": READS for name in ("outbox.duration", "outbox.text", "outbox.digest_text",
+                                                        "preferences.route_choices", "preferences.of",
+                                                        "preferences.form")},
     **{f"monitoring.backups.{name}": READS
        for name in ("backup_dir", "path_of", "manifest_path", "pg_tool", "read_manifest", "verify")},
 }

@@ -314,6 +314,17 @@ def database_backups(n):
     return Made()
 
 
+def incidents(n):
+    from monitoring.models import Incident
+
+    def made(count, kind="router_offline", **fields):
+        return Incident.objects.bulk_create(Incident(kind=kind, subject=f"{kind}:{fields.get('resolved_at')}:{i}",
+                                                     label=f"Router {i}", **fields) for i in range(count))
+    made(n)
+    outsiders = [*made(1, resolved_at=timezone.now()), *made(1, kind="disk_low")]
+    return Made({}, tuple(outsiders))
+
+
 def chosen(name: str) -> Callable[[Made], str]:
     """A filter whose value is a row the maker made (a router, a customer)."""
     return lambda made: str(made.kwargs[name])
@@ -353,6 +364,7 @@ LISTS = [
                                "from": str(TODAY - timedelta(days=1)), "to": str(TODAY)}, activity),
     ListCase("system-log", {"q": "listpaging", "level": "40", "logger": "billing",
                             "from": str(TODAY - timedelta(days=1)), "to": str(TODAY)}, system_log),
+    ListCase("alerts", {"state": "open", "kind": "router_offline"}, incidents),
     ListCase("failed-jobs", {"task": "billing.tasks", "state": "failed"}, failed_jobs),
     ListCase("backup-list", {}, database_backups),
 ]

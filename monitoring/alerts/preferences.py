@@ -1,0 +1,119 @@
+"""Each staff member's own alerts: which kinds reach them on which channel, their phone, e-mail and
+Telegram chat id, the daily digest, and a test message to check a channel reaches them."""
+import re
+
+from django import forms
+from django.db import transaction
+from django.utils import timezone
+
+from audit import trail
+from hotspot.phone import InvalidPhone, normalise_phone
+from siteconfig import store
+
+from .. import alert_channels
+from ..models import AlertKind, AlertMessage, AlertSubscription
+
+CHANNEL_LABELS = {"sms": "SMS", "email": "E-mail", "telegram": "Telegram"}
+FIELDS = ["routes", "phone", "email", "telegram_chat_id", "digest_channel"]
+# What alert_channels accepts as a chat: a number (groups are negative) or a public channel's @name.
+CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$", re.ASCII)
+
+
+def route_choices() -> list[tuple[str, str]]:
+    return [(f"{kind}:{channel}", f"{label} by {CHANNEL_LABELS[channel]}")
+            for kind, label in AlertKind.choices for channel in alert_channels.CHANNELS]
+
+
+class PreferencesForm(forms.ModelForm):
+    routes = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, choices=route_choices)
+    digest_channel = forms.ChoiceField(
+        label="Daily digest", required=False,
+        choices=[("", "No digest"), *((c, f"By {CHANNEL_LABELS[c]}") for c in alert_channels.CHANNELS)],
+        help_text="One summary a day (from 07:00): what opened, resolved and is still open.")
+
+    class Meta:
+        model = AlertSubscription
+        fields = FIELDS
+        labels = {"phone": "Phone (SMS)", "email": "E-mail", "telegram_chat_id": "Telegram chat ID"}
+        help_texts = {"telegram_chat_id": "Open a chat with the business's bot and send it /start; its chat ID is "
+                                          "a number (a group's is negative) or @channel."}
+
+    def clean_phone(self):
+        raw = self.cleaned_data["phone"].strip()
+        if not raw:
+            return ""
+        try:
+            return normalise_phone(raw)
+        except InvalidPhone as bad:
+            raise forms.ValidationError(str(bad)) from None
+
+    def clean_telegram_chat_id(self):
+        chat = self.cleaned_data["telegram_chat_id"].strip()
+        if chat and not CHAT_ID.match(chat):
+            raise forms.ValidationError("A chat ID is a number (e.g. 123456789 or -100123456789) or @channelname.")
+        return chat
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = {route.split(":")[1] for route in cleaned.get("routes") or []}
+        if cleaned.get("digest_channel"):
+            chosen.add(cleaned["digest_channel"])
+        fields = {"sms": "phone", "email": "email", "telegram": "telegram_chat_id"}
+        for channel in sorted(chosen):
+            name = fields[channel]
+            if name not in self.errors and not cleaned.get(name):
+                self.add_error(name, f"Needed for the alerts you chose by {CHANNEL_LABELS[channel]}.")
+        return cleaned
+
+
+def of(user) -> AlertSubscription:
+    """The staff member's subscription as saved, or a new one (unsaved) with their e-mail filled in."""
+    found = AlertSubscription.objects.filter(user=user).first()
+    return found or AlertSubscription(user=user, email=user.email or "")
+
+
+def form(user, data=None) -> PreferencesForm:
+    return PreferencesForm(data, instance=of(user))
+
+
+def save(form: PreferencesForm) -> AlertSubscription:
+    """Keep a valid form's choices (audited: what changed, field by field)."""
+    with transaction.atomic():
+        subscription = form.instance
+        before = trail.snapshot(AlertSubscription.objects.get(pk=subscription.pk), FIELDS) if subscription.pk else {}
+        subscription = form.save(commit=False)
+        subscription.routes = sorted(form.cleaned_data["routes"])
+        subscription.updated_at = timezone.now()
+        subscription.save()
+        changes = trail.changes(before, trail.snapshot(subscription, FIELDS))
+        if changes:
+            trail.record("changed" if before else "created", subscription, changes=changes)
+    return subscription
+
+
+class NoAddress(Exception):
+    pass
+
+
+def send_test(user, channel: str) -> AlertMessage:
+    """A test alert to the staff member's own address on ``channel``, sent now; the message row keeps
+    how it went and the audit trail who tried. Raises NoAddress without a saved address."""
+    subscription = AlertSubscription.objects.filter(user=user).first()
+    address = subscription.address(channel) if subscription and channel in alert_channels.CHANNELS else ""
+    if not address:
+        raise NoAddress(f"Save your {CHANNEL_LABELS.get(channel, channel)} address first.")
+    name = store.get("general.business_name")
+    text = f"[{name}] Test alert\nAlerts reach {user.get_username()} by {CHANNEL_LABELS[channel]}."
+    message = AlertMessage(recipient=user, channel=channel, address=address, kind=AlertMessage.Kind.TEST, text=text,
+                           attempts=1, state=AlertMessage.State.SENT)
+    try:
+        alert_channels.send(channel, address, text)
+    except alert_channels.DeliveryFailed as failure:
+        message.state, message.error = AlertMessage.State.FAILED, str(failure)[:300]
+    else:
+        message.sent_at = timezone.now()
+    with transaction.atomic():
+        message.save()
+        trail.record("tested", subscription, note=f"test alert by {CHANNEL_LABELS[channel]} to {address}: "
+                                                  + (message.error or "sent"))
+    return message
