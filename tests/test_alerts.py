@@ -18,6 +18,7 @@ from audit.models import Entry
 from billing.models import MpesaCallback, Notification, Payment
 from monitoring import probes
 from monitoring.alerts import incidents, outbox, rules
+from monitoring.alerts.demo import seed_incidents
 from monitoring.models import (
     AlertKind,
     AlertMessage,
@@ -29,6 +30,7 @@ from monitoring.models import (
 )
 from monitoring.tasks import evaluate_alerts
 from routers import polling, services
+from routers.demo import seed_routers
 from routers.models import Router
 from siteconfig import store
 
@@ -36,6 +38,7 @@ from .alerts_kit import ADMIN_CHAT, TECH_CHAT
 from .lists_kit import assert_flat_queries
 from .routers_kit import make_router
 
+pytestmark = pytest.mark.django_db
 ROUTER = [AlertKind.ROUTER_OFFLINE]
 TECH_PHONE = "254711000222"
 BUSINESS = "Kilimani WiFi"
@@ -365,3 +368,12 @@ def test_the_minute_job_and_the_command_run_the_evaluator(settings, capsys, monk
     call_command("evaluate_alerts")
     assert "7 rules evaluated" in capsys.readouterr().out
     assert Incident.objects.filter(kind="radius_down").count() == 1
+
+
+def test_the_demo_has_one_resolved_and_one_open_incident_from_the_evaluator():
+    seed_routers()
+    assert seed_incidents() == 2 and seed_incidents() == 0  # Rongai (then resolved) and Ruaka
+    resolved, still = Incident.objects.order_by("resolved_at")
+    assert (resolved.label, resolved.time_to_resolve) == ("Rongai Main", timedelta(minutes=25))
+    assert still.label == "Ruaka Estate" and still.is_open
+    assert Router.objects.get(name="Rongai Main").status == Router.Status.ONLINE

@@ -19,6 +19,7 @@ from billing.models import Payment
 from hotspot import demo as hotspot_demo
 from hotspot.models import Customer, ServiceType, Subscription
 from monitoring import sampling
+from monitoring.alerts.demo import seed_incidents
 from monitoring.demo_branding import seed_branding
 from radius.demo import seed_sessions
 from radius.models import RadAcct
@@ -65,6 +66,8 @@ class Command(BaseCommand):
             sessions = self._sessions(random.Random(5))
             # The dashboard's users-online chart, as the sampler would have drawn it from those sessions.
             sampling.backfill()
+        # Alerts: the evaluator's incidents on the routers' states (one resolved, one open).
+        seed_incidents()
         self.stdout.write(
             f"Demo data: {len(packages)} packages, {routers} new routers, "
             f"{Subscription.objects.count() - before[0]} new subscriptions, "
