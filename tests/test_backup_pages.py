@@ -1,6 +1,7 @@
 """Backups: the /backups/ page (database backups made, verified, downloaded; the router configuration
 backups beside them) and the nightly job that backs up every online router and keeps the newest N.
-Routers are RouterOS simulators reached through the real API client."""
+Routers are RouterOS simulators reached through the real API client; the browser test (Chromium on a served app)
+watches Back up now end verified at desktop and phone width."""
 import hashlib
 import threading
 from datetime import timedelta
@@ -20,7 +21,9 @@ from routers.models import Router, RouterBackup, ServiceControlLog
 from routers.routeros_simulator import RouterOSSimulator
 from siteconfig import store
 
+from .browser import SCREENSHOTS
 from .lists_kit import assert_flat_queries
+from .staff_kit import PASSWORD, make_staff
 
 API_PASSWORD = "kilimani-api-secret"
 NIGHTLY = "routers.tasks.backup_routers"
@@ -30,7 +33,14 @@ NIGHTLY = "routers.tasks.backup_routers"
 def backup_dir(tmp_path, settings):
     """Archives go to the test's own folder, never the checkout's var/."""
     settings.BACKUP_DIR = str(tmp_path / "backups")
-    return tmp_path / "backups"
+    return settings.BACKUP_DIR
+
+
+@pytest.fixture
+def served_env(backup_dir):
+    """The served app (the browser test's) writes archives where the test reads them."""
+    # The job is queued, not run inside the request: the test is the worker, so there is a run to watch.
+    return {"CELERY_TASK_ALWAYS_EAGER": "false", "BACKUP_DIR": backup_dir}
 
 
 def archive(name: str, content: bytes, **fields) -> DatabaseBackup:
@@ -237,6 +247,8 @@ def test_a_running_backup_is_polled_until_it_ends_then_the_list_comes_with_it(si
     ended = browser.get(f"/backups/{running.pk}/progress/", HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in ended and "Made and verified" in ended
     assert 'id="results" hx-swap-oob="true"' in ended and f'data-backup="{running.pk}"' in ended
+    assert 'aria-label="Restore" hx-swap-oob="true"' in ended  # the command now names the new archive
+    assert f"restore_database {backups.backup_dir() / 'a.dump'}" in ended
 
 
 @pytest.mark.django_db
@@ -294,3 +306,61 @@ def test_the_page_costs_the_same_queries_for_2_backups_or_40(signed_in, django_a
     verified one (the restore command), the routers with their latest backup, session save (3)."""
     browser = signed_in(ADMIN)
     assert_flat_queries(browser, "/backups/", make_database_backups, 13, django_assert_num_queries)
+
+
+# --- in a browser ----------------------------------------------------------------------------------------
+
+
+def sign_in(page, served: str, username: str) -> None:
+    page.goto(f"{served}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{served}/")
+
+
+def work_in_background(backup_id: int) -> threading.Thread:
+    def run():
+        try:
+            backups.run(backup_id)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1280, 390])
+def test_in_a_browser_an_admin_backs_up_now_and_sees_it_verified(served, chromium, width):
+    make_staff("amani", ADMIN)
+    kilimani = Router.objects.create(name="Kilimani Hotspot", host="10.0.0.1", status="online")
+    Router.objects.create(name="Ruaka Estate", host="10.0.0.4", status="offline")
+    RouterBackup.objects.create(router=kilimani, name="hotspot-billing-20261202-024500", size=24_064)
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    sign_in(page, served, "amani")
+    link = page.locator("nav.menu a", has_text="Backups")
+    assert link.get_attribute("href") == "/backups/"
+    page.goto(f"{served}/backups/")
+    assert page.locator("text=No database backups yet").is_visible()
+
+    page.click("button:has-text('Back up now')")
+    page.wait_for_selector("#backup-progress[data-state=queued]")
+    made = DatabaseBackup.objects.get()
+    assert (made.kind, made.requested_by.username) == ("manual", "amani")
+    assert page.locator("button:has-text('Back up now')").count() == 0  # one at a time
+    page.screenshot(path=str(SCREENSHOTS / f"backups-queued-{width}.png"), full_page=True)
+
+    worker = work_in_background(made.pk)
+    worker.join(60)
+    page.wait_for_selector("#backup-progress[data-state=verified]", timeout=10_000)  # the poll's answer
+    row = page.locator(f"tr[data-backup='{made.pk}']")
+    assert "Verified" in row.inner_text() and row.locator("a:has-text('Download')").is_visible()
+    assert page.locator("text=No database backups yet").count() == 0  # the list came with it
+    assert page.locator(f"tr[data-router='{kilimani.pk}']", has_text="hotspot-billing-20261202-024500").is_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, overflow
+    page.screenshot(path=str(SCREENSHOTS / f"backups-verified-{width}.png"), full_page=True)
+    page.close()

@@ -37,7 +37,7 @@ def backup_list(request):
 def backup_now(request):
     backup = backups.request_backup(request.user)
     if backup.state in ACTIVE:
-        messages.info(request, f"Backup #{backup.pk} is under way; its progress shows below.")
+        messages.info(request, f"Backup #{backup.pk} started: it shows below until it is made and verified.")
     elif backup.state == DatabaseBackup.State.VERIFIED:
         messages.success(request, f"Backup #{backup.pk} is made and verified.")
     else:
@@ -53,7 +53,7 @@ def backup_progress(request, pk: int):
     context = {"backup": backup}
     if backup.state not in ACTIVE:
         rows = DatabaseBackup.objects.select_related("requested_by")
-        context.update(page=Paginator(rows, PER_PAGE).get_page(1), filtering=False, oob=True)
+        context.update(page=Paginator(rows, PER_PAGE).get_page(1), filtering=False, oob=True, **_newest())
     return render(request, "monitoring/backups_progress.html", context)
 
 
@@ -83,12 +83,16 @@ def _archive(backup: DatabaseBackup) -> Path | None:
 
 def _context(request) -> dict:
     running = DatabaseBackup.objects.filter(state__in=ACTIVE).first()
-    newest = DatabaseBackup.objects.filter(state=DatabaseBackup.State.VERIFIED).only(
-        "file_name", "engine", "created_at").first()
-    return {"running": running, "newest": newest, "newest_path": backups.path_of(newest) if newest else None,
-            "routers": _routers(), "offsite_enabled": offsite.enabled(),
+    return {"running": running, **_newest(), "routers": _routers(), "offsite_enabled": offsite.enabled(),
             "keep": store.section("backups"),
             "can_back_up": request.user.has_perm("monitoring.add_databasebackup")}
+
+
+def _newest() -> dict:
+    """The newest verified archive, for the restore command."""
+    newest = DatabaseBackup.objects.filter(state=DatabaseBackup.State.VERIFIED).only(
+        "file_name", "engine", "created_at").first()
+    return {"newest": newest, "newest_path": backups.path_of(newest) if newest else None}
 
 
 def _routers():
