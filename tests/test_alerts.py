@@ -321,7 +321,7 @@ def test_staff_choose_their_alerts_and_send_themselves_a_test(telegram, signed_i
     assert refused.status_code == 200 and "Needed for the alerts you chose by SMS" in text
     assert "A chat ID is a number" in text and not AlertSubscription.objects.exists()
 
-    saved = page.post(url, {"routes": ["router_offline:telegram", "job_failed:sms"], "phone": "0711 000 222",
+    saved = page.post(url, {"routes": ["router_offline:telegram", "job_failed:sms"], "phone": "+254 711 000 222",
                             "telegram_chat_id": TECH_CHAT, "digest_channel": ""})
     assert saved.status_code == 302
     mine = AlertSubscription.objects.get(user=technician)

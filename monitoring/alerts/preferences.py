@@ -25,6 +25,8 @@ def route_choices() -> list[tuple[str, str]]:
 
 
 class PreferencesForm(forms.ModelForm):
+    # Longer than the stored 2547XXXXXXXX: a number is typed as people write it ("+254 711 000 222").
+    phone = forms.CharField(label="Phone (SMS)", required=False, max_length=30)
     routes = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, choices=route_choices)
     digest_channel = forms.ChoiceField(
         label="Daily digest", required=False,
@@ -34,7 +36,7 @@ class PreferencesForm(forms.ModelForm):
     class Meta:
         model = AlertSubscription
         fields = FIELDS
-        labels = {"phone": "Phone (SMS)", "email": "E-mail", "telegram_chat_id": "Telegram chat ID"}
+        labels = {"email": "E-mail", "telegram_chat_id": "Telegram chat ID"}
         help_texts = {"telegram_chat_id": "Open a chat with the business's bot and send it /start; its chat ID is "
                                           "a number (a group's is negative) or @channel."}
 
