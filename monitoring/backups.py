@@ -27,7 +27,7 @@ from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
@@ -631,12 +631,16 @@ def restore(archive, database_url: str | None = None, force: bool = False) -> di
               "manifest": bool(manifest),
               "manifest_created_at": manifest.get("created_at"), "tables": tables, "mismatched": mismatched,
               "migrated": pending}
-    trail.record("restored", object_type="monitoring.database", object_id=db.get("NAME", "")[:64],
-                 label=_label(db)[:200],
-                 note=f"{archive.name} ({manifest.get('created_at', 'no manifest')}) into {_label(db)}: "
-                      f"{sum(r or 0 for _, r in tables.values())} rows in {len(tables)} tables"
-                      + (f", {len(mismatched)} tables differ from the manifest" if mismatched else "")
-                      + (f", {len(pending)} migrations applied" if pending else ""))
+    note = (f"{archive.name} ({manifest.get('created_at', 'no manifest')}) into {_label(db)}: "
+            f"{sum(r or 0 for _, r in tables.values())} rows in {len(tables)} tables"
+            + (f", {len(mismatched)} tables differ from the manifest" if mismatched else "")
+            + (f", {len(pending)} migrations applied" if pending else ""))
+    try:
+        with transaction.atomic():
+            trail.record("restored", object_type="monitoring.database", object_id=str(db.get("NAME", ""))[:64],
+                         label=_label(db)[:200], note=note)
+    except DatabaseError:  # the configured database is not this one and has no audit trail (not migrated)
+        log.warning("restore not audited: the configured database has no audit trail: %s", note)
     return result
 
 

@@ -183,8 +183,24 @@ try:
     again = "restored twice"
 except CommandError as error:
     again = str(error)
+# An archive older than this code: the same database before monitoring's 0004 and later migrations.
+import gzip, shutil, sqlite3
+from django.conf import settings
+older = os.path.join(os.environ["VAR_DIR"], "older.sqlite3")
+source, copy = sqlite3.connect(settings.DATABASES["default"]["NAME"]), sqlite3.connect(older)
+source.backup(copy)
+for (table,) in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'monitoring_%' "
+                             "AND name NOT IN ('monitoring_taskfailure', 'monitoring_usersonlinesample')").fetchall():
+    copy.execute(f'DROP TABLE "{table}"')
+copy.execute("DELETE FROM django_migrations WHERE app = 'monitoring' AND name >= '0004'")
+copy.commit()
+copy.close()
+with open(older, "rb") as plain, gzip.open(older + ".gz", "wb") as packed:
+    shutil.copyfileobj(plain, packed)
+migrated = io.StringIO()
+call_command("restore_database", older + ".gz", "--database-url", sys.argv[2], stdout=migrated)
 print(json.dumps({"state": backup.state, "detail": backup.detail, "archive": str(archive),
-                  "printed": restored.getvalue(), "again": again}))
+                  "printed": restored.getvalue(), "again": again, "migrated": migrated.getvalue()}))
 """
 
 
@@ -196,8 +212,9 @@ def sqlite_environment(tmp_path) -> dict:
 
 
 def test_the_quick_starts_sqlite_database_makes_the_same_round_trip(tmp_path):
-    target = tmp_path / "restored.sqlite3"
-    result = subprocess.run([sys.executable, "-c", SQLITE_ROUND_TRIP, f"sqlite:///{target}"], cwd=ROOT,
+    target, migrated = tmp_path / "restored.sqlite3", tmp_path / "migrated.sqlite3"
+    result = subprocess.run([sys.executable, "-c", SQLITE_ROUND_TRIP, f"sqlite:///{target}", f"sqlite:///{migrated}"],
+                            cwd=ROOT,
                             env=sqlite_environment(tmp_path), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     done = json.loads(result.stdout.strip().splitlines()[-1])
@@ -209,6 +226,11 @@ def test_the_quick_starts_sqlite_database_makes_the_same_round_trip(tmp_path):
     assert backups._tables_in({"ENGINE": "django.db.backends.sqlite3", "NAME": target}) == manifest["tables"]
     assert f"all {len(manifest['tables'])} tables match the manifest" in done["printed"]
     assert "is not empty" in done["again"] and "--force" in done["again"]
+    # The older archive was migrated forward after the restore.
+    assert "migrated forward: monitoring.0004_database_backup" in done["migrated"]
+    assert "no manifest beside the archive" in done["migrated"]
+    assert "monitoring_databasebackup" in backups._tables_in({"ENGINE": "django.db.backends.sqlite3",
+                                                              "NAME": migrated})
     # Damaged: cut short, or not gzip at all.
     cut = tmp_path / "cut.sqlite3.gz"
     cut.write_bytes(archive.read_bytes()[:-100])
