@@ -7,7 +7,9 @@ simulator serves each router there, and a Disconnect from the demo goes to
 ``manage.py run_nas_simulator`` at that address, never to a real network."""
 from django.utils import timezone
 
-from .models import AccessPoint, Router
+from . import actions
+from .models import AccessPoint, Router, RouterBackup
+from .routeros import RouterClient, RouterError
 from .services import create_router
 
 DEMO_ROUTERS = [
@@ -57,3 +59,50 @@ def seed_routers() -> int:
 def nas_addresses() -> list[str]:
     """The NAS addresses of the demo routers that are online (sessions come from these)."""
     return [demo_address(index) for index, (_, _, status) in enumerate(DEMO_ROUTERS) if status == "online"]
+
+
+def seed_router_backups() -> tuple[int, list[str]]:
+    """One configuration backup per online demo router that has none, saved through
+    routers.actions.backup as the nightly job saves it. On the demo's simulators: those of
+    ``run_routeros_simulator`` when it is serving already, else one started here for the moment (the
+    quick start seeds before it starts them; ``run_routeros_simulator`` saves the recorded backups
+    again when it starts, as a router's flash outlives a restart). Returns (made, failures)."""
+    from .routeros_simulator import RouterOSSimulator
+
+    made, failed = 0, []
+    for index, (name, _, status) in enumerate(DEMO_ROUTERS):
+        router = Router.objects.filter(name=name, host=demo_address(index), api_port=FIRST_PORT + index).first()
+        if router is None or status != "online" or router.backups.exists():
+            continue
+        simulator = RouterOSSimulator(identity=name, host=demo_address(index), port=FIRST_PORT + index)
+        try:
+            simulator.start()
+        except OSError:  # the port is taken: the demo's simulators are running, back up there
+            simulator = None
+        try:
+            actions.backup(router, None)
+            made += 1
+        except RouterError as error:
+            failed.append(f"{name} ({error.reason}): {error.message}")
+        finally:
+            if simulator is not None:
+                simulator.stop()
+    return made, failed
+
+
+def resave_router_backups(simulators: dict[str, object], username: str = "admin", password: str = "") -> int:
+    """On the demo's simulators just started (by identity), save again the backups the database
+    records for their routers, so Restore finds its file as on a real router's flash. Returns how many."""
+    saved = 0
+    for router_name, name in RouterBackup.objects.filter(router__name__in=list(simulators)).values_list(
+            "router__name", "name"):
+        simulator = simulators[router_name]
+        if simulator.dead:
+            continue
+        try:
+            with RouterClient(simulator.host, simulator.port, username, password) as client:
+                client.backup(name)
+            saved += 1
+        except RouterError:
+            continue  # an odd name or a slow start: that one backup is missing, as after a lost flash
+    return saved

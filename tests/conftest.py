@@ -49,6 +49,13 @@ def own_spool(tmp_path_factory):
     settings.MPESA_CALLBACK_SPOOL_DIR = str(tmp_path_factory.mktemp("callback-spool"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_backup_dir(tmp_path_factory):
+    """Database backups (seed_demo makes one) are written in the suite's own folder, never in the
+    checkout's var/backups, where the quick start keeps the demo's."""
+    settings.BACKUP_DIR = str(tmp_path_factory.mktemp("backups"))
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache(request):
     cache.clear()

@@ -308,6 +308,29 @@ def test_the_page_costs_the_same_queries_for_2_backups_or_40(signed_in, django_a
     assert_flat_queries(browser, "/backups/", make_database_backups, 13, django_assert_num_queries)
 
 
+@pytest.mark.django_db
+def test_the_demo_seeds_one_backup_per_online_router_that_restore_finds_after_the_simulators_restart():
+    from routers import demo
+
+    demo.seed_routers()
+    assert demo.seed_router_backups() == (3, [])  # Ruaka Estate is the demo's offline router
+    assert demo.seed_router_backups() == (0, [])  # run again: nothing more
+    rongai = RouterBackup.objects.get(router__name="Rongai Main")
+    assert rongai.created_by is None and not RouterBackup.objects.filter(router__name="Ruaka Estate").exists()
+
+    # The quick start's simulators start after the seed, empty, and put the recorded backups back on
+    # their flash, as run_routeros_simulator does: Restore then finds its file.
+    fresh = {name: RouterOSSimulator(identity=name, host=demo.demo_address(i), port=demo.FIRST_PORT + i).start()
+             for i, (name, _, _) in enumerate(demo.DEMO_ROUTERS[:3])}
+    try:
+        assert demo.resave_router_backups(fresh) == 3
+        assert backup_files(fresh["Rongai Main"]) == {f"{rongai.name}.backup"}
+        actions.restore(rongai, None)
+        assert fresh["Rongai Main"].reboots == 1
+    finally:
+        for simulator in fresh.values():
+            simulator.stop()
+
 # --- in a browser ----------------------------------------------------------------------------------------
 
 

@@ -18,12 +18,13 @@ from billing import invoices
 from billing.models import Payment
 from hotspot import demo as hotspot_demo
 from hotspot.models import Customer, ServiceType, Subscription
-from monitoring import sampling
+from monitoring import backups, sampling
 from monitoring.alerts.demo import seed_incidents
 from monitoring.demo_branding import seed_branding
+from monitoring.models import DatabaseBackup
 from radius.demo import seed_sessions
 from radius.models import RadAcct
-from routers.demo import nas_addresses, seed_routers
+from routers.demo import nas_addresses, seed_router_backups, seed_routers
 
 DEMO_STAFF = [("admin", ADMIN, "Amani", "Odhiambo"), ("finance", FINANCE, "Faith", "Wanjiku"),
               ("support", SUPPORT, "Samuel", "Kiprono"), ("tech", TECHNICIAN, "Tabitha", "Mwende")]
@@ -68,15 +69,34 @@ class Command(BaseCommand):
             sampling.backfill()
         # Alerts: the evaluator's incidents on the routers' states (one resolved, one open).
         seed_incidents()
+        made = self._backups()
         self.stdout.write(
             f"Demo data: {len(packages)} packages, {routers} new routers, "
             f"{Subscription.objects.count() - before[0]} new subscriptions, "
-            f"{Payment.objects.count() - before[1]} new payments, {sessions} new RADIUS sessions."
+            f"{Payment.objects.count() - before[1]} new payments, {sessions} new RADIUS sessions, "
+            f"{made} new backups."
         )
         self.stdout.write(self.style.SUCCESS(
             "Sign in at /login/ as admin (Admin), finance, support or tech "
             f"with password: {password}"
         ))
+
+    def _backups(self) -> int:
+        """What the nightly jobs would have made by now, so /backups/ is not empty: one database backup
+        (through monitoring.backups, verified) and one configuration backup per online demo router
+        (through the routers' own backup, on their simulators). None when there are some already."""
+        made = 0
+        if not DatabaseBackup.objects.exists():
+            with acting_as(Actor.job("monitoring.tasks.backup_database")):
+                backup = backups.run()
+            if backup.state != DatabaseBackup.State.VERIFIED:
+                self.stderr.write(f"The demo's database backup failed: {backup.detail}")
+            made += 1
+        with acting_as(Actor.job("routers.tasks.backup_routers")):
+            routers, failed = seed_router_backups()
+        for line in failed:
+            self.stderr.write(f"A demo router's backup failed: {line}")
+        return made + routers
 
     def _present(self, staff) -> list:
         """Customers, and what counts now bought through the services (see hotspot.demo and

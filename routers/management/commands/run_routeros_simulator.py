@@ -2,8 +2,9 @@
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 
-from routers.demo import DEMO_ACCESS_POINTS, DEMO_ROUTERS, demo_address
+from routers.demo import DEMO_ACCESS_POINTS, DEMO_ROUTERS, demo_address, resave_router_backups
 from routers.routeros_simulator import RouterOSSimulator
 
 
@@ -49,6 +50,12 @@ class Command(BaseCommand):
             if options["count"] <= 20:
                 self.stdout.write(f"{identity}: {simulator.host}:{simulator.port}"
                                   + (" (offline: refuses connections)" if simulator.dead else ""))
+        if not options["count"]:
+            try:
+                resave_router_backups({sim.identity: sim for sim in simulators}, options["username"],
+                                      options["password"])
+            except DatabaseError:  # no database yet: the routers simply have no backups on their flash
+                pass
         self.stdout.write(f"{len(simulators)} RouterOS simulators from port {options['port']} (Ctrl-C to stop)")
         try:
             while True:
