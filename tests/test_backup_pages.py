@@ -3,10 +3,13 @@ backups beside them) and the nightly job that backs up every online router and k
 Routers are RouterOS simulators reached through the real API client; the browser test (Chromium on a served app)
 watches Back up now end verified at desktop and phone width."""
 import hashlib
+import io
 import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 
@@ -174,6 +177,27 @@ def test_a_router_that_does_not_answer_fails_alone_and_is_tried_again_next_time(
     assert ServiceControlLog.objects.get(router=dead, action="backup").outcome == "failed"
     ruaka.set_dead(None)
     assert nightly_backups.backup_all()["backed_up"] == ["Ruaka Estate"]
+
+
+@pytest.mark.django_db
+def test_the_command_says_what_it_did_and_fails_when_a_router_did(kilimani, ruaka):
+    make_router(kilimani, "Kilimani Hotspot")
+    make_router(ruaka, "Ruaka Estate")
+    ruaka.set_dead("refused")
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("backup_routers", stdout=out, stderr=err)
+    assert exited.value.code == 1 and "failed: Ruaka Estate (unreachable)" in err.getvalue()
+    assert "Backed up 1 routers, skipped 0 (done today or in hand elsewhere), 1 failed" in out.getvalue()
+
+
+def test_beat_runs_the_router_backup_nightly_at_02_45():
+    from celery.schedules import crontab
+
+    from routers import tasks
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["backup-routers"]
+    assert entry == {"task": tasks.backup_routers.name, "schedule": crontab(hour=2, minute=45)}
 
 
 @pytest.mark.django_db(transaction=True)
