@@ -73,14 +73,22 @@ def sync_roles(app_label: str | None = None) -> None:
     if app_label:
         perms = perms.filter(content_type__app_label=app_label)
     perms = list(perms)
-    for role in ROLES:
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = {p.pk for p in perms if role_grants(role, f"{p.content_type.app_label}.{p.codename}")}
-        held = set(group.permissions.filter(pk__in=[p.pk for p in perms]).values_list("pk", flat=True))
-        if wanted - held:
-            group.permissions.add(*(wanted - held))
-        if held - wanted:
-            group.permissions.remove(*(held - wanted))
+    # A handful of queries whatever the number of roles: this runs once per app on every migrate
+    # (and after every flush of a test database), where a query per role and app added up to seconds.
+    groups = {g.name: g for g in Group.objects.filter(name__in=ROLES)}
+    created = Group.objects.bulk_create([Group(name=role) for role in ROLES if role not in groups])
+    groups.update((g.name, g) for g in created)
+    if not perms:
+        return
+    grant = Group.permissions.through
+    wanted = {(groups[role].pk, p.pk) for role in ROLES for p in perms
+              if role_grants(role, f"{p.content_type.app_label}.{p.codename}")}
+    held = set(grant.objects.filter(group__in=groups.values(), permission__in=perms)
+               .values_list("group_id", "permission_id"))
+    grant.objects.bulk_create([grant(group_id=g, permission_id=p) for g, p in wanted - held])
+    surplus = held - wanted
+    for group_id in {g for g, _ in surplus}:
+        grant.objects.filter(group_id=group_id, permission_id__in=[p for g, p in surplus if g == group_id]).delete()
 
 
 def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
