@@ -222,10 +222,9 @@ def _dump_sqlite(db: dict, archive: Path, progress) -> dict:
         source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
         copy = sqlite3.connect(copy_path)
         try:
-            # The online-backup API: a consistent copy while the application keeps writing.
-            source.backup(copy, pages=1024,
-                          progress=lambda status, remaining, total: progress(10 + 50 * (total - remaining)
-                                                                            // max(total, 1)))
+            # The online-backup API, in one step: a consistent copy. Not in steps with progress written
+            # between them: a write by another connection (the progress itself) restarts a stepped copy.
+            source.backup(copy)
             counts, migrations = _sqlite_state(copy)
         finally:
             copy.close()
@@ -517,19 +516,38 @@ def _restore_postgresql(archive: Path, db: dict, replace: bool) -> None:
         major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
     pg_restore, psql = pg_tool("pg_restore", major), pg_tool("psql", major)
     args, env = _pg_env(db)
-    # pg_restore writes the SQL, psql runs it as ONE transaction that stops at the first error:
-    # a restore that fails half-way leaves the database as it was.
+    # pg_restore writes the SQL, psql runs it as ONE transaction that stops at the first error. The
+    # SQL is passed on here rather than by a pipe between them: psql commits at the end of its input,
+    # so if pg_restore stopped early psql must be killed before it sees that end (then nothing commits).
     wipe = ["-c", "DROP SCHEMA public CASCADE", "-c", "CREATE SCHEMA public"] if replace else []
-    reader = subprocess.Popen([pg_restore, "--no-owner", "--no-acl", "--file=-", str(archive)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    writer = subprocess.run([psql, "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1", *wipe, "-f", "-",
-                             *args], stdin=reader.stdout, env=env, capture_output=True, text=True)
-    reader.stdout.close()
-    read_error = reader.stderr.read().decode(errors="replace").strip()
-    if reader.wait() != 0:
-        raise BackupError(f"pg_restore failed, nothing was restored: {read_error[-500:]}")
-    if writer.returncode != 0:
-        raise BackupError(f"the restore failed and was rolled back: {writer.stderr.strip()[-800:]}")
+    with tempfile.TemporaryFile() as read_errors, tempfile.TemporaryFile() as write_errors:
+        reader = subprocess.Popen([pg_restore, "--no-owner", "--no-acl", "--file=-", str(archive)],
+                                  stdout=subprocess.PIPE, stderr=read_errors)
+        writer = subprocess.Popen([psql, "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1", *wipe,
+                                   "-f", "-", *args], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=write_errors, env=env)
+        try:
+            for chunk in iter(lambda: reader.stdout.read(1 << 16), b""):
+                writer.stdin.write(chunk)
+        except BrokenPipeError:  # psql stopped at an error: it rolls back
+            reader.kill()
+        reader.stdout.close()
+        if reader.wait() != 0 and writer.poll() is None:
+            writer.kill()  # before its input ends: the transaction is never committed
+        try:
+            writer.stdin.close()
+        except BrokenPipeError:
+            pass
+        writer.wait()
+        read_errors.seek(0)
+        write_errors.seek(0)
+        if writer.returncode != 0 and write_errors.read(1):
+            write_errors.seek(0)
+            message = write_errors.read().decode(errors="replace").strip()
+            raise BackupError(f"the restore failed and was rolled back: {message[-800:]}")
+        if reader.returncode != 0 or writer.returncode != 0:
+            message = read_errors.read().decode(errors="replace").strip() or f"exit status {reader.returncode}"
+            raise BackupError(f"pg_restore failed, nothing was restored: {message[-500:]}")
 
 
 def _restore_sqlite(archive: Path, db: dict, scratch: Path) -> None:

@@ -151,6 +151,20 @@ def test_a_damaged_archive_is_refused_and_nothing_is_restored(empty_database, tm
         assert backups.verify(path)[0] is False
         assert counts_in(empty_database) == {}
 
+    # Past the verification (were it fooled), an archive that ends early still commits nothing.
+    target = dj_database_url.parse(empty_database)
+    with pytest.raises(backups.BackupError, match="pg_restore failed, nothing was restored"):
+        backups._restore_postgresql(cases[-1][0], target, replace=False)
+    assert counts_in(empty_database) == {}
+    # A restore that fails half-way (here: a view in the way of a table, late in the script) is rolled back.
+    with psycopg.connect(empty_database) as conn:
+        conn.execute("CREATE VIEW radpostauth AS SELECT 1 AS id")
+    with pytest.raises(CommandError, match="the restore failed and was rolled back.*radpostauth"):
+        restore(archive, "--database-url", empty_database)
+    assert counts_in(empty_database) == {}
+    with psycopg.connect(empty_database) as conn:
+        conn.execute("DROP VIEW radpostauth")
+
     restore(archive, "--database-url", empty_database)
     with pytest.raises(CommandError, match=r"is not empty \(\d+ tables\).*--force"):
         restore(archive, "--database-url", empty_database)
