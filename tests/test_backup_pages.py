@@ -260,6 +260,8 @@ def test_back_up_now_makes_a_verified_backup_the_page_lists_and_an_admin_downloa
 def test_a_running_backup_is_polled_until_it_ends_then_the_list_comes_with_it(signed_in, admin):
     running = DatabaseBackup.objects.create(kind="manual", state="running", progress=40, requested_by=admin)
     browser = signed_in(ADMIN)
+    again = browser.post("/backups/now/", follow=True).content.decode()  # a second click starts nothing
+    assert f"Backup #{running.pk} is already under way" in again and DatabaseBackup.objects.count() == 1
     page = browser.get("/backups/").content.decode()
     assert 'id="backup-progress"' in page and 'hx-get="/backups/%d/progress/"' % running.pk in page
     assert ">Back up now<" not in page  # one at a time

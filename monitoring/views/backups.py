@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from accounts.access import access, perm
 from audit import trail
@@ -35,8 +35,11 @@ def backup_list(request):
 @access(perm("monitoring.add_databasebackup"))
 @require_POST
 def backup_now(request):
-    backup = backups.request_backup(request.user)
-    if backup.state in ACTIVE:
+    under_way = DatabaseBackup.objects.filter(state__in=ACTIVE).values_list("pk", flat=True).first()
+    backup = backups.request_backup(request.user)  # the one under way, if any: one at a time
+    if backup.pk == under_way:
+        messages.info(request, f"Backup #{backup.pk} is already under way: it shows below until it ends.")
+    elif backup.state in ACTIVE:
         messages.info(request, f"Backup #{backup.pk} started: it shows below until it is made and verified.")
     elif backup.state == DatabaseBackup.State.VERIFIED:
         messages.success(request, f"Backup #{backup.pk} is made and verified.")
@@ -58,7 +61,7 @@ def backup_progress(request, pk: int):
 
 
 @access(VIEW)
-@require_safe
+@require_GET  # not HEAD: each answer is a download the trail records
 def backup_download(request, pk: int):
     """The archive as an attachment. Only the row's own file, and only under BACKUP_DIR: a name that
     leads elsewhere (an archive written with --to DIR, or a tampered row) is not served."""
