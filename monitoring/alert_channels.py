@@ -18,8 +18,9 @@ from siteconfig import store
 CHANNELS = ("sms", "email", "telegram")
 # Telegram refuses longer messages (Bot API: "text: 1-4096 characters").
 TELEGRAM_MAX_TEXT = 4096
-# A private chat or group's numeric id (groups are negative), or a public channel's @username.
-_CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$", re.ASCII)
+# A private chat or group's numeric id (groups are negative), or a public channel's @username: what
+# the preferences form accepts and what is sent.
+CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$", re.ASCII)
 _BOT_PATH = re.compile(r"/bot[^/\s]+/")
 
 
@@ -56,6 +57,21 @@ def send(channel: str, address: str, text: str) -> None:
     {"sms": _sms, "email": _email, "telegram": _telegram}[channel](address, text)
 
 
+def normalised(channel: str, address: str) -> str:
+    """``address`` as the place it reaches, so staff sharing one (a Telegram group, a shared mailbox,
+    the NOC's phone) are told once: a phone as 2547XXXXXXXX, an e-mail address and a channel's
+    @username without case (Telegram's are case-insensitive)."""
+    address = (address or "").strip()
+    if channel == "sms":
+        try:
+            return normalise_phone(address)
+        except InvalidPhone:
+            return address
+    if channel == "email" or address.startswith("@"):
+        return address.lower()
+    return address
+
+
 def _sms(phone: str, text: str) -> None:
     try:
         phone = normalise_phone(phone)
@@ -80,7 +96,7 @@ def _telegram(chat_id: str, text: str) -> None:
     token = store.get("alerts.telegram_token")
     if not token:
         raise DeliveryFailed("Telegram: no bot token set (Settings → Alerts)")
-    if not _CHAT_ID.match(chat_id):
+    if not CHAT_ID.match(chat_id):
         raise DeliveryFailed(f"Telegram: {chat_id[:40]!r} is not a chat ID (a number, or @channel)")
     url = f"{settings.TELEGRAM_API_URL.rstrip('/')}/bot{token}/sendMessage"
     try:

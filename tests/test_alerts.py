@@ -3,9 +3,11 @@ channel they chose; it resolves once; a flapping router stays one incident; remi
 someone acknowledges; two evaluators at once send one message. Time is driven by the evaluator's
 ``now``; routers go dead and come back through the real polling against the RouterOS simulator, and
 Telegram is its Bot API simulator (tests/alerts_kit.py)."""
+import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -34,8 +36,9 @@ from routers.demo import seed_routers
 from routers.models import Router
 from siteconfig import store
 
-from .alerts_kit import ADMIN_CHAT, TECH_CHAT
+from .alerts_kit import ADMIN_CHAT, NOC_GROUP, TECH_CHAT
 from .lists_kit import assert_flat_queries
+from .mail_kit import smtp_settings
 from .routers_kit import make_router
 
 pytestmark = pytest.mark.django_db
@@ -295,6 +298,80 @@ def test_a_refused_message_is_tried_again_later(telegram, technician):
     assert message.state == "sent" and len(telegram.messages) == 1
 
 
+def test_a_message_whose_sending_raises_is_retried_and_the_rest_of_the_batch_is_delivered(telegram, mailbox,
+                                                                                          technician, admin, caplog):
+    store.save("email", {**smtp_settings(mailbox), "use_tls": False})
+    # Stored without the form (which refuses it): Django's mail backend raises ValueError on it.
+    subscribe(technician, ["job_failed:email"], email="tabitha@kilimani@example")
+    subscribe(admin, ["job_failed:email", "job_failed:telegram"], email="amani@kilimani.example",
+              telegram_chat_id=ADMIN_CHAT)
+    TaskFailure.objects.create(task_name="billing.tasks.send_receipts", exception="x")
+    now = timezone.now()
+    with caplog.at_level(logging.ERROR, logger="monitoring.alerts.outbox"):
+        done = incidents.evaluate(now, kinds=[AlertKind.JOB_FAILED])
+    broken, *others = AlertMessage.objects.order_by("pk")
+    assert broken.address == "tabitha@kilimani@example" and (broken.state, broken.attempts) == ("pending", 1)
+    assert broken.error.startswith("ValueError: Invalid address") and broken.next_attempt_at == now + timedelta(
+        seconds=60)
+    assert [m.state for m in others] == ["sent", "sent"] and (done.delivered.sent, done.delivered.retrying) == (2, 1)
+    assert to(ADMIN_CHAT, telegram) and [m[1] for m in mailbox.messages] == [["amani@kilimani.example"]]
+    [logged] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert logged.exc_info and logged.exc_info[0] is ValueError
+    for minutes in (1, 3):
+        outbox.deliver_due(now + timedelta(minutes=minutes))
+    broken.refresh_from_db()
+    assert (broken.state, broken.attempts) == ("failed", 3) and not AlertMessage.objects.filter(state="sending")
+
+
+def test_staff_sharing_an_address_get_one_copy(telegram, technician, admin, finance_clerk):
+    store.save("general", {"time_zone": "Africa/Nairobi"})
+    noc = {"telegram_chat_id": NOC_GROUP, "digest_channel": "telegram"}
+    subscribe(technician, ["job_failed:telegram", "job_failed:email", "job_failed:sms"], email="noc@kilimani.example",
+              phone=TECH_PHONE, **noc)
+    subscribe(admin, ["job_failed:telegram", "job_failed:email", "job_failed:sms"], email="NOC@Kilimani.example ",
+              phone="+254711000222", **noc)
+    subscribe(finance_clerk, ["job_failed:telegram"], telegram_chat_id=ADMIN_CHAT, digest_channel="telegram")
+    morning = datetime(2026, 12, 3, 7, 5, tzinfo=ZoneInfo("Africa/Nairobi"))
+    TaskFailure.objects.create(task_name="billing.tasks.send_receipts", exception="x", failed_at=morning)
+    incidents.evaluate(morning, kinds=[AlertKind.JOB_FAILED])
+    opened = list(AlertMessage.objects.filter(kind="opened").values_list("channel", "recipient__username"))
+    assert sorted(opened) == [("email", "tabitha"), ("sms", "tabitha"), ("telegram", "faith"),
+                              ("telegram", "tabitha")]
+    digests = AlertMessage.objects.filter(kind="digest").values_list("address", flat=True)
+    assert sorted(digests) == [NOC_GROUP, ADMIN_CHAT]
+    assert [m["chat_id"] for m in telegram.messages].count(NOC_GROUP) == 2  # the alert and the digest, once each
+    assert len(sms_to(TECH_PHONE)) == 1
+    assert AlertSubscription.objects.filter(digest_sent_on=morning.date()).count() == 3
+
+
+def test_the_digest_counts_every_open_incident_beyond_those_it_lists(telegram, technician):
+    subscribe(technician, [], telegram_chat_id=TECH_CHAT, digest_channel="telegram")
+    now = timezone.now()
+    Incident.objects.bulk_create(Incident(kind="job_failed", subject=f"task.{n}", label=f"task {n}",
+                                          opened_at=now - timedelta(hours=30, minutes=n)) for n in range(25))
+    text = outbox.digest_text(now)
+    assert "0 opened, 0 resolved; 25 open now." in text and "and 5 more" in text
+    assert text.count("\n- Background job failed: ") == outbox.DIGEST_LISTS
+    assert "task 24" in text and "task 0" not in text  # the oldest twenty
+
+
+def test_the_digest_and_alert_times_follow_the_business_zone_whatever_zone_is_active(telegram, technician):
+    # Lagos (UTC+1), not the server's Nairobi (UTC+3), and UTC active as in a command or a worker.
+    store.save("general", {"time_zone": "Africa/Lagos"})
+    subscribe(technician, ["job_failed:telegram"], telegram_chat_id=TECH_CHAT, digest_channel="telegram")
+    utc = ZoneInfo("UTC")
+    with timezone.override(utc):
+        incidents.evaluate(datetime(2026, 12, 3, 5, 59, tzinfo=utc), kinds=[AlertKind.JOB_FAILED])
+        assert telegram.messages == []  # 06:59 in Lagos (08:59 in Nairobi)
+        TaskFailure.objects.create(task_name="billing.tasks.send_receipts", exception="x",
+                                   failed_at=datetime(2026, 12, 3, 5, 59, 30, tzinfo=utc))
+        incidents.evaluate(datetime(2026, 12, 3, 6, 0, tzinfo=utc), kinds=[AlertKind.JOB_FAILED])
+    alert, digest = sorted((m["text"] for m in telegram.messages), key=lambda t: "digest" in t)
+    assert "Opened 03 Dec 07:00." in alert
+    assert digest.startswith(f"[{BUSINESS}] Alerts digest, 03 Dec 07:00")
+    assert AlertSubscription.objects.get().digest_sent_on == datetime(2026, 12, 3).date()
+
+
 def test_the_daily_digest_goes_once_a_day_from_seven(telegram, technician):
     subscribe(technician, [], telegram_chat_id=TECH_CHAT, digest_channel="telegram")
     morning = timezone.localtime().replace(hour=6, minute=59, second=0, microsecond=0)
@@ -338,6 +415,20 @@ def test_staff_choose_their_alerts_and_send_themselves_a_test(telegram, signed_i
     assert "Save your E-mail address first" in page.post(reverse("alert-preferences-test"), {"channel": "email"},
                                                          follow=True).content.decode()
     assert Entry.objects.filter(action="tested").count() == 1
+
+
+def test_a_test_alert_goes_once_a_minute_per_channel(telegram, signed_in, technician):
+    subscribe(technician, [], telegram_chat_id=TECH_CHAT, phone=TECH_PHONE)
+    page, url = signed_in("technician"), reverse("alert-preferences-test")
+    assert "Test alert sent by Telegram" in page.post(url, {"channel": "telegram"}, follow=True).content.decode()
+    again = page.post(url, {"channel": "telegram"}, follow=True)
+    assert again.status_code == 200
+    assert "You sent yourself a test by Telegram less than a minute ago: try again in 60 s." in again.content.decode()
+    assert len(telegram.messages) == 1
+    assert "Test alert sent by SMS" in page.post(url, {"channel": "sms"}, follow=True).content.decode()
+    assert page.post(url, {"channel": "sms"}).status_code == 302
+    assert len(sms_to(TECH_PHONE)) == 1 and AlertMessage.objects.filter(kind="test").count() == 2
+    assert Entry.objects.filter(action="tested").count() == 2
 
 
 def test_incidents_are_listed_open_first_with_time_to_resolve(signed_in, django_assert_num_queries):

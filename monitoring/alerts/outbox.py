@@ -19,6 +19,7 @@ from siteconfig import store, time_zone
 
 from .. import alert_channels
 from ..models import AlertMessage, AlertSubscription, Incident
+from .rules import at
 
 log = logging.getLogger(__name__)
 Kind, State = AlertMessage.Kind, AlertMessage.State
@@ -29,6 +30,8 @@ MAX_ATTEMPTS = 3
 STUCK = timedelta(minutes=10)
 # The daily digest goes out with the first evaluation after this hour of the business day.
 DIGEST_HOUR = 7
+# The open incidents a digest names one by one (it counts them all).
+DIGEST_LISTS = 20
 
 
 @dataclass
@@ -53,8 +56,18 @@ class Audience:
         return self._subscriptions
 
     def for_kind(self, kind: str) -> list[tuple[AlertSubscription, str]]:
-        return [(s, channel) for s in self.subscriptions() for channel in alert_channels.CHANNELS
-                if s.wants(kind, channel) and s.address(channel)]
+        """Who is told about ``kind`` on which channel: once per place a message lands, so staff
+        sharing an address (a Telegram group, a shared mailbox) get one copy, its row the first
+        subscriber's."""
+        found, places = [], set()
+        for s in self.subscriptions():
+            for channel in alert_channels.CHANNELS:
+                if s.wants(kind, channel) and s.address(channel):
+                    place = (channel, alert_channels.normalised(channel, s.address(channel)))
+                    if place not in places:
+                        places.add(place)
+                        found.append((s, channel))
+        return found
 
 
 def queue(incident: Incident, kind: str, now: datetime, audience: Audience) -> int:
@@ -65,10 +78,6 @@ def queue(incident: Incident, kind: str, now: datetime, audience: Audience) -> i
             for s, channel in audience.for_kind(incident.kind)]
     AlertMessage.objects.bulk_create(rows)
     return len(rows)
-
-
-def _at(moment: datetime) -> str:
-    return timezone.localtime(moment, time_zone.current()).strftime("%d %b %H:%M")
 
 
 def duration(delta: timedelta) -> str:
@@ -87,20 +96,20 @@ def text(incident: Incident, kind: str, now: datetime) -> str:
     name = store.get("general.business_name")
     where = f"{settings.PORTAL_BASE_URL}/alerts/"
     if kind == Kind.OPENED:
-        lines = [f"ALERT {what}", incident.detail, f"Opened {_at(incident.opened_at)}. Acknowledge: {where}"]
+        lines = [f"ALERT {what}", incident.detail, f"Opened {at(incident.opened_at)}. Acknowledge: {where}"]
     elif kind == Kind.AGAIN:
         flap = store.get("alerts.flap_minutes")
         lines = [f"FAILING AGAIN {what}", incident.detail,
-                 f"It resolved {_at(incident.told_at)} and failed again. Until it stays up {flap} min, "
+                 f"It resolved {at(incident.told_at)} and failed again. Until it stays up {flap} min, "
                  f"its changes are grouped into this incident: {where}"]
     elif kind == Kind.REMINDER:
         lines = [f"STILL FAILING {what}", incident.detail,
-                 f"Open since {_at(incident.opened_at)} ({duration(now - incident.opened_at)}), not acknowledged: "
+                 f"Open since {at(incident.opened_at)} ({duration(now - incident.opened_at)}), not acknowledged: "
                  f"{where}"]
     else:
         flapped = f", after failing again {incident.flaps} times" if incident.flaps else ""
         lines = [f"RESOLVED {what}",
-                 f"Resolved {_at(incident.resolved_at)}, {duration(incident.resolved_at - incident.opened_at)} "
+                 f"Resolved {at(incident.resolved_at)}, {duration(incident.resolved_at - incident.opened_at)} "
                  f"after it opened{flapped}."]
     return "\n".join([f"[{name}] {lines[0]}", *lines[1:]])
 
@@ -116,37 +125,47 @@ def queue_digests(now: datetime, audience: Audience) -> int:
     if local.hour < DIGEST_HOUR:
         return 0
     today = local.date()
-    wanting = [s for s in audience.subscriptions() if s.digest_channel and s.address(s.digest_channel)
+    wanting = [s.pk for s in audience.subscriptions() if s.digest_channel and s.address(s.digest_channel)
                and s.digest_sent_on != today]
     if not wanting:
         return 0
     words = digest_text(now)
-    queued = 0
-    for subscription in wanting:
-        with transaction.atomic():
-            not_yet = Q(digest_sent_on__isnull=True) | Q(digest_sent_on__lt=today)
-            claimed = AlertSubscription.objects.filter(not_yet, pk=subscription.pk).update(digest_sent_on=today)
-            if claimed:
-                channel = subscription.digest_channel
-                AlertMessage.objects.create(recipient=subscription.user, channel=channel, kind=Kind.DIGEST,
-                                            address=subscription.address(channel), text=words, created_at=now,
-                                            next_attempt_at=now)
-                queued += 1
-    return queued
+    not_yet = Q(digest_sent_on__isnull=True) | Q(digest_sent_on__lt=today)
+    with transaction.atomic():
+        # All of today's in one claim, so staff sharing an address get one digest even when another
+        # evaluator claims at the same moment (it skips these rows, then finds them sent today).
+        claimed = list(AlertSubscription.objects.select_for_update(skip_locked=True)
+                       .filter(not_yet, pk__in=wanting).order_by("pk"))
+        AlertSubscription.objects.filter(pk__in=[s.pk for s in claimed]).update(digest_sent_on=today)
+        rows, places = [], set()
+        for subscription in claimed:
+            channel = subscription.digest_channel
+            address = subscription.address(channel)
+            place = (channel, alert_channels.normalised(channel, address))
+            if address and place not in places:
+                places.add(place)
+                rows.append(AlertMessage(recipient_id=subscription.user_id, channel=channel, kind=Kind.DIGEST,
+                                         address=address, text=words, created_at=now, next_attempt_at=now))
+        AlertMessage.objects.bulk_create(rows)
+    return len(rows)
 
 
 def digest_text(now: datetime) -> str:
     since = now - timedelta(hours=24)
     opened = Incident.objects.filter(opened_at__gt=since, opened_at__lte=now)
     resolved = Incident.objects.filter(resolved_at__gt=since, resolved_at__lte=now)
-    still = list(Incident.objects.filter(resolved_at__isnull=True, opened_at__lte=now).order_by("opened_at")[:20])
+    open_now = Incident.objects.filter(resolved_at__isnull=True, opened_at__lte=now)
+    count = open_now.count()
+    still = list(open_now.order_by("opened_at", "pk")[:DIGEST_LISTS])
     name = store.get("general.business_name")
-    lines = [f"[{name}] Alerts digest, {_at(now)}",
-             f"Last 24 h: {opened.count()} opened, {resolved.count()} resolved; {len(still)} open now."]
+    lines = [f"[{name}] Alerts digest, {at(now)}",
+             f"Last 24 h: {opened.count()} opened, {resolved.count()} resolved; {count} open now."]
     for incident in still:
         acked = f", acknowledged by {incident.acknowledged_by_name}" if incident.acknowledged_at else ""
-        lines.append(f"- {incident.get_kind_display()}: {incident.label} (since {_at(incident.opened_at)}{acked})")
-    if not still:
+        lines.append(f"- {incident.get_kind_display()}: {incident.label} (since {at(incident.opened_at)}{acked})")
+    if count > len(still):
+        lines.append(f"… and {count - len(still)} more (the oldest are listed).")
+    if not count:
         lines.append("Nothing is failing.")
     lines.append(f"{settings.PORTAL_BASE_URL}/alerts/")
     return "\n".join(lines)
@@ -178,20 +197,28 @@ def deliver_due(now: datetime | None = None, limit: int = 1000) -> Delivered:
 
 
 def _deliver(message: AlertMessage, now: datetime, result: Delivered) -> None:
+    """Hand one claimed message to its channel and keep how it went. Whatever goes wrong with one
+    (a refusal, or a bug a stored address trips) is that message's failed attempt: the rest of the
+    batch, already marked "sending", is still delivered."""
     try:
         alert_channels.send(message.channel, message.address, message.text)
-    except alert_channels.DeliveryFailed as failure:
-        message.error = str(failure)[:300]
+    except Exception as failure:  # noqa: BLE001 - one message's failure must not stop the batch
+        if isinstance(failure, alert_channels.DeliveryFailed):
+            message.error, retry_after = str(failure)[:300], failure.retry_after
+            log.warning("alert %s by %s to %s not delivered: %s", message.pk, message.channel, message.address,
+                        message.error)
+        else:
+            message.error, retry_after = f"{type(failure).__name__}: {failure}"[:300], None
+            log.exception("alert %s by %s to %s not delivered: it raised", message.pk, message.channel,
+                          message.address)
         if message.attempts < MAX_ATTEMPTS:
-            wait = max(failure.retry_after or 0, 60 * message.attempts)
+            wait = max(retry_after or 0, 60 * message.attempts)
             message.state, message.next_attempt_at = State.PENDING, now + timedelta(seconds=wait)
             result.retrying += 1
         else:
             message.state = State.FAILED
             result.failed += 1
         result.errors.append(message.error)
-        log.warning("alert %s by %s to %s not delivered: %s", message.pk, message.channel, message.address,
-                    message.error)
     else:
         message.state, message.sent_at, message.error = State.SENT, timezone.now(), ""
         result.sent += 1

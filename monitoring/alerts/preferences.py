@@ -1,22 +1,23 @@
 """Each staff member's own alerts: which kinds reach them on which channel, their phone, e-mail and
 Telegram chat id, the daily digest, and a test message to check a channel reaches them."""
-import re
-
 from django import forms
 from django.db import transaction
 from django.utils import timezone
 
 from audit import trail
 from hotspot.phone import InvalidPhone, normalise_phone
+from lib.throttle import Throttle
 from siteconfig import store
 
 from .. import alert_channels
 from ..models import AlertKind, AlertMessage, AlertSubscription
+from .outbox import DIGEST_HOUR
 
 CHANNEL_LABELS = {"sms": "SMS", "email": "E-mail", "telegram": "Telegram"}
 FIELDS = ["routes", "phone", "email", "telegram_chat_id", "digest_channel"]
-# What alert_channels accepts as a chat: a number (groups are negative) or a public channel's @name.
-CHAT_ID = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$", re.ASCII)
+# A test is sent while the staff member waits and an SMS costs money: one per channel a minute each.
+TEST_EVERY_SECONDS = 60
+_TESTS = Throttle("alert-test", 1, TEST_EVERY_SECONDS, TEST_EVERY_SECONDS)
 
 
 def route_choices() -> list[tuple[str, str]]:
@@ -31,7 +32,8 @@ class PreferencesForm(forms.ModelForm):
     digest_channel = forms.ChoiceField(
         label="Daily digest", required=False,
         choices=[("", "No digest"), *((c, f"By {CHANNEL_LABELS[c]}") for c in alert_channels.CHANNELS)],
-        help_text="One summary a day (from 07:00): what opened, resolved and is still open.")
+        help_text=f"One summary a day (from {DIGEST_HOUR:02d}:00 business time): what opened, resolved and is "
+                  "still open.")
 
     class Meta:
         model = AlertSubscription
@@ -51,7 +53,7 @@ class PreferencesForm(forms.ModelForm):
 
     def clean_telegram_chat_id(self):
         chat = self.cleaned_data["telegram_chat_id"].strip()
-        if chat and not CHAT_ID.match(chat):
+        if chat and not alert_channels.CHAT_ID.match(chat):
             raise forms.ValidationError("A chat ID is a number (e.g. 123456789 or -100123456789) or @channelname.")
         return chat
 
@@ -97,13 +99,27 @@ class NoAddress(Exception):
     pass
 
 
+class TooSoon(Exception):
+    """A test on this channel went out less than TEST_EVERY_SECONDS ago; ``wait``: seconds left."""
+
+    def __init__(self, channel: str, wait: int):
+        super().__init__(f"You sent yourself a test by {CHANNEL_LABELS[channel]} less than a minute ago: "
+                         f"try again in {wait} s.")
+        self.wait = wait
+
+
 def send_test(user, channel: str) -> AlertMessage:
     """A test alert to the staff member's own address on ``channel``, sent now; the message row keeps
-    how it went and the audit trail who tried. Raises NoAddress without a saved address."""
+    how it went and the audit trail who tried. Raises NoAddress without a saved address, TooSoon
+    for a second test on the channel within TEST_EVERY_SECONDS (counted whether or not it arrived:
+    a refused SMS may still be billed)."""
     subscription = AlertSubscription.objects.filter(user=user).first()
     address = subscription.address(channel) if subscription and channel in alert_channels.CHANNELS else ""
     if not address:
         raise NoAddress(f"Save your {CHANNEL_LABELS.get(channel, channel)} address first.")
+    wait = _TESTS.take(f"{user.pk}:{channel}")
+    if wait:
+        raise TooSoon(channel, wait)
     name = store.get("general.business_name")
     text = f"[{name}] Test alert\nAlerts reach {user.get_username()} by {CHANNEL_LABELS[channel]}."
     message = AlertMessage(recipient=user, channel=channel, address=address, kind=AlertMessage.Kind.TEST, text=text,

@@ -38,7 +38,10 @@ class Failing:
     detail: str
 
 
-def _at(moment: datetime) -> str:
+def at(moment: datetime) -> str:
+    """A moment as staff read it in every alert: in the business's time zone (general.time_zone),
+    named explicitly, as beat's job, ``manage.py evaluate_alerts`` and a request may each have
+    another zone active."""
     return timezone.localtime(moment, time_zone.current()).strftime("%d %b %H:%M")
 
 
@@ -52,7 +55,7 @@ def routers_offline(now: datetime) -> dict[str, Failing]:
             .only("pk", "name", "status", "last_seen_at", "last_error"))
     failing = {}
     for router in down:
-        seen = f"last seen {_at(router.last_seen_at)}" if router.last_seen_at else "never seen"
+        seen = f"last seen {at(router.last_seen_at)}" if router.last_seen_at else "never seen"
         reason = f": {router.last_error}" if router.last_error else ""
         failing[f"router:{router.pk}"] = Failing(router.name, f"{router.get_status_display()}, {seen}{reason}"[:500])
     return failing
@@ -74,7 +77,7 @@ def callbacks_silent(now: datetime) -> dict[str, Failing]:
     last = (MpesaCallback.objects.filter(kind=MpesaCallback.Kind.STK, received_at__lte=now)
             .exclude(outcome__in=NOT_FROM_MPESA).aggregate(last=Max("received_at"))["last"])
     prompts = f"{pushes} prompt{'s' if pushes != 1 else ''}"
-    since = _at(last) if last else "ever"
+    since = at(last) if last else "ever"
     return {"mpesa": Failing("M-Pesa STK callbacks",
                              f"{prompts} sent in the last {minutes} min, no callback since {since}")}
 
@@ -114,10 +117,10 @@ def backup(now: datetime) -> dict[str, Failing]:
     latest = finished.order_by("-created_at", "-pk").first()
     if latest is not None and latest.state == State.FAILED:
         why = f": {latest.detail.splitlines()[0]}" if latest.detail.strip() else ""
-        return {"database": Failing("Database backup", f"the backup of {_at(latest.created_at)} failed{why}"[:500])}
+        return {"database": Failing("Database backup", f"the backup of {at(latest.created_at)} failed{why}"[:500])}
     verified = finished.filter(state=State.VERIFIED).aggregate(last=Max("created_at"))["last"]
     if verified is None or verified < now - BACKUP_MAX_AGE:
-        since = f"since {_at(verified)}" if verified else "ever"
+        since = f"since {at(verified)}" if verified else "ever"
         return {"database": Failing("Database backup", f"no verified backup {since} (expected every night)")}
     return {}
 

@@ -82,8 +82,8 @@ def alert_preferences_test(request):
         return redirect("alert-preferences")
     try:
         sent = preferences.send_test(request.user, channel)
-    except preferences.NoAddress as missing:
-        messages.error(request, str(missing))
+    except (preferences.NoAddress, preferences.TooSoon) as refused:
+        messages.error(request, str(refused))
     else:
         if sent.state == AlertMessage.State.SENT:
             messages.success(request, f"Test alert sent by {preferences.CHANNEL_LABELS[channel]} to {sent.address}.")
