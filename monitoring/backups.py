@@ -29,11 +29,13 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.db.models import Q
 from django.utils import timezone
 
 from audit import trail
 from siteconfig import store
 
+from . import offsite
 from .models import DatabaseBackup
 
 log = logging.getLogger(__name__)
@@ -41,9 +43,13 @@ log = logging.getLogger(__name__)
 PG_MAGIC = b"PGDMP"
 GZIP_MAGIC = b"\x1f\x8b"
 MANIFEST_SUFFIX = ".manifest.json"
-# A row still "running" this long after it was made belongs to a worker that died: it no longer
-# blocks "Back up now" or the nightly run.
+# A row still "running" this long after it was made belongs to a worker that died, and one still
+# "queued" this long was never taken by a worker (none running, or the queue lost it): neither
+# blocks "Back up now" or the nightly run any longer.
 ABANDONED_AFTER = timedelta(hours=6)
+NOT_TAKEN_AFTER = timedelta(minutes=10)
+# Archives and manifests hold every customer's credentials: only the owner (the app's user) reads them.
+DIR_MODE, FILE_MODE = 0o700, 0o600
 State, Kind = DatabaseBackup.State, DatabaseBackup.Kind
 
 
@@ -64,6 +70,22 @@ def path_of(backup: DatabaseBackup) -> Path:
 
 def manifest_path(archive: Path) -> Path:
     return archive.with_name(archive.name + MANIFEST_SUFFIX)
+
+
+def _private_dir(directory: Path, ours: bool) -> None:
+    """Make ``directory`` (and its missing parents) readable by the owner only. BACKUP_DIR (``ours``)
+    is tightened even when it exists; a ``--to`` folder that exists is the operator's to keep as is."""
+    existed = directory.is_dir()
+    directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if ours or not existed:
+        directory.chmod(DIR_MODE)
+
+
+def _private_file(path: Path):
+    """``path`` created (or emptied) readable and writable by the owner only, open for writing bytes."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)  # an existing file keeps its mode through O_CREAT
+    return os.fdopen(fd, "wb")
 
 
 def _database(database_url: str | None = None) -> dict:
@@ -183,9 +205,11 @@ def _dump_postgresql(db: dict, archive: Path, progress) -> dict:
             counts, migrations = _pg_state(cursor)
         progress(10)
         args, env = _pg_env(db)
+        _private_file(archive).close()  # pg_dump opens it for writing and keeps the owner-only mode
         command = [pg_dump, "--format=custom", "--compress=6", f"--snapshot={snapshot}", "--verbose",
                    f"--file={archive}", *args]
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                   umask=0o077)
         tail, done, tables = [], 0, max(len(counts), 1)
         for line in process.stderr:
             tail = (tail + [line.rstrip()])[-20:]
@@ -230,7 +254,9 @@ def _dump_sqlite(db: dict, archive: Path, progress) -> dict:
             copy.close()
             source.close()
         progress(60)
-        with open(copy_path, "rb") as plain, gzip.open(archive, "wb", compresslevel=6) as packed:
+        with open(copy_path, "rb") as plain, _private_file(archive) as out, \
+                gzip.GzipFile(filename=archive.name.removesuffix(".partial"), mode="wb", compresslevel=6,
+                              fileobj=out) as packed:
             shutil.copyfileobj(plain, packed, 1 << 20)
     progress(70)
     return {"server_version": sqlite3.sqlite_version, "tables": counts, "migrations": migrations}
@@ -331,6 +357,8 @@ def verify(path) -> tuple[bool, str]:
                 read, _ = _verify_sqlite(archive, Path(scratch))
     except BackupError as error:
         return False, str(error)
+    except OSError as error:  # unreadable (permissions, an I/O error), or its folder not writable for scratch
+        return False, f"{archive.name} cannot be read: {error.strerror or error}"
     return True, f"{read}; {checked}"
 
 
@@ -343,9 +371,34 @@ def _lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('monitoring.backups'))")
 
 
+def under_way(now: datetime | None = None):
+    """The backups a worker is making or will take: queued or running, and not abandoned."""
+    now = now or timezone.now()
+    return DatabaseBackup.objects.filter(
+        Q(state=State.QUEUED, created_at__gte=now - NOT_TAKEN_AFTER)
+        | Q(state=State.RUNNING, created_at__gte=now - ABANDONED_AFTER))
+
+
 def _give_up_abandoned(now: datetime) -> None:
-    DatabaseBackup.objects.filter(state__in=[State.QUEUED, State.RUNNING], created_at__lt=now - ABANDONED_AFTER).update(
+    DatabaseBackup.objects.filter(state=State.RUNNING, created_at__lt=now - ABANDONED_AFTER).update(
         state=State.FAILED, finished_at=now, detail="abandoned: the job did not finish (a worker stopped?)")
+    minutes = int(NOT_TAKEN_AFTER.total_seconds() // 60)
+    DatabaseBackup.objects.filter(state=State.QUEUED, created_at__lt=now - NOT_TAKEN_AFTER).update(
+        state=State.FAILED, finished_at=now,
+        detail=f"abandoned: no worker started it within {minutes} minutes (are the workers running?)")
+
+
+def _queue(backup: DatabaseBackup) -> None:
+    """Hand the backup to a worker; a broker that cannot take it fails the row at once (a row left
+    queued would hide "Back up now" and never run)."""
+    try:
+        backup_database.delay(backup.pk)
+    except Exception as error:  # noqa: BLE001 - kombu's OperationalError, a socket error: any of them, not queued
+        log.error("could not queue database backup %s: %s", backup.pk, error)
+        detail = f"not started: the task queue (broker) could not be reached: {error}"
+        if DatabaseBackup.objects.filter(pk=backup.pk, state=State.QUEUED).update(
+                state=State.FAILED, finished_at=timezone.now(), detail=detail):
+            trail.record("backup failed", backup, note=detail)
 
 
 def request_backup(user) -> DatabaseBackup:
@@ -353,13 +406,15 @@ def request_backup(user) -> DatabaseBackup:
     running, that one (a second click does not start a second dump)."""
     with transaction.atomic():
         _lock()
-        _give_up_abandoned(timezone.now())
-        active = DatabaseBackup.objects.filter(state__in=[State.QUEUED, State.RUNNING]).first()
+        now = timezone.now()
+        _give_up_abandoned(now)
+        active = under_way(now).first()
         if active:
             return active
         backup = DatabaseBackup.objects.create(kind=Kind.MANUAL, state=State.QUEUED, requested_by=user)
         trail.record("requested", backup, note="Back up now")
-        transaction.on_commit(lambda: backup_database.delay(backup.pk))
+        transaction.on_commit(lambda: _queue(backup))
+    backup.refresh_from_db()  # the queue's answer, when this was the outermost transaction
     return backup
 
 
@@ -407,7 +462,7 @@ def run(backup_id: int | None = None, kind: str = Kind.NIGHTLY, to: str | Path |
     try:
         engine = _engine(db)
         directory = Path(to) if to else backup_dir()
-        directory.mkdir(parents=True, exist_ok=True)
+        _private_dir(directory, ours=not to)
         name = _archive_name(backup, engine)
         archive = directory / name
         partial = directory / (name + ".partial")
@@ -420,7 +475,8 @@ def run(backup_id: int | None = None, kind: str = Kind.NIGHTLY, to: str | Path |
                     "created_at": timezone.localtime(backup.created_at).isoformat(), "kind": backup.kind,
                     "backup_id": backup.pk, "file": name, "size_bytes": size, "sha256": sha256,
                     "migrations": dumped["migrations"], "tables": dumped["tables"]}
-        manifest_path(archive).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        with _private_file(manifest_path(archive)) as out:
+            out.write(json.dumps(manifest, indent=1, sort_keys=True).encode())
         file_name = str(archive.resolve()) if to else name
         DatabaseBackup.objects.filter(pk=backup.pk).update(file_name=file_name, engine=engine, size_bytes=size,
                                                            sha256=sha256, manifest=manifest, progress=80)
@@ -450,10 +506,6 @@ def run(backup_id: int | None = None, kind: str = Kind.NIGHTLY, to: str | Path |
 
 def _copy_offsite(backup: DatabaseBackup) -> None:
     try:
-        from . import offsite
-    except ImportError:  # the off-site copy is not part of this build
-        return
-    try:
         if offsite.enabled():
             offsite.copy_backup(backup)  # records its outcome on the row
     except Exception:  # noqa: BLE001 - the local backup stands; the copy's failure is logged
@@ -469,8 +521,12 @@ def prune(now: datetime | None = None) -> list[str]:
     verified and failed backups older than those (their files and rows). Returns the files deleted."""
     now = now or timezone.now()
     keep_daily, keep_monthly = store.get("backups.keep_daily"), store.get("backups.keep_monthly")
-    verified = list(DatabaseBackup.objects.filter(state=State.VERIFIED, created_at__lte=now).order_by("created_at",
-                                                                                                     "pk"))
+    rows = list(DatabaseBackup.objects.filter(state=State.VERIFIED, created_at__lte=now).order_by("created_at", "pk"))
+    # Only archives of ours that are still there hold a day's or a month's place: a --to DIR archive
+    # (absolute file_name) or a file gone from disk would otherwise keep no backup in its slot.
+    verified = [b for b in rows if b.file_name and not Path(b.file_name).is_absolute() and path_of(b).is_file()]
+    placed = {b.pk for b in verified}
+    others = [b for b in rows if b.pk not in placed]
     days = sorted({timezone.localtime(b.created_at).date() for b in verified}, reverse=True)[:keep_daily]
     firsts: dict[tuple[int, int], DatabaseBackup] = {}
     for b in verified:
@@ -481,6 +537,8 @@ def prune(now: datetime | None = None) -> list[str]:
     keep |= {firsts[month].pk for month in months}
     oldest_day = min(days) if days else None
     doomed = [b for b in verified if b.pk not in keep]
+    # Rows holding no place go as failed ones do: once older than the oldest day kept.
+    doomed += [b for b in others if oldest_day and timezone.localtime(b.created_at).date() < oldest_day]
     doomed += [b for b in DatabaseBackup.objects.filter(state=State.FAILED, created_at__lte=now)
                if oldest_day is None or timezone.localtime(b.created_at).date() < oldest_day]
     deleted = []
@@ -490,6 +548,8 @@ def prune(now: datetime | None = None) -> list[str]:
             for path in (path_of(backup), manifest_path(path_of(backup))):
                 path.unlink(missing_ok=True)
             deleted.append(backup.file_name)
+        if backup.offsite_state == "copied":
+            offsite.remove_copy(backup)  # logs, never raises, when the storage refuses
         if DatabaseBackup.objects.filter(pk=backup.pk).delete()[0]:
             trail.record("deleted", backup, note=f"retention: {keep_daily} daily, {keep_monthly} monthly kept")
     return deleted
@@ -563,22 +623,36 @@ def _restore_sqlite(archive: Path, db: dict, scratch: Path) -> None:
         source.close()
 
 
-def _settle_backup_rows(db: dict, manifest: dict) -> None:
-    """The archive holds its own backup's row as "running": in the restored database that job will
-    never finish, and a row left running would hold up "Back up now" there."""
-    note = (f"in progress when {manifest.get('file') or 'the archive'} was made; "
-            "restored as failed (the archive itself is the backup)")
-    sql = "UPDATE monitoring_databasebackup SET state = 'failed', detail = {} WHERE state IN ('queued', 'running')"
+def _settle_backup_rows(db: dict, manifest: dict, verified: str) -> None:
+    """The archive holds its own backup's row as "running": in the restored database it is the
+    archive just restored, so it is recorded as made and verified (as the source's row became). The
+    other rows left queued or running there will never finish, and would hold up "Back up now"
+    there: failed (not the archive's own: a failed backup would raise the backup alert)."""
+    name = manifest.get("file") or ""
+    own = (f"the archive restored into this database ({verified})", name[:255], manifest.get("sha256") or "",
+           manifest.get("size_bytes"), json.dumps(manifest), timezone.now(), manifest.get("backup_id"))
+    own_sql = ("UPDATE monitoring_databasebackup SET state = 'verified', progress = 100, detail = {p}, "
+               "file_name = {p}, sha256 = {p}, size_bytes = {p}, manifest = {p}, finished_at = {p} "
+               "WHERE id = {p} AND state IN ('queued', 'running')")
+    note = (f"in progress when {name or 'the archive'} was made; restored as failed "
+            "(it never finished in the restored database)")
+    sql = "UPDATE monitoring_databasebackup SET state = 'failed', detail = {p} WHERE state IN ('queued', 'running')"
     if _engine(db) == "sqlite":
         conn = sqlite3.connect(db["NAME"])
         try:
             with conn:
-                conn.execute(sql.format("?"), [note])
+                if manifest.get("backup_id"):
+                    conn.execute(own_sql.format(p="?"), [*own[:5], own[5].replace(tzinfo=None).isoformat(" "), own[6]])
+                conn.execute(sql.format(p="?"), [note])
         finally:
             conn.close()
     else:
         with _pg_connect(db) as conn:
-            conn.execute(sql.format("%s"), [note])
+            if manifest.get("backup_id"):
+                from psycopg.types.json import Jsonb
+
+                conn.execute(own_sql.format(p="%s"), [*own[:4], Jsonb(manifest), *own[5:]])
+            conn.execute(sql.format(p="%s"), [note])
 
 
 def _unapplied(db_migrations: dict[str, list[str]]) -> list[str]:
@@ -617,6 +691,9 @@ def restore(archive, database_url: str | None = None, force: bool = False) -> di
     empty unless ``force``; then migrate forward if the archive is older than this code. Returns
     ``{"database", "engine", "tables": {table: [in the manifest, restored]}, "mismatched", "migrated"}``."""
     archive = Path(archive)
+    if force and not database_url:
+        raise BackupError("--force replaces everything in the target database: name it with --database-url "
+                          "(or RESTORE_DATABASE_URL); it is never the configured database by default")
     ok, summary = verify(archive)
     if not ok:
         raise BackupError(f"refused, nothing was restored: {summary}")
@@ -639,7 +716,7 @@ def restore(archive, database_url: str | None = None, force: bool = False) -> di
     tables = {table: [expected.get(table), restored.get(table)] for table in sorted(set(expected) | set(restored))}
     mismatched = sorted(t for t, (want, got) in tables.items() if expected and want != got)
     if "monitoring_databasebackup" in restored:
-        _settle_backup_rows(db, manifest)
+        _settle_backup_rows(db, manifest, summary)
     pending = _unapplied(_migrations_in(db))
     if pending:
         _migrate(database_url)

@@ -102,6 +102,8 @@ class DatabaseBackup(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # Seeing the list is not taking every customer's credentials home: downloading is its own right.
+        permissions = [("download_databasebackup", "Can download database backups")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} backup of {self.created_at:%Y-%m-%d %H:%M} ({self.state})"

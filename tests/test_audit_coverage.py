@@ -219,7 +219,7 @@ QUIET = {
                                                         "preferences.route_choices", "preferences.of",
                                                         "preferences.form")},
     **{f"monitoring.backups.{name}": READS
-       for name in ("backup_dir", "path_of", "manifest_path", "pg_tool", "read_manifest", "verify")},
+       for name in ("backup_dir", "path_of", "manifest_path", "pg_tool", "read_manifest", "verify", "under_way")},
 }
 
 

@@ -9,13 +9,15 @@ import json
 import logging
 import os
 import time
+from datetime import datetime
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from audit import system_log
 from audit.models import LogRecord
-from monitoring import offsite
+from monitoring import backups, offsite
 from monitoring.models import DatabaseBackup
 from siteconfig import store
 
@@ -189,6 +191,23 @@ def test_retention_removes_the_copy_and_its_manifest(offsite_target, backup_dir)
 
     assert offsite_target.keys() == ["isp-1/db/kept.dump", "isp-1/db/kept.dump.manifest.json"]
     offsite.remove_copy(DatabaseBackup(file_name="never-copied.dump"))  # nothing to remove, nothing asked
+
+
+def test_retention_deletes_the_off_site_copy_with_the_local_archive(offsite_target, backup_dir):
+    """prune() itself: a backup retention deletes leaves no copy behind in the bucket."""
+    store.save("backups", {"keep_daily": 1, "keep_monthly": 1})
+    now = timezone.make_aware(datetime(2026, 12, 20, 3, 0))
+    for name, day in (("month-first", 1), ("middle", 10), ("newest", 20)):
+        backup = written_backup(backup_dir, 10_000, f"{name}.dump")
+        DatabaseBackup.objects.filter(pk=backup.pk).update(created_at=now.replace(day=day))
+        offsite.copy_backup(backup)
+    assert len(offsite_target.keys()) == 6
+
+    assert backups.prune(now=now) == ["middle.dump"]
+
+    assert offsite_target.keys() == [f"isp-1/db/{name}{suffix}" for name in ("month-first.dump", "newest.dump")
+                                     for suffix in ("", ".manifest.json")]
+    assert not (backup_dir / "middle.dump").exists()
 
 
 def test_a_removal_the_storage_refuses_is_logged_not_raised(offsite_target, backup_dir, caplog):

@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN
 from audit.actors import Actor, acting_as
 from audit.models import Entry
+from config.celery import app
 from monitoring import backups
 from monitoring.models import DatabaseBackup
 from routers import actions, nightly_backups, services
@@ -24,9 +25,9 @@ from routers.models import Router, RouterBackup, ServiceControlLog
 from routers.routeros_simulator import RouterOSSimulator
 from siteconfig import store
 
-from .browser import SCREENSHOTS
+from .browser import SCREENSHOTS, free_port
 from .lists_kit import assert_flat_queries
-from .staff_kit import PASSWORD, make_staff
+from .staff_kit import PASSWORD, make_custom_role, make_staff
 
 API_PASSWORD = "kilimani-api-secret"
 NIGHTLY = "routers.tasks.backup_routers"
@@ -73,6 +74,33 @@ def test_only_an_admin_opens_the_page_and_its_actions(client, signed_in):
         assert browser.post("/backups/now/").status_code == 403
     assert not DatabaseBackup.objects.exclude(pk=made.pk).exists()
     assert signed_in(ADMIN).get("/backups/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_downloading_an_archive_is_a_right_of_its_own(client, signed_in):
+    """Seeing the list is not taking every customer's credentials home: a role given only the view
+    sees no Download and is refused it; the Admin has it."""
+    made = archive("hotspot-20261201-024500-nightly-1.dump", b"PGDMP archive")
+    make_custom_role("Backup watcher", "monitoring.view_databasebackup")
+    make_staff("watcher", "Backup watcher")
+    client.login(username="watcher", password=PASSWORD)
+    page = client.get("/backups/")
+    assert page.status_code == 200 and f'data-backup="{made.pk}"' in page.content.decode()
+    assert "/download/" not in page.content.decode()
+    assert client.get(f"/backups/{made.pk}/download/").status_code == 403
+    assert not Entry.objects.filter(action="downloaded").exists()
+    admin = signed_in(ADMIN)
+    assert f'href="/backups/{made.pk}/download/"' in admin.get("/backups/").content.decode()
+    assert admin.get(f"/backups/{made.pk}/download/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_page_is_given_the_counts_not_the_settings_holding_the_s3_secret(signed_in):
+    store.save("backups", {"s3_secret_key": "s3-secret-never-in-a-template", "keep_daily": 4})
+    response = signed_in(ADMIN).get("/backups/")
+    flat = [value for context in response.context for value in context.flatten().values()]
+    assert not [v for v in flat if "s3-secret-never-in-a-template" in repr(v)]
+    assert "newest 4 days" in response.content.decode()
 
 
 # --- the page --------------------------------------------------------------------------------------------
@@ -413,3 +441,54 @@ def test_in_a_browser_an_admin_backs_up_now_and_sees_it_verified(served, chromiu
     assert overflow <= 0, overflow
     page.screenshot(path=str(SCREENSHOTS / f"backups-verified-{width}.png"), full_page=True)
     page.close()
+
+
+# --- Back up now when no worker can take it ----------------------------------------------------------------
+
+@pytest.fixture
+def dead_broker(settings, monkeypatch):
+    """Tasks are queued (not run eagerly) on a broker at a port nobody listens on: Redis down."""
+    saved = (app.conf.task_always_eager, app.conf.broker_url, app._pool, app.amqp._producer_pool)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", settings.CELERY_BROKER_URL)  # Celery reads it before its conf
+    app.conf.task_always_eager = False
+    app.conf.broker_url = settings.CELERY_BROKER_URL
+    app._pool = app.amqp._producer_pool = None  # the next task connects again, to the dead port
+    try:
+        yield
+    finally:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app.conf.task_always_eager, app.conf.broker_url = saved[:2]
+        app._pool, app.amqp._producer_pool = saved[2:]
+
+
+@pytest.mark.django_db(transaction=True)  # the job is queued when the request's transaction commits
+def test_back_up_now_with_the_broker_down_fails_clearly_and_gives_the_button_back(signed_in, dead_broker):
+    response = signed_in(ADMIN).post("/backups/now/", follow=True)
+    assert response.status_code == 200
+    made = DatabaseBackup.objects.get()
+    assert made.state == "failed" and made.finished_at
+    assert made.detail.startswith("not started: the task queue (broker) could not be reached")
+    page = response.content.decode()
+    assert f"Backup #{made.pk} failed: not started: the task queue (broker) could not be reached" in page
+    assert ">Back up now<" in page and 'id="backup-progress"' not in page
+    assert Entry.objects.get(action="backup failed").object_id == str(made.pk)
+
+
+@pytest.mark.django_db
+def test_a_queued_backup_no_worker_took_gives_the_button_back(signed_in, admin):
+    stale = DatabaseBackup.objects.create(kind="manual", state="queued", requested_by=admin,
+                                          created_at=timezone.now() - backups.NOT_TAKEN_AFTER - timedelta(minutes=1))
+    fresh_running = DatabaseBackup.objects.create(kind="manual", state="queued", requested_by=admin)
+    browser = signed_in(ADMIN)
+    assert ">Back up now<" not in browser.get("/backups/").content.decode()  # a fresh one waits for a worker
+    DatabaseBackup.objects.filter(pk=fresh_running.pk).delete()
+
+    page = browser.get("/backups/").content.decode()
+    assert ">Back up now<" in page and 'id="backup-progress"' not in page
+    browser.post("/backups/now/")  # queued on commit: never, in this rolled-back test
+    stale.refresh_from_db()
+    assert stale.state == "failed" and "no worker started it within 10 minutes" in stale.detail
+    assert DatabaseBackup.objects.filter(state="queued").exclude(pk=stale.pk).count() == 1

@@ -111,8 +111,9 @@ def test_a_postgresql_backup_restores_into_an_empty_database_where_freeradius_ac
     assert "hotspot_customer" in printed and "DIFFERS" not in printed
     entry = Entry.objects.get(action="restored")
     assert entry.actor_kind == "system" and archive.name in entry.note
-    with psycopg.connect(empty_database) as conn:  # its own backup row no longer "running" there
-        assert conn.execute("SELECT state FROM monitoring_databasebackup").fetchall() == [("failed",)]
+    with psycopg.connect(empty_database) as conn:  # its own row: the archive restored, made and verified
+        assert conn.execute("SELECT state, file_name, sha256, size_bytes, progress FROM monitoring_databasebackup"
+                            ).fetchall() == [("verified", archive.name, backup.sha256, backup.size_bytes, 100)]
 
     server, radius, confdir = start_freeradius("restored", on_database=empty_database)
     try:
@@ -123,7 +124,7 @@ def test_a_postgresql_backup_restores_into_an_empty_database_where_freeradius_ac
 
 
 @pytest.mark.django_db
-def test_a_damaged_archive_is_refused_and_nothing_is_restored(empty_database, tmp_path):
+def test_a_damaged_archive_is_refused_and_nothing_is_restored(empty_database, tmp_path, monkeypatch):
     backup, _ = backup_now()
     archive = backups.path_of(backup)
     good, manifest = archive.read_bytes(), backups.manifest_path(archive).read_text()
@@ -171,8 +172,14 @@ def test_a_damaged_archive_is_refused_and_nothing_is_restored(empty_database, tm
     with psycopg.connect(empty_database) as conn:
         conn.execute("DELETE FROM django_migrations WHERE app = 'monitoring'")
         conn.execute("CREATE TABLE left_over (id int)")  # replaced whole, not merged
-    printed = restore(archive, "--database-url", empty_database, "--force")
-    assert "DIFFERS" not in printed and counts_in(empty_database) == json.loads(manifest)["tables"]
+    # The target from the environment, its password not on any command line (libpq: PGPASSWORD or ~/.pgpass).
+    target = dj_database_url.parse(empty_database)
+    monkeypatch.setenv("RESTORE_DATABASE_URL", f"postgres://{target['USER']}@{target['HOST']}:{target['PORT']}/"
+                                               f"{target['NAME']}")
+    monkeypatch.setenv("PGPASSWORD", target["PASSWORD"])
+    printed = restore(archive, "--force")
+    assert target["NAME"] in printed and "DIFFERS" not in printed
+    assert counts_in(empty_database) == json.loads(manifest)["tables"]
 
 
 SQLITE_ROUND_TRIP = """
@@ -340,3 +347,56 @@ def test_a_backup_that_cannot_be_written_fails_and_says_why(tmp_path):
     assert failed.state == "failed" and failed.finished_at and "a-file" in failed.detail
     assert Entry.objects.get(action="backup failed").note == failed.detail
     assert not list(tmp_path.glob("**/*.partial"))
+
+
+@pytest.mark.django_db
+def test_force_without_a_named_target_is_refused(tmp_path, monkeypatch):
+    """--force drops everything in the target: never the configured (live) database by default."""
+    monkeypatch.delenv("RESTORE_DATABASE_URL", raising=False)
+    archive = tmp_path / "any.dump"
+    archive.write_bytes(b"PGDMP")
+    before = counts_in(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
+    with pytest.raises(CommandError, match="--force replaces everything.*--database-url.*RESTORE_DATABASE_URL"):
+        restore(archive, "--force")
+    if before is not None:
+        assert counts_in(os.environ["DATABASE_URL"]) == before
+
+
+@pytest.mark.django_db
+def test_archives_and_their_folders_are_readable_by_the_owner_only(backup_dir, tmp_path):
+    """They hold every customer's credentials: 0700 folders, 0600 files, whatever the umask."""
+    was = os.umask(0o022)
+    try:
+        backup, _ = backup_now()
+        call_command("backup_database", "--to", str(tmp_path / "elsewhere" / "deeper"), stdout=io.StringIO())
+    finally:
+        os.umask(was)
+    elsewhere = DatabaseBackup.objects.exclude(pk=backup.pk).get()
+    assert elsewhere.state == "verified", elsewhere.detail
+    for archive, folder in ((backups.path_of(backup), backup_dir), (Path(elsewhere.file_name), tmp_path / "elsewhere" /
+                                                                     "deeper")):
+        assert oct(folder.stat().st_mode & 0o777) == "0o700"
+        assert oct(archive.stat().st_mode & 0o777) == "0o600"
+        assert oct(backups.manifest_path(archive).stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.django_db
+def test_only_archives_kept_in_the_backup_folder_hold_a_months_place(backup_dir, tmp_path):
+    """A --to DIR archive (the operator's, never deleted by us) or a file gone from disk must not keep the
+    month's first place: the month's first archive we hold is kept instead."""
+    store.save("backups", {"keep_daily": 1, "keep_monthly": 1})
+    backup_dir.mkdir(parents=True)
+    now = timezone.make_aware(datetime(2026, 12, 5, 3, 0))
+    elsewhere = DatabaseBackup.objects.create(state="verified", created_at=now - timedelta(days=4, hours=2),
+                                              file_name=str(tmp_path / "elsewhere.dump"))
+    (tmp_path / "elsewhere.dump").write_bytes(b"PGDMP")
+    gone = make_verified(backup_dir, now - timedelta(days=4, hours=1))
+    backups.path_of(gone).unlink()
+    first_held, second, today = (make_verified(backup_dir, now - timedelta(days=n)) for n in (3, 2, 0))
+
+    backups.prune(now=now)
+
+    kept = set(DatabaseBackup.objects.values_list("pk", flat=True))
+    assert kept == {first_held.pk, today.pk}
+    assert backups.path_of(first_held).exists() and not backups.path_of(second).exists()
+    assert (tmp_path / "elsewhere.dump").exists() and not DatabaseBackup.objects.filter(pk=elsewhere.pk).exists()

@@ -23,6 +23,7 @@ from ..models import DatabaseBackup
 
 VIEW = perm("monitoring.view_databasebackup")
 ACTIVE = (DatabaseBackup.State.QUEUED, DatabaseBackup.State.RUNNING)
+DOWNLOAD = perm("monitoring.download_databasebackup")
 
 
 @access(VIEW)
@@ -35,13 +36,13 @@ def backup_list(request):
 @access(perm("monitoring.add_databasebackup"))
 @require_POST
 def backup_now(request):
-    under_way = DatabaseBackup.objects.filter(state__in=ACTIVE).values_list("pk", flat=True).first()
+    under_way = backups.under_way().values_list("pk", flat=True).first()
     backup = backups.request_backup(request.user)  # the one under way, if any: one at a time
     if backup.pk == under_way:
         messages.info(request, f"Backup #{backup.pk} is already under way: it shows below until it ends.")
     elif backup.state in ACTIVE:
         messages.info(request, f"Backup #{backup.pk} started: it shows below until it is made and verified.")
-    elif backup.state == DatabaseBackup.State.VERIFIED:
+    elif backup.state == DatabaseBackup.State.VERIFIED:  # a worker in this process (no broker) made it
         messages.success(request, f"Backup #{backup.pk} is made and verified.")
     else:
         messages.error(request, f"Backup #{backup.pk} failed: {backup.detail}")
@@ -56,11 +57,12 @@ def backup_progress(request, pk: int):
     context = {"backup": backup}
     if backup.state not in ACTIVE:
         rows = DatabaseBackup.objects.select_related("requested_by")
-        context.update(page=Paginator(rows, PER_PAGE).get_page(1), filtering=False, oob=True, **_newest())
+        context.update(page=Paginator(rows, PER_PAGE).get_page(1), filtering=False, oob=True, **_newest(),
+                       can_download=request.user.has_perm("monitoring.download_databasebackup"))
     return render(request, "monitoring/backups_progress.html", context)
 
 
-@access(VIEW)
+@access(DOWNLOAD)
 @require_GET  # not HEAD: each answer is a download the trail records
 def backup_download(request, pk: int):
     """The archive as an attachment. Only the row's own file, and only under BACKUP_DIR: a name that
@@ -85,10 +87,12 @@ def _archive(backup: DatabaseBackup) -> Path | None:
 
 
 def _context(request) -> dict:
-    running = DatabaseBackup.objects.filter(state__in=ACTIVE).first()
+    running = backups.under_way().first()
+    s = store.section("backups")  # holds the S3 secret: only the counts go to the template
     return {"running": running, **_newest(), "routers": _routers(), "offsite_enabled": offsite.enabled(),
-            "keep": store.section("backups"),
-            "can_back_up": request.user.has_perm("monitoring.add_databasebackup")}
+            "keep": {"keep_daily": s.keep_daily, "keep_monthly": s.keep_monthly, "router_keep": s.router_keep},
+            "can_back_up": request.user.has_perm("monitoring.add_databasebackup"),
+            "can_download": request.user.has_perm("monitoring.download_databasebackup")}
 
 
 def _newest() -> dict:

@@ -1,11 +1,16 @@
 """Restore a backup archive into an empty database, migrate it forward, and compare row counts."""
+import os
+
 from django.core.management.base import BaseCommand, CommandError
 
 from monitoring import backups
 
 
 class Command(BaseCommand):
-    help = ("Restore ARCHIVE (made by backup_database) into an empty database: DATABASE_URL's, or --database-url's. "
+    help = ("Restore ARCHIVE (made by backup_database) into an empty database: --database-url's, else "
+            "RESTORE_DATABASE_URL's, else DATABASE_URL's. Leave the password out of the URL (ps and the shell "
+            "history show a command line): PostgreSQL's tools and the connections take it from PGPASSWORD or "
+            "~/.pgpass. "
             "The archive is checked against its manifest and read in full first; the restore is one transaction. "
             "Then migrate runs if the archive is older than this code, and each table's row count in the manifest "
             "is printed beside the restored one.")
@@ -13,12 +18,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("archive")
-        parser.add_argument("--database-url", help="restore here (postgres://… or sqlite:///path) instead of "
-                                                   "the configured database")
+        parser.add_argument("--database-url", help="restore here (postgres://USER@HOST:PORT/NAME or sqlite:///path; "
+                                                   "default: RESTORE_DATABASE_URL, else the configured database)")
         parser.add_argument("--force", action="store_true",
-                            help="replace everything in a database that is not empty")
+                            help="replace everything in a database that is not empty (needs --database-url or "
+                                 "RESTORE_DATABASE_URL: never the configured database by default)")
 
     def handle(self, *args, archive, database_url=None, force=False, **options):
+        database_url = database_url or os.environ.get("RESTORE_DATABASE_URL") or None
         try:
             result = backups.restore(archive, database_url=database_url, force=force)
         except backups.BackupError as error:
