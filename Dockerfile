@@ -6,9 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
     DJANGO_ENV=production VAR_DIR=/app/var STATIC_ROOT=/app/staticfiles
 WORKDIR /app
 
-# FreeRADIUS 3.2 (Debian 12's) for the freeradius service, which runs `manage.py run_freeradius`.
+# FreeRADIUS 3.2 (Debian 12's) for the freeradius service, which runs `manage.py run_freeradius`;
+# PostgreSQL 15's pg_dump / pg_restore / psql for database backups (the postgres service's major
+# version: monitoring/backups.py refuses another's).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends freeradius freeradius-postgresql \
+ && apt-get install -y --no-install-recommends freeradius freeradius-postgresql postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first (cached while only code changes): pyproject's pins, within constraints.txt.
@@ -22,7 +24,8 @@ COPY . .
 RUN SECRET_KEY=build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))') \
     ALLOWED_HOSTS=build DATABASE_URL=postgres://build@build/build \
     python manage.py collectstatic --noinput -v0 \
- && useradd --system --uid 1000 --home /app app && mkdir -p /app/var /app/spool && chown app /app/var /app/spool
+ && useradd --system --uid 1000 --home /app app && mkdir -p /app/var /app/spool /app/backups \
+ && chown app /app/var /app/spool /app/backups && chmod 700 /app/backups
 
 USER app
 EXPOSE 8000
