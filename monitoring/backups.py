@@ -401,21 +401,21 @@ def _queue(backup: DatabaseBackup) -> None:
             trail.record("backup failed", backup, note=detail)
 
 
-def request_backup(user) -> DatabaseBackup:
-    """"Back up now": a queued manual backup run by a worker after commit; while one is queued or
-    running, that one (a second click does not start a second dump)."""
+def request_backup(user) -> tuple[DatabaseBackup, bool]:
+    """"Back up now": ``(a queued manual backup run by a worker after commit, True)``; while one is
+    queued or running, ``(that one, False)`` (a second click does not start a second dump)."""
     with transaction.atomic():
         _lock()
         now = timezone.now()
         _give_up_abandoned(now)
         active = under_way(now).first()
         if active:
-            return active
+            return active, False
         backup = DatabaseBackup.objects.create(kind=Kind.MANUAL, state=State.QUEUED, requested_by=user)
         trail.record("requested", backup, note="Back up now")
         transaction.on_commit(lambda: _queue(backup))
     backup.refresh_from_db()  # the queue's answer, when this was the outermost transaction
-    return backup
+    return backup, True
 
 
 def _claim(backup_id: int | None, kind: str, now: datetime) -> tuple[DatabaseBackup, bool]:

@@ -325,9 +325,9 @@ def test_two_workers_at_once_make_one_nightly_backup(wanjiku):
 @pytest.mark.django_db
 def test_back_up_now_queues_one_job_however_often_it_is_asked(admin, django_capture_on_commit_callbacks):
     with acting_as(Actor.staff(admin)), django_capture_on_commit_callbacks(execute=True) as queued:
-        first = backups.request_backup(admin)  # as the /backups/ page's request does
-        second = backups.request_backup(admin)
-        assert second.pk == first.pk and first.state == "queued"
+        first, created = backups.request_backup(admin)  # as the /backups/ page's request does
+        second, again = backups.request_backup(admin)
+        assert (created, again) == (True, False) and second.pk == first.pk and first.state == "queued"
     assert len(queued) == 1
     first.refresh_from_db()  # the eager worker ran it on commit
     assert first.state == "verified" and first.kind == "manual" and first.requested_by == admin

@@ -36,13 +36,12 @@ def backup_list(request):
 @access(perm("monitoring.add_databasebackup"))
 @require_POST
 def backup_now(request):
-    under_way = backups.under_way().values_list("pk", flat=True).first()
-    backup = backups.request_backup(request.user)  # the one under way, if any: one at a time
-    if backup.pk == under_way:
+    backup, created = backups.request_backup(request.user)  # the one under way, if any: one at a time
+    if not created:
         messages.info(request, f"Backup #{backup.pk} is already under way: it shows below until it ends.")
     elif backup.state in ACTIVE:
         messages.info(request, f"Backup #{backup.pk} started: it shows below until it is made and verified.")
-    elif backup.state == DatabaseBackup.State.VERIFIED:  # a worker in this process (no broker) made it
+    elif backup.state == DatabaseBackup.State.VERIFIED:  # run in this process (no broker: the quick start)
         messages.success(request, f"Backup #{backup.pk} is made and verified.")
     else:
         messages.error(request, f"Backup #{backup.pk} failed: {backup.detail}")
