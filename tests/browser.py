@@ -75,6 +75,7 @@ def served(chromium, transactional_db, served_env):
 def running_server(command: list[str], env: dict, port: int, log_name: str, start_seconds: float = 40):
     """Start a server process (its output in var/``log_name``), wait up to ``start_seconds`` until
     it answers the health ping on ``port``, yield its base URL, and stop it however the test ends."""
+    (ROOT / "var").mkdir(exist_ok=True)  # a fresh clone has no var/ until something writes there
     log = open(ROOT / "var" / log_name, "w")
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -103,6 +103,7 @@ def start_freeradius(name: str, nas_poll: float = 0, on_database: str = ""):
     # Per process, like confdir: suites running at once on one machine must not truncate each other's log.
     log = ROOT / "var" / f"freeradius-{name}-{os.getpid()}.log"
     env = dict(os.environ, DATABASE_URL=on_database or database_url())
+    log.parent.mkdir(exist_ok=True)  # a fresh clone has no var/ until something writes there
     with open(log, "w") as out:
         server = subprocess.Popen(
             [sys.executable, "manage.py", "run_freeradius", "--dir", str(confdir), "--auth-port", str(auth_port),
