@@ -9,8 +9,8 @@ or a reason a person can act on). Nothing raises: a failed copy is logged at ERR
 system log see it) and never fails the local backup. The secret key is never logged nor kept in a
 reason.
 
-This module imports nothing else of monitoring's backups (``backups`` calls it); the archive's path
-is ``settings.BACKUP_DIR`` / ``file_name``, the manifest ``<archive>.manifest.json`` beside it.
+This module imports nothing of monitoring.backups (which calls it); the archive's and the manifest's
+paths come from monitoring.backup_paths, as the backups' own do.
 """
 from __future__ import annotations
 
@@ -34,10 +34,11 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
-from django.conf import settings
 from s3transfer.utils import ChunksizeAdjuster
 
 from siteconfig import store
+
+from .backup_paths import MANIFEST_SUFFIX, manifest_path, path_of
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ TRANSFER = TransferConfig(multipart_threshold=MULTIPART_BYTES, multipart_chunksi
 ATTEMPTS = 3
 CLIENT_CONFIG = Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": ATTEMPTS, "mode": "standard"},
                        ignore_configured_endpoint_urls=True)
-MANIFEST_SUFFIX = ".manifest.json"
 READ_BYTES = 1024 * 1024
 
 
@@ -74,15 +74,6 @@ def key_for(file_name: str) -> str:
     # An archive written with --to DIR has an absolute file_name: only its name goes into the key.
     name = Path(file_name).name if Path(file_name).is_absolute() else file_name
     return prefix + name
-
-
-def archive_path(backup) -> Path:
-    """As ``backups.path_of`` (which imports this module, so this one cannot import it)."""
-    return Path(settings.BACKUP_DIR) / backup.file_name
-
-
-def manifest_path(archive: Path) -> Path:
-    return archive.with_name(archive.name + MANIFEST_SUFFIX)
 
 
 # One boto3 session per process, so S3's service description is parsed once (half a second a
@@ -198,7 +189,7 @@ def copy_backup(backup) -> None:
     try:
         if not enabled():
             raise OffsiteError("the off-site copy is off, or its bucket or keys are not set")
-        archive = archive_path(backup)
+        archive = path_of(backup)
         digest = _digest(archive)
         if backup.sha256 and digest.sha256_hex != backup.sha256:
             raise OffsiteError(f"{archive.name} no longer has the SHA-256 recorded when it was written "

@@ -15,7 +15,8 @@ MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "bil
            "routers.nightly_backups",
            "accounts.services", "accounts.two_factor", "radius.coa", "billing.customer_desk",
            "monitoring.alerts.incidents", "monitoring.alerts.outbox", "monitoring.alerts.preferences",
-           "billing.notifications", "siteconfig.mail", "siteconfig.logo", "monitoring.backups"]
+           "billing.notifications", "siteconfig.mail", "siteconfig.logo", "monitoring.backup_paths",
+           *(f"monitoring.backups.{part}" for part in ("tools", "dump", "archive", "job", "retention", "restore"))]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
@@ -115,15 +116,15 @@ AUDITED = {
     "monitoring.alerts.preferences.send_test": ("test_alerts.py",
                                                 "test_staff_choose_their_alerts_and_send_themselves_a_test"),
     # Database backups: asked for, made (or failed), pruned by retention, restored.
-    "monitoring.backups.request_backup": ("test_backups.py",
-                                          "test_back_up_now_queues_one_job_however_often_it_is_asked"),
-    "monitoring.backups.backup_database": ("test_backups.py",
-                                           "test_back_up_now_queues_one_job_however_often_it_is_asked"),
-    "monitoring.backups.run": ("test_backups.py", "test_a_backup_that_cannot_be_written_fails_and_says_why"),
-    "monitoring.backups.prune": ("test_backups.py",
-                                 "test_retention_keeps_exactly_the_last_n_days_and_the_first_of_m_months"),
-    "monitoring.backups.restore": ("test_backups.py",
-                                   "test_a_postgresql_backup_restores_into_an_empty_database_where_freeradius_accepts_a_customer"),
+    "monitoring.backups.job.request_backup": ("test_backups.py",
+                                              "test_back_up_now_queues_one_job_however_often_it_is_asked"),
+    "monitoring.backups.job.backup_database": ("test_backups.py",
+                                               "test_back_up_now_queues_one_job_however_often_it_is_asked"),
+    "monitoring.backups.job.run": ("test_backups.py", "test_a_backup_that_cannot_be_written_fails_and_says_why"),
+    "monitoring.backups.retention.prune": ("test_backups.py",
+                                           "test_retention_keeps_exactly_the_last_n_days_and_the_first_of_m_months"),
+    "monitoring.backups.restore.restore": ("test_backups.py",
+                                           "test_a_postgresql_backup_restores_into_an_empty_database_where_freeradius_accepts_a_customer"),
 }
 
 READS = "reads or computes; changes nothing"
@@ -218,8 +219,10 @@ QUIET = {
     **{f"monitoring.alerts.{name}": READS for name in ("outbox.duration", "outbox.text", "outbox.digest_text",
                                                         "preferences.route_choices", "preferences.of",
                                                         "preferences.form")},
-    **{f"monitoring.backups.{name}": READS
-       for name in ("backup_dir", "path_of", "manifest_path", "pg_tool", "read_manifest", "verify", "under_way")},
+    **{f"monitoring.{name}": READS
+       for name in ("backup_paths.backup_dir", "backup_paths.path_of", "backup_paths.manifest_path",
+                    "backups.tools.pg_tool", "backups.archive.read_manifest", "backups.archive.verify",
+                    "backups.job.under_way")},
 }
 
 
