@@ -15,11 +15,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
+
+from lib.http_simulator import HttpSimulator
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 RESULTS = {0: "The service request is processed successfully.",
@@ -53,7 +54,7 @@ class Transaction:
 
 
 @dataclass
-class DarajaSimulator:
+class DarajaSimulator(HttpSimulator):
     host: str = "127.0.0.1"
     port: int = 0
     consumer_key: str = "simulator-key"
@@ -67,10 +68,6 @@ class DarajaSimulator:
     registered: dict = field(default_factory=dict)
     queued: list = field(default_factory=list)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
     def script(self, phone: str, **behaviour) -> None:
         """What happens to every push to ``phone`` from now on."""
         self.scripts[phone] = Script(**behaviour)
@@ -78,35 +75,6 @@ class DarajaSimulator:
     def script_next(self, **behaviour) -> None:
         """What happens to the next push, whatever its phone (queued in order; wins over ``script``)."""
         self.queued.append(Script(**behaviour))
-
-    def start(self) -> "DarajaSimulator":
-        simulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                simulator._handle(self, "GET")
-
-            def do_POST(self):
-                simulator._handle(self, "POST")
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     # --- the API ------------------------------------------------------------------------------
 

@@ -7,8 +7,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from lib.http_simulator import HttpSimulator
 
 DEFAULT_TOKEN = "123456789:simulator-bot-token"
 MAX_TEXT = 4096  # Telegram's limit on a message's text
@@ -23,7 +24,7 @@ class Refusal:
 
 
 @dataclass
-class TelegramSimulator:
+class TelegramSimulator(HttpSimulator):
     host: str = "127.0.0.1"
     port: int = 0
     token: str = DEFAULT_TOKEN
@@ -39,10 +40,6 @@ class TelegramSimulator:
         self._next_id = 1
 
     @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
     def bot_id(self) -> int:
         head = self.token.split(":", 1)[0]
         return int(head) if head.isdigit() else 1
@@ -50,38 +47,9 @@ class TelegramSimulator:
     def refuse_next(self, error_code: int, description: str, retry_after: int | None = None) -> None:
         self.queued.append(Refusal(error_code, description, retry_after))
 
-    def start(self) -> "TelegramSimulator":
-        simulator = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                simulator._handle(self)
-
-            def do_POST(self):
-                simulator._handle(self)
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     # --- the API ------------------------------------------------------------------------------
 
-    def _handle(self, request) -> None:
+    def _handle(self, request, method: str) -> None:
         url = urlsplit(request.path)
         status, answer = self._answer(url.path, self._params(request, url.query))
         if not answer["ok"]:
