@@ -75,14 +75,16 @@ flush_command.sql_flush = _flush_only_what_holds_rows
 def own_spool(tmp_path_factory):
     """M-Pesa bodies the database refused are spooled in the suite's own folder, never in the
     checkout's var/ (where a body one run spooled would be swept into the next)."""
-    settings.MPESA_CALLBACK_SPOOL_DIR = str(tmp_path_factory.mktemp("callback-spool"))
+    # The environment too: the servers and commands tests start as processes of their own read it.
+    settings.MPESA_CALLBACK_SPOOL_DIR = os.environ["MPESA_CALLBACK_SPOOL_DIR"] = str(
+        tmp_path_factory.mktemp("callback-spool"))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def own_backup_dir(tmp_path_factory):
     """Database backups (seed_demo makes one) are written in the suite's own folder, never in the
     checkout's var/backups, where the quick start keeps the demo's."""
-    settings.BACKUP_DIR = str(tmp_path_factory.mktemp("backups"))
+    settings.BACKUP_DIR = os.environ["BACKUP_DIR"] = str(tmp_path_factory.mktemp("backups"))  # and subprocesses'
 
 
 @pytest.fixture(autouse=True)
