@@ -84,7 +84,7 @@ def own_spool(tmp_path_factory):
 def own_backup_dir(tmp_path_factory):
     """Database backups (seed_demo makes one) are written in the suite's own folder, never in the
     checkout's var/backups, where the quick start keeps the demo's."""
-    settings.BACKUP_DIR = os.environ["BACKUP_DIR"] = str(tmp_path_factory.mktemp("backups"))  # and subprocesses'
+    settings.BACKUP_DIR = os.environ["BACKUP_DIR"] = str(tmp_path_factory.mktemp("backups"))  # and subprocesses
 
 
 @pytest.fixture(autouse=True)
