@@ -248,3 +248,137 @@ class AlertMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.channel} to {self.address} ({self.state})"
+
+
+class TicketCounter(models.Model):
+    """The last ticket number handed out in a year: one row per year, bumped by an upsert in the
+    ticket's own transaction (monitoring.tickets.numbering), so two staff opening tickets at the
+    same moment never get the same number and a number is never handed out twice."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Ticket(models.Model):
+    """A customer's problem, as staff record and follow it (monitoring.tickets.services changes it;
+    monitoring.tickets.access.visible_to says who sees which)."""
+
+    class Category(models.TextChoices):
+        NO_INTERNET = "no_internet", "No internet"
+        SLOW = "slow", "Slow"
+        PAYMENT = "payment", "Payment not credited"
+        BILLING = "billing", "Billing"
+        ROUTER = "router", "Router / access point"
+        OTHER = "other", "Other"
+
+    class Priority(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        HIGH = "high", "High"
+        URGENT = "urgent", "Urgent"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending customer"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    number = models.CharField(max_length=20, unique=True)  # T-2026-00042: per-year sequence, never reused
+    customer = models.ForeignKey("hotspot.Customer", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="tickets")
+    phone = models.CharField(max_length=20, blank=True, help_text="a walk-in's phone when no customer")
+    subject = models.CharField(max_length=200)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="tickets_assigned")
+    router = models.ForeignKey("routers.Router", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    payment = models.ForeignKey("billing.Payment", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(null=True, blank=True, help_text="SLA: created_at + the priority's hours")
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="ticket_queue"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["category", "status"], name="ticket_category_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}: {self.subject}"
+
+    @property
+    def is_active(self) -> bool:
+        """Open or waiting for the customer: the SLA still runs."""
+        return self.status in (self.Status.OPEN, self.Status.PENDING)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_active and self.due_at is not None and self.due_at < timezone.now()
+
+    @property
+    def contact_phone(self) -> str:
+        """Where SMS about this ticket go: the customer's phone, else the walk-in's."""
+        return (self.customer.phone if self.customer_id else "") or self.phone
+
+
+class TicketMessage(models.Model):
+    """One entry of a ticket's thread. Notes and events are staff-only: never sent, never shown to
+    the customer."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Staff reply"
+        NOTE = "note", "Internal note"
+        CUSTOMER = "customer", "Customer message"
+        EVENT = "event", "Change"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    body = models.TextField(max_length=5000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_message_thread")]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on ticket {self.ticket_id}"
+
+
+class TicketAttachment(models.Model):
+    """An image attached to a ticket message. The bytes live in the database, like siteconfig.Logo:
+    the production stack has no shared media volume. Only checked images are stored
+    (monitoring.tickets.services.attach)."""
+
+    message = models.ForeignKey(TicketMessage, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)  # from the magic bytes, not the upload's claim
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.name
