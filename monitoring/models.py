@@ -314,6 +314,8 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-pk"]
+        # Without it a role sees only its own kinds of ticket (monitoring.tickets.access.visible_to).
+        permissions = [("view_all_tickets", "Can see every ticket, whatever its category or assignee")]
         indexes = [
             models.Index(fields=["status", "-updated_at"], name="ticket_queue"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),

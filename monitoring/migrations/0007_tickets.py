@@ -51,6 +51,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-updated_at', '-pk'],
+                'permissions': [('view_all_tickets', 'Can see every ticket, whatever its category or assignee')],
             },
         ),
         migrations.CreateModel(
