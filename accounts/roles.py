@@ -28,6 +28,9 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "siteconfig.view_money_settings",  # reads (never changes) the M-Pesa and business settings
         "audit.view_entry",  # the entries about what the role may view (audit.trail.visible_to)
         "monitoring.view_incident",  # alerts: M-Pesa callbacks failing are theirs to chase
+        # Payment and billing tickets (monitoring.tickets.access): read, and internal notes to the
+        # desk; answering the customer stays Support's.
+        "monitoring.view_ticket",
     ),
     SUPPORT: (
         "hotspot.*customer",
@@ -52,6 +55,9 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         "monitoring.change_incident",  # acknowledge an incident (stops its reminders): they are on call
         "audit.view_entry",
         "audit.view_logrecord",  # the system log: routers and jobs are where most warnings come from
+        # Router tickets and those assigned to them (monitoring.tickets.access): read, answer, change.
+        "monitoring.view_ticket",
+        "monitoring.change_ticket",
     ),
 }
 ROLES = tuple(ROLE_PATTERNS)

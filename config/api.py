@@ -21,6 +21,7 @@ from monitoring.api.settings import settings_router
 from monitoring.api.settings_messages import settings_messages_router
 from monitoring.api.settings_mpesa import settings_mpesa_router
 from monitoring.api.system_log import system_log_router
+from monitoring.api.tickets import tickets_router
 from radius.api.sessions import logs_router, sessions_router
 from routers.api import router_health_router, routers_router, vpn_router
 
@@ -107,6 +108,7 @@ api.add_router("/settings", settings_messages_router)
 api.add_router("/purchase", purchase_router)
 api.add_router("/routers", routers_router)
 api.add_router("/", vpn_router)
+api.add_router("/tickets", tickets_router)
 
 
 def urls():

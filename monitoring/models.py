@@ -332,7 +332,8 @@ class Ticket(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.is_active and self.due_at is not None and self.due_at < timezone.now()
+        """Open past its due time (monitoring.tickets.sla: pending the customer is never overdue)."""
+        return self.status == self.Status.OPEN and self.due_at is not None and self.due_at < timezone.now()
 
     @property
     def contact_phone(self) -> str:

@@ -59,6 +59,12 @@ MESSAGES = {m.name: m for m in (
                "your service. Help: {support_phone}.",
             sw="{business}: Muda wa kulipa ankara {invoice} ({amount}) umepita. Lipa kwa M-Pesa kwa akaunti "
                "{invoice} ili huduma yako iendelee. Msaada: {support_phone}."),
+    Message("ticket_reply", "Staff reply to a support ticket", COMMON + ("number", "subject", "reply"),
+            en="{business} ({number}): {reply}",
+            sw="{business} (tiketi {number}): {reply}"),
+    Message("ticket_status", "Support ticket's status changed", COMMON + ("number", "subject", "status"),
+            en="{business}: Your ticket {number} ({subject}) is now {status}. Help: {support_phone}.",
+            sw="{business}: Tiketi yako {number} ({subject}) sasa {status}. Msaada: {support_phone}."),
 )}
 
 

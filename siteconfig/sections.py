@@ -273,8 +273,20 @@ ALERTS = Section("alerts", "Alerts", "When the staff on call are alerted. Each s
             default="", secret=True),
 ))
 
+
+def _due_hours(label: str) -> forms.IntegerField:
+    return forms.IntegerField(label=label, min_value=1, max_value=24 * 90)
+
+
+TICKETS = Section("tickets", "Tickets", "How soon each priority of support ticket is due (its SLA).", (
+    Setting("urgent_hours", _due_hours("Urgent tickets due within (hours)"), default=4),
+    Setting("high_hours", _due_hours("High-priority tickets due within (hours)"), default=8),
+    Setting("normal_hours", _due_hours("Normal tickets due within (hours)"), default=24),
+    Setting("low_hours", _due_hours("Low-priority tickets due within (hours)"), default=72),
+))
+
 SECTIONS: dict[str, Section] = {s.name: s for s in (GENERAL, PORTAL, MPESA, SMS, EMAIL, RADIUS, ROUTERS, SECURITY,
-                                                    VOUCHERS, BACKUPS, ALERTS)}
+                                                    VOUCHERS, BACKUPS, ALERTS, TICKETS)}
 
 
 def setting(key: str) -> tuple[Section, Setting]:

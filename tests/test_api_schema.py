@@ -23,6 +23,7 @@ from billing.payments import record_cash
 from config.api import api
 from hotspot.services import create_customer
 from monitoring.models import TaskFailure
+from monitoring.tickets.services import open_ticket
 
 from .routers_kit import make_router
 from .staff_kit import bearer, make_custom_role
@@ -78,7 +79,9 @@ def real_objects(api_schema, admin, daily, kilimani, mpesa, settings):
             "payment_id": payment.pk, "session_id": make_session(7).pk,
             "role_id": make_custom_role("Cashiers", "billing.view_payment").pk, "section": "general",
             "failure_id": TaskFailure.objects.create(task_name="billing.tasks.reconcile_payments", args=["2026-11-30"],
-                                                     exception="ValueError: refused").pk}
+                                                     exception="ValueError: refused").pk,
+            "number": open_ticket(admin, "Paid but no internet", "payment", "high", customer=customer,
+                                  payment=payment).number}
 
 
 def real_bodies(objects) -> dict:

@@ -16,7 +16,8 @@ MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "bil
            "accounts.services", "accounts.two_factor", "radius.coa", "billing.customer_desk",
            "monitoring.alerts.incidents", "monitoring.alerts.outbox", "monitoring.alerts.preferences",
            "billing.notifications", "siteconfig.mail", "siteconfig.logo", "monitoring.backup_paths",
-           *(f"monitoring.backups.{part}" for part in ("tools", "dump", "archive", "job", "retention", "restore"))]
+           *(f"monitoring.backups.{part}" for part in ("tools", "dump", "archive", "job", "retention", "restore")),
+           "monitoring.tickets.services"]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
@@ -115,6 +116,10 @@ AUDITED = {
                                            "test_staff_choose_their_alerts_and_send_themselves_a_test"),
     "monitoring.alerts.preferences.send_test": ("test_alerts.py",
                                                 "test_staff_choose_their_alerts_and_send_themselves_a_test"),
+    # Tickets: opened, answered, noted, changed, written to by the customer, an image attached.
+    **{f"monitoring.tickets.services.{name}": ("test_tickets.py",
+                                                "test_every_change_is_in_the_audit_trail_with_its_actor")
+       for name in ("open_ticket", "reply", "note", "customer_message", "change", "attach")},
     # Database backups: asked for, made (or failed), pruned by retention, restored.
     "monitoring.backups.job.request_backup": ("test_backups.py",
                                               "test_back_up_now_queues_one_job_however_often_it_is_asked"),
@@ -222,7 +227,7 @@ QUIET = {
     **{f"monitoring.{name}": READS
        for name in ("backup_paths.backup_dir", "backup_paths.path_of", "backup_paths.manifest_path",
                     "backups.tools.pg_tool", "backups.archive.read_manifest", "backups.archive.verify",
-                    "backups.job.under_way")},
+                    "backups.job.under_way", "tickets.services.image_type")},
 }
 
 
