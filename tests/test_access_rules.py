@@ -276,6 +276,14 @@ OPERATIONS = {
     "POST /api/settings/mpesa/test": {ADMIN},
     "POST /api/settings/sms/test": {ADMIN},
     "POST /api/settings/email/test": {ADMIN},
+    # Tickets (monitoring/api/tickets.py): every built-in role reads the ones of its areas (a ticket
+    # it may not see is a 404: monitoring.tickets.access); Support opens them; those who work them
+    # change them; Finance adds internal notes (a reply from Finance is refused: 403).
+    "GET /api/tickets": BUILT_IN,
+    "POST /api/tickets": {ADMIN, SUPPORT},
+    "GET /api/tickets/{number}": BUILT_IN,
+    "PATCH /api/tickets/{number}": {ADMIN, SUPPORT, TECHNICIAN},
+    "POST /api/tickets/{number}/messages": BUILT_IN,
 }
 
 
