@@ -38,7 +38,9 @@ GROUPS = [
     ("Reports", [
         ("Payment reports", "payment-reports", "pulse"),
     ]),
-    ("Support", []),
+    ("Support", [
+        ("Tickets", "ticket-list", "list"),
+    ]),
     ("System", [
         ("Activity", "activity-list", "clock"),
         ("System log", "system-log", "list"),

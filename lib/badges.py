@@ -10,12 +10,14 @@ register = template.Library()
 
 GOOD = {"online", "completed", "credited", "done", "ok", "paid", "active", "sent", "ack", "redeemed",
         "accepted", "Access-Accept",  # FreeRADIUS's answers in the auth log (radpostauth.reply) are status words too
-        "verified", "copied"}  # a database backup read back after writing, and its off-site copy
+        "verified", "copied",  # a database backup read back after writing, and its off-site copy
+        "resolved"}  # a support ticket answered
 WARN = {"warning", "pending", "provisioning", "issued", "skipped", "grace", "received", "in_progress", "queued",
-        "running"}
+        "running", "high"}  # "high" and "urgent" (BAD): a ticket's priority
 BAD = {"offline", "error", "failed", "overdue", "inactive", "timed_out", "expired", "suspended", "revoked", "nak",
        "timeout", "down", "disabled", "bad_token", "forbidden", "malformed", "amount_mismatch",
-       "cancelled", "unmatched", "rejected", "gave_up", "Access-Reject", "drift", "critical"}
+       "cancelled", "unmatched", "rejected", "gave_up", "Access-Reject", "drift", "critical",
+       "urgent"}
 
 
 @register.filter

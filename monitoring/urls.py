@@ -6,6 +6,7 @@ from .views import activity, dashboard, health, jobs, search, settings_messages,
 from .views import alerts as alert_pages
 from .views import backups as backup_pages
 from .views import settings as settings_pages
+from .views import tickets as ticket_pages
 from .views.settings_general import branding_logo, logo_upload
 
 urlpatterns = [
@@ -33,4 +34,11 @@ urlpatterns = [
     path("alerts/<int:pk>/acknowledge/", alert_pages.acknowledge, name="alert-acknowledge"),
     path("alerts/preferences/", alert_pages.alert_preferences, name="alert-preferences"),
     path("alerts/preferences/test/", alert_pages.alert_preferences_test, name="alert-preferences-test"),
+    path("tickets/", ticket_pages.ticket_list, name="ticket-list"),
+    path("tickets/new/", ticket_pages.ticket_new, name="ticket-new"),
+    path("tickets/<str:number>/", ticket_pages.ticket_detail, name="ticket-detail"),
+    path("tickets/<str:number>/reply/", ticket_pages.ticket_reply, name="ticket-reply"),
+    path("tickets/<str:number>/note/", ticket_pages.ticket_note, name="ticket-note"),
+    path("tickets/<str:number>/change/", ticket_pages.ticket_change, name="ticket-change"),
+    path("tickets/<str:number>/attachments/<int:pk>/", ticket_pages.ticket_attachment, name="ticket-attachment"),
 ]

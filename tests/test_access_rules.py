@@ -51,6 +51,17 @@ PAGES = {
     "alert-acknowledge": {ADMIN, TECHNICIAN},
     "alert-preferences": BUILT_IN,
     "alert-preferences-test": BUILT_IN,
+    # Support tickets (monitoring/views/tickets.py): every built-in role reads the queue and the
+    # tickets monitoring.tickets.access.visible_to gives it (Technician: router ones and its own;
+    # Finance: payment and billing), an invisible one a 404; Support and Admin open them. Replying,
+    # notes and changes pass the same door, then the view's 403 for a role that may only read.
+    "ticket-list": BUILT_IN,
+    "ticket-new": {ADMIN, SUPPORT},
+    "ticket-detail": BUILT_IN,
+    "ticket-reply": BUILT_IN,
+    "ticket-note": BUILT_IN,
+    "ticket-change": BUILT_IN,
+    "ticket-attachment": BUILT_IN,
     # Settings (monitoring/views/settings.py): Admin all sections; Finance reads the money ones (the
     # view answers 403 for the others); only Admin saves or puts a value back to its default.
     "settings": {ADMIN, FINANCE},

@@ -314,6 +314,25 @@ def database_backups(n):
     return Made()
 
 
+def tickets(n):
+    from monitoring.models import Ticket
+
+    tess, other = User.objects.create(username="tess-tickets"), User.objects.create(username="otto-tickets")
+    late = timezone.now() - timedelta(hours=1)
+    made = iter(range(10_000))
+
+    def opened(count, subject="listpaging: paid, no internet", **fields):
+        values = {"status": "open", "category": "payment", "priority": "high", "assignee": tess, "due_at": late,
+                  **fields}
+        return Ticket.objects.bulk_create(Ticket(number=f"T-2026-{next(made):05d}", subject=subject, **values)
+                                          for _ in range(count))
+    opened(n)
+    return Made({"assignee": tess.pk}, (*opened(1, subject="something else"), *opened(1, status="resolved"),
+                                        *opened(1, category="billing"), *opened(1, priority="low"),
+                                        *opened(1, assignee=other),
+                                        *opened(1, due_at=timezone.now() + timedelta(hours=1))))
+
+
 def incidents(n):
     from monitoring.models import Incident
 
@@ -367,6 +386,10 @@ LISTS = [
     ListCase("alerts", {"state": "open", "kind": "router_offline"}, incidents),
     ListCase("failed-jobs", {"task": "billing.tasks", "state": "failed"}, failed_jobs),
     ListCase("backup-list", {}, database_backups),
+    # "mine" is the signed-in admin, made after the rows: the assignee filter stands for it here.
+    ListCase("ticket-list", {"q": "listpaging", "status": "open", "assignee": chosen("assignee"),
+                             "category": "payment", "priority": "high", "overdue": "on"}, tickets,
+             single_row_filters=frozenset({"mine"})),
 ]
 
 
