@@ -222,3 +222,22 @@ def test_a_ticket_page_costs_the_same_queries_for_2_or_20_messages(n, signed_in,
 
 QUEUE_QUERIES = 11
 DETAIL_QUERIES = 16
+
+
+def test_nonsense_in_the_forms_is_a_form_error_never_a_500(signed_in, support_agent):
+    ticket = _open(support_agent)
+    agent = signed_in("support")
+    huge = "9" * 40
+    for data in ({"status": "open", "priority": "normal", "assignee": huge, "router": huge, "payment": huge},
+                 {"status": "nope", "priority": "²"}):
+        assert agent.post(_url("ticket-change", ticket), data).status_code == 400
+    new = agent.post(reverse("ticket-new"), {"who": huge, "subject": "s", "category": "x", "priority": "y",
+                                             "assignee": huge, "router": huge})
+    assert new.status_code == 200 and "errorlist" in new.content.decode()
+    assert agent.get(_url("ticket-attachment", ticket, pk=int(huge))).status_code == 404
+    assert agent.post(_url("ticket-reply", ticket), {"reply-body": "x\0y"}).status_code == 400
+    # A move the services refuse (a closed ticket goes back only by reopening) is a form error too.
+    tickets.change(ticket, support_agent, status=Ticket.Status.CLOSED)
+    refused = agent.post(_url("ticket-change", ticket), {"status": "resolved", "priority": "normal"})
+    assert refused.status_code == 400 and "reopen it first" in refused.content.decode()
+    assert Ticket.objects.count() == 1
