@@ -18,7 +18,7 @@ from .models import Ticket
 
 ANYONE = [("", "Any")]
 IMAGES = "image/png,image/jpeg,image/gif,image/webp"  # what services.attach takes
-BODY = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+BODY = forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 def staff_choices():
