@@ -22,7 +22,10 @@ def iter_api_operations():
     """Yield (route, method, operation) for every django-ninja operation. The API instance is named
     by a setting (API_INSTANCE): the project's wiring sits above every app, so no app imports it."""
     api = import_string(settings.API_INSTANCE)
-
+    # django-ninja lists a router mounted on another one (routers' actions) in _routers only once
+    # the API is bound, which serving the first request does: bind it here, or a check run before
+    # any request would pass over those operations.
+    api._get_bound_routers()
     for prefix, router in api._routers:
         for path, path_view in router.path_operations.items():
             for operation in path_view.operations:

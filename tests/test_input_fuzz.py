@@ -89,7 +89,11 @@ def crawl(client) -> dict[str, str]:
 
 
 def no_server_error(response, what):
-    assert response.status_code < 500, (what, response.status_code)
+    # 502/503/504 in our JSON shape are answers about something out of reach (the seeded router is
+    # not running), not errors of ours; a 500, or an HTML 50x, is.
+    upstream = response.status_code in (502, 503, 504) and response.get("Content-Type", "").startswith(
+        "application/json")
+    assert response.status_code < 500 or upstream, (what, response.status_code)
 
 
 @pytest.mark.django_db
