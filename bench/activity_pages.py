@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.figures import percentile  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 
 NAME = "bench_activity_pages"
@@ -160,8 +161,7 @@ class Case:
     split: list = field(default_factory=list)  # (ms under EXPLAIN ANALYZE, kind, capped count ms)
 
     def p(self, share: float) -> float:
-        ordered = sorted(self.times)
-        return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+        return percentile(self.times, share)
 
     @property
     def ok(self) -> bool:

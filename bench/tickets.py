@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.figures import percentile  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 
 NAME = "bench_tickets"
@@ -144,8 +145,7 @@ class Case:
     sql_ms: list = field(default_factory=list)
 
     def p(self, share: float) -> float:
-        ordered = sorted(self.times)
-        return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+        return percentile(self.times, share)
 
     @property
     def ok(self) -> bool:
