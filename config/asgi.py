@@ -14,6 +14,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from billing.consumers import PortalPaymentConsumer  # noqa: E402
+from hotspot.consumers import CustomerAccountConsumer  # noqa: E402
 from monitoring.consumers import AdminConsumer  # noqa: E402
 from routers.consumers import ProvisioningConsumer  # noqa: E402
 
@@ -21,6 +22,7 @@ django_asgi_app = get_asgi_application()
 
 websocket_urlpatterns = [
     path("ws/admin/", AdminConsumer.as_asgi()),
+    path("ws/portal/account/", CustomerAccountConsumer.as_asgi()),
     path("ws/portal/payments/<str:token>/", PortalPaymentConsumer.as_asgi()),
     path("ws/routers/provisioning/<int:job_id>/", ProvisioningConsumer.as_asgi()),
 ]
