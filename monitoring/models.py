@@ -385,3 +385,42 @@ class TicketAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class InboundSms(models.Model):
+    """Every post the SMS provider (Africa's Talking) made to the inbound webhook, kept as received,
+    forged and malformed ones too (monitoring.inbound_sms routes it to a ticket and records how)."""
+
+    class Status(models.TextChoices):
+        ATTACHED = "attached", "Attached to a ticket"
+        UNMATCHED = "unmatched", "No ticket for the sender"
+        FORGED = "forged", "Wrong webhook token"
+        REJECTED = "rejected", "Malformed post"
+
+    received_at = models.DateTimeField(default=timezone.now)
+    # The provider's message id; one row per id so a retried post is stored once. Only posts that
+    # carried the right token keep it: a forger must not claim an id before the real post arrives.
+    provider_id = models.CharField(max_length=64, blank=True)
+    sender = models.CharField(max_length=20, blank=True, help_text="E.164, empty when not a phone number")
+    to = models.CharField(max_length=20, blank=True, help_text="our shortcode or number")
+    text = models.TextField(blank=True)
+    link_id = models.CharField(max_length=64, blank=True)
+    raw = models.TextField(blank=True, help_text="the form as posted, cut at a few kilobytes")
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_sms")
+    message = models.ForeignKey(TicketMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    detail = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = "inbound SMS"
+        verbose_name_plural = "inbound SMS"
+        constraints = [
+            models.UniqueConstraint(fields=["provider_id"], condition=~models.Q(provider_id=""),
+                                    name="inbound_sms_provider_id"),
+        ]
+        indexes = [models.Index(fields=["status", "-received_at"], name="inbound_sms_status")]
+
+    def __str__(self) -> str:
+        return f"SMS from {self.sender or '?'} ({self.get_status_display()})"
