@@ -10,6 +10,13 @@ ACCOUNT_TEXT = {
     "password": {"en": "Password", "sw": "Nenosiri"},
     "sign_out": {"en": "Sign out", "sw": "Toka"},
     # --- hotspot: signing in, the password, devices (hotspot.views.portal_account)
+    "devices": {"en": "Devices", "sw": "Vifaa"},
+    "device_online": {"en": "Connected now", "sw": "Kimeunganishwa sasa"},
+    "device_last_seen": {"en": "Last seen", "sw": "Kilionekana mwisho"},
+    "device_last_portal": {"en": "Last used to buy or sign in", "sw": "Kilitumika mwisho kununua au kuingia"},
+    "device_sign_out": {"en": "Sign this device out", "sw": "Ondoa kifaa hiki"},
+    "no_devices": {"en": "No device has used this account in the last 90 days.",
+                   "sw": "Hakuna kifaa kilichotumia akaunti hii katika siku 90 zilizopita."},
     # --- billing: subscription, wallet, payments, invoices (billing.views.portal_account)
     # --- monitoring: tickets (monitoring.views.portal_tickets)
 }
