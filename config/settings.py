@@ -467,6 +467,10 @@ SMS_API_KEY = env.string("SMS_API_KEY", "")
 SMS_SENDER_ID = env.string("SMS_SENDER_ID", "")
 SMS_TIMEOUT_SECONDS = env.integer("SMS_TIMEOUT_SECONDS", 10, minimum=1)
 SMS_SANDBOX = env.boolean("SMS_SANDBOX", default=False)
+# Africa's Talking posts customers' SMS replies to {public base}/api/sms/inbound/{token}: like the
+# M-Pesa callbacks, the token is the only proof a post came through Africa's Talking (not signed).
+SMS_INBOUND_TOKEN = env.string(
+    "SMS_INBOUND_TOKEN", hmac.new(SECRET_KEY.encode(), b"sms-inbound", hashlib.sha256).hexdigest()[:32])
 # E-mail (staff password resets, receipts to customers with an address). No host: e-mail is written
 # to the log instead of sent.
 EMAIL_HOST = env.string("EMAIL_HOST", "")

@@ -6,6 +6,7 @@ from .views import activity, dashboard, health, jobs, search, settings_messages,
 from .views import alerts as alert_pages
 from .views import backups as backup_pages
 from .views import settings as settings_pages
+from .views import sms_inbound as sms_inbound_views
 from .views import tickets as ticket_pages
 from .views.settings_general import branding_logo, logo_upload
 
@@ -41,4 +42,6 @@ urlpatterns = [
     path("tickets/<str:number>/note/", ticket_pages.ticket_note, name="ticket-note"),
     path("tickets/<str:number>/change/", ticket_pages.ticket_change, name="ticket-change"),
     path("tickets/<str:number>/attachments/<int:pk>/", ticket_pages.ticket_attachment, name="ticket-attachment"),
+    # Africa's Talking's incoming messages (customers answering their tickets by SMS); the token is the secret.
+    path("api/sms/inbound/<str:token>", sms_inbound_views.sms_inbound, name="sms-inbound"),
 ]

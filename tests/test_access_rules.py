@@ -144,6 +144,8 @@ PAGES = {
     "api:mpesa-stk-callback": EVERYONE,
     "api:mpesa-c2b-confirmation": EVERYONE,
     "api:mpesa-c2b-validation": EVERYONE,
+    # Africa's Talking's incoming SMS (monitoring/views/sms_inbound.py): guarded by the token in its path.
+    "api:sms-inbound": EVERYONE,
     "portal-buy": EVERYONE,
     "portal-payment": EVERYONE,
     "portal-recover": EVERYONE,
