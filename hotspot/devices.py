@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from radius import sessions
+from audit.actors import Actor, acting_as
+from radius import coa, sessions
 
 from .models import Customer
 
@@ -74,3 +75,12 @@ def open_sessions_from(customer: Customer, mac: str) -> list:
         return []
     return [session for session in sessions.open_sessions(customer.username)
             if mac_form(session.calling_station_id) == mac]
+
+
+def sign_out(customer: Customer, mac: str, ip: str | None = None) -> list:
+    """End the customer's open sessions from this MAC: a disconnect to the router per session
+    (radius.coa writes each one's audit entry, the customer its actor). Nothing is sent when the MAC
+    has no open session of this customer; returns the attempts."""
+    with acting_as(Actor.customer(customer, ip)):
+        return [coa.disconnect(session, requested_by=f"customer {customer.username}")
+                for session in open_sessions_from(customer, mac)]

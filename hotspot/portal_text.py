@@ -12,6 +12,7 @@ TEXT = {
     "phone": {"en": "Phone number", "sw": "Nambari ya simu"},
     "password": {"en": "Password", "sw": "Nenosiri"},
     "sign_in": {"en": "Sign in", "sw": "Ingia"},
+    "my_account": {"en": "My account: payments, devices, password", "sw": "Akaunti yangu: malipo, vifaa, nenosiri"},
     "connect": {"en": "Connect now", "sw": "Unganisha sasa"},
     "connecting": {"en": "You're all set. Connecting this device…",
                    "sw": "Uko tayari. Tunaunganisha kifaa hiki…"},

@@ -2,6 +2,7 @@
 
 Each change writes its audit entry in its own transaction (audit.trail); the customer's RADIUS
 password is never among an entry's fields."""
+import hmac
 import re
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from audit import trail
+from audit.actors import Actor, acting_as
 from lib import live
 from radius import coa, sessions
 from radius import services as radius
@@ -112,6 +114,39 @@ def reset_password(customer: Customer) -> str:
         radius.update_access(customer.username, password=customer.password)
     trail.record("password_reset", customer, changes={"password": trail.SECRET})
     return customer.password
+
+
+# What a customer may choose: RADIUS compares the password the portal lowercases (captive
+# browsers capitalise the first letter), so letters and digits only, stored lowercase; 6 at least
+# (the generated ones have 8), 32 at most (the column).
+CUSTOMER_PASSWORD = re.compile(r"[a-z0-9]{6,32}")
+
+
+class PasswordRefused(CustomerError):
+    """A password change refused; ``reason`` names the words the customer is shown."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def change_password(customer: Customer, current: str, new: str, ip: str | None = None) -> Customer:
+    """The customer chooses their own password (they know the current one): written to RADIUS in
+    the same transaction, so the old one stops working at the next sign-in. The customer is the
+    actor of the entry; the password is never in it."""
+    new = new.strip().lower()
+    if not CUSTOMER_PASSWORD.fullmatch(new):
+        raise PasswordRefused("password_rule", "A password is 6 to 32 letters and digits.")
+    with acting_as(Actor.customer(customer, ip)), transaction.atomic():
+        held = Customer.objects.select_for_update().filter(pk=customer.pk).values_list("password", flat=True).get()
+        if not hmac.compare_digest(held.encode(), current.strip().lower().encode()):
+            raise PasswordRefused("password_wrong", "The current password is wrong.")
+        customer.password = new
+        customer.save(update_fields=["password"])
+        if customer.username and radius.has_access(customer.username):
+            radius.update_access(customer.username, password=new)
+        trail.record("password_changed", customer, changes={"password": trail.SECRET})
+    return customer
 
 
 def set_customer_active(customer: Customer, active: bool, requested_by: str = "") -> Customer:

@@ -3,7 +3,7 @@ from its module in hotspot/views/."""
 from django.urls import path
 
 from .models import ServiceType
-from .views import customer_desk, customers, packages, portal, vouchers
+from .views import customer_desk, customers, packages, portal, portal_account, vouchers
 
 urlpatterns = [
     path("packages/", packages.package_list, name="package-list"),
@@ -39,4 +39,8 @@ urlpatterns += [
     path("portal/login/", portal.portal_login, name="portal-login"),
     path("portal/status/", portal.portal_status, name="portal-status"),
     path("portal/api", portal.captive_api, name="portal-captive-api"),
+    path("portal/account/sign-in/", portal_account.sign_in, name="portal-account-sign-in"),
+    path("portal/account/sign-out/", portal_account.sign_out, name="portal-account-sign-out"),
+    path("portal/account/password/", portal_account.password, name="portal-account-password"),
+    path("portal/account/devices/sign-out/", portal_account.device_sign_out, name="portal-account-device-sign-out"),
 ]

@@ -140,6 +140,12 @@ PAGES = {
     "portal-login": EVERYONE,
     "portal-status": EVERYONE,
     "portal-captive-api": EVERYONE,
+    # The customer's account (hotspot/views/portal_account.py): public doors, each page then asks for
+    # the customer's own session (hotspot.account.customer_required), never a staff role.
+    "portal-account-sign-in": EVERYONE,
+    "portal-account-sign-out": EVERYONE,
+    "portal-account-password": EVERYONE,
+    "portal-account-device-sign-out": EVERYONE,
     "api:mpesa-callback": EVERYONE,
     "api:mpesa-stk-callback": EVERYONE,
     "api:mpesa-c2b-confirmation": EVERYONE,

@@ -43,6 +43,8 @@ AUDITED = {
     "hotspot.subscriptions.extend": (DESK, "test_extend_asks_for_a_reason_moves_radius_expiry_and_what_is_queued"),
     "hotspot.subscriptions.give_free_time": (DESK, "test_free_time_gives_a_package_without_a_payment_and_says_why"),
     "hotspot.services.reset_password": (DESK, "test_the_api_does_what_the_page_does"),
+    "hotspot.services.change_password": ("test_portal_account_sign_in.py",
+                                         "test_changing_the_password_writes_radius_audits_and_signs_out_the_other_browsers"),
     "billing.customer_desk.prompt": (DESK, "test_recharge_prompts_the_customers_phone_and_the_payment_credits"),
     "billing.customer_desk.send_credentials": (DESK, "test_send_credentials_texts_the_username_and_password"),
     "hotspot.vouchers.generate_batch": (HOTSPOT, "test_staff_generate_and_revoke_vouchers_on_the_pages"),
