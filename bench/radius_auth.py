@@ -303,6 +303,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="use databases kept by an earlier --keep run")
     parser.add_argument("--quota-every", type=int, default=5, help="every Nth user has a data allowance (0: none)")
     parser.add_argument("--schemas", default="ours,stock", help="which to run: ours,stock")
+    parser.add_argument("--db-prefix", default="bench_radius",
+                        help="scratch databases are <prefix>_ours and <prefix>_stock (two runs at once need two)")
     parser.add_argument("--threads", type=int, default=freeradius.default_threads(),
                         help="FreeRADIUS worker threads (run_freeradius's default)")
     parser.add_argument("--max-threads", type=int, default=None,
@@ -319,7 +321,7 @@ def main() -> None:
     print(f"Loading {args.users:,} users and {args.sessions:,} sessions into two databases...", flush=True)
     results = {}
     for index, schema in enumerate(args.schemas.split(",")):
-        name = f"bench_radius_{schema}"
+        name = f"{args.db_prefix}_{schema}"
         if not (args.reuse and database_exists(name)):
             create_database(name, schema, args)
         install_functions(name)

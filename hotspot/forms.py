@@ -6,7 +6,7 @@ from lib.listing import ListFilter
 from lib.whole_numbers import ascii_whole_number
 
 from . import vouchers
-from .models import Customer, Package, PackageGroup, ServiceType
+from .models import AfterAllowance, Customer, Package, PackageGroup, ServiceType
 from .phone import InvalidPhone, normalise_phone
 from .services import MAX_VALIDITY_MINUTES, MINUTES, PackageError, check_rate_limit
 
@@ -19,9 +19,12 @@ class PackageForm(forms.ModelForm):
 
     class Meta:
         model = Package
-        fields = ["name", "group", "service_type", "price", "rate_limit", "data_limit_mb", "devices",
-                  "grace_minutes", "display_order", "is_active"]
+        fields = ["name", "group", "service_type", "price", "rate_limit", "data_limit_mb", "daily_data_limit_mb",
+                  "after_allowance", "fup_rate_limit", "devices", "grace_minutes", "display_order", "is_active"]
         labels = {"rate_limit": "Speed (upload/download)", "data_limit_mb": "Data allowance (MB)",
+                  "daily_data_limit_mb": "Daily data allowance (MB)",
+                  "after_allowance": "When the allowance is used up",
+                  "fup_rate_limit": "Fair-use speed (upload/download)",
                   "grace_minutes": "Grace period (minutes)", "is_active": "On sale"}
 
     def __init__(self, *args, **kwargs):
@@ -38,12 +41,25 @@ class PackageForm(forms.ModelForm):
         self.fields["devices"].validators.append(MinValueValidator(1))
         self.fields["data_limit_mb"].validators.append(MinValueValidator(1))
         self.fields["data_limit_mb"].validators.append(MaxValueValidator(2_147_483_647))
+        # Forms and API clients from before fair use send no choice: they keep today's cut-off.
+        self.fields["after_allowance"].required = False
+        self.fields["daily_data_limit_mb"].validators.append(MinValueValidator(1))
+        self.fields["daily_data_limit_mb"].validators.append(MaxValueValidator(2_147_483_647))
         self.fields["display_order"].validators.append(MaxValueValidator(2_147_483_647))
         self.fields["grace_minutes"].validators.append(MaxValueValidator(100_000))
 
     def clean_rate_limit(self):
         try:
             return check_rate_limit(self.cleaned_data.get("rate_limit", ""))
+        except PackageError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_after_allowance(self):
+        return self.cleaned_data.get("after_allowance") or AfterAllowance.BLOCK
+
+    def clean_fup_rate_limit(self):
+        try:
+            return check_rate_limit(self.cleaned_data.get("fup_rate_limit", ""))
         except PackageError as error:
             raise forms.ValidationError(str(error)) from None
 

@@ -25,6 +25,11 @@ class PackageGroup(models.Model):
         return self.name
 
 
+class AfterAllowance(models.TextChoices):
+    BLOCK = "block", "Cut off (reject until renewed)"
+    THROTTLE = "throttle", "Slow down to the fair-use speed"
+
+
 class Package(models.Model):
     """What a customer buys: a price, how long it lasts, and the policy RADIUS applies."""
 
@@ -38,6 +43,12 @@ class Package(models.Model):
     data_limit_mb = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited")
     rate_limit = models.CharField(max_length=64, blank=True,
                                   help_text='MikroTik "upload/download" from the router\'s view, e.g. 2M/5M')
+    # Fair use: what happens once the data allowance (the period's or the day's) is used up.
+    after_allowance = models.CharField(max_length=8, choices=AfterAllowance.choices, default=AfterAllowance.BLOCK)
+    fup_rate_limit = models.CharField(max_length=64, blank=True,
+                                      help_text="The speed once the allowance is used up (slow down), e.g. 512k/512k")
+    daily_data_limit_mb = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: no daily cap. Counts from midnight in the business time zone")
     devices = models.PositiveSmallIntegerField(default=1, help_text="Devices online at once")
     grace_minutes = models.PositiveIntegerField(default=0, help_text="Walled-garden time after expiry")
     is_active = models.BooleanField(default=True)

@@ -16,10 +16,10 @@ from audit.actors import Actor, acting_as
 from lib import live
 from radius import coa, sessions
 from radius import services as radius
-from siteconfig import store
+from siteconfig import store, time_zone
 
-from . import credentials
-from .models import Customer, Package, PackageGroup, ServiceType
+from . import credentials, fair_use
+from .models import AfterAllowance, Customer, Package, PackageGroup, ServiceType
 from .phone import normalise_phone
 from .subscriptions import ensure_grace_policy, restore_access
 
@@ -189,7 +189,8 @@ MAX_VALIDITY_MINUTES = 10_000_000
 
 # What a package's history shows (what a customer gets and pays).
 PACKAGE_FIELDS = ("name", "group", "service_type", "price", "validity_minutes", "data_limit_mb", "rate_limit",
-                  "devices", "grace_minutes", "is_active", "display_order")
+                  "devices", "grace_minutes", "is_active", "display_order", "after_allowance", "fup_rate_limit",
+                  "daily_data_limit_mb")
 GROUP_FIELDS = ("name", "description", "display_order")
 
 
@@ -205,18 +206,31 @@ def check_rate_limit(value: str) -> str:
 
 
 def _sync_policy(package: Package) -> None:
+    throttles = package.after_allowance == AfterAllowance.THROTTLE
+    interim = store.get("radius.interim_interval")
     radius.set_group_policy(
         package.radius_group,
         rate_limit=package.rate_limit or None,
         total_bytes=package.data_limit_mb * 2**20 if package.data_limit_mb else None,
         shared_users=package.devices,
-        interim_interval=store.get("radius.interim_interval"),
+        # A session that slows down is seen crossing at its next interim update: a short one keeps
+        # the crossing-to-CoA time within fair_use.BOUND_SECONDS.
+        interim_interval=min(interim, fair_use.INTERIM_SECONDS) if throttles and interim else interim,
+        daily_bytes=package.daily_data_limit_mb * 2**20 if package.daily_data_limit_mb else None,
+        fup_rate=package.fup_rate_limit if throttles else None,
+        day_zone=str(time_zone.current()),
     )
 
 
 def radius_settings_saved(sender, names=(), **kwargs) -> None:
     """The RADIUS settings changed (store.saved): every package's group gets the new interim
     interval, and the grace group its address list and rate, so the next sign-in follows them."""
+    if sender.name == "general" and "time_zone" in names:
+        # Daily allowances count from midnight in the business's zone, which FreeRADIUS reads
+        # from each package's group.
+        with transaction.atomic():
+            for package in Package.objects.exclude(daily_data_limit_mb=None):
+                _sync_policy(package)
     if sender.name != "radius":
         return
     if "interim_interval" in names:
@@ -227,10 +241,29 @@ def radius_settings_saved(sender, names=(), **kwargs) -> None:
         ensure_grace_policy()
 
 
+def _check_fair_use(package: Package) -> None:
+    """Refuse a fair-use policy that cannot work (hotspot.fair_use); normalise its rate."""
+    if package.after_allowance not in AfterAllowance.values:
+        raise PackageError(f'"{package.after_allowance}" is not a choice: block or throttle.')
+    daily = package.daily_data_limit_mb
+    if daily is not None and not 1 <= daily <= 2_147_483_647:
+        raise PackageError("A daily allowance is at least 1 MB (empty: none).")
+    package.fup_rate_limit = check_rate_limit(package.fup_rate_limit)
+    if package.after_allowance == AfterAllowance.THROTTLE:
+        if not package.fup_rate_limit:
+            raise PackageError("A package that slows down needs the fair-use speed, e.g. 512k/512k.")
+        if not package.data_limit_mb and not daily:
+            raise PackageError("A package that slows down needs a data allowance (for the period or the day).")
+    elif package.fup_rate_limit:
+        raise PackageError("A fair-use speed applies only to a package that slows down: choose it, "
+                           "or leave the speed empty.")
+
+
 @transaction.atomic
 def save_package(package: Package) -> Package:
     """Create or change a package and, in the same transaction, its RADIUS group policy."""
     package.rate_limit = check_rate_limit(package.rate_limit)
+    _check_fair_use(package)
     if package.price is None or package.price < 0:
         raise PackageError("The price cannot be negative.")
     package.price = Decimal(package.price).quantize(Decimal("0.01"))

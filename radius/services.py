@@ -17,7 +17,8 @@ USER_CHECK = ("Cleartext-Password", "Expiration", "Simultaneous-Use", "Hotspot-D
               "Hotspot-Time-Limit", "Hotspot-Quota-Since")
 GROUP_REPLY = ("Mikrotik-Rate-Limit", "Mikrotik-Total-Limit", "Mikrotik-Total-Limit-Gigawords",
                "Session-Timeout", "Idle-Timeout", "Acct-Interim-Interval", "Mikrotik-Address-List")
-GROUP_CHECK = ("Simultaneous-Use", "Hotspot-Data-Limit", "Hotspot-Time-Limit")
+GROUP_CHECK = ("Simultaneous-Use", "Hotspot-Data-Limit", "Hotspot-Time-Limit", "Hotspot-Daily-Limit",
+               "Hotspot-Fup-Rate", "Hotspot-Day-Zone")
 GIGAWORD = 2**32
 UNSET = object()
 
@@ -187,14 +188,19 @@ def access_of(username: str) -> dict:
 def set_group_policy(group: str, *, rate_limit: str | None = None, session_timeout: int | None = None,
                      idle_timeout: int | None = None, total_bytes: int | None = None,
                      total_seconds: int | None = None, shared_users: int | None = None,
-                     interim_interval: int | None = 300, address_list: str | None = None) -> None:
-    """Write a group's (a package's) policy: what every member's Access-Accept carries."""
+                     interim_interval: int | None = 300, address_list: str | None = None,
+                     daily_bytes: int | None = None, fup_rate: str | None = None, day_zone: str = "UTC") -> None:
+    """Write a group's (a package's) policy: what every member's Access-Accept carries.
+
+    ``daily_bytes``: an allowance per day, from midnight in ``day_zone``, on top of ``total_bytes``.
+    ``fup_rate``: over either allowance the member is accepted at this rate instead of rejected
+    (radius/raddb/policy.d/hotspot), so no cap on the session's bytes is sent either."""
     group = _clean(group, "group")
     _lock(f"group:{group}")
     reply = []
     if rate_limit:
         reply.append(("Mikrotik-Rate-Limit", rate_limit.strip()))
-    if total_bytes:
+    if total_bytes and not fup_rate:
         # Per-session cap for routers alone; the quota policy replaces it with what remains.
         reply.append(("Mikrotik-Total-Limit", str(int(total_bytes) % GIGAWORD)))
         reply.append(("Mikrotik-Total-Limit-Gigawords", str(int(total_bytes) // GIGAWORD)))
@@ -211,6 +217,11 @@ def set_group_policy(group: str, *, rate_limit: str | None = None, session_timeo
         check.append(("Hotspot-Data-Limit", str(int(total_bytes))))
     if total_seconds:
         check.append(("Hotspot-Time-Limit", str(int(total_seconds))))
+    if daily_bytes:
+        check.append(("Hotspot-Daily-Limit", str(int(daily_bytes))))
+        check.append(("Hotspot-Day-Zone", _clean(day_zone, "time zone")))
+    if fup_rate and (total_bytes or daily_bytes):
+        check.append(("Hotspot-Fup-Rate", fup_rate.strip()))
     RadGroupReply.objects.filter(groupname=group, attribute__in=GROUP_REPLY).delete()
     RadGroupReply.objects.bulk_create([RadGroupReply(groupname=group, attribute=a, op=":=", value=v) for a, v in reply])
     RadGroupCheck.objects.filter(groupname=group, attribute__in=GROUP_CHECK).delete()

@@ -11,7 +11,7 @@ from ninja.responses import Status
 from accounts.access import api_access, perm
 
 from .. import services
-from ..models import Package, PackageGroup, ServiceType
+from ..models import AfterAllowance, Package, PackageGroup, ServiceType
 
 packages_router = Router(tags=["packages"])
 
@@ -23,6 +23,11 @@ class PackageIn(Schema):
     service_type: ServiceType = ServiceType.HOTSPOT
     rate_limit: str = Field("", max_length=64, description='MikroTik upload/download, e.g. "2M/5M"')
     data_limit_mb: int | None = Field(None, ge=1, le=2_147_483_647, description="empty: unlimited")
+    daily_data_limit_mb: int | None = Field(None, ge=1, le=2_147_483_647,
+                                            description="empty: no daily cap; resets at midnight, business time")
+    after_allowance: AfterAllowance = Field(AfterAllowance.BLOCK, description="once an allowance is used up: "
+                                            "block (rejected until renewed) or throttle (slowed down)")
+    fup_rate_limit: str = Field("", max_length=64, description='throttle only: the speed then, e.g. "512k/512k"')
     devices: int = Field(1, ge=1, le=100, description="devices online at once")
     grace_minutes: int = Field(0, ge=0, le=100_000)
     is_active: bool = True
@@ -38,6 +43,9 @@ class PackageOut(Schema):
     service_type: str
     rate_limit: str
     data_limit_mb: int | None
+    daily_data_limit_mb: int | None
+    after_allowance: str
+    fup_rate_limit: str
     devices: int
     grace_minutes: int
     is_active: bool
