@@ -140,6 +140,12 @@ PAGES = {
     "portal-login": EVERYONE,
     "portal-status": EVERYONE,
     "portal-captive-api": EVERYONE,
+    # The customer's tickets (monitoring/views/portal_tickets.py): public doors, then the customer's own
+    # session (hotspot.account.customer_required) and only their own tickets, never a staff role.
+    "portal-tickets": EVERYONE,
+    "portal-ticket-new": EVERYONE,
+    "portal-ticket": EVERYONE,
+    "portal-ticket-attachment": EVERYONE,
     # The customer's account (hotspot/views/portal_account.py): public doors, each page then asks for
     # the customer's own session (hotspot.account.customer_required), never a staff role.
     "portal-account-sign-in": EVERYONE,

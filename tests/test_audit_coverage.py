@@ -122,6 +122,9 @@ AUDITED = {
     **{f"monitoring.tickets.services.{name}": ("test_tickets.py",
                                                 "test_every_change_is_in_the_audit_trail_with_its_actor")
        for name in ("open_ticket", "reply", "note", "customer_message", "change", "attach")},
+    # A customer opening a ticket from their account: the customer is the actor, from their address.
+    "monitoring.tickets.services.customer_open": ("test_portal_tickets.py",
+                                                  "test_a_customer_opens_a_ticket_from_the_account_and_reads_the_staff_reply"),
     # Database backups: asked for, made (or failed), pruned by retention, restored.
     "monitoring.backups.job.request_backup": ("test_backups.py",
                                               "test_back_up_now_queues_one_job_however_often_it_is_asked"),

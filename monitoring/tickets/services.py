@@ -7,7 +7,17 @@ ticket's row locked for the length of its transaction (two agents answering at o
 in order), writes one audit entry and the thread's entry in that transaction, and texts the customer
 only after it commits (a reply rolled back is never sent). SMS go through billing's adapter, which
 records each attempt (billing.Notification), sent or failed, in the customer's language.
+
+Customers open tickets and write in them from their account (customer_open, customer_message): no
+staff member acts, so the caller names the customer as the actor (audit.actors.acting_as).
+
+Every change is announced after commit as "ticket.changed": to the staff (lib.live.ADMIN, with the
+ticket's status, for the queue's count) and, when the customer can see what changed (a reply, their
+own message, a new status), to the customer's own group, whose account page then fetches the thread
+again. An internal note or a change the customer does not see never reaches their group.
 """
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +27,7 @@ from billing import messages as sms_text
 from billing.notifications import send_sms
 from hotspot.models import Customer
 from hotspot.phone import InvalidPhone, normalise_phone
+from lib import live
 
 from ..models import Ticket, TicketAttachment, TicketMessage
 from . import access, numbering, sla
@@ -31,6 +42,15 @@ IMAGE_SIGNATURES = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
+# What the customer sees of a thread (their account page): never internal notes, never change lines.
+CUSTOMER_SEES = (TicketMessage.Kind.REPLY, TicketMessage.Kind.CUSTOMER)
+# What a customer may file a ticket under: a fault of the router or access point is for staff to name
+# (the customer sees "no internet" or "slow"), and the category decides which staff see it.
+CUSTOMER_CATEGORIES = tuple(category for category in Ticket.Category if category != Ticket.Category.ROUTER)
+# Tickets one customer may open from their account: at most this many still open or pending, and at
+# most this many within an hour (a stuck button or a script must not flood the queue).
+CUSTOMER_MOST_ACTIVE = 5
+CUSTOMER_MOST_PER_HOUR = 3
 SMS_REPLY_CHARS = 300  # the reply as texted; the whole of it stays in the thread
 # A status in the customer's words, for the ticket_status SMS.
 STATUS_WORDS = {
@@ -83,6 +103,46 @@ def open_ticket(by, subject: str, category: str, priority: str, customer: Custom
         trail.record("opened", ticket, changes={name: [None, value] for name, value in trail.snapshot(
             ticket, ("category", "priority", "customer", "phone", "assignee", "router", "payment")).items()
             if value not in (None, "")})
+        _announce(ticket, customer_sees=True)  # a new ticket in the customer's list
+    return ticket
+
+
+def customer_open(customer: Customer, subject: str, category: str, body: str, attachment=None) -> Ticket:
+    """A ticket the customer opens from their account, in one of CUSTOMER_CATEGORIES, at normal
+    priority, their ``body`` its first message with an optional image (checked as ``attach`` checks
+    it, before anything is stored). Refused (a ValidationError with a code the account page words)
+    past CUSTOMER_MOST_ACTIVE open tickets or CUSTOMER_MOST_PER_HOUR in the last hour."""
+    subject = _text(subject, "subject", Ticket._meta.get_field("subject").max_length)
+    category = _choice(category, Ticket.Category, "category")
+    if category not in CUSTOMER_CATEGORIES:
+        raise ValidationError(f"A customer cannot choose the category {category!r}.", code="category")
+    body = _text(body, "message", MAX_BODY)
+    image = _image(attachment) if attachment is not None else None
+    now = timezone.now()
+    with transaction.atomic():
+        # One customer's openings queue on their row, so two at once cannot both pass the counts.
+        Customer.objects.select_for_update().filter(pk=customer.pk).exists()
+        theirs = Ticket.objects.filter(customer=customer)
+        if theirs.filter(status__in=(Ticket.Status.OPEN, Ticket.Status.PENDING)).count() >= CUSTOMER_MOST_ACTIVE:
+            raise ValidationError(f"{CUSTOMER_MOST_ACTIVE} tickets of this customer are still open.",
+                                  code="too_many_open")
+        # Counted: those they opened themselves (staff opening tickets for a caller is not their pace).
+        if theirs.filter(created_by__isnull=True, created_at__gte=now - timedelta(hours=1)).count() \
+                >= CUSTOMER_MOST_PER_HOUR:
+            raise ValidationError(f"This customer opened {CUSTOMER_MOST_PER_HOUR} tickets in the last hour.",
+                                  code="too_many_recent")
+        priority = Ticket.Priority.NORMAL
+        ticket = Ticket.objects.create(
+            number=numbering.next_number(now), customer=customer, subject=subject, category=category,
+            priority=priority, created_at=now, updated_at=now, due_at=sla.due_at(now, priority))
+        message = TicketMessage.objects.create(ticket=ticket, kind=TicketMessage.Kind.CUSTOMER, body=body,
+                                               created_at=now)
+        trail.record("opened", ticket, changes={"category": [None, category], "priority": [None, priority],
+                                                "customer": [None, str(customer)]},
+                     note="opened by the customer from their account")
+        if image is not None:
+            _store_image(message, image)
+        _announce(ticket, customer_sees=True)
     return ticket
 
 
@@ -108,6 +168,7 @@ def reply(ticket: Ticket, by, body: str) -> TicketMessage:
         ticket.save(update_fields=["first_response_at", "status", "updated_at"])
         trail.record("replied", ticket, changes=changed, note=f"reply of {len(body)} characters texted to the customer")
         _text_customer_after_commit(ticket, "ticket_reply", reply=_shortened(body, SMS_REPLY_CHARS))
+        _announce(ticket, customer_sees=True)
     return message
 
 
@@ -124,15 +185,22 @@ def note(ticket: Ticket, by, body: str) -> TicketMessage:
         ticket.updated_at = now
         ticket.save(update_fields=["updated_at"])
         trail.record("noted", ticket, note=f"internal note of {len(body)} characters")  # its words stay in the thread
+        _announce(ticket, customer_sees=False)
     return message
 
 
-def customer_message(ticket: Ticket, body: str) -> TicketMessage:
-    """The customer's own words (their account page, an SMS reply): the ticket is open again for
-    staff unless it was closed. The caller names the customer as the actor (audit.actors.acting_as)."""
+def customer_message(ticket: Ticket, body: str, attachment=None, *, refuse_closed: bool = False) -> TicketMessage:
+    """The customer's own words (their account page, an SMS reply), with an optional image checked
+    as ``attach`` checks it: the ticket is open again for staff unless it was closed. With
+    ``refuse_closed`` (the account page, which tells them to open a new ticket instead) a closed
+    ticket is a ValidationError (code "closed") and nothing is stored. The caller names the customer
+    as the actor (audit.actors.acting_as)."""
     body = _text(body, "message", MAX_BODY)
+    image = _image(attachment) if attachment is not None else None
     with transaction.atomic():
         ticket = _locked(ticket)
+        if refuse_closed and ticket.status == Ticket.Status.CLOSED:
+            raise ValidationError(f"Ticket {ticket.number} is closed: open a new one.", code="closed")
         now = timezone.now()
         message = TicketMessage.objects.create(ticket=ticket, kind=TicketMessage.Kind.CUSTOMER, body=body,
                                                created_at=now)
@@ -143,6 +211,9 @@ def customer_message(ticket: Ticket, body: str) -> TicketMessage:
         ticket.save(update_fields=["status", "resolved_at", "updated_at"])
         trail.record("customer_wrote", ticket, changes={"status": [before, ticket.status]} if before != ticket.status
                      else {}, note=f"message of {len(body)} characters")
+        if image is not None:
+            _store_image(message, image)
+        _announce(ticket, customer_sees=True)
     return message
 
 
@@ -187,28 +258,21 @@ def change(ticket: Ticket, by, status=None, priority=None, assignee=KEEP, router
         if "status" in changed:
             words = STATUS_WORDS.get(sms_text.language(ticket.customer), STATUS_WORDS["en"])
             _text_customer_after_commit(ticket, "ticket_status", status=words[ticket.status])
+        # The customer sees the status; the assignee, priority and links are the staff's own business.
+        _announce(ticket, customer_sees="status" in changed)
     return ticket
 
 
 def attach(message: TicketMessage, uploaded_file) -> TicketAttachment:
     """Store an image on ``message``: PNG, JPEG, WebP or GIF by its own first bytes (whatever the
-    upload claims), at most MAX_ATTACHMENT_BYTES. Anything else is a ValidationError and stores nothing."""
-    size = uploaded_file.size
-    if size is None or size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError(f"The file is {(size or 0) / 1024 / 1024:.1f} MB; an attachment may be at most "
-                              f"{MAX_ATTACHMENT_BYTES // 1024 // 1024} MB.")
-    uploaded_file.seek(0)
-    data = uploaded_file.read(MAX_ATTACHMENT_BYTES + 1)
-    if len(data) > MAX_ATTACHMENT_BYTES:  # the declared size was wrong
-        raise ValidationError(f"An attachment may be at most {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB.")
-    content_type = image_type(data)
-    if content_type is None:
-        raise ValidationError("Only images can be attached: a PNG, JPEG, WebP or GIF file.")
-    name = (uploaded_file.name or "image").replace("\x00", "").rsplit("/", 1)[-1][-200:] or "image"
+    upload claims), at most MAX_ATTACHMENT_BYTES. Anything else is a ValidationError (code "too_big"
+    or "not_image") and stores nothing."""
+    image = _image(uploaded_file)
     with transaction.atomic():
-        attachment = TicketAttachment.objects.create(message=message, name=name, content_type=content_type,
-                                                     size=len(data), data=data)
-        trail.record("attached", message.ticket, note=f"{name} ({content_type}, {len(data) / 1024:.0f} KB)")
+        ticket = _locked(message.ticket)  # its status as it is now, for the announcement
+        attachment = _store_image(message, image)
+        # The customer hears of it only when the message is one they see.
+        _announce(ticket, customer_sees=message.kind in CUSTOMER_SEES)
     return attachment
 
 
@@ -217,6 +281,40 @@ def image_type(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return next((kind for signature, kind in IMAGE_SIGNATURES if data.startswith(signature)), None)
+
+
+def _image(uploaded_file) -> tuple[str, str, bytes]:
+    """The upload's (name, content type, bytes) if it is an image we take, else a ValidationError."""
+    size = uploaded_file.size
+    if size is None or size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(f"The file is {(size or 0) / 1024 / 1024:.1f} MB; an attachment may be at most "
+                              f"{MAX_ATTACHMENT_BYTES // 1024 // 1024} MB.", code="too_big")
+    uploaded_file.seek(0)
+    data = uploaded_file.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(data) > MAX_ATTACHMENT_BYTES:  # the declared size was wrong
+        raise ValidationError(f"An attachment may be at most {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB.",
+                              code="too_big")
+    content_type = image_type(data)
+    if content_type is None:
+        raise ValidationError("Only images can be attached: a PNG, JPEG, WebP or GIF file.", code="not_image")
+    name = (uploaded_file.name or "image").replace("\x00", "").rsplit("/", 1)[-1][-200:] or "image"
+    return name, content_type, data
+
+
+def _store_image(message: TicketMessage, image: tuple[str, str, bytes]) -> TicketAttachment:
+    name, content_type, data = image
+    attachment = TicketAttachment.objects.create(message=message, name=name, content_type=content_type,
+                                                 size=len(data), data=data)
+    trail.record("attached", message.ticket, note=f"{name} ({content_type}, {len(data) / 1024:.0f} KB)")
+    return attachment
+
+
+def _announce(ticket: Ticket, *, customer_sees: bool) -> None:
+    """"ticket.changed" after commit: to the staff always (the sidebar's count follows the status), to
+    the customer's own group only when ``customer_sees`` what changed."""
+    live.publish(live.ADMIN, "ticket.changed", {"number": ticket.number, "status": str(ticket.status)})
+    if customer_sees and ticket.customer_id:
+        live.publish(live.customer_group(ticket.customer_id), "ticket.changed", {"number": ticket.number})
 
 
 def _move(ticket: Ticket, status: str, now) -> None:
@@ -257,17 +355,18 @@ def _shortened(text: str, most: int) -> str:
 def _text(value, what: str, most: int) -> str:
     value = (value or "").strip() if isinstance(value, str) else ""
     if not value:
-        raise ValidationError(f"The {what} is empty.")
+        raise ValidationError(f"The {what} is empty.", code="empty")
     if len(value) > most:
-        raise ValidationError(f"The {what} is {len(value)} characters; at most {most}.")
+        raise ValidationError(f"The {what} is {len(value)} characters; at most {most}.", code="too_long")
     if "\x00" in value:
-        raise ValidationError(f"The {what} holds a NUL character.")
+        raise ValidationError(f"The {what} holds a NUL character.", code="nul")
     return value
 
 
 def _choice(value, choices, what: str) -> str:
     if value not in choices.values:
-        raise ValidationError(f"Unknown {what} {str(value)[:30]!r}: one of {', '.join(choices.values)}.")
+        raise ValidationError(f"Unknown {what} {str(value)[:30]!r}: one of {', '.join(choices.values)}.",
+                              code="unknown")
     return str(value)
 
 
