@@ -4,7 +4,7 @@ as if it did not exist; every change goes through monitoring.tickets.services.""
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
@@ -14,13 +14,13 @@ from accounts.access import api_access, perm
 from accounts.models import User
 from billing.models import Payment
 from hotspot.models import Customer
-from hotspot.phone import phone_match
 from lib.paging import page
 from lib.whole_numbers import BIGINT_MAX
 from routers.models import Router as NetworkRouter
 
 from ..models import Ticket, TicketAttachment, TicketMessage
 from ..tickets import access, services, sla
+from ..tickets.search import search
 
 tickets_router = Router(tags=["tickets"])
 VIEW, ADD, CHANGE = perm(access.VIEW), perm(access.ADD), perm(access.CHANGE)
@@ -184,11 +184,7 @@ def list_tickets(request, filters: Query[TicketFilter], limit: int = 50, offset:
         rows = rows.filter(sla.overdue(timezone.now()))
     q = (filters.q or "").strip()
     if q:
-        found = Q(number__iexact=q) | Q(subject__icontains=q)
-        for field in ("phone", "customer__phone"):
-            by_phone = phone_match(q, field)
-            found |= by_phone if by_phone is not None else Q()
-        rows = rows.filter(found)
+        rows = search(rows, q)
     return page(rows, limit, offset)
 
 
