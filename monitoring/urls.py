@@ -8,6 +8,7 @@ from .views import backups as backup_pages
 from .views import portal_tickets
 from .views import settings as settings_pages
 from .views import sms_inbound as sms_inbound_views
+from .views import ticket_sms as ticket_sms_pages
 from .views import tickets as ticket_pages
 from .views.settings_general import branding_logo, logo_upload
 
@@ -38,6 +39,7 @@ urlpatterns = [
     path("alerts/preferences/test/", alert_pages.alert_preferences_test, name="alert-preferences-test"),
     path("tickets/", ticket_pages.ticket_list, name="ticket-list"),
     path("tickets/new/", ticket_pages.ticket_new, name="ticket-new"),
+    path("tickets/sms/", ticket_sms_pages.ticket_sms, name="ticket-sms"),  # before a ticket number catches "sms"
     path("tickets/<str:number>/", ticket_pages.ticket_detail, name="ticket-detail"),
     path("tickets/<str:number>/reply/", ticket_pages.ticket_reply, name="ticket-reply"),
     path("tickets/<str:number>/note/", ticket_pages.ticket_note, name="ticket-note"),

@@ -62,6 +62,8 @@ PAGES = {
     "ticket-note": BUILT_IN,
     "ticket-change": BUILT_IN,
     "ticket-attachment": BUILT_IN,
+    # SMS from customers (monitoring/views/ticket_sms.py): who sees every ticket, as an SMS may be anyone's.
+    "ticket-sms": {ADMIN, SUPPORT},
     # Settings (monitoring/views/settings.py): Admin all sections; Finance reads the money ones (the
     # view answers 403 for the others); only Admin saves or puts a value back to its default.
     "settings": {ADMIN, FINANCE},

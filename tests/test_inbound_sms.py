@@ -2,6 +2,8 @@
 posts each message to the inbound webhook of a live server, which stores every post (forged and
 malformed ones too) and puts the words in the sender's ticket.
 
+Staff read them on /tickets/sms/, the unmatched ones first.
+
 Personas: Samuel (Support) answers tickets; Wanjiku is a customer, Otieno a walk-in who phoned from a
 number no customer has; a stranger texts the shortcode; someone who found the URL forges posts."""
 import threading
@@ -9,6 +11,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Entry
@@ -261,3 +264,35 @@ def test_bodies_that_are_no_form_at_all_are_rejected_never_a_500(africastalking)
 def test_only_post_is_answered(africastalking):
     assert httpx.get(africastalking.webhook_url).status_code == 405
     assert not InboundSms.objects.exists()
+
+
+def test_support_reads_the_unmatched_sms_and_can_open_a_ticket_for_the_number(
+        africastalking, signed_in, support_agent, wanjiku):
+    ticket = make_ticket(support_agent, customer=wanjiku)
+    africastalking.send(WANJIKU, "Still down")
+    africastalking.send(STRANGER, "How much is the weekly package?")
+    agent = signed_in("support")
+
+    assert 'href="/tickets/sms/"' in agent.get(reverse("ticket-list")).content.decode()
+    unmatched = agent.get(reverse("ticket-sms")).content.decode()
+    everything = agent.get(reverse("ticket-sms"), {"status": "all"}).content.decode()
+    found = agent.get(reverse("ticket-sms"), {"status": "all", "q": "0712 000 111"}).content.decode()
+
+    assert "How much is the weekly package?" in unmatched and "Still down" not in unmatched
+    assert 'href="/tickets/new/?who=254799888777"' in unmatched
+    assert "Still down" in everything and f'href="/tickets/{ticket.number}/"' in everything
+    assert "Still down" in found and "weekly package" not in found
+
+
+@pytest.mark.parametrize("n", [2, 30])
+def test_the_sms_page_costs_the_same_queries_for_2_or_30_rows(n, signed_in, support_agent, wanjiku,
+                                                             django_assert_num_queries):
+    ticket = make_ticket(support_agent, customer=wanjiku)
+    InboundSms.objects.bulk_create(InboundSms(status="attached", sender="254712000111", text=f"reply {i}",
+                                              ticket=ticket) for i in range(n))
+    agent = signed_in("support")
+    with django_assert_num_queries(SMS_PAGE_QUERIES):
+        assert agent.get(reverse("ticket-sms"), {"status": "all"}).status_code == 200
+
+
+SMS_PAGE_QUERIES = 10

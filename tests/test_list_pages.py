@@ -333,6 +333,16 @@ def tickets(n):
                                         *opened(1, due_at=timezone.now() + timedelta(hours=1))))
 
 
+def inbound_sms(n):
+    from monitoring.models import InboundSms
+
+    def received(count, **fields):
+        values = {"status": "unmatched", "sender": "254712000111", "text": "listpaging: still down", **fields}
+        return InboundSms.objects.bulk_create(InboundSms(**values) for _ in range(count))
+    received(n)
+    return Made({}, (*received(1, text="something else"), *received(1, status="attached")))
+
+
 def incidents(n):
     from monitoring.models import Incident
 
@@ -390,6 +400,7 @@ LISTS = [
     ListCase("ticket-list", {"q": "listpaging", "status": "open", "assignee": chosen("assignee"),
                              "category": "payment", "priority": "high", "overdue": "on"}, tickets,
              single_row_filters=frozenset({"mine"})),
+    ListCase("ticket-sms", {"q": "listpaging", "status": "unmatched"}, inbound_sms),
 ]
 
 
