@@ -14,6 +14,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.http import HttpResponseRedirect
+from django.middleware.csrf import rotate_token
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from . import portal
@@ -30,8 +31,10 @@ def _fingerprint(customer: Customer) -> str:
 
 
 def sign_in(request, customer: Customer) -> None:
-    """Start the customer's session (a new session key: a planted one is never promoted)."""
+    """Start the customer's session (a new session key and CSRF token: a planted one is never
+    promoted, as django.contrib.auth.login does for staff)."""
     request.session.cycle_key()
+    rotate_token(request)
     request.session[SESSION_KEY] = {"id": customer.pk, "key": _fingerprint(customer)}
 
 
@@ -40,12 +43,13 @@ def sign_out(request) -> None:
 
 
 def customer_in(session) -> Customer | None:
-    """The customer a session belongs to: None when nobody signed in, the account is gone, or its
-    password changed since (the fingerprint no longer matches)."""
+    """The customer a session belongs to: None when nobody signed in, the account is gone or was
+    closed (signing in refuses a closed one too), or its password changed since (the fingerprint no
+    longer matches)."""
     held = session.get(SESSION_KEY) if session is not None else None
     if not isinstance(held, dict) or not isinstance(held.get("id"), int):
         return None
-    customer = Customer.objects.filter(pk=held["id"]).first()
+    customer = Customer.objects.filter(pk=held["id"], status=Customer.Status.ACTIVE).first()
     if customer is None or not constant_time_compare(str(held.get("key", "")), _fingerprint(customer)):
         return None
     return customer

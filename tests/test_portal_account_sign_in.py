@@ -163,6 +163,15 @@ def test_next_never_leaves_the_account_pages(client, target):
 
 
 @pytest.mark.django_db
+def test_closing_the_account_at_the_shop_signs_the_customer_out(client):
+    wanjiru = make_customer()
+    sign_in(client, wanjiru.phone, wanjiru.password)
+    assert client.get(PASSWORD).status_code == 200
+    services.set_customer_active(wanjiru, False)
+    assert client.get(PASSWORD).url.startswith(SIGN_IN) and signed_in_as(client) is None
+
+
+@pytest.mark.django_db
 def test_a_page_asked_for_while_signed_out_comes_back_after_signing_in(client):
     wanjiru = make_customer()
     sent = client.get(PASSWORD)
@@ -176,12 +185,14 @@ def test_signing_out_takes_a_post_with_the_csrf_token(client):
     browser = Client(enforce_csrf_checks=True)
     form = browser.get(SIGN_IN).content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    planted = browser.cookies[settings.CSRF_COOKIE_NAME].value
     assert sign_in(browser, wanjiru.phone, wanjiru.password).status_code == 403  # no token: refused
     assert sign_in(browser, wanjiru.phone, wanjiru.password, csrfmiddlewaretoken=token).status_code == 302
     assert browser.get("/portal/account/sign-out/").status_code == 405
     assert browser.post("/portal/account/sign-out/").status_code == 403  # a forged form signs nobody out
     assert signed_in_as(browser) == wanjiru
-    token = browser.cookies[settings.CSRF_COOKIE_NAME].value  # cycled at sign-in
+    token = browser.cookies[settings.CSRF_COOKIE_NAME].value
+    assert token != planted  # a new token with the new session, as staff sign-in does
     out = browser.post("/portal/account/sign-out/", {"csrfmiddlewaretoken": token})
     assert out.status_code == 302 and out.url == f"{SIGN_IN}?signed-out"
     assert signed_in_as(browser) is None

@@ -11,7 +11,11 @@
     if (busy) { again = true; return; }
     busy = true;
     fetch(root.dataset.liveUrl, {cache: "no-store", credentials: "same-origin", headers: {"X-Live": "1"}})
-      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
+      .then(function (r) {
+        // Sent to the sign-in page: signed out here or by a password change elsewhere; go there.
+        if (r.redirected && r.url.indexOf("/portal/account/sign-in/") !== -1) { location.assign(r.url); return null; }
+        return r.ok && !r.redirected ? r.text() : null;
+      })
       .then(function (html) {
         if (html === null) return;
         var fresh = new DOMParser().parseFromString(html, "text/html");
