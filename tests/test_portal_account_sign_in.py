@@ -414,8 +414,12 @@ def account_socket(client=None):
 
 @async_to_sync
 async def refused_code(ws):
+    """The close code of a refused socket; None when it was let in."""
     connected, code = await ws.connect()
-    return None if connected else code
+    if connected:
+        await ws.disconnect()
+        return None
+    return code
 
 
 @pytest.mark.django_db(transaction=True)  # the consumer reads the session on its own connection
@@ -455,4 +459,9 @@ def test_the_socket_refuses_the_anonymous_and_a_browser_whose_password_changed(c
     wanjiru = make_customer()
     sign_in(client, wanjiru.phone, wanjiru.password)
     services.reset_password(wanjiru)  # at the shop: every browser signed in before is out
+    assert refused_code(account_socket(client)) == 4403
+    otieno = make_customer("0712 000 002", "Otieno")
+    sign_in(client, otieno.phone, otieno.password)
+    assert refused_code(account_socket(client)) is None  # signed in again: heard
+    services.set_customer_active(otieno, False)  # closed at the shop: no longer heard
     assert refused_code(account_socket(client)) == 4403
