@@ -2,7 +2,8 @@
 """Access-Request latency and throughput through real FreeRADIUS 3.2, on our schema and on stock.
 
 Two scratch databases get the same data: 100,000 users (password, expiry, Simultaneous-Use 1, a
-package group with a rate limit; every fifth user with a data allowance) and 1,000,000 radacct
+package group with a rate limit; every fifth user with a data allowance, another fifth on a fair-use
+package with a period and a daily allowance, slowed down beyond them) and 1,000,000 radacct
 rows (5,000 of them open sessions). One holds our migrated schema, the other FreeRADIUS's shipped
 schema.sql. The same FreeRADIUS configuration (run_freeradius's) runs against each in turn:
 
@@ -11,7 +12,8 @@ schema.sql. The same FreeRADIUS configuration (run_freeradius's) runs against ea
 
 Usage (PostgreSQL from DATABASE_URL, FreeRADIUS from Debian; ./scripts/test installs both):
     DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/python bench/radius_auth.py
-Options: --users N --sessions N --rate R --seconds S --keep (keep the databases).
+Options: --users N --sessions N --rate R --seconds S --keep (keep the databases), --fup-every N
+(0: no fair-use package, as before issue 20), --db-prefix NAME.
 """
 import argparse
 import asyncio
@@ -57,9 +59,21 @@ INSERT INTO radcheck (username, attribute, op, value)
   FROM generate_series(1, %(users)s) u
   CROSS JOIN (VALUES ('Cleartext-Password'), ('Expiration'), ('Simultaneous-Use'),
                      ('Hotspot-Data-Limit'), ('Hotspot-Quota-Since')) AS a(attribute)
-  WHERE a.attribute NOT LIKE 'Hotspot-%%' OR (%(quota_every)s > 0 AND u %% GREATEST(%(quota_every)s, 1) = 0);
+  WHERE a.attribute NOT LIKE 'Hotspot-%%' OR (%(quota_every)s > 0 AND u %% GREATEST(%(quota_every)s, 1) = 0)
+     OR (a.attribute = 'Hotspot-Quota-Since' AND %(fup_every)s > 0 AND u %% GREATEST(%(fup_every)s, 1) = 1);
 INSERT INTO radusergroup (username, groupname, priority)
-  SELECT 'user' || u, 'pkg-' || (u %% 5 + 1), 1 FROM generate_series(1, %(users)s) u;
+  SELECT 'user' || u, CASE WHEN %(fup_every)s > 0 AND u %% GREATEST(%(fup_every)s, 1) = 1 THEN 'pkg-fup'
+                           ELSE 'pkg-' || (u %% 5 + 1) END, 1
+  FROM generate_series(1, %(users)s) u;
+-- Fair use (issue 20): a package with 1 GB for the period and 200 MB a day that slows down to
+-- 512k/512k beyond either; with the sessions below, some of its members are over, some not.
+INSERT INTO radgroupcheck (groupname, attribute, op, value)
+  SELECT 'pkg-fup', attribute, ':=', value FROM (VALUES ('Hotspot-Data-Limit', '1073741824'),
+      ('Hotspot-Daily-Limit', '209715200'), ('Hotspot-Day-Zone', 'Africa/Nairobi'),
+      ('Hotspot-Fup-Rate', '512k/512k')) AS c(attribute, value) WHERE %(fup_every)s > 0;
+INSERT INTO radgroupreply (groupname, attribute, op, value)
+  SELECT 'pkg-fup', attribute, ':=', value FROM (VALUES ('Mikrotik-Rate-Limit', '3M/6M'),
+      ('Acct-Interim-Interval', '30')) AS r(attribute, value) WHERE %(fup_every)s > 0;
 INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime,
                      acctstoptime, acctsessiontime, acctinputoctets, acctoutputoctets, callingstationid,
                      framedipaddress)
@@ -97,7 +111,8 @@ def create_database(name: str, schema: str, args) -> None:
             conn.execute(SCHEMA_SQL.read_text())
         started = time.perf_counter()
         conn.execute(POPULATE, {"users": args.users, "sessions": args.sessions, "open": args.open,
-                                "secret": SECRET.decode(), "quota_every": args.quota_every})
+                                "secret": SECRET.decode(), "quota_every": args.quota_every,
+                                "fup_every": args.fup_every})
         # Vacuumed now, so autovacuum doesn't set about a million fresh rows mid-measurement.
         conn.execute("VACUUM (ANALYZE)")
         print(f"  {name}: {args.users:,} users, {args.sessions:,} radacct rows in "
@@ -109,9 +124,9 @@ def install_functions(name: str) -> None:
     the comparison is between table layouts and indexes, with the same FreeRADIUS setup."""
     import importlib
 
-    functions = importlib.import_module("radius.migrations.0002_authorize_functions").FUNCTIONS
     with connect(name) as conn:
-        conn.execute(functions)
+        for migration in ("0002_authorize_functions", "0005_data_allowance_function"):
+            conn.execute(importlib.import_module(f"radius.migrations.{migration}").FUNCTIONS)
 
 
 def start_freeradius(name: str, port: int, threads: int, max_threads: int) -> subprocess.Popen:
@@ -302,6 +317,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     parser.add_argument("--reuse", action="store_true", help="use databases kept by an earlier --keep run")
     parser.add_argument("--quota-every", type=int, default=5, help="every Nth user has a data allowance (0: none)")
+    parser.add_argument("--fup-every", type=int, default=5,
+                        help="every Nth user (others than --quota-every's) is on a fair-use package with a "
+                             "period and a daily allowance, slowed down beyond them (0: none)")
     parser.add_argument("--schemas", default="ours,stock", help="which to run: ours,stock")
     parser.add_argument("--db-prefix", default="bench_radius",
                         help="scratch databases are <prefix>_ours and <prefix>_stock (two runs at once need two)")
@@ -344,6 +362,8 @@ def main() -> None:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     print()
     quota = f"1 in {args.quota_every} users with a data allowance" if args.quota_every else "no data allowances"
+    if args.fup_every:
+        quota += f", 1 in {args.fup_every} on a fair-use package"
     print(f"Access-Request through FreeRADIUS 3.2 (PAP, Simultaneous-Use, group policy, {quota}); "
           f"{args.users:,} users, {args.sessions:,} radacct rows ({args.open:,} open), {args.threads} threads")
     schemas = list(results)
