@@ -302,6 +302,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "check-expired-subscriptions": {"task": "hotspot.tasks.check_expired_subscriptions", "schedule": 30.0},
+    # Fair use: with throttle packages' 30 s interim updates, a session is slowed <= 60 s after crossing.
+    "slow-down-crossed-sessions": {"task": "radius.tasks.slow_down_crossed_sessions", "schedule": 30.0},
     "process-grace-period": {"task": "hotspot.tasks.process_grace_period", "schedule": 60.0},
     "disconnect-expired-sessions": {"task": "hotspot.tasks.disconnect_expired_sessions", "schedule": 300.0},
     "cleanup-old-sessions": {"task": "hotspot.tasks.cleanup_old_sessions", "schedule": crontab(hour=3, minute=30)},

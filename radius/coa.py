@@ -38,6 +38,7 @@ ERROR_CAUSES = {
     505: "Other-Proxy-Processing-Error", 506: "Resources-Unavailable", 507: "Request-Initiated",
 }
 _fallback: Callable[[list[CoaAttempt]], None] | None = None
+_rate_fallback: Callable[[list[CoaAttempt]], None] | None = None
 _customer_ids: Callable[[set[str]], dict[str, int]] | None = None
 SESSION_DISCONNECTED = "session.disconnected"
 
@@ -48,6 +49,14 @@ def register_disconnect_fallback(fallback: Callable[[list[CoaAttempt]], None] | 
     may take the router's timeout, and must not raise. One fallback: registering again replaces it."""
     global _fallback
     _fallback = fallback
+
+
+def register_rate_fallback(fallback: Callable[[list[CoaAttempt]], None] | None) -> None:
+    """``fallback(attempts)`` gets the CoA-Requests changing Mikrotik-Rate-Limit that no NAS
+    acknowledged, before they are saved; it sets ``api_changed`` (or ``api_kicked``) and adds to
+    ``detail`` on each one it tried. Same rules as register_disconnect_fallback."""
+    global _rate_fallback
+    _rate_fallback = fallback
 
 
 def register_customer_lookup(lookup: Callable[[set[str]], dict[str, int]] | None) -> None:
@@ -83,13 +92,16 @@ def _announce_ended(attempts: list[CoaAttempt], reason: str) -> None:
 
 
 def _fall_back(attempts: list[CoaAttempt]) -> None:
-    failed = [a for a in attempts if a.kind == CoaAttempt.Kind.DISCONNECT and a.outcome != CoaAttempt.Outcome.ACK]
-    if not failed or _fallback is None:
-        return
-    try:
-        _fallback(failed)
-    except Exception:  # a fallback bug must not lose the record of what the NAS answered
-        log.exception("the disconnect fallback failed for %d sessions", len(failed))
+    failed = [a for a in attempts if a.outcome != CoaAttempt.Outcome.ACK]
+    disconnects = [a for a in failed if a.kind == CoaAttempt.Kind.DISCONNECT]
+    rates = [a for a in failed if a.kind == CoaAttempt.Kind.COA and "Mikrotik-Rate-Limit" in (a.attributes or {})]
+    for fallback, tried, what in ((_fallback, disconnects, "disconnect"), (_rate_fallback, rates, "rate")):
+        if not tried or fallback is None:
+            continue
+        try:
+            fallback(tried)
+        except Exception:  # a fallback bug must not lose the record of what the NAS answered
+            log.exception("the %s fallback failed for %d sessions", what, len(tried))
 
 
 def disconnect(session: RadAcct, *, requested_by: str = "") -> CoaAttempt:
@@ -106,14 +118,38 @@ def disconnect_many(sessions, *, requested_by: str = "", workers: int = 16) -> l
     """Disconnect many sessions at once (an expiry sweep). Each request waits on its router, so
     they go out in parallel: a slow or dead router costs its own timeout, not everyone's. The
     NAS rows are read once and the outcomes stored in one insert."""
-    from concurrent.futures import ThreadPoolExecutor
-
     sessions = list(sessions)
     if not sessions:
         return []
+    done = _exchange_all([_attempt(CoaAttempt.Kind.DISCONNECT, s, {}, requested_by) for s in sessions], workers)
+    with transaction.atomic():
+        CoaAttempt.objects.bulk_create(done, batch_size=1000)
+        trail.record_many([{"action": DISCONNECTED, "object_type": RadAcct._meta.label_lower,
+                            "object_id": attempt.session_id, "label": attempt.username, "note": _outcome(attempt)}
+                           for attempt in done])
+        _announce_ended(done, requested_by or "disconnect")
+    return done
+
+
+def change_authorization_many(changes: list[tuple[RadAcct, dict]], *, requested_by: str = "",
+                              workers: int = 16) -> list[CoaAttempt]:
+    """change_authorization for many sessions at once (the fair-use job), in parallel as
+    disconnect_many; a rate change no NAS acknowledged goes to the rate fallback. Returns the saved
+    attempts in the order of ``changes``."""
+    if not changes:
+        return []
+    done = _exchange_all([_attempt(CoaAttempt.Kind.COA, session, attributes, requested_by)
+                          for session, attributes in changes], workers)
+    CoaAttempt.objects.bulk_create(done, batch_size=1000)
+    return done
+
+
+def _exchange_all(attempts: list[CoaAttempt], workers: int) -> list[CoaAttempt]:
+    """Send every attempt to its NAS in parallel (NAS rows read once), then the fallbacks."""
+    from concurrent.futures import ThreadPoolExecutor
+
     devices = {n.nasname: n for n in Nas.objects.select_related("coa")
-               .filter(nasname__in={s.nas_ip_address for s in sessions})}
-    attempts = [_attempt(CoaAttempt.Kind.DISCONNECT, s, {}, requested_by) for s in sessions]
+               .filter(nasname__in={a.nas_ip_address for a in attempts})}
 
     def one(attempt):
         nas = devices.get(attempt.nas_ip_address)
@@ -129,12 +165,6 @@ def disconnect_many(sessions, *, requested_by: str = "", workers: int = 16) -> l
     with ThreadPoolExecutor(max_workers=min(workers, len(attempts))) as pool:
         done = list(pool.map(one, attempts))  # the workers touch no database
     _fall_back(done)
-    with transaction.atomic():
-        CoaAttempt.objects.bulk_create(done, batch_size=1000)
-        trail.record_many([{"action": DISCONNECTED, "object_type": RadAcct._meta.label_lower,
-                            "object_id": attempt.session_id, "label": attempt.username, "note": _outcome(attempt)}
-                           for attempt in done])
-        _announce_ended(done, requested_by or "disconnect")
     return done
 
 

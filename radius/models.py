@@ -256,6 +256,9 @@ class CoaAttempt(models.Model):
     # router's own API instead (coa.register_disconnect_fallback): None = not tried, else how many
     # sessions it ended there (0: the router had none left, or could not be reached; see detail).
     api_kicked = models.PositiveSmallIntegerField(null=True, blank=True)
+    # When the NAS did not acknowledge a CoA changing the rate, the routers app may set the session's
+    # queue over the API instead (coa.register_rate_fallback): None = not tried, else queues changed.
+    api_changed = models.PositiveSmallIntegerField(null=True, blank=True)
     sent_at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -269,3 +272,24 @@ class CoaAttempt(models.Model):
     def ended(self) -> bool:
         """The session is gone: the NAS acknowledged, or the API fallback removed it."""
         return self.outcome == self.Outcome.ACK or bool(self.api_kicked)
+
+    @property
+    def applied(self) -> bool:
+        """A CoA took effect: the NAS acknowledged, the API changed the session's queue, or the API
+        ended the session (it signs in again under what RADIUS now says)."""
+        return self.outcome == self.Outcome.ACK or bool(self.api_changed) or bool(self.api_kicked)
+
+
+class SessionSlowdown(models.Model):
+    """An open session slowed to its package's fair-use rate (radius.fair_use). One row per session,
+    claimed before the CoA-Request leaves: however many jobs run at once, a session is slowed once."""
+
+    session = models.OneToOneField(RadAcct, on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="slowdown")
+    username = models.TextField()
+    rate = models.CharField(max_length=64)
+    attempt = models.ForeignKey(CoaAttempt, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(db_default=Now())
+
+    def __str__(self) -> str:
+        return f"{self.username} slowed to {self.rate}"

@@ -1,7 +1,7 @@
 """RADIUS jobs (thin wrappers; each also a management command of the same name)."""
 from celery import shared_task
 
-from . import sessions
+from . import fair_use, sessions
 
 
 @shared_task(name="radius.tasks.close_radius_sessions")
@@ -13,3 +13,8 @@ def close_radius_sessions() -> dict:
 # deploy (the radius queue while workers restart) still runs instead of being dropped as an
 # unregistered task. Nothing sends this name any more; remove it one release after the rename.
 close_sessions = shared_task(name="radius.tasks.close_sessions")(close_radius_sessions.run)
+
+
+@shared_task(name="radius.tasks.slow_down_crossed_sessions")
+def slow_down_crossed_sessions() -> int:
+    return sum(1 for attempt in fair_use.slow_down_crossed() if attempt.applied)

@@ -10,6 +10,8 @@ class RoutersConfig(AppConfig):
         # radius's Disconnect as the fallback for a NAS that refuses or does not answer.
         from radius import coa
 
-        from . import actions
+        from . import actions, queues
 
         coa.register_disconnect_fallback(actions.kick_failed_disconnects)
+        # Fair use: a rate change the NAS did not take is applied to the session's queue.
+        coa.register_rate_fallback(queues.slow_failed_coa)

@@ -222,6 +222,8 @@ QUIET = {
     "radius.coa.register_customer_lookup": "wiring at start-up",
     "radius.coa.announce_disconnected": "a live event about a disconnect whose entry is written by disconnect",
     "radius.coa.change_authorization": "a CoA-Request following a change recorded where it is made",
+    "radius.coa.change_authorization_many": "the fair-use job's CoA-Requests: radius.fair_use writes one entry each",
+    "radius.coa.register_rate_fallback": "wiring at start-up",
     "monitoring.alerts.incidents.evaluate": "the incidents and messages it writes are the record, each with its time",
     "monitoring.alerts.outbox.queue": "the message rows are the record of what was sent to whom",
     "monitoring.alerts.outbox.queue_digests": "the digest rows are the record of what was sent to whom",
