@@ -61,9 +61,11 @@ def refresh(request, customer: Customer) -> None:
 
 
 def safe_next(value: str) -> str:
-    """Where to go after signing in: an account page, or the account's first page."""
+    """Where to go after signing in: an account page, or the account's first page (never the
+    sign-in page itself, which sends a signed-in customer on: a loop)."""
     value = (value or "").strip()
-    if value.startswith(HOME) and "\\" not in value and "//" not in value and value.isprintable():
+    if (value.startswith(HOME) and not value.startswith(SIGN_IN) and "\\" not in value and "//" not in value
+            and value.isprintable()):
         return value
     return HOME
 

@@ -152,7 +152,7 @@ def test_a_closed_account_is_told_so_but_only_to_who_knows_its_password(client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("target", ["//evil.com", "/portal/account/\\evil", "https://evil", "/portal/account//evil.com",
                                     "/portal/account/\\\\evil.com/x", "http://testserver.evil/portal/account/",
-                                    "/portal/account/\n//evil.com", "/login/"])
+                                    "/portal/account/\n//evil.com", "/login/", "/portal/account/sign-in/?x=1"])
 def test_next_never_leaves_the_account_pages(client, target):
     wanjiru = make_customer()
     page = client.get(SIGN_IN, {"next": target})
