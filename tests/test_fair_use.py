@@ -110,3 +110,15 @@ def test_the_business_time_zone_follows_into_daily_allowances(django_capture_on_
         store.save("general", {"time_zone": "Africa/Kampala"})
     assert policy(daily)["Hotspot-Day-Zone"] == "Africa/Kampala"
     assert "Hotspot-Day-Zone" not in policy(plain)
+
+
+def test_a_new_interim_interval_never_lengthens_a_throttle_packages(django_capture_on_commit_callbacks):
+    from siteconfig import store
+
+    slows = services.save_package(Package(name="Slows", price=20, validity_minutes=1440, data_limit_mb=100,
+                                          after_allowance="throttle", fup_rate_limit="256k/256k"))
+    cuts = services.save_package(Package(name="Cuts", price=20, validity_minutes=1440, data_limit_mb=100))
+    with django_capture_on_commit_callbacks(execute=True):
+        store.save("radius", {"interim_interval": 600})
+    assert policy(slows)["Acct-Interim-Interval"] == str(fair_use.INTERIM_SECONDS)
+    assert policy(cuts)["Acct-Interim-Interval"] == "600"
