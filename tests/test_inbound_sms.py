@@ -172,6 +172,17 @@ def test_a_forged_post_is_stored_and_refused(africastalking, live_server, suppor
     assert thread(ticket) == [("customer", "Close my ticket")]
 
 
+def test_a_forged_post_of_anything_is_kept_short_and_storable(africastalking, live_server):
+    huge = b"text=" + b"\x00\xff" * 50_000
+    answers = [africastalking.post(huge, url=f"{live_server.url}/api/sms/inbound/wrong").status_code,
+               africastalking.post(b"", url=f"{live_server.url}/api/sms/inbound/a%00b%ED%A0%80").status_code]
+
+    assert answers == [403, 403]
+    first, second = InboundSms.objects.order_by("pk")
+    assert first.raw.startswith("text=\\x00\\xff") and len(first.raw) < 4 * inbound_sms.FORGED_RAW_CHARS
+    assert second.status == "forged" and "\\x00" in second.detail
+
+
 def test_forged_posts_are_kept_only_up_to_the_limit_per_address(africastalking, live_server):
     url = f"{live_server.url}/api/sms/inbound/wrong"
     answers = [africastalking.post(africastalking.message(STRANGER, f"try {n}"), url=url).status_code
