@@ -1,4 +1,7 @@
 """The admin shell's sidebar: the sections that exist, shown to those whose role reaches them."""
+from collections.abc import Callable
+from functools import partial
+
 from django.urls import NoReverseMatch, resolve, reverse
 
 from .access import rule_of_view
@@ -59,6 +62,11 @@ GROUPS = [
 OPEN_ALL_UP_TO = 16
 # Every link, for code that walks them all (tests).
 SECTIONS = [link for _, links in GROUPS for link in links]
+# A number beside a link (the open tickets), from the app that owns what it counts: URL name ->
+# (the template that shows it, a function of the request giving the number). Apps above accounts
+# register theirs in their AppConfig.ready(); the number is asked for only when the sidebar is drawn
+# (an HTMX partial never draws it).
+BADGES: dict[str, tuple[str, Callable]] = {}
 
 
 def _section(url_name: str):
@@ -82,6 +90,9 @@ def navigation(request):
             found = _section(url_name)
             if found and found[1] is not None and found[1].allows(user):
                 shown.append({"label": label, "url": found[0], "icon": icon, "active": False})
+                if url_name in BADGES:
+                    template, number = BADGES[url_name]
+                    shown[-1].update(badge=template, number=partial(number, request))
         if shown:
             groups.append({"title": title, "links": shown, "open": False})
             for link in shown:

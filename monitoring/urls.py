@@ -39,6 +39,7 @@ urlpatterns = [
     path("alerts/preferences/test/", alert_pages.alert_preferences_test, name="alert-preferences-test"),
     path("tickets/", ticket_pages.ticket_list, name="ticket-list"),
     path("tickets/new/", ticket_pages.ticket_new, name="ticket-new"),
+    path("tickets/badge/", ticket_pages.ticket_badge, name="ticket-badge"),
     path("tickets/sms/", ticket_sms_pages.ticket_sms, name="ticket-sms"),  # before a ticket number catches "sms"
     path("tickets/<str:number>/", ticket_pages.ticket_detail, name="ticket-detail"),
     path("tickets/<str:number>/reply/", ticket_pages.ticket_reply, name="ticket-reply"),

@@ -62,6 +62,7 @@ PAGES = {
     "ticket-note": BUILT_IN,
     "ticket-change": BUILT_IN,
     "ticket-attachment": BUILT_IN,
+    "ticket-badge": BUILT_IN,  # the sidebar's number of open tickets, refreshed live
     # SMS from customers (monitoring/views/ticket_sms.py): who sees every ticket, as an SMS may be anyone's.
     "ticket-sms": {ADMIN, SUPPORT},
     # Settings (monitoring/views/settings.py): Admin all sections; Finance reads the money ones (the

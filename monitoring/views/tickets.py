@@ -23,6 +23,7 @@ from radius import sessions as radius_sessions
 from ..models import Ticket, TicketAttachment
 from ..ticket_forms import ChangeForm, MessageForm, NewTicketForm, TicketFilter
 from ..tickets import access as ticket_access
+from ..tickets import badge
 from ..tickets import services as tickets
 
 SHOWN = 5  # sessions and payments in the customer's panel
@@ -52,6 +53,13 @@ def ticket_list(request):
     rows = filters.apply(_visible(request)).select_related("customer", "assignee")
     return list_page(request, rows, "monitoring/tickets.html", filters=filters, count_up_to=COUNTED_UP_TO,
                      can_open=request.user.has_perm("monitoring.add_ticket"))
+
+
+@access(perm("monitoring.view_ticket"))
+@require_safe
+def ticket_badge(request):
+    """The sidebar's number of open tickets, counted afresh: what a page fetches on "ticket.changed"."""
+    return render(request, "monitoring/tickets_badge.html", {"number": badge.count_again(request)})
 
 
 @access(perm("monitoring.add_ticket"))
