@@ -323,6 +323,8 @@ class Ticket(models.Model):
             # The queue's own order, for every list without a status (bench/tickets.py at 200,000);
             # the search box's trigram indexes are PostgreSQL's only (migration 0009).
             models.Index(fields=["-updated_at", "-id"], name="ticket_recent"),
+            # The overdue filter (open past due_at) counted from the index alone.
+            models.Index(fields=["status", "due_at"], name="ticket_due"),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,8 @@
 """Indexes for the ticket queue at 200,000 tickets (bench/tickets.py): the queue's own order for every
-list without a status filter, and on PostgreSQL trigram indexes for the search box
-(monitoring.tickets.search): subject words as Django's icontains writes them (UPPER(subject) LIKE
-UPPER('%q%')), and a walk-in's phone, whole (pg_trgm 1.6 answers = from the same index) or a run of
-its digits (LIKE). The quick start's SQLite scans: it is small."""
+list without a status filter, the overdue filter's (status, due_at), and on PostgreSQL trigram
+indexes for the search box (monitoring.tickets.search): subject words as Django's icontains writes
+them (UPPER(subject) LIKE UPPER('%q%')), and a walk-in's phone, whole (pg_trgm 1.6 answers = from the
+same index) or a run of its digits (LIKE). The quick start's SQLite scans: it is small."""
 from django.db import migrations, models
 
 FORWARD = """
@@ -33,6 +33,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="ticket",
             index=models.Index(fields=["-updated_at", "-id"], name="ticket_recent"),
+        ),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(fields=["status", "due_at"], name="ticket_due"),
         ),
         migrations.RunPython(_on_postgresql(FORWARD), _on_postgresql(BACKWARD)),
     ]
