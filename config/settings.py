@@ -318,6 +318,7 @@ CELERY_BEAT_SCHEDULE = {
     "reprocess-callbacks": {"task": "billing.tasks.reprocess_callbacks", "schedule": 60.0},
     "purge-bad-token-callbacks": {"task": "billing.tasks.purge_bad_token_callbacks",
                                   "schedule": crontab(hour=3, minute=50)},
+    "purge-forged-sms": {"task": "monitoring.tasks.purge_forged_sms", "schedule": crontab(hour=3, minute=55)},
     # Payments wake the receipt sender themselves; this catches a wake lost to a broker outage.
     "send-receipts": {"task": "billing.tasks.send_receipts", "schedule": 60.0},
     "send-payment-reminders": {"task": "billing.tasks.send_payment_reminders", "schedule": 300.0},

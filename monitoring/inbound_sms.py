@@ -53,6 +53,8 @@ FORGED_RAW_CHARS = 2000
 # Forged posts are kept (someone has found the endpoint) but cannot fill the database: at most so
 # many per source address (an IPv6 /64) and in all per hour, like M-Pesa's wrong-token posts.
 FORGED_PER_ADDRESS, FORGED_IN_ALL, FORGED_WINDOW_SECONDS = 20, 500, 3600
+# ... and deleted after this many days by the nightly purge_forged_sms job (real posts are kept).
+FORGED_RETENTION_DAYS = 30
 TICKET_NUMBER = re.compile(r"\bT[-\s]?(\d{4})[-\s](\d{1,9})\b", re.IGNORECASE | re.ASCII)
 # Any international number: a phone, though not a Kenyan mobile that could be a customer's.
 ANY_PHONE = re.compile(r"\+?\d{7,15}", re.ASCII)
@@ -94,6 +96,13 @@ def keep_unread(size: int, source_ip: str | None) -> InboundSms:
     """A post too big to read (with the right token): kept as a note of its size."""
     return InboundSms.objects.create(source_ip=address_or_none(source_ip), status=Status.REJECTED,
                                      detail=f"a body of {size} bytes, more than {MAX_POST_BYTES} (not read)")
+
+
+def purge_forged(now=None) -> int:
+    """Delete forged posts older than FORGED_RETENTION_DAYS; nothing else. How many went."""
+    cutoff = (now or timezone.now()) - timedelta(days=FORGED_RETENTION_DAYS)
+    deleted, _ = InboundSms.objects.filter(status=Status.FORGED, received_at__lt=cutoff).delete()
+    return deleted
 
 
 def receive(raw: bytes, content_type: str, source_ip: str | None) -> InboundSms:

@@ -3,7 +3,7 @@ from dataclasses import asdict
 
 from celery import shared_task
 
-from . import rotation, sampling
+from . import inbound_sms, rotation, sampling
 
 
 @shared_task(name="monitoring.tasks.rotate_logs")
@@ -26,3 +26,9 @@ def evaluate_alerts() -> dict:
     from .alerts import incidents
 
     return asdict(incidents.evaluate())
+
+
+@shared_task(name="monitoring.tasks.purge_forged_sms")
+def purge_forged_sms() -> dict:
+    """Nightly: posts to the inbound SMS webhook with a wrong token, past their retention."""
+    return {"deleted": inbound_sms.purge_forged()}

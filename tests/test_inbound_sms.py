@@ -6,6 +6,7 @@ Staff read them on /tickets/sms/, the unmatched ones first.
 
 Personas: Samuel (Support) answers tickets; Wanjiku is a customer, Otieno a walk-in who phoned from a
 number no customer has; a stranger texts the shortcode; someone who found the URL forges posts."""
+import io
 import threading
 from datetime import timedelta
 
@@ -190,6 +191,24 @@ def test_forged_posts_are_kept_only_up_to_the_limit_per_address(africastalking, 
 
     assert answers == [403] * inbound_sms.FORGED_PER_ADDRESS + [429, 429]
     assert InboundSms.objects.filter(status="forged").count() == inbound_sms.FORGED_PER_ADDRESS
+
+
+def test_forged_posts_are_deleted_after_their_retention_real_ones_are_kept(settings):
+    from django.core.management import call_command
+
+    from monitoring.tasks import purge_forged_sms
+
+    old = timezone.now() - timedelta(days=inbound_sms.FORGED_RETENTION_DAYS, minutes=1)
+    young = timezone.now() - timedelta(days=inbound_sms.FORGED_RETENTION_DAYS - 1)
+    for status, when in (("forged", old), ("forged", old), ("forged", young), ("unmatched", old), ("rejected", old)):
+        InboundSms.objects.create(status=status, received_at=when)
+
+    assert settings.CELERY_BEAT_SCHEDULE["purge-forged-sms"]["task"] == purge_forged_sms.name
+    assert purge_forged_sms.delay().get() == {"deleted": 2}
+    out = io.StringIO()
+    call_command("purge_forged_sms", stdout=out)
+    assert out.getvalue() == "deleted 0 forged inbound SMS posts\n"
+    assert sorted(InboundSms.objects.values_list("status", flat=True)) == ["forged", "rejected", "unmatched"]
 
 
 def test_a_retried_post_is_stored_once_and_answered_the_same(africastalking, support_agent, wanjiku):
