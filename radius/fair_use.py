@@ -64,10 +64,12 @@ SELECT radacctid, username, rate, now() FROM crossed
 ON CONFLICT (session_id) DO NOTHING
 RETURNING session_id, rate
 """
-# Claims of sessions that have ended: they no longer matter (a new session is judged afresh).
+# Claims of sessions that have ended: they no longer matter (a new session is judged afresh). And
+# claims a run took but never finished (the worker died before the CoA left): tried again.
 FORGET_ENDED = """
 DELETE FROM radius_sessionslowdown s
 WHERE NOT EXISTS (SELECT 1 FROM radacct a WHERE a.radacctid = s.session_id AND a.acctstoptime IS NULL)
+   OR (s.attempt_id IS NULL AND s.created_at < now() - interval '5 minutes')
 """
 
 
@@ -96,6 +98,6 @@ def slow_down_crossed(limit: int = BATCH) -> list[CoaAttempt]:
                             "object_id": attempt.session_id, "label": attempt.username,
                             "note": f"to {attempt.attributes['Mikrotik-Rate-Limit']}: {attempt.outcome}"
                                     + (f": {attempt.detail}" if attempt.detail else "")}
-                           for attempt in attempts])
+                           for attempt in attempts if attempt.applied])
     log.info("fair use: %d sessions slowed down, %d to try again", len(attempts) - len(failed), len(failed))
     return attempts

@@ -198,10 +198,21 @@ def test_when_neither_the_router_nor_its_api_answer_the_next_run_tries_again(nas
     [refused] = fair_use.slow_down_crossed()
     assert not refused.applied and "unreachable" in refused.detail
     assert not SessionSlowdown.objects.exists()  # the claim is given back
+    assert not Entry.objects.filter(action="slowed_down").exists()  # nothing was slowed
 
     nas.answer(person.username, "ack")
     [retried] = fair_use.slow_down_crossed()
     assert retried.applied and SessionSlowdown.objects.get().attempt_id == retried.pk
+
+
+def test_a_claim_whose_run_died_before_the_coa_is_taken_again(nas):
+    register(nas)
+    session = online(subscribed(package(), "0712 000 601"), "x-1", 120, "10.5.50.91")
+    SessionSlowdown.objects.create(session=session, username=session.username, rate="512k/512k")
+    assert fair_use.slow_down_crossed() == []  # a run may still be sending it
+    SessionSlowdown.objects.update(created_at=timezone.now() - timedelta(minutes=6))
+    [attempt] = fair_use.slow_down_crossed()
+    assert attempt.applied and SessionSlowdown.objects.get().attempt_id == attempt.pk
 
 
 def test_the_job_is_a_command_and_a_beat_task(nas):
