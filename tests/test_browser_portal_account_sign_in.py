@@ -79,8 +79,8 @@ def test_a_device_is_signed_off_and_a_new_password_sends_the_other_phone_to_sign
         page.click("button:has-text('Change password')")
         page.wait_for_selector("text=Password changed.")
         page.screenshot(path=SCREENSHOTS / "account-password.png", full_page=True)
-        # The other phone's page is signed out: with its socket still open it hears nothing more, so it
-        # learns at its next refresh; an event on the account (a session ending) is one.
+        # The other phone's page is signed out: at the next event on the account (a session ending) its
+        # socket is closed with 4403 and its next poll finds the sign-in page, and goes there.
         RadAcct.objects.create(acct_session_id="81000002", acct_unique_id="u-81000002", username=customer.username,
                                nas_ip_address="127.0.0.1", calling_station_id="AA-BB-CC-00-00-32",
                                acct_start_time=timezone.now())

@@ -465,3 +465,37 @@ def test_the_socket_refuses_the_anonymous_and_a_browser_whose_password_changed(c
     assert refused_code(account_socket(client)) is None  # signed in again: heard
     services.set_customer_active(otieno, False)  # closed at the shop: no longer heard
     assert refused_code(account_socket(client)) == 4403
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("how", ["password changed elsewhere", "signed out in another tab", "closed at the shop"])
+def test_an_open_socket_hears_no_more_once_its_browser_is_signed_out(client, how):
+    wanjiru = make_customer()
+    sign_in(client, wanjiru.phone, wanjiru.password)
+
+    def sign_the_browser_out():
+        if how == "password changed elsewhere":
+            laptop = Client()
+            sign_in(laptop, wanjiru.phone, wanjiru.password)
+            change(laptop, wanjiru.password, "maziwa2026")
+        elif how == "signed out in another tab":
+            client.post("/portal/account/sign-out/")
+        else:
+            services.set_customer_active(wanjiru, False)
+        live.publish(live.customer_group(wanjiru.pk), "payment.completed", {"id": 1})
+
+    @async_to_sync
+    async def listen():
+        from channels.db import database_sync_to_async
+
+        ws = account_socket(client)
+        connected, _ = await ws.connect()
+        assert connected
+        await ws.receive_json_from(timeout=3)  # live.connected
+        await database_sync_to_async(sign_the_browser_out)()
+        try:
+            return await ws.receive_output(timeout=3)
+        finally:
+            await ws.disconnect()
+
+    assert listen() == {"type": "websocket.close", "code": 4403}
