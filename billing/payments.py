@@ -83,15 +83,20 @@ def customer_for_phone(phone: str) -> Customer:
 # --- starting -------------------------------------------------------------------------------------
 
 def start_stk(*, phone: str, package: Package | None = None, invoice: Invoice | None = None,
-              customer: Customer | None = None, mac: str = "", ip: str | None = None,
-              now: datetime | None = None) -> Payment:
-    """Record a pending payment, then ask Daraja to prompt the phone. Raises PaymentError."""
+              customer: Customer | None = None, amount: Decimal | int | None = None, mac: str = "",
+              ip: str | None = None, now: datetime | None = None) -> Payment:
+    """Record a pending payment, then ask Daraja to prompt the phone. Raises PaymentError.
+    ``amount`` (and neither package nor invoice): a wallet top-up, which _spend leaves in the wallet."""
     phone = normalise_phone(phone)
     now = now or timezone.now()
+    if amount is not None and (package is not None or invoice is not None):
+        raise ValueError("amount is for a wallet top-up: a package or an invoice sets its own price")
     if invoice is not None:
         package, customer, amount = invoice.package, invoice.customer, invoice.amount
         if not invoice.is_open:
             raise PaymentError(f"Invoice {invoice.number} is {invoice.get_status_display().lower()}.", "invoice_closed")
+    elif amount is not None:
+        amount = Decimal(amount)
     elif package is None or not package.is_active:
         raise PaymentError("This package is not on sale.", "no_package")
     else:
@@ -114,7 +119,7 @@ def start_stk(*, phone: str, package: Package | None = None, invoice: Invoice | 
                          note=f"M-Pesa prompt to {phone} for KES {amount} (payment {payment.pk})")
     try:
         push = Daraja().stk_push(phone=phone, amount=int(amount), account_reference=customer.username or phone,
-                                 description=(package.name if package else "Payment"), callback_url=callback_url())
+                                 description=(package.name if package else "Top-up"), callback_url=callback_url())
     except DarajaError as error:
         log.warning("STK push for payment %s refused: %s", payment.pk, error)
         fail(payment.pk, None, f"STK push not sent: {error}"[:255])

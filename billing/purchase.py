@@ -32,6 +32,9 @@ from .models import Payment
 
 TOKEN_SALT = "portal-payment"
 RECOVER_WITHIN = timedelta(hours=24)
+# A wallet top-up, in whole shillings: M-Pesa's own floor is KES 1, but a prompt for less than this
+# costs the business more in fees and SMS than it brings; the ceiling is M-Pesa's per-payment limit.
+TOP_UP_MIN, TOP_UP_MAX = 10, 70_000
 Status = Payment.Status
 
 
@@ -134,6 +137,56 @@ def renew(*, phone: str, package_id=None, mac: str = "", ip: str | None = None, 
     if not last.package.is_active:
         raise PurchaseRefused("no_package", 409, f"{last.package} is no longer on sale; choose another package")
     return _push(client_ip, phone, lang, package=last.package, customer=customer, mac=mac, ip=ip)
+
+
+def top_up(customer: Customer, amount, client_ip: str, lang: str = "") -> Payment:
+    """A prompt to the signed-in customer's phone for ``amount`` whole shillings (as typed: "1,000"
+    is read as 1000) into their wallet; nothing is bought with it."""
+    number = ascii_whole_number(str(amount).strip().replace(",", "").replace(" ", ""))
+    if number is None:
+        raise PurchaseRefused("bad_amount", 422, "Enter the amount in whole shillings, like 100")
+    if not TOP_UP_MIN <= number <= TOP_UP_MAX:
+        raise PurchaseRefused("amount_out_of_range", 422, f"Top up between KES {TOP_UP_MIN} and {TOP_UP_MAX:,}")
+    return _push(client_ip, _phone_of(customer), lang, customer=customer, amount=number)
+
+
+def buy_again(customer: Customer, client_ip: str, lang: str = "") -> Payment:
+    """The customer's last package again: from the wallet when it holds the price (completed at
+    once), else by a prompt to their phone (pending)."""
+    package = last_package(customer)
+    if package is None:
+        raise PurchaseRefused("nothing_to_renew", 404, "This account has not bought a package before")
+    if not package.is_active:
+        raise PurchaseRefused("no_package", 409, f"{package} is no longer on sale; choose another package")
+    if payments.balance(customer) >= package.price:
+        try:
+            with acting_as(Actor.customer(customer, address_or_none(client_ip))):
+                return payments.buy_from_wallet(customer, package)
+        except payments.PaymentError as error:
+            if error.reason != "insufficient_balance":  # spent meanwhile: the prompt below pays instead
+                raise PurchaseRefused(error.reason, 409, str(error)) from error
+    return _push(client_ip, _phone_of(customer), lang, package=package, customer=customer)
+
+
+def pay_invoice(customer: Customer, invoice_id, client_ip: str, lang: str = "") -> Payment:
+    """A prompt to the customer's phone for one of their own open invoices."""
+    number = ascii_whole_number(str(invoice_id))
+    invoice = customer.invoices.select_related("package", "customer").filter(pk=number).first() if number else None
+    if invoice is None:
+        raise PurchaseRefused("no_invoice", 404, "No such invoice on this account")
+    return _push(client_ip, _phone_of(customer), lang, invoice=invoice, customer=customer)
+
+
+def last_package(customer: Customer) -> Package | None:
+    """The package of the customer's newest subscription (what "buy again" offers), on sale or not."""
+    last = customer.subscriptions.select_related("package").order_by("-created_at").first()
+    return last.package if last is not None else None
+
+
+def _phone_of(customer: Customer) -> str:
+    if not customer.phone:  # an account staff made without a number: nothing to prompt
+        raise PurchaseRefused("no_phone", 409, "This account has no phone number for M-Pesa")
+    return phone_or_refuse(customer.phone)
 
 
 def from_wallet(*, package_id, phone: str, password: str, client_ip: str) -> Payment:

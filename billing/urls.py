@@ -9,6 +9,7 @@ from .views import (
     payment_methods,
     payments,
     portal,
+    portal_account,
     reports,
     wallet,
 )
@@ -25,6 +26,14 @@ portal_patterns = [
     path("portal/buy/", portal.portal_buy, name="portal-buy"),
     path("portal/pay/<str:token>/", portal.portal_payment, name="portal-payment"),
     path("portal/recover/", portal.portal_recover, name="portal-recover"),
+    # The customer's own account: its first page, and the money forms on it.
+    path("portal/account/", portal_account.account_home, name="portal-account"),
+    path("portal/account/top-up/", portal_account.account_top_up, name="portal-account-top-up"),
+    path("portal/account/buy-again/", portal_account.account_buy_again, name="portal-account-buy-again"),
+    path("portal/account/invoices/<int:pk>/pay/", portal_account.account_invoice_pay,
+         name="portal-account-invoice-pay"),
+    path("portal/account/payments/<int:pk>/receipt/", portal_account.account_receipt,
+         name="portal-account-receipt"),
 ]
 
 urlpatterns = [*callback_patterns, *portal_patterns]

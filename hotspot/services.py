@@ -97,6 +97,20 @@ def current_subscription(customer: Customer, now=None):
             .active(now).order_by("-expires_at").first())
 
 
+def left(customer: Customer):
+    """(seconds, bytes or None, subscription) left for ``customer`` now: the portal's status page,
+    the captive API and the customer's account page all show this."""
+    subscription = current_subscription(customer)
+    if subscription is None:
+        return 0, 0, None
+    seconds = max(0, int((subscription.expires_at - timezone.now()).total_seconds()))
+    limit = subscription.package.data_limit_mb
+    if not limit:
+        return seconds, None, subscription
+    used = sessions.usage(customer.username, since=subscription.starts_at).total_octets
+    return seconds, max(0, limit * 2**20 - used), subscription
+
+
 def disconnect_customer(customer: Customer, requested_by: str = "") -> list:
     """Ask the router to end every open session of the customer; returns the CoA attempts."""
     return [coa.disconnect(session, requested_by=requested_by)

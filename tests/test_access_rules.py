@@ -164,6 +164,13 @@ PAGES = {
     "portal-buy": EVERYONE,
     "portal-payment": EVERYONE,
     "portal-recover": EVERYONE,
+    # The customer's account, money side (billing/views/portal_account.py): open to everyone at the
+    # staff door; hotspot.account.customer_required sends anyone not signed in as a customer to sign in.
+    "portal-account": EVERYONE,
+    "portal-account-top-up": EVERYONE,
+    "portal-account-buy-again": EVERYONE,
+    "portal-account-invoice-pay": EVERYONE,
+    "portal-account-receipt": EVERYONE,
     # The logo: uploaded or removed by those who change settings; served to everyone (the portal shows it).
     "settings-logo": {ADMIN},
     "branding-logo": EVERYONE,

@@ -63,6 +63,9 @@ AUDITED = {
     "billing.purchase.initiate": (BILLING, "test_a_known_customer_starting_a_purchase_in_the_portal_is_its_actor"),
     "billing.purchase.renew": (BILLING, "test_a_known_customer_starting_a_purchase_in_the_portal_is_its_actor"),
     "billing.purchase.from_wallet": (BILLING, "test_a_customer_spending_their_wallet_through_the_api_is_its_actor"),
+    # The customer's account page (tests/test_portal_account.py): the customer is the actor.
+    **{f"billing.purchase.{name}": ("test_portal_account.py", "test_the_customer_is_the_actor_of_what_they_start_here")
+       for name in ("top_up", "buy_again", "pay_invoice")},
     "routers.services.create_router": ROUTER_PAGES,
     "routers.services.update_router": ROUTER_PAGES,
     "routers.services.delete_router": ROUTER_PAGES,
@@ -150,6 +153,7 @@ QUIET = {
     "billing.notifications.send_email": "kept in the notification log; the receipt sending it is the record",
     "hotspot.services.seen": "the last MAC and address a customer came from: telemetry, not a decision",
     "hotspot.services.current_subscription": READS,
+    "hotspot.services.left": READS,
     "hotspot.services.disconnect_customer": "asks radius.coa.disconnect, which writes the entry per session",
     "hotspot.services.check_rate_limit": READS,
     "hotspot.subscriptions.lock_customers": "a row lock inside the caller's transaction",
@@ -173,6 +177,7 @@ QUIET = {
     "billing.purchase.recover": "finds and shows a customer's own payment; changes nothing",
     "billing.purchase.started_here": READS,
     "billing.purchase.state": READS,
+    "billing.purchase.last_package": READS,
     "routers.services.normalise_host": READS,
     "routers.services.sync_nas_row": "provisioning's NAS step: the run's own entries say what it changed",
     "routers.services.audited": "the helper the router services record through",

@@ -5,7 +5,6 @@ import hmac
 import re
 
 from django.http import JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
@@ -98,19 +97,6 @@ def portal_login(request):
     return connect(request, lang, customer, subscription)
 
 
-def _left(customer):
-    """(seconds, bytes or None, subscription) left for ``customer`` now."""
-    subscription = services.current_subscription(customer)
-    if subscription is None:
-        return 0, 0, None
-    seconds = max(0, int((subscription.expires_at - timezone.now()).total_seconds()))
-    limit = subscription.package.data_limit_mb
-    if not limit:
-        return seconds, None, subscription
-    used = radius_sessions.usage(customer.username, since=subscription.starts_at).total_octets
-    return seconds, max(0, limit * 2**20 - used), subscription
-
-
 @access(PUBLIC)
 @gzip_page
 def portal_status(request):
@@ -119,7 +105,7 @@ def portal_status(request):
     customer = Customer.objects.filter(username=username).first() if username else None
     if customer is None:
         return refuse(request, lang, "no_access")
-    seconds, data, subscription = _left(customer)
+    seconds, data, subscription = services.left(customer)
     return page(request, "status.html", lang, customer=customer, subscription=subscription,
                  days=seconds // 86400, hours=seconds % 86400 // 3600, minutes=seconds % 3600 // 60,
                  data_left=data)
@@ -133,7 +119,7 @@ def captive_api(request):
     customer = Customer.objects.filter(username=session.username).first() if session else None
     body = {"captive": True, "user-portal-url": request.build_absolute_uri("/portal/")}
     if customer is not None:
-        seconds, data, subscription = _left(customer)
+        seconds, data, subscription = services.left(customer)
         if subscription is not None:
             body.update({"captive": False, "seconds-remaining": seconds, "can-extend-session": True})
             if data is not None:
