@@ -15,6 +15,7 @@ from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone, phone_match
 from lib.listing import ListFilter
 
+from . import wallets
 from .models import Invoice, MpesaCallback, Payment
 from .reconciliation import day_bounds
 
@@ -140,10 +141,11 @@ class WalletFilterForm(FilterForm):
     show = forms.ChoiceField(label="Show", required=False,
                              choices=[("", "With a balance"), ("all", "All customers")])
 
-    def apply(self, customers):
-        """``customers`` annotated with their ``balance``."""
-        customers = customers.search(self.value("q", ""))
-        return customers if self.value("show") == "all" else customers.exclude(balance=0)
+    def apply(self, customers) -> wallets.Ranking:
+        """``customers`` with their ``balance``, largest first."""
+        q = self.value("q", "").strip()
+        return wallets.Ranking(customers.search(q) if q else customers, searched=bool(q),
+                               everyone=self.value("show") == "all")
 
 
 class CashPaymentForm(forms.Form):

@@ -148,7 +148,8 @@ class MpesaCallback(models.Model):
 
 
 class LedgerEntry(models.Model):
-    """One movement of a customer's wallet: the balance is the sum, never an edited number."""
+    """One movement of a customer's wallet: the balance is the sum, never an edited number (Wallet
+    keeps that sum as a figure, updated by the database with every entry written)."""
 
     class Kind(models.TextChoices):
         PAYMENT = "payment", "Payment received"
@@ -173,6 +174,24 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount:+} {self.kind}"
+
+
+class Wallet(models.Model):
+    """A customer's balance kept as a figure, so pages need not sum the ledger: the database adds
+    every ledger entry's amount to it in the statement that writes the entry (triggers created by
+    migration 0006, which also filled it from the ledger). The ledger stays the truth:
+    billing.wallets.mismatches() compares the two and fix() sets the figure from the ledger.
+    No row means a balance of zero (rows appear with a customer's first entry that moves it)."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="wallet")
+    balance = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        # /wallet/ lists the wallets holding (or owing) money, largest first: read in this index's order.
+        indexes = [models.Index(fields=["-balance", "-customer"], condition=~Q(balance=0), name="billing_wallet_held")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.balance}"
 
 
 class Invoice(models.Model):

@@ -20,7 +20,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from audit import trail
@@ -30,7 +29,7 @@ from hotspot.models import Customer, Package
 from hotspot.phone import normalise_phone
 from lib import live
 
-from . import receipts
+from . import receipts, wallets
 from .daraja import Daraja, DarajaError, callback_base_url
 from .models import Invoice, LedgerEntry, Payment
 
@@ -65,7 +64,7 @@ def callback_url() -> str:
 
 
 def balance(customer: Customer) -> Decimal:
-    return customer.ledger.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    return wallets.balance(customer)
 
 
 def customer_for_phone(phone: str) -> Customer:
@@ -247,13 +246,15 @@ def _spend(payment: Payment) -> None:
 
 
 def post_to_wallet(customer: Customer, entries: list[LedgerEntry], note: str) -> None:
-    """Write ledger entries; when they move the balance, one audit entry on the customer says by how much."""
+    """Write ledger entries; when they move the balance, one audit entry on the customer says by how much.
+    The stored balance moves with the insert (billing.wallets); read after it, under the wallet row's
+    lock the insert took, it is exact even while another payment for the customer lands."""
     moved = sum((entry.amount for entry in entries), Decimal("0.00"))
-    before = balance(customer) if moved else None
     LedgerEntry.objects.bulk_create(entries)
     if moved:
+        after = balance(customer)
         trail.record("wallet_credited" if moved > 0 else "wallet_debited", customer,
-                     changes={"wallet": [before, before + moved]}, note=note)
+                     changes={"wallet": [after - moved, after]}, note=note)
 
 
 def _announce(payment: Payment, event: str) -> None:

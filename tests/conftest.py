@@ -64,6 +64,8 @@ def _flush_only_what_holds_rows(style, connection, reset_sequences=True, allow_c
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quote(t)})" for t in tables), tables)
         holding = [row[0] for row in cursor.fetchall()]
+    if "billing_ledgerentry" in holding:  # its DELETE moves the stored balances (billing 0006): empty those after
+        holding = [t for t in holding if t != "billing_wallet"] + ["billing_wallet"]
     return [f"DELETE FROM {quote(t)};" for t in holding]
 
 

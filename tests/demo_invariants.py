@@ -155,9 +155,15 @@ def wallets_never_negative() -> list:
                 .filter(balance__lt=0).values_list("customer__username", "balance"))
 
 
+def stored_wallet_balances_equal_the_ledger() -> list:
+    from billing import wallets
+
+    return [(wrong.customer_id, str(wrong.stored), str(wrong.ledger)) for wrong in wallets.mismatches()]
+
+
 CHECKS = [running_access_matches_the_subscription, no_overlapping_subscriptions, payments_match_what_they_paid_for,
           pppoe_packages_on_pppoe_customers_with_invoices, sessions_are_entitled, routers_carry_readable_secrets,
-          wallets_never_negative]
+          wallets_never_negative, stored_wallet_balances_equal_the_ledger]
 
 
 if __name__ == "__main__":  # the quick start's way: migrate, seed, check

@@ -17,7 +17,7 @@ MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "bil
            "monitoring.alerts.incidents", "monitoring.alerts.outbox", "monitoring.alerts.preferences",
            "billing.notifications", "siteconfig.mail", "siteconfig.logo", "monitoring.backup_paths",
            *(f"monitoring.backups.{part}" for part in ("tools", "dump", "archive", "job", "retention", "restore")),
-           "monitoring.tickets.services"]
+           "monitoring.tickets.services", "billing.wallets"]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
@@ -59,6 +59,8 @@ AUDITED = {
     "billing.payments.reverse": (BILLING, "test_a_reversal_by_staff_keeps_the_reason_as_its_note"),
     "billing.invoices.issue": (BILLING, "test_invoices_issued_from_the_page_name_the_staff_member"),
     "billing.invoices.issue_due": (BILLING, "test_the_invoice_job_issues_as_the_job_and_staff_cancel_as_themselves"),
+    "billing.wallets.fix": ("test_wallet_balances.py",
+                            "test_check_wallets_lists_every_drifted_figure_and_fix_sets_it_from_the_ledger_audited"),
     "billing.invoices.cancel": (BILLING, "test_the_invoice_job_issues_as_the_job_and_staff_cancel_as_themselves"),
     "billing.purchase.initiate": (BILLING, "test_a_known_customer_starting_a_purchase_in_the_portal_is_its_actor"),
     "billing.purchase.renew": (BILLING, "test_a_known_customer_starting_a_purchase_in_the_portal_is_its_actor"),
@@ -166,6 +168,8 @@ QUIET = {
     "hotspot.vouchers.batch_csv": READS,
     "billing.payments.callback_url": READS,
     "billing.payments.balance": READS,
+    "billing.wallets.balance": READS,
+    "billing.wallets.mismatches": READS,
     "billing.payments.customer_for_phone": READS,
     "billing.payments.label": READS,
     "billing.purchase.throttles": READS,

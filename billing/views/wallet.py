@@ -1,10 +1,7 @@
 """Wallet pages: every customer's balance, one customer's ledger with its running balance, and
 spending the balance on a package."""
-from decimal import Decimal
-
 from django.contrib import messages
-from django.db.models import DecimalField, F, Sum, Value, Window
-from django.db.models.functions import Coalesce
+from django.db.models import F, Sum, Window
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
@@ -14,19 +11,13 @@ from lib.listing import list_page
 
 from .. import payments
 from ..forms import WalletFilterForm, WalletPurchaseForm
-from ..models import LedgerEntry
-
-MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 
 @access(perm("billing.view_ledgerentry"))
 def wallet_list(request):
     filters = WalletFilterForm(request.GET)
-    customers = filters.apply(Customer.objects.annotate(
-        balance=Coalesce(Sum("ledger__amount"), Value(Decimal("0.00")), output_field=MONEY)))
-    held = LedgerEntry.objects.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
-    return list_page(request, customers.order_by("-balance", "-pk"), "billing/wallet_list.html", filters=filters,
-                     held=held)
+    ranking = filters.apply(Customer.objects.all())
+    return list_page(request, ranking, "billing/wallet_list.html", filters=filters, held=ranking.held)
 
 
 def _wallet_page(request, customer, form):
