@@ -8,6 +8,7 @@ from accounts.models import User
 from billing.models import Invoice, Payment
 from hotspot.models import Customer, Package, Subscription, Voucher
 from monitoring.dashboard import monthly_revenue
+from monitoring.models import Ticket
 from routers.models import Router
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,9 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
         assert user.role_names == [role] and user.check_password(password) and not user.password_is_weak
     response = client.post("/login/", {"username": "admin", "password": password})
     assert response.status_code == 302
+    # The support desk (monitoring/tickets/demo.py): the queue has something to show.
+    assert Ticket.objects.count() == 6 and Ticket.objects.filter(status="open").count() == 3
+    assert "6 new tickets" in output
 
 
 def test_running_it_again_adds_nothing(tmp_path, settings):
@@ -54,5 +58,6 @@ def test_running_it_again_adds_nothing(tmp_path, settings):
     counts = (Customer.objects.count(), Subscription.objects.count(), Payment.objects.count(), User.objects.count())
     output = seed(tmp_path, settings)
     assert "0 new routers, 0 new subscriptions, 0 new payments, 0 new RADIUS sessions" in output
+    assert "0 new tickets" in output
     assert counts == (Customer.objects.count(), Subscription.objects.count(), Payment.objects.count(),
                       User.objects.count())

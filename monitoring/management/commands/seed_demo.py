@@ -22,6 +22,7 @@ from monitoring import backups, sampling
 from monitoring.alerts.demo import seed_incidents
 from monitoring.demo_branding import seed_branding
 from monitoring.models import DatabaseBackup
+from monitoring.tickets.demo import seed_tickets
 from radius.demo import seed_sessions
 from radius.models import RadAcct
 from routers.demo import nas_addresses, seed_router_backups, seed_routers
@@ -69,12 +70,14 @@ class Command(BaseCommand):
             sampling.backfill()
         # Alerts: the evaluator's incidents on the routers' states (one resolved, one open).
         seed_incidents()
+        # The support desk: tickets opened, answered, noted and resolved through the ticket services.
+        tickets = seed_tickets(staff)
         made = self._backups()
         self.stdout.write(
             f"Demo data: {len(packages)} packages, {routers} new routers, "
             f"{Subscription.objects.count() - before[0]} new subscriptions, "
             f"{Payment.objects.count() - before[1]} new payments, {sessions} new RADIUS sessions, "
-            f"{made} new backups."
+            f"{made} new backups, {tickets} new tickets."
         )
         self.stdout.write(self.style.SUCCESS(
             "Sign in at /login/ as admin (Admin), finance, support or tech "
