@@ -93,6 +93,15 @@ def _own(request, number: str) -> Ticket:
     return get_object_or_404(Ticket, customer=request.customer, number=number[:20])
 
 
+def _page(request, template: str, **context):
+    """hotspot.account.page, except that the account script's refetch (X-Live) leaves the one-time
+    notices alone: the announcement of what was just posted can race the redirect after it, and
+    would otherwise take "Message sent." from the page the customer is being sent to."""
+    if request.headers.get("X-Live"):
+        context["messages"] = ()
+    return account.page(request, template, section="tickets", **context)
+
+
 def _shown_status(ticket: Ticket, a: dict) -> Ticket:
     ticket.shown_status = a[f"tk_status_{ticket.status}"]
     return ticket
@@ -105,7 +114,7 @@ def _shown_status(ticket: Ticket, a: dict) -> Ticket:
 def ticket_list(request):
     a = _words(request)
     rows = Ticket.objects.filter(customer=request.customer).order_by("-created_at", "-pk")[:SHOWN]
-    return account.page(request, "tickets.html", section="tickets", tickets=[_shown_status(t, a) for t in rows])
+    return _page(request, "tickets.html", tickets=[_shown_status(t, a) for t in rows])
 
 
 @access(PUBLIC)
@@ -126,8 +135,7 @@ def ticket_new(request):
         else:
             messages.success(request, a["tk_opened"])
             return redirect("portal-ticket", number=ticket.number)
-    return account.page(request, "ticket_new.html", status=400 if form.errors else 200, section="tickets",
-                        form=form)
+    return _page(request, "ticket_new.html", status=400 if form.errors else 200, form=form)
 
 
 @access(PUBLIC)
@@ -149,8 +157,8 @@ def ticket_detail(request, number):
             return redirect("portal-ticket", number=ticket.number)
     thread = ticket.messages.filter(kind__in=tickets.CUSTOMER_SEES).prefetch_related(
         Prefetch("attachments", queryset=TicketAttachment.objects.defer("data")))
-    return account.page(request, "ticket.html", status=400 if form.errors else 200, section="tickets",
-                        ticket=_shown_status(ticket, a), thread=thread, form=form)
+    return _page(request, "ticket.html", status=400 if form.errors else 200, ticket=_shown_status(ticket, a),
+                 thread=thread, form=form)
 
 
 @access(PUBLIC)
