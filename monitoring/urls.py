@@ -5,7 +5,7 @@ from django.urls import path
 from .views import activity, dashboard, health, jobs, search, settings_messages, settings_mpesa, system_log
 from .views import alerts as alert_pages
 from .views import backups as backup_pages
-from .views import portal_tickets
+from .views import portal_tickets as customer_ticket_pages
 from .views import settings as settings_pages
 from .views import sms_inbound as sms_inbound_views
 from .views import ticket_sms as ticket_sms_pages
@@ -47,10 +47,10 @@ urlpatterns = [
     path("tickets/<str:number>/change/", ticket_pages.ticket_change, name="ticket-change"),
     path("tickets/<str:number>/attachments/<int:pk>/", ticket_pages.ticket_attachment, name="ticket-attachment"),
     # The customer's own tickets on their account (monitoring/views/portal_tickets.py).
-    path("portal/account/tickets/", portal_tickets.ticket_list, name="portal-tickets"),
-    path("portal/account/tickets/new/", portal_tickets.ticket_new, name="portal-ticket-new"),
-    path("portal/account/tickets/<str:number>/", portal_tickets.ticket_detail, name="portal-ticket"),
-    path("portal/account/tickets/<str:number>/attachments/<int:pk>/", portal_tickets.ticket_attachment,
+    path("portal/account/tickets/", customer_ticket_pages.ticket_list, name="portal-tickets"),
+    path("portal/account/tickets/new/", customer_ticket_pages.ticket_new, name="portal-ticket-new"),
+    path("portal/account/tickets/<str:number>/", customer_ticket_pages.ticket_detail, name="portal-ticket"),
+    path("portal/account/tickets/<str:number>/attachments/<int:pk>/", customer_ticket_pages.ticket_attachment,
          name="portal-ticket-attachment"),
     # Africa's Talking's incoming messages (customers answering their tickets by SMS); the token is the secret.
     path("api/sms/inbound/<str:token>", sms_inbound_views.sms_inbound, name="sms-inbound"),
