@@ -147,6 +147,24 @@ def start_freeradius(name: str, port: int, threads: int, max_threads: int) -> su
     raise RuntimeError(f"FreeRADIUS did not start; see {log.name}")
 
 
+def cpu_seconds(pid: int, dbname: str) -> float:
+    """CPU time FreeRADIUS and its database connections have used so far. Per request it is the
+    cost that other work on the machine does not change: latency on a shared machine measures the
+    neighbours too."""
+    with connect(dbname) as conn:
+        backends = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [dbname])]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for process in [pid, *backends]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a backend that ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 class Load(asyncio.DatagramProtocol):
     """Access-Requests over a pool of UDP sockets, each carrying at most 256 in flight (one per id)."""
 
@@ -347,7 +365,10 @@ def main() -> None:
         server = start_freeradius(name, port, args.threads, args.max_threads or args.threads)
         try:
             asyncio.run(run(port, args.users, 500, 4))  # warm every connection's plan cache
+            busy = cpu_seconds(server.pid, name)
             fixed = asyncio.run(run(port, args.users, args.rate, args.seconds))
+            answered = fixed["requests"] - fixed["lost"]
+            fixed["cpu_ms"] = (cpu_seconds(server.pid, name) - busy) * 1000 / max(answered, 1)
             flat_out = asyncio.run(run(port, args.users, None, args.seconds))
         finally:
             server.terminate()
@@ -373,6 +394,7 @@ def main() -> None:
         (f"at {args.rate:.0f}/s: p99 latency (ms)", lambda r: f"{r[0]['p99']:.2f}"),
         (f"at {args.rate:.0f}/s: achieved (req/s)", lambda r: f"{r[0]['per_second']:.0f}"),
         (f"at {args.rate:.0f}/s: lost (no answer in 3 s)", lambda r: f"{r[0]['lost']}"),
+        (f"at {args.rate:.0f}/s: CPU ms per answer", lambda r: f"{r[0]['cpu_ms']:.3f}"),
         ("32 in flight: throughput (req/s)", lambda r: f"{r[1]['per_second']:.0f}"),
         ("32 in flight: p99 latency (ms)", lambda r: f"{r[1]['p99']:.2f}"),
         (f"at {args.rate:.0f}/s: accepted / rejected", lambda r: f"{r[0]['accept']}/{r[0]['reject']}"),
