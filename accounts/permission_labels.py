@@ -75,7 +75,6 @@ MODELS: dict[str, tuple[str, str]] = {
     "billing.notification": (PAYMENTS, "SMS messages to customers"),
     "billing.mpesacallback": (MPESA, "M-Pesa callbacks"),
     "monitoring.ticket": (TICKETS, "tickets"),
-    "monitoring.ticketcomment": (TICKETS, "ticket comments"),
     "routers.router": (ROUTERS, "routers"),
     "routers.accesspoint": (ROUTERS, "access points"),
     "routers.routerservice": (ROUTERS, "router services (hotspot and PPPoE servers)"),

@@ -21,3 +21,10 @@ class MonitoringConfig(AppConfig):
 
         BADGES["ticket-list"] = ("monitoring/tickets_badge.html", badge.shown)
         user_logged_in.connect(badge.count_at_sign_in, dispatch_uid="monitoring.tickets.badge")
+
+        # A ticket's activity entries for those who may see that ticket, not every ticket's.
+        from audit import trail
+
+        from .tickets import access as ticket_access
+
+        trail.OBJECT_RULES["monitoring.ticket"] = ticket_access.audit_ids

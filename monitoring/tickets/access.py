@@ -9,7 +9,8 @@
   and add internal notes (Finance: they can explain a payment to the desk, never to the customer).
 Pages and the API take tickets only through ``visible_to``, so a ticket outside it is a 404.
 """
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 
 from ..models import Ticket
 
@@ -34,6 +35,14 @@ def visible_to(user) -> QuerySet:
         if user.has_perm(permission):
             seen |= Q(category__in=categories)
     return tickets.filter(seen)
+
+
+def audit_ids(user) -> QuerySet | None:
+    """The ids of the tickets ``user`` may see as the audit trail keeps them (text), for its entries
+    (audit.trail.OBJECT_RULES); None when they see every ticket."""
+    if user.has_perm(VIEW_ALL):
+        return None
+    return visible_to(user).annotate(key=Cast("pk", CharField())).values("key")
 
 
 def can_view(user, ticket: Ticket) -> bool:
