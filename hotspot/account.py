@@ -91,5 +91,10 @@ def page(request, template: str, status: int = 200, **context):
     (brand, colours, language switch) and the account's words beside the portal's."""
     lang = portal.language(request)
     context.setdefault("customer", getattr(request, "customer", None))
+    if request.headers.get("X-Live"):
+        # The account script's refetch of the open page leaves the one-time notices (messages) alone:
+        # the event a post causes (a device's session ended) can reach the page before the post's
+        # redirect does, and would otherwise use up the notice meant for the page it leads to.
+        context["messages"] = ()
     context["a"] = {key: values[lang] for key, values in ACCOUNT_TEXT.items()}
     return portal.page(request, f"account/{template}", lang, status=status, **context)
