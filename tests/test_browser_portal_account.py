@@ -2,14 +2,16 @@
 wallet up through the Daraja simulator and watch the balance change without reloading (the
 payment's callback reaches the served app, whose websocket tells the page to fetch its live parts)."""
 import shutil
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from billing import payments
-from billing.models import Payment
+from billing.models import Invoice, Payment
 from hotspot import services
-from hotspot.models import Package
+from hotspot.models import Package, ServiceType
 
 from .browser import SCREENSHOTS, elsewhere
 from .payments_kit import served_with_daraja
@@ -67,3 +69,29 @@ def test_a_customer_signs_in_sees_time_left_tops_up_and_the_balance_changes_in_p
     page.click(f"a[href='/portal/account/payments/{payment.pk}/receipt/']")
     page.wait_for_selector(f"text={payment.mpesa_receipt}")
     page.screenshot(path=SCREENSHOTS / "account-receipt.png", full_page=True)
+
+
+def test_a_pppoe_customer_pays_an_open_invoice_and_sees_it_paid_in_place(served, daraja, phone):
+    customer = services.create_customer(PHONE, name="Otieno", service_type=ServiceType.PPPOE)
+    monthly = services.save_package(Package(name="Home 10M", price=2500, validity_minutes=43200,
+                                            service_type=ServiceType.PPPOE, rate_limit="10M/10M"))
+    start = timezone.now() + timedelta(days=3)
+    invoice = Invoice.objects.create(number="INV000042", customer=customer, package=monthly, amount=monthly.price,
+                                     period_start=start, period_end=start + timedelta(days=30), due_at=start)
+    daraja.script(PHONE, answer_after=3.0)
+    page = phone.new_page()
+    page.goto(f"{served}/portal/account/sign-in/?lang=sw")
+    page.fill("input[name=phone]", customer.username)
+    page.fill("input[name=password]", customer.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{served}/portal/account/")
+    assert page.locator("#invoices", has_text="Inadaiwa").is_visible()
+    page.click(f"form[action='/portal/account/invoices/{invoice.pk}/pay/'] button")
+    page.wait_for_selector("text=Angalia simu yako")
+    page.evaluate("window.stillThisPage = true")
+    page.locator("#invoices", has_text="Imelipwa").wait_for(timeout=15000)
+    assert page.evaluate("window.stillThisPage") is True
+    assert page.locator(f"form[action='/portal/account/invoices/{invoice.pk}/pay/']").count() == 0
+    assert page.locator("#subscription", has_text="Home 10M").is_visible()  # the paid month is running
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    page.screenshot(path=SCREENSHOTS / "account-invoice-sw.png", full_page=True)
