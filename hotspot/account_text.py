@@ -65,6 +65,8 @@ ACCOUNT_TEXT = {
     "waiting_for_pin": {"en": "Waiting for your M-Pesa PIN:", "sw": "Tunasubiri PIN yako ya M-Pesa:"},
     "bought_from_wallet": {"en": "Done: paid from your balance.", "sw": "Imekamilika: imelipwa kutoka salio lako."},
     "buy_again": {"en": "Buy again", "sw": "Nunua tena"},
+    "no_package": {"en": "That package is no longer on sale. Choose another on the portal's first page.",
+                   "sw": "Kifurushi hicho hakiuzwi tena. Chagua kingine kwenye ukurasa wa kwanza wa portal."},
     "again_from_wallet": {"en": "Paid from your balance", "sw": "Italipwa kutoka salio lako"},
     "again_by_mpesa": {"en": "Paid by an M-Pesa prompt to your phone",
                        "sw": "Italipwa kwa ombi la M-Pesa kwenye simu yako"},

@@ -232,6 +232,7 @@ def test_buy_again_of_a_package_no_longer_on_sale_is_refused(signed, customer, f
     before = Payment.objects.count()
     refused = signed.post(f"{HOME}buy-again/")
     assert refused.status_code == 409 and Payment.objects.count() == before
+    assert "That package is no longer on sale." in refused.content.decode()
     assert payments.balance(customer) == 150
 
 
