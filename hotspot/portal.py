@@ -51,14 +51,17 @@ def device(request) -> tuple[str, dict, str]:
 
 
 def _switch_url(request, lang: str, router: dict) -> str:
-    """The same page in the other language; after a form post, the portal's first page."""
+    """The same page in the other language; after a form post, the first page of its part (the
+    portal's, or the account's: a refused account form must not send the customer to the captive
+    portal)."""
     query = QueryDict(mutable=True)
     query.update({key.replace("_", "-"): value for key, value in router.items() if value})
-    for kept in ("t", "voucher"):
+    for kept in ("t", "voucher", "next"):
         if request.method == "GET" and request.GET.get(kept):
             query[kept] = request.GET[kept]
     query["lang"] = "sw" if lang == "en" else "en"
-    path = request.path if request.method == "GET" else "/portal/"
+    first = "/portal/account/" if request.path.startswith("/portal/account/") else "/portal/"
+    path = request.path if request.method == "GET" else first
     return f"{path}?{query.urlencode()}"
 
 

@@ -252,6 +252,18 @@ def test_a_refused_change_says_why_and_changes_nothing(client, new, again, curre
 
 
 @pytest.mark.django_db
+def test_the_language_switch_stays_on_the_account(client):
+    """After a refused account form the other language is the account's first page, not the captive
+    portal's; on the sign-in page it keeps where the customer was going."""
+    wanjiru = make_customer()
+    going = client.get(SIGN_IN, {"next": "/portal/account/tickets/", "lang": "en"}).content.decode()
+    assert 'href="/portal/account/sign-in/?next=%2Fportal%2Faccount%2Ftickets%2F&amp;lang=sw"' in going
+    sign_in(client, wanjiru.phone, wanjiru.password)
+    refused = change(client, "not-it", "maziwa2026", "maziwa2026").content.decode()
+    assert 'href="/portal/account/?lang=sw"' in refused
+
+
+@pytest.mark.django_db
 def test_the_password_page_speaks_kiswahili_and_wants_the_csrf_token():
     wanjiru = make_customer()
     browser = Client(enforce_csrf_checks=True)
