@@ -16,3 +16,10 @@ class PortalPaymentConsumer(live.LiveConsumer):
         if payment is None or payment.customer_id is None:
             return None
         return [live.customer_group(payment.customer_id)]
+
+    async def live_event(self, message):
+        # The token shows one payment's outcome; the account's other news (tickets, sessions) is
+        # for its signed-in owner (hotspot.consumers), not for whoever holds a waiting page's link.
+        for event in live.events_in(message):
+            if event.get("event", "").startswith("payment."):
+                await self.send_json(event)

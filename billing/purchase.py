@@ -174,6 +174,8 @@ def pay_invoice(customer: Customer, invoice_id, client_ip: str, lang: str = "") 
     invoice = customer.invoices.select_related("package", "customer").filter(pk=number).first() if number else None
     if invoice is None:
         raise PurchaseRefused("no_invoice", 404, "No such invoice on this account")
+    if not invoice.is_open:  # refused before _push counts a prompt against the phone
+        raise PurchaseRefused("invoice_closed", 409, f"Invoice {invoice.number} is already settled")
     return _push(client_ip, _phone_of(customer), lang, invoice=invoice, customer=customer)
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from audit.models import Entry
@@ -259,6 +260,25 @@ def test_an_open_invoice_is_paid_by_a_prompt_and_shows_paid(client, mpesa, month
         refused = client.post(f"{HOME}invoices/{pk}/pay/")
         assert refused.status_code == 404 and "No such invoice on this account." in refused.content.decode()
     assert Payment.objects.count() == 1
+    # A settled invoice's Pay counts no prompt against the phone: the limit still allows every top-up.
+    for _ in range(settings.PURCHASE_LIMIT_PER_PHONE + 1):
+        assert client.post(f"{HOME}invoices/{invoice.pk}/pay/").status_code == 409
+    mpesa.script(PHONE, callbacks=0)
+    assert top_up(client, "100").status_code == 303
+
+
+def test_a_refused_form_keeps_the_live_refresh_on_the_account_page(signed):
+    refused = top_up(signed, "5")
+    assert refused.status_code == 422
+    assert 'data-live-url="/portal/account/"' in refused.content.decode()
+    assert signed.get(HOME).status_code == 200
+
+
+def test_the_account_answers_only_the_methods_it_has(signed, client):
+    assert signed.put(HOME).status_code == 405
+    assert signed.get(f"{HOME}top-up/").status_code == 405
+    signed.post("/portal/account/sign-out/")
+    assert client.get(f"{HOME}buy-again/").status_code == 405  # not sent round the sign-in page first
 
 
 # --- the audit trail --------------------------------------------------------------------------------

@@ -513,3 +513,41 @@ def test_an_open_socket_hears_no_more_once_its_browser_is_signed_out(client, how
             await ws.disconnect()
 
     assert listen() == {"type": "websocket.close", "code": 4403}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_waiting_pages_socket_hears_payments_only_not_the_accounts_other_news(client):
+    """Its token is a payment's, passed in a link: tickets and sessions stay the signed-in owner's."""
+    from billing import purchase
+    from billing.models import Payment
+
+    wanjiru = make_customer()
+    payment = Payment.objects.create(customer=wanjiru, phone=wanjiru.phone, amount=50)
+    path = f"/ws/portal/payments/{purchase.token_for(payment)}/"
+
+    @async_to_sync
+    async def listen():
+        from channels.db import database_sync_to_async
+
+        ws = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://testserver"),
+                                                               (b"host", b"testserver")])
+        connected, _ = await ws.connect()
+        assert connected
+        await ws.receive_json_from(timeout=3)  # live.connected
+
+        def news():
+            group = live.customer_group(wanjiru.pk)
+            live.publish_many([(group, "ticket.changed", {"number": "T-2026-00001"}),
+                               (group, "session.disconnected", {"customer": wanjiru.pk})])
+            live.publish(group, "payment.completed", {"id": payment.pk})
+
+        await database_sync_to_async(news)()
+        try:
+            heard = await ws.receive_json_from(timeout=3)
+            quiet = await ws.receive_nothing(timeout=0.3)
+        finally:
+            await ws.disconnect()
+        return heard, quiet
+
+    heard, quiet = listen()
+    assert heard["event"] == "payment.completed" and quiet

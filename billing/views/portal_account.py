@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import PUBLIC, access
 from hotspot import account, devices
@@ -47,7 +47,8 @@ def _home(request, status: int = 200, **context):
     now = timezone.now()
     waiting = next((p for p in history if p.status == Payment.Status.PENDING and p.window_ends_at
                     and p.window_ends_at > now), None)
-    return account.page(request, "home.html", status=status, section="home",
+    # live_url: a refused form is shown at its POST-only address; the live refresh reads the page itself.
+    return account.page(request, "home.html", status=status, section="home", live_url=account.HOME,
                         subscription=subscription, days=seconds // 86400, hours=seconds % 86400 // 3600,
                         minutes=seconds % 3600 // 60, data_left=data_left,
                         devices=devices.for_customer(customer), balance=balance,
@@ -89,6 +90,7 @@ def _done(request, notice: str):
 
 
 @access(PUBLIC)
+@require_safe
 @account.customer_required
 @gzip_page
 def account_home(request):
@@ -96,8 +98,8 @@ def account_home(request):
 
 
 @access(PUBLIC)
-@account.customer_required
 @require_POST
+@account.customer_required
 @gzip_page
 def account_top_up(request):
     typed = request.POST.get("amount", "")
@@ -112,8 +114,8 @@ def account_top_up(request):
 
 
 @access(PUBLIC)
-@account.customer_required
 @require_POST
+@account.customer_required
 @gzip_page
 def account_buy_again(request):
     try:
@@ -125,8 +127,8 @@ def account_buy_again(request):
 
 
 @access(PUBLIC)
-@account.customer_required
 @require_POST
+@account.customer_required
 @gzip_page
 def account_invoice_pay(request, pk: int):
     try:
