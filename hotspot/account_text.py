@@ -160,6 +160,14 @@ ACCOUNT_TEXT = {
                                      "write in one you opened.",
                                "sw": "Umefungua tiketi %(most)d ndani ya saa moja. Tafadhali subiri kidogo, au "
                                      "andika kwenye tiketi uliyofungua."},
+    "tk_err_too_many_messages": {"en": "You sent %(most)d messages in the last hour. Please wait a little; we "
+                                       "read every one. Nothing was sent.",
+                                 "sw": "Umetuma ujumbe %(most)d ndani ya saa moja. Tafadhali subiri kidogo; "
+                                       "tunasoma kila mmoja. Hakuna kilichotumwa."},
+    "tk_err_too_many_photos": {"en": "You sent %(most)d MB of photos today. Send this one tomorrow, or write "
+                                     "without a photo. Nothing was sent.",
+                               "sw": "Umetuma picha za MB %(most)d leo. Tuma hii kesho, au andika bila picha. "
+                                     "Hakuna kilichotumwa."},
     "tk_err_too_big": {"en": "The photo is too big: at most 5 MB. Nothing was sent.",
                        "sw": "Picha ni kubwa mno: isizidi MB 5. Hakuna kilichotumwa."},
     "tk_err_not_image": {"en": "Only a photo can be sent (PNG, JPEG, WebP or GIF). Nothing was sent.",

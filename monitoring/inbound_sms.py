@@ -7,7 +7,8 @@ too) when it is a ticket of that phone and not closed; otherwise that phone's mo
 ticket that is open, pending the customer, or resolved within REPLY_WINDOW_DAYS. "That phone's"
 means the ticket's customer has the number or the ticket records it (a walk-in, or a caller who
 phoned from another number). A number naming a closed ticket is not redirected to another one: the
-customer meant that ticket, so the post is kept unmatched for staff to read.
+customer meant that ticket, so the post is kept unmatched for staff to read. So is a reply past the
+customer's pace (monitoring.tickets.services.CUSTOMER_MESSAGES_PER_HOUR, shared with the account page).
 
 A post is stored once per Africa's Talking message id (a unique constraint), and its message is
 written in the same transaction as the row, under the ticket's row lock: a retried or concurrent
@@ -21,6 +22,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -182,6 +184,9 @@ def route(form: Form) -> tuple[Ticket | None, str]:
 def _attach(ticket: Ticket, form: Form, row: dict, why: str) -> InboundSms:
     """The row and the customer's message in one transaction, under the ticket's row lock."""
     with transaction.atomic():
+        # The customer's row before the ticket's, the order customer_message takes them in (a reply
+        # from the account page at the same moment must not deadlock with this one).
+        Customer.objects.select_for_update().filter(pk=ticket.customer_id).exists()
         # Locked first, so a duplicate arriving now waits here for this one's commit, then meets its row.
         ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
         still = ticket.status != Ticket.Status.CLOSED and (
@@ -191,8 +196,16 @@ def _attach(ticket: Ticket, form: Form, row: dict, why: str) -> InboundSms:
         record, created = _store_once(**row, status=Status.ATTACHED, ticket=ticket, detail=f"{why}: {ticket.number}")
         if not created:
             return record  # a duplicate: the first post wrote the message
-        with acting_as(_actor(ticket, form.sender)):
-            message = tickets.customer_message(ticket, form.text)
+        try:
+            with acting_as(_actor(ticket, form.sender)):
+                message = tickets.customer_message(ticket, form.text)
+        except ValidationError as refused:
+            # Past the customer's pace (a phone texting in a loop): kept for staff to read among the
+            # unmatched, but it neither lands in the thread nor wakes every staff page.
+            record.status, record.ticket = Status.UNMATCHED, None
+            record.detail = f"not added to {ticket.number}: {refused.messages[0]}"[:255]
+            record.save(update_fields=["status", "ticket", "detail"])
+            return record
         record.message = message
         record.save(update_fields=["message"])
     return record

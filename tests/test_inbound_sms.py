@@ -15,11 +15,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.actors import Actor, acting_as
 from audit.models import Entry
 from hotspot.services import create_customer
 from monitoring import inbound_sms
 from monitoring.models import InboundSms, Ticket, TicketMessage
 from monitoring.sms_simulator import InboundSmsSimulator
+from monitoring.tickets import services as tickets
 from monitoring.tickets.services import change, open_ticket, reply
 
 from .payments_kit import closing
@@ -326,3 +328,23 @@ def test_the_sms_page_costs_the_same_queries_for_2_or_30_rows(n, signed_in, supp
 
 
 SMS_PAGE_QUERIES = 10
+
+
+def test_replies_past_the_customers_pace_are_kept_unmatched_and_stay_out_of_the_thread(
+        africastalking, support_agent, wanjiku):
+    ticket = make_ticket(support_agent, customer=wanjiku)
+    for n in range(tickets.CUSTOMER_MESSAGES_PER_HOUR):
+        with acting_as(Actor.customer(wanjiku)):
+            tickets.customer_message(ticket, f"still down {n}")
+
+    answer = africastalking.send(WANJIKU, "hello? hello?")
+
+    assert answer.status_code == 422 and answer.json()["status"] == "unmatched"
+    record = InboundSms.objects.get()
+    assert (record.status, record.ticket, record.message) == ("unmatched", None, None)
+    assert record.text == "hello? hello?" and f"not added to {ticket.number}" in record.detail
+    assert "messages in the last hour" in record.detail
+    assert thread(ticket)[-1] == ("customer", f"still down {tickets.CUSTOMER_MESSAGES_PER_HOUR - 1}")
+    # An hour on, the customer is heard again.
+    TicketMessage.objects.filter(ticket=ticket).update(created_at=timezone.now() - timedelta(hours=1, minutes=1))
+    assert africastalking.send(WANJIKU, "now it works").json()["status"] == "attached"

@@ -11,15 +11,17 @@ records each attempt (billing.Notification), sent or failed, in the customer's l
 Customers open tickets and write in them from their account (customer_open, customer_message): no
 staff member acts, so the caller names the customer as the actor (audit.actors.acting_as).
 
-Every change is announced after commit as "ticket.changed": to the staff (lib.live.ADMIN, with the
-ticket's status, for the queue's count) and, when the customer can see what changed (a reply, their
-own message, a new status), to the customer's own group, whose account page then fetches the thread
-again. An internal note or a change the customer does not see never reaches their group.
+Every change is announced after commit as "ticket.changed": to the staff (lib.live.ADMIN, naming no
+ticket, since that group holds roles that may not read it: the sidebar badge counts afresh) and, when
+the customer can see what changed (a reply, their own message, a new status), to the customer's own
+group, whose account page then fetches the thread again. An internal note or a change the customer
+does not see never reaches their group.
 """
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from audit import trail
@@ -51,6 +53,11 @@ CUSTOMER_CATEGORIES = tuple(category for category in Ticket.Category if category
 # most this many within an hour (a stuck button or a script must not flood the queue).
 CUSTOMER_MOST_ACTIVE = 5
 CUSTOMER_MOST_PER_HOUR = 3
+# A customer's messages in their tickets (account page and SMS replies together): each may carry a
+# photo kept in the database and each wakes every staff socket, so at most this many an hour, and
+# at most this many photo bytes a day.
+CUSTOMER_MESSAGES_PER_HOUR = 20
+CUSTOMER_PHOTO_BYTES_PER_DAY = 20 * 1024 * 1024
 SMS_REPLY_CHARS = 300  # the reply as texted; the whole of it stays in the thread
 # A status in the customer's words, for the ticket_status SMS.
 STATUS_WORDS = {
@@ -193,15 +200,21 @@ def customer_message(ticket: Ticket, body: str, attachment=None, *, refuse_close
     """The customer's own words (their account page, an SMS reply), with an optional image checked
     as ``attach`` checks it: the ticket is open again for staff unless it was closed. With
     ``refuse_closed`` (the account page, which tells them to open a new ticket instead) a closed
-    ticket is a ValidationError (code "closed") and nothing is stored. The caller names the customer
-    as the actor (audit.actors.acting_as)."""
+    ticket is a ValidationError (code "closed") and nothing is stored; so is a message past the
+    customer's pace (_check_customer_pace: codes "too_many_messages", "too_many_photos"). The caller
+    names the customer as the actor (audit.actors.acting_as)."""
     body = _text(body, "message", MAX_BODY)
     image = _image(attachment) if attachment is not None else None
     with transaction.atomic():
+        if ticket.customer_id:
+            # The customer's row before the ticket's, as customer_open takes it: one customer's messages
+            # queue there, so two at once cannot both pass the pace.
+            Customer.objects.select_for_update().filter(pk=ticket.customer_id).exists()
         ticket = _locked(ticket)
         if refuse_closed and ticket.status == Ticket.Status.CLOSED:
             raise ValidationError(f"Ticket {ticket.number} is closed: open a new one.", code="closed")
         now = timezone.now()
+        _check_customer_pace(ticket, len(image[2]) if image is not None else 0, now)
         message = TicketMessage.objects.create(ticket=ticket, kind=TicketMessage.Kind.CUSTOMER, body=body,
                                                created_at=now)
         before = ticket.status
@@ -215,6 +228,24 @@ def customer_message(ticket: Ticket, body: str, attachment=None, *, refuse_close
             _store_image(message, image)
         _announce(ticket, customer_sees=True)
     return message
+
+
+def _check_customer_pace(ticket: Ticket, photo_bytes: int, now) -> None:
+    """Refuse the customer's message past their pace: counted over all of their tickets (a walk-in's,
+    with no customer, over this ticket), only the messages they wrote themselves (no staff author:
+    what staff typed for a caller is not their pace). The caller holds the customer's (or ticket's) row."""
+    theirs = TicketMessage.objects.filter(kind=TicketMessage.Kind.CUSTOMER, author__isnull=True)
+    theirs = theirs.filter(ticket__customer_id=ticket.customer_id) if ticket.customer_id else theirs.filter(
+        ticket=ticket)
+    if theirs.filter(created_at__gte=now - timedelta(hours=1)).count() >= CUSTOMER_MESSAGES_PER_HOUR:
+        raise ValidationError(f"This customer wrote {CUSTOMER_MESSAGES_PER_HOUR} messages in the last hour.",
+                              code="too_many_messages")
+    if photo_bytes:
+        sent = TicketAttachment.objects.filter(message__in=theirs.filter(created_at__gte=now - timedelta(days=1))
+                                               ).aggregate(total=Sum("size"))["total"] or 0
+        if sent + photo_bytes > CUSTOMER_PHOTO_BYTES_PER_DAY:
+            raise ValidationError(f"This customer sent {sent / 1024 / 1024:.1f} MB of photos in the last day; at "
+                                  f"most {CUSTOMER_PHOTO_BYTES_PER_DAY // 1024 // 1024} MB.", code="too_many_photos")
 
 
 def change(ticket: Ticket, by, status=None, priority=None, assignee=KEEP, router=KEEP, payment=KEEP) -> Ticket:
@@ -310,9 +341,11 @@ def _store_image(message: TicketMessage, image: tuple[str, str, bytes]) -> Ticke
 
 
 def _announce(ticket: Ticket, *, customer_sees: bool) -> None:
-    """"ticket.changed" after commit: to the staff always (the sidebar's count follows the status), to
+    """"ticket.changed" after commit: to the staff always, empty (the sidebar's count refetches), to
     the customer's own group only when ``customer_sees`` what changed."""
-    live.publish(live.ADMIN, "ticket.changed", {"number": ticket.number, "status": str(ticket.status)})
+    # The staff group is every staff socket, whatever tickets each role may read: it hears only that
+    # something changed (the sidebar badge fetches its own count afresh), never which ticket or how.
+    live.publish(live.ADMIN, "ticket.changed")
     if customer_sees and ticket.customer_id:
         live.publish(live.customer_group(ticket.customer_id), "ticket.changed", {"number": ticket.number})
 

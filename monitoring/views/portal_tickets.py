@@ -33,6 +33,8 @@ SHOWN = 50  # newest tickets on the list: years of them would only weigh the pag
 REFUSALS = {
     "too_many_open": ("tk_err_too_many_open", None),
     "too_many_recent": ("tk_err_too_many_recent", None),
+    "too_many_messages": ("tk_err_too_many_messages", None),
+    "too_many_photos": ("tk_err_too_many_photos", "photo"),
     "closed": ("tk_closed_note", None),
     "too_big": ("tk_err_too_big", "photo"),
     "not_image": ("tk_err_not_image", "photo"),
@@ -63,8 +65,10 @@ class _CustomerForm(forms.Form):
     def refuse(self, refused: ValidationError, a: dict) -> None:
         """A service's refusal as a form error in the customer's words (its English when unforeseen)."""
         key, field = REFUSALS.get(refused.code, (None, None))
-        params = {"most": tickets.CUSTOMER_MOST_PER_HOUR if refused.code == "too_many_recent"
-                  else tickets.CUSTOMER_MOST_ACTIVE, "limit_value": tickets.MAX_BODY}
+        most = {"too_many_recent": tickets.CUSTOMER_MOST_PER_HOUR,
+                "too_many_messages": tickets.CUSTOMER_MESSAGES_PER_HOUR,
+                "too_many_photos": tickets.CUSTOMER_PHOTO_BYTES_PER_DAY // 1024 // 1024}
+        params = {"most": most.get(refused.code, tickets.CUSTOMER_MOST_ACTIVE), "limit_value": tickets.MAX_BODY}
         self.add_error(field, a[key] % params if key else refused.messages[0])
 
 
