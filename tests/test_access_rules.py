@@ -397,6 +397,53 @@ def test_api_operations_admit_exactly_the_roles_in_the_table(client, personas):
                 assert status == 403, (key, role, status)
 
 
+# Tickets, per ticket: beyond the URL rules above, what each role may do with a ticket of each kind
+# (monitoring.tickets.access). NONE: the ticket does not exist for them (a 404; 403 without any
+# ticket permission); NOTES: read it, its internal notes included, and add notes, but never answer
+# the customer nor change it; WORK: answer and change it too.
+NONE, NOTES, WORK = "none", "notes", "work"
+TICKET_RULES = {
+    "router": {ADMIN: WORK, SUPPORT: WORK, TECHNICIAN: WORK, FINANCE: NONE, PAYMENTS_VIEWER: NONE},
+    "payment": {ADMIN: WORK, SUPPORT: WORK, TECHNICIAN: NONE, FINANCE: NOTES, PAYMENTS_VIEWER: NONE},
+    "billing": {ADMIN: WORK, SUPPORT: WORK, TECHNICIAN: NONE, FINANCE: NOTES, PAYMENTS_VIEWER: NONE},
+    "slow": {ADMIN: WORK, SUPPORT: WORK, TECHNICIAN: NONE, FINANCE: NONE, PAYMENTS_VIEWER: NONE},
+    "slow, assigned to the technician": {ADMIN: WORK, SUPPORT: WORK, TECHNICIAN: WORK, FINANCE: NONE,
+                                         PAYMENTS_VIEWER: NONE},
+}
+
+
+@pytest.mark.django_db
+def test_each_role_does_with_each_kind_of_ticket_exactly_what_the_table_says(client, personas):
+    from monitoring.tickets import services as tickets
+
+    opened = {}
+    for kind in TICKET_RULES:
+        category = kind.split(",")[0]
+        ticket = tickets.open_ticket(personas[SUPPORT], f"A {kind} problem", category, "normal", phone="0712000333",
+                                     assignee=personas[TECHNICIAN] if "assigned" in kind else None)
+        tickets.note(ticket, personas[SUPPORT], "desk only")
+        opened[kind] = ticket.number
+    for kind, roles in TICKET_RULES.items():
+        url = f"/api/tickets/{opened[kind]}"
+        for role, may in roles.items():
+            auth = {"content_type": "application/json", **bearer(personas[role])}
+            read = client.get(url, **auth)
+            noted = client.post(f"{url}/messages", {"body": "seen", "internal": True}, **auth)
+            answered = client.post(f"{url}/messages", {"body": "We are on it"}, **auth)
+            changed = client.patch(url, {"priority": "high"}, **auth)
+            what = (kind, role)
+            if may == NONE:
+                assert {read.status_code, noted.status_code, answered.status_code, changed.status_code} <= {403, 404}, \
+                    (what, read.status_code, noted.status_code, answered.status_code, changed.status_code)
+                continue
+            assert read.status_code == 200 and "desk only" in [m["body"] for m in read.json()["messages"]], what
+            assert noted.status_code == 201, what
+            if may == NOTES:
+                assert (answered.status_code, changed.status_code) == (403, 403), what
+            else:
+                assert (answered.status_code, changed.status_code) == (201, 200), what
+
+
 def test_the_system_check_passes_for_the_project():
     assert [e for e in checks.run_checks() if e.id == "accounts.E001"] == []
 
