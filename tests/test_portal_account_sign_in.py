@@ -19,6 +19,8 @@ from config.asgi import application
 from hotspot import account, devices, services, subscriptions
 from hotspot.account_text import ACCOUNT_TEXT
 from hotspot.models import Customer, Package
+from hotspot.portal_text import words as portal_words
+from hotspot.views import portal_account
 from lib import live
 from radius import services as radius
 from radius.models import CoaAttempt, RadAcct
@@ -551,3 +553,50 @@ def test_the_waiting_pages_socket_hears_payments_only_not_the_accounts_other_new
 
     heard, quiet = listen()
     assert heard["event"] == "payment.completed" and quiet
+
+
+def guessing_from_new_addresses(client, who, guesses, first=1):
+    """A wrong password tried against ``who`` from each of ``guesses`` addresses never used before."""
+    return [sign_in(client, who, f"guess{n}", REMOTE_ADDR=f"10.77.{n // 250}.{n % 250 + 1}").status_code
+            for n in range(first, first + guesses)]
+
+
+@pytest.mark.django_db
+def test_guessing_one_accounts_password_from_many_addresses_is_slowed_on_that_account(client):
+    wanjiru, otieno = make_customer(), make_customer("0733 444 555", "Otieno")
+    client.get(SIGN_IN, {"lang": "sw"})  # her language, kept in its cookie
+    budget = portal_account.ACCOUNT_GUESSES
+    # The budget, then one attempt of the slowed pace; every address is fresh (their own limit is 20).
+    assert guessing_from_new_addresses(client, wanjiru.phone, budget + 1) == [400] * (budget + 1)
+    refused = sign_in(client, wanjiru.phone, "guess-next", REMOTE_ADDR="10.78.0.1")
+    assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= portal_account.ACCOUNT_GUESS_SECONDS
+    assert portal_words("sw")["too_many"] in refused.content.decode()
+    # Her username is the same account; even her right password waits, from anywhere.
+    assert sign_in(client, wanjiru.username, "guess", REMOTE_ADDR="10.78.0.2").status_code == 429
+    assert sign_in(client, wanjiru.phone, wanjiru.password, REMOTE_ADDR="10.78.0.3").status_code == 429
+    assert signed_in_as(client) is None
+    # Another account is not slowed by her guesser, nor is a refused attempt a guess against the address.
+    assert sign_in(client, otieno.phone, otieno.password, REMOTE_ADDR="10.78.0.1").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_right_password_forgives_the_guesses_at_the_account(client):
+    wanjiru = make_customer()
+    budget = portal_account.ACCOUNT_GUESSES
+    assert guessing_from_new_addresses(client, wanjiru.phone, budget - 1) == [400] * (budget - 1)
+    assert sign_in(Client(), wanjiru.phone, wanjiru.password, REMOTE_ADDR="10.79.0.1").status_code == 302
+    # A fresh budget, then the slowed pace: the count did start again.
+    assert guessing_from_new_addresses(client, wanjiru.phone, budget + 2, first=100) == [400] * (budget + 1) + [429]
+
+
+@pytest.mark.django_db
+def test_guessing_the_current_password_is_slowed_on_the_account_too(client):
+    wanjiru = make_customer()
+    budget = portal_account.ACCOUNT_GUESSES
+    assert guessing_from_new_addresses(client, wanjiru.phone, budget) == [400] * budget
+    assert sign_in(client, wanjiru.phone, wanjiru.password).status_code == 302  # forgives: the count starts again
+    # Fewer than the address's own limit (20): the account's is what slows these.
+    statuses = [change(client, f"guess{n}", "maziwa2026").status_code for n in range(budget + 2)]
+    assert statuses == [400] * (budget + 1) + [429]
+    # And signing in is slowed with them: one count per account.
+    assert sign_in(Client(), wanjiru.phone, "guess", REMOTE_ADDR="10.80.0.1").status_code == 429

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import PUBLIC, access
 from lib.network import address_or_none, client_ip
+from lib.throttle import Slowdown
 from radius.models import CoaAttempt
 
 from .. import account, devices, services
@@ -25,25 +26,49 @@ def _said(request, key: str) -> str:
     return ACCOUNT_TEXT[key][language(request)]
 
 
+# Guesses at one account's password, from any number of addresses (the per-address limit,
+# hotspot.portal.take_guess, is no bar to a guesser with many): ACCOUNT_GUESSES an hour, then one
+# every ACCOUNT_GUESS_SECONDS. Fewer than an address gets: one customer mistypes a few times at most.
+ACCOUNT_GUESSES, ACCOUNT_GUESS_WINDOW_SECONDS, ACCOUNT_GUESS_SECONDS = 10, 3600, 60
+
+
+def _account_guesses() -> Slowdown:
+    return Slowdown("account-guess", ACCOUNT_GUESSES, ACCOUNT_GUESS_WINDOW_SECONDS, ACCOUNT_GUESS_SECONDS)
+
+
+def _take_account_guess(request, subject: str) -> int:
+    """Count a password about to be tried against ``subject``'s account; seconds to wait, 0 to go
+    ahead. A refusal tried no password, so it gives the address's guess back."""
+    wait = _account_guesses().take(subject)
+    if wait:
+        not_a_guess(request)
+    return wait
+
+
 def _too_many(request, template: str, wait: int, **context):
     response = account.page(request, template, status=429, error=words(language(request))["too_many"], **context)
     response["Retry-After"] = str(wait)
     return response
 
 
-def _signing_in(request):
-    """The customer the form names, when its password is theirs: (customer or None, refusal word)."""
-    who, password = request.POST.get("phone", "").strip(), request.POST.get("password", "")
+def _named(request) -> tuple[Customer | None, str]:
+    """The customer the form names (None when nobody is) and the account whose guesses count: the
+    customer's id, so their phone and username share one count, or the normalised phone or username
+    typed when nobody has it (answered like any account). (None, "") for neither a phone nor a username."""
+    who = request.POST.get("phone", "").strip()
     try:
         found = {"phone": normalise_phone(who)}
     except InvalidPhone:
         if not USERNAME.fullmatch(who):
-            return None, "bad_phone"
+            return None, ""
         found = {"username": who.lower()}
     customer = Customer.objects.filter(**found).first()
-    if customer is None or not hmac.compare_digest(customer.password.encode(), password.strip().lower().encode()):
-        return None, "wrong_login"
-    return customer, ""
+    return customer, f"customer:{customer.pk}" if customer is not None else "typed:" + next(iter(found.values()))
+
+
+def _right_password(customer: Customer | None, password: str) -> bool:
+    return customer is not None and hmac.compare_digest(customer.password.encode(),
+                                                        password.strip().lower().encode())
 
 
 @access(PUBLIC)
@@ -59,12 +84,19 @@ def sign_in(request):
     wait = take_guess(request)
     if wait:
         return _too_many(request, "sign_in.html", wait, **context)
-    customer, refusal = _signing_in(request)
-    if refusal == "bad_phone":
+    customer, subject = _named(request)
+    if not subject:
         not_a_guess(request)  # a malformed number guesses nobody's password
-    if customer is None:
-        return account.page(request, "sign_in.html", status=400, error=words(language(request))[refusal], **context)
+        return account.page(request, "sign_in.html", status=400, error=words(language(request))["bad_phone"],
+                            **context)
+    wait = _take_account_guess(request, subject)
+    if wait:
+        return _too_many(request, "sign_in.html", wait, **context)
+    if not _right_password(customer, request.POST.get("password", "")):
+        return account.page(request, "sign_in.html", status=400, error=words(language(request))["wrong_login"],
+                            **context)
     not_a_guess(request)
+    _account_guesses().reset(subject)  # the customer is in: the guesses at their account are forgiven
     if customer.status != Customer.Status.ACTIVE:
         return account.page(request, "sign_in.html", status=403, error=_said(request, "account_closed"), **context)
     account.sign_in(request, customer)
@@ -93,7 +125,8 @@ def password(request):
     new, again = request.POST.get("new", ""), request.POST.get("again", "")
     if new.strip().lower() != again.strip().lower():
         return _password_form(request, status=400, error=_said(request, "password_mismatch"))
-    wait = take_guess(request)  # the current password is a guess until it is right
+    subject = f"customer:{request.customer.pk}"  # the same count as signing in to this account
+    wait = take_guess(request) or _take_account_guess(request, subject)  # the current password is a guess
     if wait:
         return _too_many(request, "password.html", wait, section="password", hint=_said(request, "password_hint"))
     try:
@@ -102,8 +135,10 @@ def password(request):
     except services.PasswordRefused as refused:
         if refused.reason != "password_wrong":
             not_a_guess(request)
+            _account_guesses().forgive(subject)
         return _password_form(request, status=400, error=_said(request, refused.reason))
     not_a_guess(request)
+    _account_guesses().reset(subject)
     account.refresh(request, request.customer)  # this browser stays in; the others' fingerprints no longer match
     return HttpResponseRedirect("/portal/account/password/?changed")
 
