@@ -14,7 +14,7 @@ from django.db.models import F
 
 from . import subscriptions, vouchers
 from .credentials import new_password, new_username
-from .models import Customer, Package, PackageGroup, ServiceType, Subscription, Voucher, VoucherBatch
+from .models import AfterAllowance, Customer, Package, PackageGroup, ServiceType, Subscription, Voucher, VoucherBatch
 from .services import create_customer, save_package
 
 DEMO_PACKAGES = [
@@ -27,6 +27,10 @@ DEMO_PACKAGES = [
     ("Home 5 Mbps", ServiceType.PPPOE, "1500", 43200, "5M/5M", 5, 4),
     ("Home 10 Mbps", ServiceType.PPPOE, "2500", 43200, "10M/10M", 8, 4),
 ]
+# Fair use (issue 20) on the month-long hotspot plan: 60 GB at full speed, then slowed rather than
+# cut off, and 5 GB a day; the rest of the catalogue keeps no allowance.
+DEMO_FAIR_USE = {"Monthly Hotspot": {"data_limit_mb": 60 * 1024, "daily_data_limit_mb": 5 * 1024,
+                                     "after_allowance": AfterAllowance.THROTTLE, "fup_rate_limit": "1M/1M"}}
 FIRST_NAMES = ["Wanjiru", "Otieno", "Akinyi", "Kamau", "Mwangi", "Njeri", "Kiprop", "Chebet", "Omondi",
                "Wambui", "Mutua", "Achieng", "Kibet", "Nyambura", "Odhiambo", "Wairimu", "Barasa",
                "Muthoni", "Onyango", "Jepkosgei", "Hassan", "Amina", "Juma", "Zawadi", "Baraka"]
@@ -56,7 +60,8 @@ def seed_catalogue() -> list[Package]:
             group = groups[2] if kind == ServiceType.PPPOE else groups[0] if minutes <= 1440 else groups[1]
             package = save_package(Package(
                 name=name, group=group, service_type=kind, price=Decimal(price), validity_minutes=minutes,
-                rate_limit=rate, devices=devices, display_order=order, grace_minutes=30 if minutes >= 1440 else 0))
+                rate_limit=rate, devices=devices, display_order=order, grace_minutes=30 if minutes >= 1440 else 0,
+                **DEMO_FAIR_USE.get(name, {})))
         packages.append(package)
     return packages
 

@@ -41,6 +41,11 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
     from radius.models import Nas, RadAcct, RadCheck
 
     assert Nas.objects.count() == 4 and RadAcct.objects.filter(acct_stop_time__isnull=True).count() == 30
+    # Fair use shows: the monthly hotspot plan slows down past its allowance, and RADIUS knows the rate.
+    monthly = Package.objects.get(name="Monthly Hotspot", after_allowance="throttle", fup_rate_limit="1M/1M")
+    from radius.models import RadGroupCheck
+
+    assert RadGroupCheck.objects.filter(attribute="Hotspot-Fup-Rate", value="1M/1M").exists(), monthly
     running = Subscription.objects.filter(status__in=("active", "grace")).values("customer").distinct().count()
     assert RadCheck.objects.filter(attribute="Cleartext-Password").count() == running
     for username, role in [("admin", "Admin"), ("finance", "Finance"), ("support", "Support"), ("tech", "Technician")]:
