@@ -444,6 +444,11 @@ def test_photos_past_the_daily_bytes_are_refused_and_a_message_without_one_still
     assert said("tk_err_too_many_photos", most=most) in refused.context["form"].errors["photo"]
     assert not ticket.messages.filter(body="one more").exists()
     assert browser.post(page_of(ticket), {"body": "one more"}).status_code == 302  # words alone still go
+    # A new ticket's photo counts in the same day.
+    opened = open_from_the_account(browser, photo=photo())
+    assert opened.status_code == 400 and said("tk_err_too_many_photos", most=most) in opened.context["form"].errors[
+        "photo"]
+    assert Ticket.objects.count() == 1
     # A day on, photos are taken again.
     TicketMessage.objects.update(created_at=timezone.now() - timedelta(days=1, minutes=1))
     assert browser.post(page_of(ticket), {"body": "and now", "photo": photo()}).status_code == 302

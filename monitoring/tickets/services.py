@@ -118,7 +118,8 @@ def customer_open(customer: Customer, subject: str, category: str, body: str, at
     """A ticket the customer opens from their account, in one of CUSTOMER_CATEGORIES, at normal
     priority, their ``body`` its first message with an optional image (checked as ``attach`` checks
     it, before anything is stored). Refused (a ValidationError with a code the account page words)
-    past CUSTOMER_MOST_ACTIVE open tickets or CUSTOMER_MOST_PER_HOUR in the last hour."""
+    past CUSTOMER_MOST_ACTIVE open tickets or CUSTOMER_MOST_PER_HOUR in the last hour, or a photo past
+    the day's CUSTOMER_PHOTO_BYTES_PER_DAY (code "too_many_photos")."""
     subject = _text(subject, "subject", Ticket._meta.get_field("subject").max_length)
     category = _choice(category, Ticket.Category, "category")
     if category not in CUSTOMER_CATEGORIES:
@@ -138,6 +139,10 @@ def customer_open(customer: Customer, subject: str, category: str, body: str, at
                 >= CUSTOMER_MOST_PER_HOUR:
             raise ValidationError(f"This customer opened {CUSTOMER_MOST_PER_HOUR} tickets in the last hour.",
                                   code="too_many_recent")
+        # A first message's photo counts against the same day's photo bytes as their answers'.
+        _check_photo_bytes(TicketMessage.objects.filter(kind=TicketMessage.Kind.CUSTOMER, author__isnull=True,
+                                                        ticket__customer=customer),
+                           len(image[2]) if image is not None else 0, now)
         priority = Ticket.Priority.NORMAL
         ticket = Ticket.objects.create(
             number=numbering.next_number(now), customer=customer, subject=subject, category=category,
@@ -240,6 +245,11 @@ def _check_customer_pace(ticket: Ticket, photo_bytes: int, now) -> None:
     if theirs.filter(created_at__gte=now - timedelta(hours=1)).count() >= CUSTOMER_MESSAGES_PER_HOUR:
         raise ValidationError(f"This customer wrote {CUSTOMER_MESSAGES_PER_HOUR} messages in the last hour.",
                               code="too_many_messages")
+    _check_photo_bytes(theirs, photo_bytes, now)
+
+
+def _check_photo_bytes(theirs, photo_bytes: int, now) -> None:
+    """Refuse a photo that takes the customer's messages (``theirs``) past a day's photo bytes."""
     if photo_bytes:
         sent = TicketAttachment.objects.filter(message__in=theirs.filter(created_at__gte=now - timedelta(days=1))
                                                ).aggregate(total=Sum("size"))["total"] or 0
