@@ -236,6 +236,7 @@ def _spend(payment: Payment) -> None:
             payment.package = None
     if payment.package_id:
         payment.subscription = subscriptions.activate(customer, payment.package, source=source)
+    if payment.package_id and payment.subscription_id is not None:  # None: a boost with nothing running: money stays
         kind = LedgerEntry.Kind.INVOICE if payment.invoice_id else LedgerEntry.Kind.PURCHASE
         entries.append(LedgerEntry(customer=customer, amount=-payment.amount, kind=kind, payment=payment,
                                    description=str(payment.invoice or payment.package),
@@ -304,6 +305,8 @@ def buy_from_wallet(customer: Customer, package: Package, by=None) -> Payment:
                                          status=Status.COMPLETED, completed_at=timezone.now(),
                                          result_desc="From wallet")
         payment.subscription = subscriptions.activate(customer, package, source="wallet")
+        if payment.subscription is None:
+            raise PaymentError("A boost adds to a running package: buy a package first.", "needs_subscription")
         payment.save(update_fields=["subscription"])
         trail.record("credited", payment, label=label(payment), note="from the wallet",
                      changes=trail.changes({}, trail.snapshot(payment, AUDITED)))

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from audit.actors import Actor, acting_as
 from hotspot import services as hotspot
-from hotspot.models import Customer, Package
+from hotspot import subscriptions
+from hotspot.models import Customer, Package, PackageKind
 from hotspot.phone import InvalidPhone, normalise_phone
 from lib.network import address_or_none, address_subject
 from lib.throttle import Slowdown, Throttle
@@ -117,10 +118,18 @@ def _on_sale(package_id) -> Package:
     return package
 
 
+def _boostable(package: Package, customer: Customer | None) -> Package:
+    """A boost adds to a running subscription (hotspot.subscriptions._boost): refused, before any
+    prompt, to a customer with none."""
+    if package.kind == PackageKind.BOOST and (customer is None or subscriptions.running(customer) is None):
+        raise PurchaseRefused("needs_subscription", 409, "A boost adds to a running package: buy a package first")
+    return package
+
+
 def initiate(*, package_id, phone: str, mac: str = "", ip: str | None = None, client_ip: str,
              lang: str = "") -> Payment:
     phone = phone_or_refuse(phone)
-    package = _on_sale(package_id)
+    package = _boostable(_on_sale(package_id), Customer.objects.filter(phone=phone).first())
     return _push(client_ip, phone, lang, package=package, mac=mac, ip=ip)
 
 
@@ -136,6 +145,7 @@ def renew(*, phone: str, package_id=None, mac: str = "", ip: str | None = None, 
         raise PurchaseRefused("nothing_to_renew", 404, "This phone number has not bought a package before")
     if not last.package.is_active:
         raise PurchaseRefused("no_package", 409, f"{last.package} is no longer on sale; choose another package")
+    _boostable(last.package, customer)
     return _push(client_ip, phone, lang, package=last.package, customer=customer, mac=mac, ip=ip)
 
 
@@ -158,6 +168,7 @@ def buy_again(customer: Customer, client_ip: str, lang: str = "") -> Payment:
         raise PurchaseRefused("nothing_to_renew", 404, "This account has not bought a package before")
     if not package.is_active:
         raise PurchaseRefused("no_package", 409, f"{package} is no longer on sale; choose another package")
+    _boostable(package, customer)
     if payments.balance(customer) >= package.price:
         try:
             with acting_as(Actor.customer(customer, address_or_none(client_ip))):
@@ -194,7 +205,7 @@ def _phone_of(customer: Customer) -> str:
 def from_wallet(*, package_id, phone: str, password: str, client_ip: str) -> Payment:
     """Spend the wallet on a package; the account's password proves it is the customer's."""
     customer = _looked_up(client_ip, lambda: _customer_with_password(phone, password))
-    package = _on_sale(package_id)
+    package = _boostable(_on_sale(package_id), customer)
     try:
         with acting_as(Actor.customer(customer, address_or_none(client_ip))):
             return payments.buy_from_wallet(customer, package)

@@ -67,6 +67,8 @@ ACCOUNT_TEXT = {
     "buy_again": {"en": "Buy again", "sw": "Nunua tena"},
     "no_package": {"en": "That package is no longer on sale. Choose another on the portal's first page.",
                    "sw": "Kifurushi hicho hakiuzwi tena. Chagua kingine kwenye ukurasa wa kwanza wa portal."},
+    "needs_subscription": {"en": "A boost adds to a running package: buy a package first.",
+                           "sw": "Nyongeza huongezwa kwenye kifurushi kinachoendelea: nunua kifurushi kwanza."},
     "again_from_wallet": {"en": "Paid from your balance", "sw": "Italipwa kutoka salio lako"},
     "again_by_mpesa": {"en": "Paid by an M-Pesa prompt to your phone",
                        "sw": "Italipwa kwa ombi la M-Pesa kwenye simu yako"},

@@ -6,7 +6,7 @@ from lib.listing import ListFilter
 from lib.whole_numbers import ascii_whole_number
 
 from . import vouchers
-from .models import AfterAllowance, Customer, Package, PackageGroup, ServiceType
+from .models import AfterAllowance, Customer, Package, PackageGroup, PackageKind, ServiceType
 from .phone import InvalidPhone, normalise_phone
 from .services import MAX_VALIDITY_MINUTES, MINUTES, PackageError, check_rate_limit
 
@@ -19,13 +19,17 @@ class PackageForm(forms.ModelForm):
 
     class Meta:
         model = Package
-        fields = ["name", "group", "service_type", "price", "rate_limit", "data_limit_mb", "daily_data_limit_mb",
-                  "after_allowance", "fup_rate_limit", "devices", "grace_minutes", "display_order", "is_active"]
+        fields = ["name", "kind", "group", "service_type", "price", "rate_limit", "data_limit_mb",
+                  "daily_data_limit_mb", "after_allowance", "fup_rate_limit", "devices", "grace_minutes",
+                  "display_order", "is_active"]
         labels = {"rate_limit": "Speed (upload/download)", "data_limit_mb": "Data allowance (MB)",
                   "daily_data_limit_mb": "Daily data allowance (MB)",
                   "after_allowance": "When the allowance is used up",
                   "fup_rate_limit": "Fair-use speed (upload/download)",
-                  "grace_minutes": "Grace period (minutes)", "is_active": "On sale"}
+                  "grace_minutes": "Grace period (minutes)", "is_active": "On sale",
+                  "kind": "Kind"}
+        help_texts = {"kind": "A boost adds its data allowance (empty: full speed) to a customer's running "
+                              "plan for its validity"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,6 +47,7 @@ class PackageForm(forms.ModelForm):
         self.fields["data_limit_mb"].validators.append(MaxValueValidator(2_147_483_647))
         # Forms and API clients from before fair use send no choice: they keep today's cut-off.
         self.fields["after_allowance"].required = False
+        self.fields["kind"].required = False  # forms from before boosts: a plan
         self.fields["daily_data_limit_mb"].validators.append(MinValueValidator(1))
         self.fields["daily_data_limit_mb"].validators.append(MaxValueValidator(2_147_483_647))
         self.fields["display_order"].validators.append(MaxValueValidator(2_147_483_647))
@@ -56,6 +61,9 @@ class PackageForm(forms.ModelForm):
 
     def clean_after_allowance(self):
         return self.cleaned_data.get("after_allowance") or AfterAllowance.BLOCK
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or PackageKind.PLAN
 
     def clean_fup_rate_limit(self):
         try:
@@ -96,7 +104,8 @@ class CustomerForm(forms.Form):
 
 
 class BatchForm(forms.Form):
-    package = forms.ModelChoiceField(queryset=Package.objects.filter(is_active=True))
+    # Boosts add to a running plan: a voucher's new account has none (vouchers.generate_batch).
+    package = forms.ModelChoiceField(queryset=Package.objects.filter(is_active=True, kind=PackageKind.PLAN))
     count = forms.IntegerField(min_value=1, max_value=vouchers.MAX_BATCH, initial=50)
     prefix = forms.CharField(max_length=6, required=False,
                              help_text="Optional: your own label, e.g. the shop's initials; letters and digits, "

@@ -30,6 +30,13 @@ class AfterAllowance(models.TextChoices):
     THROTTLE = "throttle", "Slow down to the fair-use speed"
 
 
+class PackageKind(models.TextChoices):
+    PLAN = "plan", "Plan (a subscription)"
+    # Added to the running subscription (hotspot.subscriptions._boost): data_limit_mb more MB for validity_minutes
+    # (at most to the subscription's end), or without data_limit_mb full speed for validity_minutes.
+    BOOST = "boost", "Boost (adds to the running plan)"
+
+
 class Package(models.Model):
     """What a customer buys: a price, how long it lasts, and the policy RADIUS applies."""
 
@@ -49,6 +56,7 @@ class Package(models.Model):
                                       help_text="The speed once the allowance is used up (slow down), e.g. 512k/512k")
     daily_data_limit_mb = models.PositiveIntegerField(
         null=True, blank=True, help_text="Empty: no daily cap. Counts from midnight in the business time zone")
+    kind = models.CharField(max_length=5, choices=PackageKind.choices, default=PackageKind.PLAN)
     devices = models.PositiveSmallIntegerField(default=1, help_text="Devices online at once")
     grace_minutes = models.PositiveIntegerField(default=0, help_text="Walled-garden time after expiry")
     is_active = models.BooleanField(default=True)
@@ -195,3 +203,18 @@ class Voucher(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class Boost(models.Model):
+    """A boost package bought for a running subscription (hotspot.subscriptions._boost): more data until ``until``,
+    or (``megabytes`` empty) full speed until then. FreeRADIUS counts it from radius.DataBoost."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="boosts")
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="boosts")
+    source = models.CharField(max_length=20, blank=True, help_text="payment, wallet ...")
+    megabytes = models.PositiveIntegerField(null=True, blank=True)
+    until = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.package} for {self.subscription}"

@@ -20,7 +20,7 @@ from lib.throttle import Slowdown
 from siteconfig import store
 
 from . import router_urls, services
-from .models import Package, ServiceType
+from .models import Package, PackageKind, ServiceType
 from .portal_text import language, words
 
 STATUS_SALT = "portal-status"
@@ -79,7 +79,8 @@ def page(request, template, lang, status=200, **context):
 
 
 def on_sale():
-    return (Package.objects.filter(is_active=True, service_type=ServiceType.HOTSPOT)
+    # Boosts add to a running package: never offered as a first purchase.
+    return (Package.objects.filter(is_active=True, service_type=ServiceType.HOTSPOT).exclude(kind=PackageKind.BOOST)
             .order_by("display_order", "price"))
 
 

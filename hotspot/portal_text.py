@@ -62,6 +62,8 @@ TEXT = {
     "mpesa_unavailable": {"en": "M-Pesa is not answering right now. Try again in a minute.",
                           "sw": "M-Pesa haipatikani kwa sasa. Jaribu tena baada ya dakika moja."},
     "no_package": {"en": "Choose a package.", "sw": "Chagua kifurushi."},
+    "needs_subscription": {"en": "A boost adds to a running package: buy a package first.",
+                           "sw": "Nyongeza huongezwa kwenye kifurushi kinachoendelea: nunua kifurushi kwanza."},
     "account_inactive": {"en": "This account is closed. Ask the shop for help.",
                          "sw": "Akaunti hii imefungwa. Omba msaada dukani."},
     "no_payment": {"en": "No recent payment from this number.",

@@ -19,7 +19,7 @@ from radius import services as radius
 from siteconfig import store, time_zone
 
 from . import credentials, fair_use
-from .models import AfterAllowance, Customer, Package, PackageGroup, ServiceType
+from .models import AfterAllowance, Customer, Package, PackageGroup, PackageKind, ServiceType
 from .phone import normalise_phone
 from .subscriptions import ensure_grace_policy, restore_access
 
@@ -204,7 +204,7 @@ MAX_VALIDITY_MINUTES = 10_000_000
 # What a package's history shows (what a customer gets and pays).
 PACKAGE_FIELDS = ("name", "group", "service_type", "price", "validity_minutes", "data_limit_mb", "rate_limit",
                   "devices", "grace_minutes", "is_active", "display_order", "after_allowance", "fup_rate_limit",
-                  "daily_data_limit_mb")
+                  "daily_data_limit_mb", "kind")
 GROUP_FIELDS = ("name", "description", "display_order")
 
 
@@ -273,11 +273,26 @@ def _check_fair_use(package: Package) -> None:
                            "or leave the speed empty.")
 
 
+def _check_kind(package: Package) -> None:
+    """A boost (hotspot.subscriptions._boost) adds its data_limit_mb, or full speed, to a running
+    plan for validity_minutes: a policy of its own would never apply."""
+    if package.kind not in PackageKind.values:
+        raise PackageError(f'"{package.kind}" is not a kind: plan or boost.')
+    if package.pk and Package.objects.filter(pk=package.pk).exclude(kind=package.kind).exists() and (
+            package.subscriptions.exists() or package.boosts.exists()):
+        raise PackageError("Customers have bought this package: add a new one of the other kind instead.")
+    if package.kind == PackageKind.BOOST and (package.after_allowance != AfterAllowance.BLOCK
+                                              or package.daily_data_limit_mb):
+        raise PackageError("A boost adds data (or full speed) to the customer's plan: the plan's fair-use "
+                           "policy applies, so a boost has no daily allowance or fair-use speed of its own.")
+
+
 @transaction.atomic
 def save_package(package: Package) -> Package:
     """Create or change a package and, in the same transaction, its RADIUS group policy."""
     package.rate_limit = check_rate_limit(package.rate_limit)
     _check_fair_use(package)
+    _check_kind(package)
     if package.price is None or package.price < 0:
         raise PackageError("The price cannot be negative.")
     package.price = Decimal(package.price).quantize(Decimal("0.01"))

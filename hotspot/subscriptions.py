@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from audit import trail
 from lib import live
-from radius import coa, sessions
+from radius import coa, fair_use, sessions
 from radius import services as radius
 from siteconfig import store
 
-from .models import Customer, Package, Subscription
+from .models import Boost, Customer, Package, PackageKind, Subscription
 
 Status = Subscription.Status
 BATCH = 500
@@ -117,16 +117,50 @@ def _open_rows(customer: Customer, now: datetime, exclude: int | None = None) ->
     return next((row for row in rows if row.status == Status.PENDING), running[0]), in_grace
 
 
+def running(customer: Customer, now: datetime | None = None) -> Subscription | None:
+    """The subscription giving ``customer`` access now (what a boost adds to), if any."""
+    now = now or timezone.now()
+    return (customer.subscriptions.select_related("package").filter(status=Status.ACTIVE, expires_at__gt=now)
+            .order_by("-starts_at").first())
+
+
+def _boost(customer: Customer, package: Package, source: str, now: datetime) -> Subscription | None:
+    """Add a boost to the running subscription (the customer is locked): its data, or full speed,
+    until the boost's time is up or the subscription ends, whichever is first. Several stack.
+    Nothing running (it ended between the purchase and the payment): None, the money stays."""
+    current = (customer.subscriptions.select_for_update(of=("self",)).select_related("package")
+               .filter(status=Status.ACTIVE, expires_at__gt=now).order_by("-starts_at").first())
+    if current is None:
+        return None
+    until = min(now + timedelta(minutes=package.validity_minutes), current.expires_at)
+    boost = Boost.objects.create(subscription=current, package=package, source=source,
+                                 megabytes=package.data_limit_mb, until=until, created_at=now)
+    fair_use.add_boost(customer.username, current.starts_at, extra_bytes=(package.data_limit_mb or 0) * 2**20,
+                       full_speed=not package.data_limit_mb, until=until)
+    what = f"+{package.data_limit_mb} MB" if package.data_limit_mb else "full speed"
+    _record("boosted", current, {"boost": [None, boost.pk]}, f"{package}: {what} until {until:%Y-%m-%d %H:%M} "
+                                                             f"({source})")
+    _announce(current)
+    if customer.status == Customer.Status.ACTIVE:
+        # MikroTik reads 0/0 as no limit: a package without a rate goes back to none.
+        rate, username = current.package.rate_limit or "0/0", customer.username
+        transaction.on_commit(lambda: fair_use.restore_full_rate(username, rate), robust=True)
+    return current
+
+
 @transaction.atomic(savepoint=False)  # a payment's part: no savepoint round trips of its own
-def activate(customer: Customer, package: Package, source: str, now: datetime | None = None) -> Subscription:
+def activate(customer: Customer, package: Package, source: str, now: datetime | None = None) -> Subscription | None:
     """Give ``customer`` ``package`` from now, or extend what they have.
 
     Same package at the end of what runs (and no data allowance): the period is added to its end.
     Otherwise, while something runs, the new one is queued (pending) after it, so a data allowance
-    counts afresh. In grace or with nothing running: a new subscription starts now.
+    counts afresh. In grace or with nothing running: a new subscription starts now. A boost adds
+    to the running subscription and returns it (None when nothing runs: see _boost).
     """
     now = now or timezone.now()
     _lock_fresh(customer)  # concurrent payments for one customer queue here
+    if package.kind == PackageKind.BOOST:
+        return _boost(customer, package, source, now)
     validity = timedelta(minutes=package.validity_minutes)
     tail, in_grace = _open_rows(customer, now)
     if tail is not None and tail.package_id == package.pk and not package.data_limit_mb:
@@ -392,6 +426,8 @@ def give_free_time(customer: Customer, package: Package, reason: str) -> Subscri
         raise SubscriptionError("The account is deactivated: activate it first.")
     with transaction.atomic():
         subscription = activate(customer, package, source="free")
+        if subscription is None:
+            raise SubscriptionError("A boost adds to a running package, and this customer has none.")
         _record("free_time", subscription, {"package": [None, str(package)]}, reason.strip()[:200])
     return subscription
 

@@ -16,7 +16,7 @@ from lib.csv_export import csv_lines
 from siteconfig import store
 
 from . import subscriptions
-from .models import Customer, Package, Subscription, Voucher, VoucherBatch
+from .models import Customer, Package, PackageKind, Subscription, Voucher, VoucherBatch
 
 # The random part: no 0/O, 1/I/L, read off paper in a dim shop. Its length is the setting
 # vouchers.code_length (6..16, default 8): 31^8 is 8.5 x 10^11, so with a million live codes a
@@ -66,6 +66,8 @@ def generate_batch(package: Package, count: int, *, prefix: str = "", valid_days
                    created_by: str = "") -> VoucherBatch:
     if not 1 <= count <= MAX_BATCH:
         raise ValueError(f"A batch has 1 to {MAX_BATCH:,} vouchers.")
+    if package.kind == PackageKind.BOOST:  # a voucher's account is new: nothing running to boost
+        raise ValueError("A boost adds to a running package: vouchers are for plans.")
     prefix = clean_prefix(prefix)
     length = store.get("vouchers.code_length")
     batch = VoucherBatch.objects.create(package=package, prefix=prefix, count=count, note=note,

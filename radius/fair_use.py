@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from audit import trail
 
 from . import coa
-from .models import CoaAttempt, RadAcct, SessionSlowdown
+from .models import CoaAttempt, DataBoost, RadAcct, SessionSlowdown
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -100,4 +100,32 @@ def slow_down_crossed(limit: int = BATCH) -> list[CoaAttempt]:
                                     + (f": {attempt.detail}" if attempt.detail else "")}
                            for attempt in attempts if attempt.applied])
     log.info("fair use: %d sessions slowed down, %d to try again", len(attempts) - len(failed), len(failed))
+    return attempts
+
+
+SPED_UP = "sped_up"  # the audit entry on each session a boost brought back to full speed
+
+
+def add_boost(username: str, since, *, extra_bytes: int = 0, full_speed: bool = False, until) -> None:
+    """Count a boost in ``username``'s allowance that started at ``since`` (the Hotspot-Quota-Since
+    it was bought for) until ``until``: the next sign-in and the next run of the job see it."""
+    DataBoost.objects.create(username=username, since=int(since.timestamp()), extra_bytes=extra_bytes,
+                             full_speed=full_speed, until=until)
+
+
+def restore_full_rate(username: str, rate: str, requested_by: str = "boost") -> list[CoaAttempt]:
+    """After a boost commits: ``username``'s open sessions back to the package's ``rate`` by
+    CoA-Request (the same RouterOS fallback as a slowdown), each recorded as a CoaAttempt. Their
+    slowdown claims go first, so a boost that does not cover the usage is slowed again by the job's
+    next run rather than left at full speed."""
+    with transaction.atomic():
+        SessionSlowdown.objects.filter(username=username).delete()
+    sessions = list(RadAcct.objects.open().filter(username=username).order_by("pk"))
+    if not sessions:
+        return []
+    attempts = coa.change_authorization_many([(s, {"Mikrotik-Rate-Limit": rate}) for s in sessions],
+                                             requested_by=requested_by)
+    trail.record_many([{"action": SPED_UP, "object_type": RadAcct._meta.label_lower, "object_id": a.session_id,
+                        "label": a.username, "note": f"to {rate}: {a.outcome}" + (f": {a.detail}" if a.detail else "")}
+                       for a in attempts])
     return attempts

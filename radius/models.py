@@ -293,3 +293,21 @@ class SessionSlowdown(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} slowed to {self.rate}"
+
+
+class DataBoost(models.Model):
+    """Data added to a user's allowance, or full speed, until ``until`` (a boost bought in hotspot):
+    radius_data_allowance (migration 0007) adds the rows of the user's current allowance (those of
+    its ``since``), so FreeRADIUS at sign-in and the fair-use job count them alike."""
+
+    username = models.TextField()
+    since = models.BigIntegerField(help_text="The allowance's start (Hotspot-Quota-Since): boosts end with it")
+    extra_bytes = models.BigIntegerField(default=0)
+    full_speed = models.BooleanField(default=False)
+    until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "since"])]
+
+    def __str__(self) -> str:
+        return f"{self.username} +{self.extra_bytes} until {self.until}"

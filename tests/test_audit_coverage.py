@@ -159,6 +159,7 @@ QUIET = {
     "hotspot.services.disconnect_customer": "asks radius.coa.disconnect, which writes the entry per session",
     "hotspot.services.check_rate_limit": READS,
     "hotspot.subscriptions.lock_customers": "a row lock inside the caller's transaction",
+    "hotspot.subscriptions.running": "a read: the subscription a boost would add to",
     "hotspot.subscriptions.restore_access": "RADIUS rows following a subscription whose own change is recorded",
     "hotspot.subscriptions.ensure_grace_policy": "the grace group's RADIUS policy, derived from settings",
     "hotspot.subscriptions.disconnect_unentitled_sessions": "asks radius.coa, which writes the entry per session",

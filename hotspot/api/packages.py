@@ -11,7 +11,7 @@ from ninja.responses import Status
 from accounts.access import api_access, perm
 
 from .. import services
-from ..models import AfterAllowance, Package, PackageGroup, ServiceType
+from ..models import AfterAllowance, Package, PackageGroup, PackageKind, ServiceType
 
 packages_router = Router(tags=["packages"])
 
@@ -28,6 +28,8 @@ class PackageIn(Schema):
     after_allowance: AfterAllowance = Field(AfterAllowance.BLOCK, description="once an allowance is used up: "
                                             "block (rejected until renewed) or throttle (slowed down)")
     fup_rate_limit: str = Field("", max_length=64, description='throttle only: the speed then, e.g. "512k/512k"')
+    kind: PackageKind = Field(PackageKind.PLAN, description="plan, or boost: adds data_limit_mb (empty: full "
+                              "speed) to the customer's running plan for validity_minutes")
     devices: int = Field(1, ge=1, le=100, description="devices online at once")
     grace_minutes: int = Field(0, ge=0, le=100_000)
     is_active: bool = True
@@ -46,6 +48,7 @@ class PackageOut(Schema):
     daily_data_limit_mb: int | None
     after_allowance: str
     fup_rate_limit: str
+    kind: str
     devices: int
     grace_minutes: int
     is_active: bool
