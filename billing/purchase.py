@@ -168,7 +168,21 @@ def buy_again(customer: Customer, client_ip: str, lang: str = "") -> Payment:
         raise PurchaseRefused("nothing_to_renew", 404, "This account has not bought a package before")
     if not package.is_active:
         raise PurchaseRefused("no_package", 409, f"{package} is no longer on sale; choose another package")
-    _boostable(package, customer)
+    return _wallet_or_prompt(customer, _boostable(package, customer), client_ip, lang)
+
+
+def buy_boost(customer: Customer, package_id, client_ip: str, lang: str = "") -> Payment:
+    """A boost on sale, from the account page, paid as "buy again" is: from the wallet when it holds
+    the price, else by a prompt. Refused before any prompt without a running plan."""
+    package = _on_sale(package_id)
+    if package.kind != PackageKind.BOOST:  # the account page's boost form buys boosts only
+        raise PurchaseRefused("no_package", 404, "No such boost on sale")
+    return _wallet_or_prompt(customer, _boostable(package, customer), client_ip, lang)
+
+
+def _wallet_or_prompt(customer: Customer, package: Package, client_ip: str, lang: str) -> Payment:
+    """Completed at once from the wallet when it holds the price, else pending on a prompt to the
+    customer's phone (the same throttles and exactly-once callback as every prompt)."""
     if payments.balance(customer) >= package.price:
         try:
             with acting_as(Actor.customer(customer, address_or_none(client_ip))):

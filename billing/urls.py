@@ -30,6 +30,7 @@ portal_patterns = [
     path("portal/account/", portal_account.account_home, name="portal-account"),
     path("portal/account/top-up/", portal_account.account_top_up, name="portal-account-top-up"),
     path("portal/account/buy-again/", portal_account.account_buy_again, name="portal-account-buy-again"),
+    path("portal/account/boosts/<int:pk>/buy/", portal_account.account_buy_boost, name="portal-account-buy-boost"),
     path("portal/account/invoices/<int:pk>/pay/", portal_account.account_invoice_pay,
          name="portal-account-invoice-pay"),
     path("portal/account/payments/<int:pk>/receipt/", portal_account.account_receipt,

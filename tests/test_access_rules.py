@@ -169,6 +169,7 @@ PAGES = {
     "portal-account": EVERYONE,
     "portal-account-top-up": EVERYONE,
     "portal-account-buy-again": EVERYONE,
+    "portal-account-buy-boost": EVERYONE,
     "portal-account-invoice-pay": EVERYONE,
     "portal-account-receipt": EVERYONE,
     # The logo: uploaded or removed by those who change settings; served to everyone (the portal shows it).

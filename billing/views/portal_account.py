@@ -1,5 +1,6 @@
-"""The customer's account, money side (/portal/account/): what is left of the subscription, the
-wallet and its top-up by M-Pesa, "buy again", payments with their receipts, and invoices.
+"""The customer's account, money side (/portal/account/): what is left of the subscription, fair use
+(used and left, the speed now, boosts on sale), the wallet and its top-up by M-Pesa, "buy again",
+payments with their receipts, and invoices.
 
 The forms post, then redirect back here (a refusal renders the page again, saying why); what a
 payment's callback changes later (balance, payments, invoices, time left) is in data-live blocks
@@ -12,9 +13,10 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import PUBLIC, access
-from hotspot import account, devices
+from hotspot import account, devices, fair_use
 from hotspot import services as hotspot
 from hotspot.account_text import ACCOUNT_TEXT
+from hotspot.models import Package, PackageKind
 from hotspot.portal_text import language, words
 from lib.network import client_ip
 from lib.whole_numbers import ascii_whole_number
@@ -44,6 +46,10 @@ def _home(request, status: int = 200, **context):
     history = list(customer.payments.select_related("package", "invoice").order_by("-created_at", "-pk")[:HISTORY])
     bills = list(customer.invoices.order_by("-period_start")[:INVOICES])
     _worded(language(request), history, bills)
+    # Fair use: where the allowances stand and the speed now; boosts on sale once slowed or nearly.
+    standing = fair_use.standing(subscription) if subscription is not None else None
+    boosts = list(Package.objects.filter(kind=PackageKind.BOOST, is_active=True).order_by("price", "pk")) \
+        if standing is not None and standing.near else []
     now = timezone.now()
     waiting = next((p for p in history if p.status == Payment.Status.PENDING and p.window_ends_at
                     and p.window_ends_at > now), None)
@@ -54,7 +60,8 @@ def _home(request, status: int = 200, **context):
                         devices=devices.for_customer(customer), balance=balance,
                         again=again if again is not None and again.is_active else None,
                         again_from_wallet=again is not None and balance >= again.price,
-                        payments=history, waiting=waiting, invoices=bills, limits=_say(request, "top_up_limits"),
+                        standing=standing, boosts=boosts, payments=history, waiting=waiting, invoices=bills,
+                        limits=_say(request, "top_up_limits"),
                         **context)
 
 
@@ -123,6 +130,18 @@ def account_buy_again(request):
     except purchase.PurchaseRefused as refused:
         return _refused(request, refused)
     # From the wallet it is done already; by M-Pesa it waits for the customer's PIN.
+    return _done(request, "bought_from_wallet" if payment.status == Payment.Status.COMPLETED else "prompt_sent")
+
+
+@access(PUBLIC)
+@require_POST
+@account.customer_required
+@gzip_page
+def account_buy_boost(request, pk: int):
+    try:
+        payment = purchase.buy_boost(request.customer, pk, client_ip(request), language(request))
+    except purchase.PurchaseRefused as refused:
+        return _refused(request, refused)
     return _done(request, "bought_from_wallet" if payment.status == Payment.Status.COMPLETED else "prompt_sent")
 
 

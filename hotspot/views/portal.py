@@ -13,7 +13,7 @@ from accounts.access import PUBLIC, access
 from lib.network import address_or_none, client_ip
 from radius import sessions as radius_sessions
 
-from .. import services, vouchers
+from .. import fair_use, services, vouchers
 from ..models import Customer
 from ..phone import InvalidPhone, normalise_phone
 from ..portal import (
@@ -108,7 +108,7 @@ def portal_status(request):
     seconds, data, subscription = services.left(customer)
     return page(request, "status.html", lang, customer=customer, subscription=subscription,
                  days=seconds // 86400, hours=seconds % 86400 // 3600, minutes=seconds % 3600 // 60,
-                 data_left=data)
+                 data_left=data, standing=fair_use.standing(subscription) if subscription is not None else None)
 
 
 @access(PUBLIC)
