@@ -14,7 +14,17 @@ from django.db.models import F
 
 from . import subscriptions, vouchers
 from .credentials import new_password, new_username
-from .models import AfterAllowance, Customer, Package, PackageGroup, ServiceType, Subscription, Voucher, VoucherBatch
+from .models import (
+    AfterAllowance,
+    Customer,
+    Package,
+    PackageGroup,
+    PackageKind,
+    ServiceType,
+    Subscription,
+    Voucher,
+    VoucherBatch,
+)
 from .services import create_customer, save_package
 
 DEMO_PACKAGES = [
@@ -31,6 +41,9 @@ DEMO_PACKAGES = [
 # cut off, and 5 GB a day; the rest of the catalogue keeps no allowance.
 DEMO_FAIR_USE = {"Monthly Hotspot": {"data_limit_mb": 60 * 1024, "daily_data_limit_mb": 5 * 1024,
                                      "after_allowance": AfterAllowance.THROTTLE, "fup_rate_limit": "1M/1M"}}
+# Boosts for it (a fair-use customer buys one from the account page): 2 GB more for the rest of the
+# plan, or full speed for 3 hours.
+DEMO_BOOSTS = [("Boost 2 GB", "100", 43200, 2 * 1024), ("Full speed 3 hours", "30", 180, None)]
 FIRST_NAMES = ["Wanjiru", "Otieno", "Akinyi", "Kamau", "Mwangi", "Njeri", "Kiprop", "Chebet", "Omondi",
                "Wambui", "Mutua", "Achieng", "Kibet", "Nyambura", "Odhiambo", "Wairimu", "Barasa",
                "Muthoni", "Onyango", "Jepkosgei", "Hassan", "Amina", "Juma", "Zawadi", "Baraka"]
@@ -63,6 +76,10 @@ def seed_catalogue() -> list[Package]:
                 rate_limit=rate, devices=devices, display_order=order, grace_minutes=30 if minutes >= 1440 else 0,
                 **DEMO_FAIR_USE.get(name, {})))
         packages.append(package)
+    for name, price, minutes, extra_mb in DEMO_BOOSTS:
+        if not Package.objects.filter(name=name).exists():
+            save_package(Package(name=name, group=groups[1], kind=PackageKind.BOOST, price=Decimal(price),
+                                 validity_minutes=minutes, data_limit_mb=extra_mb, display_order=len(DEMO_PACKAGES)))
     return packages
 
 

@@ -25,7 +25,9 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
     output = seed(tmp_path, settings)
     password = (tmp_path / "demo-password.txt").read_text().strip()
     assert f"with password: {password}" in output
-    assert Package.objects.count() == 7 and Router.objects.count() == 4
+    assert Package.objects.filter(kind="plan").count() == 7 and Router.objects.count() == 4
+    boosts = set(Package.objects.filter(kind="boost").values_list("name", flat=True))
+    assert boosts == {"Boost 2 GB", "Full speed 3 hours"}
     # 240 customers with phones, and those the redeemed vouchers made (a code is its own account).
     redeemed = Voucher.objects.filter(status="redeemed")
     assert Customer.objects.filter(vouchers__isnull=True).count() == 240 and redeemed.count() == 22
