@@ -1,5 +1,6 @@
 """seed_demo: enough data for the dashboard to show something, and safe to run again."""
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -55,6 +56,11 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
         assert user.role_names == [role] and user.check_password(password) and not user.password_is_weak
     response = client.post("/login/", {"username": "admin", "password": password})
     assert response.status_code == 302
+    # The customer it names signs in to their own account with what it printed.
+    phone, secret = re.search(r"/portal/account/ as (\d+) with password: (\w+)", output).groups()
+    signed = client.post("/portal/account/sign-in/", {"phone": phone, "password": secret})
+    assert signed["Location"] == "/portal/account/"
+    assert "Speed now" in client.get("/portal/account/").content.decode()  # on the fair-use plan
     # The support desk (monitoring/tickets/demo.py): the queue has something to show.
     assert Ticket.objects.count() == 6 and Ticket.objects.filter(status="open").count() == 3
     assert "6 new tickets" in output

@@ -83,6 +83,18 @@ class Command(BaseCommand):
             "Sign in at /login/ as admin (Admin), finance, support or tech "
             f"with password: {password}"
         ))
+        customer = self._account_to_show()
+        if customer is not None:
+            self.stdout.write(f"A customer's own account: /portal/account/ as {customer.phone} "
+                              f"with password: {customer.password}")
+
+    @staticmethod
+    def _account_to_show():
+        """A paying customer to sign in as on /portal/account/: one on the fair-use plan if any."""
+        running = Customer.objects.filter(status=Customer.Status.ACTIVE, subscriptions__status="active").exclude(
+            phone="")
+        return (running.filter(subscriptions__package__after_allowance="throttle").order_by("pk").first()
+                or running.order_by("pk").first())
 
     def _backups(self) -> int:
         """What the nightly jobs would have made by now, so /backups/ is not empty: one database backup
