@@ -10,11 +10,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from hotspot.models import Subscription
+from hotspot import fair_use
+from hotspot.models import AfterAllowance, Subscription
 from siteconfig import store
 from siteconfig.message_templates import MESSAGES, render
 
-from .models import Invoice, Payment
+from .models import AllowanceAlert, Invoice, Payment
 
 # Kiswahili month abbreviations are not what strftime gives in English: dates go by number.
 DATE_FORMATS = {"en": "%d %b %H:%M", "sw": "%d/%m/%Y %H:%M"}
@@ -78,3 +79,21 @@ def invoice_due(invoice: Invoice) -> str:
 
 def invoice_overdue(invoice: Invoice) -> str:
     return compose("overdue", language(invoice.customer), invoice=invoice.number, amount=_money(invoice.amount))
+
+
+def _data(octets: int) -> str:
+    """Bytes as a customer counts them: "750 MB", "1.5 GB"."""
+    return f"{octets / 2**30:.1f} GB".replace(".0 GB", " GB") if octets >= 2**30 else f"{octets // 2**20} MB"
+
+
+def allowance_reached(subscription: Subscription, threshold: int, standing: fair_use.Standing) -> str:
+    """The 80 % or 100 % SMS of ``subscription``'s period allowance (``standing``: its count now); at
+    100 % the words say whether the plan slows down or stops."""
+    lang = language(subscription.customer)
+    package = subscription.package
+    values = {"package": str(package), "allowance": _data((package.data_limit_mb or 0) * 2**20)}
+    if threshold < AllowanceAlert.Threshold.USED_UP:
+        return compose("data_80", lang, left=_data(standing.period_left or 0), **values)
+    if package.after_allowance == AfterAllowance.THROTTLE and package.fup_rate_limit:
+        return compose("data_100", lang, speed=fair_use.speed(package.fup_rate_limit), **values)
+    return compose("data_100_block", lang, **values)

@@ -256,6 +256,29 @@ class PaymentReminder(models.Model):
         ]
 
 
+class AllowanceAlert(models.Model):
+    """An SMS that a subscription used 80 % or 100 % of its period's data allowance, once per period:
+    the unique constraint is what makes "once" hold when the job runs twice or beside itself."""
+
+    class Threshold(models.IntegerChoices):
+        NEAR = 80, "80 % used"
+        USED_UP = 100, "Used up"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="allowance_alerts")
+    # The period it belongs to: the subscription's starts_at then (a renewal of the same row moves it).
+    since = models.DateTimeField()
+    threshold = models.PositiveSmallIntegerField(choices=Threshold.choices)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["subscription", "since", "threshold"],
+                                               name="one_allowance_alert_per_period")]
+
+
 class Notification(models.Model):
     """A message sent to a customer (receipt, reminder) and what the provider said."""
 

@@ -4,7 +4,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import callback_sweeps, invoices, receipts, reconciliation, reminders, verification
+from . import allowance_alerts, callback_sweeps, invoices, receipts, reconciliation, reminders, verification
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,12 @@ def process_payment(payment_id: int) -> dict:
 @shared_task(name="billing.tasks.send_payment_reminders")
 def send_payment_reminders() -> dict:
     result = reminders.send_due()
+    return {"sent": result.sent, "skipped": result.skipped, "failed": result.failed}
+
+
+@shared_task(name="billing.tasks.send_allowance_alerts")
+def send_allowance_alerts() -> dict:
+    result = allowance_alerts.send_due()
     return {"sent": result.sent, "skipped": result.skipped, "failed": result.failed}
 
 

@@ -322,6 +322,7 @@ CELERY_BEAT_SCHEDULE = {
     # Payments wake the receipt sender themselves; this catches a wake lost to a broker outage.
     "send-receipts": {"task": "billing.tasks.send_receipts", "schedule": 60.0},
     "send-payment-reminders": {"task": "billing.tasks.send_payment_reminders", "schedule": 300.0},
+    "send-allowance-alerts": {"task": "billing.tasks.send_allowance_alerts", "schedule": 60.0},
     "issue-invoices": {"task": "billing.tasks.issue_invoices", "schedule": crontab(minute=5)},
     "reconcile-payments": {"task": "billing.tasks.reconcile_payments", "schedule": crontab(hour=0, minute=20)},
     "check-routers": {"task": "routers.tasks.check_router_status", "schedule": 60.0},

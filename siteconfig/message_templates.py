@@ -59,6 +59,21 @@ MESSAGES = {m.name: m for m in (
                "your service. Help: {support_phone}.",
             sw="{business}: Muda wa kulipa ankara {invoice} ({amount}) umepita. Lipa kwa M-Pesa kwa akaunti "
                "{invoice} ili huduma yako iendelee. Msaada: {support_phone}."),
+    Message("data_80", "80 % of a data allowance used", COMMON + ("package", "allowance", "left"),
+            en="{business}: You have used 80 % of your {package} data ({allowance}); {left} left. Buy a boost "
+               "on the portal, My account. Help: {support_phone}.",
+            sw="{business}: Umetumia asilimia 80 ya data ya {package} ({allowance}); zimebaki {left}. Nunua "
+               "nyongeza kwenye ukurasa wa kuingia, Akaunti yangu. Msaada: {support_phone}."),
+    Message("data_100", "Data allowance used up: slowed down", COMMON + ("package", "allowance", "speed"),
+            en="{business}: Your {package} data ({allowance}) is used up: your speed is now {speed} until the "
+               "plan ends. Buy a boost for full speed on the portal, My account.",
+            sw="{business}: Data ya {package} ({allowance}) imekwisha: kasi yako sasa ni {speed} hadi kifurushi "
+               "kiishe. Nunua nyongeza upate kasi kamili kwenye ukurasa wa kuingia, Akaunti yangu."),
+    Message("data_100_block", "Data allowance used up: cut off", COMMON + ("package", "allowance"),
+            en="{business}: Your {package} data ({allowance}) is used up: internet stops until you buy a boost "
+               "on the portal, My account, or a new plan.",
+            sw="{business}: Data ya {package} ({allowance}) imekwisha: intaneti imesimama hadi ununue nyongeza "
+               "kwenye ukurasa wa kuingia, Akaunti yangu, au kifurushi kipya."),
     Message("ticket_reply", "Staff reply to a support ticket", COMMON + ("number", "subject", "reply"),
             en="{business} ({number}): {reply}",
             sw="{business} (tiketi {number}): {reply}"),
