@@ -68,6 +68,8 @@ AUDITED = {
     # The customer's account page (tests/test_portal_account.py): the customer is the actor.
     **{f"billing.purchase.{name}": ("test_portal_account.py", "test_the_customer_is_the_actor_of_what_they_start_here")
        for name in ("top_up", "buy_again", "pay_invoice")},
+    "billing.purchase.buy_boost": ("test_fair_use_standing.py",
+                                   "test_a_throttled_customer_sees_the_figures_the_speed_and_boosts_and_buys_one_from_the_wallet"),
     "routers.services.create_router": ROUTER_PAGES,
     "routers.services.update_router": ROUTER_PAGES,
     "routers.services.delete_router": ROUTER_PAGES,

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from audit.models import Entry
 from billing import payments
 from billing.models import LedgerEntry, Payment
 from hotspot import fair_use, services, subscriptions
@@ -175,8 +176,11 @@ def test_a_throttled_customer_sees_the_figures_the_speed_and_boosts_and_buys_one
     assert signed.post(f"{HOME}boosts/999999/buy/").status_code == 404
     bought = signed.post(f"{HOME}boosts/{extra.pk}/buy/")
     assert bought.status_code == 303 and bought["Location"] == HOME
-    assert Payment.objects.get(package=extra).status == Payment.Status.COMPLETED
+    boost_paid = Payment.objects.get(package=extra)
+    assert boost_paid.status == Payment.Status.COMPLETED
     assert payments.balance(throttled) == Decimal("10.00")
+    entry = Entry.objects.get(object_type="billing.payment", object_id=str(boost_paid.pk), action="credited")
+    assert (entry.actor_kind, entry.actor_id) == ("customer", str(throttled.pk))  # the customer bought it
     # A fair-use plan adds two aggregates (sessions, boosts) to tests/test_portal_account.py's pin; the
     # boosts on sale are asked for only while slowed or near, as before the boost above.
     with django_assert_num_queries(15):
