@@ -59,6 +59,9 @@ HIDDEN = (
     # seeing it is seeing the ledger), a session's fair-use slowdown is the job's claim, and inbound
     # SMS are written by the webhook and shown on /tickets/sms/ to those who see every ticket.
     "billing.*_wallet", "radius.*_sessionslowdown", "monitoring.*_inboundsms",
+    # Boosts are written by the payment path (buying a boost package: its permission is the package's
+    # and the payment's), their RADIUS rows with them, and the allowance SMS marks by the job.
+    "hotspot.*_boost", "radius.*_databoost", "billing.*_allowancealert",
     # Money is never deleted: a payment is reversed, an invoice cancelled.
     "billing.delete_payment", "billing.delete_invoice",
 )

@@ -219,8 +219,8 @@ def test_the_demo_has_activity_and_names_the_admin_who_set_the_catalogue_up(tmp_
 
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", stdout=io.StringIO())
-    created = Entry.objects.filter(object_type="hotspot.package", action="created")
-    assert created.count() == 7 and set(created.values_list("actor_kind", "actor_name")) == {("staff", "admin")}
+    created = Entry.objects.filter(object_type="hotspot.package", action="created")  # 7 plans, 2 boosts
+    assert created.count() == 9 and set(created.values_list("actor_kind", "actor_name")) == {("staff", "admin")}
     assert "Nothing recorded yet" not in signed_in(FINANCE).get("/activity/").content.decode()
 
 
