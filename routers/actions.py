@@ -208,28 +208,36 @@ def kick(router: Router, *, kind: str, user: str | None = None, session_id: str 
     return removed
 
 
-def kick_failed_disconnects(attempts: list) -> None:
-    """The radius CoA fallback (registered in RoutersConfig.ready): end over the RouterOS API the
-    sessions whose Disconnect-Request the NAS refused or did not answer. The router is the one the
-    NAS row names ("router <id>") or whose host is the NAS address. Each attempt gets ``api_kicked``
-    and a line in ``detail``; each router one "kick" log row. Routers are asked in parallel (one
-    connection each, no database in the workers), so a dead one costs only its own timeout."""
+def on_each_router(attempts: list, work) -> list:
+    """The CoA fallbacks' fan-out: the attempts grouped by NAS address, each group handed with a
+    client for every router at that address (or the RouterError of connecting) to
+    ``work(client_or_error, group)`` in parallel (no database in the workers, so a dead router
+    costs only its own timeout). [(router, group, work's result)]; a NAS address of no router of
+    ours is not tried."""
     plans, by_nas = [], defaultdict(list)
     for attempt in attempts:
         by_nas[attempt.nas_ip_address].append(attempt)
     for address, group in by_nas.items():
-        # No router of ours at this address: nothing to try (api_kicked stays None, "not tried").
         for router in _routers_at(address):
             try:
                 plans.append((router, client_for(router), group))
             except RouterError as error:
                 plans.append((router, error, group))
     if not plans:
-        return
+        return []
     with ThreadPoolExecutor(max_workers=min(FALLBACK_WORKERS, len(plans))) as pool:
-        outcomes = list(pool.map(lambda plan: _end_sessions(plan[1], plan[2]), plans))
+        outcomes = list(pool.map(lambda plan: work(plan[1], plan[2]), plans))
+    return [(router, group, outcome) for (router, _, group), outcome in zip(plans, outcomes, strict=True)]
+
+
+def kick_failed_disconnects(attempts: list) -> None:
+    """The radius CoA fallback (registered in RoutersConfig.ready): end over the RouterOS API the
+    sessions whose Disconnect-Request the NAS refused or did not answer. The router is the one the
+    NAS row names ("router <id>") or whose host is the NAS address. Each attempt gets ``api_kicked``
+    and a line in ``detail``; each router one "kick" log row. Routers are asked in parallel (one
+    connection each, no database in the workers), so a dead one costs only its own timeout."""
     tried: dict[int, list[str]] = defaultdict(list)
-    for (router, _, group), (removed, error) in zip(plans, outcomes, strict=True):
+    for router, group, (removed, error) in on_each_router(attempts, _end_sessions):
         for attempt in group:
             attempt.api_kicked = (attempt.api_kicked or 0) + removed.get(id(attempt), 0)
             tried[id(attempt)].append(f"{router.name}: {error}" if error else

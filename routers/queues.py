@@ -8,13 +8,10 @@ read-only) or has none, the session's active entry is removed instead: the devic
 and FreeRADIUS answers with the fair-use rate (policy.d/hotspot). Registered as radius's rate
 fallback in RoutersConfig.ready; each router asked gets one ServiceControlLog row.
 """
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
-
-from .actions import FALLBACK_WORKERS, _joined, _routers_at
+from .actions import _joined, on_each_router
 from .models import ServiceControlLog
 from .routeros import RouterClient, RouterCommandRefused, RouterError
-from .services import client_for, log_action
+from .services import log_action
 
 QUEUE_MENU = "/queue/simple"
 
@@ -23,20 +20,7 @@ def slow_failed_coa(attempts: list) -> None:
     """The radius rate fallback: for each CoA attempt (kind coa, with Mikrotik-Rate-Limit) no NAS
     acknowledged, set the session's queue to the rate, else end the session. Sets ``api_changed``
     (queues changed), ``api_kicked`` (sessions ended) and a line in ``detail``; never raises."""
-    plans, by_nas = [], defaultdict(list)
-    for attempt in attempts:
-        by_nas[attempt.nas_ip_address].append(attempt)
-    for address, group in by_nas.items():
-        for router in _routers_at(address):
-            try:
-                plans.append((router, client_for(router), group))
-            except RouterError as error:
-                plans.append((router, error, group))
-    if not plans:
-        return
-    with ThreadPoolExecutor(max_workers=min(FALLBACK_WORKERS, len(plans))) as pool:
-        outcomes = list(pool.map(lambda plan: _slow(plan[1], plan[2]), plans))
-    for (router, _, group), (done, error) in zip(plans, outcomes, strict=True):
+    for router, group, (done, error) in on_each_router(attempts, _slow):
         for attempt in group:
             changed, kicked = done.get(id(attempt), (0, 0))
             attempt.api_changed = (attempt.api_changed or 0) + changed
