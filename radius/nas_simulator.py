@@ -2,7 +2,9 @@
 
 It speaks real RADIUS over UDP (packets decoded and signed by pyrad), checks the shared secret's
 authenticator, and answers as told: ACK by default, NAK with an Error-Cause, or nothing at all
-(so the sender times out), per username. Every request it verified is recorded.
+(so the sender times out), per username. Every request it verified is recorded once: a
+retransmission (same source, identifier and authenticator, as RFC 5080 section 2.2.2 defines a
+duplicate) gets the first answer again without being acted on twice, as a real NAS does.
 """
 import socket
 import threading
@@ -41,6 +43,7 @@ class NasSimulator:
     before_answer: Callable[[Received, str], None] | None = None
 
     def start(self) -> "NasSimulator":
+        self._answered = {}  # (source, identifier, authenticator) -> the reply sent
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._socket.bind((self.host, self.port))
         self._socket.settimeout(0.2)
@@ -81,6 +84,10 @@ class NasSimulator:
                     continue  # wrong secret: a real NAS stays silent
             except packet.PacketError:
                 continue
+            duplicate = (source, request.id, request.authenticator)
+            if duplicate in self._answered:
+                self._socket.sendto(self._answered[duplicate], source)
+                continue
             attributes = {name: _plain(request[name]) for name in request.keys()}
             received = Received(request.code, attributes, source)
             self.received.append(received)
@@ -88,7 +95,7 @@ class NasSimulator:
             if self.before_answer is not None:
                 self.before_answer(received, how)
             if how == SILENT:
-                continue
+                continue  # as if the request was lost: its retransmission counts as new
             reply = request.CreateReply()
             if request.code == packet.DisconnectRequest:
                 reply.code = packet.DisconnectACK if how == ACK else packet.DisconnectNAK
@@ -96,7 +103,10 @@ class NasSimulator:
                 reply.code = packet.CoAACK if how == ACK else packet.CoANAK
             if how == NAK:
                 reply["Error-Cause"] = self.error_cause
-            self._socket.sendto(reply.ReplyPacket(), source)
+            self._answered[duplicate] = reply.ReplyPacket()
+            if len(self._answered) > 4096:  # the demo's runs for days; a retransmission comes within seconds
+                del self._answered[next(iter(self._answered))]
+            self._socket.sendto(self._answered[duplicate], source)
 
 
 def _plain(values: list):

@@ -194,6 +194,7 @@ QUIET = {
     "routers.actions.logs": READS,
     "routers.actions.stats": READS,
     "routers.actions.kick_failed_disconnects": "the fallback of a Disconnect whose own entry notes it",
+    "routers.actions.on_each_router": "the fan-out under the CoA fallbacks; each caller's own entry is the record",
     "routers.wireguard.generate_keypair": READS,
     "routers.wireguard.public_key": READS,
     "routers.wireguard.server": "our server's keys, made once on first use; no operator decision",

@@ -52,6 +52,25 @@ def test_silence_is_a_timeout_after_the_retries(nas):
     assert "after 2 tries" in attempt.detail
 
 
+def test_a_retransmission_is_answered_again_but_acted_on_once(nas):
+    """Our retry resends the same packet when an answer is slow; a NAS recognises it (RFC 5080
+    2.2.2), so the simulator must too, or a race test counts one Disconnect twice."""
+    from pyrad.client import Client
+
+    from radius.dictionaries import radius_dictionary
+
+    client = Client(server="127.0.0.1", secret=SECRET.encode(), dict=radius_dictionary(), coaport=nas.port)
+    client.timeout, client.retries = 2, 1
+    request = client.CreateCoAPacket(code=40)  # Disconnect-Request
+    request["User-Name"] = "wambui"
+    try:
+        first, second = client.SendPacket(request), client.SendPacket(request)
+    finally:
+        client._CloseSocket()
+    assert first.code == second.code == 41  # Disconnect-ACK both times
+    assert [got.attributes["User-Name"] for got in nas.received] == ["wambui"]
+
+
 def test_a_wrong_secret_goes_unanswered(nas):
     services.register_nas("127.0.0.1", "not-the-router-secret", "Kilimani", coa_port=nas.port)
     with override_settings(RADIUS_COA_TIMEOUT=1, RADIUS_COA_RETRIES=1):
