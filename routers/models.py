@@ -122,6 +122,35 @@ class RouterSample(models.Model):
         return f"{self.router_id} at {self.taken_at:%Y-%m-%d %H:%M:%S}"
 
 
+class RouterSampleHour(models.Model):
+    """One router's traffic in one hour (UTC, ``hour`` its start), summed from the minute samples
+    (routers.traffic_hours) so the 7- and 30-day graphs and a year of history read one row per
+    router-hour instead of sixty. Bytes are the positive counter differences whose later sample fell
+    in the hour; ``seconds`` the time those differences cover (a reboot or a missed poll is a gap,
+    not traffic), so the hour's average rate is bytes x 8 / seconds. Kept ROUTER_HOURLY_RETENTION_DAYS
+    (13 months) while the minute samples keep ROUTER_SAMPLE_RETENTION_DAYS."""
+
+    router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="sample_hours")
+    hour = models.DateTimeField()
+    rx_bytes = models.PositiveBigIntegerField(default=0)
+    tx_bytes = models.PositiveBigIntegerField(default=0)
+    seconds = models.PositiveIntegerField(default=0)
+    # The highest one-interval rate seen in the hour: a 30-day graph of averages hides the peaks.
+    rx_peak_bps = models.PositiveBigIntegerField(default=0)
+    tx_peak_bps = models.PositiveBigIntegerField(default=0)
+    users_peak = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour", "router"]
+        default_permissions = ("view",)
+        constraints = [models.UniqueConstraint(fields=["router", "hour"], name="router_sample_hour_once")]
+        # The all-routers graph reads a range of hours across routers.
+        indexes = [models.Index(fields=["hour"], name="router_sample_hour_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.router_id} hour of {self.hour:%Y-%m-%d %H:00}"
+
+
 class AccessPoint(models.Model):
     """A wireless access point cabled to one of a router's ports. The router is asked about it:
     its ARP table says whether the AP answers (online), and its bridge host table counts the
