@@ -313,6 +313,8 @@ CELERY_BEAT_SCHEDULE = {
     "sample-users-online": {"task": "monitoring.tasks.sample_users_online", "schedule": 300.0},
     "cleanup-router-samples": {"task": "routers.tasks.cleanup_router_samples",
                                "schedule": crontab(hour=3, minute=45)},
+    # The hourly traffic rows (routers.traffic_history) summed from the minute samples before these go.
+    "refresh-traffic-hours": {"task": "routers.tasks.refresh_traffic_hours", "schedule": crontab(minute=2)},
     "verify-mpesa-payments": {"task": "billing.tasks.verify_mpesa_transactions", "schedule": 15.0},
     # Callback bodies stored but not settled (a crash, a lost connection): processed again.
     "reprocess-callbacks": {"task": "billing.tasks.reprocess_callbacks", "schedule": 60.0},
@@ -346,6 +348,8 @@ ROUTER_POLL_WORKERS = env.integer("ROUTER_POLL_WORKERS", 64, minimum=1)
 ROUTER_API_KEEP_SECONDS = env.integer("ROUTER_API_KEEP_SECONDS", 300, minimum=0)
 # One sample per router per poll: 500 routers a minute is ~720,000 rows a day.
 ROUTER_SAMPLE_RETENTION_DAYS = env.integer("ROUTER_SAMPLE_RETENTION_DAYS", 14, minimum=1)
+# Each router's traffic per hour (routers.traffic_history): the 7- and 30-day graphs and a year's history.
+ROUTER_HOURLY_RETENTION_DAYS = env.integer("ROUTER_HOURLY_RETENTION_DAYS", 396, minimum=31)  # 13 months
 # Nightly log rotation (monitoring/rotation.py): the stored system log, the audit trail, the
 # SMS/e-mail notifications sent and the failed-job records, each kept this many days.
 SYSTEM_LOG_RETENTION_DAYS = env.integer("SYSTEM_LOG_RETENTION_DAYS", 30, minimum=1)

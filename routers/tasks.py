@@ -2,11 +2,11 @@
 fetch is `check_router_status --live-data`)."""
 from celery import shared_task
 
-from . import drift, live_data, nightly_backups, polling
+from . import drift, live_data, nightly_backups, polling, traffic_history
 from .provisioning import provision_router
 
 __all__ = ["backup_routers", "check_router_status", "check_routers", "cleanup_router_samples",
-           "fetch_router_live_data", "provision_router", "sync_router_data"]
+           "fetch_router_live_data", "provision_router", "refresh_traffic_hours", "sync_router_data"]
 
 
 @shared_task(name="routers.tasks.check_router_status")
@@ -28,6 +28,11 @@ def fetch_router_live_data() -> dict:
 @shared_task(name="routers.tasks.cleanup_router_samples")
 def cleanup_router_samples() -> dict:
     return polling.cleanup_samples()
+
+
+@shared_task(name="routers.tasks.refresh_traffic_hours")
+def refresh_traffic_hours() -> dict:
+    return traffic_history.refresh_hours()
 
 
 @shared_task(name="routers.tasks.sync_router_data")
