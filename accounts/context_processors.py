@@ -40,6 +40,7 @@ GROUPS = [
     ]),
     ("Reports", [
         ("Payment reports", "payment-reports", "pulse"),
+        ("Traffic", "traffic-report", "pulse"),
     ]),
     ("Support", [
         ("Tickets", "ticket-list", "list"),

@@ -123,6 +123,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "billing.add_invoice": (PAYMENTS, "Issue invoices"),
     "billing.view_mpesacallback": (MPESA, "View the M-Pesa log (callbacks as received)"),
     "billing.view_revenue": (REPORTS, "See revenue totals and reports"),
+    "routers.view_routersamplehour": (REPORTS, "See the traffic graphs (one router or all, 1 hour to 30 days)"),
     "routers.change_router": (ROUTERS, "Change routers and run their actions (test, provision, back up, "
                                        "restore, reboot, disconnect users)"),
     "radius.view_radacct": (RADIUS, "View sessions (online now and history)"),

@@ -31,6 +31,7 @@ ROLE_PATTERNS: dict[str, tuple[str, ...]] = {
         # Payment and billing tickets (monitoring.tickets.access): read, and internal notes to the
         # desk; answering the customer stays Support's.
         "monitoring.view_ticket",
+        "routers.view_routersamplehour",  # the traffic report: what the network carried, beside the money
     ),
     SUPPORT: (
         "hotspot.*customer",

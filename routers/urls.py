@@ -1,7 +1,7 @@
 """The routers app's pages, all under /routers/; each view lives in routers/views/<the module named here>."""
 from django.urls import path
 
-from .views import access_points, actions, routers, services, vpn
+from .views import access_points, actions, routers, services, traffic, vpn
 
 urlpatterns = [
     path("routers/", routers.router_list, name="router-list"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("routers/<int:pk>/provision/", routers.router_provision, name="router-provision"),
     path("routers/<int:pk>/provisioning/<int:job_id>/", routers.provisioning_job, name="router-provisioning"),
     path("routers/<int:pk>/traffic/", routers.router_traffic, name="router-traffic"),
+    path("reports/traffic/", traffic.traffic_report, name="traffic-report"),
     # Actions and the panels that ask the router when its page opens.
     path("routers/<int:pk>/backup/", actions.router_backup, name="router-backup"),
     path("routers/<int:pk>/backups/<int:backup_id>/restore/", actions.router_restore, name="router-restore"),

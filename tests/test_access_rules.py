@@ -185,6 +185,7 @@ PAGES = {
     "router-provision": {ADMIN, TECHNICIAN},
     "router-provisioning": {ADMIN, TECHNICIAN},
     "router-traffic": {ADMIN, TECHNICIAN},
+    "traffic-report": {ADMIN, FINANCE, TECHNICIAN},
     "router-backup": {ADMIN, TECHNICIAN},
     "router-restore": {ADMIN, TECHNICIAN},
     "router-reboot": {ADMIN, TECHNICIAN},
