@@ -139,9 +139,10 @@ def _finish(record: MpesaCallback, outcome: str, detail: str = "", payment: Paym
     body): then the first outcome stays (`credited`, not the second one's `duplicate`) and
     ``record`` takes it, so M-Pesa hears what is recorded."""
     updated = MpesaCallback.objects.filter(pk=record.pk, outcome__in=MpesaCallback.UNSETTLED).update(
-        outcome=outcome, detail=detail[:255], payment=payment, checkout_request_id=record.checkout_request_id)
+        outcome=outcome, detail=detail[:255], payment=payment, checkout_request_id=record.checkout_request_id,
+        mpesa_receipt=record.mpesa_receipt)
     if not updated:
-        record.refresh_from_db(fields=["outcome", "detail", "payment", "checkout_request_id"])
+        record.refresh_from_db(fields=["outcome", "detail", "payment", "checkout_request_id", "mpesa_receipt"])
         return record
     record.outcome, record.detail, record.payment = outcome, detail[:255], payment
     if outcome not in (Outcome.CREDITED, Outcome.FAILED, Outcome.ACCEPTED, Outcome.DUPLICATE):
@@ -261,7 +262,7 @@ def handle_stk(raw: bytes, source_ip: str | None) -> MpesaCallback:
 
 def _process_stk(record: MpesaCallback, raw: bytes) -> MpesaCallback:
     fields = _fields(_stk_fields, raw)
-    record.checkout_request_id = fields["checkout"]
+    record.checkout_request_id, record.mpesa_receipt = fields["checkout"], fields.get("receipt", "")
     with transaction.atomic():  # the outcome commits with what it says happened: one commit
         if fields["code"] == 0:
             settled = payments.complete(checkout_request_id=fields["checkout"], receipt=fields["receipt"],
@@ -312,6 +313,7 @@ def handle_c2b_validation(raw: bytes, source_ip: str | None) -> tuple[MpesaCallb
 
     def work(r):
         fields = _fields(_c2b_fields, raw)
+        r.mpesa_receipt = fields["receipt"]
         customer, invoice = _match_without_creating(fields["account"])
         if customer is None:
             answer.update(REJECT_ACCOUNT)
@@ -341,6 +343,7 @@ def handle_c2b_confirmation(raw: bytes, source_ip: str | None) -> MpesaCallback:
 
 def _process_c2b(record: MpesaCallback, raw: bytes) -> MpesaCallback:
     fields = _fields(_c2b_fields, raw)
+    record.mpesa_receipt = fields["receipt"]
     existing = Payment.objects.filter(mpesa_receipt=fields["receipt"]).first()
     if existing is not None:
         return _finish(record, Outcome.DUPLICATE, f"receipt {fields['receipt']} already recorded", existing)

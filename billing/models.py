@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from hotspot.models import Customer, Package, Subscription
@@ -80,7 +81,12 @@ class Payment(models.Model):
             models.Index(fields=["id"], condition=Q(status="completed", receipt_sent_at__isnull=True),
                          name="billing_payment_receipt_owed"),
             models.Index(fields=["status", "completed_at"]),
-            models.Index(fields=["created_at"]),
+            # The list's order (newest first, the id breaking ties), alone and under its filters and the
+            # customer's payments: each read as a walk down its index that stops after a page.
+            models.Index(fields=["created_at", "id"], name="billing_payment_recent"),
+            models.Index(fields=["customer", "created_at", "id"], name="billing_payment_customer"),
+            models.Index(fields=["status", "created_at", "id"], name="billing_payment_status"),
+            models.Index(fields=["method", "created_at", "id"], name="billing_payment_method"),
             models.Index(fields=["phone", "created_at"]),
             models.Index(fields=["last_queried_at"], condition=Q(status="pending"), name="billing_payment_pending"),
         ]
@@ -129,6 +135,9 @@ class MpesaCallback(models.Model):
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     checkout_request_id = models.CharField(max_length=64, blank=True)
+    # The M-Pesa receipt the body carries (STK MpesaReceiptNumber, C2B TransID), set when processing
+    # reads it: the log is searched by receipt through an index, not by scanning bodies.
+    mpesa_receipt = models.CharField(max_length=20, blank=True, default="")
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED)
     detail = models.CharField(max_length=255, blank=True)
     payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="callbacks")
@@ -139,6 +148,7 @@ class MpesaCallback(models.Model):
     class Meta:
         ordering = ["-received_at"]
         indexes = [models.Index(fields=["received_at"]), models.Index(fields=["checkout_request_id"]),
+                   models.Index(fields=["mpesa_receipt"], name="billing_callback_receipt"),
                    models.Index(fields=["outcome", "received_at"]),
                    models.Index(fields=["retry_at"], condition=Q(outcome__in=["received", "error"]),
                                 name="billing_callback_unsettled")]
@@ -217,7 +227,11 @@ class Invoice(models.Model):
     class Meta:
         ordering = ["-issued_at"]
         constraints = [models.UniqueConstraint(fields=["customer", "period_start"], name="one_invoice_per_period")]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [models.Index(fields=["status", "due_at"]),
+                   # The list's order, alone and under a status filter; the search's number__iexact.
+                   models.Index(fields=["issued_at", "id"], name="billing_invoice_recent"),
+                   models.Index(fields=["status", "issued_at", "id"], name="billing_invoice_status"),
+                   models.Index(Upper("number"), name="billing_invoice_number_upper")]
 
     def __str__(self) -> str:
         return self.number

@@ -56,6 +56,8 @@ def test_paybill_naming_a_package_buys_it_and_a_replay_is_a_duplicate(client, pa
     payment = Payment.objects.get()
     assert payment.subscription.package == package and payments.balance(customer) == 0
     assert list(MpesaCallback.objects.order_by("pk").values_list("outcome", flat=True)) == ["credited", "duplicate"]
+    # Both bodies are found by their receipt through its index, the duplicate too.
+    assert MpesaCallback.objects.filter(mpesa_receipt=body["TransID"]).count() == 2
 
 
 def test_paybill_to_an_invoice_number_pays_it(client, package):
