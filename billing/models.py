@@ -316,3 +316,129 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+# --- report rollups (billing.payment_rollup, billing.customer_rollup; kept by lib.rollups) ---------
+# Summary rows the reports, the dashboard and the payments page read instead of scanning payments.
+# Days are business days: midnight to midnight in the business time zone (siteconfig.time_zone).
+
+
+class PaymentDayQuerySet(models.QuerySet):
+    def revenue(self):
+        """The rows that are revenue: every method but the wallet, whose purchases spend money already
+        counted when it came in (as billing.revenue and reconciliation count)."""
+        return self.exclude(method=Payment.Method.WALLET)
+
+
+class PaymentDay(models.Model):
+    """Completed payments per business day (of completed_at) × package × router × method.
+
+    ``payments``/``amount``: the completed payments that day, whatever happened to them later.
+    ``refunds``/``refunded``: those of them later refunded or reversed (reversed_at set), counted on the
+    payment's day, so a reversal changes the day the money came in (the only change a closed day
+    sees); net revenue is amount − refunded. Wallet purchases are rows too (method "wallet"), not
+    revenue: read revenue through ``PaymentDay.objects.revenue()``.
+    ``router``: the router of the customer's session nearest the payment (the latest started no later
+    than 15 minutes after it was completed: the sign-in it paid for, or the session it renewed);
+    empty when the customer had none. Written only by billing.payment_rollup."""
+
+    objects = PaymentDayQuerySet.as_manager()
+
+    day = models.DateField()
+    package = models.ForeignKey(Package, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    router = models.ForeignKey("routers.Router", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    method = models.CharField(max_length=10, choices=Payment.Method.choices)
+    payments = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refunds = models.PositiveIntegerField(default=0)
+    refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["day", "package", "router", "method"],
+                                               name="one_payment_day_per_key")]
+        indexes = [models.Index(fields=["day"], name="billing_paymentday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.method}: {self.payments} for {self.amount}"
+
+
+class CustomerDay(models.Model):
+    """Customers coming, coming back and going, per business day. A customer's purchase is a completed
+    payment of theirs (any method, the wallet's too) not later reversed; its day is that of completed_at.
+
+    - ``active``: customers with a purchase that day.
+    - ``new``: of those, customers whose first purchase ever is that day.
+    - ``returning``: of those, customers who had bought before that day (active = new + returning).
+    - ``churned``: customers whose last purchase was CHURN_DAYS (30) days before that day and who have
+      not bought since: the day they count as gone. A customer who comes back later is counted again
+      as returning on that day (and churned again 30 days after their last purchase).
+    Written only by billing.customer_rollup."""
+
+    CHURN_DAYS = 30
+
+    day = models.DateField(primary_key=True)
+    active = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    returning = models.PositiveIntegerField(default=0)
+    churned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.new} new, {self.returning} returning, {self.churned} churned"
+
+
+class CohortMonth(models.Model):
+    """The monthly cohort table: customers whose first purchase (as CustomerDay counts purchases) fell in
+    ``cohort`` (the first day of that business month) and who bought in ``month``; ``amount`` what
+    they paid that month, wallet purchases excluded (revenue). Retention of a cohort in a month is
+    customers / the cohort's row for its own month. Written only by billing.customer_rollup."""
+
+    cohort = models.DateField()
+    month = models.DateField()
+    customers = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["cohort", "month"]
+        constraints = [models.UniqueConstraint(fields=["cohort", "month"], name="one_cohort_month")]
+
+    def __str__(self) -> str:
+        return f"cohort {self.cohort:%Y-%m} in {self.month:%Y-%m}: {self.customers}"
+
+
+class Expense(models.Model):
+    """Money the business spent (rent of a site, backhaul, power, airtime), recorded by Finance for the
+    profit report (revenue − expenses, per month and per site). ``router`` is the site it was spent
+    for, empty for the business as a whole. ``receipt``: a scan or photo, optional, checked by its
+    first bytes before it is kept (billing.expenses.read_receipt). Changes go through
+    billing.expenses, which audits them."""
+
+    class Category(models.TextChoices):
+        RENT = "rent", "Rent"
+        BANDWIDTH = "bandwidth", "Bandwidth / backhaul"
+        POWER = "power", "Power"
+        EQUIPMENT = "equipment", "Equipment"
+        SALARIES = "salaries", "Salaries"
+        AIRTIME = "airtime", "Airtime and SMS"
+        OTHER = "other", "Other"
+
+    date = models.DateField()
+    category = models.CharField(max_length=12, choices=Category.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    router = models.ForeignKey("routers.Router", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="expenses", verbose_name="site")
+    note = models.CharField(max_length=255, blank=True)
+    receipt = models.FileField(upload_to="expenses/%Y/%m/", blank=True, max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["date"], name="billing_expense_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_category_display()} {self.amount}"

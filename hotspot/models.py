@@ -218,3 +218,162 @@ class Boost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.package} for {self.subscription}"
+
+
+# --- report rollups (hotspot.usage_rollup, hotspot.login_rollup; kept by lib.rollups) -------------
+# Summary rows the reports read instead of radacct and radpostauth. Days are business days: midnight
+# to midnight in the business time zone (siteconfig.time_zone) as it was when the row was written.
+
+
+class RollupWatermark(models.Model):
+    """How far one rollup has read its sources: every source row changed before ``reached_at`` (less the
+    rollup's overlap, re-read each run) is in its summary rows. One row per rollup, every app's
+    (billing's too: hotspot is the lowest app with rollups), written only by lib.rollups under the
+    rollup's lock. No row: the rollup has never run and its first refresh rebuilds from the start."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    reached_at = models.DateTimeField()
+    # What the last run did, for an operator asking whether the job is alive.
+    last_run_at = models.DateTimeField(default=timezone.now)
+    last_run_rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.name} to {self.reached_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SessionMark(models.Model):
+    """What the usage rollup last saw of one accounting session (a radacct row): its counters then and
+    when the router reported them. The next observation's counters minus these are the delta it adds
+    to UsageDay, spread over the business days between the two report times; so a session crossing
+    midnight has its bytes split by the interim updates seen. The marks also fix the session's
+    customer, router and package at its first observation, so a later renewal does not move
+    usage already counted. Marks of sessions seen stopped are dropped a day later (the overlap
+    re-reads them until then); a mark with no report for two days is a session the stale-session
+    sweep closes without new counters, dropped too."""
+
+    radacct_id = models.BigIntegerField(primary_key=True)
+    username = models.TextField()
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                 db_constraint=False)
+    router = models.ForeignKey("routers.Router", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+", db_constraint=False)
+    package = models.ForeignKey(Package, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                db_constraint=False)
+    seen_at = models.DateTimeField(help_text="The router's report time of the counters below")
+    bytes_in = models.BigIntegerField(default=0)
+    bytes_out = models.BigIntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
+    stopped = models.BooleanField(default=False)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["stopped", "seen_at"], name="hotspot_sessionmark_seen")]
+
+
+class UsageDay(models.Model):
+    """Hotspot and PPPoE use per business day × customer (username) × router (NAS) × package.
+
+    - ``sessions``: sessions that started that day (radacct rows by acctstarttime).
+    - ``devices``: distinct device MACs (callingstationid) of the sessions active that day (started
+      before its end, last report or stop on or after its start).
+    - ``seconds``, ``bytes_in`` (from the customer: acctinputoctets), ``bytes_out`` (to the customer):
+      the counters' growth between two observations of a session, spread over the business days
+      between the two report times in proportion to the time of each. The rollup observes every
+      open session each run (every 5 minutes) and routers report every interim interval, so a
+      session crossing midnight is split exactly up to the traffic of one interim interval around
+      midnight, which is shared between the days by time. A session first seen closed (or a range
+      rebuilt by rebuild_reports) is spread from its start to its stop. Each day's total therefore
+      equals radacct's counters summed over the sessions, split this way.
+    - ``router``: the Router owning the NAS address (its host or its NAS row); empty for an address no
+      router owns. ``package``: the package of the customer's subscription when the session was
+      first seen (the latest started at or before the session's start). ``customer``: by username.
+
+    One row per (day, username, router, package); hotspot.usage_rollup is the only writer."""
+
+    day = models.DateField()
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="usage_days")
+    username = models.TextField()
+    router = models.ForeignKey("routers.Router", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="usage_days")
+    package = models.ForeignKey(Package, on_delete=models.SET_NULL, null=True, blank=True, related_name="usage_days")
+    sessions = models.PositiveIntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
+    bytes_in = models.BigIntegerField(default=0)
+    bytes_out = models.BigIntegerField(default=0)
+    devices = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "username"]
+        constraints = [models.UniqueConstraint(fields=["day", "username", "router", "package"],
+                                               name="one_usage_day_per_key")]
+        indexes = [models.Index(fields=["day"], name="hotspot_usageday_day"),
+                   models.Index(fields=["customer", "day"], name="hotspot_usageday_customer"),
+                   models.Index(fields=["username", "day"], name="hotspot_usageday_username")]
+
+    def __str__(self) -> str:
+        return f"{self.username} on {self.day}"
+
+
+class LoginHour(models.Model):
+    """Sign-ins FreeRADIUS answered (radpostauth) per business day × hour (0-23, business time) × router ×
+    reason: ``accepted`` on the rows with reason "" and ``rejected`` on the others; ``users`` the
+    distinct usernames in the row (not additive across rows: a day's unique users are LoginDay's).
+
+    Reasons for a reject (radpostauth keeps only the answer, so the reason is read from our tables
+    at the time of the attempt): "unknown" (no customer has that username), "no_package" (the
+    customer had no subscription running then: none started, or past its expiry and grace),
+    "refused" (a customer with a running package: wrong password, device limit or allowance used).
+    ``router``: for an accept, the router of the session the same device started within a minute
+    after it (radpostauth as FreeRADIUS writes it names no NAS); empty for rejects and accepts
+    with no session. Written only by hotspot.login_rollup."""
+
+    class Reason(models.TextChoices):
+        ACCEPTED = "", "Accepted"
+        UNKNOWN = "unknown", "Unknown user"
+        NO_PACKAGE = "no_package", "No package running"
+        REFUSED = "refused", "Refused (password, devices or allowance)"
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    router = models.ForeignKey("routers.Router", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="login_hours")
+    reason = models.CharField(max_length=12, choices=Reason.choices, blank=True, default="")
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    users = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "hour"]
+        constraints = [models.UniqueConstraint(fields=["day", "hour", "router", "reason"],
+                                               name="one_login_hour_per_key")]
+        indexes = [models.Index(fields=["day", "hour"], name="hotspot_loginhour_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour:02d}h: {self.accepted} accepted, {self.rejected} rejected"
+
+
+class LoginDay(models.Model):
+    """Distinct usernames that signed in per business day: the row with no router counts the whole
+    network (``users``: any answer, ``users_accepted``, ``users_rejected``); a row per router counts the
+    accepted users matched to it as in LoginHour (its ``users_rejected`` is 0). Written only by
+    hotspot.login_rollup with LoginHour."""
+
+    day = models.DateField()
+    # A removed router's rows go with it: its users are in the network's row already.
+    router = models.ForeignKey("routers.Router", on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="login_days")
+    users = models.PositiveIntegerField(default=0)
+    users_accepted = models.PositiveIntegerField(default=0)
+    users_rejected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["day", "router"], name="one_login_day_per_router")]
+        indexes = [models.Index(fields=["day"], name="hotspot_loginday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.users} users"
