@@ -62,6 +62,10 @@ HIDDEN = (
     # Boosts are written by the payment path (buying a boost package: its permission is the package's
     # and the payment's), their RADIUS rows with them, and the allowance SMS marks by the job.
     "hotspot.*_boost", "radius.*_databoost", "billing.*_allowancealert",
+    # Report rollups are summary rows kept by the refresh job (lib.rollups); only reading them is granted.
+    *(f"{app}.{verb}_{model}" for verb in ("add", "change", "delete") for app, model in (
+        ("billing", "paymentday"), ("billing", "customerday"), ("billing", "cohortmonth"),
+        ("hotspot", "usageday"), ("hotspot", "loginhour"), ("hotspot", "loginday"))),
     # Money is never deleted: a payment is reversed, an invoice cancelled.
     "billing.delete_payment", "billing.delete_invoice",
 )
@@ -81,6 +85,13 @@ MODELS: dict[str, tuple[str, str]] = {
     "billing.paymentreminder": (PAYMENTS, "payment reminders"),
     "billing.notification": (PAYMENTS, "SMS messages to customers"),
     "billing.mpesacallback": (MPESA, "M-Pesa callbacks"),
+    "billing.expense": (REPORTS, "expenses"),
+    "billing.paymentday": (REPORTS, "revenue per day (report summary)"),
+    "billing.customerday": (REPORTS, "new, returning and churned customers (report summary)"),
+    "billing.cohortmonth": (REPORTS, "customer cohorts by month (report summary)"),
+    "hotspot.usageday": (REPORTS, "data usage per day (report summary)"),
+    "hotspot.loginhour": (REPORTS, "sign-ins per hour (report summary)"),
+    "hotspot.loginday": (REPORTS, "unique users per day (report summary)"),
     "monitoring.ticket": (TICKETS, "tickets"),
     "routers.router": (ROUTERS, "routers"),
     "routers.accesspoint": (ROUTERS, "access points"),
