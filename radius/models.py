@@ -139,6 +139,10 @@ class RadAcct(models.Model):
             models.Index(fields=["username"], condition=OPEN, name="radacct_open_user_idx"),
             models.Index(fields=["username", "acct_start_time"], name="radacct_user_start_idx"),
             models.Index(fields=["acct_update_time"], condition=OPEN, name="radacct_open_update_idx"),
+            # The session search (radius.forms.SessionSearch) matches these exactly: a session id
+            # from a router's log, a device's MAC.
+            models.Index(fields=["acct_session_id"], name="radacct_sessionid_idx"),
+            models.Index(fields=["calling_station_id"], name="radacct_callingstation_idx"),
         ]
 
     def __str__(self) -> str:
@@ -174,6 +178,8 @@ class RadPostAuth(models.Model):
             # The auth log lists newest first by authdate: FreeRADIUS's threads (and a buffered
             # writer) insert out of time order, so the id is no clock.
             models.Index(fields=["auth_date", "id"], name="radpostauth_authdate_idx"),
+            # The auth-log search by a device's MAC (radius.forms.AuthLogSearch).
+            models.Index(fields=["calling_station_id"], name="radpostauth_callingstation_idx"),
         ]
 
 

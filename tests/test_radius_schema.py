@@ -17,6 +17,9 @@ OUR_EXTRA_INDEXES = {
     "CREATE INDEX radacct_open_update_idx ON radacct USING btree (acctupdatetime) WHERE (acctstoptime IS NULL)",
     "CREATE UNIQUE INDEX nas_nasname_unique ON nas USING btree (nasname)",
     "CREATE INDEX radpostauth_authdate_idx ON radpostauth USING btree (authdate, id)",
+    "CREATE INDEX radacct_sessionid_idx ON radacct USING btree (acctsessionid)",
+    "CREATE INDEX radacct_callingstation_idx ON radacct USING btree (callingstationid)",
+    "CREATE INDEX radpostauth_callingstation_idx ON radpostauth USING btree (callingstationid)",
 }
 
 COLUMNS = """
