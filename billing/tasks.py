@@ -4,7 +4,16 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import allowance_alerts, callback_sweeps, invoices, receipts, reconciliation, reminders, verification
+from . import (
+    allowance_alerts,
+    callback_sweeps,
+    invoices,
+    receipts,
+    reconciliation,
+    reminders,
+    report_rollups,
+    verification,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +77,9 @@ def reprocess_callbacks() -> dict:
 @shared_task(name="billing.tasks.purge_bad_token_callbacks")
 def purge_bad_token_callbacks() -> dict:
     return {"deleted": callback_sweeps.purge_bad_token()}
+
+
+@shared_task(name="billing.tasks.refresh_reports")
+def refresh_reports() -> dict:
+    """The report rollups brought up to date (also `manage.py refresh_reports`)."""
+    return {outcome.name: outcome.keys for outcome in report_rollups.refresh()}

@@ -334,6 +334,8 @@ CELERY_BEAT_SCHEDULE = {
     "evaluate-alerts": {"task": "monitoring.tasks.evaluate_alerts", "schedule": 60.0},
     # Every online router's configuration saved on its flash, the newest backups.router_keep kept.
     "backup-routers": {"task": "routers.tasks.backup_routers", "schedule": crontab(hour=2, minute=45)},
+    # The report rollups (billing.report_rollups): what changed in payments, radacct and radpostauth.
+    "refresh-reports": {"task": "billing.tasks.refresh_reports", "schedule": 300.0},
 }
 
 # --- Router polling (routers/polling.py) -----------------------------------------------------------

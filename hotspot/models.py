@@ -250,9 +250,10 @@ class SessionMark(models.Model):
     to UsageDay, spread over the business days between the two report times; so a session crossing
     midnight has its bytes split by the interim updates seen. The marks also fix the session's
     customer, router and package at its first observation, so a later renewal does not move
-    usage already counted. Marks of sessions seen stopped are dropped a day later (the overlap
-    re-reads them until then); a mark with no report for two days is a session the stale-session
-    sweep closes without new counters, dropped too."""
+    usage already counted. Every run reads again the sessions its marks saw open (by id), so a
+    stop, or the stale-session sweep's close, is seen whatever its time. Marks of sessions seen
+    stopped are dropped a day later (the overlap re-reads them until then), and those whose radacct
+    row is gone (retention)."""
 
     radacct_id = models.BigIntegerField(primary_key=True)
     username = models.TextField()

@@ -1,0 +1,255 @@
+"""The usage rollup: hotspot.UsageDay (per business day × customer × router × package) from radacct,
+kept current by lib.rollups. See UsageDay's docstring for what each figure counts.
+
+Bytes and seconds are added, not recomputed: radacct keeps only a session's latest counters, so the
+growth since the last look (SessionMark) is what happened in between, and it is spread over the
+business days between the two reports. Reading a session again changes nothing: its mark moves with
+the figures it added, in the same transaction, under the rollup's lock. Sessions and devices are
+recomputed for every (day, username) a run touches, from radacct.
+
+A run reads: open sessions reported since the watermark (radacct_open_update_idx), sessions started
+since it (radacct_start_user_idx) and the sessions it saw open last time, by id (their stop, or the
+stale-session sweep's close, needs no index on acctstoptime).
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+
+from lib import rollups
+from radius.models import RadAcct
+
+from .models import SessionMark, UsageDay
+from .rollup_sources import Owners, router_by_address
+
+FIELDS = ("pk", "username", "nas_ip_address", "calling_station_id", "acct_start_time", "acct_update_time",
+          "acct_stop_time", "acct_input_octets", "acct_output_octets", "acct_session_time")
+# Sessions longer than this that stopped inside the touched days are not read for the devices count.
+LONGEST_SESSION = timedelta(days=62)
+STOPPED_MARKS_KEPT = timedelta(days=1)
+
+
+@dataclass
+class Session:
+    pk: int
+    username: str
+    address: str
+    mac: str
+    start: datetime
+    seen: datetime  # the last report: stop, else interim update, else start
+    stopped: bool
+    counters: tuple[int, int, int]  # bytes in, bytes out, seconds
+
+    @classmethod
+    def of(cls, row: tuple) -> "Session":
+        pk, username, address, mac, start, update, stop, octets_in, octets_out, seconds = row
+        return cls(pk, username or "", address or "", mac or "", start, stop or update or start, stop is not None,
+                   (octets_in or 0, octets_out or 0, seconds or 0))
+
+
+class UsageRollup:
+    name = "usage"
+    overlap = timedelta(minutes=15)
+
+    def __init__(self, zone: tzinfo):
+        self.zone = zone
+
+    def earliest(self) -> date | None:
+        first = RadAcct.objects.order_by("acct_start_time").values_list("acct_start_time", flat=True).first()
+        return rollups.day_of(first, self.zone) if first else None
+
+    # --- incremental -----------------------------------------------------------------------------
+
+    def refresh(self, window: rollups.Window) -> int:
+        since = window.since
+        marked = SessionMark.objects.filter(stopped=False).values_list("pk", flat=True)
+        rows = {row[0]: row for row in RadAcct.objects.filter(acct_stop_time__isnull=True, acct_update_time__gte=since)
+                .values_list(*FIELDS)}
+        rows.update((row[0], row) for row in RadAcct.objects.filter(acct_start_time__gte=since).values_list(*FIELDS))
+        ids = [pk for pk in marked if pk not in rows]
+        for start in range(0, len(ids), 5000):
+            rows.update((row[0], row) for row in RadAcct.objects.filter(pk__in=ids[start:start + 5000])
+                        .values_list(*FIELDS))
+        sessions = [Session.of(row) for row in rows.values() if row[4] is not None]
+        keys = self._observe(sessions, window.until)
+        vanished = set(ids) - set(rows)  # removed from radacct (retention) while we last saw them open
+        SessionMark.objects.filter(Q(pk__in=vanished) | Q(stopped=True, seen_at__lt=window.until - STOPPED_MARKS_KEPT)
+                                   ).delete()
+        return keys
+
+    def _observe(self, sessions: list[Session], until: datetime) -> int:
+        marks = {}
+        ids = [s.pk for s in sessions]
+        for start in range(0, len(ids), 5000):
+            marks.update((m.pk, m) for m in SessionMark.objects.filter(pk__in=ids[start:start + 5000]))
+        owners, routers = Owners({s.username for s in sessions}), router_by_address()
+        added: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+        touched: set[tuple[date, str]] = set()
+        new_marks = []
+        for s in sessions:
+            mark = marks.get(s.pk)
+            if mark is not None:
+                before, since = (mark.bytes_in, mark.bytes_out, mark.seconds), mark.seen_at
+                who = (mark.customer_id, mark.router_id, mark.package_id)
+            else:
+                before, since = (0, 0, 0), s.start
+                who = (owners.customer_id(s.username), routers.get(s.address), owners.package_id(s.username, s.start))
+            growth = [max(now - then, 0) for now, then in zip(s.counters, before, strict=True)]
+            if mark is not None and not any(growth) and mark.stopped == s.stopped and mark.seen_at == s.seen:
+                continue
+            for day, share in rollups.spread(growth, since, max(s.seen, since), self.zone).items():
+                figures = added[(day, s.username, who[1], who[2], who[0])]
+                for n in range(3):
+                    figures[n] += share[n]
+            touched.update((day, s.username) for day in rollups.days(rollups.day_of(since, self.zone),
+                                                                     rollups.day_of(max(s.seen, since), self.zone)))
+            counted = [max(now, then) for now, then in zip(s.counters, before, strict=True)]
+            new_marks.append(SessionMark(pk=s.pk, username=s.username, customer_id=who[0], router_id=who[1],
+                                         package_id=who[2], seen_at=max(s.seen, since), bytes_in=counted[0],
+                                         bytes_out=counted[1], seconds=counted[2], stopped=s.stopped))
+        self._write(touched, added, owners, routers)
+        _save_marks(new_marks)
+        return len(touched)
+
+    def _write(self, touched: set[tuple[date, str]], added: dict, owners: Owners, routers: dict) -> None:
+        """Rewrite the rows of every touched (day, username): the figures they held plus what was added,
+        with sessions and devices recomputed from radacct."""
+        if not touched:
+            return
+        days = sorted({day for day, _ in touched})
+        users = sorted({user for _, user in touched})
+        rows: dict[tuple, dict] = {}
+        existing = []
+        for chunk in _chunks(users, 2000):
+            existing += UsageDay.objects.filter(day__in=days, username__in=chunk)
+        for row in existing:
+            if (row.day, row.username) in touched:
+                rows[(row.day, row.username, row.router_id, row.package_id)] = {
+                    "customer": row.customer_id, "seconds": row.seconds, "bytes_in": row.bytes_in,
+                    "bytes_out": row.bytes_out, "sessions": 0, "devices": set()}
+        for (day, username, router, package, customer), (octets_in, octets_out, seconds) in added.items():
+            row = rows.setdefault((day, username, router, package), _empty(customer))
+            row["bytes_in"] += octets_in
+            row["bytes_out"] += octets_out
+            row["seconds"] += seconds
+        first, last = rollups.day_start(days[0], self.zone), rollups.day_start(days[-1] + timedelta(days=1), self.zone)
+        for chunk in _chunks(users, 2000):
+            sessions = [Session.of(r) for r in RadAcct.objects.filter(
+                Q(acct_start_time__gte=first - LONGEST_SESSION) | Q(acct_stop_time__isnull=True),
+                username__in=chunk, acct_start_time__lt=last).values_list(*FIELDS)]
+            marks = {m[0]: m[1:] for m in SessionMark.objects.filter(pk__in=[s.pk for s in sessions])
+                     .values_list("pk", "customer", "router", "package")}
+            for s in sessions:
+                if s.seen < first:
+                    continue
+                customer, router, package = marks.get(s.pk) or (
+                    owners.customer_id(s.username), routers.get(s.address), owners.package_id(s.username, s.start))
+                for day in rollups.days(rollups.day_of(s.start, self.zone), rollups.day_of(s.seen, self.zone)):
+                    if (day, s.username) not in touched:
+                        continue
+                    row = rows.setdefault((day, s.username, router, package), _empty(customer))
+                    row["sessions"] += day == rollups.day_of(s.start, self.zone)
+                    if s.mac:
+                        row["devices"].add(s.mac)
+        for chunk in _chunks(users, 2000):
+            UsageDay.objects.filter(day__in=days, username__in=chunk).filter(
+                _pairs_q([(d, u) for d, u in touched if u in set(chunk)])).delete()
+        UsageDay.objects.bulk_create([
+            UsageDay(day=day, username=username, router_id=router, package_id=package, customer_id=row["customer"],
+                     sessions=row["sessions"], devices=len(row["devices"]), seconds=row["seconds"],
+                     bytes_in=row["bytes_in"], bytes_out=row["bytes_out"])
+            for (day, username, router, package), row in rows.items()
+            if row["sessions"] or row["devices"] or row["seconds"] or row["bytes_in"] or row["bytes_out"]],
+            batch_size=2000)
+
+    # --- rebuild ---------------------------------------------------------------------------------
+
+    def rebuild(self, first: date, last: date, until: datetime) -> int:
+        """Recompute ``first``..``last`` a month at a time, each session spread from its start to its
+        last report (no interim history survives in radacct). When the range reaches today the open
+        and recently seen sessions' marks are set to what was counted, so the next run adds only
+        what comes after."""
+        written = 0
+        routers = router_by_address()
+        chunk_first = first
+        while chunk_first <= last:
+            chunk_last = min(last, (rollups.month_start(chunk_first) + timedelta(days=32)).replace(day=1)
+                             - timedelta(days=1))
+            written += self._rebuild_days(chunk_first, chunk_last, routers)
+            chunk_first = chunk_last + timedelta(days=1)
+        if last >= rollups.day_of(until, self.zone):
+            self._remark(until, routers)
+        return written
+
+    def _rebuild_days(self, first: date, last: date, routers: dict) -> int:
+        start, end = rollups.day_start(first, self.zone), rollups.day_start(last + timedelta(days=1), self.zone)
+        found = (RadAcct.objects.filter(acct_start_time__lt=end)
+                 .alias(seen=Coalesce("acct_stop_time", "acct_update_time", "acct_start_time"))
+                 .filter(seen__gte=start).values_list(*FIELDS))
+        sessions = [Session.of(row) for row in found.iterator(chunk_size=20000)]
+        owners = Owners({s.username for s in sessions})
+        rows: dict[tuple, dict] = {}
+        for s in sessions:
+            key = (s.username, routers.get(s.address), owners.package_id(s.username, s.start))
+            customer = owners.customer_id(s.username)
+            shares = rollups.spread(s.counters, s.start, s.seen, self.zone)
+            started = rollups.day_of(s.start, self.zone)
+            for day in rollups.days(started, rollups.day_of(s.seen, self.zone)):
+                if not first <= day <= last:
+                    continue
+                row = rows.setdefault((day, *key), _empty(customer))
+                octets_in, octets_out, seconds = shares.get(day, (0, 0, 0))
+                row["bytes_in"] += octets_in
+                row["bytes_out"] += octets_out
+                row["seconds"] += seconds
+                row["sessions"] += day == started
+                if s.mac:
+                    row["devices"].add(s.mac)
+        UsageDay.objects.filter(day__gte=first, day__lte=last).delete()
+        UsageDay.objects.bulk_create(
+            (UsageDay(day=day, username=username, router_id=router, package_id=package, customer_id=row["customer"],
+                      sessions=row["sessions"], devices=len(row["devices"]), seconds=row["seconds"],
+                      bytes_in=row["bytes_in"], bytes_out=row["bytes_out"])
+             for (day, username, router, package), row in rows.items()), batch_size=5000)
+        return len(rows)
+
+    def _remark(self, until: datetime, routers: dict) -> None:
+        """Marks for every session open or reported within the overlap horizon, at what the rebuild counted."""
+        recent = until - STOPPED_MARKS_KEPT
+        sessions = [Session.of(row) for row in RadAcct.objects.filter(
+            Q(acct_stop_time__isnull=True) | Q(acct_stop_time__gte=recent)).values_list(*FIELDS)
+            if row[4] is not None]
+        owners = Owners({s.username for s in sessions})
+        SessionMark.objects.all().delete()
+        _save_marks([SessionMark(pk=s.pk, username=s.username, customer_id=owners.customer_id(s.username),
+                                 router_id=routers.get(s.address), package_id=owners.package_id(s.username, s.start),
+                                 seen_at=s.seen, bytes_in=s.counters[0], bytes_out=s.counters[1],
+                                 seconds=s.counters[2], stopped=s.stopped) for s in sessions])
+
+
+def _empty(customer) -> dict:
+    return {"customer": customer, "seconds": 0, "bytes_in": 0, "bytes_out": 0, "sessions": 0, "devices": set()}
+
+
+def _save_marks(marks: list[SessionMark]) -> None:
+    ids = [m.pk for m in marks]
+    for start in range(0, len(ids), 5000):
+        SessionMark.objects.filter(pk__in=ids[start:start + 5000]).delete()
+    SessionMark.objects.bulk_create(marks, batch_size=5000)
+
+
+def _pairs_q(pairs: list[tuple[date, str]]) -> Q:
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for day, username in pairs:
+        by_day[day].append(username)
+    match = Q(pk__in=[])
+    for day, usernames in by_day.items():
+        match |= Q(day=day, username__in=usernames)
+    return match
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
