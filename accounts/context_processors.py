@@ -39,6 +39,11 @@ GROUPS = [
         ("Auth log", "radius-auth-log", "list"),
     ]),
     ("Reports", [
+        ("Revenue", "report-revenue", "pulse"),
+        ("Customer retention", "report-customers", "users"),
+        ("Daily logins", "report-logins", "key"),
+        ("Bandwidth usage", "report-usage", "wifi"),
+        ("User sessions", "report-sessions", "clock"),
         ("Payment reports", "payment-reports", "pulse"),
         ("Traffic", "traffic-report", "pulse"),
     ]),

@@ -17,6 +17,7 @@ from lib.api_errors import declare_common_answers
 from monitoring.api.activity import activity_router
 from monitoring.api.health import router as health_router
 from monitoring.api.queue import queue_router
+from monitoring.api.reports import reports_router
 from monitoring.api.settings import settings_router
 from monitoring.api.settings_messages import settings_messages_router
 from monitoring.api.settings_mpesa import settings_mpesa_router
@@ -109,6 +110,7 @@ api.add_router("/purchase", purchase_router)
 api.add_router("/routers", routers_router)
 api.add_router("/", vpn_router)
 api.add_router("/tickets", tickets_router)
+api.add_router("/reports", reports_router)
 
 
 def urls():

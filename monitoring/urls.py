@@ -10,6 +10,11 @@ from .views import settings as settings_pages
 from .views import sms_inbound as sms_inbound_views
 from .views import ticket_sms as ticket_sms_pages
 from .views import tickets as ticket_pages
+from .views.reports import customers as customers_report
+from .views.reports import logins as logins_report
+from .views.reports import revenue as revenue_report
+from .views.reports import sessions as sessions_report
+from .views.reports import usage as usage_report
 from .views.settings_general import branding_logo, logo_upload
 
 urlpatterns = [
@@ -29,6 +34,11 @@ urlpatterns = [
     path("settings/general/logo/", logo_upload, name="settings-logo"),
     path("branding/logo", branding_logo, name="branding-logo"),
     path("search/", search.search, name="search"),
+    path("reports/revenue/", revenue_report.revenue, name="report-revenue"),
+    path("reports/logins/", logins_report.logins, name="report-logins"),
+    path("reports/usage/", usage_report.usage, name="report-usage"),
+    path("reports/sessions/", sessions_report.sessions, name="report-sessions"),
+    path("reports/customers/", customers_report.customers, name="report-customers"),
     path("backups/", backup_pages.backup_list, name="backup-list"),
     path("backups/now/", backup_pages.backup_now, name="backup-now"),
     path("backups/<int:pk>/progress/", backup_pages.backup_progress, name="backup-progress"),

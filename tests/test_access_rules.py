@@ -131,6 +131,11 @@ PAGES = {
     "payment-cash": {ADMIN, FINANCE},
     "mpesa-transactions": {ADMIN, FINANCE},
     "payment-reports": {ADMIN, FINANCE},
+    "report-revenue": {ADMIN, FINANCE},
+    "report-logins": {ADMIN, FINANCE},
+    "report-usage": {ADMIN, FINANCE, TECHNICIAN},
+    "report-sessions": {ADMIN, FINANCE, TECHNICIAN},
+    "report-customers": {ADMIN, FINANCE},
     "invoice-list": {ADMIN, FINANCE},
     "invoice-issue": {ADMIN, FINANCE},
     "invoice-cancel": {ADMIN, FINANCE},
@@ -313,6 +318,10 @@ OPERATIONS = {
     "POST /api/settings/mpesa/test": {ADMIN},
     "POST /api/settings/sms/test": {ADMIN},
     "POST /api/settings/email/test": {ADMIN},
+    "GET /api/reports/revenue": {ADMIN, FINANCE},
+    "GET /api/reports/usage": {ADMIN, FINANCE, TECHNICIAN},
+    "GET /api/reports/logins": {ADMIN, FINANCE},
+    "GET /api/reports/customers": {ADMIN, FINANCE},
     # Tickets (monitoring/api/tickets.py): every built-in role reads the ones of its areas (a ticket
     # it may not see is a 404: monitoring.tickets.access); Support opens them; those who work them
     # change them; Finance adds internal notes (a reply from Finance is refused: 403).

@@ -1,0 +1,86 @@
+"""Revenue from billing.PaymentDay: money received per day, week, month, package, router or method,
+refunds, ARPU and the change from the previous period of the same length.
+
+Revenue counts what reconciliation counts as received: every method but the wallet, whose purchases
+spend money already counted when it came in (as billing.revenue does)."""
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from billing.models import CohortMonth, Payment, PaymentDay
+
+from .filters import ReportFilters
+from .frame import Chart, Column, Report, Table
+from .grouping import summed
+
+KEYS = {"package": "package__name", "router": "router__name", "method": "method"}
+METHODS = dict(Payment.Method.choices)
+SUMS = {"received": Sum("amount"), "count": Sum("payments"), "gave_back": Sum("refunded"),
+        "refund_count": Sum("refunds")}
+
+
+def _rows(form: ReportFilters):
+    chosen = form.chosen()
+    rows = PaymentDay.objects.revenue()
+    if "router" in chosen:
+        rows = rows.filter(router=chosen["router"])
+    if "package" in chosen:
+        rows = rows.filter(package=chosen["package"])
+    if "method" in chosen:
+        rows = rows.filter(method=chosen["method"])
+    return rows
+
+
+def _totals(form: ReportFilters) -> dict:
+    """This period and the one before, in one aggregate."""
+    now, before = form.period, form.period.previous()
+    this = Q(day__gte=now.first, day__lte=now.last)
+    last = Q(day__gte=before.first, day__lte=before.last)
+    sums = _rows(form).filter(this | last).aggregate(
+        received=Sum("amount", filter=this), gave_back=Sum("refunded", filter=this), count=Sum("payments", filter=this),
+        before=Sum("amount", filter=last), before_refunded=Sum("refunded", filter=last))
+    net = (sums["received"] or 0) - (sums["gave_back"] or 0)
+    previous = (sums["before"] or 0) - (sums["before_refunded"] or 0)
+    payments = sums["count"] or 0
+    change = f"{(net - previous) * 100 / previous:+.1f} %" if previous else "—"
+    totals = {"Net revenue (KES)": _cents(net), "Payments": payments,
+              "Previous period (KES)": _cents(previous), "Change": change}
+    if not form.chosen():  # paying customers are counted for the whole business only
+        totals["ARPU (KES)"] = _arpu(net, now)
+    return totals
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _arpu(net, period) -> Decimal:
+    """Average revenue per paying customer per month: the range's net revenue over its customer-months
+    (each month the range touches, its distinct paying customers, from CohortMonth)."""
+    months = CohortMonth.objects.filter(month__gte=period.first.replace(day=1), month__lte=period.last)
+    customer_months = months.aggregate(n=Sum("customers"))["n"] or 0
+    return _cents(Decimal(net) / customer_months) if customer_months else Decimal("0.00")
+
+
+def build(form: ReportFilters) -> Table:
+    group_by, period = form.grouping, form.period
+    rows = _rows(form).filter(day__gte=period.first, day__lte=period.last)
+    found = summed(rows, group_by, period, SUMS, key=KEYS.get(group_by))
+    lines = []
+    for group, amount, payments, refunded, refunds in found:
+        if group_by == "method":
+            group = METHODS.get(group, group)
+        elif group is None:
+            group = "(none)"
+        lines.append((group, payments, amount, refunds, refunded, amount - refunded))
+    first = dict(REPORT.group_by)[group_by]
+    columns = [Column("group", first, "date" if group_by in ("day", "week", "month") else "text"),
+               Column("payments", "Payments"), Column("amount", "Received (KES)", "money"),
+               Column("refunds", "Refunds"), Column("refunded", "Refunded (KES)", "money"),
+               Column("net", "Net (KES)", "money")]
+    return Table("Revenue", columns, lines, Chart(("net",), unit="KES"), totals=_totals(form))
+
+
+REPORT = Report("revenue", "Revenue", [("day", "Day"), ("week", "Week"), ("month", "Month"), ("package", "Package"),
+                                       ("router", "Router"), ("method", "Method")],
+                ("router", "package", "method"), build)

@@ -1,0 +1,58 @@
+"""Bandwidth usage from hotspot.UsageDay: sessions, time online and data per day, week, month,
+package, router, or the top customers.
+
+RADIUS counts from the NAS's side: bytes_in (Acct-Input-Octets) is what the customer sent, so it is
+shown as uploaded, and bytes_out as downloaded."""
+from django.db.models import Sum
+
+from accounts.access import any_perm
+from hotspot.models import UsageDay
+
+from .filters import ReportFilters
+from .frame import Chart, Column, Report, Table, hours, megabytes
+from .grouping import TIME, summed
+
+KEYS = {"package": "package__name", "router": "router__name", "customer": "username"}
+SUMS = {"down": Sum("bytes_out"), "up": Sum("bytes_in"), "session_count": Sum("sessions"), "online": Sum("seconds")}
+TOP = 50  # customers listed when grouped by customer
+# Who reads usage: Finance (billing.*) and Technician (routers.*), what the network carried is both theirs.
+VIEWERS = any_perm("billing.view_revenue", "routers.view_router")
+
+
+def usage_rows(form: ReportFilters, username: str | None = None):
+    chosen, period = form.chosen(), form.period
+    rows = UsageDay.objects.filter(day__gte=period.first, day__lte=period.last)
+    if username is not None:
+        rows = rows.filter(username=username)
+    if "router" in chosen:
+        rows = rows.filter(router=chosen["router"])
+    if "package" in chosen:
+        rows = rows.filter(package=chosen["package"])
+    return rows
+
+
+def table(form: ReportFilters, rows, title: str) -> Table:
+    group_by = form.grouping
+    found = summed(rows, group_by, form.period, SUMS, key=KEYS.get(group_by),
+                   limit=TOP if group_by == "customer" else None)
+    lines = [(group if group is not None else "(none)", sessions, hours(seconds),
+              megabytes(down), megabytes(up), megabytes(down + up))
+             for group, down, up, sessions, seconds in found]
+    columns = [Column("group", dict(REPORT.group_by).get(group_by, "Day"), "date" if group_by in TIME else "text"),
+               Column("sessions", "Sessions"), Column("hours", "Hours online", "tenths"),
+               Column("downloaded_mb", "Downloaded (MB)", "mb"), Column("uploaded_mb", "Uploaded (MB)", "mb"),
+               Column("total_mb", "Total (MB)", "mb")]
+    totals = {"Sessions": sum(line[1] for line in lines), "Downloaded (MB)": sum(line[3] for line in lines),
+              "Uploaded (MB)": sum(line[4] for line in lines)} if group_by != "customer" else {}
+    note = f"The {TOP} customers who used the most data." if group_by == "customer" else ""
+    return Table(title, columns, lines, Chart(("downloaded_mb", "uploaded_mb"), unit="MB"), totals=totals, note=note)
+
+
+def build(form: ReportFilters) -> Table:
+    return table(form, usage_rows(form), "Bandwidth usage")
+
+
+REPORT = Report("usage", "Bandwidth usage", [("day", "Day"), ("week", "Week"), ("month", "Month"),
+                                             ("package", "Package"), ("router", "Router"),
+                                             ("customer", "Customer")],
+                ("router", "package"), build)

@@ -1,0 +1,45 @@
+"""A report table's cell as people read it: thousands separated, money to the cent, days named."""
+from datetime import date
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def report_cell(value, kind: str) -> str:
+    if value is None or value == "":
+        return "—"
+    if kind == "date" and isinstance(value, date):
+        return value.strftime("%a %d %b %Y")
+    if kind == "hour":
+        return f"{int(value):02d}:00"
+    if kind == "money":
+        return f"{Decimal(value):,.2f}"
+    if kind in ("mb", "tenths"):
+        return f"{Decimal(value):,.1f}"
+    if kind == "int" and isinstance(value, (int, Decimal)):
+        return f"{value:,}"
+    return str(value)
+
+
+@register.filter
+def cells(row, columns):
+    """(value, column) pairs of one row, for the template's loop."""
+    return zip(row, columns, strict=True)
+
+
+@register.filter
+def total_cell(value) -> str:
+    """A total above the chart: money (a Decimal) to the cent, a count with separators, text as is."""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@register.filter
+def megabytes(octets) -> str:
+    return f"{Decimal(octets or 0) / 1_000_000:,.1f}"
