@@ -12,11 +12,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
 from hotspot.models import Customer, Package
-from hotspot.phone import InvalidPhone, normalise_phone, phone_match
+from hotspot.phone import InvalidPhone, normalise_phone
 from lib.listing import ListFilter
+from siteconfig import time_zone
 
 from . import wallets
-from .models import Invoice, MpesaCallback, Payment
+from .models import IDENTIFIER, Invoice, MpesaCallback, Payment, customers_matching
 from .reconciliation import day_bounds
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -104,21 +105,41 @@ class PaymentFilterForm(FilterForm):
 
 
 class CallbackFilterForm(FilterForm):
+    """The M-Pesa log's filters. A search is a CheckoutRequestID or a receipt first (indexed fields,
+    the whole log); when neither names a body, the bodies are scanned for the text, over the days
+    chosen with From/To or else the last BODY_DAYS days only (``body_from``: the first day scanned,
+    for the page to say so and offer the days before)."""
+
     date_range = True
-    q = _search_box("CheckoutRequestID or text in the body")
+    q = _search_box("CheckoutRequestID, receipt or text in the body")
     kind = _choice("Kind", MpesaCallback.Kind.choices, "Any kind")
     outcome = _choice("Outcome", MpesaCallback.Outcome.choices, "Any outcome")
     id = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    BODY_DAYS = 7
+    EARLIER_DAYS = 28  # what the page offers to scan next
+    body_from: date | None = None
 
     def apply(self, callbacks):
         for name in ("kind", "outcome", "id"):
             if self.value(name):
                 callbacks = callbacks.filter(**{name: self.value(name)})
+        callbacks = self.within(callbacks, "received_at")
         q = self.value("q", "").strip()
-        if q:
-            # The body is searched by scanning: narrow by date when the log is long.
-            callbacks = callbacks.filter(Q(checkout_request_id=q) | Q(body__icontains=q))
-        return self.within(callbacks, "received_at")
+        if not q:
+            return callbacks
+        named = callbacks.filter(Q(checkout_request_id=q) | Q(mpesa_receipt=q.upper()))
+        if named.exists():
+            return named
+        if not self.value("from"):
+            last = self.value("to") or time_zone.today()
+            self.body_from = last - timedelta(days=self.BODY_DAYS - 1)
+            callbacks = callbacks.filter(received_at__gte=day_bounds(self.body_from)[0])
+        return callbacks.filter(body__icontains=q)
+
+    def earlier(self) -> date | None:
+        """The From day that scans the EARLIER_DAYS before the ones scanned too."""
+        return self.body_from - timedelta(days=self.EARLIER_DAYS) if self.body_from else None
 
 
 class InvoiceFilterForm(FilterForm):
@@ -129,11 +150,14 @@ class InvoiceFilterForm(FilterForm):
         if self.value("status"):
             invoices = invoices.filter(status=self.value("status"))
         q = self.value("q", "").strip()
-        if q:
-            match = Q(number__iexact=q) | Q(customer__username=q.lower()) | Q(customer__name__icontains=q)
-            phone = phone_match(q, "customer__phone")
-            invoices = invoices.filter(match | phone if phone else match)
-        return invoices
+        if not q:
+            return invoices
+        # An invoice number first (UPPER(number) is indexed); else the customers' invoices, in two steps.
+        if IDENTIFIER.fullmatch(q):
+            named = list(invoices.filter(number__iexact=q).values_list("pk", flat=True)[:2])
+            if named:
+                return invoices.filter(pk__in=named)
+        return invoices.filter(Q(number__iexact=q) | Q(customer_id__in=customers_matching(q)))
 
 
 class WalletFilterForm(FilterForm):

@@ -23,7 +23,11 @@ from django.core.paginator import Page, Paginator
 from django.shortcuts import render
 from django.utils.functional import cached_property
 
+from . import row_counts
+
 PER_PAGE = 50
+# A list over a table of millions passes estimate_past=EXACT_UP_TO: counted exactly that far.
+EXACT_UP_TO = row_counts.EXACT_UP_TO
 
 
 class ListFilter(forms.Form):
@@ -59,6 +63,9 @@ class CountedUpTo(Paginator):
     it counts at most ``most`` + 1 rows, and says "more than ``most``" past that. Later pages stay
     reachable up to the cap; beyond it a person narrows the list with its filters."""
 
+    # Set past the cap by EstimatedPast: the planner's figure for the whole list ("about N").
+    estimate: int | None = None
+
     def __init__(self, object_list, per_page, most: int):
         super().__init__(object_list, per_page)
         self.most = most
@@ -66,21 +73,42 @@ class CountedUpTo(Paginator):
 
     @cached_property
     def count(self) -> int:
-        # Without the ordering the LIMIT subquery need not sort what it counts.
-        counted = self.object_list.order_by()[:self.most + 1].count()
+        counted = row_counts.count_up_to(self.object_list, self.most)
         self.capped = counted > self.most
         return counted
 
 
+class EstimatedPast(CountedUpTo):
+    """CountedUpTo for a table of millions (payments, accounting sessions): past ``most`` rows the
+    page says "about N in all" with PostgreSQL's estimate (lib.row_counts) instead of "more than".
+    A filtered set of up to ``most`` rows is counted exactly; pages stay reachable up to the cap."""
+
+    @cached_property
+    def count(self) -> int:
+        found = row_counts.count_rows(self.object_list, self.most)
+        self.capped = not found.exact
+        if self.capped:
+            self.estimate = found.rounded
+            return self.most + 1  # the pages reachable: up to the cap, as CountedUpTo
+        return found.value
+
+
 def list_page(request, rows, template: str, *, filters: ListFilter | None = None, per_page: int = PER_PAGE,
-              on_page: Callable[[Page], None] | None = None, count_up_to: int | None = None, **context):
+              on_page: Callable[[Page], None] | None = None, count_up_to: int | None = None,
+              estimate_past: int | None = None, **context):
     """Render one page of ``rows`` with ``template``; an HTMX request gets its ``results`` partial.
 
     ``on_page`` sees the page before rendering, for what is looked up for its rows only (per-row
-    counts in one grouped query, say); ``count_up_to`` for a list of millions, counted only that far.
+    counts in one grouped query, say); ``count_up_to`` for a list of millions, counted only that far;
+    ``estimate_past`` likewise, then "about N" from the planner (EstimatedPast).
     ``filtering`` in the context is true when the URL narrows the
     rows, so the empty state can say "nothing matches" rather than "nothing yet"."""
-    pages = Paginator(rows, per_page) if count_up_to is None else CountedUpTo(rows, per_page, count_up_to)
+    if estimate_past is not None:
+        pages = EstimatedPast(rows, per_page, estimate_past)
+    elif count_up_to is not None:
+        pages = CountedUpTo(rows, per_page, count_up_to)
+    else:
+        pages = Paginator(rows, per_page)
     page = pages.get_page(request.GET.get("page"))
     if on_page is not None:
         on_page(page)

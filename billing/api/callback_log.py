@@ -5,7 +5,7 @@ from ninja import FilterLookup, FilterSchema, Query, Router, Schema
 
 from accounts.access import api_access, perm
 from lib.api_types import Moment
-from lib.paging import page
+from lib.paging import EXACT_UP_TO, count_estimated, page
 
 from ..models import MpesaCallback
 from .payments import CallbackOut
@@ -21,6 +21,7 @@ class LoggedCallbackOut(CallbackOut):
 
 class CallbackPage(Schema):
     count: int
+    count_estimated: bool = count_estimated()
     results: list[LoggedCallbackOut]
 
 
@@ -35,4 +36,5 @@ class CallbackFilter(FilterSchema):
 @callback_log_router.get("/payments", auth=api_access(perm("billing.view_mpesacallback")),
                          response=CallbackPage, summary="Every body M-Pesa posted, newest first")
 def callback_log(request, filters: Query[CallbackFilter], limit: int = 50, offset: int = 0):
-    return page(filters.filter(MpesaCallback.objects.order_by("-received_at", "-pk")), limit, offset)
+    return page(filters.filter(MpesaCallback.objects.order_by("-received_at", "-pk")), limit, offset,
+                estimate_past=EXACT_UP_TO)

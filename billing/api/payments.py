@@ -13,7 +13,7 @@ from accounts.access import api_access, perm
 from hotspot.models import Customer, Package
 from hotspot.phone import InvalidPhone, normalise_phone
 from lib.api_types import Moment
-from lib.paging import page
+from lib.paging import EXACT_UP_TO, count_estimated, page
 
 from .. import payments, verification
 from ..models import Invoice, Payment
@@ -51,6 +51,7 @@ class PaymentOut(Schema):
 
 class PaymentPage(Schema):
     count: int
+    count_estimated: bool = count_estimated()
     results: list[PaymentOut]
 
 
@@ -142,7 +143,7 @@ VIEW = perm("billing.view_payment")
 
 @payments_router.get("", auth=api_access(VIEW), response=PaymentPage, summary="Payments, newest first")
 def list_payments(request, filters: Query[PaymentFilter], limit: int = 50, offset: int = 0):
-    return page(filters.filter(_payments().order_by("-created_at", "-pk")), limit, offset)
+    return page(filters.filter(_payments().order_by("-created_at", "-pk")), limit, offset, estimate_past=EXACT_UP_TO)
 
 
 @payments_router.post("", auth=api_access(perm("billing.add_payment")),

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import access, perm
 from audit import trail
-from lib.listing import list_page
+from lib.listing import EXACT_UP_TO, list_page
 
 from .. import payments, revenue, verification
 from ..exports import payments_csv
@@ -25,11 +25,22 @@ NOTIFICATIONS_AROUND = timedelta(days=1)
 
 @access(perm("billing.view_payment"))
 def payment_list(request):
+    """Counted exactly up to EXACT_UP_TO payments, "about N" past that (1M rows cost more to count
+    than the page). The totals are summed from the listed payments when they are that few (a day, a
+    customer, a search); a longer list gets none: all-time sums of a million payments, on every page,
+    are what no one reads there, and the money of a period is the payment reports' (from the rollups)."""
     filters = PaymentFilterForm(request.GET)
     rows = filters.apply(Payment.objects.all())
-    totals = revenue.totals(rows) if request.user.has_perm("billing.view_revenue") else None
+    totals = {}
+
+    def total_when_few(page):
+        if not page.paginator.capped:
+            totals.update(revenue.totals(rows))
+    sees_revenue = request.user.has_perm("billing.view_revenue")
     return list_page(request, rows.select_related("customer", "package", "invoice").order_by("-created_at", "-pk"),
-                     "billing/payment_list.html", filters=filters, customer=filters.chosen_customer(), totals=totals)
+                     "billing/payment_list.html", filters=filters, customer=filters.chosen_customer(), totals=totals,
+                     sees_revenue=sees_revenue, on_page=total_when_few if sees_revenue else None,
+                     estimate_past=EXACT_UP_TO)
 
 
 @access(perm("billing.view_payment"))

@@ -14,7 +14,7 @@ from ninja.responses import Status
 from accounts.access import api_access, perm
 from lib.api_errors import Problem
 from lib.api_types import Moment
-from lib.paging import page
+from lib.paging import EXACT_UP_TO, count_estimated, page
 
 from .. import coa, sessions
 from ..models import RadAcct
@@ -61,6 +61,7 @@ class SessionLogQuery(Schema):
 
 class SessionPage(Schema):
     count: int
+    count_estimated: bool = count_estimated()
     results: list[SessionOut]
 
 
@@ -76,7 +77,7 @@ class DisconnectOut(Schema):
 @sessions_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
                      summary="Open sessions", by_alias=False)
 def open_sessions(request, query: Query[OpenSessionQuery], limit: int = 50, offset: int = 0):
-    return page(sessions.open_sessions(query.username, query.nas_address()), limit, offset)
+    return page(sessions.open_sessions(query.username, query.nas_address()), limit, offset, estimate_past=EXACT_UP_TO)
 
 
 @sessions_router.post("/sessions/{session_id}/disconnect", auth=api_access(perm("radius.disconnect_session")),
@@ -95,4 +96,4 @@ def disconnect(request, session_id: int):
 @logs_router.get("/sessions", auth=api_access(perm("radius.view_radacct")), response=SessionPage,
                  summary="Session history", by_alias=False)
 def session_log(request, query: Query[SessionLogQuery], limit: int = 50, offset: int = 0):
-    return page(sessions.history(query.username, query.since, query.until), limit, offset)
+    return page(sessions.history(query.username, query.since, query.until), limit, offset, estimate_past=EXACT_UP_TO)

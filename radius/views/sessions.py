@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.access import access, perm
 from lib.confirm import confirm_page, safe_next
-from lib.listing import list_page
+from lib.listing import EXACT_UP_TO, list_page
 
 from .. import coa
 from ..forms import SessionSearch
@@ -20,7 +20,7 @@ TEMPLATE = "radius/sessions.html"
 def active_sessions(request):
     filters = SessionSearch(request.GET)
     return list_page(request, filters.apply(RadAcct.objects.open().order_by("-acct_start_time")), TEMPLATE,
-                     filters=filters, active=True,
+                     filters=filters, active=True, estimate_past=EXACT_UP_TO,
                      can_disconnect=request.user.has_perm("radius.disconnect_session"), nas_names=_nas_names())
 
 
@@ -28,7 +28,7 @@ def active_sessions(request):
 def session_history(request):
     filters = SessionSearch(request.GET)
     return list_page(request, filters.apply(RadAcct.objects.order_by("-acct_start_time")), TEMPLATE,
-                     filters=filters, active=False,
+                     filters=filters, active=False, estimate_past=EXACT_UP_TO,
                      can_disconnect=False, nas_names=_nas_names())
 
 
