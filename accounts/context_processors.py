@@ -45,7 +45,8 @@ GROUPS = [
         ("Bandwidth usage", "report-usage", "wifi"),
         ("User sessions", "report-sessions", "clock"),
         ("Payment reports", "payment-reports", "pulse"),
-        ("Traffic", "traffic-report", "pulse"),
+        ("Traffic", "report-traffic", "pulse"),
+        ("Expenses", "expense-list", "list"),
     ]),
     ("Support", [
         ("Tickets", "ticket-list", "list"),

@@ -332,6 +332,9 @@ CELERY_BEAT_SCHEDULE = {
     "fetch-router-live-data": {"task": "routers.tasks.fetch_router_live_data", "schedule": 300.0},
     # Alert rules, incidents and their messages (monitoring/alerts/); a rule claimed elsewhere is skipped.
     "evaluate-alerts": {"task": "monitoring.tasks.evaluate_alerts", "schedule": 60.0},
+    # Yesterday's revenue, logins, top package and routers down to the staff who chose it: hourly, it
+    # sends once per business day from 07:00 in the business's own time zone (monitoring.business_summary).
+    "send-business-summary": {"task": "monitoring.tasks.send_business_summary", "schedule": crontab(minute=10)},
     # Every online router's configuration saved on its flash, the newest backups.router_keep kept.
     "backup-routers": {"task": "routers.tasks.backup_routers", "schedule": crontab(hour=2, minute=45)},
     # The report rollups (billing.report_rollups): what changed in payments, radacct and radpostauth.
@@ -495,6 +498,9 @@ EMAIL_BACKEND = "siteconfig.mail.EmailBackend"
 # --- backups and alerts (monitoring/) ----------------------------------------------------------------
 # Where database backups are written (a path on the server: set here, never in the browser).
 BACKUP_DIR = env.string("BACKUP_DIR", str(VAR_DIR / "backups"))
+# Uploaded files kept on disk (expense receipts, billing.expenses): never served as static files, only
+# through the views that check who may read them. Give it a persistent volume in production.
+MEDIA_ROOT = env.string("MEDIA_ROOT", str(VAR_DIR / "media"))
 # Telegram's Bot API; tests and the quick start point it at the project's simulator.
 TELEGRAM_API_URL = env.string("TELEGRAM_API_URL", "https://api.telegram.org")
 TELEGRAM_TIMEOUT_SECONDS = env.integer("TELEGRAM_TIMEOUT_SECONDS", 10, minimum=1)

@@ -28,6 +28,15 @@ def evaluate_alerts() -> dict:
     return asdict(incidents.evaluate())
 
 
+@shared_task(name="monitoring.tasks.send_business_summary")
+def send_business_summary() -> dict:
+    """Hourly: yesterday's business summary to the staff who chose it, once, from 07:00 business time."""
+    from . import business_summary
+
+    sent = business_summary.send_summary()
+    return {"day": str(sent.day), "queued": sent.queued, "skipped": sent.skipped, "sent": sent.delivered.sent}
+
+
 @shared_task(name="monitoring.tasks.purge_forged_sms")
 def purge_forged_sms() -> dict:
     """Nightly: posts to the inbound SMS webhook with a wrong token, past their retention."""

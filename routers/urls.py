@@ -13,7 +13,7 @@ urlpatterns = [
     path("routers/<int:pk>/provision/", routers.router_provision, name="router-provision"),
     path("routers/<int:pk>/provisioning/<int:job_id>/", routers.provisioning_job, name="router-provisioning"),
     path("routers/<int:pk>/traffic/", routers.router_traffic, name="router-traffic"),
-    path("reports/traffic/", traffic.traffic_report, name="traffic-report"),
+    path("reports/traffic/", traffic.traffic_report, name="report-traffic"),
     # Actions and the panels that ask the router when its page opens.
     path("routers/<int:pk>/backup/", actions.router_backup, name="router-backup"),
     path("routers/<int:pk>/backups/<int:backup_id>/restore/", actions.router_restore, name="router-restore"),

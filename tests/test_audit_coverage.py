@@ -17,7 +17,8 @@ MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "bil
            "monitoring.alerts.incidents", "monitoring.alerts.outbox", "monitoring.alerts.preferences",
            "billing.notifications", "siteconfig.mail", "siteconfig.logo", "monitoring.backup_paths",
            *(f"monitoring.backups.{part}" for part in ("tools", "dump", "archive", "job", "retention", "restore")),
-           "monitoring.tickets.services", "billing.wallets"]
+           "monitoring.tickets.services", "billing.wallets", "billing.expenses", "monitoring.business_summary",
+           "routers.traffic_history"]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
@@ -142,6 +143,13 @@ AUDITED = {
                                            "test_retention_keeps_exactly_the_last_n_days_and_the_first_of_m_months"),
     "monitoring.backups.restore.restore": ("test_backups.py",
                                            "test_a_postgresql_backup_restores_into_an_empty_database_where_freeradius_accepts_a_customer"),
+    "billing.expenses.create": ("test_expenses.py", "test_finance_adds_an_expense_with_its_receipt_and_the_trail_says_who"),
+    "billing.expenses.update": ("test_expenses.py",
+                                "test_editing_is_audited_field_by_field_and_a_new_receipt_replaces_the_old"),
+    "billing.expenses.delete": ("test_expenses.py",
+                                "test_delete_asks_first_then_deletes_and_the_trail_keeps_what_it_was"),
+    "monitoring.business_summary.send_summary": ("test_nightly_summary.py",
+                                                 "test_the_summary_tells_yesterdays_figures_to_those_who_chose_it"),
 }
 
 READS = "reads or computes; changes nothing"
@@ -241,6 +249,10 @@ QUIET = {
     "monitoring.alerts.outbox.queue": "the message rows are the record of what was sent to whom",
     "monitoring.alerts.outbox.queue_digests": "the digest rows are the record of what was sent to whom",
     "monitoring.alerts.outbox.deliver_due": "each message row keeps its delivery state and error",
+    "routers.traffic_history.refresh_hours": "summary rows recomputed from the samples; nobody's act",
+    **{f"billing.expenses.{name}": READS for name in ("receipt_type", "read_receipt", "receipt_of")},
+    **{f"monitoring.business_summary.{name}": READS for name in ("figures", "text", "audience")},
+    "routers.traffic_history.over": READS,
     **{f"monitoring.alerts.{name}": READS for name in ("outbox.duration", "outbox.text", "outbox.digest_text",
                                                         "preferences.route_choices", "preferences.of",
                                                         "preferences.form")},

@@ -13,6 +13,9 @@ from .. import alert_channels
 from ..models import AlertKind, AlertMessage, AlertSubscription
 from .outbox import DIGEST_HOUR
 
+# The business summary's route and who may have it (monitoring.business_summary reads the same).
+SUMMARY_ROUTE, SUMMARY_CHANNELS, SUMMARY_HOUR, SEE_REVENUE = "summary", ("sms", "email"), 7, "billing.view_revenue"
+
 CHANNEL_LABELS = {"sms": "SMS", "email": "E-mail", "telegram": "Telegram"}
 FIELDS = ["routes", "phone", "email", "telegram_chat_id", "digest_channel"]
 # A test is sent while the staff member waits and an SMS costs money: one per channel a minute each.
@@ -35,12 +38,28 @@ class PreferencesForm(forms.ModelForm):
         help_text=f"One summary a day (from {DIGEST_HOUR:02d}:00 business time): what opened, resolved and is "
                   "still open.")
 
+    # The nightly business summary (monitoring.business_summary), offered to those who may see revenue;
+    # kept among the routes as "summary:<channel>".
+    summary = forms.MultipleChoiceField(
+        label="Nightly business summary", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(c, CHANNEL_LABELS[c]) for c in SUMMARY_CHANNELS],
+        help_text=f"Yesterday's revenue, logins, top package and the routers down, each morning from "
+                  f"{SUMMARY_HOUR:02d}:00 business time.")
+
     class Meta:
         model = AlertSubscription
         fields = FIELDS
         labels = {"email": "E-mail", "telegram_chat_id": "Telegram chat ID"}
         help_texts = {"telegram_chat_id": "Open a chat with the business's bot and send it /start; its chat ID is "
                                           "a number (a group's is negative) or @channel."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.user.has_perm(SEE_REVENUE):
+            self.initial["summary"] = [route.split(":", 1)[1] for route in self.instance.routes
+                                       if route.startswith(f"{SUMMARY_ROUTE}:")]
+        else:
+            del self.fields["summary"]
 
     def clean_phone(self):
         raw = self.cleaned_data["phone"].strip()
@@ -62,6 +81,7 @@ class PreferencesForm(forms.ModelForm):
         chosen = {route.split(":")[1] for route in cleaned.get("routes") or []}
         if cleaned.get("digest_channel"):
             chosen.add(cleaned["digest_channel"])
+        chosen.update(cleaned.get("summary") or [])
         fields = {"sms": "phone", "email": "email", "telegram": "telegram_chat_id"}
         for channel in sorted(chosen):
             name = fields[channel]
@@ -86,7 +106,8 @@ def save(form: PreferencesForm) -> AlertSubscription:
         subscription = form.instance
         before = trail.snapshot(AlertSubscription.objects.get(pk=subscription.pk), FIELDS) if subscription.pk else {}
         subscription = form.save(commit=False)
-        subscription.routes = sorted(form.cleaned_data["routes"])
+        subscription.routes = sorted([*form.cleaned_data["routes"],
+                                      *(f"{SUMMARY_ROUTE}:{c}" for c in form.cleaned_data.get("summary") or [])])
         subscription.updated_at = timezone.now()
         subscription.save()
         changes = trail.changes(before, trail.snapshot(subscription, FIELDS))
