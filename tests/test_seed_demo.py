@@ -64,6 +64,16 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
     # The support desk (monitoring/tickets/demo.py): the queue has something to show.
     assert Ticket.objects.count() == 6 and Ticket.objects.filter(status="open").count() == 3
     assert "6 new tickets" in output
+    # The reports' summary rows are filled, through the same refresh as the 5-minute job.
+    from django.db.models import Sum
+
+    from billing.models import PaymentDay
+    from hotspot.models import LoginHour, UsageDay
+
+    assert PaymentDay.objects.aggregate(n=Sum("payments"))["n"] == Payment.objects.filter(status="completed").count()
+    assert UsageDay.objects.aggregate(b=Sum("bytes_out"))["b"] == RadAcct.objects.aggregate(
+        b=Sum("acct_output_octets"))["b"]
+    assert LoginHour.objects.exists()
 
 
 def test_running_it_again_adds_nothing(tmp_path, settings):

@@ -14,7 +14,7 @@ from accounts.models import User
 from accounts.roles import ADMIN, FINANCE, SUPPORT, TECHNICIAN, sync_roles
 from audit.actors import Actor, acting_as
 from billing import demo as billing_demo
-from billing import invoices
+from billing import invoices, report_rollups
 from billing.models import Payment
 from hotspot import demo as hotspot_demo
 from hotspot.models import Customer, ServiceType, Subscription
@@ -68,6 +68,8 @@ class Command(BaseCommand):
             sessions = self._sessions(random.Random(5))
             # The dashboard's users-online chart, as the sampler would have drawn it from those sessions.
             sampling.backfill()
+        # The reports' summary rows, as the 5-minute job keeps them: every day of the demo's history.
+        report_rollups.refresh()
         # Alerts: the evaluator's incidents on the routers' states (one resolved, one open).
         seed_incidents()
         # The support desk: tickets opened, answered, noted and resolved through the ticket services.
