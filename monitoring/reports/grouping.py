@@ -18,10 +18,14 @@ def summed(rows, group_by: str, period: Period, sums: dict, key: str | None = No
         rows = rows.annotate(bucket=bucket)
         found = {row["bucket"]: row for row in rows.values("bucket").annotate(**sums).order_by()}
         empty = dict.fromkeys(names, 0)
-        return [(bucket, *(found.get(bucket, empty)[name] or 0 for name in names))
+        return [(bucket, *(_zero(found.get(bucket, empty)[name]) for name in names))
                 for bucket in buckets(period, group_by)]
     grouped = rows.values(key).annotate(**sums).order_by(f"-{names[0]}", key)
     if limit:
         grouped = grouped[:limit]
-    return [(row[key], *(row[name] or 0 for name in names)) for row in grouped]
+    return [(row[key], *(_zero(row[name]) for name in names)) for row in grouped]
 
+
+
+def _zero(value):
+    return 0 if value is None else value

@@ -72,6 +72,7 @@ def build(form: ReportFilters) -> Table:
             group = METHODS.get(group, group)
         elif group is None:
             group = "(none)"
+        amount, refunded = _cents(amount), _cents(refunded)
         lines.append((group, payments, amount, refunds, refunded, amount - refunded))
     first = dict(REPORT.group_by)[group_by]
     columns = [Column("group", first, "date" if group_by in ("day", "week", "month") else "text"),
