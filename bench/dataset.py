@@ -30,6 +30,7 @@ import os
 import sys
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,15 +132,21 @@ def secondary_indexes(cursor) -> list[tuple[str, str]]:
 
 
 def ensure_partitions(cursor, table: str, column: str, months: int) -> None:
-    """If ``table`` is partitioned, a partition for each of the last ``months`` months (and the next)
-    that no partition takes yet, named after the bench: the project's own partitions are used as
-    they are."""
+    """If ``table`` is partitioned, a partition for each of the last ``months`` months (and the next):
+    by the project's own function (radius migration 0009's radacct_add_month) when it has one, else
+    one named after the bench for each month no partition takes yet."""
     cursor.execute("SELECT relkind FROM pg_class WHERE relname = %s", [table])
     row = cursor.fetchone()
     if not row or row[0] != "p":
         return
     cursor.execute(f"SELECT date_trunc('month', now()) - g * interval '1 month' FROM generate_series(-1, {months}) g")
-    for (month,) in cursor.fetchall():
+    first_of = [month for (month,) in cursor.fetchall()]
+    cursor.execute("SELECT to_regprocedure(%s)", [f"{table}_add_month(timestamptz)"])
+    if cursor.fetchone()[0]:
+        for month in first_of:
+            cursor.execute(f"SELECT {table}_add_month(%s)", [month + timedelta(days=14)])
+        return
+    for month in first_of:
         cursor.execute("SAVEPOINT probe")
         try:
             cursor.execute(f"INSERT INTO {table} (acctsessionid, acctuniqueid, nasipaddress, {column}) "
@@ -152,6 +159,15 @@ def ensure_partitions(cursor, table: str, column: str, months: int) -> None:
                            "FOR VALUES FROM (%s) TO (%s::timestamptz + interval '1 month')", [month, month])
         else:
             cursor.execute("ROLLBACK TO SAVEPOINT probe")
+
+
+def row_triggers(cursor, table: str, enable: bool) -> None:
+    """radacct's own row triggers (radius migration 0009 checks acctuniqueid is unique across the
+    partitions, a lock and a lookup per row) off for the load, on again after it: the generated
+    acctuniqueids are unique by construction. The partitions' copies of them too."""
+    cursor.execute("SELECT relid::regclass::text FROM pg_partition_tree(%s)", [table])
+    for (name,) in cursor.fetchall():
+        cursor.execute(f"ALTER TABLE {name} {'ENABLE' if enable else 'DISABLE'} TRIGGER USER")
 
 
 def step(what: str, started: float) -> float:
@@ -218,8 +234,6 @@ def build(scale: float = 1.0) -> dict:
 def small_tables(n: dict) -> tuple[list, list]:
     """Packages, routers, their NAS rows, access points and hotspot services, voucher batches, the
     users-online series: through the ORM (hundreds of rows at most)."""
-    from datetime import timedelta
-
     from django.utils import timezone
 
     from hotspot.models import Package, PackageGroup
@@ -460,8 +474,9 @@ def big_tables(cursor, n: dict, packages: list, routers: list, started: float) -
 def radius_tables(cursor, n: dict, p: dict, started: float) -> None:
     """radacct: a year of sessions in time order, each customer mostly at their home router with their
     own device; minutes to hours long (the long ones cross midnight); those not over yet are open.
-    radpostauth: 180 days of sign-ins, accepts and rejects (wrong password, unknown user, expired)."""
+    radpostauth: 90 days of sign-ins (the auth log's retention), accepts and rejects."""
     ensure_partitions(cursor, "radacct", "acctstarttime", 13)
+    row_triggers(cursor, "radacct", enable=False)
     rows, chunks = n["radacct"], 10
     per = -(-rows // chunks)
     for chunk in range(chunks):
@@ -491,12 +506,13 @@ def radius_tables(cursor, n: dict, p: dict, started: float) -> None:
                        (200000 + random() * 3000000) AS rate
                 FROM generate_series({first}, {last}) g) s JOIN hotspot_customer c ON c.id = s.cust""", p)
         started = step(f"radacct {last:,} of {rows:,}", started)
+    row_triggers(cursor, "radacct", enable=True)
     insert(cursor, "radpostauth", {
         "id": "g", "username": "CASE WHEN r < 0.95 THEN c.username ELSE 'guest' || mod(g, 997) END",
         "pass": "''", "reply": "CASE WHEN r < 0.88 THEN 'Access-Accept' ELSE 'Access-Reject' END",
         "calledstationid": "(%(r_names)s::text[])[1 + mod(c.id, %(routers)s)]",
         "callingstationid": "c.last_mac",
-        "authdate": "now() - (%(postauth)s - g) * (interval '180 days' / %(postauth)s)",
+        "authdate": "now() - (%(postauth)s - g) * (interval '90 days' / %(postauth)s)",
     }, """(SELECT g, random() AS r, 1 + floor(random() * %(n)s)::int AS cust
            FROM generate_series(1, %(postauth)s) g) s JOIN hotspot_customer c ON c.id = s.cust""", p)
     step(f"{n['radpostauth']:,} radpostauth rows", started)
@@ -506,7 +522,7 @@ def refresh_rollups() -> None:
     """The report rollups recomputed from the generated rows by the project's own commands, when they
     exist: refresh_reports (billing/hotspot rollups) over the whole year, refresh_traffic_hours over
     the samples' 14 days."""
-    from datetime import date, timedelta
+    from datetime import date
 
     from django.core.management import call_command, get_commands
 
