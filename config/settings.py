@@ -241,7 +241,8 @@ REDIS_URL = env.string("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing one client per pool (lib/redis_cache.py: 0.1 ms of CPU a call saved).
+            "BACKEND": "lib.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "hotspot"),
             # A Redis that hangs (not refusing, just silent) must fail a call quickly, so the

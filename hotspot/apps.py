@@ -8,15 +8,21 @@ class HotspotConfig(AppConfig):
     def ready(self):
         # radius knows sessions by user name only (apps depend one way: hotspot on radius), so
         # hotspot tells it whose they are: session.disconnected then reaches the customer's page too.
+        from django.db.models.signals import post_delete, post_save
+
         from radius import coa
         from radius import forms as radius_forms
         from siteconfig import store
 
-        from . import services
-        from .models import Customer
+        from . import portal_page, services
+        from .models import Customer, Package
 
         radius_forms.register_phone_lookup(_usernames_for_phone)
         store.saved.connect(services.radius_settings_saved, dispatch_uid="hotspot.radius_settings_saved")
+        # The captive portal's first page reads the packages again after any change to one.
+        post_save.connect(portal_page.packages_changed, sender=Package, dispatch_uid="hotspot.portal_packages_saved")
+        post_delete.connect(portal_page.packages_changed, sender=Package,
+                            dispatch_uid="hotspot.portal_packages_deleted")
         coa.register_customer_lookup(
             lambda usernames: dict(Customer.objects.filter(username__in=usernames).values_list("username", "id")))
 

@@ -12,14 +12,14 @@ router's variables travel in hidden fields because captive mini-browsers often d
 from ada_url import URL
 from django.conf import settings
 from django.core import signing
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 
 from lib.network import address_or_none, address_subject, client_ip
 from lib.throttle import Slowdown
 from siteconfig import store
 
-from . import router_urls, services
+from . import portal_page, router_urls, services
 from .models import Package, PackageKind, ServiceType
 from .portal_text import language, words
 
@@ -73,6 +73,18 @@ def page(request, template, lang, status=200, **context):
     context.update(t=words(lang), lang=lang, router=router, switch_url=_switch_url(request, lang, router),
                    portal=store.section("portal"))
     response = render(request, f"portal/{template}", context, status=status)
+    if request.GET.get("lang") == lang:
+        response.set_cookie("portal_lang", lang, max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+def first_page(request, lang):
+    """The portal's first page, from the rendering kept for its language and state
+    (hotspot.portal_page), with this request's router variables, language link and voucher."""
+    router = router_fields(request)
+    html = portal_page.first_page(lang, router, _switch_url(request, lang, router),
+                                  request.GET.get("voucher", "")[:30], on_sale)
+    response = HttpResponse(html)
     if request.GET.get("lang") == lang:
         response.set_cookie("portal_lang", lang, max_age=365 * 86400, samesite="Lax")
     return response

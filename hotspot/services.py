@@ -18,7 +18,7 @@ from radius import coa, sessions
 from radius import services as radius
 from siteconfig import store, time_zone
 
-from . import credentials, fair_use
+from . import credentials, fair_use, portal_page
 from .models import AfterAllowance, Customer, Package, PackageGroup, PackageKind, ServiceType
 from .phone import normalise_phone
 from .subscriptions import ensure_grace_policy, restore_access
@@ -318,6 +318,7 @@ def set_package_active(package: Package, active: bool) -> Package:
     was = Package.objects.select_for_update().values_list("is_active", flat=True).get(pk=package.pk)
     Package.objects.filter(pk=package.pk).update(is_active=active)
     package.is_active = active
+    portal_page.packages_changed()  # an UPDATE sends no post_save
     if was != active:
         trail.record("activated" if active else "deactivated", package, changes={"is_active": [was, active]})
     live.publish(live.ADMIN, "package.changed", {"id": package.pk})

@@ -20,9 +20,9 @@ from ..portal import (
     closed,
     connect,
     device,
+    first_page,
     not_a_guess,
     offered,
-    on_sale,
     page,
     refuse,
     status_username,
@@ -35,8 +35,7 @@ from ..portal_text import language
 @access(PUBLIC)
 @gzip_page
 def portal(request):
-    lang = language(request)
-    return page(request, "index.html", lang, packages=on_sale(), voucher=request.GET.get("voucher", "")[:30])
+    return first_page(request, language(request))
 
 
 # No CSRF token on the portal's forms: captive mini-browsers often drop cookies between pages,
