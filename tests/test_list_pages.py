@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import ADMIN, ROLES
 from audit.models import Entry, LogRecord
-from billing.models import Invoice, LedgerEntry, MpesaCallback, Payment
+from billing.models import Expense, Invoice, LedgerEntry, MpesaCallback, Payment
 from hotspot import services
 from hotspot.models import Customer, Package, PackageGroup, Voucher, VoucherBatch
 from monitoring.models import DatabaseBackup, TaskFailure
@@ -267,6 +267,19 @@ def access_points(n):
     return Made({"router": kilimani.pk}, tuple(outsiders))
 
 
+def expenses(n):
+    kilimani, rongai = _routers(2)
+    today = timezone.localdate()
+
+    def spent(count, router=kilimani, category=Expense.Category.RENT, note="listpaging rent", day=today):
+        return Expense.objects.bulk_create(Expense(date=day, category=category, amount=Decimal("100.00"),
+                                                   router=router, note=note) for _ in range(count))
+    spent(n)
+    outsiders = [*spent(1, router=rongai), *spent(1, category=Expense.Category.POWER), *spent(1, note="other"),
+                 *spent(1, day=today - timedelta(days=10))]
+    return Made({"router": kilimani.pk}, tuple(outsiders))
+
+
 def router_services(n):
     kilimani, rongai = _routers(2)
 
@@ -384,6 +397,8 @@ LISTS = [
                                     "from": yesterday, "to": today}, mpesa_transactions,
              single_row_filters=frozenset({"id"})),
     ListCase("invoice-list", {"q": "Amina Wanjiru", "status": "overdue"}, invoices),
+    ListCase("expense-list", {"q": "listpaging", "category": "rent", "router": chosen("router"),
+                              "from": yesterday, "to": today}, expenses),
     ListCase("wallet-list", {"q": "Amina", "show": "all"}, wallets),
     ListCase("wallet-detail", {}, wallet),
     ListCase("radius-nas", {"q": "kilimani"}, nas_devices),
