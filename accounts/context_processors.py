@@ -45,6 +45,7 @@ GROUPS = [
         ("Bandwidth usage", "report-usage", "wifi"),
         ("User sessions", "report-sessions", "clock"),
         ("Payment reports", "payment-reports", "pulse"),
+        ("Profit", "report-profit", "pulse"),
         ("Traffic", "report-traffic", "pulse"),
         ("Expenses", "expense-list", "list"),
     ]),

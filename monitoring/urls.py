@@ -12,6 +12,7 @@ from .views import ticket_sms as ticket_sms_pages
 from .views import tickets as ticket_pages
 from .views.reports import customers as customers_report
 from .views.reports import logins as logins_report
+from .views.reports import profit as profit_report
 from .views.reports import revenue as revenue_report
 from .views.reports import sessions as sessions_report
 from .views.reports import usage as usage_report
@@ -39,6 +40,7 @@ urlpatterns = [
     path("reports/usage/", usage_report.usage, name="report-usage"),
     path("reports/sessions/", sessions_report.sessions, name="report-sessions"),
     path("reports/customers/", customers_report.customers, name="report-customers"),
+    path("reports/profit/", profit_report.profit, name="report-profit"),
     path("backups/", backup_pages.backup_list, name="backup-list"),
     path("backups/now/", backup_pages.backup_now, name="backup-now"),
     path("backups/<int:pk>/progress/", backup_pages.backup_progress, name="backup-progress"),
