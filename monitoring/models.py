@@ -429,3 +429,43 @@ class InboundSms(models.Model):
 
     def __str__(self) -> str:
         return f"SMS from {self.sender or '?'} ({self.get_status_display()})"
+
+
+class ExportJob(models.Model):
+    """A large export made by a worker (monitoring.exports): the file, private to whoever asked,
+    removed with its row a day later (EXPORT_KEEP_HOURS). Kept here, at the top of the layers, because
+    the job reads what any app exports (billing's payments today): the apps keep their CSV writers
+    and their synchronous downloads, and link here by URL name when the rows are too many."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=32)
+    # The list page's filters as it was asked (a query string's lists), read again by the worker.
+    params = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=120, blank=True, help_text="The download's name")
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} export #{self.pk}"
+
+    @property
+    def progress(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)
