@@ -243,6 +243,9 @@ def test_api_lists_say_when_their_count_is_an_estimate(admin, client, monkeypatc
     paid = client.get("/api/payments", **headers).json()
     assert paid["count_estimated"] is True and paid["count"] >= 6
     assert client.get("/api/payments", {"q": "0799123456", "limit": 1}, **headers).json()["count_estimated"] is True
+    callback(mpesa_receipt="TKP0000042")
+    logged = client.get("/api/logs/payments", {"mpesa_receipt": "tkp0000042"}, **headers).json()
+    assert (logged["count"], logged["results"][0]["mpesa_receipt"]) == (1, "TKP0000042")
 
 
 # --- the indexes the searches rely on (PostgreSQL: with sequential scans off, each is usable) -------

@@ -1,7 +1,8 @@
 """API /api/logs/payments: every body M-Pesa posted to us, as received, with what became of it."""
 from typing import Annotated
 
-from ninja import FilterLookup, FilterSchema, Query, Router, Schema
+from django.db.models import Q
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema
 
 from accounts.access import api_access, perm
 from lib.api_types import Moment
@@ -15,6 +16,7 @@ callback_log_router = Router(tags=["logs"])
 
 class LoggedCallbackOut(CallbackOut):
     checkout_request_id: str
+    mpesa_receipt: str
     payment_id: int | None
     body: str
 
@@ -29,8 +31,12 @@ class CallbackFilter(FilterSchema):
     kind: MpesaCallback.Kind | None = None
     outcome: MpesaCallback.Outcome | None = None
     checkout_request_id: str | None = None
+    mpesa_receipt: str | None = Field(None, description="the M-Pesa receipt the body carries (any case)")
     since: Annotated[Moment | None, FilterLookup("received_at__gte")] = None
     until: Annotated[Moment | None, FilterLookup("received_at__lt")] = None
+
+    def filter_mpesa_receipt(self, receipt: str | None) -> Q:
+        return Q(mpesa_receipt=receipt.upper()) if receipt else Q()
 
 
 @callback_log_router.get("/payments", auth=api_access(perm("billing.view_mpesacallback")),
