@@ -16,7 +16,7 @@ from accounts.roles import ADMIN, FINANCE
 from billing import models as billing_models
 from billing.models import Invoice, MpesaCallback, Payment
 from hotspot import services
-from hotspot.models import Package
+from hotspot.models import Package, Subscription
 from lib import row_counts
 from lib.listing import EstimatedPast
 from radius.models import RadAcct, RadPostAuth
@@ -268,3 +268,13 @@ def test_each_search_has_its_index(people):
     assert "billing_invoice_number_upper" in _plan(Invoice.objects.filter(number__iexact="inv000042"))
     assert "billing_invoice_recent" in _plan(Invoice.objects.order_by("-issued_at", "-pk")[:50])
     assert "billing_callback_receipt" in _plan(MpesaCallback.objects.filter(mpesa_receipt="TKP0000042"))
+
+
+def test_packages_show_each_ones_subscriptions_counted_for_the_page_only(people, signed_in):
+    daily, weekly = (services.save_package(Package(name=name, price=price, validity_minutes=minutes))
+                     for name, price, minutes in (("Daily", 50, 1440), ("Weekly", 300, 10080)))
+    for customer in {p.customer for p in people.values() if p.customer}:
+        Subscription.objects.create(customer=customer, package=daily, starts_at=timezone.now(),
+                                    expires_at=timezone.now() + timedelta(days=1))
+    page = signed_in(FINANCE).get("/packages/").context["page"]
+    assert {p.name: p.sold for p in page} == {"Daily": 3, "Weekly": 0}

@@ -10,17 +10,26 @@ from lib.listing import list_page
 
 from .. import services
 from ..forms import PackageFilter, PackageForm, PackageGroupForm
-from ..models import Package, PackageGroup
+from ..models import Package, PackageGroup, Subscription
 
 
 @access(perm("hotspot.view_package"))
 def package_list(request):
     filters = PackageFilter(request.GET)
-    packages = (Package.objects.select_related("group").annotate(sold=Count("subscriptions"))
-                .order_by("display_order", "price"))
-    return list_page(request, filters.apply(packages), "hotspot/package_list.html", filters=filters,
+    packages = Package.objects.select_related("group").order_by("display_order", "price")
+    return list_page(request, filters.apply(packages), "hotspot/package_list.html", filters=filters, on_page=_sold,
                      groups=PackageGroup.objects.all(), group=filters.value("group"),
                      can_change=request.user.has_perm("hotspot.change_package"))
+
+
+def _sold(page) -> None:
+    """Each listed package's subscriptions, counted for the page's packages only, in one grouped
+    query read from the subscriptions' package index alone (annotating the list joined and grouped
+    every subscription of every package: 154,000 rows at an ISP's size, on each view)."""
+    counts = dict(Subscription.objects.filter(package__in=[p.pk for p in page]).order_by()
+                  .values_list("package").annotate(n=Count("*")).values_list("package", "n"))
+    for package in page:
+        package.sold = counts.get(package.pk, 0)
 
 
 def _save(request, form):
