@@ -32,8 +32,9 @@ def _back(request):
 def invoice_list(request):
     filters = InvoiceFilterForm(request.GET)
     rows = filters.apply(Invoice.objects.all())
-    owed = rows.order_by().aggregate(count=Count("pk", filter=OPEN), total=Sum("amount", filter=OPEN),
-                                     overdue=Sum("amount", filter=Q(status=Invoice.Status.OVERDUE)))
+    # Only the open invoices are summed: read through the status index, not every invoice ever issued.
+    owed = rows.filter(OPEN).order_by().aggregate(count=Count("pk"), total=Sum("amount"),
+                                                  overdue=Sum("amount", filter=Q(status=Invoice.Status.OVERDUE)))
     return list_page(
         request, rows.select_related("customer", "package").order_by("-issued_at", "-pk"), "billing/invoice_list.html",
         filters=filters, open_count=owed["count"], open_total=owed["total"] or Decimal("0.00"),
