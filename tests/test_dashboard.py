@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from billing.models import Payment
+from billing.models import Payment, PaymentDay
 from hotspot.models import Customer, Package, Subscription
-from monitoring.dashboard import monthly_revenue, stats_for
+from monitoring.dashboard import revenue_days, stats_for
 from routers.models import Router
 
 pytestmark = pytest.mark.django_db
@@ -70,12 +70,21 @@ def test_each_role_sees_only_its_figures(business, finance_clerk, technician, su
     assert support.customers == 3 and support.revenue_today is None
 
 
-def test_monthly_revenue_covers_six_months_with_empty_ones(business):
-    series = monthly_revenue(now=NOW)
-    assert [s["month"].strftime("%Y-%m") for s in series] == [
-        "2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
-    assert [s["total"] for s in series][-2:] == [Decimal("800"), Decimal("310")]
-    assert series[0]["total"] == 0 and series[-2]["percent"] == 100
+def test_the_30_day_revenue_reads_closed_days_from_the_rollup_and_today_live(business):
+    # The rollup's rows for closed days (what billing.payment_rollup wrote), net of refunds, no wallet.
+    PaymentDay.objects.create(day=NOW.date() - timedelta(days=1), method=Payment.Method.MPESA_STK, payments=2,
+                              amount=Decimal("300"), refunds=1, refunded=Decimal("50"))
+    PaymentDay.objects.create(day=NOW.date() - timedelta(days=1), method=Payment.Method.WALLET, payments=1,
+                              amount=Decimal("99"))
+    PaymentDay.objects.create(day=NOW.date() - timedelta(days=30), method=Payment.Method.CASH, payments=1,
+                              amount=Decimal("70"))  # a day before the 30
+
+    table = revenue_days(now=NOW)
+
+    assert len(table.rows) == 30 and table.rows[0][0] == NOW.date() - timedelta(days=29)
+    assert table.rows[-2][1] == Decimal("250.00")  # from the rollup, not the 250 paid at 23:30 that day
+    assert table.rows[-1] == (NOW.date(), Decimal("60.00"))  # today's completed payments, live
+    assert table.chart_data()["series"][0]["values"][-2:] == [250.0, 60.0]
 
 
 def test_the_page_shows_the_cards(admin_client):
@@ -103,6 +112,7 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(admin_client, django_asser
         pay("50", timezone.now())
     with django_assert_num_queries(12):
         admin_client.get("/", HTTP_HX_REQUEST="true")
-    # The full page adds the monthly chart, the recent payments and the users-online chart.
-    with django_assert_num_queries(16):
+    # The full page adds the 30-day revenue (the rollup and today's payments), the recent payments
+    # and the users-online chart.
+    with django_assert_num_queries(17):
         admin_client.get("/")

@@ -84,10 +84,10 @@ def test_the_sampler_stores_the_customers_online_once_per_run(admin_client):
     assert UsersOnlineSample.objects.count() == 2
     html = admin_client.get("/").content.decode()
     assert '<div class="card stat" data-stat="users-online">' in html and '<div class="value">2</div>' in html
-    assert "Customers online, last 24 hours" in html and "at most 2 online" in html
+    assert "Customers online, last 24 hours" in html and 'data-report-chart="users-online-data"' in html
     assert 'data-figure="users-online-peak">peak 2 at ' in html
     chart = admin_client.get("/?part=users-online", HTTP_HX_REQUEST="true").content.decode()
-    assert chart.lstrip().startswith('<section id="users-online"') and chart.count('class="bar"') == 24
+    assert chart.lstrip().startswith('<section id="users-online"') and '"values": [2.0]' in chart
 
 
 def test_the_beat_runs_the_sampler_every_five_minutes():
@@ -123,9 +123,9 @@ def test_the_admin_dashboard_runs_a_fixed_number_of_queries(admin_client, django
     for i in range(rows):
         open_session(f"user{i}")
         make_sample(i, timedelta(minutes=5 * i))
-    # session, user, 2x permissions, five card groups (customers online the fifth), monthly revenue,
-    # recent payments, the users-online chart, session save (3).
-    with django_assert_num_queries(16):
+    # session, user, 2x permissions, five card groups (customers online the fifth), 30-day revenue
+    # (the rollup, today's payments), recent payments, the users-online chart, session save (3).
+    with django_assert_num_queries(17):
         admin_client.get("/")
     with django_assert_num_queries(12):  # the live refresh of the figure cards
         admin_client.get("/", HTTP_HX_REQUEST="true")
@@ -300,7 +300,7 @@ def test_in_a_browser_the_cards_load_after_the_page_and_follow_the_sampler(serve
         "() => document.querySelector('[data-stat=\"users-online\"] .value').textContent.trim() === '1'",
         timeout=10_000)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#users-online .bar')].pop().title.includes('at most 1 online')",
+        "() => [...document.querySelectorAll('#users-online tbody td.num')].pop().textContent.trim() === '1'",
         timeout=10_000)
     assert page.locator('[data-card="health"]').is_visible()
     page.screenshot(path=SCREENSHOTS / f"dashboard-cards-{width}.png", full_page=True)

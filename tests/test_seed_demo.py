@@ -4,11 +4,11 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db.models.functions import TruncMonth
 
 from accounts.models import User
 from billing.models import Invoice, Payment
 from hotspot.models import Customer, Package, Subscription, Voucher
-from monitoring.dashboard import monthly_revenue
 from monitoring.models import Ticket
 from routers.models import Router
 
@@ -40,7 +40,8 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
     assert not Subscription.objects.exclude(source="voucher").exclude(payments__status="completed").exists()
     assert not Payment.objects.filter(method="voucher").exists()
     assert Invoice.objects.filter(status="paid").exists() and Invoice.objects.filter(status="issued").exists()
-    assert all(month["total"] > 0 for month in monthly_revenue())
+    paid_months = Payment.objects.completed().annotate(month=TruncMonth("completed_at")).values("month").distinct()
+    assert paid_months.count() >= 6
     from radius.models import Nas, RadAcct, RadCheck
 
     assert Nas.objects.count() == 4 and RadAcct.objects.filter(acct_stop_time__isnull=True).count() == 30

@@ -11,6 +11,7 @@ from django.http import StreamingHttpResponse
 
 from lib.csv_export import csv_lines
 from lib.xlsx_export import xlsx_download
+from siteconfig import time_zone
 
 from .filters import ReportFilters
 
@@ -30,11 +31,11 @@ def hours(seconds) -> Decimal:
 class Column:
     key: str
     label: str
-    kind: str = "int"  # text, date, hour, int, money, mb, tenths
+    kind: str = "int"  # text, date, moment, hour, int, money, mb, tenths
 
     @property
     def numeric(self) -> bool:
-        return self.kind not in ("text", "date", "hour")
+        return self.kind not in ("text", "date", "moment", "hour")
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,15 @@ class Table:
             return None
         index = {column.key: i for i, column in enumerate(self.columns)}
         first = self.columns[0]
-        if self.chart.kind == "time" and first.kind == "date":
+        zone = "Etc/UTC"
+        if first.kind == "date":
             x = [calendar.timegm(row[0].timetuple()) for row in self.rows]
+        elif first.kind == "moment":  # an aware time, shown in the business's zone
+            x, zone = [int(row[0].timestamp()) for row in self.rows], str(time_zone.current())
         else:
             x = list(range(len(self.rows)))
         return {
-            "kind": self.chart.kind if first.kind == "date" else "bars",
+            "kind": self.chart.kind if first.kind in ("date", "moment") else "bars", "zone": zone,
             "x": x,
             "labels": [str(row[0]) for row in self.rows],
             "unit": self.chart.unit,

@@ -3,6 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -13,6 +14,8 @@ def report_cell(value, kind: str) -> str:
         return "—"
     if kind == "date" and isinstance(value, date):
         return value.strftime("%a %d %b %Y")
+    if kind == "moment":
+        return timezone.localtime(value).strftime("%a %d %b %H:%M")
     if kind == "hour":
         return f"{int(value):02d}:00"
     if kind == "money":

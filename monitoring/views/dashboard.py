@@ -1,4 +1,4 @@
-"""/: the dashboard, its figure cards refreshed live (HTMX) and, by permission, revenue, payments, the
+"""/: the dashboard, its figure cards refreshed live (HTMX) and, by permission, 30 days of revenue, payments, the
 users-online chart (?part=users-online when a sample is taken), and the health and queue cards
 (?part=operations, loaded after the page)."""
 from django.core.exceptions import PermissionDenied
@@ -24,7 +24,9 @@ def dashboard(request):
     if request.htmx:  # a live refresh re-renders the cards only
         return render(request, "monitoring/dashboard.html#stats", context)
     if request.user.has_perm("billing.view_revenue"):
-        context["monthly"] = figures.monthly_revenue()
+        revenue = figures.revenue_days()
+        context.update(revenue_days=revenue, revenue_chart=revenue.chart_data(),
+                       revenue_total=sum(net for _, net in revenue.rows))
     if request.user.has_perm("billing.view_payment"):
         context["show_payments"] = True
         context["recent_payments"] = figures.recent_payments()
@@ -44,7 +46,9 @@ def operations(request):
 def _users_online() -> dict:
     chart = figures.users_online_chart()
     sampled = [hour for hour in chart if hour["users"] is not None]
+    table = figures.users_online_table(chart=chart)
     return {"users_online_chart": chart, "users_online_events": " ".join(figures.USERS_ONLINE_EVENTS),
+            "users_online_table": table, "users_online_data": table.chart_data(),
             "users_online_peak": max(sampled, key=lambda hour: hour["users"], default=None)}
 
 
