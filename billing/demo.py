@@ -10,6 +10,7 @@ import json
 import random
 import string
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import F
@@ -18,9 +19,10 @@ from django.utils import timezone
 from audit.actors import Actor, acting_as
 from hotspot import demo as hotspot_demo
 from hotspot.models import Customer, Package, Subscription
+from routers.models import Router
 
-from . import callbacks, invoices, payments
-from .models import Invoice, LedgerEntry, MpesaCallback, Payment
+from . import callbacks, expenses, invoices, payments
+from .models import Expense, Invoice, LedgerEntry, MpesaCallback, Payment
 
 FAILURES = [(1032, "Request cancelled by user"), (1037, "DS timeout user cannot be reached"),
             (1, "The balance is insufficient for the transaction")]
@@ -203,3 +205,36 @@ def date_back(ages: dict[int, timedelta], bought_since: datetime) -> None:
             received_at=F("received_at") - age)
     for invoice in Invoice.objects.filter(customer__in=list(ages), paid_at__gte=bought_since):
         Invoice.objects.filter(pk=invoice.pk).update(paid_at=F("paid_at") - ages[invoice.customer_id])
+
+
+# What each demo site costs a month (rent, power) and the whole business's backhaul, in KES: the
+# profit report then shows a site or two that pays for itself and one that does not.
+SITE_RENT = (Decimal("6000.00"), Decimal("4500.00"), Decimal("3500.00"), Decimal("2500.00"))
+SITE_POWER = Decimal("1200.00")
+BACKHAUL = Decimal("15000.00")
+EXPENSE_MONTHS = 6
+
+
+def seed_expenses(today, by) -> int:
+    """Six months of the business's costs, recorded as Finance records them (billing.expenses, audited):
+    each site's rent on the 1st and power on the 20th, the backhaul on the 5th, and a new access point
+    bought last month. Only days up to ``today``; returns how many."""
+    sites = list(Router.objects.order_by("pk")[:len(SITE_RENT)])
+    first = today.replace(day=1)
+    made = []
+    for back in range(EXPENSE_MONTHS):
+        month = first
+        for _ in range(back):
+            month = (month - timedelta(days=1)).replace(day=1)
+        made += [(month, Expense.Category.RENT, rent, site, f"{site.site or site.name} rent, {month:%B}")
+                 for site, rent in zip(sites, SITE_RENT, strict=False)]
+        made.append((month.replace(day=5), Expense.Category.BANDWIDTH, BACKHAUL, None, f"Fibre backhaul, {month:%B}"))
+        made += [(month.replace(day=20), Expense.Category.POWER, SITE_POWER, site, "Electricity token")
+                 for site in sites[:2]]
+        if back == 1 and sites:
+            made.append((month.replace(day=12), Expense.Category.EQUIPMENT, Decimal("9500.00"), sites[-1],
+                         "Outdoor access point"))
+    rows = [row for row in made if row[0] <= today]
+    for day, category, amount, site, note in rows:
+        expenses.create(by=by, date=day, category=category, amount=amount, router=site, note=note)
+    return len(rows)

@@ -128,6 +128,9 @@ class Command(BaseCommand):
         billing_demo.date_back(ages, bought_since)
         hotspot_demo.restore_running(list(ages), timezone.now())
         billing_demo.seed_top_ups(plans, self.till)
+        # The business's costs, as Finance records them: the profit report sets them against revenue.
+        with acting_as(Actor.staff(staff[FINANCE])):
+            billing_demo.seed_expenses(timezone.localdate(), by=staff[FINANCE])
         with acting_as(Actor.staff(staff[ADMIN])):
             hotspot_demo.seed_vouchers(timezone.now(), rng, created_by=staff[ADMIN].username)
         # What beat's jobs would have done by now: expiry and grace, then the coming month's invoices.
