@@ -4,6 +4,8 @@ radpostauth_authdate_idx), so reading a row twice changes nothing. See the model
 from collections import defaultdict
 from datetime import date, datetime, timedelta, tzinfo
 
+from django.db import connection
+
 from lib import rollups
 from radius.models import RadAcct, RadPostAuth
 
@@ -35,9 +37,32 @@ class LoginRollup:
 
     def rebuild(self, first: date, last: date, until: datetime) -> int:
         routers = router_by_address()
+        if connection.vendor == "postgresql":
+            return self._range_in_sql(first, last, routers)
         return sum(self._day(day, routers) for day in rollups.days(first, last))
 
     def _day(self, day: date, routers: dict[str, int]) -> int:
+        if connection.vendor == "postgresql":
+            return self._range_in_sql(day, day, routers)
+        return self._day_in_python(day, routers)
+
+    def _range_in_sql(self, first: date, last: date, routers: dict[str, int]) -> int:
+        """``_day_in_python`` for every day of ``first``..``last`` in the database (PostgreSQL)."""
+        addresses = sorted(routers)
+        params = {"zone": str(self.zone), "start": rollups.day_start(first, self.zone),
+                  "end": rollups.day_start(last + timedelta(days=1), self.zone), "follows": SESSION_FOLLOWS,
+                  "addresses": addresses, "routers": [routers[a] for a in addresses], "accept": ACCEPT}
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM hotspot_loginhour WHERE day BETWEEN %s AND %s", [first, last])
+            cursor.execute("DELETE FROM hotspot_loginday WHERE day BETWEEN %s AND %s", [first, last])
+            cursor.execute("CREATE TEMPORARY TABLE rollup_answers ON COMMIT DROP AS " + ANSWERS_SQL, params)
+            cursor.execute(HOURS_SQL)
+            written = cursor.rowcount
+            cursor.execute(DAYS_SQL)
+            cursor.execute("DROP TABLE rollup_answers")
+        return written
+
+    def _day_in_python(self, day: date, routers: dict[str, int]) -> int:
         start = rollups.day_start(day, self.zone)
         end = rollups.day_start(day + timedelta(days=1), self.zone)
         answers = list(RadPostAuth.objects.filter(auth_date__gte=start, auth_date__lt=end)
@@ -86,6 +111,46 @@ class LoginRollup:
                     .values_list("username", "acct_start_time", "calling_station_id", "nas_ip_address")):
                 found[username].append((started, mac or "", address))
         return found
+
+
+# Each answer of the range with its business day and hour, and: for an accept, the router of the
+# session that followed it (as _router_after); for a reject, its reason (as _reason).
+ANSWERS_SQL = """
+WITH routers AS (SELECT * FROM unnest(%(addresses)s::inet[], %(routers)s::int[]) AS m(address, router_id))
+SELECT a.username, (a.authdate AT TIME ZONE %(zone)s)::date AS day,
+       extract(hour FROM a.authdate AT TIME ZONE %(zone)s)::int AS hour, a.reply = %(accept)s AS accepted,
+       CASE WHEN a.reply = %(accept)s THEN (
+           SELECT m.router_id FROM radacct r LEFT JOIN routers m ON m.address = r.nasipaddress
+           WHERE r.username = a.username AND r.acctstarttime >= a.authdate
+             AND r.acctstarttime <= a.authdate + %(follows)s
+             AND (coalesce(a.callingstationid, '') = '' OR coalesce(r.callingstationid, '') = ''
+                  OR r.callingstationid = a.callingstationid)
+           ORDER BY r.acctstarttime LIMIT 1) END AS router_id,
+       CASE WHEN a.reply = %(accept)s THEN ''
+            WHEN c.id IS NULL THEN 'unknown'
+            WHEN NOT EXISTS (SELECT 1 FROM hotspot_subscription s WHERE s.customer_id = c.id
+                             AND s.starts_at <= a.authdate
+                             AND a.authdate < greatest(s.expires_at, coalesce(s.grace_until, s.expires_at)))
+                 THEN 'no_package'
+            ELSE 'refused' END AS reason
+FROM radpostauth a LEFT JOIN hotspot_customer c ON c.username = a.username
+WHERE a.authdate >= %(start)s AND a.authdate < %(end)s
+"""
+HOURS_SQL = """
+INSERT INTO hotspot_loginhour (day, hour, router_id, reason, accepted, rejected, users)
+SELECT day, hour, router_id, reason, count(*) FILTER (WHERE accepted), count(*) FILTER (WHERE NOT accepted),
+       count(DISTINCT username)
+FROM rollup_answers GROUP BY day, hour, router_id, reason
+"""
+DAYS_SQL = """
+INSERT INTO hotspot_loginday (day, router_id, users, users_accepted, users_rejected)
+SELECT day, NULL, count(DISTINCT username), count(DISTINCT username) FILTER (WHERE accepted),
+       count(DISTINCT username) FILTER (WHERE NOT accepted)
+FROM rollup_answers GROUP BY day
+UNION ALL
+SELECT day, router_id, count(DISTINCT username), count(DISTINCT username), 0
+FROM rollup_answers WHERE accepted AND router_id IS NOT NULL GROUP BY day, router_id
+"""
 
 
 def _router_after(sessions, mac: str | None, at: datetime, routers: dict[str, int]) -> int | None:

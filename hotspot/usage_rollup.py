@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
@@ -184,6 +185,11 @@ class UsageRollup:
         return written
 
     def _rebuild_days(self, first: date, last: date, routers: dict) -> int:
+        if connection.vendor == "postgresql":
+            return self._rebuild_days_in_sql(first, last, routers)
+        return self._rebuild_days_in_python(first, last, routers)
+
+    def _rebuild_days_in_python(self, first: date, last: date, routers: dict) -> int:
         start, end = rollups.day_start(first, self.zone), rollups.day_start(last + timedelta(days=1), self.zone)
         found = (RadAcct.objects.filter(acct_start_time__lt=end)
                  .alias(seen=Coalesce("acct_stop_time", "acct_update_time", "acct_start_time"))
@@ -215,6 +221,18 @@ class UsageRollup:
              for (day, username, router, package), row in rows.items()), batch_size=5000)
         return len(rows)
 
+    def _rebuild_days_in_sql(self, first: date, last: date, routers: dict) -> int:
+        """_rebuild_days on PostgreSQL, in the database: the same attribution and the same whole-unit
+        spread (floor of amount × elapsed / whole, cumulative), so both give the same rows."""
+        start, end = rollups.day_start(first, self.zone), rollups.day_start(last + timedelta(days=1), self.zone)
+        addresses = sorted(routers)
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM hotspot_usageday WHERE day BETWEEN %s AND %s", [first, last])
+            cursor.execute(REBUILD_SQL, {
+                "zone": str(self.zone), "start": start, "end": end, "first": first, "last": last,
+                "addresses": addresses, "routers": [routers[a] for a in addresses]})
+            return cursor.rowcount
+
     def _remark(self, until: datetime, routers: dict) -> None:
         """Marks for every session open or reported within the overlap horizon, at what the rebuild counted."""
         recent = until - STOPPED_MARKS_KEPT
@@ -227,6 +245,54 @@ class UsageRollup:
                                  router_id=routers.get(s.address), package_id=owners.package_id(s.username, s.start),
                                  seen_at=s.seen, bytes_in=s.counters[0], bytes_out=s.counters[1],
                                  seconds=s.counters[2], stopped=s.stopped) for s in sessions])
+
+
+REBUILD_SQL = """
+WITH routers AS (SELECT * FROM unnest(%(addresses)s::inet[], %(routers)s::int[]) AS m(address, router_id)),
+sessions AS (
+    SELECT coalesce(r.username, '') AS username, nullif(r.callingstationid, '') AS mac, r.acctstarttime AS t0,
+           coalesce(r.acctstoptime, r.acctupdatetime, r.acctstarttime) AS t1,
+           coalesce(r.acctinputoctets, 0)::numeric AS octets_in, coalesce(r.acctoutputoctets, 0)::numeric AS octets_out,
+           coalesce(r.acctsessiontime, 0)::numeric AS seconds, m.router_id, c.id AS customer_id, p.package_id
+    FROM radacct r
+    LEFT JOIN routers m ON m.address = r.nasipaddress
+    LEFT JOIN hotspot_customer c ON c.username = r.username
+    LEFT JOIN LATERAL (
+        SELECT x.package_id FROM hotspot_subscription x WHERE x.customer_id = c.id
+        ORDER BY (x.starts_at <= r.acctstarttime) DESC,
+                 CASE WHEN x.starts_at <= r.acctstarttime THEN x.starts_at END DESC NULLS LAST,
+                 x.starts_at, x.package_id DESC
+        LIMIT 1) p ON true
+    WHERE r.acctstarttime < %(end)s AND coalesce(r.acctstoptime, r.acctupdatetime, r.acctstarttime) >= %(start)s
+),
+spans AS (
+    SELECT s.*, (t0 AT TIME ZONE %(zone)s)::date AS first_day, (t1 AT TIME ZONE %(zone)s)::date AS last_day,
+           extract(epoch FROM t1 - t0) * 1000000 AS whole
+    FROM sessions s
+),
+pieces AS (
+    SELECT s.*, d::date AS day,
+           extract(epoch FROM greatest(t0, least(t1, (d::date + 1)::timestamp AT TIME ZONE %(zone)s)) - t0)
+               * 1000000 AS upto,
+           extract(epoch FROM greatest(t0, d::date::timestamp AT TIME ZONE %(zone)s) - t0) * 1000000 AS before
+    FROM spans s, generate_series(s.first_day, s.last_day, interval '1 day') d
+),
+shares AS (
+    SELECT day, username, router_id, package_id, customer_id, mac, day = first_day AS started,
+           CASE WHEN first_day = last_day OR whole <= 0 THEN octets_in
+                ELSE floor(octets_in * upto / whole) - floor(octets_in * before / whole) END AS octets_in,
+           CASE WHEN first_day = last_day OR whole <= 0 THEN octets_out
+                ELSE floor(octets_out * upto / whole) - floor(octets_out * before / whole) END AS octets_out,
+           CASE WHEN first_day = last_day OR whole <= 0 THEN seconds
+                ELSE floor(seconds * upto / whole) - floor(seconds * before / whole) END AS seconds
+    FROM pieces WHERE day BETWEEN %(first)s AND %(last)s
+)
+INSERT INTO hotspot_usageday (day, username, router_id, package_id, customer_id, sessions, seconds, bytes_in,
+                              bytes_out, devices)
+SELECT day, username, router_id, package_id, max(customer_id), count(*) FILTER (WHERE started), sum(seconds),
+       sum(octets_in), sum(octets_out), count(DISTINCT mac)
+FROM shares GROUP BY day, username, router_id, package_id
+"""
 
 
 def _empty(customer) -> dict:
