@@ -518,10 +518,10 @@ def radius_tables(cursor, n: dict, p: dict, started: float) -> None:
     step(f"{n['radpostauth']:,} radpostauth rows", started)
 
 
-def refresh_rollups() -> None:
+def refresh_rollups(whole: bool = True) -> None:
     """The report rollups recomputed from the generated rows by the project's own commands, when they
     exist: refresh_reports (billing/hotspot rollups) over the whole year, refresh_traffic_hours over
-    the samples' 14 days."""
+    the samples' 14 days; not ``whole``: what changed since their last run (a kept database)."""
     from datetime import date
 
     from django.core.management import call_command, get_commands
@@ -531,7 +531,8 @@ def refresh_rollups() -> None:
     for command, days in (("refresh_reports", 400), ("refresh_traffic_hours", SAMPLE_DAYS + 1)):
         if command in found:
             started = time.perf_counter()
-            call_command(command, since=(date.today() - timedelta(days=days)).isoformat(), stdout=io.StringIO())
+            since = {"since": (date.today() - timedelta(days=days)).isoformat()} if whole else {}
+            call_command(command, stdout=io.StringIO(), **since)
             ran.append(f"{command} {time.perf_counter() - started:.1f} s")
     print(f"  rollups: {', '.join(ran) or 'no rollup command yet'}", flush=True)
 
@@ -564,7 +565,7 @@ def dataset(name: str, scale: float = 1.0, keep: bool = False):
     with scratch_database(name, keep=keep, reuse=reuse, DEBUG="false"):
         if reuse:
             print(f"Reusing {name}, the data set at scale {scale:g} a --keep run left", flush=True)
-            refresh_rollups()
+            refresh_rollups(whole=False)
         else:
             build(scale)
         yield
