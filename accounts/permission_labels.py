@@ -36,6 +36,8 @@ HIDDEN = (
     "audit.add_*", "audit.change_*", "audit.delete_*",
     "accounts.*_apitoken", "accounts.*_user", "accounts.*_roleprofile",
     "routers.*_routersample", "monitoring.*_usersonlinesample",
+    # Prepared exports are each staff member's own files (ruled by the exported list's permission).
+    "monitoring.*_exportjob",
     # Database backups are made by the job (or Back up now: add) and removed by retention, never edited.
     "monitoring.change_databasebackup", "monitoring.delete_databasebackup",
     # Alerts: incidents are opened by the evaluator, each staff member keeps their own subscription

@@ -1,7 +1,12 @@
-"""CSV exports of billing lists, streamed row by row so a year of payments never sits in memory."""
+"""CSV exports of billing lists, streamed row by row so a year of payments never sits in memory.
+The synchronous download (billing.views.payments) and the background job (monitoring.exports) both
+write the rows ``payment_rows`` picks with ``payments_csv``: the same filters, order and columns."""
 from collections.abc import Iterator
 
 from lib.csv_export import csv_lines
+
+from .forms import PaymentFilterForm
+from .models import Payment
 
 PAYMENT_COLUMNS = [
     ("id", "pk"), ("created_at", "created_at"), ("completed_at", "completed_at"), ("status", "status"),
@@ -17,3 +22,8 @@ def payments_csv(payments) -> Iterator[str]:
     """Lines of CSV for ``payments`` (a queryset), times in Africa/Nairobi."""
     rows = payments.values_list(*(field for _, field in PAYMENT_COLUMNS))
     return csv_lines((name for name, _ in PAYMENT_COLUMNS), rows.iterator(chunk_size=2000))
+
+
+def payment_rows(query):
+    """The payments the list page shows for ``query`` (its GET parameters), newest first."""
+    return PaymentFilterForm(query).apply(Payment.objects.all()).order_by("-created_at", "-pk")

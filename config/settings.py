@@ -309,6 +309,7 @@ CELERY_BEAT_SCHEDULE = {
     "disconnect-expired-sessions": {"task": "hotspot.tasks.disconnect_expired_sessions", "schedule": 300.0},
     "cleanup-old-sessions": {"task": "hotspot.tasks.cleanup_old_sessions", "schedule": crontab(hour=3, minute=30)},
     "rotate-logs": {"task": "monitoring.tasks.rotate_logs", "schedule": crontab(hour=3, minute=55)},
+    "remove-old-exports": {"task": "monitoring.tasks.remove_old_exports", "schedule": crontab(minute=41)},
     # The whole database dumped, verified and pruned (monitoring/backups.py), before the 03:xx cleanups.
     "backup-database": {"task": "monitoring.tasks.backup_database", "schedule": crontab(hour=2, minute=30)},
     "sample-users-online": {"task": "monitoring.tasks.sample_users_online", "schedule": 300.0},
@@ -499,6 +500,11 @@ EMAIL_BACKEND = "siteconfig.mail.EmailBackend"
 # --- backups and alerts (monitoring/) ----------------------------------------------------------------
 # Where database backups are written (a path on the server: set here, never in the browser).
 BACKUP_DIR = env.string("BACKUP_DIR", str(VAR_DIR / "backups"))
+# Exports (monitoring.exports): a list's CSV past EXPORT_SYNC_MAX_ROWS rows is prepared by a worker
+# into EXPORT_DIR (owner-only files, like the backups) and kept EXPORT_KEEP_HOURS for whoever asked.
+EXPORT_DIR = env.string("EXPORT_DIR", str(VAR_DIR / "exports"))
+EXPORT_SYNC_MAX_ROWS = env.integer("EXPORT_SYNC_MAX_ROWS", 50_000, minimum=1)
+EXPORT_KEEP_HOURS = env.integer("EXPORT_KEEP_HOURS", 24, minimum=1)
 # Uploaded files kept on disk (expense receipts, billing.expenses): never served as static files, only
 # through the views that check who may read them. Give it a persistent volume in production.
 MEDIA_ROOT = env.string("MEDIA_ROOT", str(VAR_DIR / "media"))

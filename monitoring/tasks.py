@@ -41,3 +41,15 @@ def send_business_summary() -> dict:
 def purge_forged_sms() -> dict:
     """Nightly: posts to the inbound SMS webhook with a wrong token, past their retention."""
     return {"deleted": inbound_sms.purge_forged()}
+
+
+# A large export (monitoring.exports.start queues it with the row's id).
+from .exports import run_export  # noqa: E402,F401 - defined beside the service that queues it
+
+
+@shared_task(name="monitoring.tasks.remove_old_exports")
+def remove_old_exports() -> dict:
+    """Hourly: export files and rows past EXPORT_KEEP_HOURS (also `manage.py remove_old_exports`)."""
+    from . import exports
+
+    return exports.remove_old()

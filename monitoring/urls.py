@@ -5,6 +5,7 @@ from django.urls import path
 from .views import activity, dashboard, health, jobs, search, settings_messages, settings_mpesa, system_log
 from .views import alerts as alert_pages
 from .views import backups as backup_pages
+from .views import exports as export_pages
 from .views import portal_tickets as customer_ticket_pages
 from .views import settings as settings_pages
 from .views import sms_inbound as sms_inbound_views
@@ -45,6 +46,9 @@ urlpatterns = [
     path("backups/now/", backup_pages.backup_now, name="backup-now"),
     path("backups/<int:pk>/progress/", backup_pages.backup_progress, name="backup-progress"),
     path("backups/<int:pk>/download/", backup_pages.backup_download, name="backup-download"),
+    path("exports/<slug:kind>/prepare/", export_pages.export_prepare, name="export-prepare"),
+    path("exports/<int:pk>/", export_pages.export_job, name="export-job"),
+    path("exports/<int:pk>/download/", export_pages.export_download, name="export-download"),
     path("alerts/", alert_pages.alert_list, name="alerts"),
     path("alerts/<int:pk>/acknowledge/", alert_pages.acknowledge, name="alert-acknowledge"),
     path("alerts/preferences/", alert_pages.alert_preferences, name="alert-preferences"),

@@ -227,6 +227,11 @@ PAGES = {
     "backup-now": {ADMIN},
     "backup-progress": {ADMIN},
     "backup-download": {ADMIN},
+    # Prepared exports: any staff member reaches the pages; the kind's own permission decides who may ask
+    # (billing.view_payment for payments, tests/test_exports.py) and only the one who asked sees the job.
+    "export-prepare": ALL_STAFF,
+    "export-job": ALL_STAFF,
+    "export-download": ALL_STAFF,
     # A staff member who forgot their password is, by definition, not signed in (accounts/views/password_reset.py).
     "password-reset": EVERYONE,
     "password-reset-done": EVERYONE,

@@ -18,7 +18,7 @@ MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "bil
            "billing.notifications", "siteconfig.mail", "siteconfig.logo", "monitoring.backup_paths",
            *(f"monitoring.backups.{part}" for part in ("tools", "dump", "archive", "job", "retention", "restore")),
            "monitoring.tickets.services", "billing.wallets", "billing.expenses", "monitoring.business_summary",
-           "routers.traffic_history"]
+           "routers.traffic_history", "monitoring.exports"]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
@@ -26,6 +26,8 @@ TWO_FACTOR_PAGES = ("test_two_factor.py", "test_a_staff_member_enrols_makes_new_
 NIGHTLY_KEEPS_N = "test_the_nightly_job_keeps_exactly_the_newest_n_per_router_and_skips_offline_ones"
 ROUTER_PAGES = (ROUTERS, "test_a_technician_adds_changes_and_removes_a_router_through_the_pages")
 AUDITED = {
+    "monitoring.exports.start": ("test_exports.py",
+                                 "test_a_big_export_becomes_a_job_whose_file_is_the_synchronous_export"),
     "hotspot.services.create_customer": (HOTSPOT, "test_staff_add_edit_and_deactivate_a_customer_on_the_pages"),
     "hotspot.services.update_customer": (HOTSPOT, "test_staff_add_edit_and_deactivate_a_customer_on_the_pages"),
     "hotspot.services.set_customer_active": (HOTSPOT, "test_staff_add_edit_and_deactivate_a_customer_on_the_pages"),
@@ -143,7 +145,8 @@ AUDITED = {
                                            "test_retention_keeps_exactly_the_last_n_days_and_the_first_of_m_months"),
     "monitoring.backups.restore.restore": ("test_backups.py",
                                            "test_a_postgresql_backup_restores_into_an_empty_database_where_freeradius_accepts_a_customer"),
-    "billing.expenses.create": ("test_expenses.py", "test_finance_adds_an_expense_with_its_receipt_and_the_trail_says_who"),
+    "billing.expenses.create": ("test_expenses.py",
+                                "test_finance_adds_an_expense_with_its_receipt_and_the_trail_says_who"),
     "billing.expenses.update": ("test_expenses.py",
                                 "test_editing_is_audited_field_by_field_and_a_new_receipt_replaces_the_old"),
     "billing.expenses.delete": ("test_expenses.py",
@@ -154,6 +157,14 @@ AUDITED = {
 
 READS = "reads or computes; changes nothing"
 QUIET = {
+    "monitoring.exports.kind_for": READS,
+    "monitoring.exports.params_of": READS,
+    "monitoring.exports.query_of": READS,
+    "monitoring.exports.path_of": READS,
+    "monitoring.exports.file_for": READS,
+    "monitoring.exports.run": "writes the file someone asked for: their request is the entry (and the download)",
+    "monitoring.exports.run_export": "the task of run: their request is the entry",
+    "monitoring.exports.remove_old": "removes prepared files past EXPORT_KEEP_HOURS, as the log rotation does",
     "billing.notifications.send_sms": "kept in the notification log; the receipt or reminder sending it is the record",
     "siteconfig.mail.explain": READS,
     "siteconfig.logo.check": READS,
