@@ -139,7 +139,9 @@ class UsageRollup:
         for chunk in _chunks(users, 2000):
             sessions = [Session.of(r) for r in RadAcct.objects.filter(
                 Q(acct_start_time__gte=first - LONGEST_SESSION) | Q(acct_stop_time__isnull=True),
-                username__in=chunk, acct_start_time__lt=last).values_list(*FIELDS)]
+                username__in=chunk, acct_start_time__lt=last)
+                .alias(seen=Coalesce("acct_stop_time", "acct_update_time", "acct_start_time"))
+                .filter(seen__gte=first).values_list(*FIELDS)]
             marks = {m[0]: m[1:] for m in SessionMark.objects.filter(pk__in=[s.pk for s in sessions])
                      .values_list("pk", "customer", "router", "package")}
             for s in sessions:
@@ -300,10 +302,9 @@ def _empty(customer) -> dict:
 
 
 def _save_marks(marks: list[SessionMark]) -> None:
-    ids = [m.pk for m in marks]
-    for start in range(0, len(ids), 5000):
-        SessionMark.objects.filter(pk__in=ids[start:start + 5000]).delete()
-    SessionMark.objects.bulk_create(marks, batch_size=5000)
+    SessionMark.objects.bulk_create(marks, batch_size=5000, update_conflicts=True, unique_fields=["radacct_id"],
+                                    update_fields=["username", "customer", "router", "package", "seen_at",
+                                                   "bytes_in", "bytes_out", "seconds", "stopped"])
 
 
 def _pairs_q(pairs: list[tuple[date, str]]) -> Q:
