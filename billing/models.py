@@ -117,7 +117,8 @@ class Payment(models.Model):
             models.Index(fields=["phone", "created_at"]),
             models.Index(fields=["last_queried_at"], condition=Q(status="pending"), name="billing_payment_pending"),
             # The report rollups find the payments reversed since their last run (billing.payment_rollup).
-            models.Index(fields=["reversed_at"], condition=Q(reversed_at__isnull=False), name="billing_payment_reversed"),
+            models.Index(fields=["reversed_at"], condition=Q(reversed_at__isnull=False),
+                         name="billing_payment_reversed"),
         ]
         permissions = [("view_revenue", "Can see revenue totals and reports"),
                        ("reverse_payment", "Can refund or reverse a payment")]
