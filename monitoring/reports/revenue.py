@@ -54,12 +54,12 @@ def _cents(value) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"))
 
 
-def _arpu(net, period) -> Decimal:
+def _arpu(net, period) -> Decimal | str:
     """Average revenue per paying customer per month: the range's net revenue over its customer-months
     (each month the range touches, its distinct paying customers, from CohortMonth)."""
     months = CohortMonth.objects.filter(month__gte=period.first.replace(day=1), month__lte=period.last)
     customer_months = months.aggregate(n=Sum("customers"))["n"] or 0
-    return _cents(Decimal(net) / customer_months) if customer_months else Decimal("0.00")
+    return _cents(Decimal(net) / customer_months) if customer_months else "—"
 
 
 def build(form: ReportFilters) -> Table:

@@ -36,8 +36,8 @@ def cells(row, columns):
 @register.filter
 def total_cell(value) -> str:
     """A total above the chart: money (a Decimal) to the cent, a count with separators, text as is."""
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
+    if isinstance(value, Decimal):  # as many places as the figure has: KES to the cent, MB to a tenth
+        return f"{value:,}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

@@ -8,6 +8,11 @@
   "use strict";
   var COLOURS = ["#2563eb", "#dc2626", "#16a34a", "#d97706"];
   var figure = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+  var DAY = 86400, DAY_STEPS = [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY, 91 * DAY, 182 * DAY, 364 * DAY];
+
+  function dayName(seconds) { // a day's UTC midnight as that calendar day: "28 Nov"
+    return new Date(seconds * 1000).toLocaleDateString("en-GB", { timeZone: "UTC", day: "numeric", month: "short" });
+  }
 
   function short(value) {
     if (value == null) return "";
@@ -28,7 +33,11 @@
     var data = JSON.parse(source.textContent);
     var time = data.kind === "time";
     var daily = data.zone === "Etc/UTC";
-    var asBars = !time || (daily && data.x.length <= 62);
+    // Bars for categories (the first series only: bars side by side would not read on a phone) and
+    // for up to two months of days of one series; lines otherwise.
+    var asBars = !time || (daily && data.x.length <= 62 && data.series.length === 1);
+    var drawn = time ? data.series : data.series.slice(0, 1);
+    var last = data.x.length - 1;
     var bars = uPlot.paths.bars({ size: [0.7, 60] });
     var step = data.x.length > 1 ? data.x[1] - data.x[0] : (time ? 86400 : 1);
     var label = function (u, v) { return data.labels[Math.round(v)] || ""; };
@@ -37,7 +46,7 @@
       label: time ? (daily ? "Day" : "Time") : "",
       value: time ? (daily ? "{YYYY}-{MM}-{DD}" : "{DD} {MMM} {HH}:{mm}") : label
     }];
-    data.series.forEach(function (s, i) {
+    drawn.forEach(function (s, i) {
       var colour = COLOURS[i % COLOURS.length];
       series.push({
         label: s.label, stroke: colour, width: 2, value: function (u, v) { return short(v); },
@@ -50,17 +59,19 @@
       width: width, height: heightFor(width), series: series,
       tzDate: function (seconds) { return uPlot.tzDate(new Date(seconds * 1000), data.zone || "Etc/UTC"); },
       scales: {
-        x: { time: time, range: asBars ? function (u, min, max) { return [min - 0.6 * step, max + 0.6 * step]; } : undefined },
+        x: { time: time, range: asBars ? function () { return [data.x[0] - 0.6 * step, data.x[last] + 0.6 * step]; } : undefined },
         y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } }
       },
       axes: [
-        time ? { space: 60 } : { space: 30, values: function (u, splits) { return splits.map(function (v) { return label(u, v); }); } },
+        !time ? { space: 30, incrs: [1, 2, 5, 10, 20, 50], values: function (u, splits) { return splits.map(function (v) { return label(u, v); }); } }
+          : daily ? { space: 48, incrs: DAY_STEPS, values: function (u, splits) { return splits.map(dayName); } }
+          : { space: 60 },
         { size: 56, values: function (u, splits) { return splits.map(short); } }
       ],
       legend: { show: true, live: true },
       cursor: { points: { show: false }, drag: { x: false, y: false } }
     };
-    var chart = new uPlot(options, [data.x].concat(data.series.map(function (s) { return s.values; })), box);
+    var chart = new uPlot(options, [data.x].concat(drawn.map(function (s) { return s.values; })), box);
     window.addEventListener("resize", function () {
       if (!box.isConnected || box.clientWidth === width) return;
       width = box.clientWidth;
