@@ -96,7 +96,7 @@ def test_the_last_hour_is_drawn_a_point_a_minute_from_the_samples():
     assert every.rx_bytes == 60 * 9 * MB
 
 
-def test_the_week_and_month_read_the_hourly_rows_only():
+def test_the_week_and_month_and_all_routers_day_read_the_hourly_rows_only():
     router = make_router("Westlands")
     for day in range(30):
         RouterSampleHour.objects.create(router=router, hour=NOW.replace(minute=0) - timedelta(days=day, hours=1),
@@ -105,10 +105,12 @@ def test_the_week_and_month_read_the_hourly_rows_only():
     with CaptureQueriesContext(connection) as queries:
         month = traffic_history.over("30d", now=NOW)
         week = traffic_history.over("7d", router, now=NOW)
+        day = traffic_history.over("24h", now=NOW)
 
     samples = re.compile(rf"\b{RouterSample._meta.db_table}\b")
     assert not any(samples.search(q["sql"]) for q in queries.captured_queries)
-    assert len(queries.captured_queries) == 2
+    assert len(queries.captured_queries) == 3
+    assert (day.bucket, day.rx_bytes) == (3600, 3600 * MB)
     assert (month.rx_bytes, len(month.points)) == (30 * 3600 * MB, 30)
     assert month.points[0]["rx_bps"] == 8 * MB
     assert (week.rx_bytes, week.routers[0]["rx_peak_bps"]) == (7 * 3600 * MB, 9 * MB)
