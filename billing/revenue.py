@@ -2,6 +2,10 @@
 
 Revenue is what reconciliation counts as received: completed payments by every method except the
 wallet, whose purchases spend money already counted when it came in.
+
+Business days that have ended are read from the PaymentDay rollup (a row per day × package × router
+× method, not a scan of a month's payments); a day not over yet (today) and the part of a range that
+is not a whole day are read from the payments themselves, so the figures are live.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -12,7 +16,7 @@ from django.db.models.functions import TruncDate
 
 from siteconfig import time_zone
 
-from .models import Payment
+from .models import Payment, PaymentDay
 from .reconciliation import day_bounds
 
 Method = Payment.Method
@@ -38,8 +42,19 @@ class MethodFigures:
         return self.method != Method.WALLET
 
 
-def _completed(start: datetime, end: datetime):
-    return Payment.objects.completed().filter(completed_at__gte=start, completed_at__lt=end)
+def _split(start: datetime, end: datetime) -> tuple[date, date, Q]:
+    """[start, end) as the ended business days wholly inside it ([first, stop): PaymentDay's) and a
+    condition on completed_at for the rest (a partial first day, today so far)."""
+    zone = time_zone.current()
+    first = start.astimezone(zone).date()
+    if day_bounds(first)[0] < start:
+        first += timedelta(days=1)
+    stop = max(first, min(end.astimezone(zone).date(), time_zone.today()))
+    if first == stop:  # no whole ended day: all from the payments
+        return first, stop, Q(completed_at__gte=start, completed_at__lt=end)
+    rest = (Q(completed_at__gte=start, completed_at__lt=day_bounds(first)[0])
+            | Q(completed_at__gte=day_bounds(stop)[0], completed_at__lt=end))
+    return first, stop, rest
 
 
 def month_bounds(first: date) -> tuple[datetime, datetime, int]:
@@ -50,10 +65,13 @@ def month_bounds(first: date) -> tuple[datetime, datetime, int]:
 def by_day(first: date) -> list[Day]:
     """Every day of the month starting ``first``, empty days included, with its bar height in %."""
     start, end, days = month_bounds(first)
-    rows = (_completed(start, end).exclude(method=Method.WALLET)
+    closed_from, closed_to, rest = _split(start, end)
+    found = {row["day"]: row for row in PaymentDay.objects.revenue().filter(day__gte=closed_from, day__lt=closed_to)
+             .values("day").annotate(count=Sum("payments"), total=Sum("amount")).order_by()}
+    live = (Payment.objects.completed().filter(rest).exclude(method=Method.WALLET)
             .annotate(day=TruncDate("completed_at", tzinfo=time_zone.current())).values("day")
-            .annotate(count=Count("pk"), total=Sum("amount")).order_by("day"))
-    found = {row["day"]: row for row in rows}
+            .annotate(count=Count("pk"), total=Sum("amount")).order_by())
+    found.update({row["day"]: row for row in live})
     series = []
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -67,8 +85,13 @@ def by_day(first: date) -> list[Day]:
 
 def by_method(start: datetime, end: datetime) -> list[MethodFigures]:
     """Completed payments per method, every method listed; wallet purchases flagged as not revenue."""
-    rows = {row["method"]: row for row in _completed(start, end).values("method")
-            .annotate(count=Count("pk"), total=Sum("amount")).order_by()}
+    closed_from, closed_to, rest = _split(start, end)
+    rows = {row["method"]: row for row in PaymentDay.objects.filter(day__gte=closed_from, day__lt=closed_to)
+            .values("method").annotate(count=Sum("payments"), total=Sum("amount")).order_by()}
+    live = Payment.objects.completed().filter(rest).values("method")
+    for row in live.annotate(count=Count("pk"), total=Sum("amount")).order_by():
+        before = rows.get(row["method"], {"count": 0, "total": Decimal("0.00")})
+        rows[row["method"]] = {"count": before["count"] + row["count"], "total": before["total"] + row["total"]}
     return [MethodFigures(value, label, rows.get(value, {}).get("count", 0),
                           rows.get(value, {}).get("total") or Decimal("0.00"))
             for value, label in Method.choices]
