@@ -308,6 +308,10 @@ CELERY_BEAT_SCHEDULE = {
     "process-grace-period": {"task": "hotspot.tasks.process_grace_period", "schedule": 60.0},
     "disconnect-expired-sessions": {"task": "hotspot.tasks.disconnect_expired_sessions", "schedule": 300.0},
     "cleanup-old-sessions": {"task": "hotspot.tasks.cleanup_old_sessions", "schedule": crontab(hour=3, minute=30)},
+    # radacct's month partitions made two months ahead (radius.partitions); daily, so a missed run
+    # or a stopped beat has weeks to be noticed before Starts fall into the default partition.
+    "prepare-radacct-partitions": {"task": "radius.tasks.prepare_radacct_partitions",
+                                   "schedule": crontab(hour=3, minute=25)},
     "rotate-logs": {"task": "monitoring.tasks.rotate_logs", "schedule": crontab(hour=3, minute=55)},
     "remove-old-exports": {"task": "monitoring.tasks.remove_old_exports", "schedule": crontab(minute=41)},
     # The whole database dumped, verified and pruned (monitoring/backups.py), before the 03:xx cleanups.

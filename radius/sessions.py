@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from siteconfig import store
 
+from . import partitions
 from .models import NasReload, RadAcct
 
 
@@ -88,13 +89,20 @@ def close_sessions(now: datetime | None = None) -> dict:
 
 
 def cleanup_old_records(now: datetime | None = None, batch: int = 10_000) -> dict:
-    """Delete closed sessions and auth-log rows past their retention, a batch at a time."""
+    """Sessions and auth-log rows past their retention. On PostgreSQL's partitioned radacct whole
+    months are dropped (radius.partitions) and only rows outside every month are deleted; SQLite's
+    plain table deletes closed sessions, a batch at a time, as does the auth log."""
     from .models import RadPostAuth
 
     now = now or timezone.now()
     session_cutoff = now - timedelta(days=settings.RADIUS_SESSION_RETENTION_DAYS)
     log_cutoff = now - timedelta(days=settings.RADIUS_AUTH_LOG_RETENTION_DAYS)
-    old_sessions = RadAcct.objects.filter(acct_stop_time__lt=session_cutoff).values("pk")[:batch]
+    months = partitions.drop_old_months(session_cutoff)
+    if partitions.partitioned():
+        old_sessions = partitions.old_default_rows(session_cutoff, batch)
+    else:
+        old_sessions = RadAcct.objects.filter(acct_stop_time__lt=session_cutoff).values("pk")[:batch]
     old_log = RadPostAuth.objects.filter(auth_date__lt=log_cutoff).values("pk")[:batch]
     return {"sessions": RadAcct.objects.filter(pk__in=old_sessions).delete()[0],
-            "auth_log": RadPostAuth.objects.filter(pk__in=old_log).delete()[0]}
+            "auth_log": RadPostAuth.objects.filter(pk__in=old_log).delete()[0],
+            "months_dropped": months}

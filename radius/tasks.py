@@ -1,7 +1,7 @@
 """RADIUS jobs (thin wrappers; each also a management command of the same name)."""
 from celery import shared_task
 
-from . import fair_use, sessions
+from . import fair_use, partitions, sessions
 
 
 @shared_task(name="radius.tasks.close_radius_sessions")
@@ -18,3 +18,8 @@ close_sessions = shared_task(name="radius.tasks.close_sessions")(close_radius_se
 @shared_task(name="radius.tasks.slow_down_crossed_sessions")
 def slow_down_crossed_sessions() -> int:
     return sum(1 for attempt in fair_use.slow_down_crossed() if attempt.applied)
+
+
+@shared_task(name="radius.tasks.prepare_radacct_partitions")
+def prepare_radacct_partitions() -> list[str]:
+    return partitions.prepare()

@@ -82,6 +82,14 @@ def test_the_sweeps_read_open_rows_through_partial_indexes_not_the_table():
                    CASE WHEN g > 50000 THEN NULL ELSE now() - interval '29 days' END
             FROM generate_series(1, 50100) AS g""")
         cursor.execute("ANALYZE radacct")
+        # radacct is partitioned by month (radius 0009): the months holding these rows are the ones
+        # to read through indexes; an empty month ahead is as cheap to scan as to probe.
+        cursor.execute("SELECT DISTINCT tableoid::regclass::text FROM radacct")
+        holding = [row[0] for row in cursor.fetchall()]
+        # Each partition's copy of a partial index has a name of its own.
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s) AND indexdef LIKE %s",
+                       [holding, "%WHERE (acctstoptime IS NULL)"])
+        partial = PARTIAL_INDEXES | {row[0] for row in cursor.fetchall()}
         plans = {}
         for name, sql in {
             "stale": "UPDATE radacct SET acctstoptime = acctupdatetime WHERE acctstoptime IS NULL "
@@ -92,8 +100,8 @@ def test_the_sweeps_read_open_rows_through_partial_indexes_not_the_table():
             cursor.execute("EXPLAIN " + sql)
             plans[name] = " ".join(row[0] for row in cursor.fetchall())
     for name, plan in plans.items():
-        assert "Seq Scan" not in plan, (name, plan)
-        assert any(index in plan for index in PARTIAL_INDEXES), (name, plan)
+        assert holding and not any(f"Seq Scan on {table} " in plan for table in holding), (name, plan)
+        assert any(index in plan for index in partial), (name, plan)
 
 
 def test_the_job_is_a_command_and_a_beat_task():

@@ -233,7 +233,7 @@ def test_old_sessions_and_auth_log_are_cleaned_up():
                            acct_start_time=NOW - timedelta(days=5), acct_stop_time=NOW - timedelta(days=5))
     RadPostAuth.objects.create(username="u", reply="Access-Accept")
     RadPostAuth.objects.filter(username="u").update(auth_date=NOW - timedelta(days=200))
-    assert cleanup_old_records(now=NOW) == {"sessions": 1, "auth_log": 1}
+    assert cleanup_old_records(now=NOW) == {"sessions": 1, "auth_log": 1, "months_dropped": []}
     assert RadAcct.objects.count() == 1
 
 
