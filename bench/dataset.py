@@ -16,8 +16,8 @@ ws_CO_…, RouterOS session ids, sessions of minutes to hours (some across midni
 running open). The ledger goes in as live writers write it: the wallet figures follow through
 billing migration 0006's triggers, and reconcile.
 
-Secondary indexes of the big tables are dropped before the load and made again after it from their
-own definitions (much faster than row by row); radacct partitions (if radacct is partitioned) are
+Secondary indexes and foreign keys of the big tables are dropped before the load and made again
+after it from their own definitions (much faster than row by row); radacct partitions (if radacct is partitioned) are
 made for months that have none. Afterwards VACUUM ANALYZE, and the report rollups are filled by the
 project's own commands when they exist (rebuild_reports or refresh_reports, refresh_traffic_hours).
 
@@ -131,6 +131,16 @@ def secondary_indexes(cursor) -> list[tuple[str, str]]:
     return [(name, definition.replace(" ON ONLY ", " ON ")) for name, definition in cursor.fetchall()]
 
 
+def foreign_keys(cursor) -> list[tuple[str, str, str]]:
+    """The big tables' foreign keys (table, name, definition): dropped for the load and added again
+    after it, one set-based check per key instead of a trigger per row."""
+    cursor.execute("""
+        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+        FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+        WHERE c.contype = 'f' AND t.relname = ANY(%s) AND c.conparentid = 0""", [BIG_TABLES])
+    return cursor.fetchall()
+
+
 def ensure_partitions(cursor, table: str, column: str, months: int) -> None:
     """If ``table`` is partitioned, a partition for each of the last ``months`` months (and the next):
     by the project's own function (radius migration 0009's radacct_add_month) when it has one, else
@@ -195,20 +205,25 @@ def build(scale: float = 1.0) -> dict:
         admin.groups.set([Group.objects.get(name=ADMIN)])
         packages, routers = small_tables(n)
         cursor.execute("SET LOCAL synchronous_commit = off")
-        # Foreign keys checked by each statement: deferred, 20 M queued checks would wait for COMMIT
-        # (and CREATE INDEX refuses a table with checks pending).
+        # Foreign keys of the other tables checked by each statement: CREATE INDEX refuses a table with
+        # deferred checks pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute(HELPERS)
-        indexes = secondary_indexes(cursor)
+        indexes, keys = secondary_indexes(cursor), foreign_keys(cursor)
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-        started = step(f"small tables; {len(indexes)} indexes of the big tables dropped for the load", started)
+        for table, name, _ in keys:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        started = step(f"small tables; {len(indexes)} indexes and {len(keys)} foreign keys of the big tables "
+                       "dropped for the load", started)
         big_tables(cursor, n, packages, routers, started)
         started = time.perf_counter()
         for _, definition in indexes:
             cursor.execute(definition)
-        started = step(f"{len(indexes)} indexes made again", started)
+        for table, name, definition in keys:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        started = step(f"{len(indexes)} indexes and {len(keys)} foreign keys made again", started)
         for table in ("hotspot_customer", "hotspot_subscription", "billing_payment", "billing_mpesacallback",
                       "billing_ledgerentry", "billing_invoice", "radpostauth", "routers_routersample",
                       "hotspot_voucher", "hotspot_voucherbatch", "routers_accesspoint"):
