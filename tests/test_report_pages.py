@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import CohortMonth, CustomerDay, Payment, PaymentDay
-from hotspot.models import LoginDay, LoginHour, Package, UsageDay
+from hotspot.models import Customer, LoginDay, LoginHour, Package, UsageDay
 from radius.models import RadAcct
 from routers.models import Router
 from siteconfig import time_zone
@@ -218,3 +218,25 @@ def test_each_report_reads_only_rollups_in_the_same_few_queries(client, admin, u
         assert len(raw) == 1 and '"radacct"."username" = ' in raw[0]
     else:
         assert raw == []
+
+
+def test_a_customers_page_shows_their_own_30_days_of_data(client, support_agent):
+    wanjiru = Customer.objects.create(phone="254711000222", name="Wanjiru", username="wanjiru")
+    UsageDay.objects.create(day=today(), customer=wanjiru, username=wanjiru.username, bytes_out=1500 * MB,
+                            bytes_in=120 * MB, sessions=3)
+    UsageDay.objects.create(day=today() - timedelta(days=2), customer=wanjiru, username=wanjiru.username,
+                            bytes_out=400 * MB, sessions=1)
+    UsageDay.objects.create(day=today(), username="someone-else", bytes_out=999 * MB)
+    client.force_login(support_agent)
+
+    page = client.get(f"/customers/{wanjiru.pk}/").content.decode()
+
+    usage = page[page.index('data-card="usage"'):]
+    rows = re.findall(r"<tr><td class=\"when\">.*?</tr>", usage, re.S)
+    assert len(rows) == 30
+    assert re.findall(r'<td class="num">(.*?)</td>', rows[-1]) == ["1,500.0", "120.0", "3"]
+    assert re.findall(r'<td class="num">(.*?)</td>', rows[-3])[0] == "400.0"
+    chart = json.loads(re.search(r'<script id="customer-usage-data" type="application/json">(.*?)</script>',
+                                 page, re.S).group(1))
+    assert chart["series"][0]["values"][-3:] == [400.0, 0.0, 1500.0]
+    assert "/reports/sessions/" not in page  # Support does not reach the usage reports

@@ -122,8 +122,9 @@ def test_finance_sees_the_money_but_no_desk_actions(signed_in, running):
     assert signed_in("Finance").post(f"/customers/{customer.pk}/extend/", {"days": 1, "reason": "x"}).status_code == 403
 
 
-# The customer page: session and staff, the customer, subscriptions, sessions, history, wallet, payments.
-QUERIES = 16
+# The customer page: session and staff, the customer, subscriptions, sessions, history, wallet, payments,
+# 30 days of data used (the UsageDay rollup).
+QUERIES = 17
 
 
 @pytest.mark.django_db

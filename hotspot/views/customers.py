@@ -13,7 +13,7 @@ from lib.listing import list_page
 from radius import sessions as radius_sessions
 from radius.models import RadAcct
 
-from .. import services
+from .. import services, usage_history
 from ..forms import CustomerFilter, CustomerForm
 from ..models import Customer, ServiceType, Subscription
 
@@ -40,6 +40,7 @@ def customer_detail(request, pk):
         "subscriptions": customer.subscriptions.select_related("package").order_by("-starts_at")[:20],
         "online": list(radius_sessions.open_sessions(customer.username)),
         "history": list(radius_sessions.history(customer.username)[:10]),
+        "usage": usage_history.daily_usage(customer),
         "current": services.current_subscription(customer),
         "can_change": request.user.has_perm("hotspot.change_customer"),
         "audit_entries": _history(customer),
