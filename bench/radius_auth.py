@@ -13,7 +13,8 @@ schema.sql. The same FreeRADIUS configuration (run_freeradius's) runs against ea
 Usage (PostgreSQL from DATABASE_URL, FreeRADIUS from Debian; ./scripts/test installs both):
     DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/python bench/radius_auth.py
 Options: --users N --sessions N --rate R --seconds S --keep (keep the databases), --fup-every N
-(0: no fair-use package, as before issue 20), --db-prefix NAME.
+(0: no fair-use package, as before issue 20), --db-prefix NAME, --schemas unpartitioned,ours (radacct
+before and after its monthly partitions, issue 23, side by side).
 """
 import argparse
 import asyncio
@@ -101,10 +102,14 @@ def create_database(name: str, schema: str, args) -> None:
     with connect("postgres") as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
-    if schema == "ours":
+    if schema in ("ours", "unpartitioned"):
         db = settings.DATABASES["default"]
         env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}")
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0", "radius"], cwd=ROOT, env=env, check=True)
+        # "unpartitioned": our schema before radacct's monthly partitions (radius 0009), for a
+        # before/after in one run.
+        target = ["0008"] if schema == "unpartitioned" else []
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0", "radius", *target], cwd=ROOT, env=env,
+                       check=True)
     # Client-side binding: the load is several statements in one call.
     with connect(name, cursor_factory=psycopg.ClientCursor) as conn:
         if schema == "stock":
@@ -113,6 +118,11 @@ def create_database(name: str, schema: str, args) -> None:
         conn.execute(POPULATE, {"users": args.users, "sessions": args.sessions, "open": args.open,
                                 "secret": SECRET.decode(), "quota_every": args.quota_every,
                                 "fup_every": args.fup_every})
+        if schema == "ours":
+            # A running system has a partition per month of its retention (400 days): the rows
+            # loaded into the default partition move to theirs, as the migration would have made.
+            conn.execute("SELECT radacct_add_month(m) FROM generate_series(now() - interval '400 days', now(), "
+                         "interval '1 month') m")
         # Vacuumed now, so autovacuum doesn't set about a million fresh rows mid-measurement.
         conn.execute("VACUUM (ANALYZE)")
         print(f"  {name}: {args.users:,} users, {args.sessions:,} radacct rows in "
@@ -338,7 +348,8 @@ def main() -> None:
     parser.add_argument("--fup-every", type=int, default=5,
                         help="every Nth user (others than --quota-every's) is on a fair-use package with a "
                              "period and a daily allowance, slowed down beyond them (0: none)")
-    parser.add_argument("--schemas", default="ours,stock", help="which to run: ours,stock")
+    parser.add_argument("--schemas", default="ours,stock",
+                        help="which to run: ours, stock, unpartitioned (ours before radius 0009)")
     parser.add_argument("--db-prefix", default="bench_radius",
                         help="scratch databases are <prefix>_ours and <prefix>_stock (two runs at once need two)")
     parser.add_argument("--threads", type=int, default=freeradius.default_threads(),
