@@ -369,8 +369,8 @@ class PaymentDay(models.Model):
     sees); net revenue is amount − refunded. Wallet purchases are rows too (method "wallet"), not
     revenue: read revenue through ``PaymentDay.objects.revenue()``.
     ``router``: the router of the customer's session nearest the payment (the latest started no later
-    than 15 minutes after it was completed: the sign-in it paid for, or the session it renewed);
-    empty when the customer had none. Written only by billing.payment_rollup."""
+    than 15 minutes after it was completed and no earlier than 31 days before: the sign-in it paid
+    for, or the session it renewed); empty when the customer had none. Written only by billing.payment_rollup."""
 
     objects = PaymentDayQuerySet.as_manager()
 

@@ -18,6 +18,9 @@ from radius.models import RadAcct
 from .models import Payment, PaymentDay
 
 SESSION_AFTER = timedelta(minutes=15)
+# How far back a payment's session is looked for (a renewal paid during a session that began earlier):
+# a bound, so that on radacct's month partitions each payment reads one or two of them.
+SESSION_BEFORE = timedelta(days=31)
 
 
 class PaymentRollup:
@@ -60,6 +63,7 @@ class PaymentRollup:
             cursor.execute(RANGE_SQL, {
                 "zone": str(self.zone), "start": rollups.day_start(first, self.zone),
                 "end": rollups.day_start(last + timedelta(days=1), self.zone), "after": SESSION_AFTER,
+                "before": SESSION_BEFORE,
                 "addresses": addresses, "routers": [routers[a] for a in addresses]})
             return cursor.rowcount
 
@@ -68,7 +72,9 @@ class PaymentRollup:
         end = rollups.day_start(day + timedelta(days=1), self.zone)
         nas = (RadAcct.objects.filter(username=OuterRef("customer__username"),
                                       acct_start_time__lte=ExpressionWrapper(
-                                          OuterRef("completed_at") + SESSION_AFTER, output_field=DateTimeField()))
+                                          OuterRef("completed_at") + SESSION_AFTER, output_field=DateTimeField()),
+                                      acct_start_time__gte=ExpressionWrapper(
+                                          OuterRef("completed_at") - SESSION_BEFORE, output_field=DateTimeField()))
                .order_by("-acct_start_time").values("nas_ip_address")[:1])
         found = (Payment.objects.completed().filter(completed_at__gte=start, completed_at__lt=end).order_by()
                  .annotate(nas=Subquery(nas))
@@ -94,7 +100,7 @@ WITH routers AS (SELECT * FROM unnest(%(addresses)s::inet[], %(routers)s::int[])
 paid AS (
     SELECT (p.completed_at AT TIME ZONE %(zone)s)::date AS day, p.package_id, p.method, p.amount, p.reversed_at,
            (SELECT r.nasipaddress FROM radacct r WHERE r.username = c.username
-                   AND r.acctstarttime <= p.completed_at + %(after)s
+                   AND r.acctstarttime <= p.completed_at + %(after)s AND r.acctstarttime >= p.completed_at - %(before)s
             ORDER BY r.acctstarttime DESC LIMIT 1) AS address
     FROM billing_payment p LEFT JOIN hotspot_customer c ON c.id = p.customer_id
     WHERE p.status = 'completed' AND p.completed_at >= %(start)s AND p.completed_at < %(end)s

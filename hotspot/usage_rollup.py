@@ -27,7 +27,9 @@ from .rollup_sources import Owners, router_by_address
 
 FIELDS = ("pk", "username", "nas_ip_address", "calling_station_id", "acct_start_time", "acct_update_time",
           "acct_stop_time", "acct_input_octets", "acct_output_octets", "acct_session_time")
-# Sessions longer than this that stopped inside the touched days are not read for the devices count.
+# Sessions are looked for this far before the days a run touches or rebuilds (a bound, so that on
+# radacct's month partitions a run reads three of them): a closed session longer than this is not
+# read again for its devices, nor spread by a rebuild. Open sessions are read whatever their age.
 LONGEST_SESSION = timedelta(days=62)
 STOPPED_MARKS_KEPT = timedelta(days=1)
 
@@ -193,7 +195,8 @@ class UsageRollup:
 
     def _rebuild_days_in_python(self, first: date, last: date, routers: dict) -> int:
         start, end = rollups.day_start(first, self.zone), rollups.day_start(last + timedelta(days=1), self.zone)
-        found = (RadAcct.objects.filter(acct_start_time__lt=end)
+        recent = Q(acct_start_time__gte=start - LONGEST_SESSION) | Q(acct_stop_time__isnull=True)
+        found = (RadAcct.objects.filter(recent, acct_start_time__lt=end)
                  .alias(seen=Coalesce("acct_stop_time", "acct_update_time", "acct_start_time"))
                  .filter(seen__gte=start).values_list(*FIELDS))
         sessions = [Session.of(row) for row in found.iterator(chunk_size=20000)]
@@ -232,6 +235,7 @@ class UsageRollup:
             cursor.execute("DELETE FROM hotspot_usageday WHERE day BETWEEN %s AND %s", [first, last])
             cursor.execute(REBUILD_SQL, {
                 "zone": str(self.zone), "start": start, "end": end, "first": first, "last": last,
+                "earliest": start - LONGEST_SESSION,
                 "addresses": addresses, "routers": [routers[a] for a in addresses]})
             return cursor.rowcount
 
@@ -265,7 +269,8 @@ sessions AS (
                  CASE WHEN x.starts_at <= r.acctstarttime THEN x.starts_at END DESC NULLS LAST,
                  x.starts_at, x.package_id DESC
         LIMIT 1) p ON true
-    WHERE r.acctstarttime < %(end)s AND coalesce(r.acctstoptime, r.acctupdatetime, r.acctstarttime) >= %(start)s
+    WHERE r.acctstarttime < %(end)s AND (r.acctstarttime >= %(earliest)s OR r.acctstoptime IS NULL)
+      AND coalesce(r.acctstoptime, r.acctupdatetime, r.acctstarttime) >= %(start)s
 ),
 spans AS (
     SELECT s.*, (t0 AT TIME ZONE %(zone)s)::date AS first_day, (t1 AT TIME ZONE %(zone)s)::date AS last_day,
