@@ -142,9 +142,8 @@ def _in_its_months(text: str, path: Path) -> str:
     head, interim = text.split("\t\tinterim-update {", 1)
     interim, stop = interim.split("\t\tstop {", 1)
     update_end = interim.find(_OPEN_ONLY) + len(_OPEN_ONLY)
-    insert_end = interim.find("DO NOTHING\"") if "DO NOTHING\"" in interim else -1
     if update_end < len(_OPEN_ONLY) or not interim[update_end:].startswith(_INSERT) or \
-            not stop.split(_OPEN_ONLY, 1)[1].startswith(_INSERT) or insert_end != -1:
+            _OPEN_ONLY not in stop or not stop.split(_OPEN_ONLY, 1)[1].startswith(_INSERT):
         raise FreeradiusError(f"{path}: its Interim-Update and Stop queries are not the ones this project "
                               "was written for")
     update = interim[interim.index("\t\t\tquery = "):update_end]

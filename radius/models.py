@@ -88,7 +88,11 @@ class RadAcctQuerySet(models.QuerySet):
 
 
 class RadAcct(models.Model):
-    """One accounting session, written by FreeRADIUS (Start, Interim-Update, Stop)."""
+    """One accounting session, written by FreeRADIUS (Start, Interim-Update, Stop).
+
+    On PostgreSQL the table is partitioned by month of acctstarttime (migration 0009,
+    radius.partitions): its primary key there is (radacctid, acctstarttime) and acctuniqueid is kept
+    unique by a trigger; radacctid alone is still unique, so it stays this model's primary key."""
 
     objects = RadAcctQuerySet.as_manager()
 
@@ -100,6 +104,7 @@ class RadAcct(models.Model):
     nas_ip_address = models.GenericIPAddressField(db_column="nasipaddress")
     nas_port_id = models.TextField(db_column="nasportid", null=True)
     nas_port_type = models.TextField(db_column="nasporttype", null=True)
+    # NOT NULL in PostgreSQL, where it is the partition key (migration 0009); FreeRADIUS always writes it.
     acct_start_time = models.DateTimeField(db_column="acctstarttime", null=True)
     acct_update_time = models.DateTimeField(db_column="acctupdatetime", null=True)
     acct_stop_time = models.DateTimeField(db_column="acctstoptime", null=True)
