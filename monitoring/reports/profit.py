@@ -44,7 +44,9 @@ def build(form: ReportFilters) -> Table:
                Column("margin", "Margin (%)", "percent")]
     totals = {"Net revenue (KES)": income, "Expenses (KES)": cost, "Profit (KES)": income - cost,
               "Margin": f"{_margin(income, cost)} %" if income else "—"}
-    return Table("Profit", columns, rows, Chart(("revenue", "expenses", "profit"), unit="KES"), totals=totals,
+    # Over time the three lines; per site one bar each, of what the site leaves.
+    chart = Chart(("revenue", "expenses", "profit") if key is None else ("profit",), unit="KES")
+    return Table("Profit", columns, rows, chart, totals=totals,
                  note="Net revenue: money received by every method but the wallet, refunds taken off. "
                       "Expenses count on their own date; those for no site are the whole business's.")
 
