@@ -255,6 +255,13 @@ class UsageRollup:
 
 REBUILD_SQL = """
 WITH routers AS (SELECT * FROM unnest(%(addresses)s::inet[], %(routers)s::int[]) AS m(address, router_id)),
+-- Each subscription's turn: from its start to the next one's (Owners.package_id's choice, as a join).
+turns AS (
+    SELECT customer_id, package_id, starts_at,
+           lead(starts_at) OVER (PARTITION BY customer_id ORDER BY starts_at, package_id) AS next_start,
+           row_number() OVER (PARTITION BY customer_id ORDER BY starts_at, package_id) = 1 AS earliest
+    FROM hotspot_subscription
+),
 sessions AS (
     SELECT coalesce(r.username, '') AS username, nullif(r.callingstationid, '') AS mac, r.acctstarttime AS t0,
            coalesce(r.acctstoptime, r.acctupdatetime, r.acctstarttime) AS t1,
@@ -263,12 +270,9 @@ sessions AS (
     FROM radacct r
     LEFT JOIN routers m ON m.address = r.nasipaddress
     LEFT JOIN hotspot_customer c ON c.username = r.username
-    LEFT JOIN LATERAL (
-        SELECT x.package_id FROM hotspot_subscription x WHERE x.customer_id = c.id
-        ORDER BY (x.starts_at <= r.acctstarttime) DESC,
-                 CASE WHEN x.starts_at <= r.acctstarttime THEN x.starts_at END DESC NULLS LAST,
-                 x.starts_at, x.package_id DESC
-        LIMIT 1) p ON true
+    LEFT JOIN turns p ON p.customer_id = c.id
+        AND ((p.starts_at <= r.acctstarttime AND (p.next_start IS NULL OR p.next_start > r.acctstarttime))
+             OR (p.earliest AND p.starts_at > r.acctstarttime))
     WHERE r.acctstarttime < %(end)s AND (r.acctstarttime >= %(earliest)s OR r.acctstoptime IS NULL)
       AND coalesce(r.acctstoptime, r.acctupdatetime, r.acctstarttime) >= %(start)s
 ),
