@@ -149,3 +149,16 @@ def test_the_list_costs_the_same_queries_for_2_expenses_or_40(client, finance_cl
     client.get("/expenses/")  # the session's first save
 
     assert_flat_queries(client, "/expenses/", make_rows, 12, django_assert_num_queries)
+
+
+def test_nonsense_in_the_form_and_the_filters_is_an_error_shown_not_a_500(client, finance_clerk):
+    client.force_login(finance_clerk)
+
+    posted = client.post("/expenses/add/", {"date": "9999-12-31", "category": "nope", "amount": "1e40",
+                                            "router": str(2**63), "note": "x" * 300})
+    listed = client.get("/expenses/", {"from": "0001-01-01", "to": "nope", "router": "١", "category": "?",
+                                       "page": str(2**63)})
+
+    assert posted.status_code == 200 and not Expense.objects.exists()
+    assert listed.status_code == 200
+    assert client.get("/expenses/999999/receipt/").status_code == 404
