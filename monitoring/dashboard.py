@@ -88,10 +88,12 @@ def revenue_days(days: int = 30, now: datetime | None = None) -> Table:
 
 
 def users_online_table(chart: list[dict]) -> Table:
-    """users_online_chart as a report table (chart and values); hours without a sample are left out."""
-    series = [hour for hour in chart if hour["users"] is not None]
+    """users_online_chart as a report table (chart and values); an hour without a sample is a gap in
+    the line and a dash in the table, not a zero."""
+    if all(hour["users"] is None for hour in chart):
+        return Table("Customers online", [Column("hour", "Hour", "moment"), Column("users", "Most online")], [])
     return Table("Customers online", [Column("hour", "Hour", "moment"), Column("users", "Most online")],
-                 [(hour["hour"], hour["users"]) for hour in series], Chart(("users",)))
+                 [(hour["hour"], hour["users"]) for hour in chart], Chart(("users",)))
 
 
 def recent_payments(limit: int = 8) -> list[Payment]:

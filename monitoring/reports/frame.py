@@ -79,7 +79,8 @@ class Table:
             "labels": [str(row[0]) for row in self.rows],
             "unit": self.chart.unit,
             "series": [{"label": self.columns[index[key]].label,
-                        "values": [float(row[index[key]] or 0) for row in self.rows]} for key in self.chart.series],
+                        "values": [None if row[index[key]] is None else float(row[index[key]]) for row in self.rows]}
+                       for key in self.chart.series],
         }
 
     def as_json(self) -> dict:

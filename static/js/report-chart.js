@@ -10,6 +10,20 @@
   var figure = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
   var DAY = 86400, DAY_STEPS = [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY, 91 * DAY, 182 * DAY, 364 * DAY];
 
+  var HOUR_STEPS = [3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, DAY];
+  var WHOLE_STEPS = []; // counts, shillings and megabytes tick at whole numbers: 1, 2, 5, 10, 20, 50 ...
+  for (var power = 1; power < 1e13; power *= 10) WHOLE_STEPS.push(power, 2 * power, 5 * power);
+
+  function clock(seconds, zone) { // 24-hour, in the business's zone, as every other time on the pages
+    var format = { timeZone: zone, hour: "2-digit", minute: "2-digit", hour12: false };
+    try {
+      return new Date(seconds * 1000).toLocaleTimeString("en-GB", format);
+    } catch (unknownZone) {
+      delete format.timeZone;
+      return new Date(seconds * 1000).toLocaleTimeString("en-GB", format);
+    }
+  }
+
   function dayName(seconds) { // a day's UTC midnight as that calendar day: "28 Nov"
     return new Date(seconds * 1000).toLocaleDateString("en-GB", { timeZone: "UTC", day: "numeric", month: "short" });
   }
@@ -65,12 +79,15 @@
       axes: [
         !time ? { space: 30, incrs: [1, 2, 5, 10, 20, 50], values: function (u, splits) { return splits.map(function (v) { return label(u, v); }); } }
           : daily ? { space: 48, incrs: DAY_STEPS, values: function (u, splits) { return splits.map(dayName); } }
-          : { space: 60 },
-        { size: 56, values: function (u, splits) { return splits.map(short); } }
+          : { space: 60, incrs: HOUR_STEPS, values: function (u, splits) { return splits.map(function (s) { return clock(s, data.zone); }); } },
+        { size: 56, incrs: WHOLE_STEPS, values: function (u, splits) { return splits.map(short); } }
       ],
       legend: { show: true, live: true },
       cursor: { points: { show: false }, drag: { x: false, y: false } }
     };
+    if (!asBars && data.x.length === 1) { // one point: a span around it, not uPlot's guess of years
+      options.scales.x.range = function () { return [data.x[0] - (daily ? DAY : 3600), data.x[0] + (daily ? DAY : 3600)]; };
+    }
     var chart = new uPlot(options, [data.x].concat(drawn.map(function (s) { return s.values; })), box);
     window.addEventListener("resize", function () {
       if (!box.isConnected || box.clientWidth === width) return;
