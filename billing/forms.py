@@ -17,7 +17,7 @@ from lib.listing import ListFilter
 from siteconfig import time_zone
 
 from . import wallets
-from .models import IDENTIFIER, Invoice, MpesaCallback, Payment, customers_matching
+from .models import IDENTIFIER, Invoice, MpesaCallback, Payment, of_customers_matching
 from .reconciliation import day_bounds
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -157,7 +157,7 @@ class InvoiceFilterForm(FilterForm):
             named = list(invoices.filter(number__iexact=q).values_list("pk", flat=True)[:2])
             if named:
                 return invoices.filter(pk__in=named)
-        return invoices.filter(Q(number__iexact=q) | Q(customer_id__in=customers_matching(q)))
+        return invoices.filter(Q(number__iexact=q) | of_customers_matching(q))
 
 
 class WalletFilterForm(FilterForm):

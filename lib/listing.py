@@ -26,8 +26,10 @@ from django.utils.functional import cached_property
 from . import row_counts
 
 PER_PAGE = 50
-# A list over a table of millions passes estimate_past=EXACT_UP_TO: counted exactly that far.
+# A list over a table of millions passes estimate_past=EXACT_UP_TO: counted exactly that far, and
+# paged (by the estimate) up to REACHABLE rows.
 EXACT_UP_TO = row_counts.EXACT_UP_TO
+REACHABLE = 10_000
 
 
 class ListFilter(forms.Form):
@@ -81,7 +83,13 @@ class CountedUpTo(Paginator):
 class EstimatedPast(CountedUpTo):
     """CountedUpTo for a table of millions (payments, accounting sessions): past ``most`` rows the
     page says "about N in all" with PostgreSQL's estimate (lib.row_counts) instead of "more than".
-    A filtered set of up to ``most`` rows is counted exactly; pages stay reachable up to the cap."""
+    A filtered set of up to ``most`` rows is counted exactly; past it, pages stay reachable as far as
+    the estimate says, up to ``reachable`` rows (OFFSET reads every row it skips: older ones are
+    reached with the filters). An estimate above the truth can leave the last of those pages empty."""
+
+    def __init__(self, object_list, per_page, most: int, reachable: int = REACHABLE):
+        super().__init__(object_list, per_page, most)
+        self.reachable = reachable
 
     @cached_property
     def count(self) -> int:
@@ -89,7 +97,7 @@ class EstimatedPast(CountedUpTo):
         self.capped = not found.exact
         if self.capped:
             self.estimate = found.rounded
-            return self.most + 1  # the pages reachable: up to the cap, as CountedUpTo
+            return min(found.value, max(self.reachable, self.most + 1))
         return found.value
 
 

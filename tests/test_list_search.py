@@ -189,8 +189,9 @@ def test_counts_are_exact_up_to_the_cap_then_the_planners_estimate():
 
 def test_a_paginator_past_its_cap_pages_to_the_cap_and_says_about():
     RadPostAuth.objects.bulk_create(RadPostAuth(username="amina", reply="Access-Accept") for _ in range(30))
-    pages = EstimatedPast(RadPostAuth.objects.order_by("-id"), 5, most=10)
-    assert pages.count == 11 and pages.capped and pages.estimate >= 11 and pages.num_pages == 3
+    pages = EstimatedPast(RadPostAuth.objects.order_by("-id"), 5, most=10, reachable=15)
+    assert 11 <= pages.count <= 15 and pages.capped and pages.estimate >= 11  # the estimate, within reach
+    assert pages.num_pages in (3, 4) and len(pages.page(3)) == 5
     exact = EstimatedPast(RadPostAuth.objects.order_by("-id"), 5, most=100)
     assert exact.count == 30 and not exact.capped and exact.estimate is None
 
