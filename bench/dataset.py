@@ -570,17 +570,18 @@ def kept_scale(name: str) -> float | None:
 
 
 @contextmanager
-def dataset(name: str, scale: float = 1.0, keep: bool = False):
+def dataset(name: str, scale: float = 1.0, keep: bool = False, refresh: bool = True):
     """Django set up on database ``name`` holding the data set at ``scale``: generated, or with
     ``keep`` the one an earlier --keep run left at that scale (migrated to today's schema, rollups
-    refreshed), kept afterwards."""
+    refreshed unless not ``refresh``), kept afterwards."""
     from bench.scratch import scratch_database
 
     reuse = keep and kept_scale(name) == scale
     with scratch_database(name, keep=keep, reuse=reuse, DEBUG="false"):
         if reuse:
             print(f"Reusing {name}, the data set at scale {scale:g} a --keep run left", flush=True)
-            refresh_rollups(whole=False)
+            if refresh:
+                refresh_rollups(whole=False)
         else:
             build(scale)
         yield
