@@ -24,8 +24,8 @@ COPY . .
 RUN SECRET_KEY=build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(48))') \
     ALLOWED_HOSTS=build DATABASE_URL=postgres://build@build/build \
     python manage.py collectstatic --noinput -v0 \
- && useradd --system --uid 1000 --home /app app && mkdir -p /app/var /app/spool /app/backups \
- && chown app /app/var /app/spool /app/backups && chmod 700 /app/backups
+ && useradd --system --uid 1000 --home /app app && mkdir -p /app/var /app/spool /app/backups /app/exports /app/media \
+ && chown app /app/var /app/spool /app/backups /app/exports /app/media && chmod 700 /app/backups /app/exports
 
 USER app
 EXPOSE 8000
