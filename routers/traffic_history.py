@@ -5,12 +5,14 @@ Polling stores counters since boot, one sample a minute (RouterSample, kept 14 d
 interval is the difference of two consecutive samples of a router, attributed to the later one's
 time; a reboot (uptime shorter than the interval) or a counter going down is a gap, as in
 routers.traffic. The short ranges compute those differences from the samples at request time (at
-most 24 h of them); the long ranges, and all routers' last 24 h, read the hourly rows only, so a 30-day
-graph of 500 routers is one aggregate over 360,000 small rows, never 21 million samples.
+most 24 h of them; all routers' last hour from an index that holds every column it needs); the long
+ranges, and all routers' last 24 h, read the hourly rows only: all routers' graph from one stored
+total per hour (RouterTotalHour, 720 rows for 30 days), their table from the per-router hours' index.
 
 ``refresh_hours`` (beat every hour, and the ``refresh_traffic_hours`` command) recomputes every hour
 from the last one it stored to now and upserts it: running it twice, or twice at once, writes the
-same rows. It also drops hours past ROUTER_HOURLY_RETENTION_DAYS.
+same rows. It sums each recomputed hour of all routers the same way, and drops hours (both kinds)
+past ROUTER_HOURLY_RETENTION_DAYS.
 """
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +22,7 @@ from django.db import connection
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from .models import Router, RouterSample, RouterSampleHour
+from .models import Router, RouterSample, RouterSampleHour, RouterTotalHour
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,11 @@ def _epoch(column: str) -> str:
     return f"((julianday({column}) - 2440587.5) * 86400.0)"
 
 
-def _intervals_sql(router_ids: list[int]) -> tuple[str, list]:
+def _intervals_sql(router_ids: list[int] | None) -> tuple[str, list]:
     """SELECT of every valid interval (router_id, t, seconds, rx, tx, users) whose later sample is in
-    [start, end); params: start - lookback, end, start. The samples before ``start`` are read only as
-    the first interval's earlier end."""
-    marks = ", ".join(["%s"] * len(router_ids))
+    [start, end) (router_ids None: every router's); params: start - lookback, end, start. The samples
+    before ``start`` are read only as the first interval's earlier end."""
+    which = "" if router_ids is None else f"router_id IN ({', '.join(['%s'] * len(router_ids))}) AND "
     sql = f"""
         SELECT router_id, t, t - prev_t AS seconds, rx_bytes - prev_rx AS rx, tx_bytes - prev_tx AS tx,
                active_users AS users
@@ -72,12 +74,12 @@ def _intervals_sql(router_ids: list[int]) -> tuple[str, list]:
                    LAG({_epoch("taken_at")}) OVER w AS prev_t, LAG(rx_bytes) OVER w AS prev_rx,
                    LAG(tx_bytes) OVER w AS prev_tx
             FROM {RouterSample._meta.db_table}
-            WHERE router_id IN ({marks}) AND taken_at >= %s AND taken_at < %s
+            WHERE {which}taken_at >= %s AND taken_at < %s
             WINDOW w AS (PARTITION BY router_id ORDER BY taken_at)
         ) pairs
         WHERE taken_at >= %s AND prev_t IS NOT NULL AND t > prev_t AND uptime_seconds >= t - prev_t
           AND rx_bytes >= prev_rx AND tx_bytes >= prev_tx"""
-    return sql, list(router_ids)
+    return sql, list(router_ids or [])
 
 
 # Polls a minute apart; an interval longer than this (a router unreachable for a while) still counts
@@ -91,7 +93,7 @@ def _slot(bucket: int) -> str:
     return f"(FLOOR(t / {bucket}) * {bucket})"
 
 
-def _sample_buckets_sql(router_ids: list[int], start: datetime, end: datetime, bucket: int) -> tuple[str, list]:
+def _sample_buckets_sql(router_ids: list[int] | None, start: datetime, end: datetime, bucket: int) -> tuple[str, list]:
     """SELECT of (router_id, slot, rx, tx, seconds, rx_peak, tx_peak, users): one row per router and
     bucket of ``bucket`` seconds whose intervals end in [start, end)."""
     inner, params = _intervals_sql(router_ids)
@@ -104,7 +106,8 @@ def _sample_buckets_sql(router_ids: list[int], start: datetime, end: datetime, b
 
 
 def _hour_rows_sql(router_ids: list[int] | None, start: datetime, end: datetime) -> tuple[str, list]:
-    """The hourly rows in the same shape as ``_sample_buckets_sql``'s (None: every router)."""
+    """The hourly rows in the same shape as ``_sample_buckets_sql``'s (None: every router; the
+    columns are those router_sample_hour_cover holds, so every router's month is read from it alone)."""
     where, params = "hour >= %s AND hour < %s", [start, end]
     if router_ids is not None:
         where += f" AND router_id IN ({', '.join(['%s'] * len(router_ids))})"
@@ -146,10 +149,24 @@ def refresh_hours(now: datetime | None = None, since: datetime | None = None) ->
             found, batch_size=1000, update_conflicts=True, unique_fields=["router", "hour"],
             update_fields=["rx_bytes", "tx_bytes", "seconds", "rx_peak_bps", "tx_peak_bps", "users_peak"])
         rows += len(found)
+        sum_every_router(chunk, upto)
         chunk = upto
     cutoff = now - timedelta(days=settings.ROUTER_HOURLY_RETENTION_DAYS)
     dropped, _ = RouterSampleHour.objects.filter(hour__lt=cutoff).delete()
+    RouterTotalHour.objects.filter(hour__lt=cutoff).delete()
     return {"hours": int((end - start).total_seconds() // 3600), "rows": rows, "dropped": dropped}
+
+
+def sum_every_router(start: datetime, end: datetime) -> None:
+    """Upsert all routers' total of each stored hour in [start, end): the same sum of per-router
+    rates the graph drew from the router hours, so storing it changes no point."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO {RouterTotalHour._meta.db_table} (hour, rx_bps, tx_bps)
+            SELECT hour, SUM(CASE WHEN seconds > 0 THEN rx_bytes * 8.0 / seconds ELSE 0 END),
+                   SUM(CASE WHEN seconds > 0 THEN tx_bytes * 8.0 / seconds ELSE 0 END)
+            FROM {RouterSampleHour._meta.db_table} WHERE hour >= %s AND hour < %s GROUP BY hour
+            ON CONFLICT (hour) DO UPDATE SET rx_bps = EXCLUDED.rx_bps, tx_bps = EXCLUDED.tx_bps""", [start, end])
 
 
 # --- the graphs --------------------------------------------------------------------------------------
@@ -184,17 +201,21 @@ def over(span_key: str, router: Router | None = None, now: datetime | None = Non
     if hourly:
         buckets, params = _hour_rows_sql([router.pk] if router else None, _hour(start), now)
     else:
-        router_ids = [router.pk] if router else list(Router.objects.values_list("pk", flat=True))
-        if not router_ids:
-            return Traffic(span, start, now, [], [], 0, 0, 0, span.bucket)
-        buckets, params = _sample_buckets_sql(router_ids, start, now, span.bucket)
+        buckets, params = _sample_buckets_sql([router.pk] if router else None, start, now, span.bucket)
     # A router's rate in a bucket is its bytes over the time its samples cover (a missed poll is not
-    # a slow minute); all routers' rate is the sum of theirs.
-    rows = _fetch(f"""
-        WITH buckets AS ({buckets})
+    # a slow minute); all routers' rate is the sum of theirs, stored per hour for the hourly spans.
+    graph = """
         SELECT 0, slot, SUM(CASE WHEN seconds > 0 THEN rx * 8.0 / seconds ELSE 0 END),
                SUM(CASE WHEN seconds > 0 THEN tx * 8.0 / seconds ELSE 0 END), 0, 0
-        FROM buckets GROUP BY slot
+        FROM buckets GROUP BY slot"""
+    if hourly and router is None:
+        graph = f"""
+        SELECT 0, {_epoch("hour")}, rx_bps, tx_bps, 0, 0 FROM {RouterTotalHour._meta.db_table}
+        WHERE hour >= %s AND hour < %s"""
+        params = [*params, _hour(start), now]
+    rows = _fetch(f"""
+        WITH buckets AS ({buckets})
+        {graph}
         UNION ALL
         SELECT 1, router_id, SUM(rx), SUM(tx), MAX(rx_peak), MAX(tx_peak) FROM buckets GROUP BY router_id""",
                   params)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from routers import traffic_history
-from routers.models import Router, RouterSample, RouterSampleHour
+from routers.models import Router, RouterSample, RouterSampleHour, RouterTotalHour
 from tests.staff_kit import *  # noqa: F403 - the personas
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +101,7 @@ def test_the_week_and_month_and_all_routers_day_read_the_hourly_rows_only():
     for day in range(30):
         RouterSampleHour.objects.create(router=router, hour=NOW.replace(minute=0) - timedelta(days=day, hours=1),
                                         rx_bytes=3600 * MB, tx_bytes=360 * MB, seconds=3600, rx_peak_bps=9 * MB)
+    traffic_history.sum_every_router(NOW - timedelta(days=31), NOW)
 
     with CaptureQueriesContext(connection) as queries:
         month = traffic_history.over("30d", now=NOW)
@@ -156,3 +157,49 @@ def test_the_pages_queries_do_not_grow_with_the_routers(client, admin, django_as
                                         rx_bytes=MB, seconds=3600)
     with django_assert_num_queries(len(few.captured_queries)):
         client.get("/reports/traffic/?span=7d")
+
+
+def test_all_routers_stored_hours_are_the_sum_of_each_routers_and_refresh_keeps_them():
+    westlands, kilimani, karen = make_router("Westlands"), make_router("Kilimani"), make_router("Karen")
+    start = NOW - timedelta(hours=30)
+    # Whole bits per second (bytes a minute x 8 / 60), so the sum of rounded rates is exact.
+    poll(westlands, start, 30 * 60, 6 * MB, 3 * MB)
+    poll(kilimani, start, 30 * 60, 3 * MB, 3 * MB // 2)
+    poll(karen, start + timedelta(hours=10), 5 * 60, 3 * MB // 2, 3 * MB)  # only some of the hours
+
+    traffic_history.refresh_hours(now=NOW)
+    stored = list(RouterTotalHour.objects.order_by("hour").values_list("hour", "rx_bps", "tx_bps"))
+    traffic_history.refresh_hours(now=NOW)  # again: the same totals, no new rows
+
+    assert list(RouterTotalHour.objects.order_by("hour").values_list("hour", "rx_bps", "tx_bps")) == stored
+    # One router's day is drawn in 5-minute points from the samples, all routers' from the hours.
+    for span in ("7d", "30d"):
+        every = traffic_history.over(span, now=NOW)
+        each = [traffic_history.over(span, router, now=NOW) for router in (westlands, kilimani, karen)]
+        summed = {}
+        for one in each:
+            for point in one.points:
+                rates = summed.setdefault(point["at"], [0, 0])
+                rates[0] += point["rx_bps"]
+                rates[1] += point["tx_bps"]
+        assert len(every.points) > 20
+        assert {p["at"]: [p["rx_bps"], p["tx_bps"]] for p in every.points} == summed
+        assert every.rx_bytes == sum(one.rx_bytes for one in each)
+    day = traffic_history.over("24h", now=NOW)
+    assert [p["rx_bps"] for p in day.points] == [p["rx_bps"] for p in every.points[-len(day.points):]]
+    # The last hour, from the samples: every minute of all routers is the sum of each router's.
+    every = traffic_history.over("1h", now=NOW)
+    each = [traffic_history.over("1h", router, now=NOW) for router in (westlands, kilimani)]
+    assert len(every.points) == 60
+    assert [p["rx_bps"] for p in every.points] == [a["rx_bps"] + b["rx_bps"]
+                                                   for a, b in zip(*(o.points for o in each), strict=True)]
+
+
+def test_all_routers_hours_past_retention_are_dropped(settings):
+    settings.ROUTER_HOURLY_RETENTION_DAYS = 396
+    RouterTotalHour.objects.create(hour=NOW - timedelta(days=397), rx_bps=1)
+    kept = RouterTotalHour.objects.create(hour=NOW - timedelta(days=395), rx_bps=1)
+
+    traffic_history.refresh_hours(now=NOW)
+
+    assert list(RouterTotalHour.objects.all()) == [kept]
