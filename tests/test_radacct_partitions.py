@@ -12,8 +12,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from radius import partitions, sessions
+from radius import partitions, services, sessions
 from radius.models import CoaAttempt, RadAcct
+
+from .radius_server import accepted, reply_value
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,6 +121,40 @@ def test_a_duplicate_start_updates_the_session_instead_of_adding_a_row(radius_se
             Acct_Input_Octets=6)
     [interim] = rows_of("d-2")
     assert interim.is_open and interim.acct_input_octets == 6
+
+
+def _scans() -> dict[str, int]:
+    """Each radacct partition's scans so far, by index or not (this connection's counts flushed)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # done when this statement ends
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT relname, COALESCE(idx_scan, 0) + seq_scan FROM pg_stat_user_tables "
+                       "WHERE relname LIKE 'radacct_%%'")
+        return dict(cursor.fetchall())
+
+
+def test_simultaneous_use_reads_only_the_months_an_open_session_can_be_in(radius_server):
+    """radius_open_sessions (migration radius 0010): one session at a time still holds for a session
+    of last month, a session open since before the bound (31 days) is stale and blocks nothing, and
+    the count probes this month's and last month's partitions only."""
+    now = timezone.now()
+    services.grant_access("solo", "peke-1", "pkg-solo", simultaneous_use=1)
+    for days in (40, 31):  # as on a running system, which has the months of its retention window
+        partitions.prepare(now=now - timedelta(days=days), ahead=0)
+    RadAcct.objects.create(username="solo", acct_session_id="s-old", acct_unique_id="s-old",
+                           nas_ip_address="10.8.0.2", acct_start_time=now - timedelta(days=40))
+    assert accepted(radius_server.authenticate("solo", "peke-1"))
+    RadAcct.objects.create(username="solo", acct_session_id="s-1", acct_unique_id="s-1",
+                           nas_ip_address="10.8.0.2", acct_start_time=now - timedelta(days=25))
+    second = radius_server.authenticate("solo", "peke-1")
+    assert not accepted(second) and "already logged in" in reply_value(second, "Reply-Message")
+
+    before = _scans()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT radius_open_sessions('solo')")
+        assert cursor.fetchone()[0] == 1
+    probed = {name for name, scans in _scans().items() if scans > before.get(name, 0)}
+    assert probed == {f"radacct_{month_of(now):%Y_%m}", f"radacct_{month_of(now - timedelta(days=31)):%Y_%m}"}
 
 
 def test_acctuniqueid_stays_unique_across_partitions():
