@@ -78,7 +78,9 @@ def build(day: date, now: datetime | None = None) -> Report:
 
 def _mismatches(report: Report, completed, start, end, now) -> None:
     add = report.mismatches.append
-    for p in completed.filter(Q(package__isnull=False) | Q(invoice__isnull=False), subscription__isnull=True):
+    # The package's name is in each line: joined, not a query per payment (a bad day has thousands).
+    for p in completed.filter(Q(package__isnull=False) | Q(invoice__isnull=False),
+                              subscription__isnull=True).select_related("package"):
         add(Mismatch("paid, no subscription", f"Payment {p.pk} (KES {p.amount}) bought {p.package} but no "
                      "subscription records it", payment_id=p.pk))
     for p in completed.filter(customer__isnull=True):

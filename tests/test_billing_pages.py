@@ -526,3 +526,57 @@ def test_reconciliation_links_each_mismatch_to_its_payment(faith):
     html = faith.get("/payments/reports/").content.decode()
     assert "(yesterday)" in html and "unassigned money" in html
     assert f'<a href="/payments/{unassigned.pk}/">payment {unassigned.pk}</a>' in html
+
+
+def _report_rows(n: int, day) -> None:
+    """``n`` of everything the payment reports page shows per row: PaymentDay rows for each day of
+    ``day``'s month × ``n`` packages × ``n`` routers × every method, and on ``day`` each kind of
+    mismatch ``n`` times (paid without a subscription, unassigned money, a ledger credit off its
+    payment, stuck pending, a flagged and an unsettled callback, a subscription without a payment,
+    a wallet off its ledger)."""
+    from billing.models import PaymentDay, Wallet
+    from routers.models import Router
+
+    first = day.replace(day=1)
+    packages = [make_package(f"Pack {k}", 10 + k) for k in range(n)]
+    routers = [Router.objects.create(name=f"Site {k}", host=f"10.0.0.{k + 1}") for k in range(n)]
+    PaymentDay.objects.bulk_create(
+        PaymentDay(day=first + timedelta(days=d), package=package, router=router, method=method, payments=2,
+                   amount=Decimal("20.00"))
+        for d in range(28) for package in packages for router in routers for method in Method.values)
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=NAIROBI)
+    for k in range(n):
+        customer = make_customer(f"07550000{k:02d}")
+        make_payment(customer, "10", package=packages[k], at=noon)  # no subscription, no ledger credit
+        make_payment(None, "20", method=Method.MPESA_C2B, at=noon, note=f"Account 'x{k}'")
+        make_payment(customer, "30", status=Status.PENDING, at=noon, window_ends_at=noon)
+        MpesaCallback.objects.create(kind="stk", body="{}", received_at=noon, outcome="unmatched",
+                                     checkout_request_id=f"ws_CO_{k}")
+        MpesaCallback.objects.create(kind="c2b_confirmation", body='{"TransID": "TX%07d"}' % k, received_at=noon)
+        Subscription.objects.create(customer=customer, package=packages[k], source="cash", starts_at=noon,
+                                    expires_at=noon + timedelta(days=1), created_at=noon)
+        LedgerEntry.objects.create(customer=customer, amount=Decimal("5"), kind="adjustment")
+        Wallet.objects.filter(customer=customer).update(balance=Decimal("999"))
+
+
+REPORT_QUERIES, METHODS_QUERIES = 27, 12
+
+
+@pytest.mark.parametrize("rows", [1, 6])
+def test_the_payment_reports_cost_the_same_queries_for_one_row_or_many(faith, rows, django_assert_num_queries):
+    """Issue 23's data made the reconciliation ask for a payment's package once per mismatch
+    (2,503 queries for one day): a month of PaymentDay rows over many packages, routers and methods
+    and every kind of mismatch on the day must cost the same queries as one of each."""
+    day = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=10)  # a closed day last month
+    _report_rows(rows, day)
+    # session, user, permissions (2), the role names, session save (3); revenue per day (rollup + live),
+    # per method (rollup + live), the reconciliation's 15 (5 figures, 10 kinds of mismatch)
+    with django_assert_num_queries(REPORT_QUERIES):
+        html = faith.get(f"/payments/reports/?month={day:%Y-%m}&day={day:%Y-%m-%d}").content.decode()
+    for kind in ("paid, no subscription", "unassigned money", "ledger", "stuck pending",
+                 "no customer for the account number", "callback not settled", "wallet balance",
+                 "subscription, no payment"):
+        assert html.count(f'<span class="badge bad">{kind}</span>') == rows, kind
+    # The methods page's last 30 days: ended days from the rollup, the partial first day and today live.
+    with django_assert_num_queries(METHODS_QUERIES):
+        assert faith.get("/payments/methods/").status_code == 200
