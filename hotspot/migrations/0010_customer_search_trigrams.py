@@ -4,13 +4,14 @@ a phone, which find the customers first: billing.models.of_customers_matching). 
 writes name__icontains, which Django writes on PostgreSQL as UPPER(name::text) LIKE UPPER('%q%'), so
 the index is on UPPER(name); a run of a phone's digits is phone::text LIKE '%712%'. A whole phone and a
 username are equalities the unique indexes already answer, and /customers/' order (-created_at) has
-created_at's own index. PostgreSQL only: the quick start's SQLite scans, it is small."""
+created_at's own index. PostgreSQL only: the quick start's SQLite scans, it is small. IF NOT EXISTS:
+a big kept database may have been given them first with CREATE INDEX CONCURRENTLY (no write lock)."""
 from django.db import migrations
 
 FORWARD = """
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE INDEX hotspot_customer_name_trgm ON hotspot_customer USING gin (UPPER(name) gin_trgm_ops);
-CREATE INDEX hotspot_customer_phone_trgm ON hotspot_customer USING gin (phone gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS hotspot_customer_name_trgm ON hotspot_customer USING gin (UPPER(name) gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS hotspot_customer_phone_trgm ON hotspot_customer USING gin (phone gin_trgm_ops);
 """
 BACKWARD = """
 DROP INDEX IF EXISTS hotspot_customer_phone_trgm;
