@@ -3,7 +3,9 @@
 generated with SQL): how long the first hourly refresh takes over all of it, one more hour's refresh,
 and each span of the graph (1 h, 24 h, 7 d, 30 d) for all routers and for one, as the page asks.
 
-The 7 d and 30 d spans read routers_routersamplehour only; 1 h and 24 h read the samples.
+The 7 d and 30 d spans, and all routers' 24 h, read the hourly rows only (all routers' graph from
+routers_routertotalhour, their table from routers_routersamplehour's covering index); the rest read
+the samples (all routers' 1 h from router_sample_taken_cover alone).
 
 Usage: DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/python bench/traffic.py
 Options: --routers N --days N --repeat N --keep --reuse (keep / reuse the generated database)
