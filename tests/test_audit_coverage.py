@@ -261,6 +261,7 @@ QUIET = {
     "monitoring.alerts.outbox.queue_digests": "the digest rows are the record of what was sent to whom",
     "monitoring.alerts.outbox.deliver_due": "each message row keeps its delivery state and error",
     "routers.traffic_history.refresh_hours": "summary rows recomputed from the samples; nobody's act",
+    "routers.traffic_history.sum_every_router": "all routers' hourly totals summed from the router hours; nobody's act",
     **{f"billing.expenses.{name}": READS for name in ("receipt_type", "read_receipt", "receipt_of")},
     **{f"monitoring.business_summary.{name}": READS for name in ("figures", "text", "audience")},
     "routers.traffic_history.over": READS,
