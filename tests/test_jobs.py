@@ -86,3 +86,25 @@ def test_the_purge_job_runs_from_beat_and_by_hand():
     out = io.StringIO()
     call_command("purge_expired_credentials", stdout=out)
     assert "Removed 0 API tokens and 0 sessions." in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_api_stats_ping_the_workers_once_for_every_reader_within_30_seconds(broker, client, admin):
+    """A ping waits its whole timeout (no worker is running here: 1 s for nothing), so one answer,
+    with when it was asked, serves each stats request for WORKERS_FRESH_SECONDS."""
+    import time
+
+    from django.core.cache import cache
+
+    from accounts import services
+    from monitoring import jobs
+
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {services.issue_token(admin)[0]}"}
+    started = time.perf_counter()
+    first = client.get("/api/queue/stats", **bearer).json()
+    assert time.perf_counter() - started >= 1.0 and first["workers"] == [] and first["workers_checked_at"]
+    started = time.perf_counter()
+    again = client.get("/api/queue/stats", **bearer).json()
+    assert time.perf_counter() - started < 1.0, "pinged again"
+    assert (again["workers"], again["workers_checked_at"]) == ([], first["workers_checked_at"])
+    assert cache.get(jobs.WORKERS_KEY)[0] == [] and jobs.WORKERS_FRESH_SECONDS == 30  # as the schema says

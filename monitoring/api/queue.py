@@ -42,7 +42,10 @@ class StatsOut(Schema):
     eager: bool = Field(..., description="no broker: tasks run in-process where they are called, nothing queues")
     broker_error: str = Field("", description="why the broker could not be read, when it could not")
     queues: list[QueueOut]
-    workers: list[str] = Field(..., description="the workers that answered a ping within a second")
+    workers: list[str] = Field(..., description="the workers that answered a ping within a second, as of "
+                                                "workers_checked_at (one ping's answer serves 30 s)")
+    workers_checked_at: datetime | None = Field(None, description="when that ping was sent; null when none was "
+                                                "(eager, or the broker could not be read)")
     beat: list[BeatOut]
     failed_24h: int
     failed_open: int = Field(..., description="failures neither retried nor dismissed")
@@ -89,7 +92,7 @@ class RetryOut(Schema):
 
 @queue_router.get("/stats", auth=VIEW, response=StatsOut, summary="Queues, workers, beat and failures")
 def queue_stats(request):
-    stats = {"eager": jobs.eager(), "broker_error": "", "queues": [], "workers": [],
+    stats = {"eager": jobs.eager(), "broker_error": "", "queues": [], "workers": [], "workers_checked_at": None,
              "beat": jobs.beat_runs(),
              "failed_24h": TaskFailure.objects.filter(failed_at__gte=timezone.now() - timedelta(hours=24)).count(),
              "failed_open": TaskFailure.objects.filter(state=TaskFailure.State.FAILED).count()}
@@ -98,7 +101,7 @@ def queue_stats(request):
     try:
         stats["queues"] = [{"name": d.name, "waiting": d.messages, "consumers": d.consumers}
                            for d in jobs.queue_depths()]
-        stats["workers"] = jobs.workers_alive(timeout=1.0)
+        stats["workers"], stats["workers_checked_at"] = jobs.workers_seen(timeout=1.0)
     except Exception as error:  # noqa: BLE001 - a broker that is down is the answer, not a 500
         stats["broker_error"] = str(error)[:500]
     return stats
