@@ -8,8 +8,6 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-import os
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -240,17 +238,7 @@ if not PRODUCTION:
 
 # --- cache, channel layer, Celery -------------------------------------------------------------
 
-
-def _own_redis_database(url: str) -> str:
-    """The test suite's parallel workers (gw0, gw1, ...) each flush and count in a Redis database of
-    their own: the suite's number plus the worker's. Outside the suite, the URL as given."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not (url and worker.startswith("gw")):
-        return url
-    return re.sub(r"/(\d+)$", lambda number: f"/{int(number[1]) + int(worker[2:])}", url)
-
-
-REDIS_URL = _own_redis_database(env.string("REDIS_URL"))
+REDIS_URL = env.string("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -280,7 +268,7 @@ else:
 # the cache is asked again this often (seconds) and used as soon as it answers.
 CACHE_FALLBACK_RETRY_SECONDS = env.integer("CACHE_FALLBACK_RETRY_SECONDS", 5, minimum=1)
 
-CELERY_BROKER_URL = _own_redis_database(env.string("CELERY_BROKER_URL", REDIS_URL)) or "memory://"
+CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", REDIS_URL) or "memory://"
 # Without a broker every task runs in-process at the call site: the quick start needs no worker.
 CELERY_TASK_ALWAYS_EAGER = env.boolean(
     "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://"
