@@ -135,14 +135,17 @@ def create_database(name: str, schema: str, args) -> None:
               f"{time.perf_counter() - started:.0f} s", flush=True)
 
 
-def install_functions(name: str) -> None:
+def install_functions(name: str, schema: str) -> None:
     """The auth-path functions our configuration calls (migration radius 0002), in either schema:
-    the comparison is between table layouts and indexes, with the same FreeRADIUS setup."""
+    the comparison is between table layouts and indexes, with the same FreeRADIUS setup. The
+    partitioned schema keeps its Simultaneous-Use count bounded to recent months (radius 0010)."""
     import importlib
 
     with connect(name) as conn:
         for migration in ("0002_authorize_functions", "0005_data_allowance_function"):
             conn.execute(importlib.import_module(f"radius.migrations.{migration}").FUNCTIONS)
+        if schema == "ours":
+            conn.execute(importlib.import_module("radius.migrations.0010_open_sessions_in_recent_months").BOUNDED)
 
 
 def start_freeradius(name: str, port: int, threads: int, max_threads: int) -> subprocess.Popen:
@@ -377,7 +380,7 @@ def main() -> None:
         name = f"{args.db_prefix}_{schema}"
         if not (args.reuse and database_exists(name)):
             create_database(name, schema, args)
-        install_functions(name)
+        install_functions(name, schema)
         port = 28812 + index * 10
         server = start_freeradius(name, port, args.threads, args.max_threads or args.threads)
         try:

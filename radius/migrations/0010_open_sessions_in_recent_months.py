@@ -4,9 +4,10 @@ session can be in.
 On the partitioned radacct (migration 0009) the lookup by username alone probed the open-session
 index of every month partition, from the retention window's start to two months ahead: 16-30 % more
 CPU per authentication than the plain table (README, bench/radius_auth.py). A bound on acctstarttime
-lets PostgreSQL prune the partitions at execution start (now() is fixed for the statement), so the
-count reads this month's and last month's partitions only (radacct_default too if a month's partition
-is missing: pruning keeps it whenever the range is not covered by months).
+computed in the function and planned as constants (a custom plan each call) lets PostgreSQL prune
+the partitions while planning, so the count plans, locks and reads this month's and last month's
+partitions only (radacct_default too if a month's partition is missing: pruning keeps it
+whenever the range is not covered by months).
 
 Why the bound is sound: a session that started more than OPEN_FOR_AT_MOST ago is stale and must not
 block a login. A hotspot session ends with its subscription (FreeRADIUS's expiration module answers
@@ -23,14 +24,18 @@ OPEN_FOR_AT_MOST = "31 days"
 
 BOUNDED = f"""
 CREATE OR REPLACE FUNCTION radius_open_sessions(name text) RETURNS bigint
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    -- Sessions started more than {OPEN_FOR_AT_MOST} ago are stale, whatever radacct says
+    -- (migration radius 0010). As variables, planned as constants in a custom plan: pruned at
+    -- planning, so only those months are planned and locked (a generic plan locks every month).
+    earliest timestamptz := now() - interval '{OPEN_FOR_AT_MOST}';
+    latest timestamptz := now() + interval '1 day';
 BEGIN
-    -- Sessions a NAS still had when it rebooted (Accounting-On) no longer count, nor do sessions
-    -- started more than {OPEN_FOR_AT_MOST} ago: stale, whatever radacct says (migration radius 0010).
+    -- Sessions a NAS still had when it rebooted (Accounting-On) no longer count.
     RETURN (SELECT COUNT(a.radacctid) FROM radacct a LEFT JOIN nasreload n USING (nasipaddress)
             WHERE a.username = name AND a.acctstoptime IS NULL
-              AND a.acctstarttime >= now() - interval '{OPEN_FOR_AT_MOST}'
-              AND a.acctstarttime < now() + interval '1 day'
+              AND a.acctstarttime >= earliest AND a.acctstarttime < latest
               AND (n.reloadtime IS NULL OR a.acctstarttime > n.reloadtime));
 END $$;
 """
