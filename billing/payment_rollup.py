@@ -43,9 +43,27 @@ class PaymentRollup:
         return self._days(touched)
 
     def rebuild(self, first: date, last: date, until: datetime) -> int:
-        if connection.vendor == "postgresql":
-            return self._range_in_sql(first, last, router_by_address())
-        return self._days(rollups.days(first, last))
+        """Recompute ``first``..``last``, except the days radacct no longer holds the sessions of (its
+        retention drops whole months): their rows already name the routers, a rebuild would write
+        router NULL. Those days are built only if they hold no row yet (nothing is lost then)."""
+        kept, routers = self._kept(first, last), router_by_address()
+        written = 0
+        for run_first, run_last in _runs([day for day in rollups.days(first, last) if day not in kept]):
+            if connection.vendor == "postgresql":
+                written += self._range_in_sql(run_first, run_last, routers)
+            else:
+                written += self._days(rollups.days(run_first, run_last))
+        return written
+
+    def _kept(self, first: date, last: date) -> set[date]:
+        """The days of ``first``..``last`` holding rows whose payments' sessions radacct may have dropped:
+        before its first session's day plus the look-back (SESSION_BEFORE); all of them if it is empty."""
+        oldest = RadAcct.objects.order_by("acct_start_time").values_list("acct_start_time", flat=True).first()
+        complete_from = rollups.day_of(oldest + SESSION_BEFORE, self.zone) if oldest else None
+        rows = PaymentDay.objects.filter(day__gte=first, day__lte=last)
+        if complete_from is not None:
+            rows = rows.filter(day__lt=complete_from)
+        return set(rows.order_by().values_list("day", flat=True).distinct())
 
     def _days(self, days: list[date]) -> int:
         routers = router_by_address()
@@ -93,6 +111,17 @@ class PaymentRollup:
                        refunds=refunds, refunded=refunded)
             for (package, router, method), (count, amount, refunds, refunded) in cells.items()])
         return len(cells)
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted ``days`` as (first, last) runs of consecutive days."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 RANGE_SQL = """

@@ -176,6 +176,7 @@ class UsageRollup:
         last report (no interim history survives in radacct). When the range reaches today the open
         and recently seen sessions' marks are set to what was counted, so the next run adds only
         what comes after."""
+        first, last = self._widened(first, last, until)
         written = 0
         routers = router_by_address()
         chunk_first = first
@@ -187,6 +188,31 @@ class UsageRollup:
         if last >= rollups.day_of(until, self.zone):
             self._remark(until, routers)
         return written
+
+    def _widened(self, first: date, last: date, until: datetime) -> tuple[date, date]:
+        """``first``..``last`` grown to cover every session crossing its edges: the rebuild spreads a
+        session over its whole start..last report, while the days outside the range hold the shares
+        the runs added, so a crossing session would be counted twice. Back to the start of any
+        session seen on or after ``first`` (no further than LONGEST_SESSION: older ones are not
+        spread, see there), and on to today for a session started by ``last`` and seen after it
+        (the marks are then set again, so the next run adds only what comes after)."""
+        seen = Coalesce("acct_stop_time", "acct_update_time", "acct_start_time")
+        bound = rollups.day_start(first, self.zone) - LONGEST_SESSION
+        edge = rollups.day_start(first, self.zone)
+        while True:
+            earlier = (RadAcct.objects.filter(acct_start_time__gte=bound, acct_start_time__lt=edge)
+                       .alias(seen=seen).filter(seen__gte=edge).order_by("acct_start_time")
+                       .values_list("acct_start_time", flat=True).first())
+            if earlier is None:
+                break
+            edge = rollups.day_start(rollups.day_of(earlier, self.zone), self.zone)
+        today = rollups.day_of(until, self.zone)
+        end = rollups.day_start(last + timedelta(days=1), self.zone)
+        if last < today and (RadAcct.objects.filter(Q(acct_start_time__gte=bound) | Q(acct_stop_time__isnull=True),
+                                                    acct_start_time__lt=end)
+                             .alias(seen=seen).filter(seen__gte=end).exists()):
+            last = today
+        return min(first, rollups.day_of(edge, self.zone)), last
 
     def _rebuild_days(self, first: date, last: date, routers: dict) -> int:
         if connection.vendor == "postgresql":
