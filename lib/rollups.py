@@ -43,7 +43,9 @@ class Rollup(Protocol):
         """Bring in the source rows changed in ``window``; return how many summary keys were rewritten."""
 
     def rebuild(self, first: date, last: date, until: datetime) -> int:
-        """Recompute every summary row of the business days ``first``..``last`` from the sources."""
+        """Recompute every summary row of the business days ``first``..``last`` from the sources. A rollup
+        may recompute more days (the usage one: those of the sessions crossing the range's edges) or
+        keep some as they are (the payments one: days whose sessions radacct no longer holds)."""
 
     def earliest(self) -> date | None:
         """The first business day the sources hold anything for (None: they hold nothing)."""
