@@ -47,7 +47,7 @@ def test_it_switches_to_real_services_by_environment(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.postgresql", "False", "channels_redis.core.RedisChannelLayer",
-        "django.core.cache.backends.redis.RedisCache", "True",
+        "lib.redis_cache.RedisCache", "True",
     ]
 
 
