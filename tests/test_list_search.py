@@ -262,7 +262,9 @@ def _plan(rows) -> str:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
 def test_each_search_has_its_index(people):
     recent = Payment.objects.order_by("-created_at", "-pk")
-    assert "billing_payment_phone_trgm" in _plan(recent.filter(phone__contains="799123"))
+    # Without the ordering: on a few rows the planner may rather walk the date index backwards and
+    # filter, which hides whether the trigram index can answer (at scale it takes it).
+    assert "billing_payment_phone_trgm" in _plan(Payment.objects.order_by().filter(phone__contains="799123"))
     assert "billing_payment_customer" in _plan(recent.filter(customer_id=people["wambui"].customer_id)[:50])
     assert "billing_payment_status" in _plan(recent.filter(status=Status.FAILED)[:50])
     assert "billing_payment_method" in _plan(recent.filter(method=Method.VOUCHER)[:50])
