@@ -82,13 +82,19 @@ def record(results: list[polling.PollResult], started: float | None = None) -> d
                     continue
                 for field, value in found.items():
                     setattr(service, field, value)
-                service.seen_at = now
+                service.on_router, service.seen_at = True, now
                 changed.append(service)
-        gone = [service.pk for key, service in existing.items() if key not in keep]
+        # A learned service the router no longer shows is gone; a managed one stays (it is what we
+        # want the router to run), marked as not on the router until provisioning puts it back.
+        gone = [service.pk for key, service in existing.items() if key not in keep and not service.managed]
+        for key, service in existing.items():
+            if key not in keep and service.managed:
+                service.on_router, service.active_users = False, 0
+                changed.append(service)
         RouterService.objects.filter(pk__in=gone).delete()
         RouterService.objects.bulk_create(fresh, ignore_conflicts=True)  # a run overlapping this one added it
         RouterService.objects.bulk_update(changed, ["interface", "profile", "address_pool", "disabled",
-                                                    "active_users", "seen_at"])
+                                                    "active_users", "on_router", "seen_at"])
         # Every AP: those of routers that did not answer, or are not online, are unknown now.
         points = list(AccessPoint.objects.select_for_update())
         for point in points:

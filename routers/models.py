@@ -1,4 +1,6 @@
 """MikroTik routers the ISP runs, and the log of every action taken on them."""
+import ipaddress
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -205,31 +207,109 @@ class AccessPoint(models.Model):
 
 
 class RouterService(models.Model):
-    """A hotspot server or PPPoE server the router runs on one of its interfaces, as the router
-    last showed it (learned by the live-data job, never edited here)."""
+    """A hotspot server or PPPoE server on a router. Two kinds of row:
+
+    - learned (``managed=False``): one the operator set up by hand, as the router last showed it
+      (written by the live-data job only, gone when the router no longer shows it);
+    - managed (``managed=True``): one we run for the operator. Its desired state (ports, network,
+      running / stopped / removing) is set by ``routers.router_services`` only, and provisioning
+      makes the router match it; the live-data job fills in what the router shows of it but never
+      deletes it. On the router its items are named after ``name`` (the properties below) and
+      carry our tag: the hotspot server's name and the PPPoE server's service-name are ``name``.
+    """
 
     class Kind(models.TextChoices):
         HOTSPOT = "hotspot", "Hotspot"
         PPPOE = "pppoe", "PPPoE"
 
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        STOPPED = "stopped", "Stopped"
+        # Marked for removal: the provisioning job takes our items off the router, then deletes the row.
+        REMOVING = "removing", "Removing"
+
     router = models.ForeignKey(Router, on_delete=models.CASCADE, related_name="router_services")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     name = models.CharField(max_length=100)
+    # Desired state (managed rows only).
+    managed = models.BooleanField(default=False)
+    interfaces = models.JSONField(default=list, blank=True, help_text="the physical ports it serves, e.g. [\"ether2\"]")
+    network = models.CharField(max_length=43, blank=True, help_text="its clients' network, e.g. 10.5.50.0/24")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.RUNNING)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # The last time provisioning made the router match the desired state (None: not yet applied,
+    # or changed since: update_service clears it).
+    provisioned_at = models.DateTimeField(null=True, blank=True)
+    # What the router last showed.
     interface = models.CharField(max_length=64, blank=True)
     profile = models.CharField(max_length=100, blank=True)
     address_pool = models.CharField(max_length=100, blank=True)
     disabled = models.BooleanField(default=False)
     active_users = models.PositiveIntegerField(default=0)
-    seen_at = models.DateTimeField(default=timezone.now)
+    on_router = models.BooleanField(default=True, help_text="the router showed it at the last live-data fetch")
+    seen_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
         ordering = ["router__name", "kind", "name"]
         constraints = [
             models.UniqueConstraint(fields=["router", "kind", "name"], name="one_service_per_router_kind_name"),
+            models.UniqueConstraint(fields=["router", "name"], condition=models.Q(managed=True),
+                                    name="one_managed_service_name_per_router"),
         ]
 
     def __str__(self) -> str:
         return f"{self.router_id} {self.kind} {self.name}"
+
+    # Names of the router items a managed service owns (all tagged, see routers.tags).
+    @property
+    def bridge_name(self) -> str:
+        return f"{self.name}-bridge"
+
+    @property
+    def pool_name(self) -> str:
+        """The /ip/pool (and RADIUS Framed-Pool) of its clients."""
+        return f"{self.name}-pool"
+
+    @property
+    def profile_name(self) -> str:
+        """The hotspot server profile, or the PPP profile."""
+        return f"{self.name}-profile"
+
+    @property
+    def dhcp_name(self) -> str:
+        return f"{self.name}-dhcp"
+
+    @property
+    def ip_network(self) -> ipaddress.IPv4Network | None:
+        try:
+            return ipaddress.IPv4Network(self.network, strict=True) if self.network else None
+        except ValueError:
+            return None
+
+    @property
+    def gateway(self) -> str:
+        """The router's address on the network (its first host), e.g. 10.5.50.1."""
+        network = self.ip_network
+        return str(network.network_address + 1) if network else ""
+
+    @property
+    def gateway_cidr(self) -> str:
+        network = self.ip_network
+        return f"{self.gateway}/{network.prefixlen}" if network else ""
+
+    @property
+    def pool_range(self) -> str:
+        """The clients' addresses: the second host to the last, e.g. 10.5.50.2-10.5.50.254."""
+        network = self.ip_network
+        if network is None:
+            return ""
+        return f"{network.network_address + 2}-{network.broadcast_address - 1}"
+
+    @property
+    def running(self) -> bool:
+        """Whether the router shows it running (not disabled)."""
+        return self.on_router and not self.disabled
 
 
 class RouterBackup(models.Model):
