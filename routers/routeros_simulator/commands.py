@@ -54,6 +54,8 @@ class MenuCommands:
         if before is not None and not menu.ordered:
             raise Trap("unknown parameter place-before")
         props = table.clean(attrs, adding=True)
+        if menu.added_disabled:
+            props.setdefault("disabled", "true")
         if menu.auto_name and not props.get("name"):
             props["name"] = free_name(table, menu.auto_name)
         table.check_unique(props)
@@ -63,6 +65,7 @@ class MenuCommands:
         item_id = table._store(props, before)
         if menu.interface_type:
             self._mirror_interface(menu, table.items[item_id])
+        self._after_change(menu.path)
         self._log("system,info", f"{noun(menu)} added by {conn.user}")
         return [], {"ret": item_id}
 
@@ -86,6 +89,7 @@ class MenuCommands:
             item.update(self._derived(menu.path, item))
             if menu.interface_type:
                 self._mirror_interface(menu, item, old_name)
+        self._after_change(menu.path)
         self._log("system,info", f"{noun(menu)} changed by {conn.user}")
         return [], {}
 
@@ -104,6 +108,11 @@ class MenuCommands:
                 self._log("hotspot,account,info,debug", f"{item['user']} ({item['address']}): logged out: admin reset")
             if menu.path == "/file":
                 self.backups.pop(item["name"], None)
+            if menu.path == "/interface/bridge":  # its ports go with it
+                ports = self.tables["/interface/bridge/port"].items
+                for key in [k for k, v in ports.items() if v.get("bridge") == item.get("name")]:
+                    del ports[key]
+        self._after_change(menu.path)
         self._log("system,info", f"{noun(menu)} removed by {conn.user}")
         return [], {}
 

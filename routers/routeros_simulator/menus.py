@@ -23,6 +23,11 @@ class Menu:
     auto_name: str = ""         # name given when add has none: <auto_name><n>
     interface_type: str = ""    # items also appear in /interface with this type
     noun: str = ""
+    unique_also: tuple = ()     # a second combination that must be unique (a server's interface)
+    # property -> the values a comma-separated list may hold (login-by, authentication, service)
+    choices: dict = field(default_factory=dict)
+    # Servers RouterOS adds disabled unless told disabled=no (their exports always say disabled=no).
+    added_disabled: bool = False
 
     @property
     def booleans(self) -> set:
@@ -37,6 +42,7 @@ def _fields(spec: str, **more) -> dict:
 
 
 COMMON = "comment= disabled=false"
+PPP_AUTHENTICATION = ("pap", "chap", "mschap1", "mschap2")
 IFACE_COUNTERS = ("rx-byte tx-byte rx-packet tx-packet rx-drop tx-drop tx-queue-drop rx-error tx-error "
                   "fp-rx-byte fp-tx-byte fp-rx-packet fp-tx-packet")
 
@@ -55,6 +61,7 @@ MENUS = [
         duplicate="failure: already have interface with such name", auto_name="bridge", interface_type="bridge"),
     Menu("/interface/bridge/port", _fields("interface= bridge= pvid=1 hw=true inactive=false dynamic=false " + COMMON),
          required=("interface", "bridge"), read_only=("inactive", "dynamic"), unique=("interface",),
+         duplicate="failure: device already added as bridge port",
          refs={"interface": ("/interface", ()), "bridge": ("/interface/bridge", ())}, noun="bridge port"),
     Menu("/interface/wireguard", _fields(
         "name= listen-port=13231 mtu=1420 private-key= public-key= running=true " + COMMON),
@@ -72,11 +79,43 @@ MENUS = [
         "keepalive-timeout=10 one-session-per-host=false max-sessions=unlimited pado-delay=0 "
         "default-profile=default invalid=false " + COMMON),
         required=("interface",), read_only=("invalid",), unique=("service-name", "interface"),
-        refs={"interface": ("/interface", ()), "default-profile": ("/ppp/profile", ())}, noun="pppoe server"),
+        refs={"interface": ("/interface", ()), "default-profile": ("/ppp/profile", ())},
+        choices={"authentication": PPP_AUTHENTICATION}, added_disabled=True, noun="pppoe server"),
     Menu("/ip/address", _fields("address= network= interface= actual-interface= invalid=false dynamic=false " + COMMON),
          required=("address", "interface"), read_only=("actual-interface", "invalid", "dynamic"),
          unique=("address", "interface"), duplicate="failure: already have such address",
          refs={"interface": ("/interface", ())}, noun="address"),
+    Menu("/ip/dhcp-client", _fields(
+        "interface= add-default-route=yes default-route-distance=1 use-peer-dns=true use-peer-ntp=true "
+        "dhcp-options=hostname,clientid script= status=searching... address= gateway= dhcp-server= primary-dns= "
+        "expires-after= invalid=false dynamic=false " + COMMON),
+        required=("interface",), unique=("interface",), refs={"interface": ("/interface", ())},
+        read_only=("status", "address", "gateway", "dhcp-server", "primary-dns", "expires-after", "invalid", "dynamic"),
+        duplicate="failure: dhcp-client on that interface already exists", noun="dhcp client"),
+    Menu("/ip/route", _fields(
+        "dst-address=0.0.0.0/0 gateway= immediate-gw= distance=1 scope=30 target-scope=10 routing-table=main "
+        "pref-src= active=false dynamic=false static=true dhcp=false connect=false " + COMMON),
+        read_only=("immediate-gw", "active", "dynamic", "static", "dhcp", "connect"), noun="route"),
+    Menu("/ip/dhcp-server", _fields(
+        "name= interface= address-pool=static-only lease-time=30m authoritative=yes add-arp=false "
+        "always-broadcast=false bootp-support=static conflict-detection=true lease-script= use-radius=no "
+        "invalid=false dynamic=false " + COMMON),
+        required=("interface",), read_only=("invalid", "dynamic"), unique=("name",), unique_also=("interface",),
+        auto_name="dhcp", duplicate="failure: already have DHCP server for this interface", added_disabled=True,
+        refs={"interface": ("/interface", ()), "address-pool": ("/ip/pool", ("static-only",))}, noun="dhcp server"),
+    Menu("/ip/dhcp-server/network", _fields(
+        "address= gateway= netmask= dns-server= domain= ntp-server= wins-server= next-server= boot-file-name= "
+        "dhcp-option= dynamic=false comment="),
+        required=("address",), read_only=("dynamic",), unique=("address",),
+        duplicate="failure: already have such network", commands=("print", "add", "set", "remove", "unset"),
+        noun="dhcp network"),
+    # /ip/dns: the router's resolver; allow-remote-requests lets clients use it (port 53 from anywhere:
+    # a firewall rule must keep the WAN out).
+    Menu("/ip/dns", _fields(
+        "servers= dynamic-servers= use-doh-server= verify-doh-cert=false allow-remote-requests=false "
+        "max-udp-packet-size=4096 query-server-timeout=2s query-total-timeout=10s max-concurrent-queries=100 "
+        "max-concurrent-tcp-sessions=20 cache-size=2048KiB cache-max-ttl=1w cache-used=24KiB"),
+        read_only=("dynamic-servers", "cache-used"), singleton=True, commands=("print", "set"), noun="dns"),
     Menu("/ip/pool", _fields("name= ranges= next-pool=none comment="), required=("name", "ranges"),
          unique=("name",), commands=("print", "add", "set", "remove", "unset"), noun="pool"),
     Menu("/ip/service", _fields("name= port= address= certificate=none tls-version=any vrf=main max-sessions=20 "
@@ -86,6 +125,7 @@ MENUS = [
         "name= interface= address-pool=none profile=default idle-timeout=5m keepalive-timeout=none "
         "login-timeout=none addresses-per-mac=unlimited proxy-status= invalid=false HTTPS=false " + COMMON),
         required=("interface",), read_only=("proxy-status", "invalid", "HTTPS"), unique=("name",), auto_name="server",
+        unique_also=("interface",), added_disabled=True,
         refs={"interface": ("/interface", ()), "profile": ("/ip/hotspot/profile", ()),
               "address-pool": ("/ip/pool", ("none",))}, noun="hotspot server"),
     Menu("/ip/hotspot/profile", _fields(
@@ -97,6 +137,7 @@ MENUS = [
         "trial-uptime-limit=30m trial-uptime-reset=1d trial-user-profile=default install-hotspot-queue=false "
         "ssl-certificate=none https-redirect=true default=false"),
         read_only=("default",), unique=("name",), auto_name="hsprof", duplicate="failure: already have such name",
+        choices={"login-by": ("mac", "cookie", "http-chap", "https", "http-pap", "trial", "mac-cookie")},
         commands=("print", "add", "set", "remove", "unset"), noun="hotspot server profile"),
     Menu("/ip/hotspot/user/profile", _fields(
         "name= address-pool=none shared-users=1 rate-limit= idle-timeout=none keepalive-timeout=2m "
@@ -159,6 +200,8 @@ MENUS = [
         "use-compression=default use-encryption=default use-mpls=default use-upnp=default parent-queue= "
         "queue-type= insert-queue-before= on-up= on-down= comment= default=false"),
         read_only=("default",), unique=("name",), auto_name="profile", duplicate="failure: already have such name",
+        choices={name: ("yes", "no", "default") for name in (
+            "only-one", "change-tcp-mss", "use-compression", "use-encryption", "use-mpls", "use-upnp")},
         commands=("print", "add", "set", "remove", "unset"), noun="ppp profile"),
     Menu("/ppp/secret", _fields(
         "name= password= service=any profile=default local-address= remote-address= caller-id= routes= "
@@ -175,7 +218,8 @@ MENUS = [
         "service= called-id= domain= address= secret= authentication-port=1812 accounting-port=1813 timeout=300ms "
         "accounting-backup=false realm= src-address=0.0.0.0 protocol=udp certificate=none "
         "require-message-auth=yes-for-request-resp " + COMMON),
-        required=("address",), noun="radius client"),
+        required=("address",), choices={"service": ("ppp", "login", "hotspot", "wireless", "dhcp", "ipsec", "dot1x")},
+        noun="radius client"),
     Menu("/radius/incoming", _fields("accept=false port=3799 vrf=main"), singleton=True, commands=("print", "set")),
     Menu("/queue/simple", _fields(
         "name= target= dst= parent=none packet-marks= priority=8/8 queue=default-small/default-small "

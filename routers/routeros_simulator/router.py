@@ -47,6 +47,9 @@ class RouterOSSimulator(Listening, Session, MenuCommands, SystemCommands, Script
     initial_uptime: float = 3 * 86400 + 4 * 3600 + 17 * 60
     tls: bool = False                        # api-ssl with a self-signed certificate (see certificate_pem)
     seed: int | None = None
+    # A router as it leaves the factory with no default configuration beyond a DHCP client on the WAN
+    # (ether1): ether2..ether5 free, no bridge, no hotspot, no firewall (seed.py).
+    factory_default: bool = False
 
     def __post_init__(self):
         if self.dead not in (None, "silent", "refused"):
@@ -155,7 +158,32 @@ class RouterOSSimulator(Listening, Session, MenuCommands, SystemCommands, Script
                     "creation-time": props.get("creation-time") or now, "last-modified": now}
         if path == "/ip/firewall/address-list" and "creation-time" not in props:
             return {"creation-time": clock(time.time())}
+        if path == "/ip/pool" and not all(_is_range(part) for part in props.get("ranges", "").split(",")):
+            raise Trap("invalid value for argument ranges")
+        if path == "/ip/dhcp-server/network":
+            try:
+                ipaddress.ip_network(props.get("address", ""))
+            except ValueError:
+                raise Trap("invalid value for argument address") from None
+        if path == "/ppp/profile":
+            pools = {item.get("name") for item in self.tables["/ip/pool"].items.values()}
+            for name in ("local-address", "remote-address"):
+                value = props.get(name, "")
+                if value and value not in pools and not _is_range(value):
+                    raise Trap(f"input does not match any value of {name}")
         return {}
+
+    def _after_change(self, path: str) -> None:
+        """What a change to ``path`` changes elsewhere: a port joining or leaving a bridge becomes
+        (or stops being) a slave, and a DHCP or hotspot server on a slave port is invalid."""
+        if path not in ("/interface/bridge", "/interface/bridge/port", "/ip/dhcp-server", "/ip/hotspot"):
+            return
+        ports = {item.get("interface") for item in self.tables["/interface/bridge/port"].items.values()}
+        for item in self.tables["/interface"].items.values():
+            item["slave"] = "true" if item.get("name") in ports else "false"
+        for menu in ("/ip/dhcp-server", "/ip/hotspot"):
+            for item in self.tables[menu].items.values():
+                item["invalid"] = "true" if item.get("interface") in ports else "false"
 
     def _mirror_interface(self, menu: Menu, item: dict, old_name: str | None = None) -> None:
         interfaces = self.tables["/interface"]
@@ -179,6 +207,18 @@ class RouterOSSimulator(Listening, Session, MenuCommands, SystemCommands, Script
 
     def _mac(self) -> str:
         return "48:8F:5A:" + ":".join(f"{self.rng.randrange(256):02X}" for _ in range(3))
+
+
+def _is_range(text: str) -> bool:
+    """``10.5.50.2-10.5.50.254``, one address, or a network, as /ip/pool ranges and PPP addresses take."""
+    try:
+        if "-" in text:
+            first, last = (ipaddress.ip_address(part) for part in text.split("-", 1))
+            return first <= last
+        ipaddress.ip_network(text, strict=False)
+        return True
+    except ValueError:
+        return False
 
 
 def start_fleet(count: int, **config) -> list[RouterOSSimulator]:

@@ -1,4 +1,5 @@
-"""What a fresh router holds: a hAP after its default configuration, with a hotspot on ``bridge``."""
+"""What a fresh router holds: a hAP after its default configuration, with a hotspot on ``bridge``; or,
+``factory_default``, a router with nothing but a DHCP client on its WAN port (ether1)."""
 import time
 
 from .clock import clock
@@ -30,6 +31,9 @@ def seed_router(sim) -> None:
     for group, policy in DEFAULT_GROUP_POLICIES.items():
         add("/user/group", name=group, policy=policy)
     add("/user", name=sim.username, group="full", password=sim.password, comment="system default user")
+    if sim.factory_default:
+        _seed_factory_default(sim, add)
+        return
 
     # Interfaces: the WAN on ether1, a LAN bridge over ether2..5 and wlan1; cables in ether1, ether2, wlan1.
     link_up = clock(time.time() - sim.initial_uptime)
@@ -74,6 +78,7 @@ def seed_router(sim) -> None:
     add("/ppp/profile", name="default-encryption", use_encryption="yes", default="true")
     t["/ppp/aaa"]._store({})
     t["/radius/incoming"]._store({})
+    t["/ip/dns"]._store({"allow-remote-requests": "true"})
 
     for props in (
         {"chain": "input", "action": "accept", "connection-state": "established,related,untracked",
@@ -92,3 +97,40 @@ def seed_router(sim) -> None:
                                   "comment": "place hotspot rules here", "dynamic": "true"})
     sim._log("system,info", "router rebooted")
     sim._log("system,info", f"identity set to {sim.identity}")
+
+
+def _seed_factory_default(sim, add) -> None:
+    """ether1 leased an address from the ISP upstream (a dynamic address and default route), ether2..5
+    free and not bridged; no hotspot, pool, DHCP server, NAT or firewall rule; the DNS resolver
+    answers the router only."""
+    rng, t = sim.rng, sim.tables
+    link_up = clock(time.time() - sim.initial_uptime)
+    wan = rng.uniform(150_000, 600_000)
+    for name in ("ether1", "ether2", "ether3", "ether4", "ether5"):
+        rx_mean, tx_mean = (wan, wan / 6) if name == "ether1" else (0, 0)
+        running = "true" if name == "ether1" else "false"
+        add("/interface", name=name, default_name=name, type="ether", mac_address=sim._mac(), running=running,
+            last_link_up_time=link_up if running == "true" else "", slave="false",
+            _rx_mean=str(rx_mean), _tx_mean=str(tx_mean), _rx_phase=str(rng.random() * 6.28),
+            _tx_phase=str(rng.random() * 6.28))
+    host = rng.randrange(2, 250)
+    add("/ip/dhcp-client", interface="ether1", status="bound", address=f"192.168.1.{host}/24", gateway="192.168.1.1",
+        dhcp_server="192.168.1.1", primary_dns="192.168.1.1", expires_after="23h51m", comment="defconf")
+    add("/ip/address", address=f"192.168.1.{host}/24", network="192.168.1.0", interface="ether1",
+        actual_interface="ether1", dynamic="true")
+    add("/ip/route", dst_address="0.0.0.0/0", gateway="192.168.1.1", immediate_gw="192.168.1.1%ether1",
+        distance="1", active="true", dynamic="true", static="false", dhcp="true")
+    add("/ip/route", dst_address="192.168.1.0/24", gateway="ether1", immediate_gw="ether1", distance="0",
+        scope="10", pref_src=f"192.168.1.{host}", active="true", dynamic="true", static="false", connect="true")
+    for name, port in (("telnet", "23"), ("ftp", "21"), ("www", "80"), ("ssh", "22"), ("www-ssl", "443"),
+                       ("api", "8728"), ("winbox", "8291"), ("api-ssl", "8729")):
+        add("/ip/service", name=name, port=port, disabled="true" if name in ("telnet", "ftp", "www-ssl") else "false")
+    t["/ip/dns"]._store({"dynamic-servers": "192.168.1.1"})
+    add("/ip/hotspot/profile", name="default", default="true")
+    add("/ip/hotspot/user/profile", name="default", default="true")
+    add("/ppp/profile", name="default", default="true")
+    add("/ppp/profile", name="default-encryption", use_encryption="yes", default="true")
+    t["/ppp/aaa"]._store({})
+    t["/radius/incoming"]._store({})
+    sim._log("system,info", "router rebooted")
+    sim._log("system,info", "dhcp-client on ether1 got IP address 192.168.1.%d" % host)

@@ -93,6 +93,8 @@ class Table:
                 if lowered not in ("yes", "no", "true", "false"):
                     raise Trap(f"input does not match any value of {name}")
                 value = "true" if lowered in ("yes", "true") else "false"
+            if name in menu.choices and value and any(part not in menu.choices[name] for part in value.split(",")):
+                raise Trap(f"input does not match any value of {name}")
             if name in menu.refs and value:
                 path, extra = menu.refs[name]
                 names = {item.get("name") for item in self.sim.tables[path].items.values()}
@@ -106,14 +108,15 @@ class Table:
         return cleaned
 
     def check_unique(self, props: dict, item_id: str | None = None) -> None:
-        if not self.menu.unique:
-            return
-        key = tuple(props.get(name, self.menu.fields[name]) for name in self.menu.unique)
-        if not any(key):
-            return
-        for other_id, other in self.items.items():
-            if other_id != item_id and tuple(other.get(name, "") for name in self.menu.unique) == key:
-                raise Trap(self.menu.duplicate)
+        for names in (self.menu.unique, self.menu.unique_also):
+            if not names:
+                continue
+            key = tuple(props.get(name, self.menu.fields[name]) for name in names)
+            if not any(key):
+                continue
+            for other_id, other in self.items.items():
+                if other_id != item_id and tuple(other.get(name, "") for name in names) == key:
+                    raise Trap(self.menu.duplicate)
 
 
 def dash(name: str) -> str:

@@ -21,6 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="")
         parser.add_argument("--latency-ms", type=float, default=0.0)
         parser.add_argument("--active-users", type=int, default=3, help="hotspot customers online on each router")
+        parser.add_argument("--factory-default", action="store_true",
+                            help="routers as they leave the factory: ether1 the WAN with a DHCP client, ether2-5 "
+                                 "free, no bridge, hotspot or firewall (add services and provision them); no "
+                                 "customers online")
 
     def handle(self, *args, **options):
         if options["count"]:
@@ -34,14 +38,14 @@ class Command(BaseCommand):
             simulator = RouterOSSimulator(
                 identity=identity, host=host, port=options["port"] + index, username=options["username"],
                 password=options["password"], latency_ms=options["latency_ms"],
-                dead="refused" if status == "offline" else None).start()
+                factory_default=options["factory_default"], dead="refused" if status == "offline" else None).start()
             # The demo's access points hang off their ports, with the customers' phones behind them.
             ports = []
             if not options["count"]:
                 for _, _, mac, address, port, _ in (ap for ap in DEMO_ACCESS_POINTS if ap[0] == index):
                     simulator.attach_device(mac, port=port, address=address)
                     ports.append(port)
-            for n in range(options["active_users"]):
+            for n in range(0 if options["factory_default"] else options["active_users"]):
                 mac = f"02:00:5E:{index:02X}:{n // 256:02X}:{n % 256:02X}"
                 simulator.login_hotspot(f"2547{index:02d}{n:06d}", mac_address=mac, uptime=600 * (n + 1))
                 if ports:
