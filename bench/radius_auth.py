@@ -56,7 +56,9 @@ INSERT INTO radcheck (username, attribute, op, value)
       WHEN 'Expiration' THEN (extract(epoch FROM now())::bigint + 86400 * 30)::text
       WHEN 'Simultaneous-Use' THEN '1'
       WHEN 'Hotspot-Data-Limit' THEN '53687091200'
-      ELSE '0' END
+      -- The allowance's period starts when the subscription did, within the last 30 days (as
+      -- radius.services writes it), so its usage sum reads the months since then.
+      ELSE (extract(epoch FROM now())::bigint - 86400 * (u %% 30))::text END
   FROM generate_series(1, %(users)s) u
   CROSS JOIN (VALUES ('Cleartext-Password'), ('Expiration'), ('Simultaneous-Use'),
                      ('Hotspot-Data-Limit'), ('Hotspot-Quota-Since')) AS a(attribute)

@@ -157,6 +157,30 @@ def test_simultaneous_use_reads_only_the_months_an_open_session_can_be_in(radius
     assert probed == {f"radacct_{month_of(now):%Y_%m}", f"radacct_{month_of(now - timedelta(days=31)):%Y_%m}"}
 
 
+def test_the_data_allowance_reads_only_the_months_of_its_period():
+    """radius_data_allowance (migration radius 0012), on every authentication of a user with an
+    allowance: usage since the period's start is counted, and only the months from that start to
+    now are read, not the whole retention window nor the months made ahead."""
+    now = timezone.now()
+    since = now - timedelta(days=20)
+    for days in (70, 40, 31, 20):  # as on a running system, which has the months of its retention window
+        partitions.prepare(now=now - timedelta(days=days), ahead=0)
+    partitions.prepare(now=now)
+    for session, days, octets in (("a-old", 45, 7_000), ("a-1", 10, 300), ("a-2", 0, 200)):
+        RadAcct.objects.create(username="metered", acct_session_id=session, acct_unique_id=session,
+                               nas_ip_address="10.8.0.2", acct_start_time=now - timedelta(days=days, minutes=1),
+                               acct_input_octets=octets, acct_output_octets=0)
+
+    before = _scans()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT radius_data_allowance('metered', %s, 1000, 0, 'Africa/Nairobi')",
+                       [int(since.timestamp())])
+        assert cursor.fetchone()[0].split()[0] == "500"  # 1000 - (300 + 200): the older session is not the period's
+    probed = {name for name, scans in _scans().items() if scans > before.get(name, 0)}
+    months = {f"radacct_{month_of(moment):%Y_%m}" for moment in (since, now)}
+    assert probed == months
+
+
 def test_acctuniqueid_stays_unique_across_partitions():
     now = timezone.now()
     RadAcct.objects.create(acct_session_id="u", acct_unique_id="same", nas_ip_address="10.8.0.2",
