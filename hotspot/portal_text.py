@@ -30,6 +30,12 @@ TEXT = {
     "speed_slowed": {"en": "Slowed down: your data allowance is used up",
                      "sw": "Kasi imepunguzwa: kiwango chako cha data kimeisha"},
     "speed_boosted": {"en": "Boosted to full speed until", "sw": "Kasi kamili kwa nyongeza hadi"},
+    # Slowed (or nearly): the status page leads to the boosts, bought on the account page.
+    "buy_boost": {"en": "Buy a boost", "sw": "Nunua nyongeza"},
+    "buy_boost_hint": {"en": "Full speed back at once: a boost adds to your package. Sign in to My account to buy "
+                             "one.",
+                       "sw": "Kasi kamili inarudi mara moja: nyongeza huongezwa kwenye kifurushi chako. Ingia "
+                             "kwenye Akaunti yangu uinunue."},
     "no_access": {"en": "No active package on this account.", "sw": "Hakuna kifurushi hai kwenye akaunti hii."},
     "wrong_login": {"en": "Wrong phone number, username or password.",
                     "sw": "Nambari ya simu, jina la mtumiaji au nenosiri si sahihi."},

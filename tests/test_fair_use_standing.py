@@ -194,7 +194,14 @@ def test_the_status_page_shows_the_figures_and_speed_in_english_and_kiswahili(cl
     html = client.get(f"/portal/status/?t={token}").content.decode()
     assert "This package: used 120.0\xa0MB · 0\xa0bytes left" in html
     assert 'data-slowed="1">512 kbit/s</span>' in html and "Data left" not in html
+    assert "Buy a boost" not in html  # none on sale: nothing to lead to
+    extra = boost()
+    html = client.get(f"/portal/status/?t={token}").content.decode()
+    # Slowed with a boost on sale: "Buy a boost", leading to the account page's boosts.
+    assert "<h2>Buy a boost</h2>" in html and 'href="/portal/account/?lang=en#boost-h">Buy a boost</a>' in html
     sw = client.get(f"/portal/status/?t={token}&lang=sw").content.decode()
     assert "Kasi sasa" in sw and "Kasi imepunguzwa" in sw
-    subscriptions.activate(throttled, boost(), "wallet")
-    assert 'data-slowed="0">6 Mbit/s</span>' in client.get(f"/portal/status/?t={token}").content.decode()
+    assert 'href="/portal/account/?lang=sw#boost-h">Nunua nyongeza</a>' in sw and "Ingia kwenye Akaunti yangu" in sw
+    subscriptions.activate(throttled, extra, "wallet")
+    boosted = client.get(f"/portal/status/?t={token}&lang=en").content.decode()
+    assert 'data-slowed="0">6 Mbit/s</span>' in boosted and "Buy a boost" not in boosted

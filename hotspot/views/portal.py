@@ -14,7 +14,7 @@ from lib.network import address_or_none, client_ip
 from radius import sessions as radius_sessions
 
 from .. import fair_use, services, vouchers
-from ..models import Customer
+from ..models import Customer, Package, PackageKind
 from ..phone import InvalidPhone, normalise_phone
 from ..portal import (
     closed,
@@ -105,9 +105,13 @@ def portal_status(request):
     if customer is None:
         return refuse(request, lang, "no_access")
     seconds, data, subscription = services.left(customer)
+    standing = fair_use.standing(subscription) if subscription is not None else None
+    # Slowed or nearly: "Buy a boost", leading to the account page's boosts (bought signed in).
+    boost_on_sale = standing is not None and standing.near and Package.objects.filter(
+        kind=PackageKind.BOOST, is_active=True).exists()
     return page(request, "status.html", lang, customer=customer, subscription=subscription,
                  days=seconds // 86400, hours=seconds % 86400 // 3600, minutes=seconds % 3600 // 60,
-                 data_left=data, standing=fair_use.standing(subscription) if subscription is not None else None)
+                 data_left=data, standing=standing, boost_on_sale=boost_on_sale)
 
 
 @access(PUBLIC)
