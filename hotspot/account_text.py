@@ -118,6 +118,7 @@ ACCOUNT_TEXT = {
     "back_to_account": {"en": "Back to my account", "sw": "Rudi kwenye akaunti yangu"},
     "print_hint": {"en": "Use your browser's Print or Share to keep a copy.",
                    "sw": "Tumia Chapisha au Shiriki kwenye kivinjari chako kuhifadhi nakala."},
+    "receipt_download": {"en": "Download this receipt", "sw": "Pakua risiti hii"},
     # --- monitoring: tickets (monitoring.views.portal_tickets)
     "tk_title": {"en": "Your tickets", "sw": "Tiketi zako"},
     "tk_intro": {"en": "Tell us what is wrong. We answer here and by SMS.",

@@ -125,12 +125,22 @@ def test_a_receipt_is_the_customers_own_completed_payment_and_no_one_elses(signe
     html = receipt.content.decode()
     assert receipt.status_code == 200 and "TK1234ABCD" in html and "Daily 1GB" in html and "KES 50" in html
     assert customer.password not in html  # a receipt is passed around; the password is not on it
+    assert f'href="/portal/account/payments/{mine.pk}/receipt/?download=1" download>Download this receipt' in html
+    # Downloaded: the same receipt as a file of its own, without the account's menu or script.
+    kept = signed.get(f"{HOME}payments/{mine.pk}/receipt/?download=1")
+    assert kept.status_code == 200 and kept["Content-Disposition"] == 'attachment; filename="receipt-TK1234ABCD.html"'
+    file = kept.content.decode()
+    assert "TK1234ABCD" in file and "KES 50" in file and customer.password not in file
+    assert "<script" not in file and "sign-out" not in file and "Download this receipt" not in file
+    assert "Pakua risiti hii" in signed.get(f"{HOME}payments/{mine.pk}/receipt/?lang=sw").content.decode()
     other = services.create_customer(OTHER_PHONE)
     theirs = payments.record_cash(customer=other, amount=Decimal("50"), by=finance_clerk, package=daily)
     waiting = Payment.objects.create(customer=customer, phone=PHONE, amount=20, method=Payment.Method.MPESA_STK)
+    signed.get(f"{HOME}?lang=en")
     for pk in (theirs.pk, waiting.pk, 99999999, 2**63):
         missing = signed.get(f"{HOME}payments/{pk}/receipt/")
         assert missing.status_code == 404 and "No such receipt on your account." in missing.content.decode()
+        assert signed.get(f"{HOME}payments/{pk}/receipt/?download=1").status_code == 404
 
 
 # --- top-up -----------------------------------------------------------------------------------------

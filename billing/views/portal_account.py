@@ -6,6 +6,8 @@ The forms post, then redirect back here (a refusal renders the page again, sayin
 payment's callback changes later (balance, payments, invoices, time left) is in data-live blocks
 that the page's script fetches again when the customer's websocket announces the payment.
 """
+import re
+
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils import timezone
@@ -161,12 +163,18 @@ def account_invoice_pay(request, pk: int):
 @account.customer_required
 @gzip_page
 def account_receipt(request, pk: int):
-    """A printable receipt for one of the signed-in customer's own completed payments; anyone
-    else's payment, or one not (yet) paid, is not found."""
+    """A printable receipt for one of the signed-in customer's own completed payments (``?download=1``:
+    as a file to download); anyone else's payment, or one not (yet) paid, is not found."""
     number = ascii_whole_number(str(pk))
     payment = (Payment.objects.select_related("package", "invoice", "subscription__package")
                .filter(pk=number or 0, customer=request.customer, status=Payment.Status.COMPLETED).first())
     if payment is None:
         return account.page(request, "receipt.html", status=404, section="home", error=_say(request, "no_receipt"))
     _worded(language(request), [payment], [])
-    return account.page(request, "receipt.html", section="home", payment=payment)
+    if request.GET.get("download") != "1":
+        return account.page(request, "receipt.html", section="home", payment=payment)
+    # The same receipt as a file of its own (its style inline; no menu, no script) to keep or send on.
+    response = account.page(request, "receipt.html", section="home", payment=payment, standalone=True)
+    name = re.sub(r"[^A-Za-z0-9]", "", payment.mpesa_receipt or "") or str(payment.pk)
+    response["Content-Disposition"] = f'attachment; filename="receipt-{name}.html"'
+    return response
