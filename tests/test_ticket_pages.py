@@ -76,6 +76,53 @@ def test_a_ticket_from_the_phone_call_to_resolved_through_the_pages(signed_in, s
     assert ticket.messages.filter(kind=TicketMessage.Kind.EVENT).exists()  # the status change is in the thread
 
 
+def test_the_customers_panel_shows_the_running_package_and_the_last_five_sessions(signed_in, support_agent, daily):
+    from hotspot import subscriptions
+    from radius.models import RadAcct
+
+    wanjiru = _customer()
+    subscriptions.activate(wanjiru, daily, "payment")
+    start = timezone.now() - timedelta(hours=8)
+    for n in range(6):  # the oldest of six is left out
+        RadAcct.objects.create(acct_session_id=f"s-{n}", acct_unique_id=f"u-{n}", username=wanjiru.username,
+                               nas_ip_address="127.0.0.1", acct_start_time=start + timedelta(hours=n),
+                               acct_stop_time=None if n == 5 else start + timedelta(hours=n, minutes=30),
+                               acct_session_time=None if n == 5 else 1800, acct_output_octets=(n + 1) * 2**20)
+    ticket = _open(support_agent, subject="Slow tonight", category="slow", customer=wanjiru)
+    page = signed_in("support").get(_url("ticket-detail", ticket)).content.decode()
+    panel = page[page.index("<h2>Customer</h2>"):page.index("<h3>Last payments</h3>")]
+    assert "On <strong>Daily 1GB</strong>" in panel and "No subscription gives access now" not in panel
+    sessions = panel[panel.index("<h3>Last sessions</h3>"):]
+    assert sessions.count("<tr><td class=\"when\">") == 5 and sessions.count(">online</span>") == 1
+    assert "6.0\xa0MB" in sessions and "1.0\xa0MB" not in sessions  # newest first, the oldest left out
+
+
+def test_a_router_and_a_payment_are_linked_to_a_ticket_on_its_page_and_through_the_api(signed_in, support_agent,
+                                                                                      client):
+    from .staff_kit import bearer
+
+    wanjiru = _customer()
+    kilimani = Router.objects.create(name="Kilimani AP", host="10.0.0.1")
+    roysambu = Router.objects.create(name="Roysambu AP", host="10.0.0.2")
+    paid = Payment.objects.create(customer=wanjiru, phone=wanjiru.phone, amount=50, mpesa_receipt="QJK3XY12AC",
+                                  status=Payment.Status.COMPLETED)
+    ticket = _open(support_agent, subject="AP down", category="router", customer=wanjiru)
+    agent = signed_in("support")
+    assert agent.post(_url("ticket-change", ticket), {"status": "open", "priority": "normal", "router": kilimani.pk,
+                                                      "payment": "QJK3XY12AC"}).status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.router, ticket.payment) == (kilimani, paid)
+    assert "Kilimani AP" in agent.get(_url("ticket-detail", ticket)).content.decode()
+    staff = bearer(support_agent)
+    moved = client.patch(f"/api/tickets/{ticket.number}", {"router_id": roysambu.pk, "payment_id": None},
+                         content_type="application/json", **staff)
+    assert moved.status_code == 200 and (moved.json()["router_id"], moved.json()["payment_id"]) == (roysambu.pk, None)
+    assert client.patch(f"/api/tickets/{ticket.number}", {"router_id": 999999}, content_type="application/json",
+                        **staff).status_code == 422
+    ticket.refresh_from_db()
+    assert (ticket.router, ticket.payment) == (roysambu, None)
+
+
 def test_a_walk_in_is_kept_by_phone_and_an_unknown_username_is_a_form_error(signed_in):
     agent = signed_in("support")
     agent.post(reverse("ticket-new"), {"who": "+254 722 000 111", "subject": "Which package?", "category": "other",
