@@ -119,6 +119,12 @@ class Customer(models.Model):
     language = models.CharField(max_length=2, blank=True, default="", choices=settings.LANGUAGES)
     last_mac = models.CharField(max_length=17, blank=True)
     last_ip = models.GenericIPAddressField(null=True, blank=True)
+    # PPPoE (hotspot.pppoe): the router's PPPoE service whose pool addresses the customer (RADIUS
+    # Framed-Pool), or a fixed address in that service's network (Framed-IP-Address) instead.
+    pppoe_service = models.ForeignKey("routers.RouterService", on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="pppoe_customers", limit_choices_to={"kind": "pppoe"})
+    static_ip = models.GenericIPAddressField(protocol="IPv4", unique=True, null=True, blank=True,
+                                             help_text="PPPoE: the fixed address the customer always gets")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

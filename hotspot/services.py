@@ -18,7 +18,7 @@ from radius import coa, sessions
 from radius import services as radius
 from siteconfig import store, time_zone
 
-from . import credentials, fair_use, portal_page
+from . import credentials, fair_use, portal_page, pppoe
 from .models import AfterAllowance, Customer, Package, PackageGroup, PackageKind, ServiceType
 from .phone import normalise_phone
 from .subscriptions import ensure_grace_policy, restore_access
@@ -70,6 +70,9 @@ def update_customer(customer: Customer, *, name: str, notes: str, service_type: 
     changed = trail.changes(before, trail.snapshot(customer, CUSTOMER_FIELDS))
     if changed:
         trail.record("changed", customer, changes=changed)
+    if "service_type" in changed and customer.username and radius.has_access(customer.username):
+        # A PPPoE customer's sessions carry PPP's reply attributes (hotspot.pppoe); a hotspot one's none.
+        radius.update_access(customer.username, reply=pppoe.radius_reply(customer))
     live.publish(live.ADMIN, "customer.updated", {"id": customer.pk})
     return customer
 

@@ -20,6 +20,7 @@ from radius import coa, fair_use, sessions
 from radius import services as radius
 from siteconfig import store
 
+from . import pppoe
 from .models import Boost, Customer, Package, PackageKind, Subscription
 
 Status = Subscription.Status
@@ -70,7 +71,8 @@ def _grant(subscription: Subscription, expires_at: datetime, group: str | None =
         radius.revoke_access(customer.username)
         return
     radius.grant_access(customer.username, customer.password, group or subscription.package.radius_group,
-                        expires_at=expires_at, limits=radius.Limits(since=subscription.starts_at))
+                        expires_at=expires_at, limits=radius.Limits(since=subscription.starts_at),
+                        reply=pppoe.radius_reply(customer))
 
 
 def restore_access(subscription: Subscription) -> None:

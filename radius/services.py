@@ -15,6 +15,8 @@ from .models import Nas, NasCoaPort, RadCheck, RadGroupCheck, RadGroupReply, Rad
 # Check attributes this module owns for a user, and reply/check attributes for a group.
 USER_CHECK = ("Cleartext-Password", "Expiration", "Simultaneous-Use", "Hotspot-Data-Limit",
               "Hotspot-Time-Limit", "Hotspot-Quota-Since")
+# Reply attributes this module owns for a user: what a PPP (PPPoE) customer's session is given.
+USER_REPLY = ("Service-Type", "Framed-Protocol", "Framed-Pool", "Framed-IP-Address")
 GROUP_REPLY = ("Mikrotik-Rate-Limit", "Mikrotik-Total-Limit", "Mikrotik-Total-Limit-Gigawords",
                "Session-Timeout", "Idle-Timeout", "Acct-Interim-Interval", "Mikrotik-Address-List")
 GROUP_CHECK = ("Simultaneous-Use", "Hotspot-Data-Limit", "Hotspot-Time-Limit", "Hotspot-Daily-Limit",
@@ -73,13 +75,27 @@ def _user_checks(password, expires_at, simultaneous_use, limits) -> list[tuple[s
     return rows
 
 
+def _user_reply(reply) -> list[tuple[str, str]]:
+    rows = [(attribute, str(value).strip()) for attribute, value in reply]
+    for attribute, value in rows:
+        if attribute not in USER_REPLY:
+            raise RadiusError(f"{attribute} is not a reply attribute radius.services writes for a user")
+        _clean(value, attribute)
+    return rows
+
+
 def grant_access(username: str, password: str, group: str, *, expires_at: datetime | None = None,
-                 simultaneous_use: int | None = None, limits: Limits | None = None) -> None:
-    """Let ``username`` authenticate with ``password`` under ``group``'s policy until ``expires_at``."""
+                 simultaneous_use: int | None = None, limits: Limits | None = None, reply=()) -> None:
+    """Let ``username`` authenticate with ``password`` under ``group``'s policy until ``expires_at``.
+
+    ``reply``: (attribute, value) pairs of USER_REPLY the user's Access-Accept carries besides the
+    group's (a PPPoE customer's Service-Type, Framed-Protocol, Framed-Pool or Framed-IP-Address);
+    those the user had and ``reply`` leaves out are removed."""
     username, group = _clean(username, "username"), _clean(group, "group")
     if not password:
         raise RadiusError("a password is required")
     checks = _user_checks(password, expires_at, simultaneous_use, limits)
+    replies = _user_reply(reply)
     # No savepoint inside a caller's transaction (a payment's): nothing here is worth keeping
     # when the rest fails, and two round trips less on every purchase.
     with transaction.atomic(savepoint=False):
@@ -89,13 +105,18 @@ def grant_access(username: str, password: str, group: str, *, expires_at: dateti
             with connection.cursor() as cursor:
                 cursor.execute(_REWRITE_USER, {"username": username, "owned": list(USER_CHECK), "group": group,
                                                "attributes": [a for a, _ in checks],
-                                               "values": [v for _, v in checks]})
+                                               "values": [v for _, v in checks],
+                                               "owned_reply": list(USER_REPLY),
+                                               "reply_attributes": [a for a, _ in replies],
+                                               "reply_values": [v for _, v in replies]})
             return
         # SQLite (the quick start) has no data-modifying WITH: the same rows, one table at a time.
         RadCheck.objects.filter(username=username, attribute__in=USER_CHECK).delete()
         RadCheck.objects.bulk_create([RadCheck(username=username, attribute=a, op=":=", value=v) for a, v in checks])
         RadUserGroup.objects.filter(username=username).delete()
         RadUserGroup.objects.create(username=username, groupname=group, priority=1)
+        RadReply.objects.filter(username=username, attribute__in=USER_REPLY).delete()
+        RadReply.objects.bulk_create([RadReply(username=username, attribute=a, op=":=", value=v) for a, v in replies])
 
 
 # The deletes and the inserts see one snapshot, so the new rows are never deleted; _lock has
@@ -104,16 +125,20 @@ def grant_access(username: str, password: str, group: str, *, expires_at: dateti
 _REWRITE_USER = """
 WITH old_checks AS (DELETE FROM radcheck WHERE username = %(username)s AND attribute = ANY(%(owned)s)),
      old_groups AS (DELETE FROM radusergroup WHERE username = %(username)s),
+     old_replies AS (DELETE FROM radreply WHERE username = %(username)s AND attribute = ANY(%(owned_reply)s)),
      new_checks AS (INSERT INTO radcheck (username, attribute, op, value)
                     SELECT %(username)s, attribute, ':=', value
-                    FROM unnest(%(attributes)s::text[], %(values)s::text[]) AS t (attribute, value))
+                    FROM unnest(%(attributes)s::text[], %(values)s::text[]) AS t (attribute, value)),
+     new_replies AS (INSERT INTO radreply (username, attribute, op, value)
+                     SELECT %(username)s, attribute, ':=', value
+                     FROM unnest(%(reply_attributes)s::text[], %(reply_values)s::text[]) AS t (attribute, value))
 INSERT INTO radusergroup (username, groupname, priority) VALUES (%(username)s, %(group)s, 1)
 """
 
 
 @transaction.atomic
 def update_access(username: str, *, password=UNSET, group=UNSET, expires_at=UNSET,
-                  simultaneous_use=UNSET, limits=UNSET) -> None:
+                  simultaneous_use=UNSET, limits=UNSET, reply=UNSET) -> None:
     """Change some of what grant_access wrote; what is not passed stays as it is."""
     username = _clean(username, "username")
     _lock(username)
@@ -133,6 +158,8 @@ def update_access(username: str, *, password=UNSET, group=UNSET, expires_at=UNSE
         simultaneous_use=keep(simultaneous_use, int(current["Simultaneous-Use"]) if "Simultaneous-Use" in current
                               else None),
         limits=keep(limits, _limits_from(current)),
+        reply=keep(reply, list(RadReply.objects.filter(username=username, attribute__in=USER_REPLY)
+                               .order_by("id").values_list("attribute", "value"))),
     )
 
 
