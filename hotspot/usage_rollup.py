@@ -8,8 +8,8 @@ the figures it added, in the same transaction, under the rollup's lock. Sessions
 recomputed for every (day, username) a run touches, from radacct.
 
 A run reads: open sessions reported since the watermark (radacct_open_update_idx), sessions started
-since it (radacct_start_user_idx) and the sessions it saw open last time, by id (their stop, or the
-stale-session sweep's close, needs no index on acctstoptime).
+since it (radacct_start_user_idx), sessions stopped since it (radacct_stopped_idx: a Stop whose Start
+never arrived is a closed row started long before) and the sessions it saw open last time, by id.
 """
 from collections import defaultdict
 from dataclasses import dataclass
@@ -71,6 +71,11 @@ class UsageRollup:
         rows = {row[0]: row for row in RadAcct.objects.filter(acct_stop_time__isnull=True, acct_update_time__gte=since)
                 .values_list(*FIELDS)}
         rows.update((row[0], row) for row in RadAcct.objects.filter(acct_start_time__gte=since).values_list(*FIELDS))
+        # Stopped since, started before (a Stop whose Start never arrived): radacct_stopped_idx, on the
+        # partitions LONGEST_SESSION reaches back to.
+        rows.update((row[0], row) for row in RadAcct.objects.filter(
+            acct_stop_time__gte=since, acct_start_time__gte=since - LONGEST_SESSION, acct_start_time__lt=since)
+            .values_list(*FIELDS))
         ids = [pk for pk in marked if pk not in rows]
         for start in range(0, len(ids), 5000):
             rows.update((row[0], row) for row in RadAcct.objects.filter(pk__in=ids[start:start + 5000])

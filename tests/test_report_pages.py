@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import CohortMonth, CustomerDay, Payment, PaymentDay
@@ -105,6 +106,43 @@ def test_revenue_groups_by_package_router_and_method_and_filters(client, finance
     assert cash[0][-1] == "40.00"
 
 
+def test_a_range_of_whole_months_and_odd_days_sums_as_the_day_rows_do(client, finance_clerk):
+    # 100 days of rows at two routers and two packages: the pages read month totals for the months the
+    # range covers whole and day totals for its ends (billing.PaymentTotal, UsageTotal); the figures
+    # must be the day rows' own sums, whatever the grouping and filters.
+    daily, weekly, westlands, kilimani = make_package("Daily"), make_package("Weekly", "300"), make_router(), \
+        make_router("Kilimani")
+    first = today() - timedelta(days=99)
+    for n in range(100):
+        day, router, package = first + timedelta(days=n), (westlands, kilimani)[n % 2], (daily, weekly)[n % 3 == 0]
+        paid(day, str(10 + n), package=package, router=router, refunded=str(n % 4), refunds=n % 4 and 1)
+        paid(day, "5", method=Payment.Method.CASH, package=daily, router=kilimani)
+        used(day, f"user{n % 7}", 10 + n, up_mb=n, package=package, router=router)
+    span = f"from={first + timedelta(days=3):%Y-%m-%d}&to={today() - timedelta(days=2):%Y-%m-%d}"
+    within = PaymentDay.objects.filter(day__gte=first + timedelta(days=3), day__lte=today() - timedelta(days=2))
+    used_within = UsageDay.objects.filter(day__gte=first + timedelta(days=3), day__lte=today() - timedelta(days=2))
+    client.force_login(finance_clerk)
+
+    def net(rows):
+        found = rows.aggregate(a=Sum("amount"), r=Sum("refunded"))
+        return f"{found['a'] - found['r']:,.2f}"
+
+    by_router = dict((r[0], r[-1]) for r in table_rows(client.get(f"/reports/revenue/?{span}&group_by=router")))
+    by_month = table_rows(client.get(f"/reports/revenue/?{span}&group_by=month&package={weekly.pk}"))
+    profit = table_rows(client.get(f"/reports/profit/?{span}&group_by=router"))
+    usage = dict((r[0], r[3]) for r in table_rows(client.get(f"/reports/usage/?{span}&group_by=package"
+                                                             f"&router={westlands.pk}")))
+
+    assert by_router == {"Westlands": net(within.filter(router=westlands)),
+                         "Kilimani": net(within.filter(router=kilimani))}
+    assert sum(Decimal(r[-1].replace(",", "")) for r in by_month) == Decimal(net(within.filter(package=weekly))
+                                                                             .replace(",", ""))
+    assert dict((r[0], r[1]) for r in profit)["Kilimani"] == net(within.filter(router=kilimani))
+    down = {name: used_within.filter(router=westlands, package__name=name).aggregate(s=Sum("bytes_out"))["s"]
+            for name in ("Daily", "Weekly")}
+    assert usage == {name: f"{octets / MB:,.1f}" for name, octets in down.items()}
+
+
 def test_the_downloads_hold_exactly_the_table_shown(client, finance_clerk):
     day = today()
     paid(day, "300", payments=3, refunded="100", refunds=1, package=make_package("=HYPERLINK(1)"))
@@ -193,9 +231,11 @@ def test_customers_per_month_and_the_cohort_table(client, finance_clerk):
 
 
 # Session, user, permissions (2), groups, the filters' routers and packages, the session's save (3):
-# 9 around each report's own reads (revenue: rows, totals with the previous period, ARPU's customers).
+# 9 around each report's own reads (revenue: rows, totals with the previous period, ARPU's customers;
+# grouped by package or router, their names after the sums by id).
 @pytest.mark.parametrize(("url", "queries"), [
-    ("/reports/revenue/?group_by=package", 13), ("/reports/revenue/?range=month", 13),
+    ("/reports/revenue/?group_by=package", 14), ("/reports/usage/?group_by=router", 12),
+    ("/reports/revenue/?range=month", 13),
     ("/reports/usage/?group_by=customer", 11), ("/reports/logins/?group_by=day", 11),
     ("/reports/customers/?group_by=cohort", 9), ("/reports/sessions/?user=alice", 12)])
 def test_each_report_reads_only_rollups_in_the_same_few_queries(client, admin, url, queries):

@@ -13,7 +13,7 @@ from django.db.models import Sum
 
 from billing import report_rollups
 from billing.customer_rollup import CustomerRollup
-from billing.models import CohortMonth, CustomerDay, Payment, PaymentDay
+from billing.models import CohortMonth, CustomerDay, Payment, PaymentDay, PaymentTotal, UsageTotal
 from billing.payment_rollup import PaymentRollup
 from hotspot.login_rollup import LoginRollup
 from hotspot.models import Customer, LoginDay, LoginHour, Package, SessionMark, Subscription, UsageDay
@@ -368,3 +368,51 @@ def test_rebuilding_a_past_range_counts_the_sessions_crossing_its_edges_once(wor
     rebuilt = snapshot()["usage"]
     run()  # and the next run adds nothing to what the rebuild counted
     assert snapshot()["usage"] == rebuilt
+
+
+def summed_ahead(rollup_rows, sums: tuple[str, ...], always: tuple[str, ...] = ()) -> list:
+    """What billing.PaymentTotal / UsageTotal must hold: the rollup rows summed per day and per month,
+    router and package each kept or summed away, computed here in Python."""
+    found: dict[tuple, list] = {}
+    for row in rollup_rows.values("day", "router", "package", *always, *sums):
+        for kept in range(4):
+            for grain, day in (("d", row["day"]), ("m", row["day"].replace(day=1))):
+                key = (grain, kept, day, row["router"] if kept & 1 else None, row["package"] if kept & 2 else None,
+                       *(row[name] for name in always))
+                cell = found.setdefault(key, [0] * (len(sums) + 1))
+                cell[0] += 1
+                for n, name in enumerate(sums, 1):
+                    cell[n] += row[name]
+    return sorted(((*key, *cell) for key, cell in found.items()), key=str)
+
+
+def kept_totals(model, sums: tuple[str, ...], always: tuple[str, ...] = ()) -> list:
+    return sorted(model.objects.values_list("grain", "kept", "day", "router", "package", *always, "rows", *sums),
+                  key=str)
+
+
+def test_the_totals_ahead_equal_the_rollup_rows_summed_after_runs_rebuilds_and_deletes(world):
+    pays, uses = ("payments", "amount", "refunds", "refunded"), ("sessions", "seconds", "bytes_in", "bytes_out")
+    world.fill()
+    run()
+    call_command("rebuild_reports", "--from", str(world.d - timedelta(days=40)), "--to", str(world.today))
+    assert PaymentTotal.objects.exists() and UsageTotal.objects.exists()
+    assert kept_totals(PaymentTotal, pays, ("method",)) == summed_ahead(PaymentDay.objects.all(), pays, ("method",))
+    assert kept_totals(UsageTotal, uses) == summed_ahead(UsageDay.objects.all(), uses)
+    # A day's rows go (and one changes): its totals go with them, none is left summing nothing.
+    PaymentDay.objects.filter(day=world.d).delete()
+    PaymentDay.objects.filter(day=world.d + timedelta(days=1)).update(router=None)
+    UsageDay.objects.filter(username="bob").delete()
+    assert kept_totals(PaymentTotal, pays, ("method",)) == summed_ahead(PaymentDay.objects.all(), pays, ("method",))
+    assert kept_totals(UsageTotal, uses) == summed_ahead(UsageDay.objects.all(), uses)
+    assert not PaymentTotal.objects.filter(rows=0).exists()
+
+
+def test_a_session_whose_start_never_arrived_is_counted_when_its_stop_comes(world):
+    run()
+    # Only the Stop reached us, after the run: a closed row that started an hour before (past the overlap).
+    now = rollups.database_now()
+    world.session("alice", "10.0.0.1", now - timedelta(hours=1), stop=now, octets=(MB, 7 * MB), seconds=3600)
+    run()
+    assert UsageDay.objects.aggregate(down=Sum("bytes_out"), sessions=Sum("sessions")) == {
+        "down": 7 * MB, "sessions": 1}

@@ -1,5 +1,5 @@
-"""Profit from billing.PaymentDay and billing.Expense: net revenue minus expenses per month (or day,
-week) or per site (the router the money came in through, or was spent for).
+"""Profit from billing.PaymentDay (summed ahead: billing.PaymentTotal) and billing.Expense: net revenue
+minus expenses per month (or day, week) or per site (the router the money came in through, or was spent for).
 
 Revenue is the revenue report's (every method but the wallet, refunds taken off, on the day the money
 moved); an expense counts on its own date. Money not tied to a router (cash at the office, rent of the
@@ -9,22 +9,23 @@ from decimal import Decimal
 
 from django.db.models import F, Sum
 
-from billing.models import Expense, Payment, PaymentDay
+from billing.models import Expense, Payment, PaymentDay, PaymentTotal
 
 from .filters import ReportFilters
 from .frame import Chart, Column, Report, Table
-from .grouping import TIME, summed
+from .grouping import TIME, rows_to_sum, summed
 
 NO_SITE = "(whole business)"
 
 
 def build(form: ReportFilters) -> Table:
     group_by, period, chosen = form.grouping, form.period, form.chosen()
-    revenue = PaymentDay.objects.exclude(method=Payment.Method.WALLET).filter(day__gte=period.first,
-                                                                              day__lte=period.last)
+    chosen = {"router": chosen["router"]} if "router" in chosen else {}
+    revenue = rows_to_sum(PaymentTotal, PaymentDay.objects.all(), period, group_by, chosen).exclude(
+        method=Payment.Method.WALLET)
     spent = Expense.objects.filter(date__gte=period.first, date__lte=period.last)
     if "router" in chosen:
-        revenue, spent = revenue.filter(router=chosen["router"]), spent.filter(router=chosen["router"])
+        spent = spent.filter(router=chosen["router"])
     key = None if group_by in TIME else "router__name"
     earned = {group: amount - refunded for group, amount, refunded
               in summed(revenue, group_by, period, {"amount": Sum("amount"), "refunded": Sum("refunded")}, key=key)}

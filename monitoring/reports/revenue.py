@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from billing.models import CohortMonth, Payment, PaymentDay
+from billing.models import CohortMonth, Payment, PaymentDay, PaymentTotal
 
 from .filters import ReportFilters
 from .frame import Chart, Column, Report, Table
-from .grouping import summed
+from .grouping import rows_to_sum, summed
+from .period import Period
 
 KEYS = {"package": "package__name", "router": "router__name", "method": "method"}
 METHODS = dict(Payment.Method.choices)
@@ -19,24 +20,18 @@ SUMS = {"received": Sum("amount"), "count": Sum("payments"), "gave_back": Sum("r
         "refund_count": Sum("refunds")}
 
 
-def _rows(form: ReportFilters):
-    chosen = form.chosen()
-    rows = PaymentDay.objects.revenue()
-    if "router" in chosen:
-        rows = rows.filter(router=chosen["router"])
-    if "package" in chosen:
-        rows = rows.filter(package=chosen["package"])
-    if "method" in chosen:
-        rows = rows.filter(method=chosen["method"])
-    return rows
+def _rows(form: ReportFilters, period: Period | list[Period], group_by: str):
+    """The revenue rows summing to ``period`` with the form's filters (billing.PaymentTotal's, see
+    grouping.rows_to_sum)."""
+    return rows_to_sum(PaymentTotal, PaymentDay.objects.all(), period, group_by, form.chosen()).exclude(
+        method=Payment.Method.WALLET)
 
 
 def _totals(form: ReportFilters) -> dict:
     """This period and the one before, in one aggregate."""
     now, before = form.period, form.period.previous()
-    this = Q(day__gte=now.first, day__lte=now.last)
-    last = Q(day__gte=before.first, day__lte=before.last)
-    sums = _rows(form).filter(this | last).aggregate(
+    this, last = Q(day__gte=now.first, day__lte=now.last), Q(day__gte=before.first, day__lte=before.last)
+    sums = _rows(form, [now, before], "month").aggregate(
         received=Sum("amount", filter=this), gave_back=Sum("refunded", filter=this), count=Sum("payments", filter=this),
         before=Sum("amount", filter=last), before_refunded=Sum("refunded", filter=last))
     net = (sums["received"] or 0) - (sums["gave_back"] or 0)
@@ -64,8 +59,7 @@ def _arpu(net, period) -> Decimal | str:
 
 def build(form: ReportFilters) -> Table:
     group_by, period = form.grouping, form.period
-    rows = _rows(form).filter(day__gte=period.first, day__lte=period.last)
-    found = summed(rows, group_by, period, SUMS, key=KEYS.get(group_by))
+    found = summed(_rows(form, period, group_by), group_by, period, SUMS, key=KEYS.get(group_by))
     lines = []
     for group, amount, payments, refunded, refunds in found:
         if group_by == "method":

@@ -1,16 +1,17 @@
-"""Bandwidth usage from hotspot.UsageDay: sessions, time online and data per day, week, month,
-package, router, or the top customers.
+"""Bandwidth usage from hotspot.UsageDay (summed ahead: billing.UsageTotal): sessions, time online and
+data per day, week, month, package, router, or the top customers (UsageDay's own rows, by username).
 
 RADIUS counts from the NAS's side: bytes_in (Acct-Input-Octets) is what the customer sent, so it is
 shown as uploaded, and bytes_out as downloaded."""
 from django.db.models import Sum
 
 from accounts.access import any_perm
+from billing.models import UsageTotal
 from hotspot.models import UsageDay
 
 from .filters import ReportFilters
 from .frame import Chart, Column, Report, Table, hours, megabytes
-from .grouping import TIME, summed
+from .grouping import TIME, rows_to_sum, summed
 
 KEYS = {"package": "package__name", "router": "router__name", "customer": "username"}
 SUMS = {"down": Sum("bytes_out"), "up": Sum("bytes_in"), "session_count": Sum("sessions"), "online": Sum("seconds")}
@@ -49,7 +50,10 @@ def table(form: ReportFilters, rows, title: str) -> Table:
 
 
 def build(form: ReportFilters) -> Table:
-    return table(form, usage_rows(form), "Bandwidth usage")
+    if form.grouping == "customer":  # per username: only the rollup's own rows have it
+        return table(form, usage_rows(form), "Bandwidth usage")
+    rows = rows_to_sum(UsageTotal, UsageDay.objects.all(), form.period, form.grouping, form.chosen())
+    return table(form, rows, "Bandwidth usage")
 
 
 REPORT = Report("usage", "Bandwidth usage", [("day", "Day"), ("week", "Week"), ("month", "Month"),
