@@ -32,7 +32,7 @@ from lib.secrets import UnreadableSecret
 from siteconfig import store
 from siteconfig.sections import MPESA_HOSTS
 
-from . import services, wireguard
+from . import service_provisioning, services, wireguard
 from .models import ProvisioningJob, Router, RouterVpnConfig
 from .reconcile import Context, StepFailed, StepSkipped, asking, ensure_items, ensure_properties
 from .routeros import RouterCommandRefused, RouterError
@@ -78,7 +78,10 @@ def _hotspot_profiles(ctx: Context) -> list[dict]:
     with asking("/ip/hotspot/print"):
         servers = ctx.client.print("/ip/hotspot")
     if not servers:
-        raise StepFailed("the router has no hotspot server: run IP > Hotspot > Hotspot Setup first")
+        if service_provisioning.has_services(ctx.router):  # ours to build (or it serves PPPoE only)
+            return []
+        raise StepFailed("the router has no hotspot server: add a hotspot service on its page "
+                         "(or run IP > Hotspot > Hotspot Setup) first")
     names = {server.get("profile", "default") for server in servers}
     with asking("/ip/hotspot/profile/print"):
         profiles = ctx.client.print("/ip/hotspot/profile")
@@ -110,8 +113,7 @@ def radius_incoming(ctx: Context) -> None:
 
 
 def hotspot_profile(ctx: Context) -> None:
-    seconds = store.get("radius.interim_interval")
-    interim = f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+    interim = service_provisioning.interim_update()
     for profile in _hotspot_profiles(ctx):
         login_by = [method for method in profile.get("login-by", "").split(",") if method]
         if "http-pap" not in login_by:  # the portal posts the password in the clear to the router
@@ -198,20 +200,28 @@ def nas_row(ctx: Context) -> None:
 LABELS = {
     "radius_client": "RADIUS client pointed at our server",
     "radius_incoming": "Accept disconnect requests (CoA)",
+    "hotspot_services": "Hotspot services on their ports",
+    "pppoe_services": "PPPoE services on their ports",
+    "service_dns": "DNS for the services' clients only",
     "hotspot_profile": "Hotspot profile uses RADIUS",
     "walled_garden": "Walled garden: portal and M-Pesa",
     "grace_firewall": "Grace period reaches only the portal",
     "login_page": "Login page sends devices to the portal",
+    "removed_services": "Removed services forgotten",
     "nas_row": "FreeRADIUS knows the router",
 }
 
 STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("radius_client", radius_client),
     ("radius_incoming", radius_incoming),
+    ("hotspot_services", service_provisioning.hotspot_services),
+    ("pppoe_services", service_provisioning.pppoe_services),
+    ("service_dns", service_provisioning.service_dns),
     ("hotspot_profile", hotspot_profile),
     ("walled_garden", walled_garden),
     ("grace_firewall", grace_firewall),
     ("login_page", login_page),
+    ("removed_services", service_provisioning.removed_services),
     ("nas_row", nas_row),
 ]
 

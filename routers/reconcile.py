@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 from .models import Router
 from .routeros import RouterClient, RouterError, parse_duration
-from .tags import ONBOARDING, TAG
+from .tags import SCOPED, TAG
 
 # Values RouterOS prints differently from how they are written.
 _BOOLEAN = {"yes": "true", "no": "false"}
-_DURATIONS = {"radius-interim-update", "timeout"}
+_DURATIONS = {"radius-interim-update", "timeout", "interim-update"}
+# Comma lists RouterOS may print in its own order.
+_SETS = {"login-by", "authentication", "service"}
 
 
 class StepFailed(Exception):
@@ -56,6 +58,8 @@ class Context:
 
 def _normal(key: str, value) -> str:
     value = str(value)
+    if key in _SETS:
+        return ",".join(sorted(filter(None, value.split(","))))
     if key in _DURATIONS and value and value[0].isdigit():
         return str(parse_duration(value))
     return _BOOLEAN.get(value.lower(), value)
@@ -74,15 +78,22 @@ def asking(command: str):
         raise StepFailed(f"{command}: {error.message}") from None
 
 
-def ensure_items(ctx: Context, menu: str, desired: dict[str, dict], *, before_others: bool = False) -> None:
+def ensure_items(ctx: Context, menu: str, desired: dict[str, dict], *, before_others: bool = False,
+                 scope: str | None = None) -> None:
     """Make our items of ``menu`` (comment = a key of ``desired``) exactly ``desired``: add, set,
     remove ours that are no longer wanted, and read back. ``before_others`` places new items ahead
-    of the router's own (firewall rules are matched in order)."""
+    of the router's own (firewall rules are matched in order). ``scope``: ours are only the items
+    whose comment starts with it (one router service's); without it, ours are the tagged items no
+    scope owns (routers.tags.SCOPED)."""
     client = ctx.client
 
+    def mine(comment: str) -> bool:
+        if scope is not None:
+            return comment.startswith(scope)
+        return comment.startswith(TAG) and not comment.startswith(SCOPED)
+
     def ours(rows: list[dict]) -> dict[str, dict]:
-        return {row["comment"]: row for row in rows if row.get("comment", "").startswith(TAG)
-                and not row["comment"].startswith(ONBOARDING)}
+        return {row["comment"]: row for row in rows if mine(row.get("comment", ""))}
 
     with asking(f"{menu}/print"):
         rows = client.print(menu)

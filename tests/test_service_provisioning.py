@@ -1,0 +1,232 @@
+"""Router services on a factory-default router: a technician adds a hotspot on ether2+ether3 and a
+PPPoE server on ether4, and provisioning builds each from nothing (bridge, address, pool, DHCP, DNS,
+NAT, profiles, servers, RADIUS), through the real RouterOS API client against the simulator. Running
+it again changes nothing; a stopped service's server is disabled; a removed service takes away
+exactly its own items, never the operator's."""
+import pytest
+
+from routers import drift, provisioning
+from routers.models import ProvisioningJob, Router, RouterService
+from routers.routeros_simulator import RouterOSSimulator
+
+from .routers_kit import API_PASSWORD, TAG, WRITES, make_router
+
+pytestmark = pytest.mark.usefixtures("our_servers")
+
+HOTSPOT, PPPOE = f"{TAG}: service hotspot1: ", f"{TAG}: service pppoe1: "
+SHARED = f"{TAG}: services: "
+
+
+@pytest.fixture
+def githurai():
+    """A router fresh from the factory: ether1 leased an address upstream, nothing else is set up."""
+    with RouterOSSimulator(identity="Githurai", password=API_PASSWORD, factory_default=True) as running:
+        yield running
+
+
+def add_services(router: Router) -> tuple[RouterService, RouterService]:
+    hotspot = RouterService.objects.create(router=router, kind="hotspot", name="hotspot1", managed=True,
+                                           interfaces=["ether2", "ether3"], network="10.5.50.0/24", on_router=False)
+    pppoe = RouterService.objects.create(router=router, kind="pppoe", name="pppoe1", managed=True,
+                                         interfaces=["ether4"], network="10.6.0.0/24", on_router=False)
+    return hotspot, pppoe
+
+
+def provision(router: Router) -> ProvisioningJob:
+    return provisioning.run_job(provisioning.start_job(router).pk)
+
+
+def steps(job: ProvisioningJob) -> dict:
+    return {step["name"]: (step["status"], step["message"]) for step in job.steps}
+
+
+def shown(sim: RouterOSSimulator, path: str, *keys: str) -> list[tuple]:
+    """Every item of the menu (ours and the router's own), as the given properties."""
+    return [tuple(row.get(key) for key in keys) for row in sim.table(path).rows()]
+
+
+def wan_address(sim: RouterOSSimulator) -> str:
+    return sim.table("/ip/dhcp-client").rows()[0]["address"]
+
+
+@pytest.mark.django_db
+def test_a_factory_default_router_is_built_up_to_serve_hotspot_and_pppoe_exactly(githurai):
+    router = make_router(githurai, name="Githurai")
+    add_services(router)
+
+    job = provision(router)
+
+    assert job.status == "done", job.steps
+    assert {status for status, _ in steps(job).values()} == {"ok"}
+    assert shown(githurai, "/interface/bridge", "name", "comment") == [("hotspot1-bridge", HOTSPOT + "bridge")]
+    assert shown(githurai, "/interface/bridge/port", "bridge", "interface", "comment") == [
+        ("hotspot1-bridge", "ether2", HOTSPOT + "port ether2"), ("hotspot1-bridge", "ether3", HOTSPOT + "port ether3")]
+    assert [(row["name"], row["slave"]) for row in githurai.table("/interface").rows(type="ether")] == [
+        ("ether1", "false"), ("ether2", "true"), ("ether3", "true"), ("ether4", "false"), ("ether5", "false")]
+    assert shown(githurai, "/ip/address", "address", "interface", "dynamic", "comment") == [
+        (wan_address(githurai), "ether1", "true", None),
+        ("10.5.50.1/24", "hotspot1-bridge", "false", HOTSPOT + "gateway")]
+    assert shown(githurai, "/ip/pool", "name", "ranges", "comment") == [
+        ("hotspot1-pool", "10.5.50.2-10.5.50.254", HOTSPOT + "pool"),
+        ("pppoe1-pool", "10.6.0.2-10.6.0.254", PPPOE + "pool")]
+    assert shown(githurai, "/ip/dhcp-server", "name", "interface", "address-pool", "lease-time", "disabled",
+                 "invalid", "comment") == [
+        ("hotspot1-dhcp", "hotspot1-bridge", "hotspot1-pool", "1h", "false", "false", HOTSPOT + "dhcp")]
+    assert shown(githurai, "/ip/dhcp-server/network", "address", "gateway", "dns-server", "comment") == [
+        ("10.5.50.0/24", "10.5.50.1", "10.5.50.1", HOTSPOT + "dhcp network")]
+    [dns] = githurai.table("/ip/dns").rows()
+    assert dns["allow-remote-requests"] == "true"
+    assert shown(githurai, "/ip/firewall/address-list", "list", "address", "comment") == [
+        ("hotspot-billing-dns-clients", "10.5.50.0/24", HOTSPOT + "dns clients"),
+        ("hotspot-billing-dns-clients", "10.6.0.0/24", PPPOE + "dns clients"),
+        ("hotspot-grace-allowed", "wifi.example.net", f"{TAG}: portal")]
+    assert shown(githurai, "/ip/firewall/filter", "chain", "action", "protocol", "dst-port", "src-address-list",
+                 "comment") == [
+        ("input", "accept", "udp", "53", "hotspot-billing-dns-clients", SHARED + "dns from our clients (udp)"),
+        ("input", "accept", "tcp", "53", "hotspot-billing-dns-clients", SHARED + "dns from our clients (tcp)"),
+        ("input", "drop", "udp", "53", None, SHARED + "dns from no one else (udp)"),
+        ("input", "drop", "tcp", "53", None, SHARED + "dns from no one else (tcp)"),
+        ("forward", "accept", None, None, "hotspot-grace", f"{TAG}: grace may reach the portal"),
+        ("forward", "drop", None, None, "hotspot-grace", f"{TAG}: grace reaches nothing else")]
+    assert shown(githurai, "/ip/firewall/nat", "chain", "action", "src-address", "out-interface", "disabled",
+                 "comment") == [
+        ("srcnat", "masquerade", "10.5.50.0/24", "ether1", "false", HOTSPOT + "nat"),
+        ("srcnat", "masquerade", "10.6.0.0/24", "ether1", "false", PPPOE + "nat")]
+    assert shown(githurai, "/ip/hotspot/profile", "name", "hotspot-address", "dns-name", "html-directory",
+                 "login-by", "use-radius", "radius-accounting", "radius-interim-update", "comment") == [
+        ("default", None, None, "hotspot", "cookie,http-chap", "false", "true", "received", None),
+        ("hotspot1-profile", "10.5.50.1", "login.wifi.example.net", "hotspot", "http-chap,http-pap,mac-cookie",
+         "true", "true", "5m", None)]
+    assert shown(githurai, "/ip/hotspot", "name", "interface", "address-pool", "profile", "disabled", "invalid",
+                 "comment") == [
+        ("hotspot1", "hotspot1-bridge", "hotspot1-pool", "hotspot1-profile", "false", "false", HOTSPOT + "server")]
+    [page] = githurai.table("/file").rows(name="hotspot/login.html")
+    assert page["contents"] == provisioning.login_html(router)
+    assert [row["dst-host"] for row in githurai.table("/ip/hotspot/walled-garden").rows()] == [
+        "wifi.example.net", "sandbox.safaricom.co.ke"]
+    assert shown(githurai, "/ppp/profile", "name", "local-address", "remote-address", "dns-server", "change-tcp-mss",
+                 "only-one", "comment") == [
+        ("default", None, None, None, "default", "default", None),
+        ("default-encryption", None, None, None, "default", "default", None),
+        ("pppoe1-profile", "10.6.0.1", "pppoe1-pool", "10.6.0.1", "yes", "yes", PPPOE + "profile")]
+    assert shown(githurai, "/interface/pppoe-server/server", "service-name", "interface", "default-profile",
+                 "one-session-per-host", "authentication", "disabled", "comment") == [
+        ("pppoe1", "ether4", "pppoe1-profile", "true", "pap,chap,mschap2", "false", PPPOE + "server ether4")]
+    [aaa] = githurai.table("/ppp/aaa").rows()
+    assert (aaa["use-radius"], aaa["accounting"], aaa["interim-update"]) == ("true", "true", "5m")
+    [radius] = githurai.table("/radius").rows()
+    assert radius["service"] == "hotspot,ppp"
+    assert githurai.table("/radius/incoming").rows()[0]["accept"] == "true"
+    assert set(RouterService.objects.filter(provisioned_at__isnull=False).values_list("name", flat=True)) == {
+        "hotspot1", "pppoe1"}
+
+
+@pytest.mark.django_db
+def test_provisioning_again_changes_nothing_and_drift_finds_nothing(githurai):
+    router = make_router(githurai, name="Githurai")
+    add_services(router)
+    provision(router)
+    before = {path: githurai.table(path).rows() for path in githurai.tables if not githurai.table(path).menu.dynamic
+              and path not in ("/interface", "/file")}
+    seen = len(githurai.commands)
+
+    again = provision(router)
+
+    assert again.status == "done"
+    assert set(steps(again).values()) == {("ok", "unchanged")}
+    assert not [command for command in list(githurai.commands)[seen:] if command.endswith(WRITES)]
+    assert {path: githurai.table(path).rows() for path in before} == before
+    assert drift.check(router) == []
+
+
+@pytest.mark.django_db
+def test_drift_sees_a_service_not_yet_built_and_a_port_someone_took_out(githurai):
+    router = make_router(githurai, name="Githurai")
+    add_services(router)
+
+    found = [(item.step, item.what) for item in drift.check(router)]
+
+    assert ("hotspot_services", f"would add /interface/bridge '{HOTSPOT}bridge'") in found
+    assert ("hotspot_services", "would add /ip/hotspot/profile 'hotspot1-profile'") in found
+    assert ("pppoe_services", f"would add /interface/pppoe-server/server '{PPPOE}server ether4'") in found
+    assert ("service_dns", f"would add /ip/firewall/filter '{SHARED}dns from no one else (tcp)'") in found
+    assert ("removed_services", "would remove service pppoe1") not in found
+    assert not githurai.table("/interface/bridge").rows()  # a dry run writes nothing
+
+    provision(router)
+    [port] = githurai.table("/interface/bridge/port").rows(interface="ether3")
+    githurai.table("/interface/bridge/port").delete(port[".id"])
+
+    assert [(item.step, item.what) for item in drift.check(router)] == [
+        ("hotspot_services", "would add /interface/bridge/port 'hotspot-billing: service hotspot1: port ether3'")]
+
+
+@pytest.mark.django_db
+def test_a_stopped_service_keeps_its_items_with_its_server_disabled_and_starts_again(githurai):
+    router = make_router(githurai, name="Githurai")
+    hotspot, pppoe = add_services(router)
+    provision(router)
+
+    RouterService.objects.filter(pk__in=[hotspot.pk, pppoe.pk]).update(state="stopped")
+    job = provision(router)
+
+    assert job.status == "done", job.steps
+    assert shown(githurai, "/ip/hotspot", "name", "disabled") == [("hotspot1", "true")]
+    # No address and no way out for a hotspot's devices while it is stopped: no free access around it.
+    assert shown(githurai, "/ip/dhcp-server", "name", "disabled") == [("hotspot1-dhcp", "true")]
+    assert shown(githurai, "/ip/firewall/nat", "src-address", "disabled") == [
+        ("10.5.50.0/24", "true"), ("10.6.0.0/24", "false")]
+    assert shown(githurai, "/interface/pppoe-server/server", "service-name", "disabled") == [("pppoe1", "true")]
+    assert len(githurai.table("/interface/bridge").rows()) == 1 and len(githurai.table("/ip/pool").rows()) == 2
+
+    RouterService.objects.filter(pk__in=[hotspot.pk, pppoe.pk]).update(state="running")
+    provision(router)
+
+    assert shown(githurai, "/ip/hotspot", "name", "disabled") == [("hotspot1", "false")]
+    assert shown(githurai, "/interface/pppoe-server/server", "service-name", "disabled") == [("pppoe1", "false")]
+
+
+@pytest.mark.django_db
+def test_removing_the_pppoe_service_takes_away_only_its_items(githurai):
+    router = make_router(githurai, name="Githurai")
+    # The operator's own pool, NAT rule and PPP profile, there before we came.
+    githurai.table("/ip/pool").insert(name="staff-pool", ranges="192.168.50.10-192.168.50.99")
+    githurai.table("/ip/firewall/nat").insert(chain="srcnat", action="masquerade", out_interface="ether1",
+                                              comment="staff masquerade")
+    githurai.table("/ppp/profile").insert(name="staff-vpn", local_address="192.168.50.1", remote_address="staff-pool")
+    hotspot, pppoe = add_services(router)
+    provision(router)
+    hotspot_items = {path: [row for row in githurai.table(path).rows() if row.get("comment", "").startswith(HOTSPOT)]
+                     for path in githurai.tables}
+
+    RouterService.objects.filter(pk=pppoe.pk).update(state="removing")
+    job = provision(router)
+
+    assert job.status == "done", job.steps
+    assert not [(path, row) for path in githurai.tables for row in githurai.table(path).rows()
+                if row.get("comment", "").startswith(PPPOE)]
+    assert {path: [row for row in githurai.table(path).rows() if row.get("comment", "").startswith(HOTSPOT)]
+            for path in githurai.tables} == hotspot_items
+    assert shown(githurai, "/ip/pool", "name") == [("staff-pool",), ("hotspot1-pool",)]
+    assert shown(githurai, "/ip/firewall/nat", "comment") == [("staff masquerade",), (HOTSPOT + "nat",)]
+    assert shown(githurai, "/ppp/profile", "name") == [("default",), ("default-encryption",), ("staff-vpn",)]
+    assert not githurai.table("/interface/pppoe-server/server").rows()
+    assert list(RouterService.objects.filter(router=router).values_list("name", flat=True)) == ["hotspot1"]
+    assert steps(job)["removed_services"] == ("ok", "removed service pppoe1")
+    assert provision(router).status == "done" and drift.check(router) == []
+
+
+@pytest.mark.django_db
+def test_a_router_without_a_default_route_is_told_why_its_services_cannot_be_built(githurai):
+    router = make_router(githurai, name="Githurai")
+    add_services(router)
+    for route in githurai.table("/ip/route").rows():
+        githurai.table("/ip/route").delete(route[".id"])
+
+    job = provision(router)
+
+    assert job.status == "failed"
+    assert steps(job)["hotspot_services"] == ("failed", "the router has no default route, so its WAN port (for the "
+                                              "services' NAT) is unknown: give it one (a DHCP client or a static "
+                                              "route) first")
+    assert not githurai.table("/interface/bridge").rows()
