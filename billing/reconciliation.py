@@ -36,6 +36,7 @@ class Report:
     settled_by_query: int = 0
     total: Decimal = Decimal("0.00")
     mismatches: list = field(default_factory=list)
+    wallets_checked_at: datetime | None = None  # None: no check stored yet (a page's report)
 
     def lines(self) -> list[str]:
         out = [f"Reconciliation for {self.day:%Y-%m-%d} ({self.start.tzinfo})",
@@ -56,7 +57,10 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def build(day: date, now: datetime | None = None) -> Report:
+def build(day: date, now: datetime | None = None, wallet_check: str = "whole") -> Report:
+    """The day's report. ``wallet_check``: "whole" compares every wallet with its ledger (the jobs
+    and commands, and stores the result), "stored" reads the last such check brought up to date
+    (billing.wallets.last_check: a page)."""
     start, end = day_bounds(day)
     report = Report(day=day, start=start, end=end)
     completed = Payment.objects.filter(status=Status.COMPLETED, completed_at__gte=start, completed_at__lt=end)
@@ -72,11 +76,11 @@ def build(day: date, now: datetime | None = None) -> Report:
     report.callbacks = {outcomes.get(o, o): n for o, n in MpesaCallback.objects.filter(
         received_at__gte=start, received_at__lt=end).values_list("outcome").annotate(n=Count("pk")).order_by("outcome")}
     report.settled_by_query = completed.filter(method=Payment.Method.MPESA_STK, result_desc="Paid (query)").count()
-    _mismatches(report, completed, start, end, now)
+    _mismatches(report, completed, start, end, now, wallet_check)
     return report
 
 
-def _mismatches(report: Report, completed, start, end, now) -> None:
+def _mismatches(report: Report, completed, start, end, now, wallet_check: str) -> None:
     add = report.mismatches.append
     # The package's name is in each line: joined, not a query per payment (a bad day has thousands).
     for p in completed.filter(Q(package__isnull=False) | Q(invoice__isnull=False),
@@ -117,8 +121,14 @@ def _mismatches(report: Report, completed, start, end, now) -> None:
         add(Mismatch("success after failure", f"Callback {c.pk}: {c.detail}", payment_id=c.payment_id,
                      callback_id=c.pk))
     # Not a day's figure: a stored balance off its ledger is listed every day until check_wallets --fix.
-    for wrong in wallets.mismatches():
+    # A page reads the hourly check's result (the whole ledger is too long to read while it waits).
+    checked = wallets.check(now) if wallet_check == "whole" else wallets.last_check()
+    report.wallets_checked_at = checked and checked.at
+    for wrong in checked.found if checked else []:
         add(Mismatch("wallet balance", f"{wrong.text}: check_wallets --fix sets it from the ledger"))
+    if checked and checked.unchecked:
+        add(Mismatch("wallet balance", f"More than {wallets.RECHECK_MOST:,} wallets moved since the check of "
+                     f"{checked.at:%Y-%m-%d %H:%M}: check_wallets compares them all"))
     paid_subs = Subscription.objects.filter(created_at__gte=start, created_at__lt=end, source__in=PAID_SOURCES,
                                             payments__isnull=True)
     for s in paid_subs.select_related("customer", "package"):

@@ -13,6 +13,7 @@ from . import (
     reminders,
     report_rollups,
     verification,
+    wallets,
 )
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,16 @@ def reconcile_payments(day: str | None = None) -> dict:
     for mismatch in report.mismatches:
         log.warning("reconciliation %s: [%s] %s", target, mismatch.kind, mismatch.text)
     return {"day": target.isoformat(), "total": str(report.total), "mismatches": len(report.mismatches)}
+
+
+@shared_task(name="billing.tasks.check_wallets")
+def check_wallets() -> dict:
+    """Every wallet against its ledger, the result stored for the payment reports page (which
+    compares again only what moved since); a warning per difference (check_wallets --fix)."""
+    found = wallets.check().found
+    for wrong in found:
+        log.warning("wallet check: %s", wrong.text)
+    return {"differ": len(found)}
 
 
 @shared_task(name="billing.tasks.send_receipts")

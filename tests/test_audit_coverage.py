@@ -192,6 +192,8 @@ QUIET = {
     "billing.payments.balance": READS,
     "billing.wallets.balance": READS,
     "billing.wallets.mismatches": READS,
+    "billing.wallets.check": "reads every wallet and its ledger; stores the result in the cache for a page",
+    "billing.wallets.last_check": READS,
     "billing.payments.customer_for_phone": READS,
     "billing.payments.label": READS,
     "billing.purchase.throttles": READS,

@@ -19,7 +19,7 @@ def payment_reports(request):
     start, end, _ = revenue.month_bounds(month)
     days = revenue.by_day(month)
     methods = revenue.by_method(start, end)
-    report = reconciliation.build(day)
+    report = reconciliation.build(day, wallet_check="stored")
     statuses = dict(Payment.Status.choices)
     return render(request, "billing/payment_reports.html", {
         "form": form, "month": month, "days": days, "methods": methods,
