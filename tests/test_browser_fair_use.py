@@ -3,6 +3,7 @@
 page shows full speed without a reload (the callback's payment.completed reaches the page's socket)."""
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -57,6 +58,7 @@ def test_a_throttled_customer_buys_a_boost_by_mpesa_and_sees_full_speed_in_place
     assert boosts.locator("h2").inner_text() == "Buy a boost"
     assert boosts.locator(".pk", has_text="Boost 500 MB").locator("text=Paid by an M-Pesa prompt").is_visible()
     page.screenshot(path=SCREENSHOTS / "boost.png", full_page=True)
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)  # a fresh machine has no /tmp/team
     shutil.copy(SCREENSHOTS / "boost.png", f"{SHOTS}/boost.png")
 
     page.click(f"form[action='/portal/account/boosts/{extra.pk}/buy/'] button")
@@ -72,4 +74,5 @@ def test_a_throttled_customer_buys_a_boost_by_mpesa_and_sees_full_speed_in_place
     assert payment.status == Payment.Status.COMPLETED and Boost.objects.get().megabytes == 500
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     page.screenshot(path=SCREENSHOTS / "boost-bought.png", full_page=True)
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)  # a fresh machine has no /tmp/team
     shutil.copy(SCREENSHOTS / "boost-bought.png", f"{SHOTS}/boost-bought.png")

@@ -4,6 +4,7 @@ payment's callback reaches the served app, whose websocket tells the page to fet
 import shutil
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -63,6 +64,7 @@ def test_a_customer_signs_in_sees_time_left_tops_up_and_the_balance_changes_in_p
     page.locator("#payments", has_text=payment.mpesa_receipt).wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     page.screenshot(path=SCREENSHOTS / "account-home.png", full_page=True)
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)  # a fresh machine has no /tmp/team
     shutil.copy(SCREENSHOTS / "account-home.png", f"{SHOTS}/account-home.png")
 
     # The payment's receipt, one tap away.
