@@ -143,6 +143,35 @@ def test_a_range_of_whole_months_and_odd_days_sums_as_the_day_rows_do(client, fi
     assert usage == {name: f"{octets / MB:,.1f}" for name, octets in down.items()}
 
 
+def test_arpu_is_net_revenue_per_paying_customer_month_and_says_why_when_it_is_not_shown(client, finance_clerk):
+    day = today()
+    paid(day, "600", payments=3, refunded="100", refunds=1)
+    client.force_login(finance_clerk)
+
+    unknown = client.get("/reports/revenue/?range=today").content.decode()
+    CohortMonth.objects.create(cohort=day.replace(day=1), month=day.replace(day=1), customers=4, amount=500)
+    known = client.get("/reports/revenue/?range=today").content.decode()
+    filtered = client.get(f"/reports/revenue/?range=today&method={Payment.Method.CASH}").content.decode()
+
+    assert re.search(r'data-total="arpu-kes"><div class="label">ARPU \(KES\)</div><div class="value">—', unknown)
+    assert "ARPU —: no paying customer is counted in these months" in unknown
+    assert re.search(r'data-total="arpu-kes">.*?<div class="value">125[.]00', known)  # 500 net / 4 customer-months
+    assert "ARPU —" not in known
+    assert 'data-total="arpu-kes"' not in filtered and "ARPU is the whole business" in filtered
+
+
+def test_a_phone_shows_the_key_columns_of_the_usage_and_revenue_tables(client, technician):
+    used(today(), "wanjiru", 10)
+    client.force_login(technician)
+
+    page = client.get("/reports/usage/?range=today").content.decode()
+
+    head = page[page.index("<table data-report-table>"):page.index("</thead>")]
+    hidden = re.findall(r'<th scope="col" class="[^"]*\bopt\b[^"]*">(.*?)</th>', head)
+    assert hidden == ["Sessions", "Hours online", "Uploaded (MB)"]  # Day, Downloaded and Total stay
+    assert page.count('class="num opt"') == 3 + 3  # the header's and the one row's
+
+
 def test_the_downloads_hold_exactly_the_table_shown(client, finance_clerk):
     day = today()
     paid(day, "300", payments=3, refunded="100", refunds=1, package=make_package("=HYPERLINK(1)"))

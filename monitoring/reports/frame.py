@@ -32,6 +32,12 @@ class Column:
     key: str
     label: str
     kind: str = "int"  # text, date, moment, hour, int, money, mb, tenths
+    optional: bool = False  # left out on a phone's page (class "opt"), so the key columns fit its width
+
+    @property
+    def css(self) -> str:
+        shown = "num" if self.numeric else "when" if self.kind == "date" else ""
+        return " ".join(filter(None, [shown, "opt" if self.optional else ""]))
 
     @property
     def numeric(self) -> bool:

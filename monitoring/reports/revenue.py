@@ -40,9 +40,18 @@ def _totals(form: ReportFilters) -> dict:
     change = f"{(net - previous) * 100 / previous:+.1f} %" if previous else "—"
     totals = {"Net revenue (KES)": _cents(net), "Payments": payments,
               "Previous period (KES)": _cents(previous), "Change": change}
-    if not form.chosen():  # paying customers are counted for the whole business only
-        totals["ARPU (KES)"] = _arpu(net, now)
     return totals
+
+
+def _arpu_and_why(form: ReportFilters, net) -> tuple[Decimal | str | None, str]:
+    """ARPU for the totals (None: not shown) and, when it is not a figure, the page's word on why."""
+    if form.chosen():  # paying customers are counted for the whole business only
+        return None, "ARPU is the whole business's figure: shown without a router, package or method filter."
+    arpu = _arpu(net, form.period)
+    if arpu == "—":
+        return arpu, ("ARPU —: no paying customer is counted in these months (no completed purchase, or the "
+                      "customers rollup has not run since; it runs every 5 minutes).")
+    return arpu, ""
 
 
 def _cents(value) -> Decimal:
@@ -70,10 +79,15 @@ def build(form: ReportFilters) -> Table:
         lines.append((group, payments, amount, refunds, refunded, amount - refunded))
     first = dict(REPORT.group_by)[group_by]
     columns = [Column("group", first, "date" if group_by in ("day", "week", "month") else "text"),
-               Column("payments", "Payments"), Column("amount", "Received (KES)", "money"),
-               Column("refunds", "Refunds"), Column("refunded", "Refunded (KES)", "money"),
+               Column("payments", "Payments"), Column("amount", "Received (KES)", "money", optional=True),
+               Column("refunds", "Refunds", optional=True),
+               Column("refunded", "Refunded (KES)", "money", optional=True),
                Column("net", "Net (KES)", "money")]
-    return Table("Revenue", columns, lines, Chart(("net",), unit="KES"), totals=_totals(form))
+    totals = _totals(form)
+    arpu, why = _arpu_and_why(form, totals["Net revenue (KES)"])
+    if arpu is not None:
+        totals["ARPU (KES)"] = arpu
+    return Table("Revenue", columns, lines, Chart(("net",), unit="KES"), totals=totals, note=why)
 
 
 REPORT = Report("revenue", "Revenue", [("day", "Day"), ("week", "Week"), ("month", "Month"), ("package", "Package"),

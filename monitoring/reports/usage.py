@@ -40,8 +40,9 @@ def table(form: ReportFilters, rows, title: str) -> Table:
               megabytes(down), megabytes(up), megabytes(down + up))
              for group, down, up, sessions, seconds in found]
     columns = [Column("group", dict(REPORT.group_by).get(group_by, "Day"), "date" if group_by in TIME else "text"),
-               Column("sessions", "Sessions"), Column("hours", "Hours online", "tenths"),
-               Column("downloaded_mb", "Downloaded (MB)", "mb"), Column("uploaded_mb", "Uploaded (MB)", "mb"),
+               Column("sessions", "Sessions", optional=True), Column("hours", "Hours online", "tenths", optional=True),
+               Column("downloaded_mb", "Downloaded (MB)", "mb"),
+               Column("uploaded_mb", "Uploaded (MB)", "mb", optional=True),
                Column("total_mb", "Total (MB)", "mb")]
     totals = {"Sessions": sum(line[1] for line in lines), "Downloaded (MB)": sum(line[3] for line in lines),
               "Uploaded (MB)": sum(line[4] for line in lines)} if group_by != "customer" else {}
