@@ -8,7 +8,7 @@ the AP's MAC address; clients are the other MAC addresses the bridge learned on 
 router that cannot be asked leaves its access points "unknown": we do not know, and say so.
 """
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,21 +40,39 @@ def _read(client: RouterClient, in_time) -> dict:
                  "profile": row.get("profile", ""), "address_pool": row.get("address-pool", ""),
                  "disabled": row.get("disabled") == "true", "active_users": per_server.get(row.get("name", ""), 0)}
                 for row in hotspots]
-    enabled_pppoe = [row for row in pppoe if row.get("disabled") != "true"]
-    services += [{"kind": RouterService.Kind.PPPOE, "name": row.get("service-name", ""),
-                  "interface": row.get("interface", ""), "profile": row.get("default-profile", ""), "address_pool": "",
-                  "disabled": row.get("disabled") == "true",
-                  # /ppp/active does not say which PPPoE server a session came in on: with one server
-                  # running the count is its own; with several it is not attributed.
-                  "active_users": ppp_online if len(enabled_pppoe) == 1 and row in enabled_pppoe else 0}
-                 for row in pppoe]
-    # Our rows are unique per (kind, name); RouterOS lets two PPPoE servers share a service-name.
-    seen = set()
-    for service in services:
-        if (service["kind"], service["name"]) in seen:
-            service["name"] = f"{service['name']} ({service['interface']})"
-        seen.add((service["kind"], service["name"]))
+    # /ppp/active does not say which PPPoE server a session came in on: when every running server
+    # has the same service-name (one service, perhaps on several ports) the count is that
+    # service's, given to its first server; otherwise it is not attributed.
+    enabled_names = {row.get("service-name", "") for row in pppoe if row.get("disabled") != "true"}
+    counted = False
+    for row in pppoe:
+        count = 0
+        if len(enabled_names) == 1 and row.get("disabled") != "true" and not counted:
+            count, counted = ppp_online, True
+        services.append({"kind": RouterService.Kind.PPPOE, "name": row.get("service-name", ""),
+                         "interface": row.get("interface", ""), "profile": row.get("default-profile", ""),
+                         "address_pool": "", "disabled": row.get("disabled") == "true", "active_users": count})
     return {"services": services, "arp": sorted(arp), "learned": learned}
+
+
+def _one_per_name(services: list[dict], managed: set[tuple[str, str]]) -> list[dict]:
+    """Rows are unique per (kind, name), but RouterOS lets two PPPoE servers share a service-name:
+    those of a managed service (one server per port) become its one row, their ports joined
+    ("ether4,ether5"), running if any runs; the operator's are told apart by their interface."""
+    merged: dict[tuple[str, str], dict] = {}
+    for found in services:
+        key = (found["kind"], found["name"])
+        if key not in merged:
+            merged[key] = dict(found)
+        elif key in managed:
+            into = merged[key]
+            into["interface"] = f"{into['interface']},{found['interface']}"[:64]
+            into["disabled"] = into["disabled"] and found["disabled"]
+            into["active_users"] += found["active_users"]
+        else:
+            renamed = {**found, "name": f"{found['name']} ({found['interface']})"}
+            merged[(renamed["kind"], renamed["name"])] = renamed
+    return list(merged.values())
 
 
 def fetch_all(timeout: float | None = None, workers: int | None = None) -> dict:
@@ -72,8 +90,12 @@ def record(results: list[polling.PollResult], started: float | None = None) -> d
     with transaction.atomic():
         existing = {(s.router_id, s.kind, s.name): s for s in RouterService.objects.filter(router_id__in=answered)}
         keep, fresh, changed = set(), [], []
+        ours = defaultdict(set)
+        for (router_id, kind, name), service in existing.items():
+            if service.managed:
+                ours[router_id].add((kind, name))
         for router_id, learned in answered.items():
-            for found in learned["services"]:
+            for found in _one_per_name(learned["services"], ours[router_id]):
                 key = (router_id, found["kind"], found["name"])
                 keep.add(key)
                 service = existing.get(key)
