@@ -319,6 +319,14 @@ OPERATIONS = {
     "POST /api/routers/{router_id}/kick": {ADMIN, TECHNICIAN},
     "GET /api/routers/{router_id}/drift": {ADMIN, TECHNICIAN},
     "POST /api/routers/{router_id}/sync": {ADMIN, TECHNICIAN},
+    # Router services (routers/api/services.py): the ports and the hotspot/PPPoE services we run.
+    "GET /api/routers/{router_id}/interfaces": {ADMIN, TECHNICIAN},
+    "GET /api/routers/{router_id}/services": {ADMIN, TECHNICIAN},
+    "POST /api/routers/{router_id}/services": {ADMIN, TECHNICIAN},
+    "PATCH /api/routers/{router_id}/services/{service_id}": {ADMIN, TECHNICIAN},
+    "DELETE /api/routers/{router_id}/services/{service_id}": {ADMIN, TECHNICIAN},
+    "POST /api/routers/{router_id}/services/{service_id}/start": {ADMIN, TECHNICIAN},
+    "POST /api/routers/{router_id}/services/{service_id}/stop": {ADMIN, TECHNICIAN},
     "GET /api/health/routers": {ADMIN, TECHNICIAN},
     # WireGuard tunnels (routers/api/vpn.py)
     "POST /api/routers/{router_id}/vpn": {ADMIN, TECHNICIAN},
