@@ -1,5 +1,9 @@
 """Customer pages (/customers/…): the list (all, hotspot, PPPoE), a customer's page, add/edit and actions."""
+import operator
+from functools import reduce
+
 from django.contrib import messages
+from django.db import connection
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404, redirect, render
@@ -50,13 +54,18 @@ def customer_detail(request, pk):
 def _history(customer: Customer, limit: int = 20) -> list[Entry]:
     """The audit entries about the customer, their subscriptions (who suspended one, which job
     expired it) and their RADIUS sessions (who disconnected them: radius knows the user name only),
-    newest first, in one query."""
+    newest first, in one query: on PostgreSQL a UNION ALL of each kind's newest ``limit``, each read
+    in the order of its index (an OR of the three scanned the entries by date: 200-600 ms at issue
+    23's size); SQLite (the quick start) cannot slice inside a compound statement, so it ORs."""
     subscriptions = customer.subscriptions.annotate(key=Cast("pk", CharField())).values("key")
-    about = (Q(object_type=Customer._meta.label_lower, object_id=str(customer.pk))
-             | Q(object_type=Subscription._meta.label_lower, object_id__in=subscriptions))
+    about = [Q(object_type=Customer._meta.label_lower, object_id=str(customer.pk)),
+             Q(object_type=Subscription._meta.label_lower, object_id__in=subscriptions)]
     if customer.username:
-        about |= Q(object_type=RadAcct._meta.label_lower, object_label=customer.username)
-    return list(Entry.objects.filter(about)[:limit])
+        about.append(Q(object_type=RadAcct._meta.label_lower, object_label=customer.username))
+    if not connection.features.supports_slicing_ordering_in_compound:
+        return list(Entry.objects.filter(reduce(operator.or_, about))[:limit])
+    newest = [Entry.objects.filter(kind).order_by("-at", "-id")[:limit] for kind in about]
+    return list(newest[0].union(*newest[1:], all=True).order_by("-at", "-id")[:limit])
 
 
 def _form_page(request, form, customer=None):
