@@ -16,6 +16,7 @@ GROUPS = [
         ("Customers", "customer-list", "users"),
         ("Hotspot users", "customer-hotspot", "wifi"),
         ("PPPoE users", "customer-pppoe", "home"),
+        ("Online now", "live-sessions", "pulse"),
         ("Active sessions", "radius-sessions", "wifi"),
         ("Session history", "radius-session-history", "clock"),
     ]),

@@ -3,7 +3,7 @@ from its module in hotspot/views/."""
 from django.urls import path
 
 from .models import ServiceType
-from .views import customer_desk, customers, packages, portal, portal_account, vouchers
+from .views import customer_desk, customers, live_sessions, packages, portal, portal_account, vouchers
 
 urlpatterns = [
     path("packages/", packages.package_list, name="package-list"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("customers/", customers.customer_list, name="customer-list"),
     path("customers/hotspot/", customers.customer_list, {"kind": ServiceType.HOTSPOT}, name="customer-hotspot"),
     path("customers/pppoe/", customers.customer_list, {"kind": ServiceType.PPPOE}, name="customer-pppoe"),
+    path("customers/pppoe/sessions/", live_sessions.live_sessions, {"kind": ServiceType.PPPOE}, name="pppoe-sessions"),
+    path("sessions/live/", live_sessions.live_sessions, name="live-sessions"),
+    path("sessions/live/disconnect/", live_sessions.live_disconnect, name="live-session-disconnect"),
     path("customers/add/", customers.customer_add, name="customer-add"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
     path("customers/by-username/", customers.customer_by_username, name="customer-by-username"),

@@ -87,6 +87,11 @@ PAGES = {
     "radius-sessions": {ADMIN, SUPPORT, TECHNICIAN},
     "radius-session-history": {ADMIN, SUPPORT, TECHNICIAN},
     "radius-session-disconnect": {ADMIN, SUPPORT},
+    # Online now (hotspot/views/live_sessions.py): asked of the routers, read by whoever reads sessions;
+    # its Disconnect is the RFC 5176 one (radius.disconnect_session), over the API when not accounted.
+    "live-sessions": {ADMIN, SUPPORT, TECHNICIAN},
+    "pppoe-sessions": {ADMIN, SUPPORT, TECHNICIAN},
+    "live-session-disconnect": {ADMIN, SUPPORT},
     "radius-auth-log": {ADMIN, SUPPORT, TECHNICIAN},
     "package-list": {ADMIN, FINANCE, SUPPORT},
     "package-add": {ADMIN},

@@ -290,6 +290,44 @@ def router_services(n):
     return Made({"router": kilimani.pk}, (*found(1, rongai), *found(1, kilimani, RouterService.Kind.PPPOE)))
 
 
+_simulated = []  # routers a maker started; stopped after each test (stop_simulated_routers)
+
+
+@pytest.fixture(autouse=True)
+def stop_simulated_routers():
+    yield
+    while _simulated:
+        _simulated.pop().stop()
+
+
+def online_now(kind="hotspot"):
+    """n sessions of amina-<i> (a customer each, on the Daily plan) on one router; outsiders: the same
+    on a second router, another kind, no plan, another plan, a name the search misses."""
+    def make(n):
+        from hotspot.models import Subscription
+        from routers.routeros_simulator import RouterOSSimulator
+
+        sim = RouterOSSimulator(password="p").start()
+        _simulated.append(sim)
+        kilimani, rongai = (Router.objects.create(name=name, host="127.0.0.1", api_port=sim.port, api_password="p")
+                            for name in ("Kilimani", "Rongai"))
+        daily, weekly = _package("Daily"), _package("Weekly")
+        names = [f"amina-{i}" for i in range(n)] + ["amina-noplan", "amina-weekly", "baraka"]
+        customers = {c.username: c for c in Customer.objects.bulk_create(Customer(username=u) for u in names)}
+        Subscription.objects.bulk_create(
+            Subscription(customer=c, package=weekly if u == "amina-weekly" else daily, status="active",
+                         starts_at=timezone.now(), expires_at=timezone.now() + timedelta(days=1))
+            for u, c in customers.items() if u != "amina-noplan")
+        login = sim.login_hotspot if kind == "hotspot" else sim.login_ppp
+        other = sim.login_ppp if kind == "hotspot" else sim.login_hotspot
+        first = [login(name) for name in names[:n]][0]
+        outsiders = [(kilimani.pk, kind, login(name)) for name in names[n:]]
+        outsiders.append((kilimani.pk, "pppoe" if kind == "hotspot" else "hotspot", other("amina-0")))
+        outsiders.append((rongai.pk, kind, first))  # the same simulated router under another row
+        return Made({"router": kilimani.pk, "package": daily.pk}, tuple(outsiders))
+    return make
+
+
 def vpn_tunnels(n):
     RouterVpnConfig.objects.bulk_create(
         RouterVpnConfig(router=router, private_key="k", public_key=f"{i:043d}=",
@@ -411,6 +449,10 @@ LISTS = [
     ListCase("router-list", {"q": "Kilimani", "status": "online"}, routers),
     ListCase("access-point-list", {"q": "Block A", "router": chosen("router")}, access_points),
     ListCase("router-services", {"router": chosen("router"), "kind": "hotspot"}, router_services),
+    ListCase("live-sessions", {"q": "amina", "router": chosen("router"), "kind": "hotspot",
+                               "package": chosen("package")}, online_now()),
+    ListCase("pppoe-sessions", {"q": "amina", "router": chosen("router"), "kind": "pppoe",
+                                "package": chosen("package")}, online_now("pppoe")),
     ListCase("vpn-overview", {}, vpn_tunnels),
     ListCase("activity-list", {"q": "listpaging", "actor": "amani", "actor_kind": "staff",
                                "object_type": "hotspot.package", "object_id": "7", "action": "changed",
