@@ -114,6 +114,19 @@ def test_a_kiswahili_speaking_customer_is_answered_in_kiswahili(support_agent, w
                                      "sasa imetatuliwa."]
 
 
+def test_the_ticket_sms_are_the_templates_of_the_sms_settings(support_agent, wanjiku,
+                                                               django_capture_on_commit_callbacks):
+    store.save("sms", {"ticket_reply_en": "{business} support, ticket {number} ({subject}): {reply}",
+                       "ticket_status_en": "Ticket {number} is {status}."})
+    ticket = open_ticket(support_agent, "Slow evenings", "slow", "normal", customer=wanjiku)
+    with django_capture_on_commit_callbacks(execute=True):
+        reply(ticket, support_agent, "We moved you to the new AP.")
+        change(ticket, support_agent, status="resolved")
+    business = store.get("general.business_name")
+    assert sms_to(wanjiku.phone) == [f"{business} support, ticket {ticket.number} (Slow evenings): We moved you to "
+                                     "the new AP.", f"Ticket {ticket.number} is resolved."]
+
+
 def test_a_reply_rolled_back_is_never_texted(support_agent, wanjiku, django_capture_on_commit_callbacks):
     from django.db import transaction
 
