@@ -212,9 +212,8 @@ def removed_services(ctx: Context) -> None:
             continue
         with transaction.atomic():
             if RouterService.objects.filter(pk=service.pk, state=RouterService.State.REMOVING).delete()[0]:
-                trail.record("service_removed", ctx.router,
-                             note=f"{service.get_kind_display()} {service.name} on {', '.join(service.interfaces)}"
-                                  f" ({service.network}): its items taken off the router")
+                # The end of the service's history (router_services wrote "removal_requested").
+                trail.record("deleted", service, note=f"router {ctx.router.name}: its items taken off the router")
 
 
 def ensure_named(ctx: Context, menu: str, name: str, props: dict | None) -> None:

@@ -5,7 +5,8 @@ it again changes nothing; a stopped service's server is disabled; a removed serv
 exactly its own items, never the operator's."""
 import pytest
 
-from routers import drift, provisioning
+from audit.models import Entry
+from routers import drift, provisioning, router_services
 from routers.models import ProvisioningJob, Router, RouterService
 from routers.routeros_simulator import RouterOSSimulator
 
@@ -25,14 +26,15 @@ def githurai():
 
 
 def add_services(router: Router) -> tuple[RouterService, RouterService]:
-    hotspot = RouterService.objects.create(router=router, kind="hotspot", name="hotspot1", managed=True,
-                                           interfaces=["ether2", "ether3"], network="10.5.50.0/24", on_router=False)
-    pppoe = RouterService.objects.create(router=router, kind="pppoe", name="pppoe1", managed=True,
-                                         interfaces=["ether4"], network="10.6.0.0/24", on_router=False)
+    hotspot = router_services.add_service(router, kind="hotspot", interfaces=["ether2", "ether3"],
+                                          network="10.5.50.0/24")
+    pppoe = router_services.add_service(router, kind="pppoe", interfaces=["ether4"], network="10.6.0.0/24")
+    assert (hotspot.name, pppoe.name) == ("hotspot1", "pppoe1")
     return hotspot, pppoe
 
 
 def provision(router: Router) -> ProvisioningJob:
+    """A provisioning run, the one a change queued (its worker's start is after commit) or a new one."""
     return provisioning.run_job(provisioning.start_job(router).pk)
 
 
@@ -127,7 +129,7 @@ def test_provisioning_again_changes_nothing_and_drift_finds_nothing(githurai):
     add_services(router)
     provision(router)
     before = {path: githurai.table(path).rows() for path in githurai.tables if not githurai.table(path).menu.dynamic
-              and path not in ("/interface", "/file")}
+              and path not in ("/interface", "/file", "/user")}  # traffic counters, login times
     seen = len(githurai.commands)
 
     again = provision(router)
@@ -167,8 +169,9 @@ def test_a_stopped_service_keeps_its_items_with_its_server_disabled_and_starts_a
     hotspot, pppoe = add_services(router)
     provision(router)
 
-    RouterService.objects.filter(pk__in=[hotspot.pk, pppoe.pk]).update(state="stopped")
-    job = provision(router)
+    router_services.stop_service(hotspot)
+    _, job = router_services.stop_service(pppoe)
+    job = provisioning.run_job(job.pk)
 
     assert job.status == "done", job.steps
     assert shown(githurai, "/ip/hotspot", "name", "disabled") == [("hotspot1", "true")]
@@ -179,7 +182,8 @@ def test_a_stopped_service_keeps_its_items_with_its_server_disabled_and_starts_a
     assert shown(githurai, "/interface/pppoe-server/server", "service-name", "disabled") == [("pppoe1", "true")]
     assert len(githurai.table("/interface/bridge").rows()) == 1 and len(githurai.table("/ip/pool").rows()) == 2
 
-    RouterService.objects.filter(pk__in=[hotspot.pk, pppoe.pk]).update(state="running")
+    router_services.start_service(hotspot)
+    router_services.start_service(pppoe)
     provision(router)
 
     assert shown(githurai, "/ip/hotspot", "name", "disabled") == [("hotspot1", "false")]
@@ -199,8 +203,8 @@ def test_removing_the_pppoe_service_takes_away_only_its_items(githurai):
     hotspot_items = {path: [row for row in githurai.table(path).rows() if row.get("comment", "").startswith(HOTSPOT)]
                      for path in githurai.tables}
 
-    RouterService.objects.filter(pk=pppoe.pk).update(state="removing")
-    job = provision(router)
+    _, job = router_services.remove_service(pppoe)
+    job = provisioning.run_job(job.pk)
 
     assert job.status == "done", job.steps
     assert not [(path, row) for path in githurai.tables for row in githurai.table(path).rows()
@@ -213,6 +217,8 @@ def test_removing_the_pppoe_service_takes_away_only_its_items(githurai):
     assert not githurai.table("/interface/pppoe-server/server").rows()
     assert list(RouterService.objects.filter(router=router).values_list("name", flat=True)) == ["hotspot1"]
     assert steps(job)["removed_services"] == ("ok", "removed service pppoe1")
+    [entry] = Entry.objects.filter(action="deleted", object_type="routers.routerservice")
+    assert (entry.object_id, entry.note) == (str(pppoe.pk), "router Githurai: its items taken off the router")
     assert provision(router).status == "done" and drift.check(router) == []
 
 
@@ -230,3 +236,29 @@ def test_a_router_without_a_default_route_is_told_why_its_services_cannot_be_bui
                                               "services' NAT) is unknown: give it one (a DHCP client or a static "
                                               "route) first")
     assert not githurai.table("/interface/bridge").rows()
+
+
+@pytest.mark.django_db
+def test_a_changed_network_and_ports_are_set_in_place_and_a_dropped_port_leaves_the_bridge(githurai):
+    router = make_router(githurai, name="Githurai")
+    hotspot, _ = add_services(router)
+    provision(router)
+    ids = {path: [row[".id"] for row in githurai.table(path).rows()] for path in ("/ip/pool", "/ip/hotspot")}
+
+    _, job = router_services.update_service(hotspot, network="10.5.60.0/24", interfaces=["ether2"])
+    job = provisioning.run_job(job.pk)
+
+    assert job.status == "done", job.steps
+    assert f"removed /interface/bridge/port '{HOTSPOT}port ether3'" in steps(job)["hotspot_services"][1]
+    assert shown(githurai, "/interface/bridge/port", "interface") == [("ether2",)]
+    assert githurai.table("/interface").rows(name="ether3")[0]["slave"] == "false"
+    assert shown(githurai, "/ip/address", "address", "comment")[1:] == [("10.5.60.1/24", HOTSPOT + "gateway")]
+    assert shown(githurai, "/ip/pool", "name", "ranges")[0] == ("hotspot1-pool", "10.5.60.2-10.5.60.254")
+    assert shown(githurai, "/ip/dhcp-server/network", "address", "gateway", "dns-server") == [
+        ("10.5.60.0/24", "10.5.60.1", "10.5.60.1")]
+    assert githurai.table("/ip/hotspot/profile").rows(name="hotspot1-profile")[0]["hotspot-address"] == "10.5.60.1"
+    assert shown(githurai, "/ip/firewall/nat", "src-address")[0] == ("10.5.60.0/24",)
+    assert ("10.5.60.0/24", HOTSPOT + "dns clients") in shown(githurai, "/ip/firewall/address-list", "address",
+                                                                   "comment")
+    # Set in place, not removed and added again: the pool and the server keep their ids.
+    assert {path: [row[".id"] for row in githurai.table(path).rows()] for path in ids} == ids
