@@ -121,6 +121,27 @@ def test_the_daily_allowance_counts_since_local_midnight_and_full_speed_lifts_bo
     assert freeradius_left(person, package) == 2**40  # FreeRADIUS's "plenty"
 
 
+def test_the_daily_allowance_starts_again_at_midnight_in_the_business_zone_with_the_clock_controlled():
+    from siteconfig import store, time_zone
+
+    store.save("general", {"time_zone": "Africa/Nairobi"})  # UTC+3: its midnight is 21:00 UTC
+    zone = time_zone.current()
+    package = plan(daily_mb=40)
+    person = subscribed(package, started=timedelta(days=3))
+    midnight = timezone.localtime(timezone=zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = midnight - timedelta(minutes=10)  # 23:50 local, 20:50 UTC: the same UTC day as the next minutes
+    RadAcct.objects.create(acct_session_id="late", acct_unique_id="u-late", username=person.username,
+                           nas_ip_address="127.0.0.1", acct_start_time=start, acct_update_time=start,
+                           acct_stop_time=start + timedelta(minutes=9), acct_input_octets=0,
+                           acct_output_octets=45 * MB)
+    subscription = Subscription.objects.select_related("package", "customer").get(customer=person)
+    before = fair_use.standing(subscription, now=midnight - timedelta(minutes=1))
+    assert (before.day_used, before.day_left, before.slowed) == (45 * MB, 0, True)
+    after = fair_use.standing(subscription, now=midnight + timedelta(minutes=1))
+    assert (after.day_used, after.day_left, after.period_used) == (0, 40 * MB, 45 * MB)
+    assert not after.slowed and after.rate == "3M/6M"
+
+
 def test_a_package_without_an_allowance_has_nothing_to_show_and_block_is_never_slowed():
     person = subscribed(services.save_package(Package(name="Unlimited", price=50, validity_minutes=1440,
                                                       rate_limit="2M/5M")))
