@@ -1,5 +1,6 @@
 """Drift: does a router still hold what provisioning gave it (RADIUS client, /radius incoming,
-hotspot profile, walled garden, grace address list and rules, login page, NAS row)?
+its hotspot and PPPoE services, hotspot profile, walled garden, grace address list and rules,
+login page, NAS row)?
 
 The desired state is provisioning's own steps, run in their dry-run mode (they read the router and
 say what they would change, writing nothing), so there is one description of it. ``repair`` is a

@@ -15,7 +15,7 @@ from .tags import SCOPED, TAG
 
 # Values RouterOS prints differently from how they are written.
 _BOOLEAN = {"yes": "true", "no": "false"}
-_DURATIONS = {"radius-interim-update", "timeout", "interim-update"}
+_DURATIONS = {"radius-interim-update", "timeout", "interim-update", "lease-time"}
 # Comma lists RouterOS may print in its own order.
 _SETS = {"login-by", "authentication", "service"}
 

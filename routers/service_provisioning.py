@@ -247,7 +247,8 @@ def _apply(ctx: Context, kind: str, items_of) -> list[RouterService]:
     if not services:
         return []
     wan = wan_interface(ctx) if kept else ""
-    for service in services:
+    # The removed first: a port one of them frees may be another's now.
+    for service in sorted(services, key=lambda service: service in kept):
         scope = service_scope(service.name)
         if service not in kept:
             # Everything the service has, dependants first (the server before its pool...).
