@@ -24,6 +24,7 @@ from config.api import api
 from hotspot.services import create_customer
 from monitoring.models import TaskFailure
 from monitoring.tickets.services import open_ticket
+from routers.models import RouterService
 
 from .routers_kit import make_router
 from .staff_kit import bearer, make_custom_role
@@ -75,7 +76,12 @@ def real_objects(api_schema, admin, daily, kilimani, mpesa, settings):
     settings.RADIUS_COA_TIMEOUT, settings.RADIUS_COA_RETRIES = 1, 1
     customer = create_customer("0712000111", "Wanjiku")
     payment = record_cash(customer=customer, amount=Decimal("50.00"), by=admin, package=daily)
-    return {"router_id": make_router(kilimani).pk, "package_id": daily.pk, "customer_id": customer.pk,
+    router = make_router(kilimani)
+    # A managed service on it, as router_services.add_service records one (ether1: the seed's router has no
+    # default route, so its WAN is unknown; the operations only read the router's ports, never write them).
+    service = RouterService.objects.create(router=router, kind="pppoe", name="pppoe1", managed=True,
+                                           interfaces=["ether1"], network="10.6.0.0/24", on_router=False)
+    return {"router_id": router.pk, "service_id": service.pk, "package_id": daily.pk, "customer_id": customer.pk,
             "payment_id": payment.pk, "session_id": make_session(7).pk,
             "role_id": make_custom_role("Cashiers", "billing.view_payment").pk, "section": "general",
             "failure_id": TaskFailure.objects.create(task_name="billing.tasks.reconcile_payments", args=["2026-11-30"],
