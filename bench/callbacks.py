@@ -40,6 +40,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import web_tier  # noqa: E402
+
 NAME = "bench_callbacks"
 TOKEN = "bench-callback-token-0123456789abcdef"
 NAS_SECRET = "bench-callbacks-nas-secret"
@@ -228,43 +230,18 @@ def start_freeradius(processes: list) -> tuple[int, int]:
 
 SERVERS = {
     # what production runs (docker-compose.yml): HTTP from gunicorn (gunicorn.conf.py), websockets from daphne
-    "gunicorn": lambda fd, n: ["gunicorn", "--bind", f"fd://{fd}", "--workers", str(n), "config.wsgi:application"],
-    "daphne": lambda fd, n: ["daphne", "--fd", str(fd), "config.asgi:application"],
+    "gunicorn": lambda n: ["gunicorn", "--bind", "fd://{fd}", "--workers", str(n), "config.wsgi:application"],
+    "daphne": lambda n: ["daphne", "--fd", "{fd}", "config.asgi:application"],
 }
 
 
 def start_web(processes: list, server: str, count: int) -> str:
     """The web tier on one listening socket: gunicorn forks ``count`` workers; daphne runs
     ``count`` processes side by side (the kernel spreads the connections)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1024)
-    listener.set_inheritable(True)
-    port = listener.getsockname()[1]
-    log = ROOT / "var" / "bench-callbacks-web.log"
-    command = SERVERS[server](listener.fileno(), count)
-    command[0] = str(ROOT / ".venv" / "bin" / command[0])
-    started = len(processes)
-    with open(log, "w") as out:
-        for _ in range(count if server == "daphne" else 1):
-            processes.append(subprocess.Popen(command, cwd=ROOT, env=os.environ, stdout=out,
-                                              stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),)))
-    listener.close()  # the servers hold it now
-    import httpx
-
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health/ping", timeout=1).status_code == 200:
-                return url
-        except httpx.HTTPError:
-            pass
-        if any(p.poll() is not None for p in processes[started:]):
-            break
-        time.sleep(0.2)
-    raise RuntimeError(f"{server} did not start; see {log}")
+    started, port = web_tier.start(SERVERS[server](count), ROOT / "var" / "bench-callbacks-web.log",
+                                   "/api/health/ping", copies=count if server == "daphne" else 1, seconds=30)
+    processes += started
+    return f"http://127.0.0.1:{port}"
 
 
 def start_worker(processes: list) -> None:

@@ -27,7 +27,6 @@ Options: --seconds S --rounds N --connections N --redis-db N
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import web_tier  # noqa: E402
 from bench.callbacks import cpu_seconds  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 
@@ -94,39 +94,11 @@ def main() -> None:
 def start_web() -> subprocess.Popen:
     """gunicorn as docker-compose.yml runs it (gunicorn.conf.py from the working directory) on a
     socket of our own; returns once it answers."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1024)
-    listener.set_inheritable(True)
-    port = listener.getsockname()[1]
-    log = ROOT / "var" / "bench-portal-web.log"
-    log.parent.mkdir(exist_ok=True)
-    with open(log, "w") as out:
-        web = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"fd://{listener.fileno()}",
-                                "config.wsgi:application"], cwd=ROOT, env=os.environ, stdout=out,
-                               stderr=subprocess.STDOUT, pass_fds=(listener.fileno(),))
-    listener.close()
+    processes, port = web_tier.start(["gunicorn", "--bind", "fd://{fd}", "config.wsgi:application"],
+                                     ROOT / "var" / "bench-portal-web.log", TARGETS["minimal"])
+    web = processes[0]
     web.port = port
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and web.poll() is None:
-        try:
-            status, _ = asyncio.run(_one(port, TARGETS["minimal"]))
-            if status == 200:
-                return web
-        except OSError:
-            pass
-        time.sleep(0.3)
-    web.kill()
-    raise SystemExit(f"gunicorn did not start; see {log}")
-
-
-async def _one(port: int, path: str) -> tuple[int, bytes]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        return await _get(reader, writer, port, path)
-    finally:
-        writer.close()
+    return web
 
 
 async def _get(reader, writer, port: int, path: str) -> tuple[int, bytes]:
