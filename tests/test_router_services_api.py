@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import Entry
-from routers import live_data, router_services, services
+from routers import live_data, provisioning, router_services, services
 from routers.models import ProvisioningJob, Router, RouterService
 from routers.routeros_simulator import RouterOSSimulator
 
@@ -268,3 +268,40 @@ def test_live_data_keeps_our_services_and_folds_a_pppoe_service_on_two_ports_int
     live_data.fetch_all()
     service.refresh_from_db()
     assert (service.on_router, service.active_users, service.managed) == (False, 0, True)
+
+
+@pytest.mark.django_db
+def test_once_provisioned_the_scan_names_our_services_and_a_removed_one_frees_its_port(as_technician, factory_new,
+                                                                                        our_servers):
+    router = services.create_router(name="Kilimani", host="127.0.0.1", api_port=factory_new.port,
+                                    api_password=PASSWORD, radius_secret="kilimani-radius-secret")
+    add(as_technician, router, "hotspot", ["ether2", "ether3"], "10.5.50.0/24")
+    pppoe = add(as_technician, router, "pppoe", ["ether4"], "10.6.0.0/24").json()
+    started = as_technician("post", f"/api/routers/{router.pk}/provision").json()
+
+    assert provisioning.run_job(started["job_id"]).status == "done"
+
+    ports = {row["name"]: row["used_by"] for row in as_technician("get", f"/api/routers/{router.pk}/interfaces").json()}
+    assert ports == {"ether1": "wan", "ether2": "hotspot1", "ether3": "hotspot1", "ether4": "pppoe1",
+                     "ether5": None, "hotspot1-bridge": "hotspot1"}
+    listed = {s["name"]: s for s in as_technician("get", f"/api/routers/{router.pk}/services").json()["results"]}
+    assert listed["hotspot1"]["provisioned_at"] and listed["pppoe1"]["provisioned_at"]
+    # The hotspot's gateway address, now on the router, clashes with another service's network...
+    refused = add(as_technician, router, "pppoe", ["ether5"], "10.5.50.64/26")
+    assert (refused.json()["reason"], refused.json()["detail"]) == (
+        "network_overlap", "10.5.50.64/26 overlaps hotspot1's network 10.5.50.0/24")
+    # ...not with the hotspot's own change.
+    moved = as_technician("patch", f"/api/routers/{router.pk}/services/{listed['hotspot1']['id']}",
+                          {"interfaces": ["ether2", "ether3", "ether5"], "network": "10.5.48.0/22"})
+    assert moved.status_code == 202, moved.content
+    assert provisioning.run_job(moved.json()["job_id"]).status == "done"
+
+    removed = as_technician("delete", f"/api/routers/{router.pk}/services/{pppoe['id']}")
+    assert provisioning.run_job(removed.json()["job_id"]).status == "done"
+
+    assert not RouterService.objects.filter(pk=pppoe["id"]).exists()
+    scan = {row["name"]: row for row in as_technician("get", f"/api/routers/{router.pk}/interfaces").json()}
+    assert (scan["ether4"]["used_by"], scan["ether4"]["free"]) == (None, True)
+    assert scan["ether5"]["used_by"] == "hotspot1"
+    again = add(as_technician, router, "pppoe", ["ether4"], "10.6.0.0/24")
+    assert (again.status_code, again.json()["name"]) == (201, "pppoe1")
