@@ -38,7 +38,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -46,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.dataset import dataset  # noqa: E402
 from bench.figures import percentile  # noqa: E402
+from lib.page_forms import PageForms, parsed, url_name  # noqa: E402
 
 NAME, SMALL_NAME, SMALL_SCALE = "bench_pages", "bench_pages_small", 0.001
 TARGET_MS = 200.0
@@ -85,54 +85,11 @@ class Case:
         return self.small is None or self.small == self.queries
 
 
-class Forms(HTMLParser):
-    """A page's links, and the <select> fields of its GET forms with their option values."""
-
-    def __init__(self):
-        super().__init__()
-        self.links, self.selects, self._select, self._get = set(), {}, None, False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "a" and (attrs.get("href") or "").startswith("/"):
-            self.links.add(attrs["href"])
-        elif tag == "form":
-            self._get = (attrs.get("method") or "get").lower() == "get"
-        elif tag == "select" and self._get and attrs.get("name"):
-            self._select = attrs["name"]
-            self.selects.setdefault(self._select, [])
-        elif tag == "option" and self._select and attrs.get("value"):
-            self.selects[self._select].append(attrs["value"])
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "form":
-            self._get = False
-
-
-def parsed(response) -> Forms:
-    found = Forms()
-    if response.get("Content-Type", "").startswith("text/html"):
-        found.feed(response.content.decode(errors="replace"))
-    return found
-
-
-def url_name(path: str) -> str | None:
-    from django.urls import Resolver404, resolve
-
-    try:
-        match = resolve(urlsplit(path).path)
-    except Resolver404:
-        return None
-    return f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
-
-
 def skipped(name: str | None) -> bool:
     return not name or name.startswith(SKIP_PREFIXES) or name in SKIP or name.startswith("api:")
 
 
-def crawl(client) -> dict[str, tuple[str, Forms]]:
+def crawl(client) -> dict[str, tuple[str, PageForms]]:
     """One URL per page name (with its parsed forms): the pages that need no id, then the pages
     their links reach."""
     from accounts.access import is_api_operation_view
@@ -236,7 +193,7 @@ def page_cases(client, n: dict) -> list[tuple[str, str]]:
         found.append((name, url))
         if any("page=2" in link for link in forms.links):
             found.append((f"{name} page 2", f"{url}?page=2"))
-        for select, values in sorted(forms.selects.items()):
+        for select, values in sorted(forms.get_selects().items()):
             for value in values[:OPTIONS_PER_SELECT]:
                 found.append((f"{name} {select}={_label(select, value, n)}", f"{url}?{urlencode({select: value})}"))
     return found

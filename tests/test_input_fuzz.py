@@ -4,18 +4,18 @@ never a 500."""
 import io
 import json
 import re
-from html.parser import HTMLParser
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.core.management import call_command
-from django.urls import Resolver404, resolve
+from django.urls import resolve
 
 from accounts.checks import iter_api_operations
 from accounts.models import User
 from billing.models import Payment
 from config.api import api
 from lib.input_guard import InputGuardMiddleware
+from lib.page_forms import parsed, url_name
 
 from .staff_kit import PASSWORD, bearer
 from .test_access_rules import page_cases
@@ -31,40 +31,6 @@ NUMBERS = [HUGE[0], HUGE[2], *OTHER_DIGITS[:2]]
 GUARDED = "cannot be stored"
 # Pages whose GET changes who is signed in.
 SKIP = {"logout"}
-
-
-class Fields(HTMLParser):
-    """Links, and the fields of each form (method, action, names) on a page."""
-
-    def __init__(self):
-        super().__init__()
-        self.links, self.forms = set(), []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "a" and attrs.get("href", "").startswith("/"):
-            self.links.add(attrs["href"])
-        elif tag == "form":
-            self.forms.append({"method": (attrs.get("method") or "get").lower(),
-                               "action": attrs.get("action") or "", "names": set()})
-        elif tag in ("input", "select", "textarea") and attrs.get("name") and self.forms:
-            if attrs["name"] != "csrfmiddlewaretoken":
-                self.forms[-1]["names"].add(attrs["name"])
-
-
-def parsed(response) -> Fields:
-    fields = Fields()
-    if response.get("Content-Type", "").startswith("text/html"):
-        fields.feed(response.content.decode(errors="replace"))
-    return fields
-
-
-def url_name(path: str) -> str | None:
-    try:
-        match = resolve(urlsplit(path).path)
-    except Resolver404:
-        return None
-    return f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
 
 
 @pytest.fixture
@@ -83,7 +49,7 @@ def crawl(client) -> dict[str, str]:
         if url_name(url) in SKIP:
             continue
         page = parsed(client.get(url))
-        for link in page.links | {form["action"] for form in page.forms if form["action"].startswith("/")}:
+        for link in page.links | {form.action for form in page.forms if form.action.startswith("/")}:
             name = url_name(link)
             if name and name not in found and not name.startswith("api:"):
                 found[name] = urlsplit(link).path
@@ -112,7 +78,7 @@ def test_every_page_and_form_refuses_nul_and_survives_huge_numbers(client, seede
         if name in SKIP:
             continue
         forms = parsed(client.get(url)).forms
-        queries = {n for form in forms if form["method"] == "get" for n in form["names"]} | {"q", "page"}
+        queries = {n for form in forms if form.method == "get" for n in form.names} | {"q", "page"}
         for field in sorted(queries):
             refused = client.get(f"{url}?{urlencode({field: NUL})}")
             assert refused.status_code == 400 and GUARDED in refused.content.decode(), (name, field)
@@ -124,10 +90,10 @@ def test_every_page_and_form_refuses_nul_and_survives_huge_numbers(client, seede
                 query = urlencode(dict.fromkeys(fields, number))
                 no_server_error(client.get(f"{url}?{query}"), (name, fields, number))
         for form in forms:
-            if form["method"] != "post":
+            if form.method != "post":
                 continue
-            action = form["action"] or url
-            for field in sorted(form["names"]):
+            action = form.action or url
+            for field in sorted(form.names):
                 refused = client.post(action, {field: "\x00"})
                 assert refused.status_code == 400 and GUARDED in refused.content.decode(), (name, action, field)
         for number in HUGE[:2]:  # an id beyond bigint in the path: a 404, not a 500
