@@ -11,6 +11,8 @@ from billing.api.payments import payments_router
 from billing.api.purchase import purchase_router
 from hotspot.api.packages import packages_router
 from hotspot.api.portal import portal_router
+from hotspot.api.pppoe import pppoe_router
+from hotspot.api.profiles import profiles_router
 from hotspot.api.users import hotspot_router, users_router
 from hotspot.api.vouchers import vouchers_router
 from lib.api_errors import declare_common_answers
@@ -95,8 +97,10 @@ api.add_router("/hotspot", sessions_router)
 api.add_router("/logs", logs_router)
 api.add_router("/packages", packages_router)
 api.add_router("/users", users_router)
+api.add_router("/users", pppoe_router)
 api.add_router("/hotspot", hotspot_router)
 api.add_router("/hotspot", vouchers_router)
+api.add_router("/hotspot", profiles_router)
 api.add_router("/portal", portal_router)
 api.add_router("/payments", payments_router)
 api.add_router("/logs", callback_log_router)

@@ -215,6 +215,12 @@ PAGES = {
     "access-point-edit": {ADMIN, TECHNICIAN},
     "access-point-delete": {ADMIN, TECHNICIAN},
     "router-services": {ADMIN, TECHNICIAN},
+    # A router's ports (the scan) and the services we run on them: read and changed by routers.*.
+    "router-interfaces": {ADMIN, TECHNICIAN},
+    "router-service-add": {ADMIN, TECHNICIAN},
+    "router-service-start": {ADMIN, TECHNICIAN},
+    "router-service-stop": {ADMIN, TECHNICIAN},
+    "router-service-remove": {ADMIN, TECHNICIAN},
     # WireGuard tunnels (routers/urls.py)
     "vpn-overview": {ADMIN, TECHNICIAN},
     "vpn-server-conf": {ADMIN, TECHNICIAN},
@@ -275,6 +281,9 @@ OPERATIONS = {
     "POST /api/users": {ADMIN, SUPPORT},
     "GET /api/users/{customer_id}": {ADMIN, FINANCE, SUPPORT},
     "PUT /api/users/{customer_id}": {ADMIN, SUPPORT},
+    # A PPPoE customer's service and fixed address (hotspot/api/pppoe.py): who views / changes customers.
+    "GET /api/users/{customer_id}/pppoe": {ADMIN, FINANCE, SUPPORT},
+    "PUT /api/users/{customer_id}/pppoe": {ADMIN, SUPPORT},
     "DELETE /api/users/{customer_id}": {ADMIN, SUPPORT},
     "POST /api/users/{customer_id}/activate": {ADMIN, SUPPORT},
     "POST /api/users/{customer_id}/deactivate": {ADMIN, SUPPORT},
@@ -289,6 +298,9 @@ OPERATIONS = {
     "GET /api/hotspot/stats": {ADMIN, FINANCE, SUPPORT},
     "GET /api/hotspot/vouchers": {ADMIN, FINANCE, SUPPORT},
     "POST /api/hotspot/vouchers/generate": {ADMIN, SUPPORT},
+    # Hotspot user profiles live on the routers (hotspot/api/profiles.py): their operators read and push them.
+    "GET /api/hotspot/profiles": {ADMIN, TECHNICIAN},
+    "POST /api/hotspot/profiles": {ADMIN, TECHNICIAN},
     "POST /api/portal/voucher": EVERYONE,
     "POST /api/purchase/mpesa/initiate": EVERYONE,
     "GET /api/purchase/mpesa/status": EVERYONE,

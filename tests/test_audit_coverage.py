@@ -18,7 +18,8 @@ MODULES = ["hotspot.services", "hotspot.subscriptions", "hotspot.vouchers", "bil
            "billing.notifications", "siteconfig.mail", "siteconfig.logo", "monitoring.backup_paths",
            *(f"monitoring.backups.{part}" for part in ("tools", "dump", "archive", "job", "retention", "restore")),
            "monitoring.tickets.services", "billing.wallets", "billing.expenses", "monitoring.business_summary",
-           "routers.traffic_history", "monitoring.exports"]
+           "routers.traffic_history", "monitoring.exports", "hotspot.pppoe", "hotspot.profiles",
+           "routers.hotspot_profiles"]
 
 DESK = "test_support_desk.py"
 HOTSPOT, BILLING, ROUTERS = "test_audit_hotspot.py", "test_audit_billing.py", "test_audit_routers_accounts.py"
@@ -26,6 +27,14 @@ TWO_FACTOR_PAGES = ("test_two_factor.py", "test_a_staff_member_enrols_makes_new_
 NIGHTLY_KEEPS_N = "test_the_nightly_job_keeps_exactly_the_newest_n_per_router_and_skips_offline_ones"
 ROUTER_PAGES = (ROUTERS, "test_a_technician_adds_changes_and_removes_a_router_through_the_pages")
 AUDITED = {
+    "hotspot.pppoe.set_connection": ("test_hotspot_profiles_api.py",
+                                     "test_a_pppoe_customers_service_and_fixed_address_through_the_api"),
+    "hotspot.profiles.push_package": ("test_hotspot_profiles_api.py",
+                                      "test_a_technician_pushes_a_package_to_every_router_reads_it_back_and_pushes_changes"),
+    "routers.hotspot_profiles.push": ("test_hotspot_profiles_api.py",
+                                      "test_a_technician_pushes_a_package_to_every_router_reads_it_back_and_pushes_changes"),
+    "routers.hotspot_profiles.push_many": ("test_hotspot_profiles_api.py",
+                                           "test_a_technician_pushes_a_package_to_every_router_reads_it_back_and_pushes_changes"),
     "monitoring.exports.start": ("test_exports.py",
                                  "test_a_big_export_becomes_a_job_whose_file_is_the_synchronous_export"),
     "hotspot.services.create_customer": (HOTSPOT, "test_staff_add_edit_and_deactivate_a_customer_on_the_pages"),
@@ -157,6 +166,14 @@ AUDITED = {
 
 READS = "reads or computes; changes nothing"
 QUIET = {
+    "hotspot.pppoe.radius_reply": READS,
+    "hotspot.pppoe.check_static_ip": READS,
+    "hotspot.pppoe.pppoe_services": READS,
+    "hotspot.profiles.wanted": READS,
+    "hotspot.profiles.package_of": READS,
+    "routers.hotspot_profiles.duration": READS,
+    "routers.hotspot_profiles.profile_row": READS,
+    "routers.hotspot_profiles.read": READS,
     "monitoring.exports.kind_for": READS,
     "monitoring.exports.params_of": READS,
     "monitoring.exports.query_of": READS,
