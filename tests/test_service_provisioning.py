@@ -3,6 +3,8 @@ PPPoE server on ether4, and provisioning builds each from nothing (bridge, addre
 NAT, profiles, servers, RADIUS), through the real RouterOS API client against the simulator. Running
 it again changes nothing; a stopped service's server is disabled; a removed service takes away
 exactly its own items, never the operator's."""
+import json
+
 import pytest
 
 from audit.models import Entry
@@ -11,6 +13,7 @@ from routers.models import ProvisioningJob, Router, RouterService
 from routers.routeros_simulator import RouterOSSimulator
 
 from .routers_kit import API_PASSWORD, TAG, WRITES, make_router
+from .staff_kit import bearer
 
 pytestmark = pytest.mark.usefixtures("our_servers")
 
@@ -262,3 +265,33 @@ def test_a_changed_network_and_ports_are_set_in_place_and_a_dropped_port_leaves_
                                                                    "comment")
     # Set in place, not removed and added again: the pool and the server keep their ids.
     assert {path: [row[".id"] for row in githurai.table(path).rows()] for path in ids} == ids
+
+
+@pytest.mark.django_db
+def test_a_technician_adds_both_services_and_provisions_through_the_api(client, technician, githurai,
+                                                                        django_capture_on_commit_callbacks):
+    router = make_router(githurai, name="Githurai")
+    headers = bearer(technician)
+
+    def post(url, body=None):
+        return client.post(url, json.dumps(body or {}), content_type="application/json", **headers)
+
+    assert post(f"/api/routers/{router.pk}/services", {
+        "kind": "hotspot", "interfaces": ["ether2", "ether3"], "network": "10.5.50.0/24"}).status_code == 201
+    assert post(f"/api/routers/{router.pk}/services", {
+        "kind": "pppoe", "interfaces": ["ether4"], "network": "10.6.0.0/24"}).status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's run, here (tasks run eagerly)
+        started = post(f"/api/routers/{router.pk}/provision")
+
+    assert started.status_code == 202
+    status = client.get(f"/api/routers/{router.pk}/status", **headers).json()
+    assert (status["status"], status["provisioning"]["status"], status["provisioning"]["percent"]) == (
+        "online", "done", 100)
+    assert [step["name"] for step in status["provisioning"]["steps"]] == [name for name, _ in provisioning.STEPS]
+    assert shown(githurai, "/ip/hotspot", "name", "interface", "disabled") == [
+        ("hotspot1", "hotspot1-bridge", "false")]
+    assert shown(githurai, "/interface/pppoe-server/server", "service-name", "interface", "disabled") == [
+        ("pppoe1", "ether4", "false")]
+    services = client.get(f"/api/routers/{router.pk}/services", **headers).json()["results"]
+    assert [(service["name"], bool(service["provisioned_at"])) for service in services] == [
+        ("hotspot1", True), ("pppoe1", True)]

@@ -199,8 +199,9 @@ def _job(job: ProvisioningJob | None) -> dict | None:
 
 @routers_router.post("/{router_id}/provision", auth=api_access(CHANGE),
                      response={202: JobStarted, 404: Message},
-                     summary="Configure the router for us (RADIUS, hotspot profile, walled garden, grace rules, "
-                             "login page); progress on GET …/status and the provisioning.<job> live group")
+                     summary="Configure the router for us (RADIUS, its hotspot and PPPoE services, hotspot "
+                             "profile, walled garden, grace rules, login page); progress on GET …/status and the "
+                             "provisioning.<job> live group")
 def provision_router(request, router_id: int):
     job = provisioning.enqueue(router_or_404(router_id))
     return Status(202, {"job_id": job.pk, "status": job.status})
