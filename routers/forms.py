@@ -120,3 +120,19 @@ class ServiceFilter(ByRouter):
         if kind := self.value("kind"):
             rows = rows.filter(kind=kind)
         return super().apply(rows)
+
+
+class ServiceForm(forms.Form):
+    """A new hotspot or PPPoE service on the router page: which button was pressed (``kind``), the
+    ports ticked (the free ones are offered; the rules are routers.router_services'), its network."""
+
+    kind = forms.ChoiceField(choices=RouterService.Kind.choices)
+    interfaces = forms.MultipleChoiceField(label="Ports", widget=forms.CheckboxSelectMultiple,
+                                           error_messages={"required": "Tick at least one free port."})
+    network = forms.CharField(max_length=43, help_text="its customers' private network, e.g. 10.5.50.0/24")
+    name = forms.CharField(max_length=40, required=False, help_text="empty: hotspot1, pppoe1…")
+
+    def __init__(self, *args, ports: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every port the scan listed may be posted: one taken meanwhile is refused with its reason.
+        self.fields["interfaces"].choices = [(port["name"], port["name"]) for port in ports]

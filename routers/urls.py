@@ -36,4 +36,9 @@ urlpatterns = [
     path("routers/access-points/<int:pk>/", access_points.access_point_edit, name="access-point-edit"),
     path("routers/access-points/<int:pk>/delete/", access_points.access_point_delete, name="access-point-delete"),
     path("routers/services/", services.service_list, name="router-services"),
+    # A router's ports and the hotspot and PPPoE services we run on them (routers/router_services.py).
+    path("routers/<int:pk>/interfaces/", services.router_interfaces, name="router-interfaces"),
+    path("routers/<int:pk>/services/add/", services.service_add, name="router-service-add"),
+    *[path(f"routers/<int:pk>/services/<int:service_id>/{action}/", services.service_action, {"action": action},
+           name=f"router-service-{action}") for action in services.ACTIONS],
 ]

@@ -14,6 +14,7 @@ from .. import provisioning, services, traffic
 from ..forms import RouterFilter, RouterForm
 from ..models import AccessPoint, ProvisioningJob, Router, RouterSample, RouterVpnConfig, ServiceControlLog
 from ..routeros import RouterError
+from . import services as service_views
 
 LIVE_EVENTS = "router.status router.live provisioning.finished"
 VIEW = perm("routers.view_router")
@@ -91,7 +92,7 @@ def router_detail(request, pk):
         backups=router.backups.select_related("created_by")[:10],
         access_points=access_points,
         history=_history(router, access_points),
-        router_services=router.router_services.all(),
+        router_services=service_views.with_state(router.router_services.order_by("kind", "name", "pk")),
         can_change=request.user.has_perm("routers.change_router"),
         can_delete=request.user.has_perm("routers.delete_router"),
         live_events=LIVE_EVENTS,
