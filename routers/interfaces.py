@@ -37,6 +37,7 @@ class RouterPorts:
     addresses: list[dict]                   # /ip/address rows
     wan: set[str]
     servers_on: dict[str, str] = field(default_factory=dict)   # interface -> a server's name
+    server_names: set[str] = field(default_factory=set)        # every hotspot server and PPPoE service name
 
     def names(self) -> set[str]:
         return {row.get("name", "") for row in self.interfaces}
@@ -84,10 +85,13 @@ def _read(client: RouterClient) -> RouterPorts:
         more |= {port for port, bridge in bridge_of.items() if bridge in wan}
         grown = not more <= wan
         wan |= more
-    servers_on = {row.get("interface", ""): row.get("name", "") for row in rows("/ip/hotspot")}
-    for row in rows("/interface/pppoe-server/server"):
+    hotspots, pppoe = rows("/ip/hotspot"), rows("/interface/pppoe-server/server")
+    servers_on = {row.get("interface", ""): row.get("name", "") for row in hotspots}
+    for row in pppoe:
         servers_on.setdefault(row.get("interface", ""), row.get("service-name", ""))
-    return RouterPorts(interfaces=interfaces, bridge_of=bridge_of, addresses=addresses, wan=wan, servers_on=servers_on)
+    names = {row.get("name", "") for row in hotspots} | {row.get("service-name", "") for row in pppoe}
+    return RouterPorts(interfaces=interfaces, bridge_of=bridge_of, addresses=addresses, wan=wan, servers_on=servers_on,
+                       server_names=names - {""})
 
 
 def _wan(routes: list[dict], dhcp_clients: list[dict], addresses: list[dict]) -> set[str]:

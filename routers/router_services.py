@@ -133,8 +133,8 @@ def _locked(router: Router) -> None:
     Router.objects.select_for_update().filter(pk=router.pk).first()
 
 
-def _next_name(router: Router, kind: str) -> str:
-    taken = set(RouterService.objects.filter(router=router).values_list("name", flat=True))
+def _next_name(router: Router, kind: str, seen: scan.RouterPorts) -> str:
+    taken = set(RouterService.objects.filter(router=router).values_list("name", flat=True)) | seen.server_names
     n = 1
     while f"{kind}{n}" in taken:
         n += 1
@@ -173,8 +173,9 @@ def add_service(router: Router, *, kind: str, interfaces: list[str], network: st
     with transaction.atomic():
         _locked(router)
         _check(router, ports, parsed, seen)
-        name = name or _next_name(router, kind)
-        if RouterService.objects.filter(router=router, name=name).exists():
+        name = name or _next_name(router, kind, seen)
+        # The router's own servers count too: the live-data job may not have seen them yet.
+        if name in seen.server_names or RouterService.objects.filter(router=router, name=name).exists():
             raise ServiceConflict("name_taken", f"the router already has a service named {name}")
         now = timezone.now()
         try:

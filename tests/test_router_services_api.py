@@ -4,9 +4,10 @@ networks are refused (409 with the reason), malformed bodies answer 422, every c
 queues the provisioning run that applies it. All through the real routeros-api client against the
 simulated router."""
 import json
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import Entry
@@ -215,7 +216,13 @@ def test_on_an_operators_router_their_bridge_and_addresses_are_theirs(as_technic
     refused = add(as_technician, router, "pppoe", ["ether5"], "10.5.50.0/26")
     assert refused.json()["reason"] == "network_overlap" and "10.5.50.1/24 on bridge" in refused.json()["detail"]
     assert router_services.free_network(router) == "10.5.51.0/24"
-    assert add(as_technician, router, "pppoe", ["ether5"], "10.5.51.0/24").status_code == 201
+    assert add(as_technician, router, "pppoe", ["ether5"], "10.5.51.0/24").json()["name"] == "pppoe1"
+    # Their hotspot server's name is theirs, though the live-data job has not seen it yet.
+    port = configured.table("/interface/bridge/port").rows(interface="ether4")[0]
+    configured.table("/interface/bridge/port").delete(port[".id"])
+    refused = add(as_technician, router, "hotspot", ["ether4"], "10.5.52.0/24", name="hotspot1")
+    assert (refused.status_code, refused.json()["reason"]) == (409, "name_taken")
+    assert add(as_technician, router, "hotspot", ["ether4"], "10.5.52.0/24").json()["name"] == "hotspot2"
 
 
 @pytest.mark.django_db
@@ -305,3 +312,28 @@ def test_once_provisioned_the_scan_names_our_services_and_a_removed_one_frees_it
     assert scan["ether5"]["used_by"] == "hotspot1"
     again = add(as_technician, router, "pppoe", ["ether4"], "10.6.0.0/24")
     assert (again.status_code, again.json()["name"]) == (201, "pppoe1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_technicians_adding_services_on_one_port_at_once_get_one_service(factory_new):
+    router = make_router(factory_new)
+    start, outcomes = threading.Barrier(2), []
+
+    def add_hotspot(network):
+        try:
+            start.wait()
+            outcomes.append(router_services.add_service(router, kind="hotspot", interfaces=["ether2"],
+                                                        network=network).name)
+        except router_services.ServiceConflict as conflict:
+            outcomes.append(conflict.reason)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=add_hotspot, args=(network,)) for network in ("10.5.50.0/24", "10.5.60.0/24")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["hotspot1", "interface_in_use"]
+    assert RouterService.objects.filter(router=router).count() == 1
