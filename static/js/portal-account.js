@@ -2,6 +2,7 @@
 // session is disconnected, staff answer a ticket) the parts marked data-live are fetched again
 // and swapped in place, so forms being typed into are left alone. Events come over the websocket
 // of the signed-in customer's account; where websockets are blocked, the page asks every 10 s.
+// The portal's status page (no account session, data-poll-only) just asks every 10 s.
 (function () {
   "use strict";
   var root = document.getElementById("account-live");
@@ -41,6 +42,6 @@
       };
     } catch (err) {}
   }
-  connect();
+  if (!("pollOnly" in root.dataset)) connect();
   setInterval(function () { if (!socketOpen) refresh(); }, 10000);
 })();
