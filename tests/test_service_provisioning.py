@@ -295,3 +295,28 @@ def test_a_technician_adds_both_services_and_provisions_through_the_api(client, 
     services = client.get(f"/api/routers/{router.pk}/services", **headers).json()["results"]
     assert [(service["name"], bool(service["provisioned_at"])) for service in services] == [
         ("hotspot1", True), ("pppoe1", True)]
+
+
+@pytest.mark.django_db
+def test_a_refusal_stops_at_the_service_step_in_the_routers_words_and_a_retry_finishes(githurai):
+    router = make_router(githurai, name="Githurai")
+    add_services(router)
+    githurai.refuse["/interface/pppoe-server/server/add"] = "failure: pppoe package is disabled"
+
+    failed = provision(router)
+
+    assert failed.status == "failed"
+    assert steps(failed)["hotspot_services"][0] == "ok"
+    assert steps(failed)["pppoe_services"] == (
+        "failed", "/interface/pppoe-server/server/add: failure: pppoe package is disabled")
+    assert shown(githurai, "/ip/hotspot", "name") == [("hotspot1",)]
+    assert not githurai.table("/interface/pppoe-server/server").rows()
+
+    githurai.refuse.clear()
+    retried = provision(router)
+
+    assert retried.status == "done", retried.steps
+    assert steps(retried)["hotspot_services"] == ("ok", "unchanged")
+    # The pool and PPP profile the failed run added are there: the retry goes on from the server.
+    assert steps(retried)["pppoe_services"][1].startswith(
+        f"added /interface/pppoe-server/server '{PPPOE}server ether4'; added /ip/firewall/nat '{PPPOE}nat'")
