@@ -23,9 +23,9 @@ items, in the order a router needs them (a removal goes the other way):
   name, ``one-session-per-host``, PAP/CHAP/MS-CHAPv2), the masquerade; and ``/ppp aaa`` using RADIUS
   with accounting and the interim interval while any PPPoE service exists. The RADIUS client's
   ``service=hotspot,ppp`` is the radius_client step's.
-- both: the router's resolver answers remote requests (the clients' DNS is the gateway), and
-  shared guard rules let only our services' networks (an address list, one entry per service) ask
-  it, so the resolver is not open to the Internet on the WAN port.
+- both: the router's resolver answers remote requests (the clients' DNS is the gateway); shared
+  guard rules let our services' networks (an address list, one entry per service) ask it and keep
+  the Internet (the WAN port) from asking.
 
 A stopped service keeps its items, with its server (and for a hotspot, the DHCP server and NAT
 that would otherwise give free access around it) disabled. A service marked for removal loses its
@@ -187,18 +187,33 @@ def pppoe_services(ctx: Context) -> None:
 
 def service_dns(ctx: Context) -> None:
     """The services' clients use the router as their DNS (the gateway): the resolver answers remote
-    requests, and the guard rules let only our services' networks (their address-list entries) ask."""
+    requests; guard rules, ahead of the operator's, let our services' networks (their address-list
+    entries) ask it even where the operator's rules would drop them, and keep the Internet (the WAN
+    port) from asking. The operator's other networks are theirs to allow or not. With no service
+    left, the WAN rules stay while the resolver still answers remote requests (we cannot know
+    whether the operator wants it open; it must not be open to the Internet)."""
     serving = any(service.state != RouterService.State.REMOVING for service in managed(ctx.router))
-    guard = {}
     if serving:
+        wan = wan_interface(ctx)
+        guard = {}
         for verdict, action, match in (("from our clients", "accept", {"src-address-list": DNS_CLIENTS_LIST}),
-                                       ("from no one else", "drop", {})):
+                                       ("from the internet", "drop", {"in-interface": wan})):
             for protocol in ("udp", "tcp"):
                 guard[shared_tagged(f"dns {verdict} ({protocol})")] = {
                     "chain": "input", "action": action, "protocol": protocol, "dst-port": "53", **match}
-    ensure_items(ctx, "/ip/firewall/filter", guard, before_others=True, scope=SHARED_SCOPE)
-    if serving:
+        ensure_items(ctx, "/ip/firewall/filter", guard, before_others=True, scope=SHARED_SCOPE)
         ensure_properties(ctx, "/ip/dns", None, {"allow-remote-requests": "yes"}, "resolver")
+        return
+    with asking("/ip/firewall/filter/print"):
+        ours = [row for row in ctx.client.print("/ip/firewall/filter")
+                if row.get("comment", "").startswith(SHARED_SCOPE)]
+    if not ours:
+        return
+    with asking("/ip/dns/print"):
+        resolver = (ctx.client.print("/ip/dns") or [{}])[0]
+    still_open = resolver.get("allow-remote-requests") in ("true", "yes")
+    keep = {row["comment"]: {} for row in ours if still_open and "from the internet" in row["comment"]}
+    ensure_items(ctx, "/ip/firewall/filter", keep, scope=SHARED_SCOPE)
 
 
 def removed_services(ctx: Context) -> None:

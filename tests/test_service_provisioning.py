@@ -85,12 +85,14 @@ def test_a_factory_default_router_is_built_up_to_serve_hotspot_and_pppoe_exactly
         ("hotspot-billing-dns-clients", "10.5.50.0/24", HOTSPOT + "dns clients"),
         ("hotspot-billing-dns-clients", "10.6.0.0/24", PPPOE + "dns clients"),
         ("hotspot-grace-allowed", "wifi.example.net", f"{TAG}: portal")]
+    assert [row.get("in-interface") for row in githurai.table("/ip/firewall/filter").rows()] == [
+        None, None, "ether1", "ether1", None, None]
     assert shown(githurai, "/ip/firewall/filter", "chain", "action", "protocol", "dst-port", "src-address-list",
                  "comment") == [
         ("input", "accept", "udp", "53", "hotspot-billing-dns-clients", SHARED + "dns from our clients (udp)"),
         ("input", "accept", "tcp", "53", "hotspot-billing-dns-clients", SHARED + "dns from our clients (tcp)"),
-        ("input", "drop", "udp", "53", None, SHARED + "dns from no one else (udp)"),
-        ("input", "drop", "tcp", "53", None, SHARED + "dns from no one else (tcp)"),
+        ("input", "drop", "udp", "53", None, SHARED + "dns from the internet (udp)"),
+        ("input", "drop", "tcp", "53", None, SHARED + "dns from the internet (tcp)"),
         ("forward", "accept", None, None, "hotspot-grace", f"{TAG}: grace may reach the portal"),
         ("forward", "drop", None, None, "hotspot-grace", f"{TAG}: grace reaches nothing else")]
     assert shown(githurai, "/ip/firewall/nat", "chain", "action", "src-address", "out-interface", "disabled",
@@ -154,7 +156,7 @@ def test_drift_sees_a_service_not_yet_built_and_a_port_someone_took_out(githurai
     assert ("hotspot_services", f"would add /interface/bridge '{HOTSPOT}bridge'") in found
     assert ("hotspot_services", "would add /ip/hotspot/profile 'hotspot1-profile'") in found
     assert ("pppoe_services", f"would add /interface/pppoe-server/server '{PPPOE}server ether4'") in found
-    assert ("service_dns", f"would add /ip/firewall/filter '{SHARED}dns from no one else (tcp)'") in found
+    assert ("service_dns", f"would add /ip/firewall/filter '{SHARED}dns from the internet (tcp)'") in found
     assert ("removed_services", "would remove service pppoe1") not in found
     assert not githurai.table("/interface/bridge").rows()  # a dry run writes nothing
 
@@ -320,3 +322,30 @@ def test_a_refusal_stops_at_the_service_step_in_the_routers_words_and_a_retry_fi
     # The pool and PPP profile the failed run added are there: the retry goes on from the server.
     assert steps(retried)["pppoe_services"][1].startswith(
         f"added /interface/pppoe-server/server '{PPPOE}server ether4'; added /ip/firewall/nat '{PPPOE}nat'")
+
+
+@pytest.mark.django_db
+def test_with_every_service_removed_the_resolver_we_opened_stays_closed_to_the_internet(githurai):
+    router = make_router(githurai, name="Githurai")
+    hotspot, pppoe = add_services(router)
+    provision(router)
+
+    router_services.remove_service(hotspot)
+    router_services.remove_service(pppoe)
+    job = provision(router)
+
+    assert job.status == "done", job.steps
+    assert not RouterService.objects.filter(router=router).exists()
+    assert not [(path, row) for path in githurai.tables for row in githurai.table(path).rows()
+                if row.get("comment", "").startswith(f"{TAG}: service ")]
+    assert githurai.table("/ip/dns").rows()[0]["allow-remote-requests"] == "true"
+    assert shown(githurai, "/ip/firewall/filter", "action", "in-interface", "comment")[:2] == [
+        ("drop", "ether1", SHARED + "dns from the internet (udp)"),
+        ("drop", "ether1", SHARED + "dns from the internet (tcp)")]
+
+    githurai.table("/ip/dns").items[next(iter(githurai.table("/ip/dns").items))]["allow-remote-requests"] = "false"
+    closed = provision(router)  # stops at hotspot_profile: the router serves no one now, and says so
+
+    assert steps(closed)["hotspot_profile"][0] == "failed"
+    assert steps(closed)["service_dns"][1].startswith("removed /ip/firewall/filter")
+    assert not [row for row in githurai.table("/ip/firewall/filter").rows() if row["comment"].startswith(SHARED)]
