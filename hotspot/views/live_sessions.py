@@ -26,23 +26,26 @@ VIEW = perm("radius.view_radacct")
 
 
 class LiveFilter(ListFilter):
-    """?router=&kind=&package=&q=: a router's sessions, one service, one package's users, a search."""
+    """?q=&router=&kind=&package=: a search, a router's sessions, one service, one package's users."""
 
-    q = forms.CharField(required=False)
-    router = forms.ModelChoiceField(Router.objects.all(), required=False)
-    kind = forms.ChoiceField(choices=ServiceType.choices, required=False)
-    package = forms.ModelChoiceField(Package.objects.filter(kind=PackageKind.PLAN), required=False)
+    q = forms.CharField(label="Search", required=False, max_length=100, widget=forms.TextInput(
+        attrs={"type": "search", "placeholder": "User, address or MAC"}))
+    router = forms.ModelChoiceField(Router.objects.order_by("name"), required=False, empty_label="All routers")
+    kind = forms.ChoiceField(label="Service", choices=[("", "Hotspot and PPPoE"), *ServiceType.choices],
+                             required=False)
+    package = forms.ModelChoiceField(Package.objects.filter(kind=PackageKind.PLAN).order_by("name"), required=False,
+                                     empty_label="Every package")
 
-    def routers(self):
-        return Router.objects.order_by("name").values_list("pk", "name")
-
-    def packages(self):
-        return Package.objects.filter(kind=PackageKind.PLAN).order_by("name").values_list("pk", "name")
+    @property
+    def active(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in self.fields)
 
 
 @access(VIEW)
 def live_sessions(request, kind=""):
     filters = LiveFilter(request.GET)
+    if kind:  # the PPPoE page: its URL says which
+        filters.fields["kind"].widget = forms.HiddenInput()
     fixed_kind, kind = kind, kind or filters.value("kind", "")
     router, package = filters.value("router"), filters.value("package")
     routers = Router.objects.filter(pk=router.pk) if router else None
