@@ -55,7 +55,6 @@ NO_WAN = ("the router has no default route, so its WAN port (for the services' N
           "give it one (a DHCP client or a static route) first")
 
 
-
 def interim_update() -> str:
     """The RADIUS interim interval as RouterOS writes it (5m, 90s)."""
     seconds = store.get("radius.interim_interval")
