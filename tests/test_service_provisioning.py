@@ -10,6 +10,7 @@ import pytest
 from audit.models import Entry
 from routers import drift, provisioning, router_services
 from routers.models import ProvisioningJob, Router, RouterService
+from routers.routeros import RouterClient, RouterCommandRefused
 from routers.routeros_simulator import RouterOSSimulator
 
 from .routers_kit import API_PASSWORD, TAG, WRITES, make_router
@@ -349,3 +350,34 @@ def test_with_every_service_removed_the_resolver_we_opened_stays_closed_to_the_i
     assert steps(closed)["hotspot_profile"][0] == "failed"
     assert steps(closed)["service_dns"][1].startswith("removed /ip/firewall/filter")
     assert not [row for row in githurai.table("/ip/firewall/filter").rows() if row["comment"].startswith(SHARED)]
+
+
+def test_the_factory_default_simulator_refuses_and_defaults_as_routeros_does(githurai):
+    with RouterClient("127.0.0.1", githurai.port, "admin", API_PASSWORD) as client:
+        assert [row["name"] for row in client.print("/interface")] == ["ether1", "ether2", "ether3", "ether4", "ether5"]
+        [route] = client.print("/ip/route", **{"dst-address": "0.0.0.0/0"})
+        assert (route["immediate-gw"].split("%")[1], route["dynamic"], route["dhcp"]) == ("ether1", "true", "true")
+        assert client.print("/ip/dns")[0]["allow-remote-requests"] == "false"
+        assert not client.print("/interface/bridge") and not client.print("/ip/hotspot")
+        assert not client.print("/ip/firewall/filter") and not client.print("/ip/firewall/nat")
+        client.add("/interface/bridge", name="lan")
+        client.add("/interface/bridge/port", bridge="lan", interface="ether2")
+        client.add("/ip/pool", name="lan-pool", ranges="10.9.0.2-10.9.0.254")
+        client.add("/ip/dhcp-server", interface="lan", address_pool="lan-pool")
+        # Servers are added disabled unless told otherwise (exports always say disabled=no).
+        assert [(row["name"], row["disabled"]) for row in client.print("/ip/dhcp-server")] == [("dhcp1", "true")]
+        refusals = [
+            ("/interface/bridge/port", {"bridge": "lan", "interface": "ether2"}),
+            ("/ip/dhcp-server", {"interface": "lan"}),
+            ("/ip/pool", {"name": "bad", "ranges": "10.9.1.9-10.9.1.2"}),
+            ("/ip/hotspot/profile", {"name": "p", "login-by": "http-chap,sms"}),
+            ("/ppp/profile", {"name": "p", "remote-address": "no-such-pool"}),
+            ("/interface/pppoe-server/server", {"interface": "ether3", "authentication": "pap,eap"}),
+            ("/radius", {"address": "10.8.0.1", "service": "hotspot,vpn"}),
+            ("/ip/dhcp-server/network", {"address": "10.9.0.0/33"}),
+        ]
+        for menu, props in refusals:
+            with pytest.raises(RouterCommandRefused):
+                client.add(menu, **props)
+    assert [row["slave"] for row in githurai.table("/interface").rows(type="ether")] == [
+        "false", "true", "false", "false", "false"]
