@@ -52,7 +52,8 @@ class Reading:
 def read_all(routers=None, *, bound: float = BOUND_SECONDS, timeout: float = TIMEOUT_SECONDS,
              workers: int | None = None) -> list[Reading]:
     """A Reading per router of ``routers`` (default: every router not being provisioned), in
-    their order, within ``bound`` seconds."""
+    their order, within ``bound`` seconds of the call."""
+    started = time.monotonic()
     targets = polling.targets(routers if routers is not None
                               else Router.objects.exclude(status=Router.Status.PROVISIONING).order_by("name", "pk"))
     if not targets:
@@ -61,7 +62,7 @@ def read_all(routers=None, *, bound: float = BOUND_SECONDS, timeout: float = TIM
                               thread_name_prefix="active-sessions")
     try:
         futures = [pool.submit(read_one, target, timeout) for target in targets]
-        wait(futures, timeout=bound)
+        wait(futures, timeout=max(0.0, bound - (time.monotonic() - started)))
     finally:
         # Those still asking finish on their own (each within its timeout) and cache what they learn.
         pool.shutdown(wait=False, cancel_futures=True)
