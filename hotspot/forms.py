@@ -103,6 +103,24 @@ class CustomerForm(forms.Form):
                 "Enter a Kenyan mobile number such as 0712 345 678 or +254 712 345 678.") from None
 
 
+class PppoeConnectionForm(forms.Form):
+    """A PPPoE customer's service and fixed address (hotspot.pppoe checks the address)."""
+
+    service = forms.ModelChoiceField(queryset=None, required=False, label="PPPoE service",
+                                     empty_label="None: the router's PPP profile gives the address",
+                                     help_text="Its pool gives the customer an address at each connection")
+    static_ip = forms.CharField(label="Fixed address", required=False, max_length=45,
+                                help_text="Optional: always this address, inside the service's network")
+
+    def __init__(self, *args, **kwargs):
+        from .pppoe import pppoe_services
+
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = pppoe_services()
+        self.fields["service"].label_from_instance = (
+            lambda s: f"{s.router.name} · {s.name}" + (f" ({s.network})" if s.network else ""))
+
+
 class BatchForm(forms.Form):
     # Boosts add to a running plan: a voucher's new account has none (vouchers.generate_batch).
     package = forms.ModelChoiceField(queryset=Package.objects.filter(is_active=True, kind=PackageKind.PLAN))

@@ -3,7 +3,7 @@ from its module in hotspot/views/."""
 from django.urls import path
 
 from .models import ServiceType
-from .views import customer_desk, customers, live_sessions, packages, portal, portal_account, vouchers
+from .views import customer_desk, customers, live_sessions, packages, portal, portal_account, pppoe_connection, vouchers
 
 urlpatterns = [
     path("packages/", packages.package_list, name="package-list"),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
     path("customers/by-username/", customers.customer_by_username, name="customer-by-username"),
     path("customers/<int:pk>/edit/", customers.customer_edit, name="customer-edit"),
+    path("customers/<int:pk>/pppoe/", pppoe_connection.customer_pppoe, name="customer-pppoe-connection"),
     *[path(f"customers/<int:pk>/{action}/", customers.customer_action, {"action": action},
            name=f"customer-{action}") for action in ("activate", "deactivate", "disconnect")],
     path("customers/<int:pk>/extend/", customer_desk.customer_extend, name="customer-extend"),

@@ -105,6 +105,7 @@ PAGES = {
     "customer-add": {ADMIN, SUPPORT},
     "customer-detail": {ADMIN, FINANCE, SUPPORT},
     "customer-edit": {ADMIN, SUPPORT},
+    "customer-pppoe-connection": {ADMIN, SUPPORT},
     "customer-activate": {ADMIN, SUPPORT},
     "customer-deactivate": {ADMIN, SUPPORT},
     "customer-disconnect": {ADMIN, SUPPORT},

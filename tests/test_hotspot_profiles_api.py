@@ -200,3 +200,28 @@ def test_a_pppoe_customers_service_and_fixed_address_through_the_api(api, suppor
     [entry] = Entry.objects.filter(action="changed", object_id=str(customer.pk), note="PPPoE connection",
                                    changes__has_key="static_ip")
     assert entry.changes["static_ip"] == [None, "10.5.60.77"] and entry.actor_name == "samuel"
+
+
+@pytest.mark.django_db
+def test_support_sets_a_fixed_address_on_the_customers_page_and_a_bad_one_is_a_form_error(signed_in):
+    router = Router.objects.create(name="Kahawa", host="10.0.0.7")
+    service = RouterService.objects.create(router=router, kind=RouterService.Kind.PPPOE, name="pppoe1", managed=True,
+                                           interfaces=["ether4"], network="10.5.60.0/24")
+    customer = services.create_customer("0722 300 401", name="Wairimu", service_type=ServiceType.PPPOE)
+    browser = signed_in("support")
+    url = f"/customers/{customer.pk}/pppoe/"
+    page = browser.get(url)
+    assert page.status_code == 200 and "Kahawa · pppoe1 (10.5.60.0/24)" in page.content.decode()
+
+    refused = browser.post(url, {"service": service.pk, "static_ip": "10.5.61.3"})
+    assert refused.status_code == 200
+    assert "10.5.61.3 is not in pppoe1&#x27;s network 10.5.60.0/24." in refused.content.decode()
+    refused = browser.post(url, {"service": "", "static_ip": "10.5.60.3"})
+    assert "needs the PPPoE service" in refused.content.decode()
+    customer.refresh_from_db()
+    assert customer.static_ip is None
+
+    saved = browser.post(url, {"service": service.pk, "static_ip": "10.5.60.3"})
+    assert saved.status_code == 302 and saved["Location"] == f"/customers/{customer.pk}/"
+    detail = browser.get(saved["Location"]).content.decode()
+    assert "Kahawa · pppoe1" in detail and "<code>10.5.60.3</code>" in detail

@@ -38,7 +38,7 @@ def customer_list(request, kind=None):
 
 @access(perm("hotspot.view_customer"))
 def customer_detail(request, pk):
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_object_or_404(Customer.objects.select_related("pppoe_service__router"), pk=pk)
     return render(request, "hotspot/customer_detail.html", {
         "customer": customer,
         "subscriptions": customer.subscriptions.select_related("package").order_by("-starts_at")[:20],
