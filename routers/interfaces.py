@@ -123,7 +123,7 @@ def _wan(routes: list[dict], dhcp_clients: list[dict], addresses: list[dict]) ->
 
 def users(router: Router, ports: RouterPorts, *, besides: RouterService | None = None) -> dict[str, str]:
     """Interface -> what uses it: a managed service's name (its ports, its bridge), "wan", an operator
-    bridge's name, or the operator's hotspot/PPPoE server on it. ``besides``: leave that service out
+    bridge's name, the operator's hotspot/PPPoE server on it, or "address <theirs>". ``besides``: leave that service out
     (the one being changed)."""
     used: dict[str, str] = {}
     managed = RouterService.objects.filter(router=router, managed=True).order_by("name", "pk")
@@ -146,6 +146,9 @@ def users(router: Router, ports: RouterPorts, *, besides: RouterService | None =
     for interface, server in ports.servers_on.items():
         if server and (besides is None or (interface != skipped_bridge and server != besides.name)):
             used.setdefault(interface, server)
+    # An address the operator gave a port: bridging it into a service would take it away.
+    for _, row in ports.networks():
+        used.setdefault(row.get("interface", ""), f"address {row.get('address', '')}")
     return used
 
 

@@ -9,9 +9,10 @@ read over its kept API connection) and refused with ``ServiceConflict(reason, de
 
 - ``unknown_interface``: the router has no such port (or it is a bridge, tunnel or PPP link);
 - ``wan_interface``: the port carries the router's default route (the WAN);
-- ``interface_in_use``: another service of ours has the port, or an operator's bridge or server
-  does: a port belongs to one service only;
-- ``network_overlap``: the network overlaps another service's or an address the router has;
+- ``interface_in_use``: another service of ours has the port, or an operator's bridge, server or
+  address does: a port belongs to one service only;
+- ``network_overlap``: the network overlaps another service's, an address the router has, or the
+  WireGuard tunnels' network;
 - ``name_taken``: another service on the router has the name;
 - ``service_removing``: the service is being removed.
 
@@ -24,6 +25,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -118,6 +120,9 @@ def _check(router: Router, ports: list[str], network: ipaddress.IPv4Network, see
         theirs = other.ip_network
         if theirs is not None and theirs.overlaps(network):
             raise ServiceConflict("network_overlap", f"{network} overlaps {other.name}'s network {theirs}")
+    tunnels = ipaddress.IPv4Network(settings.WIREGUARD_NETWORK)
+    if tunnels.overlaps(network):
+        raise ServiceConflict("network_overlap", f"{network} overlaps the routers' WireGuard tunnel network {tunnels}")
     for theirs, row in seen.networks():
         if theirs.overlaps(network):
             raise ServiceConflict("network_overlap", f"{network} overlaps the router's address {row.get('address')} "
@@ -151,7 +156,7 @@ def free_network(router: Router, seen: scan.RouterPorts | None = None) -> str:
             seen = None
     taken = [s.ip_network for s in RouterService.objects.filter(router=router, managed=True)]
     taken += [network for network, _ in seen.networks()] if seen is not None else []
-    taken = [network for network in taken if network is not None]
+    taken = [network for network in taken if network is not None] + [ipaddress.IPv4Network(settings.WIREGUARD_NETWORK)]
     for pattern, octets in SUGGESTED:
         for octet in octets:
             candidate = ipaddress.IPv4Network(pattern.format(octet))

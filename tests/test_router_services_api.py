@@ -99,6 +99,7 @@ def test_a_hotspot_on_two_ports_and_pppoe_on_a_third_then_every_clash_is_refused
         (add(as_technician, router, "pppoe", ["ether5"], "10.6.2.0/24"), "network_overlap", "pppoe1"),
         # The router's own WAN address (its DHCP lease) is on 192.168.1.0/24.
         (add(as_technician, router, "pppoe", ["ether5"], "192.168.0.0/16"), "network_overlap", "ether1"),
+        (add(as_technician, router, "pppoe", ["ether5"], "10.99.3.0/24"), "network_overlap", "WireGuard"),
         (add(as_technician, router, "hotspot", ["ether9"], "10.7.0.0/24"), "unknown_interface", "ether9"),
         (add(as_technician, router, "hotspot", ["ether5"], "10.7.0.0/24", name="pppoe1"), "name_taken", "pppoe1"),
     ]
@@ -109,6 +110,13 @@ def test_a_hotspot_on_two_ports_and_pppoe_on_a_third_then_every_clash_is_refused
 
     ports = {row["name"]: row["used_by"] for row in as_technician("get", f"/api/routers/{router.pk}/interfaces").json()}
     assert ports == {"ether1": "wan", "ether2": "hotspot1", "ether3": "hotspot1", "ether4": "pppoe1", "ether5": None}
+    # An address the operator gives ether5 makes it theirs.
+    factory_new.table("/ip/address").insert(address="192.168.50.1/24", network="192.168.50.0", interface="ether5")
+    scanned = {row["name"]: row for row in as_technician("get", f"/api/routers/{router.pk}/interfaces").json()}
+    assert (scanned["ether5"]["used_by"], scanned["ether5"]["free"]) == ("address 192.168.50.1/24", False)
+    refused = add(as_technician, router, "pppoe", ["ether5"], "10.7.0.0/24")
+    assert (refused.json()["reason"], refused.json()["detail"]) == ("interface_in_use",
+                                                                   "ether5 is already used by address 192.168.50.1/24")
     listed = as_technician("get", f"/api/routers/{router.pk}/services").json()
     assert [(s["kind"], s["name"]) for s in listed["results"]] == [("hotspot", "hotspot1"), ("pppoe", "pppoe1")]
     assert listed["free_network"] == "10.5.51.0/24"
