@@ -172,6 +172,19 @@ def test_a_phone_shows_the_key_columns_of_the_usage_and_revenue_tables(client, t
     assert page.count('class="num opt"') == 3 + 3  # the header's and the one row's
 
 
+def test_the_filters_keep_the_router_and_package_chosen(client, finance_clerk):
+    westlands, daily = make_router(), make_package("Daily & more")
+    make_router("Kilimani")
+    client.force_login(finance_clerk)
+
+    page = client.get(f"/reports/revenue/?router={westlands.pk}&package={daily.pk}").content.decode()
+
+    assert f'<option value="{westlands.pk}" selected>Westlands</option>' in page
+    assert f'<option value="{daily.pk}" selected>Daily &amp; more</option>' in page
+    assert page.count("<option value=\"\">All routers</option>") == 1  # not chosen, so not selected
+    assert re.search(r'<select (id="id_router" name="router"|name="router" id="id_router")><option value="">All', page)
+
+
 def test_the_downloads_hold_exactly_the_table_shown(client, finance_clerk):
     day = today()
     paid(day, "300", payments=3, refunded="100", refunds=1, package=make_package("=HYPERLINK(1)"))

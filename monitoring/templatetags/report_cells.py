@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -31,6 +33,18 @@ def report_cell(value, kind: str) -> str:
 def cells(row, columns):
     """(value, column) pairs of one row, for the template's loop."""
     return zip(row, columns, strict=True)
+
+
+@register.filter
+def table_body(table) -> SafeString:
+    """A report table's rows as <tr> elements: the same markup as a template loop over ``cells``, built
+    here because a year grouped by router is 500 rows × 6 cells, ~100 ms of template tags a page."""
+    classes = [f' class="{column.css}"' if column.css else "" for column in table.columns]
+    kinds = [column.kind for column in table.columns]
+    rows = ["<tr>" + "".join(f"<td{css}>{escape(report_cell(value, kind))}</td>"
+                             for value, css, kind in zip(row, classes, kinds, strict=True)) + "</tr>"
+            for row in table.rows]
+    return mark_safe("\n      ".join(rows))  # noqa: S308 - every value is escaped above
 
 
 @register.filter
