@@ -148,6 +148,9 @@ def install_functions(name: str, schema: str) -> None:
             conn.execute(importlib.import_module(f"radius.migrations.{migration}").FUNCTIONS)
         if schema == "ours":
             conn.execute(importlib.import_module("radius.migrations.0010_open_sessions_in_recent_months").BOUNDED)
+        # Simultaneous-Use is asked with the reply's Framed-Protocol (radius/raddb/mods-enabled/sql): the
+        # two-argument form (radius 0013) hands every non-PPP user to the one-argument form above.
+        conn.execute(importlib.import_module("radius.migrations.0013_open_ppp_sessions").FUNCTION)
 
 
 def start_freeradius(name: str, port: int, threads: int, max_threads: int) -> subprocess.Popen:
