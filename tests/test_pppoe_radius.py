@@ -183,3 +183,31 @@ def test_a_customer_moved_between_hotspot_and_pppoe_gets_the_right_reply(radius_
     services.update_customer(customer, name="Baraka", notes="", service_type=ServiceType.HOTSPOT, phone="0722100204")
     back = framed(radius_server.authenticate(customer.username, customer.password))
     assert back["Framed-Protocol"] is None and back["Framed-Pool"] is None and back["Mikrotik-Rate-Limit"] == "5M/5M"
+
+
+def test_a_router_refusing_the_disconnect_has_the_ppp_session_ended_over_its_api():
+    from radius.models import CoaAttempt
+    from radius.nas_simulator import NAK
+    from routers.routeros_simulator import RouterOSSimulator
+
+    package = home_fibre()
+    with RouterOSSimulator(identity="Kahawa West", password="kahawa-api") as kahawa, \
+            NasSimulator(secret=b"kahawa-nas-secret") as nas:
+        router = Router.objects.create(name="Kahawa West", host="127.0.0.1", api_port=kahawa.port,
+                                       api_username="admin", api_password="kahawa-api")
+        service = RouterService.objects.create(router=router, kind=RouterService.Kind.PPPOE, name="pppoe1",
+                                               managed=True, interfaces=["ether4"], network="10.5.60.0/24")
+        customer = pppoe_customer(service=service, static_ip="10.5.60.41")
+        subscription = subscriptions.activate(customer, package, "payment",
+                                              now=timezone.now() - timedelta(minutes=MONTH - 60))
+        radius.register_nas("127.0.0.1", "kahawa-nas-secret", "Kahawa West", coa_port=nas.port)
+        nas.answer(customer.username, NAK)
+        kahawa.login_ppp(customer.username, address="10.5.60.41")
+        open_session(customer.username, "ppp-10", started_days_ago=45, updated_minutes_ago=3)
+        RadAcct.objects.filter(acct_unique_id="ppp-10").update(framed_ip_address="10.5.60.41")
+
+        subscriptions.expire_due(now=subscription.expires_at + timedelta(seconds=1))
+        assert [r.kind for r in nas.received] == ["disconnect"]
+        assert kahawa.table("/ppp/active").rows() == []
+    [attempt] = CoaAttempt.objects.all()
+    assert attempt.outcome == CoaAttempt.Outcome.NAK and attempt.api_kicked == 1
