@@ -8,7 +8,7 @@ class HotspotConfig(AppConfig):
     def ready(self):
         # radius knows sessions by user name only (apps depend one way: hotspot on radius), so
         # hotspot tells it whose they are: session.disconnected then reaches the customer's page too.
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_delete
 
         from radius import coa
         from radius import forms as radius_forms
@@ -25,6 +25,13 @@ class HotspotConfig(AppConfig):
                             dispatch_uid="hotspot.portal_packages_deleted")
         coa.register_customer_lookup(
             lambda usernames: dict(Customer.objects.filter(username__in=usernames).values_list("username", "id")))
+        # A removed PPPoE service takes its pool away: its customers' RADIUS replies follow (hotspot.pppoe).
+        from routers.models import RouterService
+
+        from . import pppoe
+
+        pre_delete.connect(pppoe.service_removing, sender=RouterService, dispatch_uid="hotspot.pppoe_service_removing")
+        post_delete.connect(pppoe.service_removed, sender=RouterService, dispatch_uid="hotspot.pppoe_service_removed")
 
 
 def _usernames_for_phone(q: str) -> list[str]:

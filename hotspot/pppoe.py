@@ -109,3 +109,16 @@ def _label(service_id: int | None) -> str | None:
         return None
     row = RouterService.objects.filter(pk=service_id).values_list("router__name", "name").first()
     return f"{row[0]} {row[1]}" if row else str(service_id)
+
+
+def service_removing(sender, instance: RouterService, **kwargs) -> None:
+    """pre_delete of a RouterService: note whose connection it is, before the foreign keys are cleared."""
+    instance._pppoe_customers = list(instance.pppoe_customers.values_list("pk", flat=True))
+
+
+def service_removed(sender, instance: RouterService, **kwargs) -> None:
+    """post_delete of a RouterService (its removal, audited by routers): its customers' RADIUS reply
+    loses the pool that went with it; a fixed address stays theirs."""
+    for customer in Customer.objects.filter(pk__in=getattr(instance, "_pppoe_customers", ())):
+        if customer.username and radius.has_access(customer.username):
+            radius.update_access(customer.username, reply=radius_reply(customer))

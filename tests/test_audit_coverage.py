@@ -169,6 +169,8 @@ QUIET = {
     "hotspot.pppoe.radius_reply": READS,
     "hotspot.pppoe.check_static_ip": READS,
     "hotspot.pppoe.pppoe_services": READS,
+    "hotspot.pppoe.service_removing": READS,
+    "hotspot.pppoe.service_removed": "follows a service's removal, which routers audits: RADIUS rows only",
     "hotspot.profiles.wanted": READS,
     "hotspot.profiles.package_of": READS,
     "routers.hotspot_profiles.duration": READS,

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from audit.models import Entry
-from hotspot import services
+from hotspot import pppoe, services
 from hotspot.models import Package, PackageKind, ServiceType
 from radius import services as radius
 from routers.models import Router, RouterService, ServiceControlLog
@@ -86,7 +86,7 @@ def test_a_technician_pushes_a_package_to_every_router_reads_it_back_and_pushes_
     # Renamed and repriced: the same profile follows (found by its tag), the old name is gone.
     package.name, package.rate_limit, package.validity_minutes, package.devices = "Daily 10M", "5M/10M", 90, 1
     services.save_package(package)
-    changed = api(technician, "post", "/api/hotspot/profiles", {"package": package.pk, "routers": None})
+    changed = api(technician, "post", "/api/hotspot/profiles", {"package": package.pk, "routers": "all"})
     assert outcomes(changed) == [("Kilimani", "updated", ""), ("Ruaka", "updated", "")]
     for sim in two_routers:
         names = on_router(sim)
@@ -147,7 +147,8 @@ def test_bad_requests_are_answered_422_or_404_never_500(api, technician):
         "a boost": ({"package": boost.pk}, "is a boost"),
         "unknown router": ({"package": plan.pk, "routers": [router.pk, 424242]}, "No router with id 424242"),
         "no routers at all": ({"package": plan.pk, "routers": []}, None),
-        "routers not a list": ({"package": plan.pk, "routers": "all"}, None),
+        "routers neither a list nor all": ({"package": plan.pk, "routers": "every"}, None),
+        "router ids not numbers": ({"package": plan.pk, "routers": ["Kahawa"]}, None),
     }
     for what, (body, detail) in bodies.items():
         response = api(technician, "post", "/api/hotspot/profiles", body)
@@ -225,3 +226,23 @@ def test_support_sets_a_fixed_address_on_the_customers_page_and_a_bad_one_is_a_f
     assert saved.status_code == 302 and saved["Location"] == f"/customers/{customer.pk}/"
     detail = browser.get(saved["Location"]).content.decode()
     assert "Kahawa · pppoe1" in detail and "<code>10.5.60.3</code>" in detail
+
+
+@pytest.mark.django_db
+def test_a_removed_pppoe_service_takes_its_pool_out_of_its_customers_replies():
+    router = Router.objects.create(name="Kahawa", host="10.0.0.7")
+    service = RouterService.objects.create(router=router, kind=RouterService.Kind.PPPOE, name="pppoe1", managed=True,
+                                           interfaces=["ether4"], network="10.5.60.0/24")
+    pooled = services.create_customer("0722 300 403", service_type=ServiceType.PPPOE)
+    fixed = services.create_customer("0722 300 404", service_type=ServiceType.PPPOE)
+    for customer, address in ((pooled, ""), (fixed, "10.5.60.50")):
+        radius.grant_access(customer.username, customer.password, "pkg-home")
+        pppoe.set_connection(customer, service, address)
+
+    def replies(customer):
+        return {r.attribute: r.value for r in radius.access_of(customer.username)["reply"]}
+
+    assert replies(pooled)["Framed-Pool"] == "pppoe1-pool"
+    service.delete()
+    assert replies(pooled) == {"Service-Type": "Framed-User", "Framed-Protocol": "PPP"}
+    assert replies(fixed)["Framed-IP-Address"] == "10.5.60.50"

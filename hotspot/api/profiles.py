@@ -1,9 +1,12 @@
 """API /api/hotspot/profiles: the MikroTik hotspot user profiles on the routers, and a package pushed
 as one (hotspot.profiles). A router that fails answers 502 {"detail", "reason"} on a read; on a push
 each router's outcome is in the answer (created | updated | unchanged | failed, with its reason)."""
+from typing import Literal
+
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
+from pydantic import field_validator
 
 from accounts.access import api_access, perm
 from routers import hotspot_profiles
@@ -44,8 +47,15 @@ class RouterQuery(Schema):
 
 class PushIn(Schema):
     package: int = Field(ge=1, le=2_147_483_647, description="a hotspot plan's id")
-    routers: list[int] | None = Field(None, min_length=1, max_length=1000,
-                                      description="routers' ids; omitted or null: every router")
+    routers: list[int] | Literal["all"] | None = Field(
+        None, description='routers\' ids (1 to 1000); "all", null or omitted: every router')
+
+    @field_validator("routers")
+    @classmethod
+    def some_routers(cls, value):
+        if isinstance(value, list) and not 1 <= len(value) <= 1000:
+            raise ValueError("name 1 to 1000 routers, or \"all\"")
+        return value
 
 
 class PushResult(Schema):
@@ -80,7 +90,7 @@ def push_profile(request, data: PushIn):
     package = Package.objects.filter(pk=data.package).first()
     if package is None:
         raise HttpError(422, f"No package with id {data.package}")
-    if data.routers is None:
+    if data.routers is None or data.routers == "all":
         routers = list(MikroTik.objects.order_by("name"))
     else:
         found = {router.pk: router for router in MikroTik.objects.filter(pk__in=data.routers)}
