@@ -149,8 +149,8 @@ def install_functions(name: str, schema: str) -> None:
         if schema == "ours":
             conn.execute(importlib.import_module("radius.migrations.0010_open_sessions_in_recent_months").BOUNDED)
         # Simultaneous-Use is asked with the reply's Framed-Protocol (radius/raddb/mods-enabled/sql): the
-        # two-argument form (radius 0013) hands every non-PPP user to the one-argument form above.
-        conn.execute(importlib.import_module("radius.migrations.0013_open_ppp_sessions").FUNCTION)
+        # two-argument form (radius 0013, 0014) hands every non-PPP user to the one-argument form above.
+        conn.execute(importlib.import_module("radius.migrations.0014_open_ppp_sessions_cached_plan").FUNCTION)
 
 
 def start_freeradius(name: str, port: int, threads: int, max_threads: int) -> subprocess.Popen:
