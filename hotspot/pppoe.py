@@ -82,6 +82,8 @@ def set_connection(customer: Customer, service: RouterService | None, static_ip:
     to RADIUS at once when the customer has access (it applies from their next connection)."""
     if service is not None and service.kind != RouterService.Kind.PPPOE:
         raise ConnectionRefused(f"{service.name} is a {service.get_kind_display()} service, not PPPoE.", "service")
+    if service is not None and service.state == RouterService.State.REMOVING:
+        raise ConnectionRefused(f"{service.name} is being removed from its router.", "service")
     if customer.service_type != ServiceType.PPPOE and (service is not None or static_ip):
         raise ConnectionRefused("Only a PPPoE customer has a PPPoE connection.", "service")
     try:

@@ -105,6 +105,10 @@ def test_fixed_addresses_are_checked_against_the_services_network_and_each_other
                                                 name="hotspot1", managed=True, network="10.5.50.0/24")
     with pytest.raises(pppoe.ConnectionRefused, match="not PPPoE"):
         pppoe.set_connection(second, hotspot_side, "10.5.50.9")
+    going = RouterService.objects.create(router=service.router, kind=RouterService.Kind.PPPOE, name="pppoe2",
+                                         managed=True, network="10.5.70.0/24", state=RouterService.State.REMOVING)
+    with pytest.raises(pppoe.ConnectionRefused, match="being removed"):
+        pppoe.set_connection(second, going, "")
     walk_in = services.create_customer("0722 100 202")
     with pytest.raises(pppoe.ConnectionRefused, match="Only a PPPoE customer"):
         pppoe.set_connection(walk_in, service, "")
