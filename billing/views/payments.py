@@ -36,8 +36,11 @@ def payment_list(request):
     totals = {}
 
     def total_when_few(page):
+        # Summed over the list's first EXACT_UP_TO + 1 payments whatever its length, and shown only when
+        # that is all of them: a list of a million makes the same queries as one of ten (issue 23).
+        found = revenue.totals(Payment.objects.filter(pk__in=rows.order_by().values("pk")[:EXACT_UP_TO + 1]))
         if not page.paginator.capped:
-            totals.update(revenue.totals(rows))
+            totals.update(found)
     sees_revenue = request.user.has_perm("billing.view_revenue")
     return list_page(request, rows.select_related("customer", "package", "invoice").order_by("-created_at", "-pk"),
                      "billing/payment_list.html", filters=filters, customer=filters.chosen_customer(), totals=totals,
