@@ -14,6 +14,7 @@ never arrived is a closed row started long before) and the sessions it saw open 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -32,6 +33,19 @@ FIELDS = ("pk", "username", "nas_ip_address", "calling_station_id", "acct_start_
 # read again for its devices, nor spread by a rebuild. Open sessions are read whatever their age.
 LONGEST_SESSION = timedelta(days=62)
 STOPPED_MARKS_KEPT = timedelta(days=1)
+
+
+class Mark(NamedTuple):
+    """A SessionMark's figures, read without building the model (an open session each, every run)."""
+
+    customer_id: int | None
+    router_id: int | None
+    package_id: int | None
+    seen_at: datetime
+    bytes_in: int
+    bytes_out: int
+    seconds: int
+    stopped: bool
 
 
 @dataclass
@@ -91,13 +105,22 @@ class UsageRollup:
         marks = {}
         ids = [s.pk for s in sessions]
         for start in range(0, len(ids), 5000):
-            marks.update((m.pk, m) for m in SessionMark.objects.filter(pk__in=ids[start:start + 5000]))
-        owners, routers = Owners({s.username for s in sessions}), router_by_address()
+            marks.update((mark[0], Mark(*mark[1:])) for mark in SessionMark.objects.filter(
+                pk__in=ids[start:start + 5000]).values_list("pk", *Mark._fields))
+        # Only the sessions that moved since their mark are counted (most open ones did not): their
+        # owners are loaded, not every open session's.
+        moved = []
+        for s in sessions:
+            mark = marks.get(s.pk)
+            if mark is not None and s.counters == (mark.bytes_in, mark.bytes_out, mark.seconds) and (
+                    mark.stopped == s.stopped and mark.seen_at == s.seen):
+                continue
+            moved.append((s, mark))
+        owners, routers = Owners({s.username for s, _ in moved}), router_by_address()
         added: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
         touched: set[tuple[date, str]] = set()
         new_marks = []
-        for s in sessions:
-            mark = marks.get(s.pk)
+        for s, mark in moved:
             if mark is not None:
                 before, since = (mark.bytes_in, mark.bytes_out, mark.seconds), mark.seen_at
                 who = (mark.customer_id, mark.router_id, mark.package_id)
@@ -142,13 +165,13 @@ class UsageRollup:
             row["bytes_in"] += octets_in
             row["bytes_out"] += octets_out
             row["seconds"] += seconds
-        first, last = rollups.day_start(days[0], self.zone), rollups.day_start(days[-1] + timedelta(days=1), self.zone)
-        for chunk in _chunks(users, 2000):
+        last = rollups.day_start(days[-1] + timedelta(days=1), self.zone)
+        for first, chunk in self._users_by_first_day(touched):
             sessions = [Session.of(r) for r in RadAcct.objects.filter(
                 Q(acct_start_time__gte=first - LONGEST_SESSION) | Q(acct_stop_time__isnull=True),
                 username__in=chunk, acct_start_time__lt=last)
                 .alias(seen=Coalesce("acct_stop_time", "acct_update_time", "acct_start_time"))
-                .filter(seen__gte=first).values_list(*FIELDS)]
+                .filter(seen__gte=first).filter(_active_since(first)).values_list(*FIELDS)]
             marks = {m[0]: m[1:] for m in SessionMark.objects.filter(pk__in=[s.pk for s in sessions])
                      .values_list("pk", "customer", "router", "package")}
             for s in sessions:
@@ -173,6 +196,20 @@ class UsageRollup:
             for (day, username, router, package), row in rows.items()
             if row["sessions"] or row["devices"] or row["seconds"] or row["bytes_in"] or row["bytes_out"]],
             batch_size=2000)
+
+    def _users_by_first_day(self, touched: set[tuple[date, str]]):
+        """(start of the day, usernames) for the users whose earliest touched day it is, 2,000 at a time:
+        each user's sessions are read from their own earliest day, not the run's (one session seen
+        last weeks ago made every user's weeks of sessions read: 40,000 rows instead of 4,000)."""
+        earliest: dict[str, date] = {}
+        for day, username in touched:
+            earliest[username] = min(day, earliest.get(username, day))
+        by_day: dict[date, list[str]] = defaultdict(list)
+        for username, day in earliest.items():
+            by_day[day].append(username)
+        for day, usernames in sorted(by_day.items()):
+            for chunk in _chunks(sorted(usernames), 2000):
+                yield rollups.day_start(day, self.zone), chunk
 
     # --- rebuild ---------------------------------------------------------------------------------
 
@@ -362,6 +399,15 @@ REBUILD_WRITES = [
         FROM usage_rebuilt r WHERE NOT EXISTS (SELECT 1 FROM hotspot_usageday u
                                                WHERE u.day BETWEEN %(first)s AND %(last)s AND {SAME_KEY})""",
 ]
+
+
+def _active_since(moment: datetime) -> Q:
+    """Implied by "seen at or after ``moment``" (open, or stopped since; started within a day, redundant),
+    added for the plan alone: three indexes whose rows lie in radacct's last pages (a user's recent
+    starts, a user's open sessions, every stop since) instead of each user's LONGEST_SESSION of
+    starts spread over three month partitions (an incremental run: 1 s -> ms)."""
+    return (Q(acct_start_time__gte=moment - timedelta(days=1)) | Q(acct_stop_time__isnull=True)
+            | Q(acct_stop_time__gte=moment))
 
 
 def _empty(customer) -> dict:
