@@ -116,6 +116,11 @@ def test_usage_on_a_phone_and_by_customer(served, chromium):
     page.wait_for_selector(".report-chart canvas")
     width = page.eval_on_selector(".report-chart canvas", "c => c.getBoundingClientRect().width")
     assert 250 < width <= 390  # the chart fits the phone's screen
+    # The table keeps its key columns (day, downloaded, total) and fits: no sideways scroll in its card.
+    table = page.eval_on_selector("[data-report-table]", "t => [t.parentElement.scrollWidth, t.parentElement."
+                                  "clientWidth, [...t.querySelectorAll('thead th')].filter(h => h.offsetWidth)"
+                                  ".map(h => h.textContent)]")
+    assert table[0] <= table[1] and table[2] == ["Day", "Downloaded (MB)", "Total (MB)"]
     page.screenshot(path=SCREENSHOTS / "reports-usage-phone.png", full_page=True)
 
     page.select_option("select[name=group_by]", "customer")
