@@ -50,6 +50,9 @@ RECHECK_MOST = 2_000
 # rollups re-read an overlap. Each costs a customer's ledger sum on every view (1,000 were 85 ms).
 RECHECK_OVERLAP = 100
 CHECK_KEY = "billing:wallet-check"
+# With no check stored (the quick start, whose cache is each process's memory, or a cache emptied)
+# a ledger this short (by its last entry's number) is compared whole at once: ~70 ms (2.4 s at 1.8M).
+CHECK_AT_ONCE_UP_TO = 50_000
 
 # The same comparison for the customers whose ledger moved since entry %s (the first %s of them)
 # and some others ({before}), each by the ledger's (customer, created_at) index; one row more says
@@ -184,11 +187,18 @@ class Check:
 
 def check(now: datetime | None = None) -> Check:
     """Compare every wallet with its ledger and store the result for ``last_check``."""
-    now = now or timezone.now()
+    return _check_from(_last_entry(), now)
+
+
+def _last_entry() -> int:
     with connection.cursor() as cursor:
-        # Read before the comparison: an entry after it is compared again by last_check.
         cursor.execute("SELECT coalesce(max(id), 0) FROM billing_ledgerentry")
-        upto = cursor.fetchone()[0]
+        return cursor.fetchone()[0]
+
+
+def _check_from(upto: int, now: datetime | None) -> Check:
+    """The whole comparison, ``upto`` read before it: an entry after it is compared again by last_check."""
+    now = now or timezone.now()
     found = mismatches()
     cache.set(CHECK_KEY, {"at": now.isoformat(), "upto": upto,
                           "found": [(m.customer_id, str(m.stored), str(m.ledger)) for m in found]}, timeout=None)
@@ -197,10 +207,12 @@ def check(now: datetime | None = None) -> Check:
 
 def last_check() -> Check | None:
     """The stored check, with the wallets moved since it (and those it found differing) compared
-    again; None before the first check (or after the cache lost it: the next hourly one stores it)."""
+    again. None before the first check (or after the cache lost it: the next hourly one stores it),
+    unless the ledger is short enough to compare whole now (CHECK_AT_ONCE_UP_TO entries)."""
     stored = cache.get(CHECK_KEY)
     if not stored:
-        return None
+        upto = _last_entry()
+        return _check_from(upto, None) if upto <= CHECK_AT_ONCE_UP_TO else None
     before = [customer_id for customer_id, _, _ in stored["found"]]
     which = f"id IN ({', '.join(['%s'] * len(before))})" if before else "1 = 0"
     with connection.cursor() as cursor:

@@ -268,7 +268,11 @@ def test_the_reports_page_reads_the_hourly_check_and_compares_again_only_what_mo
     for customer in (amina, baraka, chebet):
         payments.record_cash(customer=customer, amount=Decimal("50"), by=finance_clerk)
     page = "/payments/reports/"
+    last = LedgerEntry.objects.order_by("-pk").values_list("pk", flat=True).first()  # its length, as the page reads it
+    monkeypatch.setattr(wallets, "CHECK_AT_ONCE_UP_TO", last - 1)  # a ledger longer than that waits for the job
     assert "not compared with the ledger yet" in faith.get(page).content.decode()
+    monkeypatch.setattr(wallets, "CHECK_AT_ONCE_UP_TO", last)  # a short one is compared at once
+    assert "compared with the ledger at" in faith.get(page).content.decode()
     drift(amina, "999.00")
     assert call_command_status("check_wallets") == 1  # stores what it found, as the job does
     html = faith.get(page).content.decode()
