@@ -3,12 +3,20 @@
 customers, 1,000,000 payments, 10,000,000 radacct rows, 2,000,000 radpostauth rows at --scale 1),
 times a full rebuild of a year of every rollup, then an incremental refresh after 10,000 new
 accounting rows (new sessions, interim updates and stops, as FreeRADIUS writes them) against the
-target of 5 s. Prints a table; exits non-zero when the incremental refresh misses its target.
+target of 5 s, then every report page and API answer for the last 30 and 365 days: each grouping,
+and the router and package filters, p50 / p95 of warm requests as Admin (bench/pages.py's
+measurement) against p95 < 200 ms, with the query count beside the same case's on the demo-sized
+data set (bench/pages.py's bench_pages_small, scale 0.001, in a second process). Prints tables;
+exits non-zero when the refresh misses its target or a case its p95 or query count.
 
 Usage: DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/python bench/reports.py
 Options: --scale 1.0 --name bench_pages --keep (reuse the database a --keep run of a bench left)
+         --requests 10, --skip-rollups (pages only), --skip-pages (rollups only), --skip-rebuild
 """
 import argparse
+import json
+import os
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -64,7 +72,7 @@ def accounting_burst(rows: int) -> dict:
     return {"started": started, "interim": interim, "stopped": stopped}
 
 
-def rollup_timings() -> list[tuple[str, float, str]]:
+def rollup_timings(rebuild: bool = True) -> list[tuple[str, float, str]]:
     """(what, seconds, detail) for a year's rebuild, rollup by rollup, and an incremental refresh."""
     from billing import report_rollups
     from hotspot.models import RollupWatermark
@@ -76,7 +84,7 @@ def rollup_timings() -> list[tuple[str, float, str]]:
     today = time_zone.today()
     first = today - timedelta(days=364)
     results = []
-    for rollup in found:
+    for rollup in found if rebuild else []:
         started = time.perf_counter()
         outcome = rollups.rebuild(rollup, RollupWatermark, first, today)
         results.append((f"rebuild a year: {rollup.name}", time.perf_counter() - started,
@@ -92,23 +100,122 @@ def rollup_timings() -> list[tuple[str, float, str]]:
     return results
 
 
+def report_cases() -> list[tuple[str, str]]:
+    """(name, url) for each report page and API answer: the last 30 and 365 days, each grouping, and
+    filtered by a router and by a package (the busiest ones, named <router> / <package> so the two
+    data sets' cases match)."""
+    from billing.models import PaymentDay
+    from monitoring.reports import customers, logins, profit, revenue, usage
+    from siteconfig import time_zone
+
+    today = time_zone.today()
+    busiest = PaymentDay.objects.values("router").exclude(router=None).order_by("-payments").first()
+    package = PaymentDay.objects.values("package").exclude(package=None).order_by("-payments").first()
+    chosen = {"router": busiest and busiest["router"], "package": package and package["package"]}
+    api = {"revenue", "usage", "logins", "customers"}
+    found = []
+    for days in (30, 365):
+        span = f"from={today - timedelta(days=days - 1)}&to={today}"
+        for report in (revenue.REPORT, usage.REPORT, logins.REPORT, customers.REPORT, profit.REPORT):
+            for group_by, _ in report.group_by:
+                found.append((f"{report.name} {days}d {group_by}",
+                              f"/reports/{report.name}/?{span}&group_by={group_by}"))
+                if report.name in api:
+                    found.append((f"API {report.name} {days}d {group_by}",
+                                  f"/api/reports/{report.name}?{span}&group_by={group_by}"))
+            for name in report.filters:
+                if chosen.get(name):
+                    found.append((f"{report.name} {days}d {name}=<{name}>",
+                                  f"/reports/{report.name}/?{span}&{name}={chosen[name]}"))
+        found.append((f"sessions {days}d user=<user>", f"/reports/sessions/?{span}&user=" + _busy_user()))
+    return found
+
+
+def _busy_user() -> str:
+    from hotspot.models import UsageDay
+
+    found = UsageDay.objects.order_by("-sessions").values_list("username", flat=True).first()
+    return found or "nobody"
+
+
+def page_timings(requests: int, timed: bool = True) -> list:
+    """bench/pages.py's Case for each of report_cases(), measured as Admin (only counted unless ``timed``)."""
+    import gc
+
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from accounts import services
+    from accounts.models import User
+    from accounts.roles import ADMIN
+    from bench.pages import Case, measure
+
+    admin = User.objects.filter(username="amani").first() or User.objects.create(username="amani")
+    admin.groups.set([Group.objects.get(name=ADMIN)])
+    client = Client(raise_request_exception=False)
+    client.force_login(admin)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {services.issue_token(admin)[0]}"}
+    cases = [Case(name, url) for name, url in report_cases()]
+    gc.collect()
+    gc.freeze()  # as config/wsgi.py does after start-up
+    for case in cases:
+        measure(case, client, requests if timed else 0, bearer if case.url.startswith("/api/") else {})
+    return cases
+
+
+def small_counts(keep: bool) -> dict:
+    """Each case's query count on the demo-sized data set, from a second process."""
+    command = [sys.executable, __file__, "--counts"] + (["--keep"] if keep else [])
+    done = subprocess.run(command, cwd=ROOT, env=os.environ, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"The small data set's run failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--name", default="bench_pages")
     parser.add_argument("--keep", action="store_true", help="keep the database, and reuse one a --keep run left")
+    parser.add_argument("--requests", type=int, default=10)
+    parser.add_argument("--skip-rollups", action="store_true")
+    parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--skip-rebuild", action="store_true", help="the incremental refresh only")
+    parser.add_argument("--counts", action="store_true", help=argparse.SUPPRESS)  # the small data set's process
     args = parser.parse_args()
     from bench.dataset import dataset
+    from bench.pages import SMALL_NAME, SMALL_SCALE, report
 
+    if args.counts:
+        with dataset(SMALL_NAME, SMALL_SCALE, args.keep):
+            cases = page_timings(0, timed=False)
+        print(json.dumps({c.name: c.queries for c in cases}))
+        return
+    small = {} if args.skip_pages else small_counts(args.keep)
+    results, cases = [], []
     with dataset(args.name, args.scale, args.keep):
-        results = rollup_timings()
-    print(f"\nReport rollups at scale {args.scale:g} (a shared 2-core machine: timings are noisy)")
-    for what, seconds, detail in results:
-        print(f"  {what:<45} {seconds:8.2f} s   {detail}")
-    incremental = results[-1][1]
-    verdict = "meets" if incremental < INCREMENTAL_TARGET_S else "MISSES"
-    print(f"Incremental refresh {incremental:.2f} s {verdict} the {INCREMENTAL_TARGET_S:g} s target")
-    sys.exit(0 if incremental < INCREMENTAL_TARGET_S else 1)
+        if not args.skip_rollups:
+            results = rollup_timings(rebuild=not args.skip_rebuild)
+            print(f"\nReport rollups at scale {args.scale:g} (a shared 2-core machine: timings are noisy; "
+                  f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
+            for what, seconds, detail in results:
+                print(f"  {what:<45} {seconds:8.2f} s   {detail}", flush=True)
+        if not args.skip_pages:
+            print(f"\nReport pages and API, load average before {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+                  flush=True)
+            cases = page_timings(args.requests)
+            for case in cases:
+                case.small = small.get(case.name)
+    ok = True
+    if results:
+        incremental = results[-1][1]
+        verdict = "meets" if incremental < INCREMENTAL_TARGET_S else "MISSES"
+        print(f"Incremental refresh {incremental:.2f} s {verdict} the {INCREMENTAL_TARGET_S:g} s target")
+        ok = incremental < INCREMENTAL_TARGET_S
+    if cases:
+        ok = report(cases) and ok
+        print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
