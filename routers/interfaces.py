@@ -13,6 +13,7 @@ router page and the service validation (routers.router_services) cost one login 
 import ipaddress
 from dataclasses import dataclass, field
 
+from .actions import SESSION_INTERFACE_TYPES
 from .connections import use
 from .models import Router, RouterService
 from .routeros import RouterClient, RouterCommandRefused
@@ -160,4 +161,4 @@ def scan_interfaces(router: Router) -> list[dict]:
     return [{"name": row.get("name", ""), "type": row.get("type", ""), "running": row.get("running") == "true",
              "mac": row.get("mac-address", ""), "used_by": used.get(row.get("name", "")),
              "free": row.get("type") in PORT_TYPES and row.get("name", "") not in used}
-            for row in ports.interfaces]
+            for row in ports.interfaces if row.get("type") not in SESSION_INTERFACE_TYPES]  # not a customer's PPP link

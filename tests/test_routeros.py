@@ -261,6 +261,37 @@ def test_kicking_a_ppp_session(router):
         assert api.ppp_active() == []
 
 
+def test_a_ppp_session_counts_its_bytes_on_its_dynamic_interface_from_login_to_logout(router):
+    router.login_ppp("254711000111", rate_in=20_000, rate_out=200_000)
+    router.login_ppp("254711000222")
+    with client(router) as api:
+        def links():
+            return {row["name"]: row for row in api.print("/interface", proplist=("name", "type", "dynamic",
+                                                                                   "rx-byte", "tx-byte"))
+                    if row["type"] == "pppoe-in"}
+        before = links()
+        assert set(before) == {"<pppoe-254711000111>", "<pppoe-254711000222>"}
+        assert before["<pppoe-254711000111>"]["dynamic"] == "true"
+        time.sleep(0.3)
+        after = links()["<pppoe-254711000111>"]
+        # The customer's download is the router's tx on the link, counted from the login.
+        moved = int(after["tx-byte"]) - int(before["<pppoe-254711000111>"]["tx-byte"])
+        assert 0 < int(after["rx-byte"]) < int(after["tx-byte"]) < 200_000 * 5 and moved > 0
+        assert api.kick_ppp(name="254711000111") == 1
+        assert set(links()) == {"<pppoe-254711000222>"}
+    router.logout_ppp("254711000222")
+    assert router.table("/ppp/active").rows() == [] and not router.table("/interface").rows(type="pppoe-in")
+
+
+def test_the_default_configuration_has_a_wan_a_dhcp_client_on_ether1_with_its_default_route(router):
+    [lease] = router.table("/ip/dhcp-client").rows()
+    assert (lease["interface"], lease["status"]) == ("ether1", "bound")
+    [default] = router.table("/ip/route").rows(dst_address="0.0.0.0/0")
+    assert default["immediate-gw"] == "192.168.1.1%ether1" and default["dhcp"] == "true"
+    assert [row["interface"] for row in router.table("/ip/address").rows(dynamic="true")] == ["ether1"]
+    assert [row["interface"] for row in router.table("/ip/hotspot").rows()] == ["bridge"]
+
+
 def test_logs_are_the_newest_lines(router):
     with client(router) as api:
         api.set("/system/identity", None, name="Kilimani Tower")

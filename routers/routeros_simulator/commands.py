@@ -106,6 +106,8 @@ class MenuCommands:
                     del interfaces.items[key]
             if menu.path == "/ip/hotspot/active":
                 self._log("hotspot,account,info,debug", f"{item['user']} ({item['address']}): logged out: admin reset")
+            if menu.path == "/ppp/active":
+                self._ppp_gone(item)
             if menu.path == "/file":
                 self.backups.pop(item["name"], None)
             if menu.path == "/interface/bridge":  # its ports go with it

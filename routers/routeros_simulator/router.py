@@ -119,14 +119,40 @@ class RouterOSSimulator(Listening, Session, MenuCommands, SystemCommands, Script
                     table.delete(row[".id"])
 
     def login_ppp(self, name: str, *, address: str | None = None, caller_id: str | None = None,
-                  service: str = "pppoe", uptime: float = 0, radius: bool = True) -> str:
+                  service: str = "pppoe", rate_in: float = 40_000, rate_out: float = 400_000, uptime: float = 0,
+                  radius: bool = True) -> str:
+        """A PPP customer connects: a /ppp/active row and, as RouterOS keeps the session's byte counters
+        there, its dynamic interface ``<pppoe-NAME>`` (type pppoe-in), whose rx is what the customer
+        sends and tx what they download, growing at the rates (bytes/s) from the login."""
         with self.lock:
             active = self.tables["/ppp/active"]
-            return active.insert(
+            since = str(time.monotonic() - uptime)
+            item_id = active.insert(
                 name=name, service=service, caller_id=caller_id or self._mac(),
                 address=address or f"10.10.{len(active) // 250}.{len(active) % 250 + 2}",
                 session_id=f"0x{self.rng.getrandbits(32):08X}", radius="true" if radius else "false",
-                _since=str(time.monotonic() - uptime))
+                _since=since)
+            self.tables["/interface"]._store({
+                "name": f"<{service}-{name}>", "type": f"{service}-in", "mtu": "1480", "actual-mtu": "1480",
+                "l2mtu": "", "mac-address": "", "running": "true", "dynamic": "true", "disabled": "false",
+                "_rx_mean": str(rate_in), "_tx_mean": str(rate_out), "_rx_phase": "0", "_tx_phase": "0",
+                "_since": since})
+            self._log("pppoe,ppp,info", f"<{service}-{name}>: authenticated")
+            return item_id
+
+    def logout_ppp(self, name: str) -> None:
+        """The PPP customer hangs up: the session and its dynamic interface go."""
+        with self.lock:
+            active = self.tables["/ppp/active"]
+            for row in active.rows(name=name):
+                self._ppp_gone(active.items.pop(row[".id"]))
+
+    def _ppp_gone(self, item: dict) -> None:
+        interfaces = self.tables["/interface"]
+        link = f"<{item.get('service') or 'pppoe'}-{item.get('name', '')}>"
+        for key in [k for k, v in interfaces.items.items() if v.get("name") == link]:
+            del interfaces.items[key]
+        self._log("pppoe,ppp,info", f"{link}: terminating... - disconnected")
 
     def log(self, topics: str, message: str) -> None:
         with self.lock:

@@ -1,6 +1,8 @@
-"""What a fresh router holds: a hAP after its default configuration, with a hotspot on ``bridge``; or,
+"""What a fresh router holds: a hAP after its default configuration (ether1 the WAN with a DHCP client and
+its default route), with a hotspot on ``bridge``; or,
 ``factory_default``, a router with nothing but a DHCP client on its WAN port (ether1)."""
 import time
+import zlib
 
 from .clock import clock
 from .table import dash
@@ -62,6 +64,9 @@ def seed_router(sim) -> None:
         actual_interface="bridge", comment="defconf")
     add("/ip/address", address="10.5.50.1/24", network="10.5.50.0", interface="bridge", actual_interface="bridge",
         comment="hotspot network")
+    # The WAN: ether1 leased its address upstream (the default configuration's DHCP client); its host
+    # from the identity, not the rng, so the draws after it (MACs, phases) stay as they were.
+    _wan_lease(add, 2 + zlib.crc32(sim.identity.encode()) % 248)
     add("/ip/pool", name="default-dhcp", ranges="192.168.88.10-192.168.88.254")
     add("/ip/pool", name="hs-pool-1", ranges="10.5.50.2-10.5.50.254")
     for name, port in (("telnet", "23"), ("ftp", "21"), ("www", "80"), ("ssh", "22"), ("www-ssl", "443"),
@@ -114,14 +119,7 @@ def _seed_factory_default(sim, add) -> None:
             _rx_mean=str(rx_mean), _tx_mean=str(tx_mean), _rx_phase=str(rng.random() * 6.28),
             _tx_phase=str(rng.random() * 6.28))
     host = rng.randrange(2, 250)
-    add("/ip/dhcp-client", interface="ether1", status="bound", address=f"192.168.1.{host}/24", gateway="192.168.1.1",
-        dhcp_server="192.168.1.1", primary_dns="192.168.1.1", expires_after="23h51m", comment="defconf")
-    add("/ip/address", address=f"192.168.1.{host}/24", network="192.168.1.0", interface="ether1",
-        actual_interface="ether1", dynamic="true")
-    add("/ip/route", dst_address="0.0.0.0/0", gateway="192.168.1.1", immediate_gw="192.168.1.1%ether1",
-        distance="1", active="true", dynamic="true", static="false", dhcp="true")
-    add("/ip/route", dst_address="192.168.1.0/24", gateway="ether1", immediate_gw="ether1", distance="0",
-        scope="10", pref_src=f"192.168.1.{host}", active="true", dynamic="true", static="false", connect="true")
+    _wan_lease(add, host)
     for name, port in (("telnet", "23"), ("ftp", "21"), ("www", "80"), ("ssh", "22"), ("www-ssl", "443"),
                        ("api", "8728"), ("winbox", "8291"), ("api-ssl", "8729")):
         add("/ip/service", name=name, port=port, disabled="true" if name in ("telnet", "ftp", "www-ssl") else "false")
@@ -134,3 +132,16 @@ def _seed_factory_default(sim, add) -> None:
     t["/radius/incoming"]._store({})
     sim._log("system,info", "router rebooted")
     sim._log("system,info", "dhcp-client on ether1 got IP address 192.168.1.%d" % host)
+
+
+def _wan_lease(add, host: int) -> None:
+    """ether1's DHCP client bound upstream (192.168.1.0/24): its dynamic address, the default route
+    through the ISP's gateway and the connected route, as a real router's WAN shows them."""
+    add("/ip/dhcp-client", interface="ether1", status="bound", address=f"192.168.1.{host}/24", gateway="192.168.1.1",
+        dhcp_server="192.168.1.1", primary_dns="192.168.1.1", expires_after="23h51m", comment="defconf")
+    add("/ip/address", address=f"192.168.1.{host}/24", network="192.168.1.0", interface="ether1",
+        actual_interface="ether1", dynamic="true")
+    add("/ip/route", dst_address="0.0.0.0/0", gateway="192.168.1.1", immediate_gw="192.168.1.1%ether1",
+        distance="1", active="true", dynamic="true", static="false", dhcp="true")
+    add("/ip/route", dst_address="192.168.1.0/24", gateway="ether1", immediate_gw="ether1", distance="0",
+        scope="10", pref_src=f"192.168.1.{host}", active="true", dynamic="true", static="false", connect="true")

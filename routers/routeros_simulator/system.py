@@ -95,7 +95,8 @@ class SystemCommands:
     def _live(self, path: str, item: dict) -> dict:
         """Values that move with time, computed when printed."""
         if path == "/interface" and "_rx_mean" in item:
-            now = self.uptime
+            # A PPP session's dynamic interface counts from its login; the others since boot.
+            now = time.monotonic() - float(item["_since"]) if "_since" in item else self.uptime
             rx, tx = int(_bytes(item, "_rx", now)), int(_bytes(item, "_tx", now))
             return {"rx-byte": str(rx), "tx-byte": str(tx), "rx-packet": str(rx // 900),
                     "tx-packet": str(tx // 900), "fp-rx-byte": str(rx // 3), "fp-tx-byte": str(tx // 3),
