@@ -91,7 +91,7 @@ def _ports(names) -> list[str]:
 
 
 def _name(name: str) -> str:
-    if not NAME.match(name or ""):
+    if not NAME.fullmatch(name or ""):  # match()'s $ would take "hs1\n"
         raise InvalidService(f"{name!r}: a name is 1 to 40 letters, digits, '-' or '_', starting with a letter "
                              "or digit")
     return name

@@ -86,7 +86,7 @@ def test_a_hotspot_on_two_ports_and_pppoe_on_a_third_then_every_clash_is_refused
         "on_router": False, "provisioned_at": None}
     assert (pppoe.json()["name"], pppoe.json()["gateway"]) == ("pppoe1", "10.6.0.1")
     service = RouterService.objects.get(pk=pppoe.json()["id"])
-    assert (service.pool_range, service.profile_name) == ("10.6.0.2-10.6.3.254", "pppoe1-profile")
+    assert (service.pool_range, service.profile_name) == ("10.6.0.2-10.6.2.255", "pppoe1-profile")
     # Adding only records the desired state: nothing is written to the router until it is provisioned.
     assert not ProvisioningJob.objects.filter(router=router).exists()
     assert not factory_new.table("/interface/bridge").rows()
@@ -143,6 +143,7 @@ def test_malformed_bodies_answer_422_and_record_nothing(as_technician, factory_n
         {**good, "network": "fd00::/64"},
         {**good, "name": "hot spot"},
         {**good, "name": "x" * 41},
+        {**good, "name": "hs1\n"},                   # a name becomes router item names and RADIUS's Framed-Pool
     ]
     for body in bad:
         response = as_technician("post", f"/api/routers/{router.pk}/services", body)
