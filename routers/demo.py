@@ -17,7 +17,12 @@ DEMO_ROUTERS = [
     ("Rongai Main", "Ongata Rongai", "online"),
     ("Kitengela Tower", "Kitengela", "online"),
     ("Ruaka Estate", "Ruaka", "offline"),
+    ("Kitengela (new)", "Kitengela", "online"),
 ]
+# Routers just out of their box (the simulator's factory default: ether1 the WAN with a DHCP client,
+# ether2-5 free, no hotspot): the operator adds a hotspot or PPPoE service on the router's page and
+# provisions it. No customer has been on them yet.
+FACTORY_DEFAULT_ROUTERS = {"Kitengela (new)"}
 FIRST_PORT = 18728
 # Shared by the demo's routers and their NAS rows (run_nas_simulator --secret takes it).
 DEMO_RADIUS_SECRET = "demo-radius-secret"
@@ -57,8 +62,19 @@ def seed_routers() -> int:
 
 
 def nas_addresses() -> list[str]:
-    """The NAS addresses of the demo routers that are online (sessions come from these)."""
-    return [demo_address(index) for index, (_, _, status) in enumerate(DEMO_ROUTERS) if status == "online"]
+    """The NAS addresses of the demo routers that are online and serve customers (sessions come from these)."""
+    return [demo_address(index) for index, (name, _, status) in enumerate(DEMO_ROUTERS)
+            if status == "online" and name not in FACTORY_DEFAULT_ROUTERS]
+
+
+def demo_simulator(index: int, **options):
+    """The simulator playing the demo router at ``index``: at its address and port, factory-default
+    when the demo says so (not started)."""
+    from .routeros_simulator import RouterOSSimulator
+
+    name = DEMO_ROUTERS[index][0]
+    return RouterOSSimulator(identity=name, host=demo_address(index), port=FIRST_PORT + index,
+                             factory_default=name in FACTORY_DEFAULT_ROUTERS, **options)
 
 
 def seed_router_backups() -> tuple[int, list[str]]:
@@ -67,14 +83,12 @@ def seed_router_backups() -> tuple[int, list[str]]:
     ``run_routeros_simulator`` when it is serving already, else one started here for the moment (the
     quick start seeds before it starts them; ``run_routeros_simulator`` saves the recorded backups
     again when it starts, as a router's flash outlives a restart). Returns (made, failures)."""
-    from .routeros_simulator import RouterOSSimulator
-
     made, failed = 0, []
     for index, (name, _, status) in enumerate(DEMO_ROUTERS):
         router = Router.objects.filter(name=name, host=demo_address(index), api_port=FIRST_PORT + index).first()
         if router is None or status != "online" or router.backups.exists():
             continue
-        simulator = RouterOSSimulator(identity=name, host=demo_address(index), port=FIRST_PORT + index)
+        simulator = demo_simulator(index)
         try:
             simulator.start()
         except OSError:  # the port is taken: the demo's simulators are running, back up there
@@ -88,6 +102,21 @@ def seed_router_backups() -> tuple[int, list[str]]:
             if simulator is not None:
                 simulator.stop()
     return made, failed
+
+
+def open_sessions(index: int) -> list[dict]:
+    """The customers RADIUS has online on the demo router at ``index`` (its open accounting sessions):
+    {"user", "pppoe", "address", "mac", "uptime"}, for its simulator's active lists, so Online now
+    shows the demo's own customers."""
+    from radius.models import RadAcct
+
+    now = timezone.now()
+    rows = RadAcct.objects.filter(nas_ip_address=demo_address(index), acct_stop_time__isnull=True).order_by(
+        "acct_start_time").values_list("username", "nas_port_type", "framed_ip_address", "calling_station_id",
+                                       "acct_start_time")
+    return [{"user": username, "pppoe": port_type == "Virtual", "address": address,
+             "mac": (mac or "").replace("-", ":").upper(), "uptime": max(0.0, (now - start).total_seconds())}
+            for username, port_type, address, mac, start in rows]
 
 
 def resave_router_backups(simulators: dict[str, object], username: str = "admin", password: str = "") -> int:

@@ -26,7 +26,7 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
     output = seed(tmp_path, settings)
     password = (tmp_path / "demo-password.txt").read_text().strip()
     assert f"with password: {password}" in output
-    assert Package.objects.filter(kind="plan").count() == 7 and Router.objects.count() == 4
+    assert Package.objects.filter(kind="plan").count() == 7 and Router.objects.count() == 5
     boosts = set(Package.objects.filter(kind="boost").values_list("name", flat=True))
     assert boosts == {"Boost 2 GB", "Full speed 3 hours"}
     # 240 customers with phones, and those the redeemed vouchers made (a code is its own account).
@@ -44,7 +44,7 @@ def test_it_loads_months_of_business_and_prints_the_login(tmp_path, settings, cl
     assert paid_months.count() >= 6
     from radius.models import Nas, RadAcct, RadCheck
 
-    assert Nas.objects.count() == 4 and RadAcct.objects.filter(acct_stop_time__isnull=True).count() == 30
+    assert Nas.objects.count() == 5 and RadAcct.objects.filter(acct_stop_time__isnull=True).count() == 30
     # Fair use shows: the monthly hotspot plan slows down past its allowance, and RADIUS knows the rate.
     monthly = Package.objects.get(name="Monthly Hotspot", after_allowance="throttle", fup_rate_limit="1M/1M")
     from radius.models import RadGroupCheck
