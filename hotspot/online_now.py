@@ -5,9 +5,12 @@ Disconnect-Request names.
 
 Rows come from the routers, not from radacct: a session FreeRADIUS never heard of (a local user, a
 lost accounting Start) still shows, and a stale radacct row of a session the router has ended does
-not. A router that did not answer is listed apart, with why.
+not. A router that did not answer is listed apart, with why (the first SILENT_LISTED by name, the
+rest counted by reason).
 """
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -17,6 +20,9 @@ from routers import actions, active_sessions
 from routers.models import Router
 
 from .models import Customer, PackageKind, Subscription
+
+# A fleet with hundreds of dead routers: the page names this many and counts the rest by reason.
+SILENT_LISTED = 20
 
 
 class Session(dict):
@@ -34,9 +40,23 @@ class Online:
     readings: list[active_sessions.Reading]
     totals: dict = field(default_factory=dict)
 
-    @property
+    @cached_property
     def silent(self) -> list[active_sessions.Reading]:
         return [reading for reading in self.readings if not reading.ok]
+
+    @property
+    def silent_listed(self) -> list[active_sessions.Reading]:
+        """The first SILENT_LISTED of them, which the page names (the rest it counts)."""
+        return self.silent[:SILENT_LISTED]
+
+    @property
+    def silent_more(self) -> int:
+        return max(0, len(self.silent) - SILENT_LISTED)
+
+    @property
+    def silent_reasons(self) -> list[tuple[str, int]]:
+        """(reason, how many routers) of the silent ones, most first."""
+        return Counter(reading.reason for reading in self.silent).most_common()
 
 
 def online(routers=None, *, kind: str = "", package_id: int | None = None, q: str = "") -> Online:

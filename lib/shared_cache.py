@@ -95,6 +95,10 @@ class SharedCache:
     def get(self, key, default=None):
         return self._call("get", key, default)
 
+    def get_many(self, keys) -> dict:
+        """The found ones of ``keys`` in one round trip: {key: value}."""
+        return self._call("get_many", keys)
+
     def set(self, key, value, timeout) -> None:
         self._call("set", key, value, timeout)
 

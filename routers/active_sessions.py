@@ -6,13 +6,16 @@ The caller waits at most ``BOUND_SECONDS`` for all of them: a router that has no
 is reported as "no answer in time" and the page goes on (its worker finishes, or times out, on its
 own). A reading serves every viewer for ``CACHE_SECONDS`` (a failure for ``FAILED_CACHE_SECONDS``,
 so a dead router holds no refresh at all while it stays dead), so a room of staff watching the
-page costs each router one read per few seconds. Counters and readings live in the shared cache,
+page costs each router one read per few seconds. A router whose last reading failed is not waited
+for again: that failure is shown while the router is asked again in the background, so a fleet
+with many dead routers costs the page one cache round trip, not a wait. Counters and readings live in the shared cache,
 which every web process sees; the worker threads never touch the database.
 
 Rates: a hotspot session's bytes are on its /ip/hotspot/active row; a PPP session's on its dynamic
 interface ``<pppoe-name>`` (/ppp/active has none). The router's "out" (hotspot bytes-out, the PPP
 interface's tx) is what it sent to the customer: their download.
 """
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -30,6 +33,7 @@ BOUND_SECONDS = 4.0          # the page waits no longer for every router togethe
 TIMEOUT_SECONDS = 3.0        # one router's own limit (its socket operations and its whole read)
 CACHE_SECONDS = 4            # a reading serves every viewer this long
 FAILED_CACHE_SECONDS = 20    # a router that failed is asked again after this long
+LAST_FAILURE_SECONDS = 600   # ...meanwhile the page shows that failure, without waiting on it
 COUNTERS_SECONDS = 600       # the previous counters, for the next read's rates
 HOTSPOT, PPPOE = "hotspot", "pppoe"
 
@@ -52,47 +56,104 @@ class Reading:
 def read_all(routers=None, *, bound: float = BOUND_SECONDS, timeout: float = TIMEOUT_SECONDS,
              workers: int | None = None) -> list[Reading]:
     """A Reading per router of ``routers`` (default: every router not being provisioned), in
-    their order, within ``bound`` seconds of the call."""
+    their order, within ``bound`` seconds of the call. The cached readings come in one round trip;
+    a router whose last reading failed is not waited for (that failure is shown while it is asked
+    again in the background), so only routers with no reading at all, or whose last one answered,
+    are asked while the caller waits."""
     started = time.monotonic()
     targets = polling.targets(routers if routers is not None
                               else Router.objects.exclude(status=Router.Status.PROVISIONING).order_by("name", "pk"))
     if not targets:
         return []
-    pool = ThreadPoolExecutor(max_workers=min(workers or settings.ROUTER_POLL_WORKERS, len(targets)),
-                              thread_name_prefix="active-sessions")
-    try:
-        futures = [pool.submit(read_one, target, timeout) for target in targets]
-        wait(futures, timeout=max(0.0, bound - (time.monotonic() - started)))
-    finally:
-        # Those still asking finish on their own (each within its timeout) and cache what they learn.
-        pool.shutdown(wait=False, cancel_futures=True)
-    return [future.result() if future.done() and not future.cancelled()
-            else Reading(target.id, target.name, False, "slow", f"no answer within {bound:g} s")
-            for target, future in zip(targets, futures, strict=True)]
+    cached = cache.get_many([key for target in targets for key in (_key(target.id), _failed_key(target.id))])
+    readings: dict[int, Reading] = {}
+    ask_now, ask_later = [], []
+    for target in targets:
+        if (found := cached.get(_key(target.id))) is not None:
+            readings[target.id] = found
+        elif (failed := cached.get(_failed_key(target.id))) is not None:
+            readings[target.id] = failed
+            ask_later.append(target)
+        else:
+            ask_now.append(target)
+    if ask_later:
+        _ask_in_background(ask_later, timeout)
+    if ask_now:
+        pool = ThreadPoolExecutor(max_workers=min(workers or settings.ROUTER_POLL_WORKERS, len(ask_now)),
+                                  thread_name_prefix="active-sessions")
+        try:
+            futures = [pool.submit(_ask, target, timeout) for target in ask_now]
+            wait(futures, timeout=max(0.0, bound - (time.monotonic() - started)))
+        finally:
+            # Those still asking finish on their own (each within its timeout) and cache what they learn.
+            pool.shutdown(wait=False, cancel_futures=True)
+        for target, future in zip(ask_now, futures, strict=True):
+            readings[target.id] = (future.result() if future.done() and not future.cancelled()
+                                   else Reading(target.id, target.name, False, "slow", f"no answer within {bound:g} s"))
+    return [readings[target.id] for target in targets]
 
 
 def read_one(target: polling.Target, timeout: float = TIMEOUT_SECONDS) -> Reading:
     """One router's active sessions: the cached reading while fresh, else asked now. Never raises."""
-    key = f"routers:active-sessions:{target.id}"
-    found = cache.get(key)
-    if found is not None:
-        return found
+    found = cache.get(_key(target.id))
+    return found if found is not None else _ask(target, timeout)
+
+
+def _ask(target: polling.Target, timeout: float) -> Reading:
+    """Ask the router now and cache the reading (a failure also as the last failure, which
+    read_all shows without waiting while it asks again). Never raises."""
     result = polling.ask(target, timeout, _read)
     if not result.ok:
         reading = Reading(target.id, target.name, False, result.reason, result.error, result.seconds, time.time())
-        cache.set(key, reading, FAILED_CACHE_SECONDS)
+        cache.set(_key(target.id), reading, FAILED_CACHE_SECONDS)
+        cache.set(_failed_key(target.id), reading, LAST_FAILURE_SECONDS)
         return reading
     now = time.time()
     sessions = result.sample["sessions"]
     _add_rates(target.id, sessions, now)
     reading = Reading(target.id, target.name, True, seconds=result.seconds, taken_at=now, sessions=sessions)
-    cache.set(key, reading, CACHE_SECONDS)
+    cache.set(_key(target.id), reading, CACHE_SECONDS)
+    cache.delete(_failed_key(target.id))
     return reading
+
+
+_background: ThreadPoolExecutor | None = None
+_asking: set[int] = set()
+_asking_lock = threading.Lock()
+
+
+def _ask_in_background(targets: list[polling.Target], timeout: float) -> None:
+    """Ask ``targets`` again on this process's own pool, each once at a time, without waiting."""
+    global _background
+    with _asking_lock:
+        todo = [target for target in targets if target.id not in _asking]
+        _asking.update(target.id for target in todo)
+        if todo and _background is None:
+            _background = ThreadPoolExecutor(max_workers=settings.ROUTER_POLL_WORKERS,
+                                             thread_name_prefix="active-sessions-again")
+    for target in todo:
+        _background.submit(_ask_and_release, target, timeout)
+
+
+def _ask_and_release(target: polling.Target, timeout: float) -> None:
+    try:
+        _ask(target, timeout)
+    finally:
+        with _asking_lock:
+            _asking.discard(target.id)
+
+
+def _key(router_id: int) -> str:
+    return f"routers:active-sessions:{router_id}"
+
+
+def _failed_key(router_id: int) -> str:
+    return f"routers:active-sessions:failed:{router_id}"
 
 
 def forget(router_id: int) -> None:
     """Drop the cached reading, so the next look asks the router (after a disconnect)."""
-    cache.delete(f"routers:active-sessions:{router_id}")
+    cache.delete_many([_key(router_id), _failed_key(router_id)])
 
 
 def _read(client: RouterClient, in_time) -> dict:

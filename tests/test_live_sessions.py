@@ -11,6 +11,7 @@ from audit.models import Entry
 from hotspot import online_now, subscriptions
 from hotspot import services as hotspot
 from hotspot.models import Package, ServiceType
+from lib.shared_cache import cache
 from radius import services as radius
 from radius.models import CoaAttempt, RadAcct
 from radius.nas_simulator import NasSimulator
@@ -132,6 +133,45 @@ def test_a_silent_router_is_listed_as_not_answering_without_holding_the_page(fle
     assert [r.name for r in page.context["found"].silent] == ["Ruaka"]
     assert page.context["found"].totals["online"] == 4
     assert "Not answering" in page.content.decode()
+
+
+def test_a_router_that_failed_last_time_is_not_waited_for_again_but_asked_in_the_background(fleet, signed_in):
+    client = signed_in(SUPPORT)
+    with RouterOSSimulator(identity="Ruaka", password=PASSWORD, dead="silent") as ruaka:
+        router = make_router(ruaka, "Ruaka", host="127.0.0.2")
+        client.get("/sessions/live/")  # waited for: no reading of it yet
+        cache.delete(f"routers:active-sessions:{router.pk}")  # its failure's FAILED_CACHE_SECONDS are over
+        started = time.monotonic()
+        page = client.get("/sessions/live/")
+        waited = time.monotonic() - started
+        assert waited < 1.0
+        assert [r.name for r in page.context["found"].silent] == ["Ruaka"]
+        assert page.context["found"].totals["online"] == 4
+        # Meanwhile it is asked again in the background, once, and that reading is cached.
+        deadline = time.monotonic() + active_sessions.TIMEOUT_SECONDS + 2
+        while cache.get(f"routers:active-sessions:{router.pk}") is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cache.get(f"routers:active-sessions:{router.pk}").reason == "unreachable"
+    # Answering again: its last failure is forgotten by the read that answered.
+    with RouterOSSimulator(identity="Ruaka", password=PASSWORD) as back:
+        router.host, router.api_port = "127.0.0.1", back.port
+        router.save(update_fields=["host", "api_port"])
+        active_sessions.forget(router.pk)
+        assert "Ruaka" not in [r.name for r in client.get("/sessions/live/").context["found"].silent]
+
+
+def test_hundreds_of_silent_routers_are_counted_by_reason_and_the_first_named(fleet, signed_in):
+    for n in range(online_now.SILENT_LISTED + 5):  # nothing listens on port 9: refused at once
+        last = services.create_router(name=f"Dead-{n:02d}", host="127.0.0.1", api_port=9, api_username="admin",
+                               api_password=PASSWORD)
+    page = signed_in(SUPPORT).get("/sessions/live/")
+    found = page.context["found"]
+    assert len(found.silent) == online_now.SILENT_LISTED + 5 and found.silent_more == 5
+    assert found.silent_reasons == [("unreachable", online_now.SILENT_LISTED + 5)]
+    html = page.content.decode()
+    assert html.count("data-silent-router=") == online_now.SILENT_LISTED
+    assert ">Dead-00</a>" in html and f'data-silent-router="{last.pk}"' not in html and "and 5 more" in html
+    assert found.totals["online"] == 4 and found.totals["answered"] == 2
 
 
 def test_disconnect_without_accounting_removes_the_session_over_the_api(fleet, westlands, signed_in):
