@@ -459,6 +459,27 @@ class UsageTotal(ReportTotal):
                    models.Index(fields=["grain", "kept", "package", "day"], name="billing_usagetotal_package")]
 
 
+class CustomerUsageMonth(models.Model):
+    """hotspot.UsageDay summed per month (its first day) x username, whatever the router and package:
+    the usage report's top customers over a long range read a row per customer for each month it
+    covers whole (100,000 a month) and UsageDay's rows only for its ends, instead of every day's rows.
+    Kept by statement triggers on hotspot_usageday as UsageTotal is (billing migration 0012;
+    PostgreSQL only). ``rows``: how many UsageDay rows it sums; at 0 it is deleted."""
+
+    month = models.DateField()
+    username = models.TextField()
+    rows = models.IntegerField(default=0)
+    sessions = models.BigIntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
+    bytes_in = models.BigIntegerField(default=0)
+    bytes_out = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "username"], name="one_customer_usage_month")]
+        indexes = [models.Index(fields=["month"], name="billing_usermonth_sums",
+                                include=["username", "sessions", "seconds", "bytes_in", "bytes_out"])]
+
+
 class CustomerDay(models.Model):
     """Customers coming, coming back and going, per business day. A customer's purchase is a completed
     payment of theirs (any method, the wallet's too) not later reversed; its day is that of completed_at.

@@ -1,0 +1,106 @@
+"""billing.CustomerUsageMonth (issue 18): hotspot.UsageDay summed per month x username by triggers,
+and the usage report's top customers read from it for the months a range covers whole: the same
+answer as summing UsageDay's own rows, over whole and partial months, with ties and filters."""
+import random
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from billing.models import CustomerUsageMonth
+from hotspot.models import Package, UsageDay
+from monitoring.reports.period import Period
+from monitoring.reports.usage import SUMS, TOP, top_customers
+from routers.models import Router
+from tests.staff_kit import *  # noqa: F403 - the personas
+
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.skipif(connection.vendor != "postgresql", reason="kept by PostgreSQL triggers")]
+FIRST = date(2026, 1, 1)
+
+
+def months_in_sql() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT date_trunc('month', day)::date, username, count(*), sum(sessions), sum(seconds),
+                                 sum(bytes_in), sum(bytes_out) FROM hotspot_usageday GROUP BY 1, 2 ORDER BY 1, 2""")
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def kept() -> list[tuple]:
+    return list(CustomerUsageMonth.objects.order_by("month", "username").values_list(
+        "month", "username", "rows", "sessions", "seconds", "bytes_in", "bytes_out"))
+
+
+def straight(period: Period, **chosen) -> list[tuple]:
+    """The top customers summed from UsageDay's own rows: (username, down, up, sessions, seconds)."""
+    rows = UsageDay.objects.filter(day__gte=period.first, day__lte=period.last, **chosen)
+    found = rows.values("username").annotate(**SUMS).order_by("-down", "username")[:TOP]
+    return [(r["username"], r["down"], r["up"], r["session_count"], r["online"]) for r in found]
+
+
+def fill(customers: int = 80, days: int = 150, seed: int = 7):
+    """Random use over five months, on two routers and two packages (several rows a customer a day),
+    with whole ties: every 10th customer uses exactly as much as the one before."""
+    rnd = random.Random(seed)
+    routers = [Router.objects.create(name=f"R{n}", host=f"10.0.{n}.1") for n in range(2)]
+    packages = [Package.objects.create(name=f"P{n}", price=50, validity_minutes=1440) for n in range(2)]
+    rows = []
+    for offset in range(days):
+        day = FIRST + timedelta(days=offset)
+        for n in rnd.sample(range(customers), customers // 3):
+            for router in rnd.sample(routers, rnd.randint(1, 2)):
+                package = rnd.choice(packages)
+                down = rnd.randint(1, 10**9) if n % 10 else 0
+                rows.append(UsageDay(day=day, username=f"u{n:03}", router=router, package=package, sessions=1,
+                                     seconds=rnd.randint(1, 9000), bytes_in=down // 8, bytes_out=down))
+                if n % 10 == 0:  # tie with u(n+1)'s row, same day, same figures
+                    rows.append(UsageDay(day=day, username=f"t{n:03}", router=router, package=package, sessions=1,
+                                         seconds=5, bytes_in=7, bytes_out=10**9 // 2))
+    UsageDay.objects.bulk_create(rows, batch_size=2000)
+    return routers, packages
+
+
+def test_months_follow_inserts_updates_and_deletes_of_usage_days():
+    fill(customers=30, days=70)
+    assert kept() == months_in_sql() and len(kept()) > 60
+    UsageDay.objects.filter(username="u001", day__lt=FIRST + timedelta(days=40)).update(bytes_out=5, sessions=3)
+    UsageDay.objects.filter(username="u002").update(username="z002")  # moved to another username
+    UsageDay.objects.filter(username="u004", day__gte=FIRST + timedelta(days=31)).delete()
+    UsageDay.objects.filter(username="u005").delete()  # every row: its months are gone, not zero
+    assert kept() == months_in_sql()
+    assert not CustomerUsageMonth.objects.filter(username="u005").exists()
+
+
+@pytest.mark.parametrize("first, last", [
+    (date(2026, 1, 1), date(2026, 5, 30)),    # four whole months, a month's end days
+    (date(2026, 1, 17), date(2026, 5, 2)),    # partial both ends
+    (date(2026, 2, 1), date(2026, 3, 31)),    # whole months only
+    (date(2026, 1, 31), date(2026, 3, 1)),    # one whole month, a day each side
+    (date(2025, 12, 20), date(2026, 2, 28)),  # starting before any row
+])
+def test_top_customers_from_months_equal_the_usage_days_summed(first, last):
+    fill()
+    period = Period(first, last)
+    found = top_customers(period)
+    assert found == straight(period)
+    assert len(found) == TOP
+    down = [row[1] for row in found]
+    tied = [n for n in range(1, len(down)) if down[n] == down[n - 1]]
+    assert tied, "the data has ties within the top"  # ordered by username among equals (compared above)
+
+
+def test_a_range_with_no_whole_month_and_filters_read_the_usage_days(client, technician):
+    routers, packages = fill()
+    assert top_customers(Period(date(2026, 2, 3), date(2026, 2, 27))) is None
+    client.force_login(technician)
+    answer = client.get("/api/reports/usage", {"from": "2026-01-10", "to": "2026-04-20", "group_by": "customer",
+                                               "router": routers[0].pk}).json()
+    expected = straight(Period(date(2026, 1, 10), date(2026, 4, 20)), router=routers[0])
+    assert [row["group"] for row in answer["rows"]] == [row[0] for row in expected]
+    whole = client.get("/api/reports/usage", {"from": "2026-01-10", "to": "2026-04-20",
+                                              "group_by": "customer"}).json()
+    expected = straight(Period(date(2026, 1, 10), date(2026, 4, 20)))
+    assert [row["group"] for row in whole["rows"]] == [row[0] for row in expected]
+    assert CustomerUsageMonth.objects.aggregate(n=Sum("bytes_out"))["n"] == UsageDay.objects.aggregate(
+        n=Sum("bytes_out"))["n"]
