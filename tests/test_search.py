@@ -51,3 +51,19 @@ def test_a_voucher_code_as_printed_finds_who_redeemed_it(signed_in):
     printed = vouchers.display(code, "KLM2").lower()  # klm2-xxxx-xxxx, as a caller reads it out
     answer = signed_in("Support").get("/search/", {"q": printed})
     assert answer["Location"] == f"/customers/{customer.pk}/"
+
+
+@pytest.mark.django_db
+def test_an_exact_identifier_wins_over_phone_numbers_holding_its_digits(signed_in, wanjiru):
+    """'wk7h3' has one digit, but a username like 'nafula41668' or a receipt 'SM0AE140B8' has runs of
+    digits that thousands of phone numbers hold: the exact match is the answer."""
+    nafula = Customer.objects.create(phone="254700000001", name="Nafula Chege", username="nafula41668")
+    otieno = Customer.objects.create(phone="254741668000", name="Otieno")
+    Customer.objects.create(phone="254714080000", name="Achieng")
+    Payment.objects.create(customer=wanjiru, phone=wanjiru.phone, amount=50, mpesa_receipt="SM0AE140B8",
+                           status=Payment.Status.COMPLETED)
+    client = signed_in("Support")
+    assert client.get("/search/", {"q": "nafula41668"})["Location"] == f"/customers/{nafula.pk}/"
+    assert client.get("/search/", {"q": "SM0AE140B8"})["Location"] == f"/customers/{wanjiru.pk}/"
+    # No identifier matches: part of a phone number still finds its holder.
+    assert client.get("/search/", {"q": "41668"})["Location"] == f"/customers/{otieno.pk}/"
