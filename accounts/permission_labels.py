@@ -67,7 +67,8 @@ HIDDEN = (
     # Report rollups are summary rows kept by the refresh job (lib.rollups); only reading them is granted.
     *(f"{app}.{verb}_{model}" for verb in ("add", "change", "delete") for app, model in (
         ("billing", "paymentday"), ("billing", "customerday"), ("billing", "cohortmonth"),
-        ("hotspot", "usageday"), ("hotspot", "loginhour"), ("hotspot", "loginday"))),
+        ("hotspot", "usageday"), ("hotspot", "loginhour"), ("hotspot", "loginday"),
+        ("billing", "paymenttotal"), ("billing", "usagetotal"))),
     # Money is never deleted: a payment is reversed, an invoice cancelled.
     "billing.delete_payment", "billing.delete_invoice",
 )
@@ -94,6 +95,8 @@ MODELS: dict[str, tuple[str, str]] = {
     "hotspot.usageday": (REPORTS, "data usage per day (report summary)"),
     "hotspot.loginhour": (REPORTS, "sign-ins per hour (report summary)"),
     "hotspot.loginday": (REPORTS, "unique users per day (report summary)"),
+    "billing.paymenttotal": (REPORTS, "revenue per day and month, summed ahead (report summary)"),
+    "billing.usagetotal": (REPORTS, "data usage per day and month, summed ahead (report summary)"),
     "monitoring.ticket": (TICKETS, "tickets"),
     "routers.router": (ROUTERS, "routers"),
     "routers.accesspoint": (ROUTERS, "access points"),

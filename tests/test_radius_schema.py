@@ -20,6 +20,7 @@ OUR_EXTRA_INDEXES = {
     "CREATE INDEX radacct_sessionid_idx ON radacct USING btree (acctsessionid)",
     "CREATE INDEX radacct_callingstation_idx ON radacct USING btree (callingstationid)",
     "CREATE INDEX radpostauth_callingstation_idx ON radpostauth USING btree (callingstationid)",
+    "CREATE INDEX radacct_stopped_idx ON radacct USING btree (acctstoptime) WHERE (acctstoptime IS NOT NULL)",
 }
 
 # radacct is partitioned by month of acctstarttime (migration 0009): PostgreSQL wants the partition
