@@ -105,13 +105,7 @@ def create_database(name: str, schema: str, args) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
     if schema in ("ours", "unpartitioned"):
-        db = settings.DATABASES["default"]
-        env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}")
-        # "unpartitioned": our schema before radacct's monthly partitions (radius 0009), for a
-        # before/after in one run.
-        target = ["0008"] if schema == "unpartitioned" else []
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0", "radius", *target], cwd=ROOT, env=env,
-                       check=True)
+        migrate(name, schema)
     # Client-side binding: the load is several statements in one call.
     with connect(name, cursor_factory=psycopg.ClientCursor) as conn:
         if schema == "stock":
@@ -137,20 +131,33 @@ def create_database(name: str, schema: str, args) -> None:
               f"{time.perf_counter() - started:.0f} s", flush=True)
 
 
+def migrate(name: str, schema: str) -> None:
+    """Our schema as manage.py migrate leaves it, functions included ("ours": every radius migration,
+    also on --reuse, so a kept database runs what the code installs now; "unpartitioned": up to radius
+    0008, before radacct's monthly partitions, for a before/after in one run)."""
+    db = settings.DATABASES["default"]
+    env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{name}")
+    target = ["0008"] if schema == "unpartitioned" else []
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0", "radius", *target], cwd=ROOT, env=env, check=True)
+
+
 def install_functions(name: str, schema: str) -> None:
-    """The auth-path functions our configuration calls (migration radius 0002), in either schema:
-    the comparison is between table layouts and indexes, with the same FreeRADIUS setup. The
-    partitioned schema keeps its Simultaneous-Use count bounded to recent months (radius 0010)."""
+    """The auth-path functions our configuration calls where the migrations did not install them: the
+    stock schema gets ours (radius 0002, 0005), so the comparison is between table layouts and
+    indexes with the same FreeRADIUS setup. "ours" keeps exactly what its migrations installed."""
     import importlib
 
+    if schema == "ours":
+        return
     with connect(name) as conn:
-        for migration in ("0002_authorize_functions", "0005_data_allowance_function"):
-            conn.execute(importlib.import_module(f"radius.migrations.{migration}").FUNCTIONS)
-        if schema == "ours":
-            conn.execute(importlib.import_module("radius.migrations.0010_open_sessions_in_recent_months").BOUNDED)
+        if schema == "stock":
+            for migration in ("0002_authorize_functions", "0005_data_allowance_function"):
+                conn.execute(importlib.import_module(f"radius.migrations.{migration}").FUNCTIONS)
         # Simultaneous-Use is asked with the reply's Framed-Protocol (radius/raddb/mods-enabled/sql): the
-        # two-argument form (radius 0013, 0014) hands every non-PPP user to the one-argument form above.
+        # two-argument form (radius 0013, 0014) hands every non-PPP user to the one-argument form, and
+        # the count reached is verified by listing those sessions (radius 0015).
         conn.execute(importlib.import_module("radius.migrations.0014_open_ppp_sessions_cached_plan").FUNCTION)
+        conn.execute(importlib.import_module("radius.migrations.0015_auth_cached_plans").OPEN_SESSION_ROWS)
 
 
 def start_freeradius(name: str, port: int, threads: int, max_threads: int) -> subprocess.Popen:
@@ -385,6 +392,8 @@ def main() -> None:
         name = f"{args.db_prefix}_{schema}"
         if not (args.reuse and database_exists(name)):
             create_database(name, schema, args)
+        elif schema == "ours":
+            migrate(name, schema)
         install_functions(name, schema)
         port = 28812 + index * 10
         server = start_freeradius(name, port, args.threads, args.max_threads or args.threads)
