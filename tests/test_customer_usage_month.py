@@ -78,6 +78,8 @@ def test_months_follow_inserts_updates_and_deletes_of_usage_days():
     (date(2026, 2, 1), date(2026, 3, 31)),    # whole months only
     (date(2026, 1, 31), date(2026, 3, 1)),    # one whole month, a day each side
     (date(2025, 12, 20), date(2026, 2, 28)),  # starting before any row
+    (date(2026, 2, 5), date(2026, 3, 4)),     # 30 days: February less its first 4 days, March's first 4
+    (date(2026, 2, 3), date(2026, 2, 27)),    # within one month: the month less 3 days
 ])
 def test_top_customers_from_months_equal_the_usage_days_summed(first, last):
     fill()
@@ -92,7 +94,7 @@ def test_top_customers_from_months_equal_the_usage_days_summed(first, last):
 
 def test_a_range_with_no_whole_month_and_filters_read_the_usage_days(client, technician):
     routers, packages = fill()
-    assert top_customers(Period(date(2026, 2, 3), date(2026, 2, 27))) is None
+    assert top_customers(Period(date(2026, 2, 10), date(2026, 2, 12))) is None  # 3 days: fewer than the rest
     client.force_login(technician)
     answer = client.get("/api/reports/usage", {"from": "2026-01-10", "to": "2026-04-20", "group_by": "customer",
                                                "router": routers[0].pk}).json()
@@ -104,3 +106,16 @@ def test_a_range_with_no_whole_month_and_filters_read_the_usage_days(client, tec
     assert [row["group"] for row in whole["rows"]] == [row[0] for row in expected]
     assert CustomerUsageMonth.objects.aggregate(n=Sum("bytes_out"))["n"] == UsageDay.objects.aggregate(
         n=Sum("bytes_out"))["n"]
+
+
+def test_every_customer_listed_and_none_whose_rows_all_lie_outside_the_range():
+    """Fewer customers than TOP: the whole list compared, those using nothing (0 bytes, still a row) at
+    the end by username, and one whose rows all lie in the days taken off a month not listed."""
+    fill(customers=20, days=70)
+    UsageDay.objects.create(day=date(2026, 2, 2), username="gone", sessions=1, bytes_out=10**12)
+    UsageDay.objects.create(day=date(2026, 3, 20), username="later", sessions=1, bytes_out=10**12)
+    period = Period(date(2026, 2, 5), date(2026, 3, 4))
+    found = top_customers(period)
+    assert found == straight(period) and len(found) < TOP
+    assert "gone" not in [row[0] for row in found] and "later" not in [row[0] for row in found]
+    assert found[-1][1] == 0

@@ -11,6 +11,7 @@ from django.db.models import Sum
 from accounts.access import any_perm
 from billing.models import UsageTotal
 from hotspot.models import UsageDay
+from siteconfig import time_zone
 
 from .filters import ReportFilters
 from .frame import Chart, Column, Report, Table, hours, megabytes
@@ -56,24 +57,45 @@ def table(form: ReportFilters, rows, title: str, found: list[tuple] | None = Non
 
 def top_customers(period) -> list[tuple] | None:
     """The TOP customers over ``period`` with no router or package chosen, as ``summed`` answers them
-    ((username, down, up, sessions, seconds), most downloaded first, then by username), in one query:
-    billing.CustomerUsageMonth's row per customer for each month the period covers whole and UsageDay's
-    rows for its ends (a year: 1,100,000 month rows and a month of day rows instead of 9,800,000 day
-    rows). None when it covers no month whole or the months are not kept (SQLite)."""
-    first_whole = period.first if period.first.day == 1 else _next_month(period.first)
-    after_whole = _next_month(period.last) if (period.last + timedelta(days=1)).day == 1 else period.last.replace(day=1)
-    if connection.vendor != "postgresql" or first_whole >= after_whole:
+    ((username, down, up, sessions, seconds), most downloaded first, then by username), in one query from
+    billing.CustomerUsageMonth's row per customer and month and UsageDay's rows for the rest: a month the
+    period covers whole is its month rows; a month it covers in part is its day rows in the period, or,
+    when fewer, the month's rows less its day rows outside the period (the last 30 days, the 5th of a
+    month to the 4th of the next: a month's rows and 8 days' rows instead of 30 days'). Sums are linear,
+    so each customer's figures are exact; one counts when a UsageDay row of theirs lies in the period.
+    None when no month's rows would be read or they are not kept (SQLite)."""
+    if connection.vendor != "postgresql":
         return None
-    sums = "bytes_out, bytes_in, sessions, seconds"
+    today = time_zone.today()
+    months, added, taken = [], [], []
+    start = period.first.replace(day=1)
+    while start <= period.last:
+        end = _next_month(start) - timedelta(days=1)
+        low, high = max(period.first, start), min(period.last, end)
+        inside = max(0, (min(high, today) - low).days + 1)  # days with rows: none after today
+        outside = max(0, (min(end, today) - start).days + 1) - inside
+        if (low, high) == (start, end) or outside < inside:
+            months.append(start)
+            taken += [(start, low - timedelta(days=1))] if low > start else []
+            taken += [(high + timedelta(days=1), end)] if high < end else []
+        else:
+            added.append((low, high))
+        start = _next_month(start)
+    if not months:
+        return None
+    pieces = ["SELECT username, rows, bytes_out, bytes_in, sessions, seconds FROM billing_customerusagemonth "
+              "WHERE month = ANY(%s)"]
+    params: list = [months]
+    for sign, spans in ((1, added), (-1, taken)):
+        for low, high in spans:
+            pieces.append(f"SELECT username, {sign}, {sign} * bytes_out, {sign} * bytes_in, {sign} * sessions, "
+                          f"{sign} * seconds FROM hotspot_usageday WHERE day >= %s AND day <= %s")
+            params += [low, high]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT username, sum(bytes_out), sum(bytes_in), sum(sessions), sum(seconds) FROM (
-                    SELECT username, {sums} FROM billing_customerusagemonth WHERE month >= %s AND month < %s
-                    UNION ALL
-                    SELECT username, {sums} FROM hotspot_usageday
-                    WHERE (day >= %s AND day < %s) OR (day >= %s AND day <= %s)) AS used
-                GROUP BY username ORDER BY 2 DESC, 1 LIMIT %s""",
-            [first_whole, after_whole, period.first, first_whole, after_whole, period.last, TOP])
+            f"""SELECT username, sum(bytes_out), sum(bytes_in), sum(sessions), sum(seconds)
+                FROM ({" UNION ALL ".join(pieces)}) AS used (username, rows, bytes_out, bytes_in, sessions, seconds)
+                GROUP BY username HAVING sum(rows) > 0 ORDER BY 2 DESC, 1 LIMIT %s""", [*params, TOP])
         return [(username, *(int(n or 0) for n in figures)) for username, *figures in cursor.fetchall()]
 
 
