@@ -364,7 +364,8 @@ def big_tables(cursor, n: dict, packages: list, routers: list, started: float) -
     }, """(SELECT g, cust, k, at,
                   CASE WHEN r < 0.80 THEN 'mpesa_stk' WHEN r < 0.90 THEN 'mpesa_c2b' WHEN r < 0.95 THEN 'cash'
                        WHEN r < 0.98 THEN 'wallet' ELSE 'voucher' END AS pmethod,
-                  CASE WHEN r >= 0.80 THEN 'completed' WHEN at > now() - interval '90 seconds' THEN 'pending'
+                  CASE WHEN r >= 0.80 THEN 'completed'
+                       WHEN at > now() - interval '90 seconds' OR g > %(payments)s - 20 THEN 'pending'
                        WHEN r2 < 0.89 THEN 'completed' WHEN r2 < 0.94 THEN 'cancelled'
                        WHEN r2 < 0.98 THEN 'timed_out' ELSE 'failed' END AS pstatus
            FROM (SELECT g, 1 + floor(random() * %(n)s)::int AS cust,
@@ -422,11 +423,14 @@ def big_tables(cursor, n: dict, packages: list, routers: list, started: float) -
         "amount": "(%(pp_price)s::numeric[])[1 + mod(c / 20, 3)]",
         "period_start": "ps", "period_end": "ps + interval '1 month'", "issued_at": "ps",
         "due_at": "ps + interval '7 days'",
-        "status": "CASE WHEN mod(c + m, 97) = 0 THEN 'cancelled' WHEN m = 0 THEN CASE WHEN mod(c, 10) < 7 "
+        # Cancelled: one in 97, and the first customers' one a month, so that every scale has some.
+        "status": "CASE WHEN mod(c + m, 97) = 0 OR c = 20 * (m + 1) THEN 'cancelled' WHEN m = 0 THEN "
+                  "CASE WHEN mod(c, 10) < 7 "
                   "THEN 'issued' ELSE 'paid' END WHEN mod(c * 7 + m, 50) = 0 OR (m = 1 AND mod(c, 5) = 0) "
                   "THEN 'overdue' ELSE 'paid' END",
         "paid_at": "CASE WHEN (m = 0 AND mod(c, 10) >= 7) OR (m > 0 AND mod(c * 7 + m, 50) <> 0 AND NOT "
-                   "(m = 1 AND mod(c, 5) = 0) AND mod(c + m, 97) <> 0) THEN ps + interval '3 days' END",
+                   "(m = 1 AND mod(c, 5) = 0) AND mod(c + m, 97) <> 0 AND c <> 20 * (m + 1)) "
+                   "THEN ps + interval '3 days' END",
     }, """(SELECT c, m, date_trunc('month', now()) - m * interval '1 month' AS ps
            FROM generate_series(20, %(n)s, 20) c CROSS JOIN generate_series(0, 11) m) s""", p)
     started = step("invoices", started)
