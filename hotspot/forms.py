@@ -110,7 +110,8 @@ class PppoeConnectionForm(forms.Form):
                                      empty_label="None: the router's PPP profile gives the address",
                                      help_text="Its pool gives the customer an address at each connection")
     static_ip = forms.CharField(label="Fixed address", required=False, max_length=45,
-                                help_text="Optional: always this address, inside the service's network")
+                                help_text="Optional: always this address, in the top quarter of the service's "
+                                          "network (the pool leaves it out)")
 
     def __init__(self, *args, **kwargs):
         from .pppoe import pppoe_services

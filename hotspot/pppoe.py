@@ -63,6 +63,11 @@ def check_static_ip(service: RouterService | None, address: str, customer: Custo
                                 "static_ip")
     if str(ip) == service.gateway:
         raise ConnectionRefused(f"{ip} is the router's address on {service.name}.", "static_ip")
+    first = service.fixed_first
+    if first is None or ip < first:
+        raise ConnectionRefused(
+            f"{ip} is in {service.name}'s pool ({service.pool_range}), which the router hands out: a fixed "
+            f"address must be in {service.fixed_range or 'a block the network has no room for'}.", "static_ip")
     others = Customer.objects.filter(static_ip=str(ip))
     if customer is not None:
         others = others.exclude(pk=customer.pk)

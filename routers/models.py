@@ -299,12 +299,32 @@ class RouterService(models.Model):
         return f"{self.gateway}/{network.prefixlen}" if network else ""
 
     @property
+    def fixed_first(self) -> ipaddress.IPv4Address | None:
+        """The first address of the block kept out of the pool for fixed addresses (a customer's
+        Framed-IP-Address): the network's top quarter, e.g. 10.5.50.192 of 10.5.50.0/24 (for a /30,
+        whose quarter is its broadcast address, none: the pool keeps its hosts)."""
+        network = self.ip_network
+        if network is None:
+            return None
+        first = network.network_address + network.num_addresses * 3 // 4
+        return first if first < network.broadcast_address and first > network.network_address + 2 else None
+
+    @property
+    def fixed_range(self) -> str:
+        """The fixed addresses' block, e.g. 10.5.50.192-10.5.50.254 ("" when the network has none)."""
+        first = self.fixed_first
+        return f"{first}-{self.ip_network.broadcast_address - 1}" if first is not None else ""
+
+    @property
     def pool_range(self) -> str:
-        """The clients' addresses: the second host to the last, e.g. 10.5.50.2-10.5.50.254."""
+        """The clients' addresses: the second host up to the fixed addresses' block, e.g.
+        10.5.50.2-10.5.50.191 (the router never hands out a customer's fixed address)."""
         network = self.ip_network
         if network is None:
             return ""
-        return f"{network.network_address + 2}-{network.broadcast_address - 1}"
+        first = self.fixed_first
+        last = first - 1 if first is not None else network.broadcast_address - 1
+        return f"{network.network_address + 2}-{last}"
 
     @property
     def running(self) -> bool:

@@ -35,9 +35,9 @@ def test_support_gives_a_pppoe_customer_a_fixed_address(served, chromium):
     assert "10.5.61.9 is not in pppoe1's network 10.5.60.0/24." in page.inner_text("main.content")
     page.screenshot(path=str(SCREENSHOTS / "pppoe-connection-refused.png"), full_page=True)
 
-    page.fill("input[name=static_ip]", "10.5.60.9")
+    page.fill("input[name=static_ip]", "10.5.60.209")
     page.click("main.content button[type=submit]")
     page.wait_for_url(f"{served}/customers/{customer.pk}/")
     account = page.inner_text("main.content")
-    assert "PPPoE on Kahawa West · pppoe1 · fixed address 10.5.60.9" in account
+    assert "PPPoE on Kahawa West · pppoe1 · fixed address 10.5.60.209" in account
     page.screenshot(path=str(SCREENSHOTS / "pppoe-connection-saved.png"), full_page=True)

@@ -183,13 +183,13 @@ def test_a_pppoe_customers_service_and_fixed_address_through_the_api(api, suppor
     assert pooled.status_code == 200, pooled.content
     assert pooled.json()["radius_reply"] == {"Service-Type": "Framed-User", "Framed-Protocol": "PPP",
                                              "Framed-Pool": "pppoe1-pool"}
-    fixed = api(support_agent, "put", url, {"service": service.pk, "static_ip": "10.5.60.77"})
-    assert fixed.json()["static_ip"] == "10.5.60.77"
-    assert fixed.json()["radius_reply"]["Framed-IP-Address"] == "10.5.60.77"
+    fixed = api(support_agent, "put", url, {"service": service.pk, "static_ip": "10.5.60.207"})
+    assert fixed.json()["static_ip"] == "10.5.60.207"
+    assert fixed.json()["radius_reply"]["Framed-IP-Address"] == "10.5.60.207"
     # Written to RADIUS at once: the next connection gets it.
     replies = {r.attribute: r.value for r in radius.access_of(customer.username)["reply"]}
-    assert replies == {"Service-Type": "Framed-User", "Framed-Protocol": "PPP", "Framed-IP-Address": "10.5.60.77"}
-    assert api(support_agent, "get", url).json()["static_ip"] == "10.5.60.77"
+    assert replies == {"Service-Type": "Framed-User", "Framed-Protocol": "PPP", "Framed-IP-Address": "10.5.60.207"}
+    assert api(support_agent, "get", url).json()["static_ip"] == "10.5.60.207"
 
     outside = api(support_agent, "put", url, {"service": service.pk, "static_ip": "192.168.1.5"})
     assert outside.status_code == 422 and outside.json()["field"] == "static_ip"
@@ -200,7 +200,7 @@ def test_a_pppoe_customers_service_and_fixed_address_through_the_api(api, suppor
 
     [entry] = Entry.objects.filter(action="changed", object_id=str(customer.pk), note="PPPoE connection",
                                    changes__has_key="static_ip")
-    assert entry.changes["static_ip"] == [None, "10.5.60.77"] and entry.actor_name == "samuel"
+    assert entry.changes["static_ip"] == [None, "10.5.60.207"] and entry.actor_name == "samuel"
 
 
 @pytest.mark.django_db
@@ -222,10 +222,14 @@ def test_support_sets_a_fixed_address_on_the_customers_page_and_a_bad_one_is_a_f
     customer.refresh_from_db()
     assert customer.static_ip is None
 
-    saved = browser.post(url, {"service": service.pk, "static_ip": "10.5.60.3"})
+    # In the pool, the router could hand it to another customer: the fixed ones are the top quarter.
+    refused = browser.post(url, {"service": service.pk, "static_ip": "10.5.60.3"})
+    assert refused.status_code == 200 and "must be in 10.5.60.192-10.5.60.254" in refused.content.decode()
+
+    saved = browser.post(url, {"service": service.pk, "static_ip": "10.5.60.203"})
     assert saved.status_code == 302 and saved["Location"] == f"/customers/{customer.pk}/"
     detail = browser.get(saved["Location"]).content.decode()
-    assert "Kahawa · pppoe1" in detail and "<code>10.5.60.3</code>" in detail
+    assert "Kahawa · pppoe1" in detail and "<code>10.5.60.203</code>" in detail
 
 
 @pytest.mark.django_db
@@ -235,7 +239,7 @@ def test_a_removed_pppoe_service_takes_its_pool_out_of_its_customers_replies():
                                            interfaces=["ether4"], network="10.5.60.0/24")
     pooled = services.create_customer("0722 300 403", service_type=ServiceType.PPPOE)
     fixed = services.create_customer("0722 300 404", service_type=ServiceType.PPPOE)
-    for customer, address in ((pooled, ""), (fixed, "10.5.60.50")):
+    for customer, address in ((pooled, ""), (fixed, "10.5.60.250")):
         radius.grant_access(customer.username, customer.password, "pkg-home")
         pppoe.set_connection(customer, service, address)
 
@@ -245,4 +249,4 @@ def test_a_removed_pppoe_service_takes_its_pool_out_of_its_customers_replies():
     assert replies(pooled)["Framed-Pool"] == "pppoe1-pool"
     service.delete()
     assert replies(pooled) == {"Service-Type": "Framed-User", "Framed-Protocol": "PPP"}
-    assert replies(fixed)["Framed-IP-Address"] == "10.5.60.50"
+    assert replies(fixed)["Framed-IP-Address"] == "10.5.60.250"

@@ -67,15 +67,15 @@ def test_a_pppoe_customer_is_accepted_with_pap_chap_and_mschapv2_with_rate_and_p
 
 def test_a_fixed_address_replaces_the_pool(radius_server):
     service, package = pppoe_service(), home_fibre()
-    customer = pppoe_customer(service=service, static_ip="10.5.60.20")
+    customer = pppoe_customer(service=service, static_ip="10.5.60.200")
     subscriptions.activate(customer, package, "payment")
     reply, _ = mschap_kit.authenticate(radius_server, customer.username, customer.password)
     assert accepted(reply)
-    assert reply_value(reply, "Framed-IP-Address") == "10.5.60.20" and reply_value(reply, "Framed-Pool") is None
+    assert reply_value(reply, "Framed-IP-Address") == "10.5.60.200" and reply_value(reply, "Framed-Pool") is None
     # Changed while they have access: the next connection gets the new address, the pool again after.
-    pppoe.set_connection(customer, service, "10.5.60.21")
+    pppoe.set_connection(customer, service, "10.5.60.201")
     assert reply_value(radius_server.authenticate(customer.username, customer.password), "Framed-IP-Address") == \
-        "10.5.60.21"
+        "10.5.60.201"
     pppoe.set_connection(customer, service, "")
     assert framed(radius_server.authenticate(customer.username, customer.password))["Framed-Pool"] == "pppoe1-pool"
     customer.refresh_from_db()
@@ -84,15 +84,18 @@ def test_a_fixed_address_replaces_the_pool(radius_server):
 
 def test_fixed_addresses_are_checked_against_the_services_network_and_each_other():
     service = pppoe_service()
-    first = pppoe_customer(service=service, static_ip=" 10.5.60.30 ")
-    assert Customer.objects.get(pk=first.pk).static_ip == "10.5.60.30"
+    first = pppoe_customer(service=service, static_ip=" 10.5.60.230 ")
+    assert Customer.objects.get(pk=first.pk).static_ip == "10.5.60.230"
     second = pppoe_customer("0722 100 201")
     refusals = {
         "10.5.61.4": "not in pppoe1's network 10.5.60.0/24",
         "10.5.60.0": "the network's own or its broadcast address",
         "10.5.60.255": "the network's own or its broadcast address",
         "10.5.60.1": "the router's address on pppoe1",
-        "10.5.60.30": "another customer's fixed address",
+        # The pool's: the router could hand it to someone else (the pool stops short of the top quarter).
+        "10.5.60.9": r"in pppoe1's pool \(10\.5\.60\.2-10\.5\.60\.191\).*must be in 10\.5\.60\.192-10\.5\.60\.254",
+        "10.5.60.191": "in pppoe1's pool",
+        "10.5.60.230": "another customer's fixed address",
         "ten.five": "is not an IPv4 address",
         "fe80::1": "is not an IPv4 address",
     }
@@ -100,7 +103,7 @@ def test_fixed_addresses_are_checked_against_the_services_network_and_each_other
         with pytest.raises(pppoe.ConnectionRefused, match=why):
             pppoe.set_connection(second, service, address)
     with pytest.raises(pppoe.ConnectionRefused, match="needs the PPPoE service"):
-        pppoe.set_connection(second, None, "10.5.60.31")
+        pppoe.set_connection(second, None, "10.5.60.231")
     hotspot_side = RouterService.objects.create(router=service.router, kind=RouterService.Kind.HOTSPOT,
                                                 name="hotspot1", managed=True, network="10.5.50.0/24")
     with pytest.raises(pppoe.ConnectionRefused, match="not PPPoE"):
@@ -154,13 +157,13 @@ def test_a_pppoe_session_open_for_months_still_counts_while_the_router_reports_i
 
 def test_unpaid_the_month_ends_rejected_and_disconnected_at_the_router(radius_server):
     service, package = pppoe_service(), home_fibre()
-    customer = pppoe_customer(service=service, static_ip="10.5.60.40")
+    customer = pppoe_customer(service=service, static_ip="10.5.60.240")
     started = timezone.now() - timedelta(minutes=MONTH - 60)  # an hour of the month left
     subscription = subscriptions.activate(customer, package, "payment", now=started)
     reply, _ = mschap_kit.authenticate(radius_server, customer.username, customer.password)
     assert accepted(reply) and reply_value(reply, "Mikrotik-Rate-Limit") == "5M/5M"
-    assert reply_value(reply, "Framed-IP-Address") == "10.5.60.40"
-    radius_server.account("Start", customer.username, "ppp-9", Framed_IP_Address="10.5.60.40")
+    assert reply_value(reply, "Framed-IP-Address") == "10.5.60.240"
+    radius_server.account("Start", customer.username, "ppp-9", Framed_IP_Address="10.5.60.240")
     [invoice] = invoices.issue_due()  # next month's, never paid
     assert invoice.customer_id == customer.pk and invoice.period_start == subscription.expires_at
     with NasSimulator(secret=b"kahawa-nas-secret") as nas:
@@ -168,7 +171,7 @@ def test_unpaid_the_month_ends_rejected_and_disconnected_at_the_router(radius_se
         sweep = subscriptions.expire_due(now=subscription.expires_at + timedelta(seconds=1))
         assert sweep.expired == [subscription.pk]
         assert [r.attributes for r in nas.received] == [
-            {"User-Name": customer.username, "Acct-Session-Id": "ppp-9", "Framed-IP-Address": "10.5.60.40"}]
+            {"User-Name": customer.username, "Acct-Session-Id": "ppp-9", "Framed-IP-Address": "10.5.60.240"}]
         assert [r.kind for r in nas.received] == ["disconnect"]
     for attempt in (lambda: radius_server.authenticate(customer.username, customer.password),
                     lambda: radius_server.authenticate(customer.username, customer.password, chap=True),
@@ -201,14 +204,14 @@ def test_a_router_refusing_the_disconnect_has_the_ppp_session_ended_over_its_api
                                        api_username="admin", api_password="kahawa-api")
         service = RouterService.objects.create(router=router, kind=RouterService.Kind.PPPOE, name="pppoe1",
                                                managed=True, interfaces=["ether4"], network="10.5.60.0/24")
-        customer = pppoe_customer(service=service, static_ip="10.5.60.41")
+        customer = pppoe_customer(service=service, static_ip="10.5.60.241")
         subscription = subscriptions.activate(customer, package, "payment",
                                               now=timezone.now() - timedelta(minutes=MONTH - 60))
         radius.register_nas("127.0.0.1", "kahawa-nas-secret", "Kahawa West", coa_port=nas.port)
         nas.answer(customer.username, NAK)
-        kahawa.login_ppp(customer.username, address="10.5.60.41")
+        kahawa.login_ppp(customer.username, address="10.5.60.241")
         open_session(customer.username, "ppp-10", started_days_ago=45, updated_minutes_ago=3)
-        RadAcct.objects.filter(acct_unique_id="ppp-10").update(framed_ip_address="10.5.60.41")
+        RadAcct.objects.filter(acct_unique_id="ppp-10").update(framed_ip_address="10.5.60.241")
 
         subscriptions.expire_due(now=subscription.expires_at + timedelta(seconds=1))
         assert [r.kind for r in nas.received] == ["disconnect"]
