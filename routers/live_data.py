@@ -83,7 +83,18 @@ def fetch_all(timeout: float | None = None, workers: int | None = None) -> dict:
     return record(results, started)
 
 
-def record(results: list[polling.PollResult], started: float | None = None) -> dict:
+def refresh_router(router: Router, timeout: float | None = None) -> dict:
+    """Ask one router now (after a provisioning run, so its page shows what the run made) and
+    record what it shows; the other routers' rows and access points are left as they are."""
+    started = time.perf_counter()
+    results = polling.fan_out(lambda target, limit: polling.ask(target, limit, _read),
+                              polling.targets(Router.objects.filter(pk=router.pk)), timeout, 1)
+    return record(results, started, only=[router.pk])
+
+
+def record(results: list[polling.PollResult], started: float | None = None, only: list[int] | None = None) -> dict:
+    """Write what the routers showed. ``only``: the routers asked, when not every online one (the
+    access points of the others keep their state)."""
     now = timezone.now()
     answered = {result.router_id: result.sample for result in results if result.ok}
     silent = [result.router_id for result in results if not result.ok]
@@ -118,7 +129,8 @@ def record(results: list[polling.PollResult], started: float | None = None) -> d
         RouterService.objects.bulk_update(changed, ["interface", "profile", "address_pool", "disabled",
                                                     "active_users", "on_router", "seen_at"])
         # Every AP: those of routers that did not answer, or are not online, are unknown now.
-        points = list(AccessPoint.objects.select_for_update())
+        points = AccessPoint.objects.select_for_update()
+        points = list(points.filter(router_id__in=only) if only is not None else points)
         for point in points:
             learned = answered.get(point.router_id)
             if learned is None:

@@ -32,7 +32,7 @@ from lib.secrets import UnreadableSecret
 from siteconfig import store
 from siteconfig.sections import MPESA_HOSTS
 
-from . import service_provisioning, services, wireguard
+from . import live_data, service_provisioning, services, wireguard
 from .models import ProvisioningJob, Router, RouterVpnConfig
 from .reconcile import Context, StepFailed, StepSkipped, asking, ensure_items, ensure_properties
 from .routeros import RouterCommandRefused, RouterError
@@ -211,6 +211,8 @@ LABELS = {
     "nas_row": "FreeRADIUS knows the router",
 }
 
+SERVICES_STEPS = ("hotspot_services", "pppoe_services", "service_dns", "removed_services")
+
 STEPS: list[tuple[str, Callable[[Context], None]]] = [
     ("radius_client", radius_client),
     ("radius_incoming", radius_incoming),
@@ -273,10 +275,13 @@ def run_job(job_id: int, report: Callable[[dict], None] | None = None) -> Provis
         client.connect()
     except RouterError as error:
         return _fail(job, 0, f"{error.reason}: {error.message}", report)
+    services_read_at = None
     try:
-        for index, (_name, step) in enumerate(STEPS):
+        for index, (name, step) in enumerate(STEPS):
             _record(job, index, "running", "")
-            ctx = Context(router=router, client=client, changes=[])
+            if name == SERVICES_STEPS[0]:
+                services_read_at = timezone.now()  # they read the services after this
+            ctx = Context(router=router, client=client, changes=[], services_read_at=services_read_at)
             try:
                 step(ctx)
             except StepFailed as failed:
@@ -299,8 +304,25 @@ def run_job(job_id: int, report: Callable[[dict], None] | None = None) -> Provis
         Router.objects.filter(pk=router.pk).update(status=Router.Status.ONLINE, last_error="",
                                                    last_seen_at=timezone.now())
         trail.record("provisioned", router, note=f"job {job.pk}: " + _summary(job))
+        # A service change made while this run was going joined it (one run per router), maybe after
+        # its services steps had read the services: the next run applies it.
+        late = service_provisioning.changed_during(router, services_read_at)
+        if late:
+            follow_up = enqueue(router, reason=f"{', '.join(late)} changed during job {job.pk}")
+            log.info("provisioning router %s: job %s follows job %s for %s", router.pk, follow_up.pk, job.pk, late)
     live.publish(live.provisioning_group(job.pk), FINISHED, {"job": job.pk, "status": job.status, "error": ""})
+    transaction.on_commit(lambda: _refresh_live_data(router))
     return job
+
+
+def _refresh_live_data(router: Router) -> None:
+    """The router page's "On the router" shows what the run made, not the live-data job's last look
+    (up to 5 minutes old): that router's live data is read again now. A router that went away
+    meanwhile leaves the run done; the next live-data cycle tries again."""
+    try:
+        live_data.refresh_router(router)
+    except Exception:  # the run is done whatever the router says now
+        log.warning("live data of router %s after provisioning not read", router.pk, exc_info=True)
 
 
 def progress(job: ProvisioningJob) -> dict:

@@ -8,6 +8,7 @@ change is noted as "would add …".
 """
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from .models import Router
 from .routeros import RouterClient, RouterError, parse_duration
@@ -49,6 +50,9 @@ class Context:
     changes: list[str]  # what the step wrote (or, in a dry run, would write), for its message
     # Check only (drift, test_provisioning): read the router and record what would change, write nothing.
     dry_run: bool = False
+    # In a run, when its services steps read the router's services (routers.service_provisioning):
+    # a row changed after it was not applied by this run.
+    services_read_at: datetime | None = None
 
     def change(self, done: str, what: str) -> None:
         """Note a change: ``done`` is the past-tense verb ("added"), said "would add" in a dry run."""

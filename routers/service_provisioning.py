@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit import trail
@@ -221,11 +222,14 @@ def removed_services(ctx: Context) -> None:
     for service in managed(ctx.router):
         if service.state != RouterService.State.REMOVING:
             continue
+        if ctx.services_read_at is not None and service.updated_at > ctx.services_read_at:
+            continue  # marked after the services steps read it: its items are still there (the next run's)
         ctx.change("removed", f"service {service.name}")
         if ctx.dry_run:
             continue
         with transaction.atomic():
-            if RouterService.objects.filter(pk=service.pk, state=RouterService.State.REMOVING).delete()[0]:
+            if RouterService.objects.filter(pk=service.pk, state=RouterService.State.REMOVING,
+                                            updated_at=service.updated_at).delete()[0]:
                 # The end of the service's history (router_services wrote "removal_requested").
                 trail.record("deleted", service, note=f"router {ctx.router.name}: its items taken off the router")
 
@@ -285,5 +289,17 @@ def _apply(ctx: Context, kind: str, items_of) -> list[RouterService]:
         ensure_items(ctx, "/ip/firewall/address-list", {service_tagged(service.name, "dns clients"): {
             "list": DNS_CLIENTS_LIST, "address": service.network}}, scope=scope)
     if kept and not ctx.dry_run:
-        RouterService.objects.filter(pk__in=[service.pk for service in kept]).update(provisioned_at=timezone.now())
+        # Applied: each row as this step read it. One changed meanwhile (its updated_at moved) stays
+        # unapplied, and the run's end queues the run that applies it (provisioning.run_job).
+        now = timezone.now()
+        for service in kept:
+            RouterService.objects.filter(pk=service.pk, updated_at=service.updated_at).update(provisioned_at=now)
     return kept
+
+
+def changed_during(router, since) -> list[str]:
+    """The router's services changed (``updated_at``) after ``since``, the time a run's services
+    steps read them, or not applied by it: a change that joined the run too late. Their names."""
+    late = RouterService.objects.filter(router=router, managed=True).filter(
+        Q(updated_at__gt=since) | Q(provisioned_at__isnull=True) | Q(state=RouterService.State.REMOVING))
+    return sorted(set(late.values_list("name", flat=True)))

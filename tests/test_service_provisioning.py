@@ -73,8 +73,8 @@ def test_a_factory_default_router_is_built_up_to_serve_hotspot_and_pppoe_exactly
         (wan_address(githurai), "ether1", "true", None),
         ("10.5.50.1/24", "hotspot1-bridge", "false", HOTSPOT + "gateway")]
     assert shown(githurai, "/ip/pool", "name", "ranges", "comment") == [
-        ("hotspot1-pool", "10.5.50.2-10.5.50.254", HOTSPOT + "pool"),
-        ("pppoe1-pool", "10.6.0.2-10.6.0.254", PPPOE + "pool")]
+        ("hotspot1-pool", "10.5.50.2-10.5.50.191", HOTSPOT + "pool"),
+        ("pppoe1-pool", "10.6.0.2-10.6.0.191", PPPOE + "pool")]
     assert shown(githurai, "/ip/dhcp-server", "name", "interface", "address-pool", "lease-time", "disabled",
                  "invalid", "comment") == [
         ("hotspot1-dhcp", "hotspot1-bridge", "hotspot1-pool", "1h", "false", "false", HOTSPOT + "dhcp")]
@@ -259,7 +259,7 @@ def test_a_changed_network_and_ports_are_set_in_place_and_a_dropped_port_leaves_
     assert shown(githurai, "/interface/bridge/port", "interface") == [("ether2",)]
     assert githurai.table("/interface").rows(name="ether3")[0]["slave"] == "false"
     assert shown(githurai, "/ip/address", "address", "comment")[1:] == [("10.5.60.1/24", HOTSPOT + "gateway")]
-    assert shown(githurai, "/ip/pool", "name", "ranges")[0] == ("hotspot1-pool", "10.5.60.2-10.5.60.254")
+    assert shown(githurai, "/ip/pool", "name", "ranges")[0] == ("hotspot1-pool", "10.5.60.2-10.5.60.191")
     assert shown(githurai, "/ip/dhcp-server/network", "address", "gateway", "dns-server") == [
         ("10.5.60.0/24", "10.5.60.1", "10.5.60.1")]
     assert githurai.table("/ip/hotspot/profile").rows(name="hotspot1-profile")[0]["hotspot-address"] == "10.5.60.1"
@@ -381,3 +381,44 @@ def test_the_factory_default_simulator_refuses_and_defaults_as_routeros_does(git
                 client.add(menu, **props)
     assert [row["slave"] for row in githurai.table("/interface").rows(type="ether")] == [
         "false", "true", "false", "false", "false"]
+
+
+@pytest.mark.django_db
+def test_a_change_landing_after_the_services_steps_is_applied_by_a_follow_up_run(githurai,
+                                                                                django_capture_on_commit_callbacks):
+    """One run per router: a change made while it runs joins it, maybe after its services steps
+    read the services. That run leaves the change unapplied and queues the run that applies it; and
+    the router's live data is read again at each run's end (not up to 5 minutes later)."""
+    router = make_router(githurai, name="Githurai")
+    hotspot, pppoe = add_services(router)
+    first = provisioning.start_job(router)
+    told = {}
+
+    def mid_run(event):  # after the services steps, as a technician's change would land
+        if event["step"] == "hotspot_profile":
+            told["network"] = router_services.update_service(hotspot, network="10.5.60.0/24")[1].pk
+            told["stop"] = router_services.stop_service(pppoe)[1].pk
+            told["remove"] = router_services.remove_service(router_services.add_service(
+                router, kind="pppoe", interfaces=["ether5"], network="10.7.0.0/24"))[1].pk
+
+    with django_capture_on_commit_callbacks(execute=True):  # the follow-up's worker runs here (eager)
+        done = provisioning.run_job(first.pk, report=mid_run)
+
+    assert done.status == "done", done.steps
+    assert told == {"network": first.pk, "stop": first.pk, "remove": first.pk}  # they joined the running one
+    follow_up = ProvisioningJob.objects.filter(router=router).exclude(pk=first.pk).get()
+    assert follow_up.status == "done", follow_up.steps
+    assert Entry.objects.filter(action="provisioning_started", note__startswith=f"job {follow_up.pk}: ").get(
+        ).note.endswith(f"hotspot1, pppoe1, pppoe2 changed during job {first.pk}")
+    # The follow-up applied all three: the new network, the stopped server, the late service gone.
+    assert shown(githurai, "/ip/address", "address", "comment")[1:] == [("10.5.60.1/24", HOTSPOT + "gateway")]
+    assert shown(githurai, "/interface/pppoe-server/server", "service-name", "disabled") == [("pppoe1", "true")]
+    assert [row["name"] for row in githurai.table("/ip/pool").rows()] == ["hotspot1-pool", "pppoe1-pool"]
+    assert sorted((service.name, service.provisioned_at > service.updated_at)
+                  for service in RouterService.objects.filter(router=router)) == [("hotspot1", True), ("pppoe1", True)]
+    # Nothing left to apply: no third run.
+    assert ProvisioningJob.objects.filter(router=router).count() == 2
+    # The page's "On the router" is the router's own word now: both servers seen, pppoe1's disabled.
+    assert sorted(RouterService.objects.filter(router=router).values_list("name", "on_router", "disabled")) == [
+        ("hotspot1", True, False), ("pppoe1", True, True)]
+
