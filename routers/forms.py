@@ -136,3 +136,16 @@ class ServiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Every port the scan listed may be posted: one taken meanwhile is refused with its reason.
         self.fields["interfaces"].choices = [(port["name"], port["name"]) for port in ports]
+
+
+class ServiceEditForm(forms.Form):
+    """A service's ports and network on the router page (its name and kind stay: they name its
+    items on the router). The ports offered are the free ones and its own."""
+
+    interfaces = forms.MultipleChoiceField(label="Ports", widget=forms.CheckboxSelectMultiple,
+                                           error_messages={"required": "Tick at least one port."})
+    network = forms.CharField(max_length=43, help_text="its customers' private network, e.g. 10.5.50.0/24")
+
+    def __init__(self, *args, ports: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["interfaces"].choices = [(port["name"], port["name"]) for port in ports]

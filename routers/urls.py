@@ -39,6 +39,7 @@ urlpatterns = [
     # A router's ports and the hotspot and PPPoE services we run on them (routers/router_services.py).
     path("routers/<int:pk>/interfaces/", services.router_interfaces, name="router-interfaces"),
     path("routers/<int:pk>/services/add/", services.service_add, name="router-service-add"),
+    path("routers/<int:pk>/services/<int:service_id>/edit/", services.service_edit, name="router-service-edit"),
     *[path(f"routers/<int:pk>/services/<int:service_id>/{action}/", services.service_action, {"action": action},
            name=f"router-service-{action}") for action in services.ACTIONS],
 ]

@@ -219,6 +219,7 @@ PAGES = {
     # A router's ports (the scan) and the services we run on them: read and changed by routers.*.
     "router-interfaces": {ADMIN, TECHNICIAN},
     "router-service-add": {ADMIN, TECHNICIAN},
+    "router-service-edit": {ADMIN, TECHNICIAN},
     "router-service-start": {ADMIN, TECHNICIAN},
     "router-service-stop": {ADMIN, TECHNICIAN},
     "router-service-remove": {ADMIN, TECHNICIAN},

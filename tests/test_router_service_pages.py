@@ -114,3 +114,40 @@ def test_the_services_list_shows_wanted_and_running_at_a_fixed_query_count(facto
     states = {s.name: s.actual for s in page.context["page"]}
     assert states == {"hotspot2": "running", "hotspot3": "running", "hotspot4": "running", "home": "disabled"}
     assert "by hand" in page.content.decode()
+
+
+def test_a_service_is_edited_from_the_page_and_a_refusal_is_the_forms_error(factory_new, signed_in):
+    router = make_router(factory_new)
+    client = signed_in(TECHNICIAN)
+    add(client, router, "hotspot", ["ether2", "ether3"], "10.5.50.0/24")
+    add(client, router, "pppoe", ["ether4"], "10.10.0.0/24")
+    hotspot = RouterService.objects.get(router=router, name="hotspot1")
+    url = f"/routers/{router.pk}/services/{hotspot.pk}/edit/"
+    assert f'href="{url}"' in client.get(f"/routers/{router.pk}/").content.decode()
+
+    form = client.get(url)
+    html = form.content.decode()
+    assert form.status_code == 200 and 'value="10.5.50.0/24"' in html
+    # Its own ports ticked, a free one offered, the WAN and the other service's port not.
+    assert 'value="ether2" checked' in html and 'value="ether5">' in html
+    assert 'value="ether1" disabled' in html and 'value="ether4" disabled' in html
+
+    for posted, says in (({"interfaces": ["ether4"], "network": "10.5.50.0/24"}, "ether4 is already used by"),
+                         ({"interfaces": ["ether2"], "network": "10.10.0.0/25"}, "overlaps pppoe1"),
+                         ({"interfaces": ["ether2"], "network": "10.5.50.7/24"}, "host bits set"),
+                         ({"interfaces": ["ether1"], "network": "10.5.50.0/24"}, "ether1 is the router&#x27;s WAN"),
+                         ({"interfaces": [], "network": "10.5.50.0/24"}, "Tick at least one port.")):
+        refused = client.post(url, posted)
+        assert refused.status_code == 400 and says in refused.content.decode(), posted
+    hotspot.refresh_from_db()
+    assert (hotspot.interfaces, hotspot.network) == (["ether2", "ether3"], "10.5.50.0/24")
+
+    ProvisioningJob.objects.filter(router=router).update(status=ProvisioningJob.Status.DONE)
+    saved = client.post(url, {"interfaces": ["ether2", "ether5"], "network": "10.5.60.0/24"})
+    job = ProvisioningJob.objects.filter(router=router).order_by("-pk").first()
+    assert saved.status_code == 302 and saved["Location"] == f"/routers/{router.pk}/provisioning/{job.pk}/"
+    hotspot.refresh_from_db()
+    assert (hotspot.interfaces, hotspot.network, hotspot.provisioned_at) == (["ether2", "ether5"], "10.5.60.0/24", None)
+    unchanged = client.post(url, {"interfaces": ["ether2", "ether5"], "network": "10.5.60.0/24"})
+    assert unchanged.status_code == 302 and unchanged["Location"] == f"/routers/{router.pk}/"
+    assert client.get(f"/routers/{router.pk}/services/999999/edit/").status_code == 404

@@ -11,7 +11,7 @@ from lib.listing import list_page
 
 from .. import interfaces as scan
 from .. import router_services
-from ..forms import ServiceFilter, ServiceForm
+from ..forms import ServiceEditForm, ServiceFilter, ServiceForm
 from ..models import Router, RouterService
 from ..routeros import RouterError
 
@@ -95,6 +95,47 @@ def service_action(request, pk, service_id, action):
         messages.error(request, str(error))
         return redirect("router-detail", pk)
     return redirect("router-provisioning", pk, job.pk)
+
+
+@access(CHANGE)
+def service_edit(request, pk, service_id):
+    """A service's ports and network: saved through router_services.update_service, which queues
+    the run applying it (its progress page follows); a refusal is a form error."""
+    service = get_object_or_404(RouterService.objects.select_related("router"), pk=service_id, router_id=pk,
+                                managed=True)
+    router = service.router
+    if service.state == RouterService.State.REMOVING:
+        messages.error(request, f"{service.name} is being removed.")
+        return redirect("router-detail", pk)
+    context, status = {"router": router, "service": service}, 200
+    try:
+        ports = [port for port in scan.scan_interfaces(router) if port["type"] in scan.PORT_TYPES]
+    except RouterError as error:
+        return render(request, "routers/service_edit.html", {**context, "error": error})
+    for port in ports:
+        port["ours"] = port["name"] in service.interfaces
+    if request.method == "POST":
+        form = ServiceEditForm(request.POST, ports=ports)
+        if form.is_valid():
+            try:
+                service, job = router_services.update_service(service, **form.cleaned_data)
+            except (router_services.ServiceConflict, router_services.InvalidService) as error:
+                form.add_error(None, str(error))
+            except RouterError as error:
+                form.add_error(None, f"The router did not answer ({error.reason}): {error.message}")
+            else:
+                if job is None:
+                    messages.info(request, f"{service.name}: nothing changed.")
+                    return redirect("router-detail", pk)
+                messages.success(request, f"{service.name} now on {', '.join(service.interfaces)} "
+                                          f"({service.network}): being applied.")
+                return redirect("router-provisioning", pk, job.pk)
+        status = 400
+    else:
+        form = ServiceEditForm(initial={"interfaces": service.interfaces, "network": service.network}, ports=ports)
+    picked = set(form["interfaces"].value() or [])
+    return render(request, "routers/service_edit.html", {**context, "form": form, "ports": ports, "picked": picked},
+                  status=status)
 
 
 def _panel(request, router: Router, form: ServiceForm | None, status: int = 200):
