@@ -26,14 +26,16 @@ def traffic_report(request):
     form = TrafficForm(request.GET)
     span, router = form.chosen()
     found = traffic_history.over(span, router)
-    names = dict(Router.objects.filter(pk__in=[r["router_id"] for r in found.routers[:TOP_ROUTERS]])
-                 .values_list("pk", "name"))
+    # The select's (id, name) pairs name the table's routers too: one read whether or not the span
+    # had traffic (a second read of the named ones ran only when it had).
+    routers = list(Router.objects.order_by("name").values_list("pk", "name"))
+    names = dict(routers)
     rows = [{**row, "name": names.get(row["router_id"], "?")} for row in found.routers[:TOP_ROUTERS]]
     minutes = int(found.span.length.total_seconds() // 60)
     # The router select drawn from (id, name) pairs by the page's own loop, as the range's: Django's
     # widget rendered 500 routers' options one template each (50 ms of the all-routers page).
     return render(request, "routers/traffic_report.html", {
         "form": form, "traffic": found, "router": router, "rows": rows, "more": len(found.routers) - len(rows),
-        "routers": Router.objects.order_by("name").values_list("pk", "name"),
+        "routers": routers,
         "chart": traffic.chart(found.points, minutes=minutes, now=found.end),
         "tick_format": "j M" if found.span.hourly else "H:i", "spans": traffic_history.SPANS.values()})
