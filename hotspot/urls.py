@@ -5,7 +5,18 @@ from django.urls import path
 from .models import ServiceType
 from .views import customer_desk, customers, live_sessions, packages, portal, portal_account, pppoe_connection, vouchers
 
+# The captive portal first: every phone joining a hotspot asks for it, and Django tries the
+# patterns in order (config/urls.py includes this module first for the same reason).
 urlpatterns = [
+    path("portal/", portal.portal, name="portal"),
+    path("portal/voucher/", portal.portal_voucher, name="portal-voucher"),
+    path("portal/login/", portal.portal_login, name="portal-login"),
+    path("portal/status/", portal.portal_status, name="portal-status"),
+    path("portal/api", portal.captive_api, name="portal-captive-api"),
+    path("portal/account/sign-in/", portal_account.sign_in, name="portal-account-sign-in"),
+    path("portal/account/sign-out/", portal_account.sign_out, name="portal-account-sign-out"),
+    path("portal/account/password/", portal_account.password, name="portal-account-password"),
+    path("portal/account/devices/sign-out/", portal_account.device_sign_out, name="portal-account-device-sign-out"),
     path("packages/", packages.package_list, name="package-list"),
     path("packages/add/", packages.package_add, name="package-add"),
     path("packages/<int:pk>/", packages.package_edit, name="package-edit"),
@@ -35,16 +46,4 @@ urlpatterns = [
     path("vouchers/batches/<int:pk>/sheet/", vouchers.voucher_sheet, name="voucher-sheet"),
     path("vouchers/batches/<int:pk>/csv/", vouchers.voucher_csv, name="voucher-csv"),
     path("vouchers/<int:pk>/revoke/", vouchers.voucher_revoke, name="voucher-revoke"),
-]
-
-urlpatterns += [
-    path("portal/", portal.portal, name="portal"),
-    path("portal/voucher/", portal.portal_voucher, name="portal-voucher"),
-    path("portal/login/", portal.portal_login, name="portal-login"),
-    path("portal/status/", portal.portal_status, name="portal-status"),
-    path("portal/api", portal.captive_api, name="portal-captive-api"),
-    path("portal/account/sign-in/", portal_account.sign_in, name="portal-account-sign-in"),
-    path("portal/account/sign-out/", portal_account.sign_out, name="portal-account-sign-out"),
-    path("portal/account/password/", portal_account.password, name="portal-account-password"),
-    path("portal/account/devices/sign-out/", portal_account.device_sign_out, name="portal-account-device-sign-out"),
 ]
