@@ -18,10 +18,10 @@ customer's portal, Daraja's and the SMS gateway's callbacks, exports and downloa
 their own), and pages whose GET does not answer (forms that only take a POST). A search answered
 by a redirect to its one hit is timed as answered.
 
-Each case: one warm-up request (its queries counted), then --requests timed requests through
-Django's test Client (middleware, session, view, template), fewer for a case slower than
-CASE_BUDGET_SECONDS (it fails anyway). The table is printed worst first; the exit status is 1 when
-a case misses p95 < 200 ms or its query count differs from the small data set's.
+Each case: two warm-up requests (the smaller of their query counts is the page's), then --requests
+timed requests through Django's test Client (middleware, session, view, template), fewer for a
+case slower than CASE_BUDGET_SECONDS (it fails anyway). The table is printed worst first; the exit
+status is 1 when a case misses p95 < 200 ms or its query count differs from the small data set's.
 
 Usage: DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/python bench/pages.py --keep
 Options: --scale 1.0 --requests 10 --keep --only SUBSTRING
@@ -262,9 +262,14 @@ def measure(case: Case, client, requests: int, headers: dict) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as captured:  # the warm-up request: its queries, counted
-        answer = client.get(case.url, **headers)
-    case.status, case.queries = answer.status_code, len(captured)
+    counts = []
+    for _ in range(2):  # the warm-up request and one more, their queries counted, neither timed
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.get(case.url, **headers)
+        counts.append(len(captured))
+    # The smaller count is the page's own: a request may also make a periodic read that falls due
+    # during it (the settings' version check, every SITECONFIG_CHECK_SECONDS), on either data set.
+    case.status, case.queries = answer.status_code, min(counts)
     case.upstream = case.status in (502, 503, 504) and answer.get("Content-Type", "").startswith("application/json")
     spent = 0.0
     while len(case.times) < requests and (len(case.times) < MIN_REQUESTS or spent < CASE_BUDGET_SECONDS):
