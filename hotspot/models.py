@@ -3,6 +3,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from lib.network import mac_spellings
+
 from .phone import phone_match
 
 
@@ -86,10 +88,13 @@ class Package(models.Model):
 
 class CustomerQuerySet(models.QuerySet):
     def search(self, q: str):
-        """By name, username or phone, the phone in any form a person types it (0712…, +254712…, 712…)."""
+        """By name, username or phone, the phone in any form a person types it (0712…, +254712…, 712…);
+        a MAC (any common spelling) by the device the customer last came from."""
         q = q.strip()
         if not q:
             return self
+        if (spellings := mac_spellings(q)) is not None:  # its digits are no phone number
+            return self.filter(last_mac__in=spellings)
         match = models.Q(name__icontains=q) | models.Q(username=q.lower())
         by_phone = phone_match(q)
         return self.filter(match | by_phone if by_phone is not None else match)
@@ -129,6 +134,8 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # A MAC typed in the customer search finds its customer by this (CustomerQuerySet.search).
+        indexes = [models.Index(fields=["last_mac"], name="hotspot_customer_last_mac")]
 
     def __str__(self) -> str:
         return self.name or self.phone or self.username or f"customer {self.pk}"

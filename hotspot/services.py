@@ -86,7 +86,7 @@ def speaks(customer: Customer, language: str) -> None:
 
 def seen(customer: Customer, mac: str = "", ip: str | None = None) -> None:
     """Remember the device a customer last came from (phones randomise MACs: a hint, not an identity)."""
-    changes = {"last_mac": mac[:17]} if mac else {}
+    changes = {"last_mac": mac[:17].upper()} if mac else {}  # as routers spell it: the search matches that
     if ip:
         changes["last_ip"] = ip
     if changes:

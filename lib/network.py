@@ -2,6 +2,7 @@
 the subject a rate limit counts for that address, and whether an address is in a configured list
 of networks."""
 import ipaddress
+import re
 from functools import lru_cache
 
 from django.conf import settings
@@ -49,3 +50,20 @@ def _parsed(networks: tuple[str, ...]) -> tuple:
 def in_networks(address, networks: list[str]) -> bool:
     """``address`` (an ip_address) in any of ``networks`` (settings lists, parsed once each)."""
     return any(address in net for net in _parsed(tuple(networks)))
+
+
+# Pairs joined by colons or dashes, Cisco's three dotted quads, or twelve bare hex digits with a
+# letter among them (twelve bare decimal digits are a phone number: 254712345678).
+_MAC = re.compile(r"(?:[0-9A-F]{2}([:-])(?:[0-9A-F]{2}\1){4}[0-9A-F]{2}|[0-9A-F]{4}(?:\.[0-9A-F]{4}){2}"
+                  r"|(?=[0-9]*[A-F])[0-9A-F]{12})")
+
+
+def mac_spellings(value: str) -> list[str] | None:
+    """The ways a stored MAC may be written (AA:BB:… as RouterOS reports it, AA-BB-… as the portal
+    keeps it), when ``value`` is a MAC in a common spelling; None when it is not one."""
+    value = value.strip().upper()
+    if not _MAC.fullmatch(value):
+        return None
+    digits = "".join(c for c in value if c not in ":-.")
+    pairs = [digits[i:i + 2] for i in range(0, 12, 2)]
+    return [":".join(pairs), "-".join(pairs)]

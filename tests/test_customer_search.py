@@ -33,6 +33,7 @@ def _plan(rows) -> str:
     ("kamau", {"hotspot_customer_name_trgm", "hotspot_customer_username"}),
     ("712 000", {"hotspot_customer_name_trgm", "hotspot_customer_username", "hotspot_customer_phone_trgm"}),
     ("0712 000 111", {"hotspot_customer_name_trgm", "hotspot_customer_username", "hotspot_customer_phone"}),
+    ("aa:bb:cc:00:11:22", {"hotspot_customer_last_mac"}),
 ])
 def test_each_arm_of_the_search_uses_an_index(customers, q, indexes):
     # unordered: at two rows walking created_at's index and filtering is cheaper, at 100,000 it is not
@@ -49,6 +50,20 @@ def test_the_search_still_finds_its_customers_and_their_payments(customers):
     assert list(Customer.objects.search(wanjiru.username)) == [wanjiru]
     Payment.objects.create(customer=otieno, phone=otieno.phone, amount=50)
     assert [p.customer for p in Payment.objects.search("odhiambo")] == [otieno]
+
+
+def test_a_mac_in_any_spelling_finds_the_customer_who_last_came_from_it(customers):
+    wanjiru, otieno = customers
+    services.seen(wanjiru, mac="aa:bb:cc:00:11:22")  # as a client may send it: kept in capitals
+    services.seen(otieno, mac="AA-BB-CC-00-11-33")  # as the portal spells it
+    for typed in ("AA:BB:CC:00:11:22", "aa-bb-cc-00-11-22", "aabb.cc00.1122", "AABBCC001122"):
+        assert list(Customer.objects.search(typed)) == [wanjiru], typed
+    assert list(Customer.objects.search("aa:bb:cc:00:11:33")) == [otieno]
+    # A MAC's digits are not searched among the phones, nor is a twelve-digit phone taken for a MAC.
+    assert list(Customer.objects.search("07:12:00:01:11:00")) == []
+    assert list(Customer.objects.search("254712000111")) == [wanjiru]
+    Payment.objects.create(customer=otieno, phone=otieno.phone, amount=50)
+    assert [p.customer for p in Payment.objects.search("AA-BB-CC-00-11-33")] == [otieno]
 
 
 def test_the_customer_list_is_walked_in_its_order_by_an_index(customers):
