@@ -68,7 +68,8 @@ HIDDEN = (
     *(f"{app}.{verb}_{model}" for verb in ("add", "change", "delete") for app, model in (
         ("billing", "paymentday"), ("billing", "customerday"), ("billing", "cohortmonth"),
         ("hotspot", "usageday"), ("hotspot", "loginhour"), ("hotspot", "loginday"),
-        ("billing", "paymenttotal"), ("billing", "usagetotal"), ("billing", "customerusagemonth"))),
+        ("billing", "paymenttotal"), ("billing", "usagetotal"), ("billing", "customerusagemonth"),
+        ("billing", "customerusagerunning"))),
     # Money is never deleted: a payment is reversed, an invoice cancelled.
     "billing.delete_payment", "billing.delete_invoice",
 )
@@ -98,6 +99,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "billing.paymenttotal": (REPORTS, "revenue per day and month, summed ahead (report summary)"),
     "billing.usagetotal": (REPORTS, "data usage per day and month, summed ahead (report summary)"),
     "billing.customerusagemonth": (REPORTS, "each customer's data usage per month (report summary)"),
+    "billing.customerusagerunning": (REPORTS, "each customer's downloads added up month by month (report summary)"),
     "monitoring.ticket": (TICKETS, "tickets"),
     "routers.router": (ROUTERS, "routers"),
     "routers.accesspoint": (ROUTERS, "access points"),

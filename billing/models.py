@@ -2,6 +2,7 @@
 import re
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
@@ -477,7 +478,24 @@ class CustomerUsageMonth(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["month", "username"], name="one_customer_usage_month")]
         indexes = [models.Index(fields=["month"], name="billing_usermonth_sums",
-                                include=["username", "sessions", "seconds", "bytes_in", "bytes_out"])]
+                                include=["username", "sessions", "seconds", "bytes_in", "bytes_out"]),
+                   # one customer's months: their running row (below) and the top customers' exact figures
+                   models.Index(fields=["username", "month"], name="billing_usermonth_username")]
+
+
+class CustomerUsageRunning(models.Model):
+    """Each customer's downloads (UsageDay.bytes_out) added up month by month: ``downloaded[i]`` (1-based)
+    is everything they downloaded up to the end of month ``first_month + i - 1``, months counted as
+    year x 12 + month - 1 from their first month with use to their last; after it the total stays the
+    last element's. What a customer downloaded over any run of whole months is then two subscripts of
+    one row, so the usage report ranks 100,000 customers over a year from 100,000 rows instead of a
+    row per customer and month (monitoring.reports.usage.top_customers). Kept from CustomerUsageMonth
+    by the same statement triggers (billing migration 0013); PostgreSQL only: on SQLite the table is
+    not created and nothing reads it."""
+
+    username = models.TextField(unique=True)
+    first_month = models.IntegerField()
+    downloaded = ArrayField(models.BigIntegerField())
 
 
 class CustomerDay(models.Model):

@@ -146,7 +146,8 @@ class RadAcct(models.Model):
             models.Index(fields=["acct_update_time"], condition=OPEN, name="radacct_open_update_idx"),
             # The usage rollup's sessions stopped since its last run whose Start never arrived (their
             # start is older than the run's overlap); closed rows only, so Interim-Updates never write it.
-            models.Index(fields=["acct_stop_time"], condition=~OPEN, name="radacct_stopped_idx"),
+            models.Index(fields=["acct_stop_time"], condition=Q(acct_stop_time__isnull=False),
+                         name="radacct_stopped_idx"),
             # The session search (radius.forms.SessionSearch) matches these exactly: a session id
             # from a router's log, a device's MAC.
             models.Index(fields=["acct_session_id"], name="radacct_sessionid_idx"),

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from billing.models import CustomerUsageMonth
+from billing.models import CustomerUsageMonth, CustomerUsageRunning
 from hotspot.models import Package, UsageDay
+from monitoring.reports import usage
 from monitoring.reports.period import Period
 from monitoring.reports.usage import SUMS, TOP, top_customers
 from routers.models import Router
@@ -61,15 +62,36 @@ def fill(customers: int = 80, days: int = 150, seed: int = 7):
     return routers, packages
 
 
+def running_in_sql() -> dict[str, tuple[int, list[int]]]:
+    """Each username's downloads added up month by month, from its first month with use to its last."""
+    months: dict[str, dict[int, int]] = {}
+    for month, username, _rows, _sessions, _seconds, _bytes_in, bytes_out in months_in_sql():
+        months.setdefault(username, {})[month.year * 12 + month.month - 1] = bytes_out
+    running = {}
+    for username, used in months.items():
+        total, first = 0, min(used)
+        running[username] = (first, [total := total + used.get(n, 0) for n in range(first, max(used) + 1)])
+    return running
+
+
+def running_kept() -> dict[str, tuple[int, list[int]]]:
+    return {r.username: (r.first_month, r.downloaded) for r in CustomerUsageRunning.objects.all()}
+
+
 def test_months_follow_inserts_updates_and_deletes_of_usage_days():
     fill(customers=30, days=70)
     assert kept() == months_in_sql() and len(kept()) > 60
+    assert running_kept() == running_in_sql()
     UsageDay.objects.filter(username="u001", day__lt=FIRST + timedelta(days=40)).update(bytes_out=5, sessions=3)
     UsageDay.objects.filter(username="u002").update(username="z002")  # moved to another username
     UsageDay.objects.filter(username="u004", day__gte=FIRST + timedelta(days=31)).delete()
     UsageDay.objects.filter(username="u005").delete()  # every row: its months are gone, not zero
+    UsageDay.objects.filter(username="u006", day__gte=date(2026, 2, 1), day__lt=date(2026, 3, 1)).delete()
     assert kept() == months_in_sql()
     assert not CustomerUsageMonth.objects.filter(username="u005").exists()
+    running = running_kept()
+    assert running == running_in_sql() and "u005" not in running and "u002" not in running
+    assert running["u006"][1][1] == running["u006"][1][0]  # February without use: January's total again
 
 
 @pytest.mark.parametrize("first, last", [
@@ -119,3 +141,38 @@ def test_every_customer_listed_and_none_whose_rows_all_lie_outside_the_range():
     assert found == straight(period) and len(found) < TOP
     assert "gone" not in [row[0] for row in found] and "later" not in [row[0] for row in found]
     assert found[-1][1] == 0
+
+
+@pytest.mark.parametrize("first, last", [
+    (date(2026, 1, 1), date(2026, 5, 30)),    # five months touched, four whole
+    (date(2026, 1, 17), date(2026, 5, 2)),    # partial both ends
+    (date(2025, 6, 9), date(2026, 6, 8)),     # a year, most of it before the first use
+])
+def test_over_long_ranges_only_contenders_are_summed_and_the_answer_is_the_same(first, last):
+    """Use as ISPs see it, a few customers downloading far more than most (a Pareto tail): the running
+    rows leave a fraction of the customers as contenders, and the top is the one UsageDay sums."""
+    rnd = random.Random(11)
+    heavy = {n: rnd.paretovariate(1.2) for n in range(600)}
+    UsageDay.objects.bulk_create([
+        UsageDay(day=FIRST + timedelta(days=offset), username=f"c{n:03}", sessions=1, seconds=60,
+                 bytes_in=1000, bytes_out=int(heavy[n] * rnd.randint(10**6, 2 * 10**6)))
+        for offset in range(0, 150, 3) for n in rnd.sample(range(600), 200)], batch_size=5000)
+    period = Period(first, last)
+    _months, _added, _taken, whole, parts = usage._pieces(period)
+    assert len(whole) + len(parts) >= usage.BOUNDED_FROM
+    contenders = usage._contenders(whole, parts)
+    assert contenders is not None and TOP <= len(contenders) < 600 // 2
+    found = top_customers(period)
+    assert found == straight(period) and len(found) == TOP
+    assert {row[0] for row in found} <= set(contenders)
+
+
+def test_when_the_bounds_leave_nobody_out_everyone_is_summed(monkeypatch):
+    """Customers who all use the same: every one is a contender, over MOST_CONTENDERS, and the answer
+    comes from everyone's month rows instead; the same either way."""
+    UsageDay.objects.bulk_create([UsageDay(day=FIRST + timedelta(days=offset), username=f"e{n:03}", sessions=1,
+                                           bytes_out=10**6) for offset in range(0, 150, 5) for n in range(120)])
+    monkeypatch.setattr(usage, "MOST_CONTENDERS", 100)
+    period = Period(date(2026, 1, 10), date(2026, 5, 20))
+    assert usage._contenders(*usage._pieces(period)[3:]) is None
+    assert top_customers(period) == straight(period)
