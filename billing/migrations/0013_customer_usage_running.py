@@ -23,8 +23,9 @@ def upsert(source: str) -> str:
 
 
 def running(where: str) -> str:
-    """Write the running rows of the usernames ``where`` picks from billing_customerusagemonth (m),
-    after deleting theirs: months without use between the first and the last repeat the total."""
+    """Write the running rows of the usernames ``where`` picks from billing_customerusagemonth (m), in
+    one set-based pass (the fill: every customer): months without use between the first and the last
+    repeat the total."""
     return f"""
     INSERT INTO billing_customerusagerunning (username, first_month, downloaded)
     SELECT username, first_month, array_agg(total ORDER BY n)
@@ -40,9 +41,27 @@ def running(where: str) -> str:
 
 
 def touched(source: str) -> str:
+    """Write again the running rows of the usernames in ``source`` (a statement's few thousand at most),
+    each from its own month rows by the (username, month) index: a set-based pass over the transition
+    table joins every customer's months (seconds at 1,000,000 month rows, on every refresh)."""
     return f"""
-        DELETE FROM billing_customerusagerunning WHERE username IN (SELECT username FROM ({source}) t);
-        {running(f"username IN (SELECT username FROM ({source}) t)")};"""
+        DELETE FROM billing_customerusagerunning WHERE username = ANY(ARRAY({source}));
+        INSERT INTO billing_customerusagerunning (username, first_month, downloaded)
+        SELECT t.username, r.first_month, r.downloaded
+        FROM unnest(ARRAY({source})) AS t (username)
+        CROSS JOIN LATERAL (
+            SELECT min(x.n) AS first_month, array_agg(x.total ORDER BY x.n) AS downloaded
+            FROM (SELECT g.n, sum(coalesce(m.bytes_out, 0)) OVER (ORDER BY g.n) AS total
+                  FROM (SELECT min(month) AS first, max(month) AS last FROM billing_customerusagemonth
+                        WHERE username = t.username) b
+                  CROSS JOIN LATERAL generate_series(extract(year FROM b.first)::int * 12
+                                                     + extract(month FROM b.first)::int - 1,
+                                                     extract(year FROM b.last)::int * 12
+                                                     + extract(month FROM b.last)::int - 1) AS g (n)
+                  LEFT JOIN billing_customerusagemonth m ON m.username = t.username
+                       AND m.month = make_date(g.n / 12, mod(g.n, 12) + 1, 1)) x
+        ) r
+        WHERE r.downloaded IS NOT NULL;"""
 
 
 KEEP = f"""
