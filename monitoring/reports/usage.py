@@ -110,26 +110,30 @@ def _pieces(period):
 
 
 def _contenders(whole: list[int], parts: list[int]) -> list[str] | None:
-    """The usernames that can be among the TOP downloaders: from each customer's running row, their
+    """The usernames that can be among the TOP downloaders, from each customer's running row: their
     downloads in the whole months (``low``, exact) and those plus all of the partly covered months'
-    (``high``, at least what they downloaded in the period). Whoever's ``high`` is below the TOPth
-    largest ``low`` cannot be among the TOP: that many customers downloaded at least that much.
-    None when that leaves too many (or the TOPth ``low`` is nothing: any customer may be listed)."""
+    (``high``, at least what they downloaded in the period). If TOP customers have a ``low`` of at
+    least ``bar``, whoever's ``high`` is below it cannot be among the TOP.
+
+    One scan: the MOST_CONTENDERS + 1 highest ``high``s, ``bar`` the TOPth largest ``low`` among them
+    (TOP customers downloaded at least that much). Everyone left out has a ``high`` at most the
+    last one's; when that is below ``bar`` the contenders are all here. None when they may not be
+    (too many) or ``bar`` is nothing (any customer may be listed)."""
     def through(month: int) -> str:  # downloads up to the end of ``month``
         return (f"(CASE WHEN {month} < first_month THEN 0 "
                 f"ELSE downloaded[least({month} - first_month + 1, cardinality(downloaded))] END)")
 
     low = f"{through(whole[-1])} - {through(whole[0] - 1)}" if whole else "0"
     high = " + ".join([f"({low})", *(f"{through(month)} - {through(month - 1)}" for month in parts)])
-    with connection.cursor() as cursor:  # two scans of 100,000 short rows, each parallel, not one CTE kept
-        cursor.execute(f"SELECT {low} FROM billing_customerusagerunning ORDER BY 1 DESC LIMIT 1 OFFSET %s", [TOP - 1])
-        bar = (cursor.fetchone() or [0])[0]
-        if not bar:
-            return None
-        cursor.execute(f"SELECT username FROM billing_customerusagerunning WHERE {high} >= %s LIMIT %s",
-                       [bar, MOST_CONTENDERS + 1])
-        contenders = [username for (username,) in cursor.fetchall()]
-    return contenders if len(contenders) <= MOST_CONTENDERS else None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT username, {low}, {high} FROM billing_customerusagerunning ORDER BY 3 DESC LIMIT %s",
+                       [MOST_CONTENDERS + 1])
+        found = cursor.fetchall()
+    lows = sorted((row[1] for row in found), reverse=True)
+    bar = lows[TOP - 1] if len(lows) >= TOP else 0
+    if not bar or (len(found) > MOST_CONTENDERS and found[-1][2] >= bar):
+        return None
+    return [username for username, _low, high_ in found if high_ >= bar]
 
 
 def _summed(months, added, taken, usernames: list[str] | None = None) -> list[tuple]:
