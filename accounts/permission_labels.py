@@ -69,7 +69,7 @@ HIDDEN = (
         ("billing", "paymentday"), ("billing", "customerday"), ("billing", "cohortmonth"),
         ("hotspot", "usageday"), ("hotspot", "loginhour"), ("hotspot", "loginday"),
         ("billing", "paymenttotal"), ("billing", "usagetotal"), ("billing", "customerusagemonth"),
-        ("billing", "customerusagerunning"))),
+        ("billing", "customerusagerunning"), ("billing", "customerusagerecent"))),
     # Money is never deleted: a payment is reversed, an invoice cancelled.
     "billing.delete_payment", "billing.delete_invoice",
 )
@@ -100,6 +100,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "billing.usagetotal": (REPORTS, "data usage per day and month, summed ahead (report summary)"),
     "billing.customerusagemonth": (REPORTS, "each customer's data usage per month (report summary)"),
     "billing.customerusagerunning": (REPORTS, "each customer's downloads added up month by month (report summary)"),
+    "billing.customerusagerecent": (REPORTS, "each customer's downloads added up day by day, recent weeks (report summary)"),
     "monitoring.ticket": (TICKETS, "tickets"),
     "routers.router": (ROUTERS, "routers"),
     "routers.accesspoint": (ROUTERS, "access points"),

@@ -498,6 +498,19 @@ class CustomerUsageRunning(models.Model):
     downloaded = ArrayField(models.BigIntegerField())
 
 
+class CustomerUsageRecent(models.Model):
+    """Each customer's downloads added up day by day: ``downloaded[i]`` (1-based) is everything they
+    downloaded from ``first_day`` (the first day of the month before the row was written) through
+    ``first_day + i - 1``, to their last day with use; after it the total stays the last element's.
+    What a customer downloaded over any range inside the window (the last 30 days, last month) is
+    two subscripts of one row, so the usage report ranks every customer over it from one row each.
+    Kept by statement triggers on hotspot_usageday (billing migration 0014); PostgreSQL only."""
+
+    username = models.TextField(unique=True)
+    first_day = models.DateField(db_index=True)
+    downloaded = ArrayField(models.BigIntegerField())
+
+
 class CustomerDay(models.Model):
     """Customers coming, coming back and going, per business day. A customer's purchase is a completed
     payment of theirs (any method, the wallet's too) not later reversed; its day is that of completed_at.

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from billing.models import CustomerUsageMonth, CustomerUsageRunning
+from billing.models import CustomerUsageMonth, CustomerUsageRecent, CustomerUsageRunning
 from hotspot.models import Package, UsageDay
 from monitoring.reports import usage
 from monitoring.reports.period import Period
@@ -176,3 +176,64 @@ def test_when_the_bounds_leave_nobody_out_everyone_is_summed(monkeypatch):
     period = Period(date(2026, 1, 10), date(2026, 5, 20))
     assert usage._contenders(*usage._pieces(period)[3:]) is None
     assert top_customers(period) == straight(period)
+
+
+def recent_in_sql(base: date) -> dict[str, list[int]]:
+    """Each username's downloads added up day by day from ``base`` to its last day with use."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT username, day, sum(bytes_out) FROM hotspot_usageday WHERE day >= %s "
+                       "GROUP BY 1, 2 ORDER BY 1, 2", [base])
+        days: dict[str, dict[date, int]] = {}
+        for username, day, down in cursor.fetchall():
+            days.setdefault(username, {})[day] = int(down)
+    running = {}
+    for username, used in days.items():
+        total = 0
+        running[username] = [total := total + used.get(base + timedelta(days=n), 0)
+                             for n in range((max(used) - base).days + 1)]
+    return running
+
+
+def test_over_recent_weeks_every_customer_is_ranked_from_one_row():
+    """Ranges inside the recent window (the last 7 and 30 days, this month, last month) are ranked
+    from billing.CustomerUsageRecent, which follows inserts, updates and deletes of the day rows in
+    the window and ignores older ones; the answer is the one the day rows give."""
+    from siteconfig import time_zone
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (date_trunc('month', current_date) - interval '1 month')::date")
+        base = cursor.fetchone()[0]
+    today = time_zone.today()
+    rnd = random.Random(5)
+    routers = [Router.objects.create(name=f"R{n}", host=f"10.0.{n}.1") for n in range(2)]
+    rows = []
+    for offset in range((today - base).days + 1):
+        day = base + timedelta(days=offset)
+        for n in rnd.sample(range(300), 120):
+            for router in rnd.sample(routers, rnd.randint(1, 2)):
+                down = rnd.randint(1, 10**9) if n % 10 else 0
+                rows.append(UsageDay(day=day, username=f"r{n:03}", router=router, sessions=1, seconds=9,
+                                     bytes_in=down // 8, bytes_out=down))
+    rows.append(UsageDay(day=base - timedelta(days=3), username="old", sessions=1, bytes_out=10**15))
+    UsageDay.objects.bulk_create(rows, batch_size=5000)
+
+    def recent_kept():
+        return {r.username: r.downloaded for r in CustomerUsageRecent.objects.all()}
+
+    assert recent_kept() == recent_in_sql(base) and "old" not in recent_kept()
+    assert set(CustomerUsageRecent.objects.values_list("first_day", flat=True)) == {base}
+    UsageDay.objects.filter(username="r001", day=today).update(bytes_out=7)
+    UsageDay.objects.filter(username="r002").delete()
+    UsageDay.objects.filter(username="r003", day__gte=today - timedelta(days=3)).delete()
+    UsageDay.objects.filter(username="old").update(bytes_out=1)  # before the window: no row written
+    assert recent_kept() == recent_in_sql(base) and "r002" not in recent_kept()
+
+    month_start = today.replace(day=1)
+    for period in (Period(today - timedelta(days=6), today), Period(today - timedelta(days=29), today),
+                   Period(month_start, today), Period(base, month_start - timedelta(days=1))):
+        if period.first >= base:  # not the last 30 days on 1 March: January's end is before the window
+            assert usage._recent_top(period) is not None, period
+        assert top_customers(period) == straight(period), period
+    before = Period(base - timedelta(days=5), today)  # starts before the window: the other path, same answer
+    assert usage._recent_top(before) is None
+    assert top_customers(before) == straight(before)

@@ -65,7 +65,9 @@ def top_customers(period) -> list[tuple] | None:
     so each customer's figures are exact; one counts when a UsageDay row of theirs lies in the period.
 
     Over BOUNDED_FROM months or more, the customers who can be among the TOP are found first from
-    billing.CustomerUsageRunning's one row per customer (``_contenders``), and only theirs are summed.
+    billing.CustomerUsageRunning's one row per customer (``_contenders``), and only theirs are summed;
+    over a shorter range inside billing.CustomerUsageRecent's days, the TOP are ranked from its one
+    row per customer (``_recent_top``) and only theirs summed.
     None when no month's rows would be read or they are not kept (SQLite)."""
     if connection.vendor != "postgresql":
         return None
@@ -74,6 +76,8 @@ def top_customers(period) -> list[tuple] | None:
         return None
     if len(whole) + len(parts) >= BOUNDED_FROM and (contenders := _contenders(whole, parts)) is not None:
         return _summed(months, added, taken, contenders)
+    if len(whole) + len(parts) < BOUNDED_FROM and (top := _recent_top(period)) is not None:
+        return _summed(months, added, taken, top)
     return _summed(months, added, taken)
 
 
@@ -134,6 +138,26 @@ def _contenders(whole: list[int], parts: list[int]) -> list[str] | None:
     if not bar or (len(found) > MOST_CONTENDERS and found[-1][2] >= bar):
         return None
     return [username for username, _low, high_ in found if high_ >= bar]
+
+
+def _recent_top(period) -> list[str] | None:
+    """The TOP downloaders' usernames over ``period``, ranked exactly from billing.CustomerUsageRecent
+    (each customer's downloads added up day by day): None when the period starts before some row's
+    first day (its days are not all there) or the TOPth downloaded nothing (then customers with a
+    row but no bytes count, which only the day rows know)."""
+    def through(day: date) -> str:  # downloads from the row's first day to the end of ``day``
+        offset = f"(DATE '{day.isoformat()}' - first_day + 1)"
+        return f"(CASE WHEN {offset} < 1 THEN 0 ELSE downloaded[least({offset}, cardinality(downloaded))] END)"
+
+    with connection.cursor() as cursor:  # nothing when some row's days start after the period's first
+        cursor.execute(f"""SELECT username, {through(period.last)} - {through(period.first - timedelta(days=1))}
+                           FROM billing_customerusagerecent
+                           WHERE (SELECT max(first_day) FROM billing_customerusagerecent) <= %s
+                           ORDER BY 2 DESC, 1 LIMIT %s""", [period.first, TOP])
+        found = cursor.fetchall()
+    if len(found) < TOP or not found[-1][1]:
+        return None
+    return [username for username, _down in found]
 
 
 def _summed(months, added, taken, usernames: list[str] | None = None) -> list[tuple]:
