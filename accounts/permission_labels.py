@@ -100,7 +100,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "billing.usagetotal": (REPORTS, "data usage per day and month, summed ahead (report summary)"),
     "billing.customerusagemonth": (REPORTS, "each customer's data usage per month (report summary)"),
     "billing.customerusagerunning": (REPORTS, "each customer's downloads added up month by month (report summary)"),
-    "billing.customerusagerecent": (REPORTS, "each customer's downloads added up day by day, recent weeks (report summary)"),
+    "billing.customerusagerecent": (REPORTS, "each customer's recent downloads day by day (report summary)"),
     "monitoring.ticket": (TICKETS, "tickets"),
     "routers.router": (ROUTERS, "routers"),
     "routers.accesspoint": (ROUTERS, "access points"),

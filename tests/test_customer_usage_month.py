@@ -220,13 +220,23 @@ def test_over_recent_weeks_every_customer_is_ranked_from_one_row():
     def recent_kept():
         return {r.username: r.downloaded for r in CustomerUsageRecent.objects.all()}
 
-    assert recent_kept() == recent_in_sql(base) and "old" not in recent_kept()
+    def same_totals(kept, expected):
+        """The same total on every day of the window (a running row's last total holds after its end;
+        a customer who downloaded nothing may have a row of zeros or none)."""
+        days = (today - base).days + 1
+        for username in set(kept) | set(expected):
+            totals = [(row[min(n, len(row) - 1)] if row else 0) for row in
+                      (kept.get(username, []), expected.get(username, [])) for n in range(days)]
+            assert totals[:days] == totals[days:], username
+        return True
+
+    assert same_totals(recent_kept(), recent_in_sql(base)) and "old" not in recent_kept()
     assert set(CustomerUsageRecent.objects.values_list("first_day", flat=True)) == {base}
     UsageDay.objects.filter(username="r001", day=today).update(bytes_out=7)
     UsageDay.objects.filter(username="r002").delete()
     UsageDay.objects.filter(username="r003", day__gte=today - timedelta(days=3)).delete()
     UsageDay.objects.filter(username="old").update(bytes_out=1)  # before the window: no row written
-    assert recent_kept() == recent_in_sql(base) and "r002" not in recent_kept()
+    assert same_totals(recent_kept(), recent_in_sql(base)) and not any(recent_kept().get("r002", []))
 
     month_start = today.replace(day=1)
     for period in (Period(today - timedelta(days=6), today), Period(today - timedelta(days=29), today),
@@ -237,3 +247,17 @@ def test_over_recent_weeks_every_customer_is_ranked_from_one_row():
     before = Period(base - timedelta(days=5), today)  # starts before the window: the other path, same answer
     assert usage._recent_top(before) is None
     assert top_customers(before) == straight(before)
+
+
+@pytest.mark.parametrize("total, first, base, days, changes, expected", [
+    (None, "2026-11-01", "2026-11-01", ["2026-11-03"], [5], [0, 0, 5]),               # a new row
+    ([1, 3, 3], "2026-11-01", "2026-11-01", ["2026-11-02", "2026-11-05"], [2, -1], [1, 5, 5, 5, 4]),
+    ([1, 3, 6, 10], "2026-10-30", "2026-11-01", [], [], [3, 7]),                       # its start moved up
+    ([1, 3], "2026-10-01", "2026-11-01", ["2026-11-02"], [4], [0, 4]),                 # all of it before
+    ([1, 3], "2026-11-01", "2026-11-01", ["2026-10-31"], [9], [1, 3]),                 # a day before: nothing
+])
+def test_a_change_is_added_to_a_running_row_from_its_day_on(total, first, base, days, changes, expected):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT billing_running_add(%s::bigint[], %s::date, %s::date, %s::date[], %s::bigint[])",
+                       [total, first, base, days, changes])
+        assert cursor.fetchone()[0] == expected

@@ -147,7 +147,8 @@ def _recent_top(period) -> list[str] | None:
     row but no bytes count, which only the day rows know)."""
     def through(day: date) -> str:  # downloads from the row's first day to the end of ``day``
         offset = f"(DATE '{day.isoformat()}' - first_day + 1)"
-        return f"(CASE WHEN {offset} < 1 THEN 0 ELSE downloaded[least({offset}, cardinality(downloaded))] END)"
+        total = f"coalesce(downloaded[least({offset}, cardinality(downloaded))], 0)"
+        return f"(CASE WHEN {offset} < 1 THEN 0 ELSE {total} END)"
 
     with connection.cursor() as cursor:  # nothing when some row's days start after the period's first
         cursor.execute(f"""SELECT username, {through(period.last)} - {through(period.first - timedelta(days=1))}
