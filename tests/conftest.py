@@ -53,7 +53,7 @@ def _flush_only_what_holds_rows(style, connection, reset_sequences=True, allow_c
     types and permissions kept, so post_migrate finds them and re-creates only the role groups.
     It cost 4 s a test on this machine (TRUNCATE 1.4 s, permissions and roles written again
     2.7 s), for some 150 tests. Django's foreign keys on PostgreSQL are deferred to the commit,
-    so the order of the DELETEs does not matter; the audit trail's trigger refuses UPDATE only."""
+    so their order does not matter to them; the audit trail's trigger refuses UPDATE only."""
     if reset_sequences:
         return _django_sql_flush(style, connection, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
     tables = [t for t in connection.introspection.django_table_names(only_existing=True, include_views=False)
@@ -64,8 +64,12 @@ def _flush_only_what_holds_rows(style, connection, reset_sequences=True, allow_c
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quote(t)})" for t in tables), tables)
         holding = [row[0] for row in cursor.fetchall()]
-    if "billing_ledgerentry" in holding:  # its DELETE moves the stored balances (billing 0006): empty those after
-        holding = [t for t in holding if t != "billing_wallet"] + ["billing_wallet"]
+        # Tables whose triggers keep others (ledger entries the wallets' balances, rollups their totals
+        # and per-customer sums) are emptied first: their DELETE takes their part off those others,
+        # which must not have been emptied already (their rows would go below nothing and stay).
+        cursor.execute("SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
+        keeping = {row[0] for row in cursor.fetchall()}
+    holding.sort(key=lambda t: t not in keeping)
     return [f"DELETE FROM {quote(t)};" for t in holding]
 
 
