@@ -112,7 +112,8 @@ def list_page(request, rows, template: str, *, filters: ListFilter | None = None
     counts in one grouped query, say); ``count_up_to`` for a list of millions, counted only that far;
     ``estimate_past`` likewise, then "about N" from the planner (EstimatedPast).
     ``filtering`` in the context is true when the URL narrows the
-    rows, so the empty state can say "nothing matches" rather than "nothing yet"."""
+    rows, so the empty state can say "nothing matches" rather than "nothing yet" (a page whose
+    parameters choose something else passes its own)."""
     if estimate_past is not None:
         pages = EstimatedPast(rows, per_page, estimate_past)
     elif count_up_to is not None:
@@ -123,6 +124,6 @@ def list_page(request, rows, template: str, *, filters: ListFilter | None = None
     if on_page is not None:
         on_page(page)
     context.setdefault("q", request.GET.get("q", "").strip())
-    context.update(page=page, filters=filters,
-                   filtering=any(value.strip() for key, value in request.GET.items() if key != "page"))
+    context.setdefault("filtering", any(value.strip() for key, value in request.GET.items() if key != "page"))
+    context.update(page=page, filters=filters)
     return render(request, template + ("#results" if request.htmx else ""), context)

@@ -4,6 +4,7 @@ Routers are RouterOS simulators reached through the real API client; the browser
 watches Back up now end verified at desktop and phone width."""
 import hashlib
 import io
+import re
 import threading
 from datetime import timedelta
 
@@ -342,7 +343,29 @@ def test_the_page_shows_each_routers_latest_configuration_backup(signed_in):
     assert f"{new.name}.backup" in row and old.name not in row and "23.5\xa0KB" in row
     assert f'href="/routers/{kilimani.pk}/"' in row and ">2</a>" in row
     assert "none yet" in page[page.index("Ruaka Estate"):]
+    assert page.index("Ruaka Estate") < page.index("Kilimani Hotspot")  # the one never backed up first
+    assert "2 routers: <strong>1</strong> backed up in the last 2 days" in page and ">1</strong> never" in page
     assert "Not configured" in page and 'href="/settings/backups/"' in page
+
+
+@pytest.mark.django_db
+def test_at_many_routers_the_page_shows_those_whose_backup_is_oldest_and_all_on_demand(signed_in):
+    """500 routers are 500 rows: the page lists the ROUTERS_SHOWN (20) whose latest backup is oldest,
+    none at all first, says how many are fresh, older or never backed up, and shows all on a click."""
+    routers = Router.objects.bulk_create(Router(name=f"Site {n:02}", host=f"10.0.1.{n}") for n in range(30))
+    now = timezone.now()
+    RouterBackup.objects.bulk_create(  # Site 00-02 never; 03-05 five days ago; the rest last night
+        RouterBackup(router=r, name=f"b-{r.name}", size=100, created_at=now - timedelta(days=5 if n < 6 else 0.5))
+        for n, r in enumerate(routers) if n >= 3)
+    browser = signed_in(ADMIN)
+    page = browser.get("/backups/").content.decode()
+    shown = re.findall(r'data-router="\d+">\s*<td><a href="[^"]+">(Site \d+)', page)
+    assert shown[:6] == ["Site 00", "Site 01", "Site 02", "Site 03", "Site 04", "Site 05"] and len(shown) == 20
+    assert "30 routers: <strong>24</strong> backed up in the last 2 days" in page
+    assert ">3</strong> only earlier" in page and ">3</strong> never" in page and 'href="?routers=all">show all 30<' in page
+    every = browser.get("/backups/?routers=all").content.decode()
+    assert len(re.findall(r'data-router="\d+"', every)) == 30 and "only the 20 oldest" in every
+    assert "No database backups yet" in every  # the routers' choice does not read as a filter of the backups
 
 
 def make_database_backups(numbers):
@@ -357,9 +380,10 @@ def make_database_backups(numbers):
 @pytest.mark.django_db
 def test_the_page_costs_the_same_queries_for_2_backups_or_40(signed_in, django_assert_num_queries):
     """session, user, 2x perms, roles, the pager's count, the page's rows, the running backup, the newest
-    verified one (the restore command), the routers with their latest backup, session save (3)."""
+    verified one (the restore command), the routers' backup counts, the routers with their latest
+    backup, session save (3)."""
     browser = signed_in(ADMIN)
-    assert_flat_queries(browser, "/backups/", make_database_backups, 13, django_assert_num_queries)
+    assert_flat_queries(browser, "/backups/", make_database_backups, 14, django_assert_num_queries)
 
 
 @pytest.mark.django_db

@@ -2,14 +2,16 @@
 Back up now with its progress polled until it ends, Download of an archive (audited), the restore
 command to copy (never a restore button: a restore replaces a live database), and each router's
 latest configuration backup. The work is monitoring.backups (database) and routers.nightly_backups."""
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from accounts.access import access, perm
@@ -30,7 +32,9 @@ DOWNLOAD = perm("monitoring.download_databasebackup")
 @require_safe
 def backup_list(request):
     rows = DatabaseBackup.objects.select_related("requested_by")
-    return list_page(request, rows, "monitoring/backups.html", **_context(request))
+    every_router = request.GET.get("routers") == "all"
+    return list_page(request, rows, "monitoring/backups.html", filtering=False, every_router=every_router,
+                     **_routers(every_router), **_context(request))
 
 
 @access(perm("monitoring.add_databasebackup"))
@@ -88,7 +92,7 @@ def _archive(backup: DatabaseBackup) -> Path | None:
 def _context(request) -> dict:
     running = backups.under_way().first()
     s = store.section("backups")  # holds the S3 secret: only the counts go to the template
-    return {"running": running, **_newest(), "routers": _routers(), "offsite_enabled": offsite.enabled(),
+    return {"running": running, **_newest(), "offsite_enabled": offsite.enabled(),
             "keep": {"keep_daily": s.keep_daily, "keep_monthly": s.keep_monthly, "router_keep": s.router_keep},
             "can_back_up": request.user.has_perm("monitoring.add_databasebackup"),
             "can_download": request.user.has_perm("monitoring.download_databasebackup")}
@@ -101,11 +105,23 @@ def _newest() -> dict:
     return {"newest": newest, "newest_path": backups.path_of(newest) if newest else None}
 
 
-def _routers():
-    """Every router with its latest configuration backup and how many it keeps, in one query."""
+def _routers(every_router: bool) -> dict:
+    """The routers whose latest configuration backup is oldest (none at all first), ROUTERS_SHOWN of
+    them unless ``every_router``, each with that backup and how many it keeps; and how many routers
+    have a backup from the last FRESH, an older one, or none: at 500 routers the page is about the
+    few whose nightly backup failed, not a table of 500 rows."""
     latest = RouterBackup.objects.filter(router=OuterRef("pk")).order_by("-created_at", "-pk")
-    return (Router.objects.order_by("name")
-            .annotate(backup_count=Count("backups"), latest_name=Subquery(latest.values("name")[:1]),
-                      latest_size=Subquery(latest.values("size")[:1]),
-                      latest_at=Subquery(latest.values("created_at")[:1]))
-            .only("name", "status"))
+    newest = Router.objects.annotate(latest_at=Subquery(latest.values("created_at")[:1]))
+    counts = newest.aggregate(total=Count("pk"), never=Count("pk", filter=Q(latest_at__isnull=True)),
+                              fresh=Count("pk", filter=Q(latest_at__gte=timezone.now() - FRESH)))
+    counts["older"] = counts["total"] - counts["fresh"] - counts["never"]
+    routers = (newest.order_by(F("latest_at").asc(nulls_first=True), "name")
+               .annotate(backup_count=Count("backups"), latest_name=Subquery(latest.values("name")[:1]),
+                         latest_size=Subquery(latest.values("size")[:1]))
+               .only("name", "status"))
+    return {"routers": routers if every_router else routers[:ROUTERS_SHOWN], "router_counts": counts,
+            "fresh_days": FRESH.days, "routers_shown": ROUTERS_SHOWN}
+
+
+ROUTERS_SHOWN = 20
+FRESH = timedelta(days=2)  # the nightly backup of last night or the one before
