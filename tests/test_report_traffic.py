@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import dateformat, timezone
 
 from routers import traffic_history
 from routers.models import Router, RouterSample, RouterSampleHour, RouterTotalHour
@@ -132,6 +133,11 @@ def test_the_page_draws_all_routers_and_one_and_names_the_busiest(client, financ
     table = page[page.index('aria-label="By router"'):]
     assert "<polyline" in page and table.index("Westlands") < table.index("Kilimani")
     assert "Traffic: Kilimani" in one.content.decode()
+    # The values as a table: a row a minute, its time in the business's zone, the rates for people.
+    cell = r'<td class="num">([^<]+)</td>'
+    values = re.findall(rf'<tr><td class="when">([^<]+)</td>{cell}{cell}</tr>', one.content.decode())
+    later = timezone.localtime(now - timedelta(minutes=10))
+    assert len(values) >= 28 and (dateformat.format(later, "D j M H:i"), "133.3 kbps", "133.3 kbps") in values
 
 
 def test_the_page_answers_nonsense_with_the_default_range(client, technician):
