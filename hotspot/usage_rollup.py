@@ -392,7 +392,8 @@ REBUILD_WRITES = [
 ]
 
 
-FIGURES = ("customer_id", "sessions", "devices", "seconds", "bytes_in", "bytes_out")
+COUNTS = ("sessions", "devices", "seconds", "bytes_in", "bytes_out")  # a row with none of these is not kept
+FIGURES = ("customer_id", *COUNTS)
 
 
 def _store(existing: list[UsageDay], rows: dict[tuple, dict]) -> None:
@@ -413,7 +414,7 @@ def _store(existing: list[UsageDay], rows: dict[tuple, dict]) -> None:
         old = kept.pop(key, None)
         figures = {"customer_id": row["customer"], "sessions": row["sessions"], "devices": len(row["devices"]),
                    "seconds": row["seconds"], "bytes_in": row["bytes_in"], "bytes_out": row["bytes_out"]}
-        if not any(figures[name] for name in FIGURES[1:]):
+        if not any(figures[name] for name in COUNTS):
             gone += [old.pk] if old is not None else []
         elif old is None:
             day, username, router, package = key

@@ -163,15 +163,15 @@ def _recent_top(period) -> list[str] | None:
 
 def _summed(months, added, taken, usernames: list[str] | None = None) -> list[tuple]:
     """The TOP customers' sums over the pieces, of everyone or of ``usernames`` only."""
-    among = " AND username = ANY(%s)" if usernames is not None else ""
+    among, whose = (" AND username = ANY(%s)", [usernames]) if usernames is not None else ("", [])
     pieces = ["SELECT username, rows, bytes_out, bytes_in, sessions, seconds FROM billing_customerusagemonth "
               f"WHERE month = ANY(%s){among}"]
-    params: list = [months, *([usernames] if usernames is not None else [])]
+    params: list = [months, *whose]
     for sign, spans in ((1, added), (-1, taken)):
         for low, high in spans:
             pieces.append(f"SELECT username, {sign}, {sign} * bytes_out, {sign} * bytes_in, {sign} * sessions, "
                           f"{sign} * seconds FROM hotspot_usageday WHERE day >= %s AND day <= %s{among}")
-            params += [low, high, *([usernames] if usernames is not None else [])]
+            params += [low, high, *whose]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT username, sum(bytes_out), sum(bytes_in), sum(sessions), sum(seconds)
