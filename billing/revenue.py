@@ -4,19 +4,21 @@ Revenue is what reconciliation counts as received: completed payments by every m
 wallet, whose purchases spend money already counted when it came in.
 
 Business days that have ended are read from the PaymentDay rollup (a row per day × package × router
-× method, not a scan of a month's payments); a day not over yet (today) and the part of a range that
-is not a whole day are read from the payments themselves, so the figures are live.
+× method, not a scan of a month's payments), through its per-day × method totals on PostgreSQL
+(``closed_days``); a day not over yet (today) and the part of a range that is not a whole day are
+read from the payments themselves, so the figures are live.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from siteconfig import time_zone
 
-from .models import Payment, PaymentDay
+from .models import Payment, PaymentDay, PaymentTotal, ReportTotal
 from .reconciliation import day_bounds
 
 Method = Payment.Method
@@ -57,6 +59,15 @@ def _split(start: datetime, end: datetime) -> tuple[date, date, Q]:
     return first, stop, rest
 
 
+def closed_days(first: date, stop: date) -> QuerySet:
+    """PaymentDay's figures (day, method, payments, amount, refunds, refunded) for the days [first,
+    stop), router and package summed away: PaymentTotal's day rows that keep neither on PostgreSQL
+    (a month is ~30 x methods rows instead of 60,000 at 500 routers), PaymentDay's own elsewhere."""
+    if connection.vendor == "postgresql":
+        return PaymentTotal.objects.filter(grain=ReportTotal.DAY, kept=0, day__gte=first, day__lt=stop)
+    return PaymentDay.objects.filter(day__gte=first, day__lt=stop)
+
+
 def month_bounds(first: date) -> tuple[datetime, datetime, int]:
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return day_bounds(first)[0], day_bounds(following)[0], (following - first).days
@@ -66,7 +77,7 @@ def by_day(first: date) -> list[Day]:
     """Every day of the month starting ``first``, empty days included, with its bar height in %."""
     start, end, days = month_bounds(first)
     closed_from, closed_to, rest = _split(start, end)
-    found = {row["day"]: row for row in PaymentDay.objects.revenue().filter(day__gte=closed_from, day__lt=closed_to)
+    found = {row["day"]: row for row in closed_days(closed_from, closed_to).exclude(method=Method.WALLET)
              .values("day").annotate(count=Sum("payments"), total=Sum("amount")).order_by()}
     live = (Payment.objects.completed().filter(rest).exclude(method=Method.WALLET)
             .annotate(day=TruncDate("completed_at", tzinfo=time_zone.current())).values("day")
@@ -86,7 +97,7 @@ def by_day(first: date) -> list[Day]:
 def by_method(start: datetime, end: datetime) -> list[MethodFigures]:
     """Completed payments per method, every method listed; wallet purchases flagged as not revenue."""
     closed_from, closed_to, rest = _split(start, end)
-    rows = {row["method"]: row for row in PaymentDay.objects.filter(day__gte=closed_from, day__lt=closed_to)
+    rows = {row["method"]: row for row in closed_days(closed_from, closed_to)
             .values("method").annotate(count=Sum("payments"), total=Sum("amount")).order_by()}
     live = Payment.objects.completed().filter(rest).values("method")
     for row in live.annotate(count=Count("pk"), total=Sum("amount")).order_by():

@@ -7,7 +7,8 @@ from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from billing.models import Payment, PaymentDay
+from billing import revenue
+from billing.models import Payment
 from billing.reconciliation import day_bounds
 from hotspot.models import Customer, Subscription
 from routers.models import Router
@@ -69,12 +70,13 @@ def stats_for(user, now: datetime | None = None) -> Stats:
 
 def revenue_days(days: int = 30, now: datetime | None = None) -> Table:
     """Net revenue per business day of the last ``days``, today included: closed days from the
-    PaymentDay rollup, today live from today's payments (the rollup may be five minutes behind).
-    Two queries; counted as PaymentDay counts (no wallet, refunds taken off)."""
+    PaymentDay rollup (its per-day totals: billing.revenue.closed_days), today live from today's
+    payments (the rollup may be five minutes behind). Two queries; counted as PaymentDay counts (no
+    wallet, refunds taken off)."""
     now = now or timezone.now()
     today = timezone.localtime(now, time_zone.current()).date()
     first = today - timedelta(days=days - 1)
-    closed = dict(PaymentDay.objects.revenue().filter(day__gte=first, day__lt=today).values("day")
+    closed = dict(revenue.closed_days(first, today).exclude(method=Payment.Method.WALLET).values("day")
                   .annotate(net=Sum("amount") - Sum("refunded")).order_by().values_list("day", "net"))
     start, end = day_bounds(today)
     live = (Payment.objects.completed().exclude(method=Payment.Method.WALLET)
