@@ -9,10 +9,12 @@ the RADIUS credentials to the router by a form posted to link-login-only (a butt
 them when JavaScript runs). Pages are small, self-contained and work without JavaScript: the
 router's variables travel in hidden fields because captive mini-browsers often drop cookies.
 """
+from urllib.parse import urlencode
+
 from ada_url import URL
 from django.conf import settings
 from django.core import signing
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from lib.network import address_or_none, address_subject, client_ip
@@ -54,15 +56,15 @@ def _switch_url(request, lang: str, router: dict) -> str:
     """The same page in the other language; after a form post, the first page of its part (the
     portal's, or the account's: a refused account form must not send the customer to the captive
     portal)."""
-    query = QueryDict(mutable=True)
-    query.update({key.replace("_", "-"): value for key, value in router.items() if value})
+    # Pairs encoded as QueryDict.urlencode would (quote_plus), without building one on every first page.
+    query = [(key.replace("_", "-"), value) for key, value in router.items() if value]
     for kept in ("t", "voucher", "next"):
         if request.method == "GET" and request.GET.get(kept):
-            query[kept] = request.GET[kept]
-    query["lang"] = "sw" if lang == "en" else "en"
+            query.append((kept, request.GET[kept]))
+    query.append(("lang", "sw" if lang == "en" else "en"))
     first = "/portal/account/" if request.path.startswith("/portal/account/") else "/portal/"
     path = request.path if request.method == "GET" else first
-    return f"{path}?{query.urlencode()}"
+    return f"{path}?{urlencode(query)}"
 
 
 def page(request, template, lang, status=200, **context):

@@ -103,6 +103,14 @@ def _saved() -> dict[str, Saved]:
     return current
 
 
+def state() -> object:
+    """An object that is the same for as long as no saved setting has changed (this process's copy
+    of the table), for a caller that derives something from several settings and keeps it: when
+    ``state()`` is another object, derive again. Values from the environment or the defaults do not
+    change while the process runs."""
+    return _saved()
+
+
 def forget() -> None:
     """Drop this process's copy: the next read loads the table (tests; a changed setting)."""
     _writing.active, _writing.snapshot = False, None
