@@ -19,7 +19,6 @@ def bps(value) -> str:
     return f"{value:.0f} bps"
 
 
-
 @register.filter
 def rate_rows(points: list[dict]) -> SafeString:
     """The traffic points as table rows (when, download, upload), the markup of a template loop over
