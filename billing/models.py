@@ -461,14 +461,22 @@ class UsageTotal(ReportTotal):
 
 
 class CustomerUsageMonth(models.Model):
-    """hotspot.UsageDay summed per month (its first day) x username, whatever the router and package:
-    the usage report's top customers over a long range read a row per customer for each month it
-    covers whole (100,000 a month) and UsageDay's rows only for its ends, instead of every day's rows.
-    Kept by statement triggers on hotspot_usageday as UsageTotal is (billing migration 0012;
-    PostgreSQL only). ``rows``: how many UsageDay rows it sums; at 0 it is deleted."""
+    """hotspot.UsageDay summed per month (its first day) x username x package, whatever the router: the
+    usage report's top customers over a long range read a row per customer (and package used) for each
+    month it covers whole (100,000 a month) and UsageDay's rows only for its ends, instead of every
+    day's rows; the top customers of one package read that package's rows alone. Kept by statement
+    triggers on hotspot_usageday as UsageTotal is (billing migrations 0012, 0015; PostgreSQL only).
+    ``rows``: how many UsageDay rows it sums; at 0 it is deleted.
+
+    One row per (month, username, package), a row without a package included: a unique index NULLS
+    NOT DISTINCT, made by migration 0015 on PostgreSQL (the triggers' upsert names it); not declared
+    here, since SQLite has no such index and nothing writes the table there. ``package`` is not a
+    database foreign key: the triggers follow a package's deletion through UsageDay's SET NULL."""
 
     month = models.DateField()
     username = models.TextField()
+    package = models.ForeignKey(Package, on_delete=models.DO_NOTHING, null=True, related_name="+",
+                                db_constraint=False, db_index=False)
     rows = models.IntegerField(default=0)
     sessions = models.BigIntegerField(default=0)
     seconds = models.BigIntegerField(default=0)
@@ -476,10 +484,11 @@ class CustomerUsageMonth(models.Model):
     bytes_out = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["month", "username"], name="one_customer_usage_month")]
         indexes = [models.Index(fields=["month"], name="billing_usermonth_sums",
                                 include=["username", "sessions", "seconds", "bytes_in", "bytes_out"]),
-                   # one customer's months: their running row (below) and the top customers' exact figures
+                   # one package's customers: the usage report's top customers with a package chosen
+                   models.Index(fields=["package", "month"], name="billing_usermonth_package",
+                                include=["username", "rows", "sessions", "seconds", "bytes_in", "bytes_out"]),
                    models.Index(fields=["username", "month"], name="billing_usermonth_username")]
 
 
@@ -489,9 +498,11 @@ class CustomerUsageRunning(models.Model):
     year x 12 + month - 1 from their first month with use to their last; after it the total stays the
     last element's. What a customer downloaded over any run of whole months is then two subscripts of
     one row, so the usage report ranks 100,000 customers over a year from 100,000 rows instead of a
-    row per customer and month (monitoring.reports.usage.top_customers). Kept from CustomerUsageMonth
-    by the same statement triggers (billing migration 0013); PostgreSQL only: on SQLite the table is
-    not created and nothing reads it."""
+    row per customer and month (monitoring.reports.usage.top_customers). Kept by the same statement
+    triggers as CustomerUsageMonth (billing migrations 0013, 0015): what a statement changed in a month
+    is added from that month on. So a row may start before its customer's first month with use left
+    and hold zeros there, or be all zeros once their use is all deleted: the totals are the same.
+    PostgreSQL only: on SQLite the table is not created and nothing reads it."""
 
     username = models.TextField(unique=True)
     first_month = models.IntegerField()

@@ -1,12 +1,12 @@
-"""billing.CustomerUsageMonth (issue 18): hotspot.UsageDay summed per month x username by triggers,
-and the usage report's top customers read from it for the months a range covers whole: the same
-answer as summing UsageDay's own rows, over whole and partial months, with ties and filters."""
+"""billing.CustomerUsageMonth (issue 18): hotspot.UsageDay summed per month x username x package by
+triggers, and the usage report's top customers read from it for the months a range covers whole: the
+same answer as summing UsageDay's own rows, over whole and partial months, with ties and filters."""
 import random
 from datetime import date, timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from billing.models import CustomerUsageMonth, CustomerUsageRecent, CustomerUsageRunning
 from hotspot.models import Package, UsageDay
@@ -23,14 +23,15 @@ FIRST = date(2026, 1, 1)
 
 def months_in_sql() -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute("""SELECT date_trunc('month', day)::date, username, count(*), sum(sessions), sum(seconds),
-                                 sum(bytes_in), sum(bytes_out) FROM hotspot_usageday GROUP BY 1, 2 ORDER BY 1, 2""")
+        cursor.execute("""SELECT date_trunc('month', day)::date, username, package_id, count(*), sum(sessions),
+                                 sum(seconds), sum(bytes_in), sum(bytes_out) FROM hotspot_usageday
+                          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""")
         return [tuple(row) for row in cursor.fetchall()]
 
 
 def kept() -> list[tuple]:
-    return list(CustomerUsageMonth.objects.order_by("month", "username").values_list(
-        "month", "username", "rows", "sessions", "seconds", "bytes_in", "bytes_out"))
+    return list(CustomerUsageMonth.objects.order_by("month", "username", "package").values_list(
+        "month", "username", "package", "rows", "sessions", "seconds", "bytes_in", "bytes_out"))
 
 
 def straight(period: Period, **chosen) -> list[tuple]:
@@ -65,8 +66,9 @@ def fill(customers: int = 80, days: int = 150, seed: int = 7):
 def running_in_sql() -> dict[str, tuple[int, list[int]]]:
     """Each username's downloads added up month by month, from its first month with use to its last."""
     months: dict[str, dict[int, int]] = {}
-    for month, username, _rows, _sessions, _seconds, _bytes_in, bytes_out in months_in_sql():
-        months.setdefault(username, {})[month.year * 12 + month.month - 1] = bytes_out
+    for month, username, _package, _rows, _sessions, _seconds, _bytes_in, bytes_out in months_in_sql():
+        used = months.setdefault(username, {})
+        used[month.year * 12 + month.month - 1] = used.get(month.year * 12 + month.month - 1, 0) + bytes_out
     running = {}
     for username, used in months.items():
         total, first = 0, min(used)
@@ -78,20 +80,43 @@ def running_kept() -> dict[str, tuple[int, list[int]]]:
     return {r.username: (r.first_month, r.downloaded) for r in CustomerUsageRunning.objects.all()}
 
 
+def same_running(kept: dict, expected: dict) -> bool:
+    """The same total up to the end of every month, for every username (before a row's first month 0,
+    after its last the last total; a row may start earlier with zeros, or be all zeros, or absent)."""
+    rows = [*kept.values(), *expected.values()]
+    first = min(row[0] for row in rows)
+    last = max(row[0] + len(row[1]) for row in rows)
+
+    def through(row, month):
+        if row is None or month < row[0] or not row[1]:
+            return 0
+        return row[1][min(month - row[0], len(row[1]) - 1)]
+
+    for username in set(kept) | set(expected):
+        assert [through(kept.get(username), m) for m in range(first, last)] == [
+            through(expected.get(username), m) for m in range(first, last)], username
+    return True
+
+
 def test_months_follow_inserts_updates_and_deletes_of_usage_days():
     fill(customers=30, days=70)
-    assert kept() == months_in_sql() and len(kept()) > 60
-    assert running_kept() == running_in_sql()
+    assert kept() == months_in_sql() and len(kept()) > 120
+    assert same_running(running_kept(), running_in_sql())
     UsageDay.objects.filter(username="u001", day__lt=FIRST + timedelta(days=40)).update(bytes_out=5, sessions=3)
     UsageDay.objects.filter(username="u002").update(username="z002")  # moved to another username
     UsageDay.objects.filter(username="u004", day__gte=FIRST + timedelta(days=31)).delete()
     UsageDay.objects.filter(username="u005").delete()  # every row: its months are gone, not zero
     UsageDay.objects.filter(username="u006", day__gte=date(2026, 2, 1), day__lt=date(2026, 3, 1)).delete()
+    UsageDay.objects.filter(username="u007", day__lt=date(2026, 2, 1)).delete()  # its first month goes
+    UsageDay.objects.filter(username="u008", day__gte=date(2026, 2, 1)).update(package=None)
+    UsageDay.objects.filter(username="u009", day__lt=date(2026, 2, 1)).update(day=F("day") - timedelta(days=62))
     assert kept() == months_in_sql()
     assert not CustomerUsageMonth.objects.filter(username="u005").exists()
+    assert CustomerUsageMonth.objects.filter(username="u008", package=None).count() == 2  # Feb. and March
     running = running_kept()
-    assert running == running_in_sql() and "u005" not in running and "u002" not in running
+    assert same_running(running, running_in_sql()) and not any(running["u005"][1]) and not any(running["u002"][1])
     assert running["u006"][1][1] == running["u006"][1][0]  # February without use: January's total again
+    assert running["u009"][0] == running_in_sql()["u009"][0] < 2026 * 12  # moved into 2025: starts there
 
 
 @pytest.mark.parametrize("first, last", [
@@ -104,11 +129,13 @@ def test_months_follow_inserts_updates_and_deletes_of_usage_days():
     (date(2026, 2, 3), date(2026, 2, 27)),    # within one month: the month less 3 days
 ])
 def test_top_customers_from_months_equal_the_usage_days_summed(first, last):
-    fill()
+    _routers, packages = fill()
     period = Period(first, last)
     found = top_customers(period)
     assert found == straight(period)
     assert len(found) == TOP
+    for package in packages:  # one package's customers: its month rows
+        assert top_customers(period, package) == straight(period, package=package)
     down = [row[1] for row in found]
     tied = [n for n in range(1, len(down)) if down[n] == down[n - 1]]
     assert tied, "the data has ties within the top"  # ordered by username among equals (compared above)
@@ -122,6 +149,11 @@ def test_a_range_with_no_whole_month_and_filters_read_the_usage_days(client, tec
                                                "router": routers[0].pk}).json()
     expected = straight(Period(date(2026, 1, 10), date(2026, 4, 20)), router=routers[0])
     assert [row["group"] for row in answer["rows"]] == [row[0] for row in expected]
+    for chosen in ({"package": packages[1]}, {"package": packages[1], "router": routers[1]}):
+        answer = client.get("/api/reports/usage", {"from": "2026-01-10", "to": "2026-04-20", "group_by": "customer",
+                                                   **{name: value.pk for name, value in chosen.items()}}).json()
+        expected = straight(Period(date(2026, 1, 10), date(2026, 4, 20)), **chosen)
+        assert [(row["group"], row["sessions"]) for row in answer["rows"]] == [row[::3] for row in expected]
     whole = client.get("/api/reports/usage", {"from": "2026-01-10", "to": "2026-04-20",
                                               "group_by": "customer"}).json()
     expected = straight(Period(date(2026, 1, 10), date(2026, 4, 20)))

@@ -55,7 +55,7 @@ def table(form: ReportFilters, rows, title: str, found: list[tuple] | None = Non
     return Table(title, columns, lines, Chart(("downloaded_mb", "uploaded_mb"), unit="MB"), totals=totals, note=note)
 
 
-def top_customers(period) -> list[tuple] | None:
+def top_customers(period, package=None) -> list[tuple] | None:
     """The TOP customers over ``period`` with no router or package chosen, as ``summed`` answers them
     ((username, down, up, sessions, seconds), most downloaded first, then by username), from
     billing.CustomerUsageMonth's row per customer and month and UsageDay's rows for the rest: a month the
@@ -67,13 +67,16 @@ def top_customers(period) -> list[tuple] | None:
     Over BOUNDED_FROM months or more, the customers who can be among the TOP are found first from
     billing.CustomerUsageRunning's one row per customer (``_contenders``), and only theirs are summed;
     over a shorter range inside billing.CustomerUsageRecent's days, the TOP are ranked from its one
-    row per customer (``_recent_top``) and only theirs summed.
+    row per customer (``_recent_top``) and only theirs summed. With a ``package``, its customers' rows
+    alone are summed (a package's month rows: a row per customer of theirs and month).
     None when no month's rows would be read or they are not kept (SQLite)."""
     if connection.vendor != "postgresql":
         return None
     months, added, taken, whole, parts = _pieces(period)
     if not months:
         return None
+    if package is not None:
+        return _summed(months, added, taken, package=package)
     if len(whole) + len(parts) >= BOUNDED_FROM and (contenders := _contenders(whole, parts)) is not None:
         return _summed(months, added, taken, contenders)
     if len(whole) + len(parts) < BOUNDED_FROM and (top := _recent_top(period)) is not None:
@@ -161,9 +164,14 @@ def _recent_top(period) -> list[str] | None:
     return [username for username, _down in found]
 
 
-def _summed(months, added, taken, usernames: list[str] | None = None) -> list[tuple]:
-    """The TOP customers' sums over the pieces, of everyone or of ``usernames`` only."""
-    among, whose = (" AND username = ANY(%s)", [usernames]) if usernames is not None else ("", [])
+def _summed(months, added, taken, usernames: list[str] | None = None, package=None) -> list[tuple]:
+    """The TOP customers' sums over the pieces, of everyone or of ``usernames`` only, of one package's
+    use or all."""
+    among, whose = "", []
+    if usernames is not None:
+        among, whose = among + " AND username = ANY(%s)", [*whose, usernames]
+    if package is not None:
+        among, whose = among + " AND package_id = %s", [*whose, package.pk]
     pieces = ["SELECT username, rows, bytes_out, bytes_in, sessions, seconds FROM billing_customerusagemonth "
               f"WHERE month = ANY(%s){among}"]
     params: list = [months, *whose]
@@ -186,7 +194,8 @@ def _next_month(day: date) -> date:
 
 def build(form: ReportFilters) -> Table:
     if form.grouping == "customer":  # per username: only the rollup's own rows (and CustomerUsageMonth) have it
-        found = None if form.chosen() else top_customers(form.period)
+        chosen = form.chosen()
+        found = top_customers(form.period, chosen.get("package")) if set(chosen) <= {"package"} else None
         return table(form, usage_rows(form), "Bandwidth usage", found=found)
     rows = rows_to_sum(UsageTotal, UsageDay.objects.all(), form.period, form.grouping, form.chosen())
     return table(form, rows, "Bandwidth usage")
