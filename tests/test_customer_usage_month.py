@@ -293,3 +293,16 @@ def test_a_change_is_added_to_a_running_row_from_its_day_on(total, first, base, 
         cursor.execute("SELECT billing_running_add(%s::bigint[], %s::date, %s::date, %s::date[], %s::bigint[])",
                        [total, first, base, days, changes])
         assert cursor.fetchone()[0] == expected
+
+
+@pytest.mark.parametrize("total, first, months, changes, expected", [
+    (None, None, [24300, 24302], [5, 2], [5, 5, 7]),              # a new row, from its first month
+    ([1, 3, 3], 24300, [24301, 24304], [2, -1], [1, 5, 5, 5, 4]),  # inside, and after its end
+    ([1, 3], 24300, [24298], [4], [4, 4, 5, 7]),                   # before its first month: it starts there
+    ([1, 3], 24300, [24300], [-1], [0, 2]),                        # taken off
+])
+def test_a_change_is_added_to_a_monthly_running_row_from_its_month_on(total, first, months, changes, expected):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT billing_running_months(%s::bigint[], %s::int, %s::int[], %s::bigint[])",
+                       [total, first, months, changes])
+        assert cursor.fetchone()[0] == expected
