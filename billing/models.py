@@ -488,8 +488,7 @@ class CustomerUsageMonth(models.Model):
                                 include=["username", "sessions", "seconds", "bytes_in", "bytes_out"]),
                    # one package's customers: the usage report's top customers with a package chosen
                    models.Index(fields=["package", "month"], name="billing_usermonth_package",
-                                include=["username", "rows", "sessions", "seconds", "bytes_in", "bytes_out"]),
-                   models.Index(fields=["username", "month"], name="billing_usermonth_username")]
+                                include=["username", "rows", "sessions", "seconds", "bytes_in", "bytes_out"])]
 
 
 class CustomerUsageRunning(models.Model):

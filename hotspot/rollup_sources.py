@@ -5,6 +5,10 @@ import re
 from collections import defaultdict
 from datetime import datetime
 
+from django.db.models import F
+
+from lib import bulk_rows
+from lib.any_of import AnyOf
 from radius.models import Nas
 from routers.models import Router
 
@@ -34,13 +38,13 @@ class Owners:
         usernames = {u for u in usernames if u}
         self.customer: dict[str, int] = {}
         for chunk in _chunks(sorted(usernames), 5000):
-            self.customer.update(Customer.objects.filter(username__in=chunk).values_list("username", "pk"))
+            self.customer.update(Customer.objects.filter(username__any_of=chunk).values_list("username", "pk"))
         self._starts: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
         self._running: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
         ids = sorted(set(self.customer.values()))
         for chunk in _chunks(ids, 5000):
-            for customer, package, starts, expires, grace in (
-                    Subscription.objects.filter(customer__in=chunk)
+            for customer, package, starts, expires, grace in bulk_rows.fetch(
+                    Subscription.objects.filter(AnyOf(F("customer_id"), chunk))
                     .values_list("customer", "package", "starts_at", "expires_at", "grace_until")):
                 self._starts[customer].append((starts, package))
                 self._running[customer].append((starts, max(expires, grace or expires)))

@@ -306,3 +306,16 @@ def test_a_change_is_added_to_a_monthly_running_row_from_its_month_on(total, fir
         cursor.execute("SELECT billing_running_months(%s::bigint[], %s::int, %s::int[], %s::bigint[])",
                        [total, first, months, changes])
         assert cursor.fetchone()[0] == expected
+
+
+@pytest.mark.parametrize("a, a_first, b, b_first, expected", [
+    ([1, 3], 24300, [5], 24300, [6, 8]),               # b's last total holds after its end
+    ([1, 3], 24300, [5, 5, 7], 24301, [1, 8, 8, 10]),  # b starts later and ends later
+    ([1, 3], 24300, [4], 24298, [4, 4, 5, 7]),         # b starts earlier: a is 0 before its first
+    ([], 24300, [2, 0], 24299, [2, 0]),                 # an empty row
+])
+def test_two_running_rows_are_summed_month_by_month(a, a_first, b, b_first, expected):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT billing_running_sum(%s::bigint[], %s::int, %s::bigint[], %s::int)",
+                       [a, a_first, b, b_first])
+        assert cursor.fetchone()[0] == expected

@@ -5,8 +5,8 @@ kept by differences.
   2,500,000 at 10,000,000 sessions (876 ms). Its month rows are a row per customer and month.
 - CustomerUsageRunning was rewritten, for every username a statement touched, from that username's
   month rows (0013): 1.1 s of the 5-minute refresh after 10,000 accounting rows (6,000 usernames).
-  What a statement changed per username and month is now added to the running row from that month on
-  (billing_running_months, as billing_running_add keeps the recent rows, 0014). A customer whose
+  What a statement changed per username and month now makes a running row of its own
+  (billing_running_months), summed into the username's (billing_running_sum) in one upsert. A customer whose
   rows all go keeps a row of zeros, and one whose earliest months go keeps zeros for them: the same
   totals, which is all the report reads.
 
@@ -67,24 +67,40 @@ END $$;
 """
 
 
+# The sum of two running rows (each from its own first month, its last total holding after its end),
+# from the earlier first month to the later end: a row plus the running row of a statement's changes.
+SUM = """
+CREATE FUNCTION billing_running_sum(a bigint[], a_first int, b bigint[], b_first int)
+RETURNS bigint[] LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    a_n int := coalesce(cardinality(a), 0);
+    b_n int := coalesce(cardinality(b), 0);
+    total bigint[] := '{}';
+    m int;
+BEGIN
+    FOR m IN least(a_first, b_first)..greatest(a_first + a_n, b_first + b_n) - 1 LOOP
+        total := total || (CASE WHEN m < a_first OR a_n = 0 THEN 0 ELSE a[least(m - a_first + 1, a_n)] END
+                           + CASE WHEN m < b_first OR b_n = 0 THEN 0 ELSE b[least(m - b_first + 1, b_n)] END);
+    END LOOP;
+    RETURN total;
+END $$;
+"""
+
+
 def running(source: str) -> str:
     """Add what ``source``'s rows (username, day, bytes_out, sign) changed to their usernames' running
-    rows, a row made for a username without one."""
-    changes = f"""
+    rows (a row made for a username without one): the changes' own running row summed in, one upsert."""
+    return f"""
         WITH changed AS ({source}),
              months AS (SELECT username, {MONTH} AS n, sum(sign * bytes_out)::bigint AS change FROM changed
                         GROUP BY 1, 2 HAVING sum(sign * bytes_out) <> 0)
-        SELECT username, min(n) AS lowest, array_agg(n ORDER BY n) AS months, array_agg(change ORDER BY n) AS changes
-        FROM months GROUP BY username"""
-    return f"""
-        UPDATE billing_customerusagerunning r
-        SET first_month = least(r.first_month, c.lowest),
-            downloaded = billing_running_months(r.downloaded, r.first_month, c.months, c.changes)
-        FROM ({changes}) c WHERE r.username = c.username;
-        INSERT INTO billing_customerusagerunning (username, first_month, downloaded)
-        SELECT c.username, c.lowest, billing_running_months(NULL, NULL, c.months, c.changes)
-        FROM ({changes}) c
-        WHERE NOT EXISTS (SELECT 1 FROM billing_customerusagerunning r WHERE r.username = c.username);"""
+        INSERT INTO billing_customerusagerunning AS t (username, first_month, downloaded)
+        SELECT username, min(n), billing_running_months(NULL, NULL, array_agg(n ORDER BY n),
+                                                        array_agg(change ORDER BY n))
+        FROM months GROUP BY username
+        ON CONFLICT (username) DO UPDATE SET
+            first_month = least(t.first_month, excluded.first_month),
+            downloaded = billing_running_sum(t.downloaded, t.first_month, excluded.downloaded, excluded.first_month);"""
 
 
 GONE = f"SELECT {COLUMNS}, -1 AS sign FROM gone"
@@ -121,6 +137,7 @@ def keep(apps, schema_editor):
         schema_editor.deferred_sql.clear()
         schema_editor.execute(UNIQUE)
         schema_editor.execute(ADD)
+        schema_editor.execute(SUM)
         schema_editor.execute(KEEP)
 
 
@@ -134,6 +151,9 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RemoveConstraint(model_name='customerusagemonth', name='one_customer_usage_month'),
+        # It served 0013's rewrite of a username's running row from its months; the upsert's unique
+        # index (month, username, package) serves the top customers' "username = ANY" sums.
+        migrations.RemoveIndex(model_name='customerusagemonth', name='billing_usermonth_username'),
         migrations.AddField(
             model_name='customerusagemonth',
             name='package',
