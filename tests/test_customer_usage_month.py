@@ -199,6 +199,30 @@ def test_over_long_ranges_only_contenders_are_summed_and_the_answer_is_the_same(
     assert {row[0] for row in found} <= set(contenders)
 
 
+@pytest.mark.parametrize("first, last", [(date(2026, 1, 1), date(2026, 5, 31)), (date(2026, 1, 12), date(2026, 5, 3))])
+def test_one_packages_top_over_long_ranges_is_summed_from_its_contenders(first, last):
+    """A big package and a small one, customers on both (a Pareto tail of use): the big package's
+    contenders are a fraction of its customers, bounded by what they downloaded on every package; the
+    small one has too few customers to set a bar and its month rows are all summed. Both are the
+    top its UsageDay rows give."""
+    rnd = random.Random(13)
+    big, small = (Package.objects.create(name=name, price=50, validity_minutes=1440) for name in ("Big", "Small"))
+    heavy = {n: rnd.paretovariate(1.2) for n in range(600)}
+    UsageDay.objects.bulk_create([
+        UsageDay(day=FIRST + timedelta(days=offset), username=f"c{n:03}", package=small if n % 15 == 0 else big,
+                 sessions=1, seconds=60, bytes_in=1000, bytes_out=int(heavy[n] * rnd.randint(10**6, 2 * 10**6)))
+        for offset in range(0, 150, 3) for n in rnd.sample(range(600), 200)], batch_size=5000)
+    UsageDay.objects.filter(username__in=["c001", "c002"], day__lt=FIRST + timedelta(days=30)).update(package=small)
+    period = Period(first, last)
+    pieces = usage._pieces(period)
+    contenders = usage._package_contenders(*pieces, big)
+    assert contenders is not None and TOP <= len(contenders) < 600 // 2
+    assert usage._package_contenders(*pieces, small) is None  # 40 customers: no bar, all summed
+    for package in (big, small):
+        found = top_customers(period, package)
+        assert found == straight(period, package=package) and found
+
+
 def test_when_the_bounds_leave_nobody_out_everyone_is_summed(monkeypatch):
     """Customers who all use the same: every one is a contender, over MOST_CONTENDERS, and the answer
     comes from everyone's month rows instead; the same either way."""

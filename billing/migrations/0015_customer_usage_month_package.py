@@ -27,7 +27,7 @@ def upsert(source: str) -> str:
     return (f"WITH changed AS ({source}) INSERT INTO billing_customerusagemonth AS t "
             f"(month, username, package_id, rows, {', '.join(SUMS)}) "
             f"SELECT date_trunc('month', day)::date, username, package_id, sum(sign), {summed} FROM changed "
-            f"GROUP BY 1, 2, 3 ON CONFLICT (month, username, package_id) DO UPDATE SET {added}")
+            f"GROUP BY 1, 2, 3 ON CONFLICT (username, month, package_id) DO UPDATE SET {added}")
 
 
 # Add each (month, change) to a running row whose months start at ``first``: from that month to the
@@ -126,8 +126,10 @@ TRUNCATE billing_customerusagemonth;
 {upsert(f"SELECT {COLUMNS}, 1 AS sign FROM hotspot_usageday")};
 ANALYZE billing_customerusagemonth;
 """
+# Username first: it also serves the top customers' sums of a few hundred contenders' months
+# ("username = ANY(...) AND month = ANY(...)"), as 0013's (username, month) index did.
 UNIQUE = ("CREATE UNIQUE INDEX one_customer_usage_month ON billing_customerusagemonth "
-          "(month, username, package_id) NULLS NOT DISTINCT")
+          "(username, month, package_id) NULLS NOT DISTINCT")
 
 
 def keep(apps, schema_editor):
@@ -151,8 +153,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RemoveConstraint(model_name='customerusagemonth', name='one_customer_usage_month'),
-        # It served 0013's rewrite of a username's running row from its months; the upsert's unique
-        # index (month, username, package) serves the top customers' "username = ANY" sums.
+        # It served 0013's rewrite of a username's running row from its months; the unique index
+        # (username, month, package) serves the top customers' "username = ANY" sums now.
         migrations.RemoveIndex(model_name='customerusagemonth', name='billing_usermonth_username'),
         migrations.AddField(
             model_name='customerusagemonth',

@@ -67,8 +67,9 @@ def top_customers(period, package=None) -> list[tuple] | None:
     Over BOUNDED_FROM months or more, the customers who can be among the TOP are found first from
     billing.CustomerUsageRunning's one row per customer (``_contenders``), and only theirs are summed;
     over a shorter range inside billing.CustomerUsageRecent's days, the TOP are ranked from its one
-    row per customer (``_recent_top``) and only theirs summed. With a ``package``, its customers' rows
-    alone are summed (a package's month rows: a row per customer of theirs and month).
+    row per customer (``_recent_top``) and only theirs summed. With a ``package``, that package's rows
+    alone are summed (its month rows: a row per customer of theirs and month), over BOUNDED_FROM
+    months or more only its contenders' (``_package_contenders``).
     None when no month's rows would be read or they are not kept (SQLite)."""
     if connection.vendor != "postgresql":
         return None
@@ -76,7 +77,10 @@ def top_customers(period, package=None) -> list[tuple] | None:
     if not months:
         return None
     if package is not None:
-        return _summed(months, added, taken, package=package)
+        contenders = None
+        if len(whole) + len(parts) >= BOUNDED_FROM:
+            contenders = _package_contenders(months, added, taken, whole, parts, package)
+        return _summed(months, added, taken, contenders, package=package)
     if len(whole) + len(parts) >= BOUNDED_FROM and (contenders := _contenders(whole, parts)) is not None:
         return _summed(months, added, taken, contenders)
     if len(whole) + len(parts) < BOUNDED_FROM and (top := _recent_top(period)) is not None:
@@ -123,9 +127,41 @@ def _contenders(whole: list[int], parts: list[int]) -> list[str] | None:
     least ``bar``, whoever's ``high`` is below it cannot be among the TOP.
 
     One scan: the MOST_CONTENDERS + 1 highest ``high``s, ``bar`` the TOPth largest ``low`` among them
-    (TOP customers downloaded at least that much). Everyone left out has a ``high`` at most the
-    last one's; when that is below ``bar`` the contenders are all here. None when they may not be
-    (too many) or ``bar`` is nothing (any customer may be listed)."""
+    (TOP customers downloaded at least that much). None when the contenders may not all be there
+    (``_above``) or ``bar`` is nothing (any customer may be listed)."""
+    found = _bounds(whole, parts)
+    lows = sorted((row[1] for row in found), reverse=True)
+    return _above(found, lows[TOP - 1] if len(lows) >= TOP else 0)
+
+
+def _package_contenders(months, added, taken, whole: list[int], parts: list[int], package) -> list[str] | None:
+    """The usernames that can be among the TOP downloaders of ``package``: a customer's ``high`` over
+    all packages (``_contenders``) bounds what they downloaded on one. ``bar``: the TOPth largest
+    exact download on the package of the PACKAGE_SAMPLE highest ``high``s (TOP customers downloaded
+    at least that much on it); whoever's ``high`` is below it cannot be among the TOP. Most of a big
+    package's top downloaders are among everyone's: a year of the busiest package sums a few hundred
+    customers' month rows instead of 35,000's (330,000 rows, 340 ms). None as ``_above``."""
+    found = _bounds(whole, parts)
+    sample = _summed(months, added, taken, [row[0] for row in found[:PACKAGE_SAMPLE]], package=package)
+    return _above(found, sample[-1][1] if len(sample) >= TOP else 0)
+
+
+# The customers with the highest bounds whose exact download on a package sets its bar.
+PACKAGE_SAMPLE = 500
+
+
+def _above(found: list[tuple], bar: int) -> list[str] | None:
+    """The usernames of ``found`` (the highest ``high``s, in order) whose ``high`` is at least ``bar``.
+    Everyone left out of ``found`` has a ``high`` at most its last one's; when that is below ``bar``
+    the contenders are all here, else (too many) None. None too when ``bar`` is nothing."""
+    if not bar or (len(found) > MOST_CONTENDERS and found[-1][2] >= bar):
+        return None
+    return [username for username, _low, high in found if high >= bar]
+
+
+def _bounds(whole: list[int], parts: list[int]) -> list[tuple]:
+    """(username, low, high) of the MOST_CONTENDERS + 1 customers with the highest ``high`` (see
+    ``_contenders``), highest first."""
     def through(month: int) -> str:  # downloads up to the end of ``month``
         return (f"(CASE WHEN {month} < first_month THEN 0 "
                 f"ELSE downloaded[least({month} - first_month + 1, cardinality(downloaded))] END)")
@@ -135,12 +171,7 @@ def _contenders(whole: list[int], parts: list[int]) -> list[str] | None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT username, {low}, {high} FROM billing_customerusagerunning ORDER BY 3 DESC LIMIT %s",
                        [MOST_CONTENDERS + 1])
-        found = cursor.fetchall()
-    lows = sorted((row[1] for row in found), reverse=True)
-    bar = lows[TOP - 1] if len(lows) >= TOP else 0
-    if not bar or (len(found) > MOST_CONTENDERS and found[-1][2] >= bar):
-        return None
-    return [username for username, _low, high_ in found if high_ >= bar]
+        return cursor.fetchall()
 
 
 def _recent_top(period) -> list[str] | None:
