@@ -4,6 +4,8 @@ the beat job, the refresh_reports and rebuild_reports commands and the demo's se
 under its own lock (lib.rollups), so runs at once wait for each other and count nothing twice."""
 from datetime import date
 
+from django.db import connection
+
 from hotspot.login_rollup import LoginRollup
 from hotspot.models import RollupWatermark
 from hotspot.usage_rollup import UsageRollup
@@ -31,3 +33,21 @@ def rebuild(first: date, last: date) -> list[rollups.Outcome]:
     (radacct and radpostauth past their retention are gone: their days would come back empty)."""
     _, found = _all()
     return [rollups.rebuild(rollup, RollupWatermark, first, last) for rollup in found]
+
+
+# One row per customer, each rewritten by a rebuild once per month it covers (and by a first refresh
+# over all history): a year's rebuild leaves a dozen dead versions of every row, which autovacuum
+# frees for reuse but never gives back, and the usage report's top customers scan these tables whole
+# (at 100,000 customers: 166 MB instead of 18, 75 ms a page instead of 30).
+COMPACTED = ("billing_customerusagerunning", "billing_customerusagerecent")
+
+
+def compact() -> None:
+    """Rewrite the one-row-per-customer summary tables without their dead rows, after a rebuild or a
+    backfill: PostgreSQL's VACUUM FULL (an exclusive lock for the second or so 100,000 rows take;
+    a refresh or a report waits for it). Outside a transaction only; nothing to do elsewhere."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for table in COMPACTED:
+            cursor.execute(f"VACUUM (FULL, ANALYZE) {table}")

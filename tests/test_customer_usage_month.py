@@ -1,13 +1,16 @@
 """billing.CustomerUsageMonth (issue 18): hotspot.UsageDay summed per month x username x package by
 triggers, and the usage report's top customers read from it for the months a range covers whole: the
 same answer as summing UsageDay's own rows, over whole and partial months, with ties and filters."""
+import io
 import random
 from datetime import date, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import F, Sum
 
+from billing import report_rollups
 from billing.models import CustomerUsageMonth, CustomerUsageRecent, CustomerUsageRunning
 from hotspot.models import Package, UsageDay
 from monitoring.reports import usage
@@ -221,6 +224,29 @@ def test_one_packages_top_over_long_ranges_is_summed_from_its_contenders(first, 
     for package in (big, small):
         found = top_customers(period, package)
         assert found == straight(period, package=package) and found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_leaves_the_per_customer_rows_without_their_dead_versions():
+    """Each month's rows written by a statement of its own (as a rebuild writes them) rewrite every
+    customer's running and recent rows each time; rebuild_reports leaves the tables compact, the
+    totals unchanged."""
+    base = date.today().replace(day=1) - timedelta(days=1)  # last month: in the recent rows' window
+    for offset in range(8):
+        UsageDay.objects.bulk_create([UsageDay(day=base - timedelta(days=31 * offset), username=f"k{n:03}",
+                                               sessions=1, bytes_out=n + offset) for n in range(400)])
+
+    def size(table: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_relation_size(%s)", [table])
+            return cursor.fetchone()[0]
+
+    bloated = {table: size(table) for table in report_rollups.COMPACTED}
+    running = running_kept()
+    call_command("rebuild_reports", "--from", "2020-01-01", "--to", "2020-01-01", stdout=io.StringIO())
+    assert size("billing_customerusagerunning") < bloated["billing_customerusagerunning"] / 4
+    assert size("billing_customerusagerecent") <= bloated["billing_customerusagerecent"]
+    assert running_kept() == running and same_running(running, running_in_sql())
 
 
 def test_when_the_bounds_leave_nobody_out_everyone_is_summed(monkeypatch):

@@ -167,7 +167,8 @@ def _bounds(whole: list[int], parts: list[int]) -> list[tuple]:
                 f"ELSE downloaded[least({month} - first_month + 1, cardinality(downloaded))] END)")
 
     low = f"{through(whole[-1])} - {through(whole[0] - 1)}" if whole else "0"
-    high = " + ".join([f"({low})", *(f"{through(month)} - {through(month - 1)}" for month in parts)])
+    every = sorted(whole + parts)  # one run of months: the whole ones with a part at either end
+    high = f"{through(every[-1])} - {through(every[0] - 1)}"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT username, {low}, {high} FROM billing_customerusagerunning ORDER BY 3 DESC LIMIT %s",
                        [MOST_CONTENDERS + 1])

@@ -24,4 +24,5 @@ class Command(BaseCommand):
         started = time.monotonic()
         for outcome in report_rollups.rebuild(first, last):
             self.stdout.write(f"{outcome.name}: {outcome.keys} summary keys rewritten")
+        report_rollups.compact()
         self.stdout.write(f"rebuilt {first}..{last} in {time.monotonic() - started:.1f} s")

@@ -20,3 +20,5 @@ class Command(BaseCommand):
         for outcome in report_rollups.refresh(first):
             self.stdout.write(f"{outcome.name}: {outcome.keys} summary keys rewritten, "
                               f"up to {outcome.until:%Y-%m-%d %H:%M:%S}")
+        if first is not None:  # a backfill rewrites every customer's summary rows many times over
+            report_rollups.compact()
