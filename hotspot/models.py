@@ -309,7 +309,7 @@ class UsageDay(models.Model):
 
     day = models.DateField()
     customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="usage_days")
+                                 related_name="usage_days", db_index=False)  # hotspot_usageday_customer leads with it
     username = models.TextField()
     router = models.ForeignKey("routers.Router", on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="usage_days")
