@@ -92,7 +92,7 @@ def rollup_timings(rebuild: bool = True) -> list[tuple[str, float, str]]:
         results.append((f"rebuild a year: {rollup.name}", time.perf_counter() - started,
                         f"{outcome.keys:,} keys"))
     if rebuild:
-        report_rollups.compact()  # as rebuild_reports leaves them
+        report_rollups.compact()  # as rebuild_reports leaves the tables
     report_rollups.refresh()  # the watermarks at now: the next run is the incremental one
     burst = accounting_burst(NEW_ACCOUNTING_ROWS)
     started = time.perf_counter()
@@ -104,19 +104,16 @@ def rollup_timings(rebuild: bool = True) -> list[tuple[str, float, str]]:
     return results
 
 
-# What each refresh rewrites (a row per customer or key, thousands a run).
-SUMMARIES = ("billing_customerusagerunning", "billing_customerusagerecent", "billing_customerusagemonth",
-             "billing_usagetotal", "billing_paymenttotal", "hotspot_usageday", "hotspot_sessionmark")
-
-
 def vacuum_summaries() -> None:
-    """VACUUM the summary tables before the pages are timed, as autovacuum keeps them in production:
+    """VACUUM the rollup tables before the pages are timed, as autovacuum keeps them in production:
     this machine's PostgreSQL runs without it (its CI configuration), so on a kept data set every
     bench run's refresh left its thousands of dead rows for the pages to scan."""
     from django.db import connection
 
+    from billing import report_rollups
+
     with connection.cursor() as cursor:
-        for table in SUMMARIES:
+        for table in report_rollups.COMPACTED + report_rollups.VACUUMED:
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
