@@ -2,12 +2,13 @@
 """Report rollups at an ISP's size (issue 18): on issue 23's data set (bench/dataset.py: 100,000
 customers, 1,000,000 payments, 10,000,000 radacct rows, 2,000,000 radpostauth rows at --scale 1),
 times a full rebuild of a year of every rollup, then an incremental refresh after 10,000 new
-accounting rows (new sessions, interim updates and stops, as FreeRADIUS writes them) against the
-target of 5 s, then every report page and API answer for the last 30 and 365 days: each grouping,
-and the router and package filters, p50 / p95 of warm requests as Admin (bench/pages.py's
-measurement) against p95 < 200 ms, with the query count beside the same case's on the demo-sized
-data set (bench/pages.py's bench_pages_small, scale 0.001, in a second process). Prints tables;
-exits non-zero when the refresh misses its target or a case its p95 or query count.
+accounting rows (new sessions, interim updates and stops, as FreeRADIUS writes them; the first one
+after the rebuild printed, the next against the target of 5 s), then every report page and API
+answer for the last 30 and 365 days: each grouping, and the router and package filters, p50 / p95
+of warm requests as Admin (bench/pages.py's measurement) against p95 < 200 ms, with the query count
+beside the same case's on the demo-sized data set (bench/pages.py's bench_pages_small, scale 0.001,
+in a second process). Prints tables; exits non-zero when the refresh misses its target or a case
+its p95 or query count.
 
 Usage: DATABASE_URL=postgres://hotspot:hotspot@127.0.0.1:5432/hotspot .venv/bin/python bench/reports.py
 Options: --scale 1.0 --name bench_pages --keep (reuse the database a --keep run of a bench left)
@@ -94,13 +95,17 @@ def rollup_timings(rebuild: bool = True) -> list[tuple[str, float, str]]:
     if rebuild:
         report_rollups.compact()  # as rebuild_reports leaves the tables
     report_rollups.refresh()  # the watermarks at now: the next run is the incremental one
-    burst = accounting_burst(NEW_ACCOUNTING_ROWS)
-    started = time.perf_counter()
-    outcomes = [rollups.refresh(rollup, RollupWatermark, zone=zone) for rollup in found]
-    took = time.perf_counter() - started
-    results.append((f"refresh after {sum(burst.values()):,} accounting rows", took,
-                    ", ".join(f"{k} {v:,}" for k, v in burst.items()) + "; keys "
-                    + ", ".join(f"{o.name} {o.keys:,}" for o in outcomes)))
+    # Right after a year's rebuild the first run pays for it (PostgreSQL checkpointing the rebuild's
+    # gigabytes, every page it touches written whole to the WAL again): printed, and then the run the
+    # target is for, the 5-minute job as it goes on.
+    for what in (["first refresh after the rebuild"] if rebuild else []) + ["refresh"]:
+        burst = accounting_burst(NEW_ACCOUNTING_ROWS)
+        started = time.perf_counter()
+        outcomes = [rollups.refresh(rollup, RollupWatermark, zone=zone) for rollup in found]
+        took = time.perf_counter() - started
+        results.append((f"{what} after {sum(burst.values()):,} accounting rows", took,
+                        ", ".join(f"{k} {v:,}" for k, v in burst.items()) + "; keys "
+                        + ", ".join(f"{o.name} {o.keys:,}" for o in outcomes)))
     return results
 
 
