@@ -98,12 +98,12 @@ def rollup_timings(rebuild: bool = True) -> list[tuple[str, float, str]]:
     # Right after a year's rebuild the first run pays for it (PostgreSQL checkpointing the rebuild's
     # gigabytes, every page it touches written whole to the WAL again): printed, and then the run the
     # target is for, the 5-minute job as it goes on.
-    for what in (["first refresh after the rebuild"] if rebuild else []) + ["refresh"]:
+    for what in ([", the first after the rebuild"] if rebuild else []) + [""]:
         burst = accounting_burst(NEW_ACCOUNTING_ROWS)
         started = time.perf_counter()
         outcomes = [rollups.refresh(rollup, RollupWatermark, zone=zone) for rollup in found]
         took = time.perf_counter() - started
-        results.append((f"{what} after {sum(burst.values()):,} accounting rows", took,
+        results.append((f"refresh after {sum(burst.values()):,} accounting rows{what}", took,
                         ", ".join(f"{k} {v:,}" for k, v in burst.items()) + "; keys "
                         + ", ".join(f"{o.name} {o.keys:,}" for o in outcomes)))
     return results
